@@ -1,0 +1,245 @@
+/*
+ * cmd-init.c: `jit-ssh-ca init` creates a CA directory: the user CA key, the
+ * host CA key, the listener's own host key, a config and a starter policy.
+ * It never overwrites an existing CA and leaves nothing behind on failure.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ca.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jkey.h"
+
+static const char config_text[] =
+    "# jit-ssh-ca configuration (see README.md)\n"
+    "listen: 127.0.0.1:2222\n";
+
+static const char policy_text[] =
+    "# jit-ssh role policy: who may get which certificate, for how long.\n"
+    "# `jit-ssh-ca policy check` validates this file; README.md documents\n"
+    "# every key.  Add users (with their SSH public keys) and roles, e.g.:\n"
+    "#\n"
+    "# users:\n"
+    "#   alice: { keys: [\"ssh-ed25519 AAAA... alice@laptop\"], groups: [dev] }\n"
+    "# roles:\n"
+    "#   dev:\n"
+    "#     groups: [dev]\n"
+    "#     principals: [\"{user}\"]\n"
+    "#     ttl: 10m\n"
+    "#     max_ttl: 1h\n"
+    "#     mfa: required\n"
+    "#     extensions: [permit-pty]\n"
+    "defaults: { ttl: 5m, max_ttl: 30m, clock_skew: 30s, mfa_grace: 0s, "
+    "key_types: [ed25519, ecdsa, rsa] }\n"
+    "users: {}\n"
+    "roles: {}\n"
+    "auditors: []\n";
+
+struct created {
+	char *paths[16];
+	size_t n;
+	char *dir;	/* removed too when we made it */
+};
+
+static void
+created_add(struct created *cr, char *path)
+{
+	if (cr->n < sizeof(cr->paths) / sizeof(cr->paths[0]))
+		cr->paths[cr->n++] = path;
+	else
+		free(path);
+}
+
+static void
+created_undo(struct created *cr, int undo)
+{
+	size_t i = cr->n;
+
+	while (i-- > 0) {
+		if (undo)
+			(void)(cr->paths[i][strlen(cr->paths[i]) - 1] == '/' ?
+			    rmdir(cr->paths[i]) : unlink(cr->paths[i]));
+		free(cr->paths[i]);
+	}
+	if (undo && cr->dir != NULL)
+		(void)rmdir(cr->dir);
+	free(cr->dir);
+	cr->n = 0;
+	cr->dir = NULL;
+}
+
+static int
+make_key(struct created *cr, const char *dir, const char *name,
+    enum jkey_type type, const char *comment)
+{
+	struct jkey *k = NULL;
+	char *path = ca_path(dir, name);
+	int r;
+
+	if ((r = jkey_generate(type, 0, &k)) != 0) {
+		ca_error("generating %s: %s", name, jit_strerror(r));
+		goto out;
+	}
+	if ((r = jkey_save_private(k, comment, path)) != 0) {
+		ca_error("writing %s: %s", path, jit_strerror(r));
+		goto out;
+	}
+	created_add(cr, path);
+	if (asprintf(&path, "%s/%s.pub", dir, name) == -1) {
+		path = NULL;
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	created_add(cr, path);
+	path = NULL;
+ out:
+	free(path);
+	jkey_free(k);
+	return r;
+}
+
+static int
+make_file(struct created *cr, const char *dir, const char *name,
+    const char *text, mode_t mode)
+{
+	char *path = ca_path(dir, name);
+	int r;
+
+	if ((r = jit_file_write(path, text, strlen(text), mode, 0)) != 0) {
+		ca_error("writing %s: %s", path, jit_strerror(r));
+		free(path);
+		return r;
+	}
+	created_add(cr, path);
+	return 0;
+}
+
+static int
+parse_key_type(const char *s, enum jkey_type *type)
+{
+	if (strcmp(s, "ed25519") == 0)
+		*type = JKEY_ED25519;
+	else if (strcmp(s, "ecdsa") == 0)
+		*type = JKEY_ECDSA_P256;
+	else if (strcmp(s, "rsa") == 0)
+		*type = JKEY_RSA;
+	else
+		return -1;
+	return 0;
+}
+
+/* Refuses a directory that already holds any part of a CA. */
+static int
+dir_prepare(struct created *cr, const char *dir)
+{
+	static const char *const parts[] = { CA_USER_KEY, CA_HOST_KEY,
+	    CA_LISTEN_KEY, CA_CONFIG, CA_POLICY, CA_STORE };
+	struct stat st;
+	size_t i;
+	char *p;
+
+	if (mkdir(dir, 0700) == 0) {
+		if ((cr->dir = strdup(dir)) == NULL)
+			return -1;
+		return 0;
+	}
+	if (errno != EEXIST) {
+		ca_error("creating %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		ca_error("%s exists and is not a directory", dir);
+		return -1;
+	}
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		p = ca_path(dir, parts[i]);
+		if (lstat(p, &st) == 0) {
+			ca_error("%s already exists: refusing to overwrite an "
+			    "existing CA", p);
+			free(p);
+			return -1;
+		}
+		free(p);
+	}
+	if (chmod(dir, 0700) == -1) {
+		ca_error("chmod %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "key-type", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct created cr = { .n = 0 };
+	enum jkey_type type = JKEY_ED25519;
+	const char *dir_opt = NULL, *dir;
+	char *store = NULL;
+	int ch, ok = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:t:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir_opt = optarg;
+			break;
+		case 't':
+			if (parse_key_type(optarg, &type) != 0) {
+				ca_error("unknown --key-type '%s' "
+				    "(ed25519, ecdsa or rsa)", optarg);
+				return CA_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			printf("usage: jit-ssh-ca init --dir DIR "
+			    "[--key-type ed25519|ecdsa|rsa]\n");
+			return CA_EXIT_OK;
+		default:
+			return CA_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		ca_error("init: unexpected argument '%s'", argv[optind]);
+		return CA_EXIT_USAGE;
+	}
+	dir = ca_dir(dir_opt);
+	umask(077);
+	if (dir_prepare(&cr, dir) != 0)
+		goto out;
+	if (make_key(&cr, dir, CA_USER_KEY, type, "jit-ssh user CA") != 0 ||
+	    make_key(&cr, dir, CA_HOST_KEY, type, "jit-ssh host CA") != 0 ||
+	    make_key(&cr, dir, CA_LISTEN_KEY, JKEY_ED25519,
+	    "jit-ssh-ca listener") != 0 ||
+	    make_file(&cr, dir, CA_CONFIG, config_text, 0600) != 0 ||
+	    make_file(&cr, dir, CA_POLICY, policy_text, 0600) != 0)
+		goto out;
+	store = ca_path(dir, CA_STORE "/");
+	if (mkdir(store, 0700) == -1) {
+		ca_error("creating %s: %s", store, strerror(errno));
+		goto out;
+	}
+	created_add(&cr, store);
+	store = NULL;
+	ok = 1;
+	printf("initialised jit-ssh CA in %s\n"
+	    "  user CA public key: %s/%s.pub (hosts: TrustedUserCAKeys)\n"
+	    "  host CA public key: %s/%s.pub\n"
+	    "  edit %s/%s, then run: jit-ssh-ca serve --dir %s\n",
+	    dir, dir, CA_USER_KEY, dir, CA_HOST_KEY, dir, CA_POLICY, dir);
+ out:
+	free(store);
+	created_undo(&cr, !ok);
+	return ok ? CA_EXIT_OK : CA_EXIT_FAIL;
+}

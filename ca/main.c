@@ -1,0 +1,91 @@
+/* main.c: jit-ssh-ca, the CA operator's program. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca.h"
+#include "jit-config.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *usage;
+} commands[] = {
+	{ "init", cmd_init,
+	    "init --dir DIR [--key-type ed25519|ecdsa|rsa]" },
+};
+
+void
+ca_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("jit-ssh-ca: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+const char *
+ca_dir(const char *opt)
+{
+	const char *env;
+
+	if (opt != NULL && *opt != '\0')
+		return opt;
+	if ((env = getenv(CA_DIR_ENV)) != NULL && *env != '\0')
+		return env;
+	return CA_DIR_DEFAULT;
+}
+
+char *
+ca_path(const char *dir, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", dir, name) == -1) {
+		ca_error("out of memory");
+		exit(CA_EXIT_FAIL);
+	}
+	return p;
+}
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: jit-ssh-ca [--help | --version] COMMAND [ARGS]\n\n"
+	    "jit-ssh-ca runs a just-in-time SSH certificate authority.\n"
+	    "--dir defaults to $%s, then %s.\n\ncommands:\n",
+	    CA_DIR_ENV, CA_DIR_DEFAULT);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  jit-ssh-ca %s\n", commands[i].usage);
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return CA_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return CA_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("jit-ssh-ca %s\n", JIT_VERSION);
+		return CA_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	ca_error("unknown command '%s' (try --help)", argv[1]);
+	return CA_EXIT_USAGE;
+}

@@ -1,0 +1,74 @@
+/* err.c: descriptions for the JIT_ERR_* space. */
+#include <errno.h>
+#include <string.h>
+
+#include "jit-err.h"
+
+const char *
+jit_strerror(int r)
+{
+	switch (r) {
+	case JIT_OK:
+		return "success";
+	case JIT_ERR_INTERNAL:
+		return "unexpected internal error";
+	case JIT_ERR_ALLOC:
+		return "memory allocation failed";
+	case JIT_ERR_MESSAGE_INCOMPLETE:
+		return "incomplete message";
+	case JIT_ERR_INVALID_FORMAT:
+		return "invalid format";
+	case JIT_ERR_BIGNUM_IS_NEGATIVE:
+		return "bignum is negative";
+	case JIT_ERR_STRING_TOO_LARGE:
+		return "string is too large";
+	case JIT_ERR_BIGNUM_TOO_LARGE:
+		return "bignum is too large";
+	case JIT_ERR_NO_BUFFER_SPACE:
+		return "buffer size limit reached";
+	case JIT_ERR_INVALID_ARGUMENT:
+		return "invalid argument";
+	case JIT_ERR_KEY_TYPE_UNKNOWN:
+		return "unknown or unsupported key type";
+	case JIT_ERR_KEY_TYPE_MISMATCH:
+		return "key type does not match";
+	case JIT_ERR_KEY_INVALID:
+		return "invalid key";
+	case JIT_ERR_KEY_TOO_SMALL:
+		return "key is too small (RSA needs at least 3072 bits)";
+	case JIT_ERR_LIBCRYPTO:
+		return "error in libcrypto";
+	case JIT_ERR_SIGNATURE_INVALID:
+		return "signature verification failed";
+	case JIT_ERR_SYSTEM:
+		return strerror(errno);
+	case JIT_ERR_BAD_PERMISSIONS:
+		return "bad permissions: private key file is accessible by group or others";
+	case JIT_ERR_EXISTS:
+		return "already exists";
+	case JIT_ERR_NOT_FOUND:
+		return "not found";
+	case JIT_ERR_TRAILING_DATA:
+		return "unexpected trailing data";
+	case JIT_ERR_EMBEDDED_NUL:
+		return "string contains an embedded NUL";
+	case JIT_ERR_CERT_INVALID:
+		return "invalid certificate";
+	case JIT_ERR_PRINCIPALS_EMPTY:
+		return "certificate has no principals (that would mean any principal)";
+	case JIT_ERR_OPTION_DUPLICATE:
+		return "duplicate certificate option or extension";
+	case JIT_ERR_OPTION_ORDER:
+		return "certificate options or extensions are not sorted";
+	case JIT_ERR_KEY_ENCRYPTED:
+		return "private key is passphrase-protected (not supported for CA keys)";
+	case JIT_ERR_NOT_CERT:
+		return "key is not a certificate";
+	case JIT_ERR_CRYPTO_RANDOM:
+		return "random number generator failed";
+	case JIT_ERR_FILE_TOO_LARGE:
+		return "file is too large";
+	default:
+		return "unknown error";
+	}
+}

@@ -1,0 +1,53 @@
+/*
+ * jit-err.h: the one error space of jit-ssh.
+ *
+ * Every library function returns 0 on success or a negative JIT_ERR_* code.
+ * Foreign errors (OpenSSL, LMDB, libyaml, libssh) are translated in the one
+ * file that calls that library; their codes never cross a header.
+ * JIT_ERR_SYSTEM means "look at errno", which the failing call preserved.
+ */
+#ifndef JIT_ERR_H
+#define JIT_ERR_H
+
+enum jit_err {
+	JIT_OK = 0,
+	JIT_ERR_INTERNAL = -1,
+	JIT_ERR_ALLOC = -2,
+	JIT_ERR_MESSAGE_INCOMPLETE = -3,
+	JIT_ERR_INVALID_FORMAT = -4,
+	JIT_ERR_BIGNUM_IS_NEGATIVE = -5,
+	JIT_ERR_STRING_TOO_LARGE = -6,
+	JIT_ERR_BIGNUM_TOO_LARGE = -7,
+	JIT_ERR_NO_BUFFER_SPACE = -8,
+	JIT_ERR_INVALID_ARGUMENT = -9,
+	JIT_ERR_KEY_TYPE_UNKNOWN = -10,
+	JIT_ERR_KEY_TYPE_MISMATCH = -11,
+	JIT_ERR_KEY_INVALID = -12,
+	JIT_ERR_KEY_TOO_SMALL = -13,
+	JIT_ERR_LIBCRYPTO = -14,
+	JIT_ERR_SIGNATURE_INVALID = -15,
+	JIT_ERR_SYSTEM = -16,
+	JIT_ERR_BAD_PERMISSIONS = -17,
+	JIT_ERR_EXISTS = -18,
+	JIT_ERR_NOT_FOUND = -19,
+	JIT_ERR_TRAILING_DATA = -20,
+	JIT_ERR_EMBEDDED_NUL = -21,
+	JIT_ERR_CERT_INVALID = -22,
+	JIT_ERR_PRINCIPALS_EMPTY = -23,
+	JIT_ERR_OPTION_DUPLICATE = -24,
+	JIT_ERR_OPTION_ORDER = -25,
+	JIT_ERR_KEY_ENCRYPTED = -26,
+	JIT_ERR_NOT_CERT = -27,
+	JIT_ERR_CRYPTO_RANDOM = -28,
+	JIT_ERR_FILE_TOO_LARGE = -29,
+	JIT_ERR_LAST = -30,	/* keep last */
+};
+
+/*
+ * Returns a static, human-readable description of r (0 or a JIT_ERR_* code).
+ * For JIT_ERR_SYSTEM the text of the current errno is returned.
+ * Never returns NULL.
+ */
+const char *jit_strerror(int r);
+
+#endif /* JIT_ERR_H */

@@ -1,0 +1,47 @@
+/*
+ * jit-util.h: small helpers shared by every part of jit-ssh: wiping and
+ * comparing secrets, and reading and writing files safely.
+ * All int functions return 0 or a JIT_ERR_* code.
+ */
+#ifndef JIT_UTIL_H
+#define JIT_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct jbuf;
+
+/* Wipes len bytes at p, then frees p.  NULL-safe. */
+void jit_freezero(void *p, size_t len);
+
+/* Wipes and frees a NUL-terminated string.  NULL-safe. */
+void jit_free_string(char *s);
+
+/* 1 when the len bytes at a and b are equal, in time independent of them. */
+int jit_timingsafe_eq(const void *a, const void *b, size_t len);
+
+/* Fills buf with len bytes from the CSPRNG. */
+int jit_random(void *buf, size_t len);
+
+#define JIT_FILE_PRIVATE	0x01	/* refuse group/other access bits */
+
+/*
+ * Reads a regular file of at most max_size bytes into a new buffer *outp
+ * (freed with jbuf_free()).  With JIT_FILE_PRIVATE the file must not be
+ * accessible by group or others (JIT_ERR_BAD_PERMISSIONS).  Symlinks are
+ * followed only without JIT_FILE_PRIVATE.
+ */
+int jit_file_read(const char *path, size_t max_size, int flags,
+    struct jbuf **outp);
+
+/*
+ * Creates path with mode and writes len bytes, durably (fsync of the file
+ * and of its directory).  Refuses an existing file (JIT_ERR_EXISTS) unless
+ * replace is set, in which case a temporary file is renamed over it so
+ * readers see the old or the new contents, never a mix.  On error nothing
+ * is left behind.
+ */
+int jit_file_write(const char *path, const void *data, size_t len,
+    mode_t mode, int replace);
+
+#endif /* JIT_UTIL_H */

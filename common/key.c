@@ -1,0 +1,696 @@
+/*
+ * key.c: key types, public key blobs and lines, fingerprints, generation.
+ * OpenSSL return conventions stop here: every path answers JIT_ERR_*.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+#include <openssl/sha.h>
+
+#include "jbuf.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jkey-impl.h"
+
+static const struct jkey_info infos[] = {
+	{ JKEY_ED25519, "ssh-ed25519", "ssh-ed25519", "ed25519", NULL, NULL, 0 },
+	{ JKEY_ECDSA_P256, "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256",
+	    "ecdsa", "nistp256", "P-256", 65 },
+	{ JKEY_ECDSA_P384, "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384",
+	    "ecdsa", "nistp384", "P-384", 97 },
+	{ JKEY_ECDSA_P521, "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521",
+	    "ecdsa", "nistp521", "P-521", 133 },
+	{ JKEY_RSA, "ssh-rsa", "rsa-sha2-512", "rsa", NULL, NULL, 0 },
+};
+
+const struct jkey_info *
+jkey_info(enum jkey_type type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(infos) / sizeof(infos[0]); i++)
+		if (infos[i].type == type)
+			return &infos[i];
+	return NULL;
+}
+
+const char *
+jkey_type_name(enum jkey_type type)
+{
+	const struct jkey_info *ki = jkey_info(type);
+
+	return ki == NULL ? NULL : ki->name;
+}
+
+const char *
+jkey_sig_alg(enum jkey_type type)
+{
+	const struct jkey_info *ki = jkey_info(type);
+
+	return ki == NULL ? NULL : ki->sig_alg;
+}
+
+const char *
+jkey_family(enum jkey_type type)
+{
+	const struct jkey_info *ki = jkey_info(type);
+
+	return ki == NULL ? NULL : ki->family;
+}
+
+enum jkey_type
+jkey_type_from_name(const char *name, size_t len)
+{
+	size_t i;
+
+	if (name == NULL)
+		return JKEY_UNSPEC;
+	for (i = 0; i < sizeof(infos) / sizeof(infos[0]); i++)
+		if (strlen(infos[i].name) == len &&
+		    memcmp(infos[i].name, name, len) == 0)
+			return infos[i].type;
+	return JKEY_UNSPEC;
+}
+
+int
+jkey_wrap(enum jkey_type type, EVP_PKEY *pkey, int priv, struct jkey **keyp)
+{
+	struct jkey *k;
+
+	*keyp = NULL;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return JIT_ERR_ALLOC;
+	k->type = type;
+	k->pkey = pkey;
+	k->priv = priv;
+	*keyp = k;
+	return 0;
+}
+
+void
+jkey_free(struct jkey *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pkey);	/* OpenSSL clears private key material */
+	free(k);
+}
+
+enum jkey_type
+jkey_type(const struct jkey *k)
+{
+	return k == NULL ? JKEY_UNSPEC : k->type;
+}
+
+unsigned
+jkey_bits(const struct jkey *k)
+{
+	int bits;
+
+	if (k == NULL)
+		return 0;
+	if (k->type == JKEY_ED25519)
+		return 256;
+	bits = EVP_PKEY_get_bits(k->pkey);
+	return bits < 0 ? 0 : (unsigned)bits;
+}
+
+int
+jkey_is_private(const struct jkey *k)
+{
+	return k != NULL && k->priv;
+}
+
+int
+jkey_put_bn(struct jbuf *b, const BIGNUM *bn)
+{
+	unsigned char *tmp;
+	size_t len;
+	int r;
+
+	if (BN_is_negative(bn))
+		return JIT_ERR_BIGNUM_IS_NEGATIVE;
+	len = (size_t)BN_num_bytes(bn);
+	if (len > JBUF_MPINT_MAX_BYTES - 1)
+		return JIT_ERR_BIGNUM_TOO_LARGE;
+	if ((tmp = malloc(len + 1)) == NULL)
+		return JIT_ERR_ALLOC;
+	if (BN_bn2bin(bn, tmp) != (int)len) {
+		jit_freezero(tmp, len + 1);
+		return JIT_ERR_LIBCRYPTO;
+	}
+	r = jbuf_put_mpint(b, tmp, len);
+	jit_freezero(tmp, len + 1);
+	return r;
+}
+
+int
+jkey_get_bn(struct jbuf *b, BIGNUM **bnp)
+{
+	const unsigned char *p;
+	size_t len;
+	int r;
+
+	*bnp = NULL;
+	if ((r = jbuf_get_mpint_direct(b, &p, &len)) != 0)
+		return r;
+	if ((*bnp = BN_bin2bn(p, (int)len, NULL)) == NULL)
+		return JIT_ERR_ALLOC;
+	return 0;
+}
+
+BIGNUM *
+jkey_bn_param(const EVP_PKEY *pkey, const char *name)
+{
+	BIGNUM *bn = NULL;
+
+	if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1)
+		return NULL;
+	return bn;
+}
+
+int
+jkey_fromdata(const char *alg, int selection, OSSL_PARAM *params,
+    EVP_PKEY **pkeyp)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	int r = JIT_ERR_KEY_INVALID;
+
+	*pkeyp = NULL;
+	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, alg, NULL)) == NULL) {
+		r = JIT_ERR_LIBCRYPTO;
+		goto out;
+	}
+	if (EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, pkeyp, selection, params) != 1) {
+		*pkeyp = NULL;
+		goto out;
+	}
+	r = 0;
+ out:
+	EVP_PKEY_CTX_free(ctx);
+	return r;
+}
+
+int
+jkey_rsa_bits_ok(const BIGNUM *n)
+{
+	int bits = BN_num_bits(n);
+
+	if (bits < JKEY_RSA_MIN_BITS)
+		return JIT_ERR_KEY_TOO_SMALL;
+	if (bits > JKEY_RSA_MAX_BITS)
+		return JIT_ERR_KEY_INVALID;
+	return 0;
+}
+
+int
+jkey_ec_point(const struct jkey *k, unsigned char *buf, size_t len)
+{
+	const struct jkey_info *ki = jkey_info(k->type);
+	size_t got = 0;
+
+	if (ki == NULL || ki->point_len == 0 || len < ki->point_len)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if (EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
+	    buf, len, &got) != 1)
+		return JIT_ERR_LIBCRYPTO;
+	if (got != ki->point_len || buf[0] != 0x04)
+		return JIT_ERR_KEY_INVALID;
+	return 0;
+}
+
+int
+jkey_generate(enum jkey_type type, unsigned bits, struct jkey **keyp)
+{
+	const struct jkey_info *ki = jkey_info(type);
+	EVP_PKEY *pkey = NULL;
+	int r;
+
+	if (keyp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*keyp = NULL;
+	if (ki == NULL)
+		return JIT_ERR_KEY_TYPE_UNKNOWN;
+	switch (type) {
+	case JKEY_ED25519:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		break;
+	case JKEY_ECDSA_P256:
+	case JKEY_ECDSA_P384:
+	case JKEY_ECDSA_P521:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", ki->group);
+		break;
+	case JKEY_RSA:
+		if (bits == 0)
+			bits = JKEY_RSA_DEFAULT_BITS;
+		if (bits < JKEY_RSA_MIN_BITS)
+			return JIT_ERR_KEY_TOO_SMALL;
+		if (bits > JKEY_RSA_MAX_BITS)
+			return JIT_ERR_INVALID_ARGUMENT;
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+		break;
+	default:
+		return JIT_ERR_KEY_TYPE_UNKNOWN;
+	}
+	if (pkey == NULL)
+		return JIT_ERR_LIBCRYPTO;
+	if ((r = jkey_wrap(type, pkey, 1, keyp)) != 0)
+		EVP_PKEY_free(pkey);
+	return r;
+}
+
+int
+jkey_put_public_fields(const struct jkey *k, struct jbuf *b)
+{
+	const struct jkey_info *ki;
+	unsigned char raw[256];
+	size_t len = 32;
+	BIGNUM *n = NULL, *e = NULL;
+	int r = JIT_ERR_INTERNAL;
+
+	if (k == NULL || b == NULL || (ki = jkey_info(k->type)) == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	switch (k->type) {
+	case JKEY_ED25519:
+		if (EVP_PKEY_get_raw_public_key(k->pkey, raw, &len) != 1 ||
+		    len != 32)
+			return JIT_ERR_LIBCRYPTO;
+		return jbuf_put_string(b, raw, len);
+	case JKEY_ECDSA_P256:
+	case JKEY_ECDSA_P384:
+	case JKEY_ECDSA_P521:
+		if ((r = jkey_ec_point(k, raw, sizeof(raw))) != 0)
+			return r;
+		if ((r = jbuf_put_cstring(b, ki->curve)) != 0 ||
+		    (r = jbuf_put_string(b, raw, ki->point_len)) != 0)
+			return r;
+		return 0;
+	case JKEY_RSA:
+		if ((n = jkey_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N)) == NULL ||
+		    (e = jkey_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E)) == NULL) {
+			r = JIT_ERR_LIBCRYPTO;
+			goto out;
+		}
+		if ((r = jkey_put_bn(b, e)) != 0 || (r = jkey_put_bn(b, n)) != 0)
+			goto out;
+		r = 0;
+		break;
+	default:
+		return JIT_ERR_KEY_TYPE_UNKNOWN;
+	}
+ out:
+	BN_free(n);
+	BN_free(e);
+	return r;
+}
+
+int
+jkey_put_public(const struct jkey *k, struct jbuf *b)
+{
+	const char *name;
+	int r;
+
+	if (k == NULL || (name = jkey_type_name(k->type)) == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((r = jbuf_put_cstring(b, name)) != 0 ||
+	    (r = jkey_put_public_fields(k, b)) != 0)
+		return r;
+	return 0;
+}
+
+/* Public ECDSA key from the curve name and point of a blob. */
+static int
+get_ecdsa_public(const struct jkey_info *ki, struct jbuf *b, EVP_PKEY **pkeyp)
+{
+	OSSL_PARAM params[3];
+	const unsigned char *curve, *q;
+	size_t curve_len, q_len;
+	EVP_PKEY_CTX *ctx = NULL;
+	int r;
+
+	*pkeyp = NULL;
+	if ((r = jbuf_get_string_direct(b, &curve, &curve_len)) != 0 ||
+	    (r = jbuf_get_string_direct(b, &q, &q_len)) != 0)
+		return r;
+	if (curve_len != strlen(ki->curve) ||
+	    memcmp(curve, ki->curve, curve_len) != 0)
+		return JIT_ERR_KEY_TYPE_MISMATCH;
+	/* Uncompressed points only, as OpenSSH sends them. */
+	if (q_len != ki->point_len || q[0] != 0x04)
+		return JIT_ERR_KEY_INVALID;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+	    (char *)(uintptr_t)ki->group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+	    (void *)(uintptr_t)q, q_len);
+	params[2] = OSSL_PARAM_construct_end();
+	if ((r = jkey_fromdata("EC", EVP_PKEY_PUBLIC_KEY, params, pkeyp)) != 0)
+		return r;
+	/* fromdata checks the point is on the curve; also check its order. */
+	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, *pkeyp, NULL)) == NULL ||
+	    EVP_PKEY_public_check(ctx) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		EVP_PKEY_free(*pkeyp);
+		*pkeyp = NULL;
+		return JIT_ERR_KEY_INVALID;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	return 0;
+}
+
+static int
+get_rsa_public(struct jbuf *b, EVP_PKEY **pkeyp)
+{
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	BIGNUM *n = NULL, *e = NULL;
+	int r;
+
+	*pkeyp = NULL;
+	if ((r = jkey_get_bn(b, &e)) != 0 || (r = jkey_get_bn(b, &n)) != 0)
+		goto out;
+	if ((r = jkey_rsa_bits_ok(n)) != 0)
+		goto out;
+	if (!BN_is_odd(e) || BN_num_bits(e) < 2 || BN_num_bits(e) > 64 ||
+	    !BN_is_odd(n)) {
+		r = JIT_ERR_KEY_INVALID;
+		goto out;
+	}
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1 ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL) {
+		r = JIT_ERR_LIBCRYPTO;
+		goto out;
+	}
+	r = jkey_fromdata("RSA", EVP_PKEY_PUBLIC_KEY, params, pkeyp);
+ out:
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(n);
+	BN_free(e);
+	return r;
+}
+
+int
+jkey_get_public_fields(enum jkey_type type, struct jbuf *b, struct jkey **keyp)
+{
+	const struct jkey_info *ki = jkey_info(type);
+	const unsigned char *pk;
+	size_t pk_len;
+	EVP_PKEY *pkey = NULL;
+	int r;
+
+	if (keyp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*keyp = NULL;
+	if (ki == NULL)
+		return JIT_ERR_KEY_TYPE_UNKNOWN;
+	switch (type) {
+	case JKEY_ED25519:
+		if ((r = jbuf_get_string_direct(b, &pk, &pk_len)) != 0)
+			return r;
+		if (pk_len != 32)
+			return JIT_ERR_KEY_INVALID;
+		pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+		    pk, pk_len);
+		if (pkey == NULL)
+			return JIT_ERR_KEY_INVALID;
+		break;
+	case JKEY_ECDSA_P256:
+	case JKEY_ECDSA_P384:
+	case JKEY_ECDSA_P521:
+		if ((r = get_ecdsa_public(ki, b, &pkey)) != 0)
+			return r;
+		break;
+	case JKEY_RSA:
+		if ((r = get_rsa_public(b, &pkey)) != 0)
+			return r;
+		break;
+	default:
+		return JIT_ERR_KEY_TYPE_UNKNOWN;
+	}
+	if ((r = jkey_wrap(type, pkey, 0, keyp)) != 0)
+		EVP_PKEY_free(pkey);
+	return r;
+}
+
+int
+jkey_from_blob(const unsigned char *blob, size_t len, struct jkey **keyp)
+{
+	struct jbuf *b = NULL;
+	struct jkey *k = NULL;
+	const unsigned char *name;
+	size_t name_len;
+	enum jkey_type type;
+	int r = JIT_ERR_INTERNAL;
+
+	if (keyp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*keyp = NULL;
+	if ((b = jbuf_from(blob, len)) == NULL) {
+		r = JIT_ERR_INVALID_ARGUMENT;
+		goto out;
+	}
+	if ((r = jbuf_get_string_direct(b, &name, &name_len)) != 0)
+		goto out;
+	if ((type = jkey_type_from_name((const char *)name, name_len)) ==
+	    JKEY_UNSPEC) {
+		r = JIT_ERR_KEY_TYPE_UNKNOWN;
+		goto out;
+	}
+	if ((r = jkey_get_public_fields(type, b, &k)) != 0 ||
+	    (r = jbuf_expect_end(b)) != 0)
+		goto out;
+	*keyp = k;
+	k = NULL;
+	r = 0;
+ out:
+	jkey_free(k);
+	jbuf_free(b);
+	return r;
+}
+
+int
+jkey_demote(const struct jkey *k, struct jkey **pubp)
+{
+	struct jbuf *b = NULL;
+	int r;
+
+	if (pubp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*pubp = NULL;
+	if (k == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((b = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((r = jkey_put_public(k, b)) == 0)
+		r = jkey_from_blob(jbuf_ptr(b), jbuf_len(b), pubp);
+	jbuf_free(b);
+	return r;
+}
+
+int
+jkey_equal_public(const struct jkey *a, const struct jkey *b)
+{
+	if (a == NULL || b == NULL || a->type != b->type)
+		return 0;
+	return EVP_PKEY_eq(a->pkey, b->pkey) == 1;
+}
+
+static int
+is_blank(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+int
+jkey_parse_line(const char *line, struct jkey **keyp, char **commentp)
+{
+	struct jbuf *blob = NULL;
+	struct jkey *k = NULL;
+	const char *p, *type, *b64, *end;
+	size_t len, type_len, b64_len;
+	char *comment = NULL;
+	int r = JIT_ERR_INTERNAL;
+
+	if (keyp == NULL || line == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*keyp = NULL;
+	if (commentp != NULL)
+		*commentp = NULL;
+	len = strnlen(line, JKEY_LINE_MAX + 1);
+	if (len > JKEY_LINE_MAX)
+		return JIT_ERR_STRING_TOO_LARGE;
+	/* One line: a single trailing "\n" or "\r\n" is allowed. */
+	end = line + len;
+	if (end > line && end[-1] == '\n')
+		end--;
+	if (end > line && end[-1] == '\r')
+		end--;
+	for (p = line; p < end; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			return JIT_ERR_INVALID_FORMAT;
+	for (p = line; p < end && is_blank(*p); p++)
+		;
+	type = p;
+	while (p < end && !is_blank(*p))
+		p++;
+	type_len = (size_t)(p - type);
+	while (p < end && is_blank(*p))
+		p++;
+	b64 = p;
+	while (p < end && !is_blank(*p))
+		p++;
+	b64_len = (size_t)(p - b64);
+	while (p < end && is_blank(*p))
+		p++;
+	while (end > p && is_blank(end[-1]))
+		end--;
+	if (type_len == 0 || b64_len == 0)
+		return JIT_ERR_INVALID_FORMAT;
+	if ((size_t)(end - p) > JKEY_COMMENT_MAX)
+		return JIT_ERR_STRING_TOO_LARGE;
+	if (jkey_type_from_name(type, type_len) == JKEY_UNSPEC)
+		return JIT_ERR_KEY_TYPE_UNKNOWN;
+	if ((blob = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((r = jbuf_b64tod(blob, b64, b64_len, 0)) != 0 ||
+	    (r = jkey_from_blob(jbuf_ptr(blob), jbuf_len(blob), &k)) != 0)
+		goto out;
+	if (jkey_type_from_name(type, type_len) != k->type) {
+		r = JIT_ERR_KEY_TYPE_MISMATCH;
+		goto out;
+	}
+	if (commentp != NULL && end > p) {
+		if ((comment = strndup(p, (size_t)(end - p))) == NULL) {
+			r = JIT_ERR_ALLOC;
+			goto out;
+		}
+	}
+	*keyp = k;
+	k = NULL;
+	if (commentp != NULL)
+		*commentp = comment;
+	comment = NULL;
+	r = 0;
+ out:
+	free(comment);
+	jkey_free(k);
+	jbuf_free(blob);
+	return r;
+}
+
+int
+jkey_format_line(const struct jkey *k, const char *comment, char **linep)
+{
+	struct jbuf *b = NULL;
+	char *b64 = NULL, *line = NULL;
+	int r = JIT_ERR_INTERNAL;
+
+	if (linep == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*linep = NULL;
+	if (k == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((b = jbuf_new()) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = jkey_put_public(k, b)) != 0 || (r = jbuf_dtob64(b, &b64)) != 0)
+		goto out;
+	if (asprintf(&line, "%s %s%s%s", jkey_type_name(k->type), b64,
+	    comment != NULL && *comment != '\0' ? " " : "",
+	    comment != NULL ? comment : "") == -1) {
+		line = NULL;
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	*linep = line;
+	r = 0;
+ out:
+	free(b64);
+	jbuf_free(b);
+	return r;
+}
+
+int
+jkey_fingerprint(const struct jkey *k, char **fpp)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	struct jbuf *b = NULL, *mdb = NULL;
+	char *b64 = NULL, *fp = NULL, *eq;
+	int r = JIT_ERR_INTERNAL;
+
+	if (fpp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*fpp = NULL;
+	if (k == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((b = jbuf_new()) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = jkey_put_public(k, b)) != 0)
+		goto out;
+	if (EVP_Digest(jbuf_ptr(b), jbuf_len(b), md, NULL, EVP_sha256(),
+	    NULL) != 1) {
+		r = JIT_ERR_LIBCRYPTO;
+		goto out;
+	}
+	if ((mdb = jbuf_from(md, sizeof(md))) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = jbuf_dtob64(mdb, &b64)) != 0)
+		goto out;
+	if ((eq = strchr(b64, '=')) != NULL)
+		*eq = '\0';	/* ssh-keygen prints it without padding */
+	if (asprintf(&fp, "SHA256:%s", b64) == -1) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	*fpp = fp;
+	r = 0;
+ out:
+	free(b64);
+	jbuf_free(mdb);
+	jbuf_free(b);
+	return r;
+}
+
+int
+jkey_load_public(const char *path, struct jkey **keyp, char **commentp)
+{
+	struct jbuf *b = NULL;
+	char *line = NULL, *nl;
+	int r;
+
+	if (keyp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*keyp = NULL;
+	if ((r = jit_file_read(path, JKEY_LINE_MAX, 0, &b)) != 0)
+		return r;
+	if ((line = strndup((const char *)jbuf_ptr(b), jbuf_len(b))) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	if (strlen(line) != jbuf_len(b)) {
+		r = JIT_ERR_EMBEDDED_NUL;
+		goto out;
+	}
+	if ((nl = strchr(line, '\n')) != NULL) {
+		if (nl[1] != '\0') {
+			r = JIT_ERR_TRAILING_DATA;
+			goto out;
+		}
+	}
+	r = jkey_parse_line(line, keyp, commentp);
+ out:
+	free(line);
+	jbuf_free(b);
+	return r;
+}

@@ -1,0 +1,217 @@
+/* util.c: secrets, randomness and careful file I/O.  See jit-util.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "jbuf.h"
+#include "jit-err.h"
+#include "jit-util.h"
+
+void
+jit_freezero(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	OPENSSL_cleanse(p, len);
+	free(p);
+}
+
+void
+jit_free_string(char *s)
+{
+	if (s != NULL)
+		jit_freezero(s, strlen(s));
+}
+
+int
+jit_timingsafe_eq(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+int
+jit_random(void *buf, size_t len)
+{
+	if (len > INT_MAX)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if (RAND_bytes(buf, (int)len) != 1)
+		return JIT_ERR_CRYPTO_RANDOM;
+	return 0;
+}
+
+int
+jit_file_read(const char *path, size_t max_size, int flags, struct jbuf **outp)
+{
+	struct jbuf *b = NULL;
+	struct stat st;
+	unsigned char chunk[4096];
+	int fd = -1, r = JIT_ERR_INTERNAL, oflags = O_RDONLY | O_CLOEXEC;
+	ssize_t n;
+
+	if (outp == NULL || path == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*outp = NULL;
+	if (flags & JIT_FILE_PRIVATE)
+		oflags |= O_NOFOLLOW;
+	if ((fd = open(path, oflags)) == -1) {
+		r = errno == ENOENT ? JIT_ERR_NOT_FOUND : JIT_ERR_SYSTEM;
+		goto out;
+	}
+	if (fstat(fd, &st) == -1) {
+		r = JIT_ERR_SYSTEM;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = JIT_ERR_INVALID_FORMAT;
+		goto out;
+	}
+	if ((flags & JIT_FILE_PRIVATE) && (st.st_mode & 077) != 0) {
+		r = JIT_ERR_BAD_PERMISSIONS;
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > max_size) {
+		r = JIT_ERR_FILE_TOO_LARGE;
+		goto out;
+	}
+	if ((b = jbuf_new()) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = jbuf_set_max_size(b, max_size)) != 0)
+		goto out;
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			r = JIT_ERR_SYSTEM;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((r = jbuf_put(b, chunk, (size_t)n)) != 0) {
+			if (r == JIT_ERR_NO_BUFFER_SPACE)
+				r = JIT_ERR_FILE_TOO_LARGE;
+			goto out;
+		}
+	}
+	*outp = b;
+	b = NULL;
+	r = 0;
+ out:
+	OPENSSL_cleanse(chunk, sizeof(chunk));
+	jbuf_free(b);
+	if (fd != -1) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+	}
+	return r;
+}
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return JIT_ERR_SYSTEM;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+fsync_parent(const char *path)
+{
+	char *dir = NULL, *slash;
+	int fd, r = 0;
+
+	if ((dir = strdup(path)) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		r = JIT_ERR_SYSTEM;
+	else {
+		if (fsync(fd) == -1)
+			r = JIT_ERR_SYSTEM;
+		close(fd);
+	}
+	free(dir);
+	return r;
+}
+
+int
+jit_file_write(const char *path, const void *data, size_t len, mode_t mode,
+    int replace)
+{
+	char *tmp = NULL;
+	const char *target = path;
+	int fd = -1, r = JIT_ERR_INTERNAL, created = 0, saved;
+
+	if (path == NULL || (data == NULL && len != 0))
+		return JIT_ERR_INVALID_ARGUMENT;
+	if (replace) {
+		if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) == -1) {
+			tmp = NULL;
+			r = JIT_ERR_ALLOC;
+			goto out;
+		}
+		(void)unlink(tmp);
+	}
+	target = replace ? tmp : path;
+	fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+	if (fd == -1) {
+		r = errno == EEXIST ? JIT_ERR_EXISTS : JIT_ERR_SYSTEM;
+		goto out;
+	}
+	created = 1;
+	/* The umask may have narrowed mode; never let it widen it. */
+	if (fchmod(fd, mode) == -1 ||
+	    (r = write_all(fd, data, len)) != 0 || fsync(fd) == -1) {
+		r = JIT_ERR_SYSTEM;
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		r = JIT_ERR_SYSTEM;
+		goto out;
+	}
+	fd = -1;
+	if (replace && rename(tmp, path) == -1) {
+		r = JIT_ERR_SYSTEM;
+		goto out;
+	}
+	created = 0;
+	r = fsync_parent(path);
+ out:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	if (created)
+		(void)unlink(target);
+	free(tmp);
+	errno = saved;
+	return r;
+}
