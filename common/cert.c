@@ -41,6 +41,7 @@ struct jcert {
 	size_t signed_len;	/* bytes covered by the signature */
 	const unsigned char *sig;	/* signature blob, inside blob */
 	size_t sig_len;
+	char *sig_alg;		/* algorithm named in the signature */
 };
 
 struct jcert *
@@ -85,6 +86,7 @@ jcert_free(struct jcert *c)
 	opts_free(&c->crit);
 	opts_free(&c->ext);
 	free(c->type_name);
+	free(c->sig_alg);
 	free(c->blob);
 	free(c);
 }
@@ -353,6 +355,14 @@ keep_blob(struct jcert *c, const struct jbuf *b, size_t signed_len)
 	}
 	if ((r = jbuf_get_string_direct(tail, &sig, &sig_len)) != 0 ||
 	    (r = jbuf_expect_end(tail)) != 0)
+		goto out;
+	jbuf_free(tail);
+	if ((tail = jbuf_from(sig, sig_len)) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	free(c->sig_alg);
+	if ((r = jbuf_get_cstring(tail, &c->sig_alg, NULL)) != 0)
 		goto out;
 	c->sig = sig;
 	c->sig_len = sig_len;
@@ -724,6 +734,12 @@ const struct jkey *
 jcert_key(const struct jcert *c)
 {
 	return c == NULL ? NULL : c->key;
+}
+
+const char *
+jcert_signature_alg(const struct jcert *c)
+{
+	return c == NULL ? NULL : c->sig_alg;
 }
 
 const struct jkey *

@@ -96,6 +96,8 @@ const char *jcert_type_name(const struct jcert *c);
 /* Getters: pointers live as long as c. */
 const struct jkey *jcert_key(const struct jcert *c);
 const struct jkey *jcert_signature_key(const struct jcert *c);
+/* The algorithm the signature names, e.g. "rsa-sha2-512". */
+const char *jcert_signature_alg(const struct jcert *c);
 uint64_t jcert_serial(const struct jcert *c);
 uint32_t jcert_type(const struct jcert *c);
 const char *jcert_key_id(const struct jcert *c);

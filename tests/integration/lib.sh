@@ -1,0 +1,99 @@
+# lib.sh: shared helpers for the integration tests (sourced, bash).
+# Starts real OpenSSH daemons on loopback ports inside a private temp dir
+# and cleans up every process it started, whatever happens.
+
+set -euo pipefail
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/jit-it.XXXXXX")
+chmod 700 "$T"
+PIDS=()
+FAILS=0
+PASSES=0
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]:-}"; do
+		[ -n "$p" ] && kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]:-}"; do
+		[ -n "$p" ] && wait "$p" 2>/dev/null || true
+	done
+	if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+
+ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
+bad()  { FAILS=$((FAILS + 1)); echo "not ok - $*"; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+# A TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+	python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+wait_port() {	# PORT [TRIES]
+	local i
+	for i in $(seq 1 "${2:-100}"); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+		sleep 0.05
+	done
+	return 1
+}
+
+SSHD=${SSHD:-/usr/sbin/sshd}
+LOGIN_USER=$(id -un)
+
+# start_sshd DIR EXTRA_CONFIG_LINES... ; sets SSHD_PORT and SSHD_LOG
+start_sshd() {
+	local dir=$1; shift
+	[ -x "$SSHD" ] || skip "no sshd at $SSHD (apt-get install openssh-server)"
+	mkdir -p "$dir"
+	[ "$(id -u)" -ne 0 ] || mkdir -p /run/sshd
+	[ -f "$dir/host_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
+	SSHD_PORT=$(free_port)
+	SSHD_LOG=$dir/sshd.log
+	{
+		echo "Port $SSHD_PORT"
+		echo "ListenAddress 127.0.0.1"
+		echo "HostKey $dir/host_key"
+		echo "PidFile $dir/sshd.pid"
+		echo "AuthorizedKeysFile none"
+		echo "PasswordAuthentication no"
+		echo "KbdInteractiveAuthentication no"
+		echo "PubkeyAuthentication yes"
+		echo "PermitRootLogin prohibit-password"
+		echo "UsePAM no"
+		echo "StrictModes no"
+		echo "LogLevel VERBOSE"
+		echo "MaxStartups 100"
+		printf '%s\n' "$@"
+	} > "$dir/sshd_config"
+	"$SSHD" -t -f "$dir/sshd_config"
+	"$SSHD" -D -e -f "$dir/sshd_config" 2> "$SSHD_LOG" &
+	PIDS+=($!)
+	wait_port "$SSHD_PORT" || { cat "$SSHD_LOG"; echo "sshd did not start"; exit 1; }
+}
+
+# try_ssh KEY CERT [COMMAND]: exit status of ssh logging in with KEY+CERT.
+try_ssh() {
+	local key=$1 cert=$2; shift 2
+	ssh -F /dev/null -p "$SSHD_PORT" \
+		-o BatchMode=yes -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null \
+		-o IdentitiesOnly=yes -o IdentityAgent=none \
+		-o PasswordAuthentication=no -o KbdInteractiveAuthentication=no \
+		-o ConnectTimeout=10 -o LogLevel=ERROR \
+		-i "$key" -o CertificateFile="$cert" \
+		"$LOGIN_USER@127.0.0.1" "${@:-true}"
+}
+
+finish() {
+	echo "$PASSES passed, $FAILS failed"
+	[ "$FAILS" -eq 0 ]
+}
