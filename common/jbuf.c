@@ -116,6 +116,8 @@ jbuf_reserve(struct jbuf *b, size_t len, unsigned char **dstp)
 	*dstp = NULL;
 	if (b == NULL || b->readonly)
 		return JIT_ERR_INVALID_ARGUMENT;
+	if (len == 0)
+		return 0;
 	if (len > b->max_size || jbuf_len(b) > b->max_size - len)
 		return JIT_ERR_NO_BUFFER_SPACE;
 	if (b->size + len > b->alloc && b->off > 0) {

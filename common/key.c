@@ -324,7 +324,8 @@ jkey_put_public(const struct jkey *k, struct jbuf *b)
 
 /* Public ECDSA key from the curve name and point of a blob. */
 static int
-get_ecdsa_public(const struct jkey_info *ki, struct jbuf *b, EVP_PKEY **pkeyp)
+get_ecdsa_public(const struct jkey_info *ki, struct jbuf *b, int full_check,
+    EVP_PKEY **pkeyp)
 {
 	OSSL_PARAM params[3];
 	const unsigned char *curve, *q;
@@ -349,6 +350,8 @@ get_ecdsa_public(const struct jkey_info *ki, struct jbuf *b, EVP_PKEY **pkeyp)
 	params[2] = OSSL_PARAM_construct_end();
 	if ((r = jkey_fromdata("EC", EVP_PKEY_PUBLIC_KEY, params, pkeyp)) != 0)
 		return r;
+	if (!full_check)
+		return 0;
 	/* fromdata checks the point is on the curve; also check its order. */
 	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, *pkeyp, NULL)) == NULL ||
 	    EVP_PKEY_public_check(ctx) != 1) {
@@ -395,8 +398,13 @@ get_rsa_public(struct jbuf *b, EVP_PKEY **pkeyp)
 	return r;
 }
 
-int
-jkey_get_public_fields(enum jkey_type type, struct jbuf *b, struct jkey **keyp)
+/*
+ * full_check adds the costly subgroup check for ECDSA points; it is skipped
+ * only for copies of keys that were already checked (jkey_demote()).
+ */
+static int
+get_public_fields(enum jkey_type type, struct jbuf *b, int full_check,
+    struct jkey **keyp)
 {
 	const struct jkey_info *ki = jkey_info(type);
 	const unsigned char *pk;
@@ -423,7 +431,7 @@ jkey_get_public_fields(enum jkey_type type, struct jbuf *b, struct jkey **keyp)
 	case JKEY_ECDSA_P256:
 	case JKEY_ECDSA_P384:
 	case JKEY_ECDSA_P521:
-		if ((r = get_ecdsa_public(ki, b, &pkey)) != 0)
+		if ((r = get_ecdsa_public(ki, b, full_check, &pkey)) != 0)
 			return r;
 		break;
 	case JKEY_RSA:
@@ -436,6 +444,12 @@ jkey_get_public_fields(enum jkey_type type, struct jbuf *b, struct jkey **keyp)
 	if ((r = jkey_wrap(type, pkey, 0, keyp)) != 0)
 		EVP_PKEY_free(pkey);
 	return r;
+}
+
+int
+jkey_get_public_fields(enum jkey_type type, struct jbuf *b, struct jkey **keyp)
+{
+	return get_public_fields(type, b, 1, keyp);
 }
 
 int
@@ -487,8 +501,15 @@ jkey_demote(const struct jkey *k, struct jkey **pubp)
 		return JIT_ERR_INVALID_ARGUMENT;
 	if ((b = jbuf_new()) == NULL)
 		return JIT_ERR_ALLOC;
-	if ((r = jkey_put_public(k, b)) == 0)
-		r = jkey_from_blob(jbuf_ptr(b), jbuf_len(b), pubp);
+	/* k was checked when it was made or parsed: no need to redo it. */
+	if ((r = jkey_put_public_fields(k, b)) == 0)
+		r = get_public_fields(k->type, b, 0, pubp);
+	if (r == 0 && jbuf_len(b) != 0)
+		r = JIT_ERR_INTERNAL;
+	if (r != 0) {
+		jkey_free(*pubp);
+		*pubp = NULL;
+	}
 	jbuf_free(b);
 	return r;
 }

@@ -167,7 +167,7 @@ cmd_show(const char *path)
 {
 	struct jbuf *b = NULL;
 	struct jcert *c = NULL;
-	char *text, *fp, *cafp, from[64], to[64];
+	char *text, *fp = NULL, *cafp = NULL, from[64], to[64];
 	const char *name, *value;
 	size_t i;
 	int r;

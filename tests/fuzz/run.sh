@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with ASan+UBSan and runs each for SECONDS
+# (default 300) on a seed corpus made from real certificates and keys.
+#   tests/fuzz/run.sh [SECONDS] [TARGET...]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+secs=${1:-300}; shift || true
+targets=("${@:-cert pubkey}")
+bdir=$top/build-fuzz
+if [ ! -d "$bdir" ]; then
+	CC=clang meson setup "$bdir" "$top" -Dfuzz=true -Dtests=disabled \
+		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+fi
+meson compile -C "$bdir" >/dev/null
+corpus=$top/tests/fuzz/corpus-seed
+rm -rf "$corpus"; mkdir -p "$corpus/cert" "$corpus/pubkey"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+for k in "$top"/tests/data/key_*.pub; do
+	cut -d' ' -f2 "$k" | base64 -d > "$corpus/pubkey/$(basename "$k").bin"
+	cp "$k" "$corpus/pubkey/"
+done
+cp "$top"/tests/data/key_ed25519 "$top"/tests/data/key_ecdsa256 "$corpus/pubkey/"
+tc=$bdir/tests/tools/jit-testcert
+[ -x "$tc" ] || { meson compile -C "$bdir" tests/tools/jit-testcert >/dev/null; }
+for ca in ed25519 ecdsa256 rsa3072; do
+	cp "$top/tests/data/key_$ca" "$tmp/ca"; chmod 600 "$tmp/ca"
+	for k in ed25519 ecdsa384 rsa3072; do
+		"$tc" sign --ca "$tmp/ca" --key "$top/tests/data/key_$k.pub" --serial 7 \
+			--id jit:a:b:7 --principals a,b --critical force-command=/bin/true \
+			--ext permit-pty > "$corpus/cert/$ca-$k.line"
+		cut -d' ' -f2 "$corpus/cert/$ca-$k.line" | base64 -d > "$corpus/cert/$ca-$k.bin"
+	done
+done
+for t in ${targets[*]}; do
+	work=$top/tests/fuzz/corpus-$t
+	mkdir -p "$work"
+	echo "== fuzz_$t for ${secs}s"
+	"$bdir/tests/fuzz/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \
+		-max_len=8192 -artifact_prefix="$top/tests/fuzz/crash-$t-" \
+		"$work" "$corpus/$t" 2>&1 | grep -E "^stat::|ERROR|SUMMARY|Done" || true
+done
