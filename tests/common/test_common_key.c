@@ -66,7 +66,7 @@ Test(jkey, fingerprint_matches_ssh_keygen)
 	jkey_free(k);
 }
 
-Test(jkey, generate_serialize_parse_round_trip, .timeout = 60)
+Test(jkey, generate_serialize_parse_round_trip)
 {
 	static const enum jkey_type gen[] = { JKEY_ED25519, JKEY_ECDSA_P256,
 	    JKEY_ECDSA_P384, JKEY_ECDSA_P521, JKEY_RSA };
