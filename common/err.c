@@ -68,6 +68,10 @@ jit_strerror(int r)
 		return "random number generator failed";
 	case JIT_ERR_FILE_TOO_LARGE:
 		return "file is too large";
+	case JIT_ERR_POLICY:
+		return "invalid policy";
+	case JIT_ERR_DENIED:
+		return "denied by policy";
 	default:
 		return "unknown error";
 	}

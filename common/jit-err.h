@@ -40,7 +40,9 @@ enum jit_err {
 	JIT_ERR_NOT_CERT = -27,
 	JIT_ERR_CRYPTO_RANDOM = -28,
 	JIT_ERR_FILE_TOO_LARGE = -29,
-	JIT_ERR_LAST = -30,	/* keep last */
+	JIT_ERR_POLICY = -30,
+	JIT_ERR_DENIED = -31,
+	JIT_ERR_LAST = -32,	/* keep last */
 };
 
 /*

@@ -1,0 +1,463 @@
+/*
+ * eval.c: a request + the policy -> a decision.  A pure function: no clock,
+ * no I/O, no globals; the same inputs always give the same decision.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "jit-err.h"
+#include "policy-impl.h"
+
+#define PRINCIPAL_OUT_MAX	512
+
+struct jpolicy_decision {
+	enum jpolicy_verdict verdict;
+	char *reason;
+	char **principals;
+	size_t nprincipals;
+	uint64_t ttl, valid_after, valid_before, pending_ttl;
+	int ttl_capped, break_glass;
+	char *force_command_copy;
+	char *source_address;
+	char **extensions;
+	size_t nextensions;
+	char **approver_groups;
+	size_t napprover_groups;
+	unsigned quorum;
+};
+
+unsigned
+policy_key_type_bit(enum jkey_type t)
+{
+	switch (t) {
+	case JKEY_ED25519:
+		return KT_ED25519;
+	case JKEY_ECDSA_P256:
+	case JKEY_ECDSA_P384:
+	case JKEY_ECDSA_P521:
+		return KT_ECDSA;
+	case JKEY_RSA:
+		return KT_RSA;
+	default:
+		return 0;
+	}
+}
+
+void
+jpolicy_decision_free(struct jpolicy_decision *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	free(d->reason);
+	for (i = 0; i < d->nprincipals; i++)
+		free(d->principals[i]);
+	free(d->principals);
+	free(d->force_command_copy);
+	free(d->source_address);
+	for (i = 0; i < d->nextensions; i++)
+		free(d->extensions[i]);
+	free(d->extensions);
+	for (i = 0; i < d->napprover_groups; i++)
+		free(d->approver_groups[i]);
+	free(d->approver_groups);
+	free(d);
+}
+
+static int
+deny(struct jpolicy_decision *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+deny(struct jpolicy_decision *d, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	d->verdict = JPOLICY_DENY;
+	va_start(ap, fmt);
+	n = vasprintf(&d->reason, fmt, ap);
+	va_end(ap);
+	if (n == -1) {
+		d->reason = NULL;
+		return JIT_ERR_ALLOC;
+	}
+	return 0;
+}
+
+/* "a, b, c" of a string list, into buf. */
+static const char *
+join(char *const *v, size_t n, char *buf, size_t len)
+{
+	size_t i, off = 0;
+	int w;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && off < len; i++) {
+		w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", v[i]);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	return buf;
+}
+
+static const char *
+key_types_text(unsigned kt, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s%s",
+	    kt & KT_ED25519 ? "ed25519" : "",
+	    (kt & KT_ED25519) && (kt & (KT_ECDSA | KT_RSA)) ? ", " : "",
+	    kt & KT_ECDSA ? "ecdsa" : "",
+	    (kt & KT_ECDSA) && (kt & KT_RSA) ? ", " : "",
+	    kt & KT_RSA ? "rsa" : "");
+	return buf;
+}
+
+static char **
+copy_strv(char *const *v, size_t n)
+{
+	char **out;
+	size_t i;
+
+	if ((out = calloc(n + 1, sizeof(*out))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((out[i] = strdup(v[i])) == NULL) {
+			while (i-- > 0)
+				free(out[i]);
+			free(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/* Replaces each "{user}" in tmpl by user. */
+static char *
+expand(const char *tmpl, const char *user)
+{
+	char buf[PRINCIPAL_OUT_MAX];
+	const char *p = tmpl, *b;
+	size_t off = 0, ulen = strlen(user), chunk;
+
+	while ((b = strstr(p, "{user}")) != NULL) {
+		chunk = (size_t)(b - p);
+		if (off + chunk + ulen >= sizeof(buf))
+			return NULL;
+		memcpy(buf + off, p, chunk);
+		memcpy(buf + off + chunk, user, ulen);
+		off += chunk + ulen;
+		p = b + 6;
+	}
+	chunk = strlen(p);
+	if (off + chunk >= sizeof(buf))
+		return NULL;
+	memcpy(buf + off, p, chunk + 1);
+	return strdup(buf);
+}
+
+/*
+ * If now is inside one of the role's windows, sets *endp to the end of
+ * that window (the latest end when several overlap) and returns 1.
+ */
+static int
+in_window(const struct prole *role, uint64_t now, uint64_t *endp)
+{
+	uint64_t day_start, wday, start, end;
+	size_t i;
+	int k, found = 0;
+
+	*endp = 0;
+	day_start = now - now % 86400;
+	/* 1970-01-01 was a Thursday (4). */
+	wday = (now / 86400 + 4) % 7;
+	for (i = 0; i < role->nwindows; i++) {
+		const struct pwindow *w = &role->windows[i];
+
+		/* A window that opened today, or yesterday and runs past midnight. */
+		for (k = 0; k <= 1; k++) {
+			uint64_t d = (wday + 7 - (uint64_t)k) % 7;
+			uint64_t base = day_start - (uint64_t)k * 86400;
+
+			if (!(w->days & (1u << d)) || now < (uint64_t)k * 86400)
+				continue;
+			start = base + w->start * 60ULL;
+			end = base + w->end * 60ULL;
+			if (w->end <= w->start)
+				end += 86400;
+			if (now >= start && now < end) {
+				found = 1;
+				if (end > *endp)
+					*endp = end;
+			}
+		}
+	}
+	return found;
+}
+
+int
+jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
+    struct jpolicy_decision **dp)
+{
+	struct jpolicy_decision *d = NULL;
+	const struct puser *u;
+	const struct prole *role;
+	struct pcidr addr;
+	char buf[512], buf2[128];
+	uint64_t ttl, wend = 0;
+	size_t i, j;
+	int r = JIT_ERR_INTERNAL, have_addr;
+
+	if (dp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*dp = NULL;
+	if (p == NULL || req == NULL || req->user == NULL || req->role == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return JIT_ERR_ALLOC;
+	have_addr = req->address != NULL &&
+	    policy_parse_cidr(req->address, &addr) == 0 &&
+	    addr.bits == (addr.family == AF_INET ? 32u : 128u);
+
+	if ((u = policy_find_user(p, req->user)) == NULL) {
+		r = deny(d, "unknown user '%s'", req->user);
+		goto done;
+	}
+	if ((role = policy_find_role(p, req->role)) == NULL) {
+		r = deny(d, "there is no role '%s'", req->role);
+		goto done;
+	}
+	for (i = 0; i < role->groups.n; i++)
+		if (pstrv_has(&u->groups, role->groups.v[i]))
+			break;
+	if (i == role->groups.n) {
+		r = deny(d, "%s is not in a group that may request role %s "
+		    "(%s)", u->name, role->name,
+		    join(role->groups.v, role->groups.n, buf, sizeof(buf)));
+		goto done;
+	}
+	if ((policy_key_type_bit(req->key_type) & role->key_types) == 0) {
+		r = deny(d, "role %s does not accept %s keys (allowed: %s)",
+		    role->name, jkey_family(req->key_type) != NULL ?
+		    jkey_family(req->key_type) : "unknown",
+		    key_types_text(role->key_types, buf2, sizeof(buf2)));
+		goto done;
+	}
+	if (role->nfrom > 0) {
+		for (i = 0; have_addr && i < role->nfrom; i++)
+			if (policy_cidr_contains(&role->from[i], &addr))
+				break;
+		if (!have_addr || i == role->nfrom) {
+			r = deny(d, "role %s can only be requested from %s; "
+			    "this request comes from %s", role->name,
+			    role->from_text, req->address != NULL ?
+			    req->address : "an unknown address");
+			goto done;
+		}
+	}
+	if (role->nwindows > 0 && !in_window(role, req->now, &wend)) {
+		for (i = 0, buf[0] = '\0'; i < role->nwindows; i++) {
+			strncat(buf, i ? ", " : "", sizeof(buf) - strlen(buf) - 1);
+			strncat(buf, role->windows[i].text,
+			    sizeof(buf) - strlen(buf) - 1);
+		}
+		r = deny(d, "role %s can only be requested during %s",
+		    role->name, buf);
+		goto done;
+	}
+	if (role->mfa_required && !req->mfa_done) {
+		r = deny(d, "role %s requires MFA: this session has not "
+		    "completed a verification code", role->name);
+		goto done;
+	}
+	if (role->reason_required &&
+	    (req->reason == NULL || req->reason[0] == '\0')) {
+		r = deny(d, "role %s requires a reason (--reason TEXT)",
+		    role->name);
+		goto done;
+	}
+	if (role->source_requester && !have_addr) {
+		r = deny(d, "role %s binds the certificate to the requester's "
+		    "address, which is unknown", role->name);
+		goto done;
+	}
+
+	ttl = req->ttl == 0 ? role->ttl : req->ttl;
+	if (ttl > role->max_ttl) {
+		ttl = role->max_ttl;
+		d->ttl_capped = 1;
+	}
+	if (wend != 0 && req->now + ttl > wend) {
+		ttl = wend - req->now;
+		d->ttl_capped = 1;
+	}
+	d->ttl = ttl;
+	d->valid_after = req->now > p->clock_skew ? req->now - p->clock_skew : 0;
+	d->valid_before = req->now + ttl;
+
+	if ((d->principals = calloc(role->principals.n, sizeof(char *))) == NULL)
+		goto oom;
+	for (i = 0; i < role->principals.n; i++) {
+		char *x = expand(role->principals.v[i], u->name);
+
+		if (x == NULL)
+			goto oom;
+		/* "{user}" and "alice" may expand to the same principal. */
+		for (j = 0; j < d->nprincipals; j++)
+			if (strcmp(d->principals[j], x) == 0)
+				break;
+		if (j < d->nprincipals) {
+			free(x);
+			continue;
+		}
+		d->principals[d->nprincipals++] = x;
+	}
+	if (role->force_command != NULL &&
+	    (d->force_command_copy = strdup(role->force_command)) == NULL)
+		goto oom;
+	if (role->source_requester) {
+		if (asprintf(&d->source_address, "%s/%u", req->address,
+		    addr.bits) == -1) {
+			d->source_address = NULL;
+			goto oom;
+		}
+	} else if (role->source_address != NULL &&
+	    (d->source_address = strdup(role->source_address)) == NULL)
+		goto oom;
+	if (role->extensions.n > 0) {
+		if ((d->extensions = copy_strv(role->extensions.v,
+		    role->extensions.n)) == NULL)
+			goto oom;
+		d->nextensions = role->extensions.n;
+	}
+	d->break_glass = role->break_glass;
+	if (role->has_approval) {
+		if ((d->approver_groups = copy_strv(role->approval_groups.v,
+		    role->approval_groups.n)) == NULL)
+			goto oom;
+		d->napprover_groups = role->approval_groups.n;
+		d->quorum = role->quorum;
+		d->pending_ttl = role->pending_ttl;
+		d->verdict = JPOLICY_NEEDS_APPROVAL;
+	} else
+		d->verdict = JPOLICY_ALLOW;
+	r = 0;
+ done:
+	if (r != 0)
+		goto fail;
+	*dp = d;
+	return 0;
+ oom:
+	r = JIT_ERR_ALLOC;
+ fail:
+	jpolicy_decision_free(d);
+	return r;
+}
+
+enum jpolicy_verdict
+jpolicy_decision_verdict(const struct jpolicy_decision *d)
+{
+	return d == NULL ? JPOLICY_DENY : d->verdict;
+}
+
+const char *
+jpolicy_decision_reason(const struct jpolicy_decision *d)
+{
+	return d == NULL ? NULL : d->reason;
+}
+
+size_t
+jpolicy_decision_nprincipals(const struct jpolicy_decision *d)
+{
+	return d == NULL ? 0 : d->nprincipals;
+}
+
+const char *
+jpolicy_decision_principal(const struct jpolicy_decision *d, size_t i)
+{
+	return d == NULL || i >= d->nprincipals ? NULL : d->principals[i];
+}
+
+uint64_t
+jpolicy_decision_ttl(const struct jpolicy_decision *d)
+{
+	return d == NULL ? 0 : d->ttl;
+}
+
+int
+jpolicy_decision_ttl_capped(const struct jpolicy_decision *d)
+{
+	return d != NULL && d->ttl_capped;
+}
+
+uint64_t
+jpolicy_decision_valid_after(const struct jpolicy_decision *d)
+{
+	return d == NULL ? 0 : d->valid_after;
+}
+
+uint64_t
+jpolicy_decision_valid_before(const struct jpolicy_decision *d)
+{
+	return d == NULL ? 0 : d->valid_before;
+}
+
+const char *
+jpolicy_decision_force_command(const struct jpolicy_decision *d)
+{
+	return d == NULL ? NULL : d->force_command_copy;
+}
+
+const char *
+jpolicy_decision_source_address(const struct jpolicy_decision *d)
+{
+	return d == NULL ? NULL : d->source_address;
+}
+
+size_t
+jpolicy_decision_nextensions(const struct jpolicy_decision *d)
+{
+	return d == NULL ? 0 : d->nextensions;
+}
+
+const char *
+jpolicy_decision_extension(const struct jpolicy_decision *d, size_t i)
+{
+	return d == NULL || i >= d->nextensions ? NULL : d->extensions[i];
+}
+
+int
+jpolicy_decision_break_glass(const struct jpolicy_decision *d)
+{
+	return d != NULL && d->break_glass;
+}
+
+size_t
+jpolicy_decision_napprover_groups(const struct jpolicy_decision *d)
+{
+	return d == NULL ? 0 : d->napprover_groups;
+}
+
+const char *
+jpolicy_decision_approver_group(const struct jpolicy_decision *d, size_t i)
+{
+	return d == NULL || i >= d->napprover_groups ? NULL :
+	    d->approver_groups[i];
+}
+
+unsigned
+jpolicy_decision_quorum(const struct jpolicy_decision *d)
+{
+	return d == NULL ? 0 : d->quorum;
+}
+
+uint64_t
+jpolicy_decision_pending_ttl(const struct jpolicy_decision *d)
+{
+	return d == NULL ? 0 : d->pending_ttl;
+}

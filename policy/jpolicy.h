@@ -1,0 +1,146 @@
+/*
+ * jpolicy.h: the role policy (policy.yaml), loaded strictly into an opaque,
+ * immutable object, and evaluated as a pure function of (policy, request).
+ *
+ * Loading refuses anything whose meaning could differ from its author's
+ * intent; every error names "file:line:column: message".  Evaluation reads
+ * no clock and does no I/O: the time is part of the request.
+ * All int functions return 0 or a JIT_ERR_* code.
+ */
+#ifndef JIT_JPOLICY_H
+#define JIT_JPOLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jkey.h"
+
+struct jpolicy;
+struct jpolicy_decision;
+
+#define JPOLICY_FILE_MAX	(8u * 1024 * 1024)
+#define JPOLICY_ERR_MAX		512
+
+/*
+ * Loads a policy from len bytes of YAML; name is used in error messages.
+ * On a validation error returns JIT_ERR_POLICY and, when errp is not NULL,
+ * a new string "name:line:column: message" in *errp (caller frees).
+ */
+int jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
+    struct jpolicy **pp, char **errp);
+
+/* Reads path (at most JPOLICY_FILE_MAX bytes) and loads it. */
+int jpolicy_load_file(const char *path, struct jpolicy **pp, char **errp);
+
+/* NULL-safe. */
+void jpolicy_free(struct jpolicy *p);
+
+/* Defaults, in seconds. */
+uint64_t jpolicy_clock_skew(const struct jpolicy *p);
+uint64_t jpolicy_mfa_grace(const struct jpolicy *p);
+
+/* The notify command as argv (NULL-terminated), or NULL when none. */
+char *const *jpolicy_notify_argv(const struct jpolicy *p);
+
+/* Users. */
+int jpolicy_user_exists(const struct jpolicy *p, const char *user);
+/* 1 when k is one of user's keys. */
+int jpolicy_user_has_key(const struct jpolicy *p, const char *user,
+    const struct jkey *k);
+size_t jpolicy_user_ngroups(const struct jpolicy *p, const char *user);
+const char *jpolicy_user_group(const struct jpolicy *p, const char *user,
+    size_t i);
+int jpolicy_user_in_group(const struct jpolicy *p, const char *user,
+    const char *group);
+/* 1 when user is in one of the auditors groups. */
+int jpolicy_is_auditor(const struct jpolicy *p, const char *user);
+/* 1 when user is in one of role's approval groups. */
+int jpolicy_can_approve(const struct jpolicy *p, const char *role,
+    const char *user);
+
+/* Roles, in name order. */
+size_t jpolicy_nroles(const struct jpolicy *p);
+const char *jpolicy_role_name(const struct jpolicy *p, size_t i);
+int jpolicy_role_exists(const struct jpolicy *p, const char *role);
+
+/* What a requester asks for, and everything the decision may depend on. */
+struct jpolicy_request {
+	const char *user;
+	const char *role;
+	uint64_t ttl;		/* requested seconds; 0: the role's default */
+	int mfa_done;		/* the session completed a TOTP check */
+	const char *reason;	/* NULL or "" when none given */
+	const char *address;	/* client IP address as text, or NULL */
+	enum jkey_type key_type;	/* type of the key to certify */
+	uint64_t now;		/* seconds since the epoch */
+};
+
+enum jpolicy_verdict {
+	JPOLICY_DENY = 0,
+	JPOLICY_ALLOW,
+	JPOLICY_NEEDS_APPROVAL,
+};
+
+/*
+ * Evaluates req.  Always returns a decision on success (0), including a
+ * denial with its reason; errors are only for bad arguments or memory.
+ */
+int jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
+    struct jpolicy_decision **dp);
+
+void jpolicy_decision_free(struct jpolicy_decision *d);
+
+enum jpolicy_verdict jpolicy_decision_verdict(const struct jpolicy_decision *d);
+/* Why it was denied, in words for a person; NULL unless denied. */
+const char *jpolicy_decision_reason(const struct jpolicy_decision *d);
+
+/* Certificate parameters (meaningful unless denied); strings live with d. */
+size_t jpolicy_decision_nprincipals(const struct jpolicy_decision *d);
+const char *jpolicy_decision_principal(const struct jpolicy_decision *d,
+    size_t i);
+uint64_t jpolicy_decision_ttl(const struct jpolicy_decision *d);
+int jpolicy_decision_ttl_capped(const struct jpolicy_decision *d);
+uint64_t jpolicy_decision_valid_after(const struct jpolicy_decision *d);
+uint64_t jpolicy_decision_valid_before(const struct jpolicy_decision *d);
+/* NULL when absent. */
+const char *jpolicy_decision_force_command(const struct jpolicy_decision *d);
+const char *jpolicy_decision_source_address(const struct jpolicy_decision *d);
+/* Sorted and unique. */
+size_t jpolicy_decision_nextensions(const struct jpolicy_decision *d);
+const char *jpolicy_decision_extension(const struct jpolicy_decision *d,
+    size_t i);
+int jpolicy_decision_break_glass(const struct jpolicy_decision *d);
+/* Approval: groups, quorum, seconds a request may wait. */
+size_t jpolicy_decision_napprover_groups(const struct jpolicy_decision *d);
+const char *jpolicy_decision_approver_group(const struct jpolicy_decision *d,
+    size_t i);
+unsigned jpolicy_decision_quorum(const struct jpolicy_decision *d);
+uint64_t jpolicy_decision_pending_ttl(const struct jpolicy_decision *d);
+
+/*
+ * Static facts about a role for `roles` and `policy explain`:
+ * max ttl, default ttl, mfa required, reason required, approval quorum
+ * (0 when none), break-glass.  Returns JIT_ERR_NOT_FOUND for no such role.
+ */
+struct jpolicy_role_info {
+	uint64_t ttl, max_ttl;
+	int mfa_required, reason_required, break_glass;
+	unsigned quorum;
+	size_t nwindows, nfrom;
+};
+int jpolicy_role_info(const struct jpolicy *p, const char *role,
+    struct jpolicy_role_info *info);
+size_t jpolicy_role_nprincipals(const struct jpolicy *p, const char *role);
+const char *jpolicy_role_principal(const struct jpolicy *p, const char *role,
+    size_t i);
+size_t jpolicy_role_ngroups(const struct jpolicy *p, const char *role);
+const char *jpolicy_role_group(const struct jpolicy *p, const char *role,
+    size_t i);
+
+/* Formats a number of seconds as "90s", "5m", "1h30m", "2d" into buf. */
+void jpolicy_format_duration(uint64_t secs, char *buf, size_t len);
+
+/* Parses "90s", "5m", "1h", "1h30m", "2d" (> 0).  JIT_ERR_INVALID_FORMAT. */
+int jpolicy_parse_duration(const char *s, uint64_t *secsp);
+
+#endif /* JIT_JPOLICY_H */

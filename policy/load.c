@@ -1,0 +1,1226 @@
+/*
+ * load.c: policy.yaml -> struct jpolicy, refusing anything ambiguous.
+ * Every refusal names file:line:column.  See jpolicy.h and README.md.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "jbuf.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "policy-impl.h"
+#include "pyaml.h"
+
+#define NAME_MAX_LEN	64
+#define LIST_MAX	4096
+#define QUORUM_MAX	100
+#define DURATION_MAX	(366ULL * 86400)
+
+struct ctx {
+	const char *name;
+	char **errp;
+	struct jpolicy *p;
+	struct pstrv groups;	/* every group some user is in, sorted */
+};
+
+static int
+perr(struct ctx *c, const struct pnode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+perr(struct ctx *c, const struct pnode *n, const char *fmt, ...)
+{
+	char msg[JPOLICY_ERR_MAX];
+	va_list ap;
+
+	if (c->errp != NULL && *c->errp == NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		if (asprintf(c->errp, "%s:%u:%u: %s", c->name,
+		    n != NULL ? n->line : 1, n != NULL ? n->col : 1, msg) == -1)
+			*c->errp = NULL;
+	}
+	return JIT_ERR_POLICY;
+}
+
+static void
+pstrv_free(struct pstrv *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		free(v->v[i]);
+	free(v->v);
+	v->v = NULL;
+	v->n = 0;
+}
+
+static int
+pstrv_add(struct pstrv *v, const char *s)
+{
+	char **n, *d;
+
+	if ((d = strdup(s)) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((n = realloc(v->v, (v->n + 1) * sizeof(*n))) == NULL) {
+		free(d);
+		return JIT_ERR_ALLOC;
+	}
+	v->v = n;
+	v->v[v->n++] = d;
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+pstrv_has(const struct pstrv *v, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (strcmp(v->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+cmp_node_value(const void *a, const void *b)
+{
+	const struct pnode *x = *(const struct pnode *const *)a;
+	const struct pnode *y = *(const struct pnode *const *)b;
+	int d = strcmp(x->value, y->value);
+
+	if (d != 0)
+		return d;
+	/* Equal keys: keep file order, so the later one is reported. */
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->col < y->col ? -1 : x->col > y->col;
+}
+
+static const char *
+type_word(enum pnode_type t)
+{
+	return t == PN_MAP ? "a mapping" : t == PN_SEQ ? "a list" : "a value";
+}
+
+static int
+want(struct ctx *c, const struct pnode *n, enum pnode_type t, const char *what)
+{
+	if (n->type != t)
+		return perr(c, n, "%s must be %s, not %s", what, type_word(t),
+		    type_word(n->type));
+	return 0;
+}
+
+/*
+ * A mapping's keys: scalars, no duplicates, each one of allowed (unless
+ * allowed is NULL).
+ */
+static int
+check_keys(struct ctx *c, const struct pnode *map, const char *what,
+    const char *const *allowed)
+{
+	const struct pnode **keys = NULL;
+	size_t i, j, nk = map->n / 2;
+	int r = 0;
+
+	for (i = 0; i < nk; i++) {
+		const struct pnode *k = map->items[2 * i];
+
+		if (k->type != PN_SCALAR)
+			return perr(c, k, "%s: keys must be plain names", what);
+		if (allowed == NULL)
+			continue;
+		for (j = 0; allowed[j] != NULL; j++)
+			if (strcmp(allowed[j], k->value) == 0)
+				break;
+		if (allowed[j] == NULL)
+			return perr(c, k, "%s: unknown key '%s'", what, k->value);
+	}
+	if (nk < 2)
+		return 0;
+	if ((keys = calloc(nk, sizeof(*keys))) == NULL)
+		return JIT_ERR_ALLOC;
+	for (i = 0; i < nk; i++)
+		keys[i] = map->items[2 * i];
+	qsort(keys, nk, sizeof(*keys), cmp_node_value);
+	for (i = 1; i < nk; i++) {
+		if (strcmp(keys[i - 1]->value, keys[i]->value) == 0) {
+			r = perr(c, keys[i], "%s: duplicate key '%s'", what,
+			    keys[i]->value);
+			break;
+		}
+	}
+	free(keys);
+	return r;
+}
+
+/* The value node for key in map, or NULL. */
+static const struct pnode *
+get(const struct pnode *map, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < map->n; i += 2)
+		if (strcmp(map->items[i]->value, key) == 0)
+			return map->items[i + 1];
+	return NULL;
+}
+
+/* Users, groups and roles: [A-Za-z0-9._@-], 1..64, not starting with '-'. */
+static int
+name_ok(const char *s)
+{
+	size_t i, len = strlen(s);
+
+	if (len == 0 || len > NAME_MAX_LEN || s[0] == '-' || s[0] == '.')
+		return 0;
+	for (i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		    ch == '-' || ch == '@'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+get_name(struct ctx *c, const struct pnode *n, const char *what)
+{
+	int r;
+
+	if ((r = want(c, n, PN_SCALAR, what)) != 0)
+		return r;
+	if (!name_ok(n->value))
+		return perr(c, n, "%s '%s' is not a valid name (letters, digits, "
+		    "'.', '_', '-', '@'; at most %d)", what, n->value,
+		    NAME_MAX_LEN);
+	return 0;
+}
+
+int
+jpolicy_parse_duration(const char *s, uint64_t *secsp)
+{
+	uint64_t total = 0, v, unit, last_unit = UINT64_MAX;
+	const char *p = s;
+
+	*secsp = 0;
+	if (s == NULL || *s == '\0')
+		return JIT_ERR_INVALID_FORMAT;
+	while (*p != '\0') {
+		if (*p < '0' || *p > '9')
+			return JIT_ERR_INVALID_FORMAT;
+		for (v = 0; *p >= '0' && *p <= '9'; p++) {
+			if (v > DURATION_MAX)
+				return JIT_ERR_INVALID_FORMAT;
+			v = v * 10 + (uint64_t)(*p - '0');
+		}
+		switch (*p++) {
+		case 'd':
+			unit = 86400;
+			break;
+		case 'h':
+			unit = 3600;
+			break;
+		case 'm':
+			unit = 60;
+			break;
+		case 's':
+			unit = 1;
+			break;
+		default:
+			return JIT_ERR_INVALID_FORMAT;
+		}
+		/* Units in decreasing order, each once: "1h30m", not "30m1h". */
+		if (unit >= last_unit || v > DURATION_MAX)
+			return JIT_ERR_INVALID_FORMAT;
+		last_unit = unit;
+		total += v * unit;
+		if (total > DURATION_MAX)
+			return JIT_ERR_INVALID_FORMAT;
+	}
+	if (total == 0)
+		return JIT_ERR_INVALID_FORMAT;
+	*secsp = total;
+	return 0;
+}
+
+void
+jpolicy_format_duration(uint64_t secs, char *buf, size_t len)
+{
+	static const struct { uint64_t unit; char c; } units[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
+	};
+	size_t i, off = 0;
+	int n;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (secs == 0) {
+		snprintf(buf, len, "0s");
+		return;
+	}
+	for (i = 0; i < 4 && off < len; i++) {
+		if (secs < units[i].unit)
+			continue;
+		n = snprintf(buf + off, len - off, "%llu%c",
+		    (unsigned long long)(secs / units[i].unit), units[i].c);
+		if (n < 0)
+			return;
+		off += (size_t)n;
+		secs %= units[i].unit;
+	}
+}
+
+static int
+get_duration(struct ctx *c, const struct pnode *n, const char *what,
+    uint64_t *out)
+{
+	int r;
+
+	if ((r = want(c, n, PN_SCALAR, what)) != 0)
+		return r;
+	if (jpolicy_parse_duration(n->value, out) != 0)
+		return perr(c, n, "%s: '%s' is not a duration (a positive "
+		    "number with s, m, h or d, like 90s, 5m, 1h30m; at most "
+		    "366d)", what, n->value);
+	return 0;
+}
+
+static int
+get_bool(struct ctx *c, const struct pnode *n, const char *what, int *out)
+{
+	int r;
+
+	if ((r = want(c, n, PN_SCALAR, what)) != 0)
+		return r;
+	if (n->plain && strcmp(n->value, "true") == 0)
+		*out = 1;
+	else if (n->plain && strcmp(n->value, "false") == 0)
+		*out = 0;
+	else
+		return perr(c, n, "%s must be true or false, not '%s'", what,
+		    n->value);
+	return 0;
+}
+
+/* "required" or "optional". */
+static int
+get_required(struct ctx *c, const struct pnode *n, const char *what, int *out)
+{
+	int r;
+
+	if ((r = want(c, n, PN_SCALAR, what)) != 0)
+		return r;
+	if (strcmp(n->value, "required") == 0)
+		*out = 1;
+	else if (strcmp(n->value, "optional") == 0)
+		*out = 0;
+	else
+		return perr(c, n, "%s must be 'required' or 'optional', not '%s'",
+		    what, n->value);
+	return 0;
+}
+
+/* A list of scalars; each is passed to check (may be NULL) then kept. */
+static int
+get_list(struct ctx *c, const struct pnode *n, const char *what,
+    int (*check)(struct ctx *, const struct pnode *, const char *),
+    struct pstrv *out)
+{
+	size_t i;
+	int r;
+
+	if ((r = want(c, n, PN_SEQ, what)) != 0)
+		return r;
+	if (n->n > LIST_MAX)
+		return perr(c, n, "%s: too many entries (limit %d)", what,
+		    LIST_MAX);
+	for (i = 0; i < n->n; i++) {
+		const struct pnode *it = n->items[i];
+
+		if ((r = want(c, it, PN_SCALAR, what)) != 0)
+			return r;
+		if (check != NULL && (r = check(c, it, what)) != 0)
+			return r;
+		if (pstrv_has(out, it->value))
+			return perr(c, it, "%s: '%s' is listed twice", what,
+			    it->value);
+		if ((r = pstrv_add(out, it->value)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+check_known_group(struct ctx *c, const struct pnode *n, const char *what)
+{
+	if (bsearch(&n->value, c->groups.v, c->groups.n, sizeof(char *),
+	    cmp_str) == NULL)
+		return perr(c, n, "%s: unknown group '%s' (no user is in it)",
+		    what, n->value);
+	return 0;
+}
+
+static int
+check_user_group(struct ctx *c, const struct pnode *n, const char *what)
+{
+	return get_name(c, n, what);
+}
+
+/* Principals: no whitespace, commas or control characters; "{user}" only. */
+static int
+check_principal(struct ctx *c, const struct pnode *n, const char *what)
+{
+	const char *s = n->value, *b;
+	size_t i;
+
+	if (*s == '\0')
+		return perr(c, n, "%s: a principal must not be empty", what);
+	if (strlen(s) > 256)
+		return perr(c, n, "%s: principal is too long", what);
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch <= ' ' || ch == 0x7f || ch == ',')
+			return perr(c, n, "%s: principal '%s' contains "
+			    "whitespace, a comma or a control character", what, s);
+	}
+	for (b = strchr(s, '{'); b != NULL; b = strchr(b + 6, '{'))
+		if (strncmp(b, "{user}", 6) != 0)
+			return perr(c, n, "%s: unknown placeholder in '%s' "
+			    "(only {user} is defined)", what, s);
+	/* A '}' outside "{user}". */
+	for (b = strchr(s, '}'); b != NULL; b = strchr(b + 1, '}'))
+		if (b - s < 5 || strncmp(b - 5, "{user}", 6) != 0)
+			return perr(c, n, "%s: stray '}' in '%s'", what, s);
+	return 0;
+}
+
+static int
+check_extension(struct ctx *c, const struct pnode *n, const char *what)
+{
+	static const char *const known[] = { "no-touch-required",
+	    "permit-X11-forwarding", "permit-agent-forwarding",
+	    "permit-port-forwarding", "permit-pty", "permit-user-rc", NULL };
+	const char *s = n->value;
+	size_t i;
+
+	for (i = 0; known[i] != NULL; i++)
+		if (strcmp(known[i], s) == 0)
+			return 0;
+	/* Vendor extensions are name@domain, as PROTOCOL.certkeys says. */
+	if (strchr(s, '@') != NULL && s[0] != '@' && strspn(s,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	    ".-_@") == strlen(s))
+		return 0;
+	return perr(c, n, "%s: unknown extension '%s' (known: permit-pty, "
+	    "permit-port-forwarding, permit-agent-forwarding, "
+	    "permit-X11-forwarding, permit-user-rc, no-touch-required, or "
+	    "name@domain)", what, s);
+}
+
+static int
+get_key_types(struct ctx *c, const struct pnode *n, const char *what,
+    unsigned *out)
+{
+	size_t i;
+	unsigned bit;
+	int r;
+
+	if ((r = want(c, n, PN_SEQ, what)) != 0)
+		return r;
+	if (n->n == 0)
+		return perr(c, n, "%s must not be empty", what);
+	*out = 0;
+	for (i = 0; i < n->n; i++) {
+		const struct pnode *it = n->items[i];
+
+		if ((r = want(c, it, PN_SCALAR, what)) != 0)
+			return r;
+		if (strcmp(it->value, "ed25519") == 0)
+			bit = KT_ED25519;
+		else if (strcmp(it->value, "ecdsa") == 0)
+			bit = KT_ECDSA;
+		else if (strcmp(it->value, "rsa") == 0)
+			bit = KT_RSA;
+		else
+			return perr(c, it, "%s: unknown key type '%s' (ed25519, "
+			    "ecdsa or rsa)", what, it->value);
+		if (*out & bit)
+			return perr(c, it, "%s: '%s' is listed twice", what,
+			    it->value);
+		*out |= bit;
+	}
+	return 0;
+}
+
+int
+policy_parse_cidr(const char *s, struct pcidr *c)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned long bits;
+	size_t alen, i;
+	unsigned hostbits;
+
+	memset(c, 0, sizeof(*c));
+	if (s == NULL || strlen(s) >= sizeof(buf))
+		return JIT_ERR_INVALID_FORMAT;
+	strcpy(buf, s);
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, c->addr) == 1) {
+		c->family = AF_INET;
+		alen = 4;
+	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
+		c->family = AF_INET6;
+		alen = 16;
+	} else
+		return JIT_ERR_INVALID_FORMAT;
+	if (slash == NULL) {
+		c->bits = (unsigned)alen * 8;
+		return 0;
+	}
+	if (*slash < '0' || *slash > '9')
+		return JIT_ERR_INVALID_FORMAT;
+	bits = strtoul(slash, &end, 10);
+	if (*end != '\0' || bits > alen * 8 || (slash[0] == '0' && slash[1]))
+		return JIT_ERR_INVALID_FORMAT;
+	c->bits = (unsigned)bits;
+	/* Host bits must be zero: "10.1.2.3/8" is a typo, not a network. */
+	for (i = 0; i < alen; i++) {
+		hostbits = i * 8 >= c->bits ? 8 :
+		    (i + 1) * 8 > c->bits ? (unsigned)((i + 1) * 8 - c->bits) : 0;
+		if (hostbits && (c->addr[i] & ((1u << hostbits) - 1)) != 0)
+			return JIT_ERR_INVALID_FORMAT;
+	}
+	return 0;
+}
+
+int
+policy_cidr_contains(const struct pcidr *c, const struct pcidr *a)
+{
+	unsigned full, rest;
+
+	if (c->family != a->family)
+		return 0;
+	full = c->bits / 8;
+	rest = c->bits % 8;
+	if (memcmp(c->addr, a->addr, full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	return ((c->addr[full] ^ a->addr[full]) &
+	    (unsigned char)(0xff << (8 - rest))) == 0;
+}
+
+static int
+get_cidrs(struct ctx *c, const struct pnode *n, const char *what,
+    struct pcidr **out, size_t *nout, char **textp)
+{
+	struct jbuf *text = NULL;
+	size_t i;
+	int r;
+
+	if ((r = want(c, n, PN_SEQ, what)) != 0)
+		return r;
+	if (n->n == 0)
+		return perr(c, n, "%s must not be empty", what);
+	if (n->n > LIST_MAX)
+		return perr(c, n, "%s: too many entries", what);
+	if ((*out = calloc(n->n, sizeof(**out))) == NULL ||
+	    (text = jbuf_new()) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < n->n; i++) {
+		const struct pnode *it = n->items[i];
+
+		if ((r = want(c, it, PN_SCALAR, what)) != 0)
+			goto out;
+		if (policy_parse_cidr(it->value, &(*out)[i]) != 0) {
+			r = perr(c, it, "%s: '%s' is not an address or CIDR "
+			    "network (like 10.0.0.0/8 or 2001:db8::/32, host bits "
+			    "zero)", what, it->value);
+			goto out;
+		}
+		if ((i > 0 && (r = jbuf_put_u8(text, ',')) != 0) ||
+		    (r = jbuf_put(text, it->value, strlen(it->value))) != 0)
+			goto out;
+	}
+	*nout = n->n;
+	if ((r = jbuf_put_u8(text, '\0')) != 0)
+		goto out;
+	if ((*textp = strdup((const char *)jbuf_ptr(text))) == NULL)
+		r = JIT_ERR_ALLOC;
+ out:
+	jbuf_free(text);
+	return r;
+}
+
+/* "Sat 01:00-05:00 UTC", "Mon-Fri 09:00-17:00", "daily 22:00-02:00 UTC". */
+static int
+parse_window(const char *s, struct pwindow *w)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	char buf[128], *tok[4], *save, *t, *dash, *item;
+	unsigned h1, m1, h2, m2;
+	int n = 0, a, b, d, consumed;
+	size_t i;
+
+	memset(w, 0, sizeof(*w));
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	for (t = strtok_r(buf, " ", &save); t != NULL;
+	    t = strtok_r(NULL, " ", &save)) {
+		if (n == 3)
+			return -1;
+		tok[n++] = t;
+	}
+	if (n < 2 || (n == 3 && strcmp(tok[2], "UTC") != 0))
+		return -1;
+	if (strcmp(tok[0], "daily") == 0 || strcmp(tok[0], "*") == 0)
+		w->days = 0x7f;
+	else {
+		for (item = strtok_r(tok[0], ",", &save); item != NULL;
+		    item = strtok_r(NULL, ",", &save)) {
+			dash = strchr(item, '-');
+			if (dash != NULL)
+				*dash++ = '\0';
+			for (a = -1, i = 0; i < 7; i++)
+				if (strcmp(item, days[i]) == 0)
+					a = (int)i;
+			b = a;
+			if (dash != NULL)
+				for (b = -1, i = 0; i < 7; i++)
+					if (strcmp(dash, days[i]) == 0)
+						b = (int)i;
+			if (a < 0 || b < 0)
+				return -1;
+			for (d = a;; d = (d + 1) % 7) {
+				w->days |= 1u << d;
+				if (d == b)
+					break;
+			}
+		}
+		if (w->days == 0)
+			return -1;
+	}
+	if (sscanf(tok[1], "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2,
+	    &consumed) != 4 || tok[1][consumed] != '\0' ||
+	    strlen(tok[1]) != 11)
+		return -1;
+	if (h1 > 23 || m1 > 59 || m2 > 59 || h2 > 24 || (h2 == 24 && m2 != 0))
+		return -1;
+	w->start = h1 * 60 + m1;
+	w->end = h2 * 60 + m2;
+	if (w->start == w->end)
+		return -1;
+	return (w->text = strdup(s)) == NULL ? -2 : 0;
+}
+
+static int
+load_defaults(struct ctx *c, const struct pnode *n)
+{
+	static const char *const keys[] = { "ttl", "max_ttl", "clock_skew",
+	    "mfa_grace", "key_types", "mfa", "pending_ttl", NULL };
+	struct jpolicy *p = c->p;
+	const struct pnode *v;
+	int r;
+
+	if ((r = want(c, n, PN_MAP, "defaults")) != 0 ||
+	    (r = check_keys(c, n, "defaults", keys)) != 0)
+		return r;
+	if ((v = get(n, "ttl")) != NULL &&
+	    (r = get_duration(c, v, "defaults.ttl", &p->ttl)) != 0)
+		return r;
+	if ((v = get(n, "max_ttl")) != NULL &&
+	    (r = get_duration(c, v, "defaults.max_ttl", &p->max_ttl)) != 0)
+		return r;
+	if ((v = get(n, "pending_ttl")) != NULL &&
+	    (r = get_duration(c, v, "defaults.pending_ttl",
+	    &p->pending_ttl)) != 0)
+		return r;
+	/* Zero is meaningful for these two: no skew, no grace. */
+	if ((v = get(n, "clock_skew")) != NULL) {
+		if ((r = want(c, v, PN_SCALAR, "defaults.clock_skew")) != 0)
+			return r;
+		if (strcmp(v->value, "0s") == 0 || strcmp(v->value, "0") == 0)
+			p->clock_skew = 0;
+		else if ((r = get_duration(c, v, "defaults.clock_skew",
+		    &p->clock_skew)) != 0)
+			return r;
+		if (p->clock_skew > 3600)
+			return perr(c, v, "defaults.clock_skew is at most 1h");
+	}
+	if ((v = get(n, "mfa_grace")) != NULL) {
+		if ((r = want(c, v, PN_SCALAR, "defaults.mfa_grace")) != 0)
+			return r;
+		if (strcmp(v->value, "0s") == 0 || strcmp(v->value, "0") == 0)
+			p->mfa_grace = 0;
+		else if ((r = get_duration(c, v, "defaults.mfa_grace",
+		    &p->mfa_grace)) != 0)
+			return r;
+	}
+	if ((v = get(n, "key_types")) != NULL &&
+	    (r = get_key_types(c, v, "defaults.key_types", &p->key_types)) != 0)
+		return r;
+	if ((v = get(n, "mfa")) != NULL &&
+	    (r = get_required(c, v, "defaults.mfa", &p->mfa_required)) != 0)
+		return r;
+	if (p->ttl > p->max_ttl)
+		return perr(c, get(n, "ttl") != NULL ? get(n, "ttl") : n,
+		    "defaults.ttl is longer than defaults.max_ttl");
+	return 0;
+}
+
+static int
+cmp_user(const void *a, const void *b)
+{
+	return strcmp(((const struct puser *)a)->name,
+	    ((const struct puser *)b)->name);
+}
+
+static int
+cmp_role(const void *a, const void *b)
+{
+	return strcmp(((const struct prole *)a)->name,
+	    ((const struct prole *)b)->name);
+}
+
+static int
+load_user(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+    struct puser *u)
+{
+	static const char *const keys[] = { "keys", "groups", NULL };
+	const struct pnode *v;
+	size_t i;
+	int r;
+
+	if ((r = get_name(c, kn, "user name")) != 0 ||
+	    (r = want(c, n, PN_MAP, "a user")) != 0 ||
+	    (r = check_keys(c, n, "user", keys)) != 0)
+		return r;
+	if ((u->name = strdup(kn->value)) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((v = get(n, "keys")) == NULL)
+		return perr(c, kn, "user '%s' has no keys", kn->value);
+	if ((r = want(c, v, PN_SEQ, "keys")) != 0)
+		return r;
+	if (v->n == 0)
+		return perr(c, v, "user '%s' has no keys", kn->value);
+	if (v->n > 64)
+		return perr(c, v, "user '%s' has too many keys", kn->value);
+	if ((u->keys = calloc(v->n, sizeof(*u->keys))) == NULL)
+		return JIT_ERR_ALLOC;
+	for (i = 0; i < v->n; i++) {
+		const struct pnode *kl = v->items[i];
+
+		if ((r = want(c, kl, PN_SCALAR, "a key")) != 0)
+			return r;
+		if ((r = jkey_parse_line(kl->value, &u->keys[i], NULL)) != 0)
+			return perr(c, kl, "user '%s': malformed public key: %s",
+			    kn->value, jit_strerror(r));
+		u->nkeys++;
+	}
+	if ((v = get(n, "groups")) != NULL &&
+	    (r = get_list(c, v, "groups", check_user_group, &u->groups)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+load_users(struct ctx *c, const struct pnode *n)
+{
+	struct jpolicy *p = c->p;
+	size_t i, j;
+	int r;
+
+	if ((r = want(c, n, PN_MAP, "users")) != 0 ||
+	    (r = check_keys(c, n, "users", NULL)) != 0)
+		return r;
+	if (n->n / 2 > 0 &&
+	    (p->users = calloc(n->n / 2, sizeof(*p->users))) == NULL)
+		return JIT_ERR_ALLOC;
+	for (i = 0; i < n->n / 2; i++) {
+		r = load_user(c, n->items[2 * i], n->items[2 * i + 1],
+		    &p->users[i]);
+		p->nusers++;
+		if (r != 0)
+			return r;
+		for (j = 0; j < p->users[i].groups.n; j++)
+			if (!pstrv_has(&c->groups, p->users[i].groups.v[j]) &&
+			    (r = pstrv_add(&c->groups,
+			    p->users[i].groups.v[j])) != 0)
+				return r;
+	}
+	qsort(p->users, p->nusers, sizeof(*p->users), cmp_user);
+	qsort(c->groups.v, c->groups.n, sizeof(char *), cmp_str);
+	return 0;
+}
+
+const struct puser *
+policy_find_user(const struct jpolicy *p, const char *name)
+{
+	struct puser key;
+
+	if (p == NULL || name == NULL || p->nusers == 0)
+		return NULL;
+	key.name = (char *)(uintptr_t)name;
+	return bsearch(&key, p->users, p->nusers, sizeof(key), cmp_user);
+}
+
+const struct prole *
+policy_find_role(const struct jpolicy *p, const char *name)
+{
+	struct prole key;
+
+	if (p == NULL || name == NULL || p->nroles == 0)
+		return NULL;
+	key.name = (char *)(uintptr_t)name;
+	return bsearch(&key, p->roles, p->nroles, sizeof(key), cmp_role);
+}
+
+/*
+ * The quorum must be reachable by every possible requester: approvers
+ * other than the requester must be at least quorum.
+ */
+static int
+check_quorum(struct ctx *c, const struct pnode *qn, struct prole *role)
+{
+	const struct jpolicy *p = c->p;
+	size_t i, j, napprovers = 0, pool;
+	int requester_approves;
+
+	for (i = 0; i < p->nusers; i++)
+		for (j = 0; j < role->approval_groups.n; j++)
+			if (pstrv_has(&p->users[i].groups,
+			    role->approval_groups.v[j])) {
+				napprovers++;
+				break;
+			}
+	for (i = 0; i < p->nusers; i++) {
+		const struct puser *u = &p->users[i];
+
+		for (j = 0; j < role->groups.n; j++)
+			if (pstrv_has(&u->groups, role->groups.v[j]))
+				break;
+		if (j == role->groups.n)
+			continue;	/* cannot request the role */
+		requester_approves = 0;
+		for (j = 0; j < role->approval_groups.n; j++)
+			if (pstrv_has(&u->groups, role->approval_groups.v[j]))
+				requester_approves = 1;
+		pool = napprovers - (size_t)requester_approves;
+		if (pool < role->quorum)
+			return perr(c, qn, "role '%s': quorum %u cannot be met "
+			    "when %s requests it: only %zu approver(s) besides "
+			    "the requester", role->name, role->quorum, u->name,
+			    pool);
+	}
+	return 0;
+}
+
+static int
+load_approval(struct ctx *c, const struct pnode *n, struct prole *role)
+{
+	static const char *const keys[] = { "groups", "quorum", "pending_ttl",
+	    NULL };
+	const struct pnode *v, *qn;
+	char *end;
+	unsigned long q;
+	int r;
+
+	if ((r = want(c, n, PN_MAP, "approval")) != 0 ||
+	    (r = check_keys(c, n, "approval", keys)) != 0)
+		return r;
+	role->has_approval = 1;
+	role->quorum = 1;
+	role->pending_ttl = c->p->pending_ttl;
+	if ((v = get(n, "groups")) == NULL)
+		return perr(c, n, "approval needs groups (who may approve)");
+	if ((r = get_list(c, v, "approval.groups", check_known_group,
+	    &role->approval_groups)) != 0)
+		return r;
+	if (role->approval_groups.n == 0)
+		return perr(c, v, "approval.groups must not be empty");
+	if ((qn = get(n, "quorum")) != NULL) {
+		if ((r = want(c, qn, PN_SCALAR, "approval.quorum")) != 0)
+			return r;
+		q = strtoul(qn->value, &end, 10);
+		if (!qn->plain || *end != '\0' || qn->value[0] < '1' ||
+		    qn->value[0] > '9' || q > QUORUM_MAX)
+			return perr(c, qn, "approval.quorum must be a whole "
+			    "number from 1 to %d, not '%s'", QUORUM_MAX,
+			    qn->value);
+		role->quorum = (unsigned)q;
+	}
+	if ((v = get(n, "pending_ttl")) != NULL &&
+	    (r = get_duration(c, v, "approval.pending_ttl",
+	    &role->pending_ttl)) != 0)
+		return r;
+	return check_quorum(c, qn != NULL ? qn : n, role);
+}
+
+static int
+load_role(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+    struct prole *role)
+{
+	static const char *const keys[] = { "groups", "principals", "ttl",
+	    "max_ttl", "mfa", "reason", "source_address", "force_command",
+	    "extensions", "key_types", "approval", "break_glass", "windows",
+	    "from", NULL };
+	const struct pnode *v, *ttl_node = NULL;
+	size_t i;
+	int r, inherited_ttl = 1;
+
+	if ((r = get_name(c, kn, "role name")) != 0 ||
+	    (r = want(c, n, PN_MAP, "a role")) != 0 ||
+	    (r = check_keys(c, n, "role", keys)) != 0)
+		return r;
+	if ((role->name = strdup(kn->value)) == NULL)
+		return JIT_ERR_ALLOC;
+	role->ttl = c->p->ttl;
+	role->max_ttl = c->p->max_ttl;
+	role->mfa_required = c->p->mfa_required;
+	role->key_types = c->p->key_types;
+	if ((v = get(n, "groups")) == NULL)
+		return perr(c, kn, "role '%s' needs groups (who may request it)",
+		    kn->value);
+	if ((r = get_list(c, v, "groups", check_known_group,
+	    &role->groups)) != 0)
+		return r;
+	if (role->groups.n == 0)
+		return perr(c, v, "role '%s': groups must not be empty",
+		    kn->value);
+	if ((v = get(n, "principals")) == NULL)
+		return perr(c, kn, "role '%s' needs principals", kn->value);
+	if ((r = get_list(c, v, "principals", check_principal,
+	    &role->principals)) != 0)
+		return r;
+	if (role->principals.n == 0)
+		return perr(c, v, "role '%s': principals must not be empty (an "
+		    "empty list means any principal to sshd)", kn->value);
+	if ((v = get(n, "max_ttl")) != NULL &&
+	    (r = get_duration(c, v, "max_ttl", &role->max_ttl)) != 0)
+		return r;
+	if ((v = get(n, "ttl")) != NULL) {
+		if ((r = get_duration(c, v, "ttl", &role->ttl)) != 0)
+			return r;
+		ttl_node = v;
+		inherited_ttl = 0;
+	}
+	if (role->ttl > role->max_ttl) {
+		if (!inherited_ttl)
+			return perr(c, ttl_node, "role '%s': ttl is longer than "
+			    "max_ttl", kn->value);
+		/* The default ttl is only a default: cap it to this role. */
+		role->ttl = role->max_ttl;
+	}
+	if ((v = get(n, "mfa")) != NULL &&
+	    (r = get_required(c, v, "mfa", &role->mfa_required)) != 0)
+		return r;
+	if ((v = get(n, "reason")) != NULL &&
+	    (r = get_required(c, v, "reason", &role->reason_required)) != 0)
+		return r;
+	if ((v = get(n, "source_address")) != NULL) {
+		struct pcidr *tmp = NULL;
+		size_t ntmp = 0;
+
+		if (v->type == PN_SCALAR && strcmp(v->value, "requester") == 0)
+			role->source_requester = 1;
+		else if (v->type == PN_SCALAR)
+			return perr(c, v, "source_address must be 'requester' "
+			    "or a list of CIDR networks, not '%s'", v->value);
+		else {
+			r = get_cidrs(c, v, "source_address", &tmp, &ntmp,
+			    &role->source_address);
+			free(tmp);
+			if (r != 0)
+				return r;
+		}
+	}
+	if ((v = get(n, "force_command")) != NULL) {
+		if ((r = want(c, v, PN_SCALAR, "force_command")) != 0)
+			return r;
+		if (v->len == 0 || v->len > 4096)
+			return perr(c, v, "force_command must not be empty");
+		for (i = 0; i < v->len; i++)
+			if ((unsigned char)v->value[i] < 0x20)
+				return perr(c, v, "force_command contains a "
+				    "control character");
+		if ((role->force_command = strdup(v->value)) == NULL)
+			return JIT_ERR_ALLOC;
+	}
+	if ((v = get(n, "extensions")) != NULL) {
+		if ((r = get_list(c, v, "extensions", check_extension,
+		    &role->extensions)) != 0)
+			return r;
+		qsort(role->extensions.v, role->extensions.n, sizeof(char *),
+		    cmp_str);
+	}
+	if ((v = get(n, "key_types")) != NULL) {
+		unsigned kt;
+
+		if ((r = get_key_types(c, v, "key_types", &kt)) != 0)
+			return r;
+		role->key_types = kt;
+	}
+	if ((v = get(n, "break_glass")) != NULL &&
+	    (r = get_bool(c, v, "break_glass", &role->break_glass)) != 0)
+		return r;
+	if ((v = get(n, "approval")) != NULL) {
+		if (role->break_glass)
+			return perr(c, v, "role '%s': a break_glass role is "
+			    "issued without approval; remove one of them",
+			    kn->value);
+		if ((r = load_approval(c, v, role)) != 0)
+			return r;
+	}
+	if ((v = get(n, "windows")) != NULL) {
+		if ((r = want(c, v, PN_SEQ, "windows")) != 0)
+			return r;
+		if (v->n == 0)
+			return perr(c, v, "windows must not be empty");
+		if (v->n > 64)
+			return perr(c, v, "too many windows");
+		if ((role->windows = calloc(v->n, sizeof(*role->windows))) == NULL)
+			return JIT_ERR_ALLOC;
+		for (i = 0; i < v->n; i++) {
+			const struct pnode *w = v->items[i];
+
+			if ((r = want(c, w, PN_SCALAR, "a window")) != 0)
+				return r;
+			r = parse_window(w->value, &role->windows[i]);
+			if (r == -2)
+				return JIT_ERR_ALLOC;
+			if (r != 0)
+				return perr(c, w, "window '%s' is not like "
+				    "\"Mon-Fri 09:00-17:00 UTC\" (days: Sun..Sat, "
+				    "ranges, lists or daily; times HH:MM, UTC)",
+				    w->value);
+			role->nwindows++;
+		}
+	}
+	if ((v = get(n, "from")) != NULL &&
+	    (r = get_cidrs(c, v, "from", &role->from, &role->nfrom,
+	    &role->from_text)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+load_roles(struct ctx *c, const struct pnode *n)
+{
+	struct jpolicy *p = c->p;
+	size_t i;
+	int r;
+
+	if ((r = want(c, n, PN_MAP, "roles")) != 0 ||
+	    (r = check_keys(c, n, "roles", NULL)) != 0)
+		return r;
+	if (n->n / 2 > 0 &&
+	    (p->roles = calloc(n->n / 2, sizeof(*p->roles))) == NULL)
+		return JIT_ERR_ALLOC;
+	for (i = 0; i < n->n / 2; i++) {
+		r = load_role(c, n->items[2 * i], n->items[2 * i + 1],
+		    &p->roles[i]);
+		p->nroles++;
+		if (r != 0)
+			return r;
+	}
+	qsort(p->roles, p->nroles, sizeof(*p->roles), cmp_role);
+	return 0;
+}
+
+static int
+load_notify(struct ctx *c, const struct pnode *n)
+{
+	static const char *const keys[] = { "command", NULL };
+	const struct pnode *v;
+	struct pstrv argv = { NULL, 0 };
+	size_t i;
+	int r;
+
+	if ((r = want(c, n, PN_MAP, "notify")) != 0 ||
+	    (r = check_keys(c, n, "notify", keys)) != 0)
+		return r;
+	if ((v = get(n, "command")) == NULL)
+		return perr(c, n, "notify needs a command");
+	if (v->type == PN_SCALAR)
+		r = pstrv_add(&argv, v->value);
+	else
+		r = get_list(c, v, "notify.command", NULL, &argv);
+	if (r != 0)
+		goto out;
+	if (argv.n == 0 || argv.v[0][0] != '/') {
+		r = perr(c, v, "notify.command must start with an absolute "
+		    "path (it is run without a shell)");
+		goto out;
+	}
+	if ((c->p->notify_argv = calloc(argv.n + 1, sizeof(char *))) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < argv.n; i++) {
+		c->p->notify_argv[i] = argv.v[i];
+		argv.v[i] = NULL;
+	}
+	r = 0;
+ out:
+	for (i = 0; i < argv.n; i++)
+		free(argv.v[i]);
+	free(argv.v);
+	return r;
+}
+
+static void
+role_free(struct prole *r)
+{
+	size_t i;
+
+	free(r->name);
+	pstrv_free(&r->groups);
+	pstrv_free(&r->principals);
+	free(r->source_address);
+	free(r->force_command);
+	pstrv_free(&r->extensions);
+	pstrv_free(&r->approval_groups);
+	for (i = 0; i < r->nwindows; i++)
+		free(r->windows[i].text);
+	free(r->windows);
+	free(r->from);
+	free(r->from_text);
+}
+
+void
+jpolicy_free(struct jpolicy *p)
+{
+	size_t i, j;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nusers; i++) {
+		free(p->users[i].name);
+		for (j = 0; j < p->users[i].nkeys; j++)
+			jkey_free(p->users[i].keys[j]);
+		free(p->users[i].keys);
+		pstrv_free(&p->users[i].groups);
+	}
+	free(p->users);
+	for (i = 0; i < p->nroles; i++)
+		role_free(&p->roles[i]);
+	free(p->roles);
+	pstrv_free(&p->auditors);
+	if (p->notify_argv != NULL) {
+		for (i = 0; p->notify_argv[i] != NULL; i++)
+			free(p->notify_argv[i]);
+		free(p->notify_argv);
+	}
+	free(p);
+}
+
+int
+jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
+    struct jpolicy **pp, char **errp)
+{
+	static const char *const keys[] = { "defaults", "users", "roles",
+	    "auditors", "notify", NULL };
+	struct ctx c;
+	struct pnode *root = NULL;
+	const struct pnode *v;
+	int r;
+
+	if (pp == NULL || (yaml == NULL && len != 0))
+		return JIT_ERR_INVALID_ARGUMENT;
+	*pp = NULL;
+	if (errp != NULL)
+		*errp = NULL;
+	memset(&c, 0, sizeof(c));
+	c.name = name != NULL ? name : "policy";
+	c.errp = errp;
+	if (len > JPOLICY_FILE_MAX)
+		return perr(&c, NULL, "policy is larger than %u bytes",
+		    JPOLICY_FILE_MAX);
+	if ((c.p = calloc(1, sizeof(*c.p))) == NULL)
+		return JIT_ERR_ALLOC;
+	c.p->ttl = 5 * 60;
+	c.p->max_ttl = 30 * 60;
+	c.p->clock_skew = 30;
+	c.p->mfa_grace = 0;
+	c.p->pending_ttl = 15 * 60;
+	c.p->key_types = KT_ALL;
+	c.p->mfa_required = 1;
+	if ((r = pyaml_parse(c.name, yaml, len, &root, errp)) != 0)
+		goto out;
+	if ((r = want(&c, root, PN_MAP, "the policy")) != 0 ||
+	    (r = check_keys(&c, root, "policy", keys)) != 0)
+		goto out;
+	if ((v = get(root, "defaults")) != NULL &&
+	    (r = load_defaults(&c, v)) != 0)
+		goto out;
+	if ((v = get(root, "users")) == NULL) {
+		r = perr(&c, root, "the policy needs a 'users' mapping");
+		goto out;
+	}
+	if ((r = load_users(&c, v)) != 0)
+		goto out;
+	if ((v = get(root, "roles")) == NULL) {
+		r = perr(&c, root, "the policy needs a 'roles' mapping");
+		goto out;
+	}
+	if ((r = load_roles(&c, v)) != 0)
+		goto out;
+	if ((v = get(root, "auditors")) != NULL &&
+	    (r = get_list(&c, v, "auditors", check_known_group,
+	    &c.p->auditors)) != 0)
+		goto out;
+	if ((v = get(root, "notify")) != NULL && (r = load_notify(&c, v)) != 0)
+		goto out;
+	*pp = c.p;
+	c.p = NULL;
+	r = 0;
+ out:
+	pnode_free(root);
+	pstrv_free(&c.groups);
+	jpolicy_free(c.p);
+	return r;
+}
+
+int
+jpolicy_load_file(const char *path, struct jpolicy **pp, char **errp)
+{
+	struct jbuf *b = NULL;
+	int r;
+
+	if (pp == NULL || path == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*pp = NULL;
+	if (errp != NULL)
+		*errp = NULL;
+	if ((r = jit_file_read(path, JPOLICY_FILE_MAX, 0, &b)) != 0) {
+		if (errp != NULL && asprintf(errp, "%s: %s", path,
+		    jit_strerror(r)) == -1)
+			*errp = NULL;
+		return r;
+	}
+	r = jpolicy_load(path, jbuf_ptr(b), jbuf_len(b), pp, errp);
+	jbuf_free(b);
+	return r;
+}

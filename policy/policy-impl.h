@@ -1,0 +1,84 @@
+/* policy-impl.h: the inside of struct jpolicy, for the files in policy/ only. */
+#ifndef JIT_POLICY_IMPL_H
+#define JIT_POLICY_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jkey.h"
+#include "jpolicy.h"
+
+struct pstrv {
+	char **v;
+	size_t n;
+};
+
+struct pcidr {
+	int family;		/* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	unsigned bits;
+};
+
+struct pwindow {
+	unsigned days;		/* bit d set: weekday d (0 = Sunday) */
+	unsigned start, end;	/* minutes after 00:00 UTC; end <= start: next day */
+	char *text;
+};
+
+struct puser {
+	char *name;
+	struct jkey **keys;
+	size_t nkeys;
+	struct pstrv groups;
+};
+
+struct prole {
+	char *name;
+	struct pstrv groups;
+	struct pstrv principals;	/* templates, "{user}" expanded later */
+	uint64_t ttl, max_ttl;
+	int mfa_required, reason_required, break_glass;
+	int source_requester;
+	char *source_address;		/* fixed list, comma-joined, or NULL */
+	char *force_command;
+	struct pstrv extensions;	/* sorted, unique */
+	unsigned key_types;		/* KT_* bits */
+	int has_approval;
+	struct pstrv approval_groups;
+	unsigned quorum;
+	uint64_t pending_ttl;
+	struct pwindow *windows;
+	size_t nwindows;
+	struct pcidr *from;
+	size_t nfrom;
+	char *from_text;
+};
+
+#define KT_ED25519	0x01
+#define KT_ECDSA	0x02
+#define KT_RSA		0x04
+#define KT_ALL		(KT_ED25519 | KT_ECDSA | KT_RSA)
+
+struct jpolicy {
+	uint64_t ttl, max_ttl, clock_skew, mfa_grace, pending_ttl;
+	unsigned key_types;
+	int mfa_required;
+	struct puser *users;	/* sorted by name */
+	size_t nusers;
+	struct prole *roles;	/* sorted by name */
+	size_t nroles;
+	struct pstrv auditors;
+	char **notify_argv;	/* NULL-terminated, or NULL */
+};
+
+const struct puser *policy_find_user(const struct jpolicy *p, const char *name);
+const struct prole *policy_find_role(const struct jpolicy *p, const char *name);
+int pstrv_has(const struct pstrv *v, const char *s);
+unsigned policy_key_type_bit(enum jkey_type t);
+
+/* Parses "a.b.c.d/n", "x::y/n" or a bare address. */
+int policy_parse_cidr(const char *s, struct pcidr *c);
+/* 1 when the address text a is inside c. */
+int policy_cidr_contains(const struct pcidr *c, const struct pcidr *a);
+
+#endif /* JIT_POLICY_IMPL_H */

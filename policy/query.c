@@ -1,0 +1,171 @@
+/* query.c: read-only questions about a loaded policy.  See jpolicy.h. */
+#include <string.h>
+
+#include "jit-err.h"
+#include "policy-impl.h"
+
+uint64_t
+jpolicy_clock_skew(const struct jpolicy *p)
+{
+	return p == NULL ? 0 : p->clock_skew;
+}
+
+uint64_t
+jpolicy_mfa_grace(const struct jpolicy *p)
+{
+	return p == NULL ? 0 : p->mfa_grace;
+}
+
+char *const *
+jpolicy_notify_argv(const struct jpolicy *p)
+{
+	return p == NULL ? NULL : p->notify_argv;
+}
+
+int
+jpolicy_user_exists(const struct jpolicy *p, const char *user)
+{
+	return policy_find_user(p, user) != NULL;
+}
+
+int
+jpolicy_user_has_key(const struct jpolicy *p, const char *user,
+    const struct jkey *k)
+{
+	const struct puser *u = policy_find_user(p, user);
+	size_t i;
+
+	if (u == NULL || k == NULL)
+		return 0;
+	for (i = 0; i < u->nkeys; i++)
+		if (jkey_equal_public(u->keys[i], k))
+			return 1;
+	return 0;
+}
+
+size_t
+jpolicy_user_ngroups(const struct jpolicy *p, const char *user)
+{
+	const struct puser *u = policy_find_user(p, user);
+
+	return u == NULL ? 0 : u->groups.n;
+}
+
+const char *
+jpolicy_user_group(const struct jpolicy *p, const char *user, size_t i)
+{
+	const struct puser *u = policy_find_user(p, user);
+
+	return u == NULL || i >= u->groups.n ? NULL : u->groups.v[i];
+}
+
+int
+jpolicy_user_in_group(const struct jpolicy *p, const char *user,
+    const char *group)
+{
+	const struct puser *u = policy_find_user(p, user);
+
+	return u != NULL && group != NULL && pstrv_has(&u->groups, group);
+}
+
+int
+jpolicy_is_auditor(const struct jpolicy *p, const char *user)
+{
+	const struct puser *u = policy_find_user(p, user);
+	size_t i;
+
+	if (u == NULL)
+		return 0;
+	for (i = 0; i < p->auditors.n; i++)
+		if (pstrv_has(&u->groups, p->auditors.v[i]))
+			return 1;
+	return 0;
+}
+
+int
+jpolicy_can_approve(const struct jpolicy *p, const char *role,
+    const char *user)
+{
+	const struct prole *r = policy_find_role(p, role);
+	const struct puser *u = policy_find_user(p, user);
+	size_t i;
+
+	if (r == NULL || u == NULL || !r->has_approval)
+		return 0;
+	for (i = 0; i < r->approval_groups.n; i++)
+		if (pstrv_has(&u->groups, r->approval_groups.v[i]))
+			return 1;
+	return 0;
+}
+
+size_t
+jpolicy_nroles(const struct jpolicy *p)
+{
+	return p == NULL ? 0 : p->nroles;
+}
+
+const char *
+jpolicy_role_name(const struct jpolicy *p, size_t i)
+{
+	return p == NULL || i >= p->nroles ? NULL : p->roles[i].name;
+}
+
+int
+jpolicy_role_exists(const struct jpolicy *p, const char *role)
+{
+	return policy_find_role(p, role) != NULL;
+}
+
+int
+jpolicy_role_info(const struct jpolicy *p, const char *role,
+    struct jpolicy_role_info *info)
+{
+	const struct prole *r = policy_find_role(p, role);
+
+	if (info == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	memset(info, 0, sizeof(*info));
+	if (r == NULL)
+		return JIT_ERR_NOT_FOUND;
+	info->ttl = r->ttl;
+	info->max_ttl = r->max_ttl;
+	info->mfa_required = r->mfa_required;
+	info->reason_required = r->reason_required;
+	info->break_glass = r->break_glass;
+	info->quorum = r->has_approval ? r->quorum : 0;
+	info->nwindows = r->nwindows;
+	info->nfrom = r->nfrom;
+	return 0;
+}
+
+size_t
+jpolicy_role_nprincipals(const struct jpolicy *p, const char *role)
+{
+	const struct prole *r = policy_find_role(p, role);
+
+	return r == NULL ? 0 : r->principals.n;
+}
+
+const char *
+jpolicy_role_principal(const struct jpolicy *p, const char *role, size_t i)
+{
+	const struct prole *r = policy_find_role(p, role);
+
+	return r == NULL || i >= r->principals.n ? NULL : r->principals.v[i];
+}
+
+size_t
+jpolicy_role_ngroups(const struct jpolicy *p, const char *role)
+{
+	const struct prole *r = policy_find_role(p, role);
+
+	return r == NULL ? 0 : r->groups.n;
+}
+
+const char *
+jpolicy_role_group(const struct jpolicy *p, const char *role, size_t i)
+{
+	const struct prole *r = policy_find_role(p, role);
+
+	return r == NULL || i >= r->groups.n ? NULL : r->groups.v[i];
+}
