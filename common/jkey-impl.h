@@ -12,8 +12,12 @@
 
 struct jkey {
 	enum jkey_type type;
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey;		/* may be shared (up-ref) by demoted copies */
 	int priv;
+	unsigned char *blob;	/* the public key blob, encoded once */
+	size_t blob_len;
+	size_t fields_off;	/* where the type's fields start in blob */
+	EVP_MD_CTX *sign_tmpl;	/* private keys: signing context set up once */
 };
 
 /* Static facts about a key type. */
@@ -29,9 +33,22 @@ struct jkey_info {
 
 const struct jkey_info *jkey_info(enum jkey_type type);
 
-/* Wraps pkey (taking ownership on success) into a new struct jkey. */
+/*
+ * Wraps pkey (taking ownership on success) into a new struct jkey.  fields
+ * are the already-encoded public fields when the caller has them (parsing),
+ * or NULL to encode them from pkey.
+ */
 int jkey_wrap(enum jkey_type type, EVP_PKEY *pkey, int priv,
-    struct jkey **keyp);
+    const unsigned char *fields, size_t fields_len, struct jkey **keyp);
+
+/*
+ * Sets up k->sign_tmpl for a private key, so each signature copies a ready
+ * context instead of fetching the algorithm again.
+ */
+int jkey_sign_prepare(struct jkey *k);
+
+/* Frees what jkey_sign_prepare() made. */
+void jkey_sign_release(struct jkey *k);
 
 /* Appends a non-negative BIGNUM as an SSH mpint. */
 int jkey_put_bn(struct jbuf *b, const BIGNUM *bn);
@@ -50,6 +67,7 @@ int jkey_fromdata(const char *alg, int selection, OSSL_PARAM *params,
 int jkey_rsa_bits_ok(const BIGNUM *n);
 
 /* The uncompressed public point of an ECDSA key into buf (point_len). */
-int jkey_ec_point(const struct jkey *k, unsigned char *buf, size_t len);
+int jkey_ec_point(enum jkey_type type, EVP_PKEY *pkey, unsigned char *buf,
+    size_t len);
 
 #endif /* JIT_JKEY_IMPL_H */

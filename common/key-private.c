@@ -68,7 +68,7 @@ put_private_fields(const struct jkey *k, struct jbuf *b)
 	case JKEY_ECDSA_P256:
 	case JKEY_ECDSA_P384:
 	case JKEY_ECDSA_P521:
-		if ((r = jkey_ec_point(k, point, sizeof(point))) != 0)
+		if ((r = jkey_ec_point(k->type, k->pkey, point, sizeof(point))) != 0)
 			goto out;
 		if ((priv = jkey_bn_param(k->pkey,
 		    OSSL_PKEY_PARAM_PRIV_KEY)) == NULL) {
@@ -457,7 +457,7 @@ jkey_private_parse(const unsigned char *text, size_t len, struct jkey **keyp,
 	}
 	if (r != 0)
 		goto out;
-	if ((r = jkey_wrap(type, pkey, 1, &k)) != 0)
+	if ((r = jkey_wrap(type, pkey, 1, NULL, 0, &k)) != 0)
 		goto out;
 	pkey = NULL;
 	if (!jkey_equal_public(k, pub)) {

@@ -24,30 +24,57 @@ ecdsa_md(enum jkey_type type)
 	}
 }
 
-/* One-shot EVP signature; raw is a new allocation of *raw_len bytes. */
+int
+jkey_sign_prepare(struct jkey *k)
+{
+	const EVP_MD *md = NULL;
+
+	if (k->type == JKEY_RSA)
+		md = EVP_sha512();
+	else if (k->type != JKEY_ED25519)
+		md = ecdsa_md(k->type);
+	if ((k->sign_tmpl = EVP_MD_CTX_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if (EVP_DigestSignInit(k->sign_tmpl, NULL, md, NULL, k->pkey) != 1) {
+		EVP_MD_CTX_free(k->sign_tmpl);
+		k->sign_tmpl = NULL;
+		return JIT_ERR_LIBCRYPTO;
+	}
+	return 0;
+}
+
+void
+jkey_sign_release(struct jkey *k)
+{
+	EVP_MD_CTX_free(k->sign_tmpl);
+	k->sign_tmpl = NULL;
+}
+
+/*
+ * One-shot EVP signature with a copy of the key's prepared context (the
+ * template itself is never used, so concurrent signers do not share state).
+ * raw is a new allocation of *raw_len bytes.
+ */
 static int
-evp_sign(EVP_PKEY *pkey, const EVP_MD *md, const unsigned char *data,
-    size_t len, unsigned char **rawp, size_t *raw_lenp)
+evp_sign(const struct jkey *k, const unsigned char *data, size_t len,
+    unsigned char **rawp, size_t *raw_lenp)
 {
 	EVP_MD_CTX *ctx = NULL;
 	unsigned char *raw = NULL;
-	size_t raw_len = 0;
-	int r = JIT_ERR_LIBCRYPTO;
+	size_t raw_len;
+	int r = JIT_ERR_LIBCRYPTO, max;
 
 	*rawp = NULL;
 	*raw_lenp = 0;
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+	if ((max = EVP_PKEY_get_size(k->pkey)) <= 0)
+		goto out;
+	raw_len = (size_t)max;
+	if ((ctx = EVP_MD_CTX_new()) == NULL || (raw = malloc(raw_len)) == NULL) {
 		r = JIT_ERR_ALLOC;
 		goto out;
 	}
-	if (EVP_DigestSignInit(ctx, NULL, md, NULL, pkey) != 1 ||
-	    EVP_DigestSign(ctx, NULL, &raw_len, data, len) != 1)
-		goto out;
-	if ((raw = malloc(raw_len)) == NULL) {
-		r = JIT_ERR_ALLOC;
-		goto out;
-	}
-	if (EVP_DigestSign(ctx, raw, &raw_len, data, len) != 1)
+	if (EVP_MD_CTX_copy_ex(ctx, k->sign_tmpl) != 1 ||
+	    EVP_DigestSign(ctx, raw, &raw_len, data, len) != 1)
 		goto out;
 	*rawp = raw;
 	*raw_lenp = raw_len;
@@ -161,7 +188,7 @@ jkey_sign(const struct jkey *k, const unsigned char *data, size_t len,
 
 	if (k == NULL || sig == NULL || (data == NULL && len != 0))
 		return JIT_ERR_INVALID_ARGUMENT;
-	if (!k->priv)
+	if (!k->priv || k->sign_tmpl == NULL)
 		return JIT_ERR_KEY_INVALID;
 	if ((blob = jbuf_new()) == NULL)
 		return JIT_ERR_ALLOC;
@@ -169,22 +196,20 @@ jkey_sign(const struct jkey *k, const unsigned char *data, size_t len,
 		goto out;
 	switch (k->type) {
 	case JKEY_ED25519:
-		if ((r = evp_sign(k->pkey, NULL, data, len, &raw, &raw_len)) != 0)
+		if ((r = evp_sign(k, data, len, &raw, &raw_len)) != 0)
 			goto out;
 		r = jbuf_put_string(blob, raw, raw_len);
 		break;
 	case JKEY_ECDSA_P256:
 	case JKEY_ECDSA_P384:
 	case JKEY_ECDSA_P521:
-		if ((r = evp_sign(k->pkey, ecdsa_md(k->type), data, len,
-		    &raw, &raw_len)) != 0)
+		if ((r = evp_sign(k, data, len, &raw, &raw_len)) != 0)
 			goto out;
 		r = put_ecdsa_sig(blob, raw, raw_len);
 		break;
 	case JKEY_RSA:
 		/* PKCS#1 v1.5 output is always exactly the modulus length. */
-		if ((r = evp_sign(k->pkey, EVP_sha512(), data, len,
-		    &raw, &raw_len)) != 0)
+		if ((r = evp_sign(k, data, len, &raw, &raw_len)) != 0)
 			goto out;
 		r = jbuf_put_string(blob, raw, raw_len);
 		break;

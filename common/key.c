@@ -75,19 +75,56 @@ jkey_type_from_name(const char *name, size_t len)
 	return JKEY_UNSPEC;
 }
 
+static int encode_fields(enum jkey_type type, EVP_PKEY *pkey,
+    struct jbuf *b);
+
 int
-jkey_wrap(enum jkey_type type, EVP_PKEY *pkey, int priv, struct jkey **keyp)
+jkey_wrap(enum jkey_type type, EVP_PKEY *pkey, int priv,
+    const unsigned char *fields, size_t fields_len, struct jkey **keyp)
 {
-	struct jkey *k;
+	struct jkey *k = NULL;
+	struct jbuf *b = NULL;
+	size_t name_len;
+	int r = JIT_ERR_INTERNAL;
 
 	*keyp = NULL;
-	if ((k = calloc(1, sizeof(*k))) == NULL)
-		return JIT_ERR_ALLOC;
+	if ((b = jbuf_new()) == NULL || (k = calloc(1, sizeof(*k))) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = jbuf_put_cstring(b, jkey_type_name(type))) != 0)
+		goto out;
+	name_len = jbuf_len(b);
+	if (fields != NULL)
+		r = jbuf_put(b, fields, fields_len);
+	else
+		r = encode_fields(type, pkey, b);
+	if (r != 0)
+		goto out;
+	if ((k->blob = malloc(jbuf_len(b))) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	memcpy(k->blob, jbuf_ptr(b), jbuf_len(b));
+	k->blob_len = jbuf_len(b);
+	k->fields_off = name_len;
 	k->type = type;
 	k->pkey = pkey;
 	k->priv = priv;
+	if (priv && (r = jkey_sign_prepare(k)) != 0) {
+		k->pkey = NULL;	/* the caller still owns it */
+		goto out;
+	}
 	*keyp = k;
-	return 0;
+	k = NULL;
+	r = 0;
+ out:
+	if (k != NULL) {
+		free(k->blob);
+		free(k);
+	}
+	jbuf_free(b);
+	return r;
 }
 
 void
@@ -95,7 +132,9 @@ jkey_free(struct jkey *k)
 {
 	if (k == NULL)
 		return;
+	jkey_sign_release(k);
 	EVP_PKEY_free(k->pkey);	/* OpenSSL clears private key material */
+	free(k->blob);
 	free(k);
 }
 
@@ -208,14 +247,15 @@ jkey_rsa_bits_ok(const BIGNUM *n)
 }
 
 int
-jkey_ec_point(const struct jkey *k, unsigned char *buf, size_t len)
+jkey_ec_point(enum jkey_type type, EVP_PKEY *pkey, unsigned char *buf,
+    size_t len)
 {
-	const struct jkey_info *ki = jkey_info(k->type);
+	const struct jkey_info *ki = jkey_info(type);
 	size_t got = 0;
 
 	if (ki == NULL || ki->point_len == 0 || len < ki->point_len)
 		return JIT_ERR_INVALID_ARGUMENT;
-	if (EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
+	if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY,
 	    buf, len, &got) != 1)
 		return JIT_ERR_LIBCRYPTO;
 	if (got != ki->point_len || buf[0] != 0x04)
@@ -258,13 +298,14 @@ jkey_generate(enum jkey_type type, unsigned bits, struct jkey **keyp)
 	}
 	if (pkey == NULL)
 		return JIT_ERR_LIBCRYPTO;
-	if ((r = jkey_wrap(type, pkey, 1, keyp)) != 0)
+	if ((r = jkey_wrap(type, pkey, 1, NULL, 0, keyp)) != 0)
 		EVP_PKEY_free(pkey);
 	return r;
 }
 
-int
-jkey_put_public_fields(const struct jkey *k, struct jbuf *b)
+/* Encodes the public fields of pkey (the slow path, done once per key). */
+static int
+encode_fields(enum jkey_type type, EVP_PKEY *pkey, struct jbuf *b)
 {
 	const struct jkey_info *ki;
 	unsigned char raw[256];
@@ -272,26 +313,26 @@ jkey_put_public_fields(const struct jkey *k, struct jbuf *b)
 	BIGNUM *n = NULL, *e = NULL;
 	int r = JIT_ERR_INTERNAL;
 
-	if (k == NULL || b == NULL || (ki = jkey_info(k->type)) == NULL)
+	if ((ki = jkey_info(type)) == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
-	switch (k->type) {
+	switch (type) {
 	case JKEY_ED25519:
-		if (EVP_PKEY_get_raw_public_key(k->pkey, raw, &len) != 1 ||
+		if (EVP_PKEY_get_raw_public_key(pkey, raw, &len) != 1 ||
 		    len != 32)
 			return JIT_ERR_LIBCRYPTO;
 		return jbuf_put_string(b, raw, len);
 	case JKEY_ECDSA_P256:
 	case JKEY_ECDSA_P384:
 	case JKEY_ECDSA_P521:
-		if ((r = jkey_ec_point(k, raw, sizeof(raw))) != 0)
+		if ((r = jkey_ec_point(type, pkey, raw, sizeof(raw))) != 0)
 			return r;
 		if ((r = jbuf_put_cstring(b, ki->curve)) != 0 ||
 		    (r = jbuf_put_string(b, raw, ki->point_len)) != 0)
 			return r;
 		return 0;
 	case JKEY_RSA:
-		if ((n = jkey_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N)) == NULL ||
-		    (e = jkey_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E)) == NULL) {
+		if ((n = jkey_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N)) == NULL ||
+		    (e = jkey_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E)) == NULL) {
 			r = JIT_ERR_LIBCRYPTO;
 			goto out;
 		}
@@ -309,23 +350,24 @@ jkey_put_public_fields(const struct jkey *k, struct jbuf *b)
 }
 
 int
+jkey_put_public_fields(const struct jkey *k, struct jbuf *b)
+{
+	if (k == NULL || b == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	return jbuf_put(b, k->blob + k->fields_off, k->blob_len - k->fields_off);
+}
+
+int
 jkey_put_public(const struct jkey *k, struct jbuf *b)
 {
-	const char *name;
-	int r;
-
-	if (k == NULL || (name = jkey_type_name(k->type)) == NULL)
+	if (k == NULL || b == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
-	if ((r = jbuf_put_cstring(b, name)) != 0 ||
-	    (r = jkey_put_public_fields(k, b)) != 0)
-		return r;
-	return 0;
+	return jbuf_put(b, k->blob, k->blob_len);
 }
 
 /* Public ECDSA key from the curve name and point of a blob. */
 static int
-get_ecdsa_public(const struct jkey_info *ki, struct jbuf *b, int full_check,
-    EVP_PKEY **pkeyp)
+get_ecdsa_public(const struct jkey_info *ki, struct jbuf *b, EVP_PKEY **pkeyp)
 {
 	OSSL_PARAM params[3];
 	const unsigned char *curve, *q;
@@ -350,8 +392,6 @@ get_ecdsa_public(const struct jkey_info *ki, struct jbuf *b, int full_check,
 	params[2] = OSSL_PARAM_construct_end();
 	if ((r = jkey_fromdata("EC", EVP_PKEY_PUBLIC_KEY, params, pkeyp)) != 0)
 		return r;
-	if (!full_check)
-		return 0;
 	/* fromdata checks the point is on the curve; also check its order. */
 	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, *pkeyp, NULL)) == NULL ||
 	    EVP_PKEY_public_check(ctx) != 1) {
@@ -398,17 +438,12 @@ get_rsa_public(struct jbuf *b, EVP_PKEY **pkeyp)
 	return r;
 }
 
-/*
- * full_check adds the costly subgroup check for ECDSA points; it is skipped
- * only for copies of keys that were already checked (jkey_demote()).
- */
-static int
-get_public_fields(enum jkey_type type, struct jbuf *b, int full_check,
-    struct jkey **keyp)
+int
+jkey_get_public_fields(enum jkey_type type, struct jbuf *b, struct jkey **keyp)
 {
 	const struct jkey_info *ki = jkey_info(type);
-	const unsigned char *pk;
-	size_t pk_len;
+	const unsigned char *pk, *start = jbuf_ptr(b);
+	size_t pk_len, before = jbuf_len(b);
 	EVP_PKEY *pkey = NULL;
 	int r;
 
@@ -431,7 +466,7 @@ get_public_fields(enum jkey_type type, struct jbuf *b, int full_check,
 	case JKEY_ECDSA_P256:
 	case JKEY_ECDSA_P384:
 	case JKEY_ECDSA_P521:
-		if ((r = get_ecdsa_public(ki, b, full_check, &pkey)) != 0)
+		if ((r = get_ecdsa_public(ki, b, &pkey)) != 0)
 			return r;
 		break;
 	case JKEY_RSA:
@@ -441,15 +476,11 @@ get_public_fields(enum jkey_type type, struct jbuf *b, int full_check,
 	default:
 		return JIT_ERR_KEY_TYPE_UNKNOWN;
 	}
-	if ((r = jkey_wrap(type, pkey, 0, keyp)) != 0)
+	/* The strict parse above accepts only the canonical encoding. */
+	if ((r = jkey_wrap(type, pkey, 0, start, before - jbuf_len(b),
+	    keyp)) != 0)
 		EVP_PKEY_free(pkey);
 	return r;
-}
-
-int
-jkey_get_public_fields(enum jkey_type type, struct jbuf *b, struct jkey **keyp)
-{
-	return get_public_fields(type, b, 1, keyp);
 }
 
 int
@@ -491,7 +522,6 @@ jkey_from_blob(const unsigned char *blob, size_t len, struct jkey **keyp)
 int
 jkey_demote(const struct jkey *k, struct jkey **pubp)
 {
-	struct jbuf *b = NULL;
 	int r;
 
 	if (pubp == NULL)
@@ -499,27 +529,26 @@ jkey_demote(const struct jkey *k, struct jkey **pubp)
 	*pubp = NULL;
 	if (k == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
-	if ((b = jbuf_new()) == NULL)
-		return JIT_ERR_ALLOC;
-	/* k was checked when it was made or parsed: no need to redo it. */
-	if ((r = jkey_put_public_fields(k, b)) == 0)
-		r = get_public_fields(k->type, b, 0, pubp);
-	if (r == 0 && jbuf_len(b) != 0)
-		r = JIT_ERR_INTERNAL;
-	if (r != 0) {
-		jkey_free(*pubp);
-		*pubp = NULL;
-	}
-	jbuf_free(b);
+	/*
+	 * Share the EVP_PKEY: it was checked when made, and with priv = 0 the
+	 * copy can neither sign nor be saved as a private key.
+	 */
+	if (EVP_PKEY_up_ref(k->pkey) != 1)
+		return JIT_ERR_LIBCRYPTO;
+	if ((r = jkey_wrap(k->type, k->pkey, 0, k->blob + k->fields_off,
+	    k->blob_len - k->fields_off, pubp)) != 0)
+		EVP_PKEY_free(k->pkey);
 	return r;
 }
 
 int
 jkey_equal_public(const struct jkey *a, const struct jkey *b)
 {
+	/* Encodings are canonical (we parse strictly), so bytes decide. */
 	if (a == NULL || b == NULL || a->type != b->type)
 		return 0;
-	return EVP_PKEY_eq(a->pkey, b->pkey) == 1;
+	return a->blob_len == b->blob_len &&
+	    memcmp(a->blob, b->blob, a->blob_len) == 0;
 }
 
 static int
