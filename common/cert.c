@@ -305,7 +305,8 @@ put_opts(struct jbuf *out, struct jcert_opts *o)
 	size_t i;
 	int r = 0;
 
-	qsort(o->v, o->n, sizeof(*o->v), opt_cmp);
+	if (o->n > 0)
+		qsort(o->v, o->n, sizeof(*o->v), opt_cmp);
 	if ((b = jbuf_new()) == NULL)
 		return JIT_ERR_ALLOC;
 	for (i = 0; i < o->n; i++) {

@@ -369,8 +369,8 @@ get_list(struct ctx *c, const struct pnode *n, const char *what,
 static int
 check_known_group(struct ctx *c, const struct pnode *n, const char *what)
 {
-	if (bsearch(&n->value, c->groups.v, c->groups.n, sizeof(char *),
-	    cmp_str) == NULL)
+	if (c->groups.n == 0 || bsearch(&n->value, c->groups.v, c->groups.n,
+	    sizeof(char *), cmp_str) == NULL)
 		return perr(c, n, "%s: unknown group '%s' (no user is in it)",
 		    what, n->value);
 	return 0;
@@ -770,8 +770,11 @@ load_users(struct ctx *c, const struct pnode *n)
 			    p->users[i].groups.v[j])) != 0)
 				return r;
 	}
-	qsort(p->users, p->nusers, sizeof(*p->users), cmp_user);
-	qsort(c->groups.v, c->groups.n, sizeof(char *), cmp_str);
+	/* qsort() with a NULL base is undefined even for 0 elements. */
+	if (p->nusers > 0)
+		qsort(p->users, p->nusers, sizeof(*p->users), cmp_user);
+	if (c->groups.n > 0)
+		qsort(c->groups.v, c->groups.n, sizeof(char *), cmp_str);
 	return 0;
 }
 
@@ -972,8 +975,9 @@ load_role(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 		if ((r = get_list(c, v, "extensions", check_extension,
 		    &role->extensions)) != 0)
 			return r;
-		qsort(role->extensions.v, role->extensions.n, sizeof(char *),
-		    cmp_str);
+		if (role->extensions.n > 0)
+			qsort(role->extensions.v, role->extensions.n,
+			    sizeof(char *), cmp_str);
 	}
 	if ((v = get(n, "key_types")) != NULL) {
 		unsigned kt;
@@ -1045,7 +1049,8 @@ load_roles(struct ctx *c, const struct pnode *n)
 		if (r != 0)
 			return r;
 	}
-	qsort(p->roles, p->nroles, sizeof(*p->roles), cmp_role);
+	if (p->nroles > 0)
+		qsort(p->roles, p->nroles, sizeof(*p->roles), cmp_role);
 	return 0;
 }
 
