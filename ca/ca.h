@@ -29,6 +29,12 @@ const char *ca_dir(const char *opt);
 /* "dir/name" in a new string; exits on allocation failure. */
 char *ca_path(const char *dir, const char *name);
 
+struct jpolicy;
+
+/* Loads DIR/policy.yaml, or file when not NULL; prints why it is refused. */
+int ca_load_policy(const char *dir, const char *file, struct jpolicy **pp);
+
 int cmd_init(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 
 #endif /* JIT_CA_H */

@@ -14,6 +14,9 @@ static const struct {
 } commands[] = {
 	{ "init", cmd_init,
 	    "init --dir DIR [--key-type ed25519|ecdsa|rsa]" },
+	{ "policy", cmd_policy,
+	    "policy check [--dir DIR | FILE]\n"
+	    "  jit-ssh-ca policy explain --dir DIR --user U [--role R] [--from ADDR]" },
 };
 
 void

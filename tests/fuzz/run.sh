@@ -5,15 +5,20 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-300}; shift || true
-targets=("${@:-cert pubkey}")
+targets=("${@:-cert pubkey policy}")
 bdir=$top/build-fuzz
+if ! command -v clang >/dev/null || ! dpkg-query -W libclang-rt-14-dev >/dev/null 2>&1; then
+	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get install -y -q --no-install-recommends clang libclang-rt-14-dev
+fi
 if [ ! -d "$bdir" ]; then
 	CC=clang meson setup "$bdir" "$top" -Dfuzz=true -Dtests=disabled \
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 meson compile -C "$bdir" >/dev/null
 corpus=$top/tests/fuzz/corpus-seed
-rm -rf "$corpus"; mkdir -p "$corpus/cert" "$corpus/pubkey"
+rm -rf "$corpus"; mkdir -p "$corpus/cert" "$corpus/pubkey" "$corpus/policy"
+cp "$top"/tests/data/policy-*.yaml "$corpus/policy/"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 for k in "$top"/tests/data/key_*.pub; do
 	cut -d' ' -f2 "$k" | base64 -d > "$corpus/pubkey/$(basename "$k").bin"

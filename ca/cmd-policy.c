@@ -1,0 +1,217 @@
+/*
+ * cmd-policy.c: `jit-ssh-ca policy check` and `jit-ssh-ca policy explain`.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca.h"
+#include "jit-err.h"
+#include "jpolicy.h"
+
+/* Loads DIR/policy.yaml (or file) and prints the error if it is refused. */
+int
+ca_load_policy(const char *dir, const char *file, struct jpolicy **pp)
+{
+	char *path = file != NULL ? strdup(file) : ca_path(dir, CA_POLICY);
+	char *err = NULL;
+	int r;
+
+	if (path == NULL) {
+		ca_error("out of memory");
+		return JIT_ERR_ALLOC;
+	}
+	if ((r = jpolicy_load_file(path, pp, &err)) != 0)
+		fprintf(stderr, "%s\n", err != NULL ? err : jit_strerror(r));
+	free(err);
+	free(path);
+	return r;
+}
+
+static int
+policy_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct jpolicy *p = NULL;
+	const char *dir = NULL, *file = NULL;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			printf("usage: jit-ssh-ca policy check [--dir DIR | FILE]\n");
+			return CA_EXIT_OK;
+		default:
+			return CA_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		file = argv[optind++];
+	if (optind != argc || (file != NULL && dir != NULL)) {
+		ca_error("policy check takes --dir DIR or one FILE");
+		return CA_EXIT_USAGE;
+	}
+	if (ca_load_policy(ca_dir(dir), file, &p) != 0)
+		return CA_EXIT_FAIL;
+	printf("%s: ok (%zu roles)\n", file != NULL ? file : CA_POLICY,
+	    jpolicy_nroles(p));
+	jpolicy_free(p);
+	return CA_EXIT_OK;
+}
+
+static void
+explain_role(const struct jpolicy *p, const char *user, const char *role,
+    const char *from, uint64_t now)
+{
+	struct jpolicy_request req = {
+		.user = user, .role = role, .ttl = 0, .mfa_done = 1,
+		.reason = "explain", .address = from,
+		.key_type = JKEY_ED25519, .now = now,
+	};
+	struct jpolicy_decision *d = NULL;
+	struct jpolicy_role_info info;
+	char ttl[32], max[32];
+	size_t i;
+	int r;
+
+	if ((r = jpolicy_evaluate(p, &req, &d)) != 0) {
+		printf("%s: error: %s\n", role, jit_strerror(r));
+		return;
+	}
+	if (jpolicy_decision_verdict(d) == JPOLICY_DENY) {
+		printf("%s: no: %s\n", role, jpolicy_decision_reason(d));
+		jpolicy_decision_free(d);
+		return;
+	}
+	(void)jpolicy_role_info(p, role, &info);
+	jpolicy_format_duration(info.ttl, ttl, sizeof(ttl));
+	jpolicy_format_duration(info.max_ttl, max, sizeof(max));
+	if (jpolicy_decision_verdict(d) == JPOLICY_NEEDS_APPROVAL) {
+		printf("%s: yes, once approved by %u of", role,
+		    jpolicy_decision_quorum(d));
+		for (i = 0; i < jpolicy_decision_napprover_groups(d); i++)
+			printf("%s %s", i ? "," : "",
+			    jpolicy_decision_approver_group(d, i));
+		printf(" (not %s)\n", user);
+	} else if (jpolicy_decision_break_glass(d))
+		printf("%s: yes, as break-glass (audited, approvers notified)\n",
+		    role);
+	else
+		printf("%s: yes\n", role);
+	printf("    principals:");
+	for (i = 0; i < jpolicy_decision_nprincipals(d); i++)
+		printf(" %s", jpolicy_decision_principal(d, i));
+	printf("\n    ttl: %s by default, at most %s\n", ttl, max);
+	printf("    needs: %s%s%s\n",
+	    info.mfa_required ? "a verification code (MFA)" : "no MFA",
+	    info.reason_required ? ", a reason (--reason)" : "",
+	    info.nwindows > 0 ? ", a request inside its time windows" : "");
+	if (jpolicy_decision_source_address(d) != NULL)
+		printf("    certificate valid only from: %s\n",
+		    jpolicy_decision_source_address(d));
+	if (jpolicy_decision_force_command(d) != NULL)
+		printf("    forced command: %s\n",
+		    jpolicy_decision_force_command(d));
+	if (jpolicy_decision_nextensions(d) > 0) {
+		printf("    extensions:");
+		for (i = 0; i < jpolicy_decision_nextensions(d); i++)
+			printf(" %s", jpolicy_decision_extension(d, i));
+		printf("\n");
+	}
+	jpolicy_decision_free(d);
+}
+
+static int
+policy_explain(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct jpolicy *p = NULL;
+	const char *dir = NULL, *user = NULL, *role = NULL, *from = "127.0.0.1";
+	uint64_t now = (uint64_t)time(NULL);
+	size_t i, ng;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:u:r:f:h", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'r':
+			role = optarg;
+			break;
+		case 'f':
+			from = optarg;
+			break;
+		case 'h':
+			printf("usage: jit-ssh-ca policy explain --dir DIR --user U "
+			    "[--role R] [--from ADDR]\n");
+			return CA_EXIT_OK;
+		default:
+			return CA_EXIT_USAGE;
+		}
+	}
+	if (user == NULL || optind != argc) {
+		ca_error("policy explain needs --user U (and no other arguments)");
+		return CA_EXIT_USAGE;
+	}
+	if (ca_load_policy(ca_dir(dir), NULL, &p) != 0)
+		return CA_EXIT_FAIL;
+	if (!jpolicy_user_exists(p, user)) {
+		printf("%s is not a user in the policy: no role can be issued\n",
+		    user);
+		jpolicy_free(p);
+		return CA_EXIT_FAIL;
+	}
+	if (role != NULL && !jpolicy_role_exists(p, role)) {
+		ca_error("there is no role '%s'", role);
+		jpolicy_free(p);
+		return CA_EXIT_FAIL;
+	}
+	ng = jpolicy_user_ngroups(p, user);
+	printf("%s (groups:", user);
+	for (i = 0; i < ng; i++)
+		printf(" %s", jpolicy_user_group(p, user, i));
+	printf("%s), for a request now from %s with MFA done and a reason:\n",
+	    ng == 0 ? " none" : "", from);
+	if (role != NULL)
+		explain_role(p, user, role, from, now);
+	else
+		for (i = 0; i < jpolicy_nroles(p); i++)
+			explain_role(p, user, jpolicy_role_name(p, i), from, now);
+	jpolicy_free(p);
+	return CA_EXIT_OK;
+}
+
+int
+cmd_policy(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "check") == 0)
+		return policy_check(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "explain") == 0)
+		return policy_explain(argc - 1, argv + 1);
+	ca_error("usage: jit-ssh-ca policy check [--dir DIR | FILE] | "
+	    "policy explain --dir DIR --user U [--role R]");
+	return CA_EXIT_USAGE;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# jit-ssh-ca policy check / explain, as an operator runs them.
+. "$(dirname "$0")/lib.sh"
+: "${JIT_SSH_CA:?}" "${TEST_DATA:?}"
+
+"$JIT_SSH_CA" init --dir "$T/ca" > /dev/null
+# The starter policy written by init is valid.
+"$JIT_SSH_CA" policy check --dir "$T/ca" > "$T/out" && ok "init's starter policy passes check" ||
+	bad "starter policy refused: $(cat "$T/out")"
+cp "$TEST_DATA/policy-design.yaml" "$T/ca/policy.yaml"
+out=$("$JIT_SSH_CA" policy check --dir "$T/ca") && [ "$out" = "policy.yaml: ok (5 roles)" ] &&
+	ok "the design's example policy passes check" || bad "check: $out"
+"$JIT_SSH_CA" policy check "$TEST_DATA/policy-design.yaml" > /dev/null &&
+	ok "check FILE" || bad "check FILE"
+
+# A broken policy: exit 1, file:line:column on stderr, nothing on stdout.
+sed 's/ttl: 10m/ttl: 10 minutes/' "$TEST_DATA/policy-design.yaml" > "$T/bad.yaml"
+rc=0; "$JIT_SSH_CA" policy check "$T/bad.yaml" > "$T/out" 2> "$T/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "^$T/bad.yaml:11:10: ttl: '10 minutes' is not a duration" "$T/err" &&
+	[ ! -s "$T/out" ] && ok "a bad duration is refused with file:line:column" ||
+	bad "bad policy: rc=$rc $(cat "$T/err")"
+rc=0; "$JIT_SSH_CA" policy check --dir "$T/nowhere" 2> "$T/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "nowhere/policy.yaml" "$T/err" && ok "a missing policy names the file" ||
+	bad "missing policy: rc=$rc $(cat "$T/err")"
+rc=0; "$JIT_SSH_CA" policy check a b 2> /dev/null || rc=$?
+[ "$rc" = 2 ] && ok "usage errors exit 2" || bad "usage rc=$rc"
+
+# explain: what bob may get, and why not.
+"$JIT_SSH_CA" policy explain --dir "$T/ca" --user bob > "$T/out"
+grep -q "^dev: yes" "$T/out" && grep -q "principals: bob deploy" "$T/out" &&
+	ok "explain: bob gets dev with {user} expanded" || bad "explain dev: $(cat "$T/out")"
+grep -q "^prod-root: yes, once approved by 1 of sre-leads (not bob)" "$T/out" &&
+	ok "explain: prod-root needs approval" || bad "explain prod-root"
+grep -q "^db-maint: no: role db-maint can only be requested from 10.0.0.0/8,192.168.0.0/16" "$T/out" &&
+	ok "explain: db-maint says why not" || bad "explain db-maint"
+out=$("$JIT_SSH_CA" policy explain --dir "$T/ca" --user alice --role prod-root)
+echo "$out" | grep -q "prod-root: no: alice is not in a group that may request role prod-root (sre)" &&
+	ok "explain: wrong group" || bad "explain wrong group: $out"
+rc=0; "$JIT_SSH_CA" policy explain --dir "$T/ca" --user mallory > "$T/out" || rc=$?
+[ "$rc" = 1 ] && grep -q "mallory is not a user" "$T/out" && ok "explain: unknown user" ||
+	bad "explain unknown user rc=$rc"
+finish
