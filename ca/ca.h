@@ -29,12 +29,60 @@ const char *ca_dir(const char *opt);
 /* "dir/name" in a new string; exits on allocation failure. */
 char *ca_path(const char *dir, const char *name);
 
+#include <stddef.h>
+#include <stdint.h>
+
+struct jcert;
+struct jkey;
 struct jpolicy;
+struct jpolicy_decision;
+struct jstore;
+
+/* Opens DIR/store, printing why not. */
+int ca_open_store(const char *dir, int flags, struct jstore **sp);
+
+/*
+ * Issues a user certificate for key as the decision says: serial, key id
+ * "jit:<user>:<role>:<serial>", signature by ca, then "issue" (and
+ * "break-glass") events committed durably.  Prints errors.
+ */
+int ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
+    const char *role, const struct jkey *key,
+    const struct jpolicy_decision *d, const char *source, const char *reason,
+    const char *request_id, const char *approvers, struct jcert **cp);
+
+struct jbuf;
+struct jstore_event;
+struct jstore_filter;
+struct json_t;
+
+/* An audit event as a JSON object with the contract's field names. */
+struct json_t *ca_event_json(const struct jstore_event *ev);
+
+/* The KRL of every revoked, unexpired certificate under the user CA. */
+int ca_build_krl(const char *dir, struct jstore *st, struct jbuf *out);
+
+/* Parses the audit filter flags (--dir only when dirp is not NULL). */
+int ca_audit_parse(int argc, char **argv, struct jstore_filter *f, int *mode,
+    const char **dirp);
+
+/* Prints matching events as a table, JSON Lines or CSV. */
+int ca_audit_print(struct jstore *st, const struct jstore_filter *f, int mode);
+
+/* RFC 3339 UTC ("2026-11-28T04:00:00Z"). */
+void ca_format_time(uint64_t t, char *buf, size_t len);
+
+/* RFC 3339 (Z or +hh:mm), a date, or a duration ago ("90m", "7d"). */
+int ca_parse_time(const char *s, uint64_t now, uint64_t *out);
 
 /* Loads DIR/policy.yaml, or file when not NULL; prints why it is refused. */
 int ca_load_policy(const char *dir, const char *file, struct jpolicy **pp);
 
 int cmd_init(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+int cmd_krl(int argc, char **argv);
 
 #endif /* JIT_CA_H */

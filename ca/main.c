@@ -17,6 +17,17 @@ static const struct {
 	{ "policy", cmd_policy,
 	    "policy check [--dir DIR | FILE]\n"
 	    "  jit-ssh-ca policy explain --dir DIR --user U [--role R] [--from ADDR]" },
+	{ "sign", cmd_sign,
+	    "sign --dir DIR --user U --role R [--ttl D] [--reason T] "
+	    "[--force-offline] [-o] PUBKEY" },
+	{ "audit", cmd_audit,
+	    "audit --dir DIR [--user U] [--role R] [--event E] [--serial N]\n"
+	    "      [--since T] [--until T] [--limit N] [--json|--csv]\n"
+	    "  jit-ssh-ca audit verify --dir DIR" },
+	{ "revoke", cmd_revoke,
+	    "revoke --dir DIR (--serial N | --key-id ID | --user U) "
+	    "[--reason TEXT]" },
+	{ "krl", cmd_krl, "krl --dir DIR [-o FILE]" },
 };
 
 void

@@ -72,6 +72,20 @@ jit_strerror(int r)
 		return "invalid policy";
 	case JIT_ERR_DENIED:
 		return "denied by policy";
+	case JIT_ERR_STORE_FOREIGN:
+		return "not a jit-ssh store (refusing to use it)";
+	case JIT_ERR_STORE_CORRUPT:
+		return "the store is damaged (refusing to use it)";
+	case JIT_ERR_STORE_FULL:
+		return "the store is full (raise its map size); nothing was written";
+	case JIT_ERR_STORE_TAMPERED:
+		return "the audit log does not verify: it was altered";
+	case JIT_ERR_STORE_BUSY:
+		return "the store is busy (too many readers)";
+	case JIT_ERR_STORE:
+		return "store error";
+	case JIT_ERR_TOTP_REPLAY:
+		return "this verification code was already used";
 	default:
 		return "unknown error";
 	}

@@ -1,0 +1,260 @@
+/*
+ * cmd-revoke.c: `jit-ssh-ca revoke` and `jit-ssh-ca krl`.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ca.h"
+#include "jbuf.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jkey.h"
+#include "jkrl.h"
+#include "jstore.h"
+
+#define REVOKE_USER_MAX	4096
+
+/* "jit:<user>:<role>:<serial>" -> serial, or 0. */
+static uint64_t
+key_id_serial(const char *id)
+{
+	const char *colon = strrchr(id, ':');
+	char *end;
+	uint64_t v;
+
+	if (strncmp(id, "jit:", 4) != 0 || colon == NULL || colon[1] < '1' ||
+	    colon[1] > '9')
+		return 0;
+	v = strtoull(colon + 1, &end, 10);
+	return *end == '\0' ? v : 0;
+}
+
+static int
+revoke_one(struct jstore *st, uint64_t serial, const char *reason,
+    uint64_t now, int quiet_exists)
+{
+	char key_id[512];
+	int r;
+
+	if ((r = jstore_cert_info(st, serial, key_id, sizeof(key_id), NULL,
+	    NULL, 0)) != 0) {
+		ca_error("serial %llu: %s", (unsigned long long)serial,
+		    r == JIT_ERR_NOT_FOUND ? "no certificate was issued with "
+		    "this serial" : jit_strerror(r));
+		return r;
+	}
+	if ((r = jstore_revoke(st, serial, "operator", reason, now)) != 0) {
+		if (r == JIT_ERR_EXISTS && quiet_exists)
+			return 0;
+		ca_error("serial %llu: %s", (unsigned long long)serial,
+		    r == JIT_ERR_EXISTS ? "already revoked" : jit_strerror(r));
+		return r;
+	}
+	printf("revoked serial %llu (%s)\n", (unsigned long long)serial, key_id);
+	return 0;
+}
+
+int
+cmd_revoke(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "key-id", required_argument, NULL, 'k' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "reason", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *key_id = NULL, *user = NULL, *reason = NULL;
+	struct jstore *st = NULL;
+	uint64_t serial = 0, now = (uint64_t)time(NULL), *serials = NULL;
+	char found[512], *end;
+	size_t n = 0, i;
+	int ch, nsel = 0, rc = CA_EXIT_FAIL, r;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:s:k:u:R:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 's':
+			serial = strtoull(optarg, &end, 10);
+			if (*optarg < '1' || *optarg > '9' || *end != '\0') {
+				ca_error("--serial: '%s' is not a serial", optarg);
+				return CA_EXIT_USAGE;
+			}
+			nsel++;
+			break;
+		case 'k':
+			key_id = optarg;
+			nsel++;
+			break;
+		case 'u':
+			user = optarg;
+			nsel++;
+			break;
+		case 'R':
+			reason = optarg;
+			break;
+		default:
+			return CA_EXIT_USAGE;
+		}
+	}
+	if (nsel != 1 || optind != argc) {
+		ca_error("revoke needs exactly one of --serial N, --key-id ID, "
+		    "--user U");
+		return CA_EXIT_USAGE;
+	}
+	if (ca_open_store(ca_dir(dir), 0, &st) != 0)
+		return CA_EXIT_FAIL;
+	if (key_id != NULL) {
+		/* Our key ids end with the serial; the store must agree. */
+		if ((serial = key_id_serial(key_id)) == 0 ||
+		    jstore_cert_info(st, serial, found, sizeof(found), NULL,
+		    NULL, 0) != 0 || strcmp(found, key_id) != 0) {
+			ca_error("no certificate was issued with key id '%s'",
+			    key_id);
+			goto out;
+		}
+	}
+	if (serial != 0) {
+		if (revoke_one(st, serial, reason, now, 0) == 0)
+			rc = CA_EXIT_OK;
+		goto out;
+	}
+	if ((serials = calloc(REVOKE_USER_MAX, sizeof(*serials))) == NULL)
+		goto out;
+	if ((r = jstore_user_serials(st, user, now, serials, REVOKE_USER_MAX,
+	    &n)) != 0) {
+		ca_error("finding %s's certificates: %s", user, jit_strerror(r));
+		goto out;
+	}
+	rc = CA_EXIT_OK;
+	for (i = 0; i < n; i++)
+		if (revoke_one(st, serials[i], reason, now, 1) != 0)
+			rc = CA_EXIT_FAIL;
+	if (n == 0)
+		printf("%s holds no unexpired certificates\n", user);
+ out:
+	free(serials);
+	jstore_close(st);
+	return rc;
+}
+
+struct krl_ctx {
+	uint64_t *serials;
+	char **ids;
+	size_t n, cap;
+};
+
+static int
+collect(uint64_t serial, const char *key_id, void *arg)
+{
+	struct krl_ctx *k = arg;
+	uint64_t *ns;
+	char **ni;
+
+	if (k->n == k->cap) {
+		k->cap = k->cap ? k->cap * 2 : 64;
+		if ((ns = realloc(k->serials, k->cap * sizeof(*ns))) == NULL)
+			return JIT_ERR_ALLOC;
+		k->serials = ns;
+		if ((ni = realloc(k->ids, k->cap * sizeof(*ni))) == NULL)
+			return JIT_ERR_ALLOC;
+		k->ids = ni;
+	}
+	if ((k->ids[k->n] = strdup(key_id)) == NULL)
+		return JIT_ERR_ALLOC;
+	k->serials[k->n++] = serial;
+	return 0;
+}
+
+int
+ca_build_krl(const char *dir, struct jstore *st, struct jbuf *out)
+{
+	struct krl_ctx k = { NULL, NULL, 0, 0 };
+	struct jkey *ca = NULL;
+	uint64_t version = 0, now = (uint64_t)time(NULL);
+	char *path = ca_path(dir, CA_USER_KEY ".pub");
+	size_t i;
+	int r;
+
+	if ((r = jkey_load_public(path, &ca, NULL)) != 0) {
+		ca_error("%s: %s", path, jit_strerror(r));
+		goto out;
+	}
+	if ((r = jstore_revoked(st, now, collect, &k, &version)) != 0) {
+		ca_error("reading revocations: %s", jit_strerror(r));
+		goto out;
+	}
+	if ((r = jkrl_encode(ca, k.serials, k.n, k.ids, k.n, version, now,
+	    "jit-ssh", out)) != 0)
+		ca_error("encoding the KRL: %s", jit_strerror(r));
+ out:
+	for (i = 0; i < k.n; i++)
+		free(k.ids[i]);
+	free(k.ids);
+	free(k.serials);
+	jkey_free(ca);
+	free(path);
+	return r;
+}
+
+int
+cmd_krl(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *outpath = NULL;
+	struct jstore *st = NULL;
+	struct jbuf *b = NULL;
+	int ch, rc = CA_EXIT_FAIL, r;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:o:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'o':
+			outpath = optarg;
+			break;
+		default:
+			return CA_EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return CA_EXIT_USAGE;
+	dir = ca_dir(dir);
+	if ((b = jbuf_new()) == NULL)
+		return CA_EXIT_FAIL;
+	if (ca_open_store(dir, JSTORE_RDONLY, &st) != 0 ||
+	    ca_build_krl(dir, st, b) != 0)
+		goto out;
+	if (outpath != NULL) {
+		/* Replaced atomically: sshd never reads half a KRL. */
+		if ((r = jit_file_write(outpath, jbuf_ptr(b), jbuf_len(b), 0644,
+		    1)) != 0) {
+			ca_error("writing %s: %s", outpath, jit_strerror(r));
+			goto out;
+		}
+	} else if (fwrite(jbuf_ptr(b), 1, jbuf_len(b), stdout) != jbuf_len(b) ||
+	    fflush(stdout) != 0) {
+		ca_error("writing the KRL: short write");
+		goto out;
+	}
+	rc = CA_EXIT_OK;
+ out:
+	jstore_close(st);
+	jbuf_free(b);
+	return rc;
+}

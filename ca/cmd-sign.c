@@ -1,0 +1,168 @@
+/*
+ * cmd-sign.c: `jit-ssh-ca sign`, offline issuance through the same policy
+ * and store path the server uses, without MFA.  Roles that need MFA or
+ * approval are refused unless the operator says --force-offline, which the
+ * audit log records.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca.h"
+#include "jbuf.h"
+#include "jcert.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jkey.h"
+#include "jpolicy.h"
+#include "jstore.h"
+
+int
+cmd_sign(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "reason", required_argument, NULL, 'R' },
+		{ "force-offline", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *user = NULL, *role = NULL, *reason = NULL;
+	const char *pubpath;
+	struct jpolicy *p = NULL;
+	struct jpolicy_decision *d = NULL;
+	struct jkey *key = NULL, *ca = NULL;
+	struct jstore *st = NULL;
+	char *capath = NULL;
+	struct jcert *c = NULL;
+	char *line = NULL;
+	uint64_t ttl = 0;
+	int ch, force = 0, write_file = 0, rc = CA_EXIT_FAIL, r;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:u:r:t:R:Foh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'r':
+			role = optarg;
+			break;
+		case 't':
+			if (jpolicy_parse_duration(optarg, &ttl) != 0) {
+				ca_error("--ttl: '%s' is not a duration (90s, 5m, "
+				    "1h)", optarg);
+				return CA_EXIT_USAGE;
+			}
+			break;
+		case 'R':
+			reason = optarg;
+			break;
+		case 'F':
+			force = 1;
+			break;
+		case 'o':
+			write_file = 1;
+			break;
+		case 'h':
+			printf("usage: jit-ssh-ca sign --dir DIR --user U --role R "
+			    "[--ttl D] [--reason T] [--force-offline] [-o] "
+			    "PUBKEY\n");
+			return CA_EXIT_OK;
+		default:
+			return CA_EXIT_USAGE;
+		}
+	}
+	if (user == NULL || role == NULL || optind + 1 != argc) {
+		ca_error("sign needs --user U --role R and one public key file");
+		return CA_EXIT_USAGE;
+	}
+	pubpath = argv[optind];
+	dir = ca_dir(dir);
+	if ((r = jkey_load_public(pubpath, &key, NULL)) != 0) {
+		ca_error("%s: %s", pubpath, jit_strerror(r));
+		goto out;
+	}
+	if (ca_load_policy(dir, NULL, &p) != 0)
+		goto out;
+	{
+		struct jpolicy_request req = {
+			.user = user, .role = role, .ttl = ttl,
+			/* No code can be checked offline: only a forced
+			 * issuance counts as if MFA were done, and says so. */
+			.mfa_done = force, .reason = reason, .address = NULL,
+			.key_type = jkey_type(key), .now = (uint64_t)time(NULL),
+		};
+
+		if ((r = jpolicy_evaluate(p, &req, &d)) != 0) {
+			ca_error("evaluating the policy: %s", jit_strerror(r));
+			goto out;
+		}
+	}
+	if (jpolicy_decision_verdict(d) == JPOLICY_DENY) {
+		ca_error("denied: %s%s", jpolicy_decision_reason(d),
+		    strstr(jpolicy_decision_reason(d), "MFA") != NULL ?
+		    " (offline: --force-offline, which is audited)" : "");
+		goto out;
+	}
+	if (jpolicy_decision_verdict(d) == JPOLICY_NEEDS_APPROVAL && !force) {
+		ca_error("role %s needs approval: request it through the CA "
+		    "service, or pass --force-offline (audited)", role);
+		goto out;
+	}
+	if ((r = ca_open_store(dir, JSTORE_ONESHOT, &st)) != 0)
+		goto out;
+	if ((r = jkey_load_private(capath = ca_path(dir, CA_USER_KEY), &ca,
+	    NULL)) != 0) {
+		ca_error("%s: %s", capath, jit_strerror(r));
+		goto out;
+	}
+	if ((r = ca_issue(ca, st, user, role, key, d, force ?
+	    "offline:forced" : "offline", reason, NULL, NULL, &c)) != 0)
+		goto out;
+	if ((r = jcert_format_line(c, jcert_key_id(c), &line)) != 0) {
+		ca_error("formatting: %s", jit_strerror(r));
+		goto out;
+	}
+	if (write_file) {
+		char *out = NULL, *text = NULL;
+		size_t len = strlen(pubpath);
+
+		/* Like ssh-keygen: key.pub -> key-cert.pub. */
+		if (asprintf(&out, "%.*s-cert.pub", (int)(len > 4 &&
+		    strcmp(pubpath + len - 4, ".pub") == 0 ? len - 4 : len),
+		    pubpath) == -1 || asprintf(&text, "%s\n", line) == -1) {
+			ca_error("out of memory");
+			goto out;
+		}
+		if ((r = jit_file_write(out, text, strlen(text), 0644, 1)) != 0)
+			ca_error("writing %s: %s", out, jit_strerror(r));
+		else
+			fprintf(stderr, "wrote %s\n", out);
+		free(out);
+		free(text);
+		if (r != 0)
+			goto out;
+	} else
+		printf("%s\n", line);
+	rc = CA_EXIT_OK;
+ out:
+	free(line);
+	free(capath);
+	jkey_free(ca);
+	jcert_free(c);
+	jstore_close(st);
+	jpolicy_decision_free(d);
+	jpolicy_free(p);
+	jkey_free(key);
+	return rc;
+}

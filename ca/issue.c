@@ -1,0 +1,131 @@
+/*
+ * issue.c: the one issuance path (offline `sign` and the server): serial
+ * from the store, certificate from the decision, events committed before
+ * the certificate is handed to anybody.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca.h"
+#include "jcert.h"
+#include "jit-err.h"
+#include "jkey.h"
+#include "jpolicy.h"
+#include "jstore.h"
+
+int
+ca_open_store(const char *dir, int flags, struct jstore **sp)
+{
+	char *path = ca_path(dir, CA_STORE);
+	int r;
+
+	if ((r = jstore_open(path, flags, 0, sp)) != 0)
+		ca_error("store %s: %s", path, jit_strerror(r));
+	free(path);
+	return r;
+}
+
+/* "a,b,c" of the decision's principals into buf. */
+static void
+join_principals(const struct jpolicy_decision *d, char *buf, size_t len)
+{
+	size_t i, off = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < jpolicy_decision_nprincipals(d) && off < len; i++) {
+		n = snprintf(buf + off, len - off, "%s%s", i ? "," : "",
+		    jpolicy_decision_principal(d, i));
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+int
+ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
+    const char *role, const struct jkey *key,
+    const struct jpolicy_decision *d, const char *source, const char *reason,
+    const char *request_id, const char *approvers, struct jcert **cp)
+{
+	struct jstore_event ev[2];
+	struct jcert *c = NULL;
+	char key_id[256], principals[4096], *fp = NULL;
+	uint64_t serial;
+	size_t i, nev = 1;
+	int r;
+
+	*cp = NULL;
+	if ((r = jstore_next_serial(st, &serial)) != 0) {
+		ca_error("allocating a serial: %s", jit_strerror(r));
+		return r;
+	}
+	snprintf(key_id, sizeof(key_id), "jit:%s:%s:%llu", user, role,
+	    (unsigned long long)serial);
+	if ((c = jcert_new()) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto fail;
+	}
+	if ((r = jcert_set_key(c, key)) != 0 ||
+	    (r = jcert_set_serial(c, serial)) != 0 ||
+	    (r = jcert_set_type(c, JCERT_TYPE_USER)) != 0 ||
+	    (r = jcert_set_key_id(c, key_id)) != 0 ||
+	    (r = jcert_set_validity(c, jpolicy_decision_valid_after(d),
+	    jpolicy_decision_valid_before(d))) != 0)
+		goto fail;
+	for (i = 0; i < jpolicy_decision_nprincipals(d); i++)
+		if ((r = jcert_add_principal(c,
+		    jpolicy_decision_principal(d, i))) != 0)
+			goto fail;
+	if (jpolicy_decision_force_command(d) != NULL &&
+	    (r = jcert_add_critical(c, "force-command",
+	    jpolicy_decision_force_command(d))) != 0)
+		goto fail;
+	if (jpolicy_decision_source_address(d) != NULL &&
+	    (r = jcert_add_critical(c, "source-address",
+	    jpolicy_decision_source_address(d))) != 0)
+		goto fail;
+	for (i = 0; i < jpolicy_decision_nextensions(d); i++)
+		if ((r = jcert_add_extension(c,
+		    jpolicy_decision_extension(d, i))) != 0)
+			goto fail;
+	if ((r = jcert_sign(c, ca)) != 0 || (r = jkey_fingerprint(key, &fp)) != 0)
+		goto fail;
+	join_principals(d, principals, sizeof(principals));
+	memset(ev, 0, sizeof(ev));
+	ev[0].event = "issue";
+	ev[0].user = user;
+	ev[0].role = role;
+	ev[0].serial = serial;
+	ev[0].key_id = key_id;
+	ev[0].principals = principals;
+	ev[0].valid_after = jpolicy_decision_valid_after(d);
+	ev[0].valid_before = jpolicy_decision_valid_before(d);
+	ev[0].fingerprint = fp;
+	ev[0].source = source;
+	ev[0].reason = reason;
+	ev[0].request_id = request_id;
+	ev[0].approvers = approvers;
+	if (jpolicy_decision_break_glass(d)) {
+		ev[1] = ev[0];
+		ev[1].event = "break-glass";
+		nev = 2;
+	}
+	/* Durable before anybody sees the certificate. */
+	if ((r = jstore_append(st, ev, nev)) != 0) {
+		ca_error("recording the issuance: %s (certificate withheld)",
+		    jit_strerror(r));
+		goto out;
+	}
+	*cp = c;
+	c = NULL;
+	r = 0;
+	goto out;
+ fail:
+	ca_error("building the certificate: %s", jit_strerror(r));
+ out:
+	free(fp);
+	jcert_free(c);
+	return r;
+}

@@ -1,0 +1,25 @@
+/*
+ * jkrl.h: OpenSSH key revocation lists (PROTOCOL.krl), as sshd's
+ * RevokedKeys and `ssh-keygen -Q` read them.  Builds one certificates
+ * section under a CA key: serial lists and ranges, then key ids.
+ */
+#ifndef JIT_JKRL_H
+#define JIT_JKRL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct jbuf;
+struct jkey;
+
+/*
+ * Appends a KRL to out.  serials must be sorted ascending without
+ * duplicates or zero; runs of three or more consecutive serials become
+ * ranges.  key_ids may be NULL when nkey_ids is 0.  version should grow
+ * each time the revocations change.  Returns 0 or a JIT_ERR_* code.
+ */
+int jkrl_encode(const struct jkey *ca, const uint64_t *serials, size_t nserials,
+    char *const *key_ids, size_t nkey_ids, uint64_t version, uint64_t date,
+    const char *comment, struct jbuf *out);
+
+#endif /* JIT_JKRL_H */

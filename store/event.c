@@ -1,0 +1,127 @@
+/* event.c: the canonical encoding of audit events (what the chain hashes). */
+#include <string.h>
+
+#include "jbuf.h"
+#include "jit-err.h"
+#include "store-impl.h"
+
+#define NAME_FIELD_MAX	256
+
+static const char *
+nz(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+int
+store_event_check(const struct jstore_event *ev)
+{
+	const char *names[] = { ev->user, ev->role, ev->request_id };
+	const char *texts[] = { ev->key_id, ev->principals, ev->fingerprint,
+	    ev->source, ev->reason, ev->approvers };
+	size_t i;
+
+	if (!jstore_event_known(ev->event))
+		return JIT_ERR_INVALID_ARGUMENT;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(nz(names[i])) > NAME_FIELD_MAX)
+			return JIT_ERR_STRING_TOO_LARGE;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (strlen(nz(texts[i])) > JSTORE_FIELD_MAX)
+			return JIT_ERR_STRING_TOO_LARGE;
+	return 0;
+}
+
+/*
+ * Version byte, then the fields in a fixed order.  Changing this changes
+ * every hash: bump the version byte and keep decoding the old one.
+ */
+int
+store_event_encode(const struct jstore_event *ev, struct jbuf *b)
+{
+	int r;
+
+	if ((r = jbuf_put_u64(b, ev->seq)) != 0 ||
+	    (r = jbuf_put_u8(b, 1)) != 0 ||
+	    (r = jbuf_put_u64(b, ev->time)) != 0 ||
+	    (r = jbuf_put_cstring(b, nz(ev->event))) != 0 ||
+	    (r = jbuf_put_cstring(b, nz(ev->user))) != 0 ||
+	    (r = jbuf_put_cstring(b, nz(ev->role))) != 0 ||
+	    (r = jbuf_put_u64(b, ev->serial)) != 0 ||
+	    (r = jbuf_put_cstring(b, nz(ev->key_id))) != 0 ||
+	    (r = jbuf_put_cstring(b, nz(ev->principals))) != 0 ||
+	    (r = jbuf_put_u64(b, ev->valid_after)) != 0 ||
+	    (r = jbuf_put_u64(b, ev->valid_before)) != 0 ||
+	    (r = jbuf_put_cstring(b, nz(ev->fingerprint))) != 0 ||
+	    (r = jbuf_put_cstring(b, nz(ev->source))) != 0 ||
+	    (r = jbuf_put_cstring(b, nz(ev->reason))) != 0 ||
+	    (r = jbuf_put_cstring(b, nz(ev->request_id))) != 0 ||
+	    (r = jbuf_put_cstring(b, nz(ev->approvers))) != 0)
+		return r;
+	return 0;
+}
+
+int
+store_event_decode(const unsigned char *p, size_t len, struct jstore_event *ev,
+    struct jbuf *scratch)
+{
+	struct jbuf *b;
+	const unsigned char *s[10];
+	size_t sl[10], off[10], i;
+	uint8_t version;
+	int r;
+
+	memset(ev, 0, sizeof(*ev));
+	jbuf_reset(scratch);
+	if ((b = jbuf_from(p, len)) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((r = jbuf_get_u64(b, &ev->seq)) != 0 ||
+	    (r = jbuf_get_u8(b, &version)) != 0)
+		goto out;
+	if (version != 1) {
+		r = JIT_ERR_STORE_CORRUPT;
+		goto out;
+	}
+	if ((r = jbuf_get_u64(b, &ev->time)) != 0 ||
+	    (r = jbuf_get_string_direct(b, &s[0], &sl[0])) != 0 ||
+	    (r = jbuf_get_string_direct(b, &s[1], &sl[1])) != 0 ||
+	    (r = jbuf_get_string_direct(b, &s[2], &sl[2])) != 0 ||
+	    (r = jbuf_get_u64(b, &ev->serial)) != 0 ||
+	    (r = jbuf_get_string_direct(b, &s[3], &sl[3])) != 0 ||
+	    (r = jbuf_get_string_direct(b, &s[4], &sl[4])) != 0 ||
+	    (r = jbuf_get_u64(b, &ev->valid_after)) != 0 ||
+	    (r = jbuf_get_u64(b, &ev->valid_before)) != 0)
+		goto out;
+	for (i = 5; i < 10; i++)
+		if ((r = jbuf_get_string_direct(b, &s[i], &sl[i])) != 0)
+			goto out;
+	if ((r = jbuf_expect_end(b)) != 0)
+		goto out;
+	/* Copy with terminators first; the scratch buffer may move. */
+	for (i = 0; i < 10; i++) {
+		off[i] = jbuf_len(scratch);
+		if (memchr(s[i], '\0', sl[i]) != NULL) {
+			r = JIT_ERR_STORE_CORRUPT;
+			goto out;
+		}
+		if ((r = jbuf_put(scratch, s[i], sl[i])) != 0 ||
+		    (r = jbuf_put_u8(scratch, 0)) != 0)
+			goto out;
+	}
+#define AT(i) ((const char *)jbuf_ptr(scratch) + off[i])
+	ev->event = AT(0);
+	ev->user = AT(1);
+	ev->role = AT(2);
+	ev->key_id = AT(3);
+	ev->principals = AT(4);
+	ev->fingerprint = AT(5);
+	ev->source = AT(6);
+	ev->reason = AT(7);
+	ev->request_id = AT(8);
+	ev->approvers = AT(9);
+#undef AT
+	r = 0;
+ out:
+	jbuf_free(b);
+	return r;
+}

@@ -1,0 +1,155 @@
+/*
+ * jstore.h: the CA's durable state in one LMDB environment (DIR/store/).
+ *
+ * Every state change is an event appended to a hash-chained log:
+ *   hash(n) = SHA-256(hash(n-1) || canonical bytes of event n), hash(0) = 0^32
+ * and committed (default LMDB sync) before the call returns.  Concurrent
+ * appends from many threads share one commit (group commit).  Indexes find
+ * events by time, user, role, serial, key fingerprint and request id.
+ * MDB_* types and codes never leave store/: errors are JIT_ERR_* (store
+ * specific ones are JIT_ERR_STORE_*).  The store never logs and never exits.
+ */
+#ifndef JIT_JSTORE_H
+#define JIT_JSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct jstore;
+
+#define JSTORE_RDONLY		0x01
+#define JSTORE_ONESHOT		0x02	/* short-lived tool: reserve serials one at a time */
+#define JSTORE_MAPSIZE_DEFAULT	(4ULL << 30)	/* 4 GiB of address space */
+
+/* One audit event.  Strings may be NULL (stored as empty). */
+struct jstore_event {
+	uint64_t seq;		/* assigned by the store */
+	uint64_t time;		/* seconds since the epoch; 0: now */
+	const char *event;	/* "issue", "request", "approve", ... */
+	const char *user;
+	const char *role;
+	uint64_t serial;
+	const char *key_id;
+	const char *principals;	/* comma-separated */
+	uint64_t valid_after, valid_before;
+	const char *fingerprint;	/* "SHA256:..." */
+	const char *source;	/* client address, or "offline" */
+	const char *reason;
+	const char *request_id;
+	const char *approvers;	/* comma-separated */
+	unsigned char hash[32];	/* filled in by the store */
+};
+
+#define JSTORE_EVENT_NAME_MAX	32
+#define JSTORE_FIELD_MAX	4096	/* any one string field */
+
+/* 1 when name is one of the event kinds the store knows. */
+int jstore_event_known(const char *name);
+
+/*
+ * Opens (creating when missing, unless JSTORE_RDONLY) the store in dir.
+ * A directory holding something that is not a jit-ssh store, or a damaged
+ * one, is refused with JIT_ERR_STORE_FOREIGN / JIT_ERR_STORE_CORRUPT.
+ * map_size 0 means JSTORE_MAPSIZE_DEFAULT.
+ */
+int jstore_open(const char *dir, int flags, uint64_t map_size,
+    struct jstore **sp);
+
+/* Closes s; waits for nothing (callers finish their appends first). */
+void jstore_close(struct jstore *s);
+
+/*
+ * Reserves the next certificate serial: unique, increasing, never 0, also
+ * across processes sharing the store.  Serials are reserved durably in
+ * blocks, so a crash can leave gaps but never a repeat.
+ */
+int jstore_next_serial(struct jstore *s, uint64_t *serialp);
+
+/*
+ * Appends n events atomically and durably (one transaction, shared with
+ * other threads' appends).  On success each event's seq and hash are set.
+ * On failure nothing of these events is written.
+ */
+int jstore_append(struct jstore *s, struct jstore_event *evs, size_t n);
+
+/* Filter for jstore_query(); zero fields match everything. */
+struct jstore_filter {
+	const char *user, *role, *event, *fingerprint, *request_id;
+	uint64_t serial;
+	uint64_t since, until;	/* time range [since, until]; 0: open */
+	uint64_t limit;		/* newest limit events; 0: all */
+};
+
+/*
+ * Calls cb for each matching event, oldest first (the newest f->limit
+ * when limit is set).  Pointers in *ev are valid only during the call.
+ * A non-zero return from cb stops the walk and is returned.
+ */
+int jstore_query(struct jstore *s, const struct jstore_filter *f,
+    int (*cb)(const struct jstore_event *ev, void *arg), void *arg);
+
+/*
+ * Walks the whole chain: recomputes every hash, checks that sequence
+ * numbers run 1..N without gaps and that the head record matches.  Returns
+ * 0 when intact (*countp events, head hash in head[32] when not NULL), or
+ * JIT_ERR_STORE_TAMPERED with the first bad sequence number in *bad_seqp.
+ */
+int jstore_verify(struct jstore *s, uint64_t *countp, uint64_t *bad_seqp,
+    unsigned char head[32]);
+
+/*
+ * Revocations.  A revoked certificate stays listed until it expires.
+ * jstore_revoke() records the revocation of serial (which must have been
+ * issued; JIT_ERR_NOT_FOUND otherwise; JIT_ERR_EXISTS when already revoked)
+ * together with a "revoke" event in one commit.
+ */
+int jstore_revoke(struct jstore *s, uint64_t serial, const char *by,
+    const char *reason, uint64_t now);
+
+/* Serials of the unexpired certificates issued to user (at most max). */
+int jstore_user_serials(struct jstore *s, const char *user, uint64_t now,
+    uint64_t *serials, size_t max, size_t *np);
+
+/* The key id and validity of an issued serial. */
+int jstore_cert_info(struct jstore *s, uint64_t serial, char *key_id,
+    size_t key_id_len, uint64_t *valid_before, char *role, size_t role_len);
+
+/*
+ * Calls cb for every revoked certificate that is still valid at now, in
+ * serial order.  *versionp (when not NULL) is the current log length, a
+ * number that grows whenever anything changes (KRL version).
+ */
+int jstore_revoked(struct jstore *s, uint64_t now,
+    int (*cb)(uint64_t serial, const char *key_id, void *arg), void *arg,
+    uint64_t *versionp);
+
+/*
+ * TOTP state per user: the secret (at most 64 bytes), the last accepted
+ * time step, consecutive failures and the time a lockout ends.
+ */
+struct jstore_totp {
+	unsigned char secret[64];
+	size_t secret_len;
+	uint64_t last_step;
+	uint32_t failures;
+	uint64_t locked_until;
+};
+
+/* Sets (replaces) user's secret and resets its state, with an "enroll" event. */
+int jstore_totp_enroll(struct jstore *s, const char *user,
+    const unsigned char *secret, size_t len, uint64_t now);
+
+/* Reads user's state (JIT_ERR_NOT_FOUND when not enrolled); wipe it after use. */
+int jstore_totp_get(struct jstore *s, const char *user, struct jstore_totp *t);
+
+/*
+ * Accepts time step for user only when it is newer than the last accepted
+ * one (JIT_ERR_TOTP_REPLAY otherwise); resets the failure count.
+ */
+int jstore_totp_accept(struct jstore *s, const char *user, uint64_t step);
+
+/* Records one failure; sets locked_until when given (0 keeps it). */
+int jstore_totp_fail(struct jstore *s, const char *user, uint64_t locked_until,
+    uint32_t *failuresp);
+
+#endif /* JIT_JSTORE_H */

@@ -1,0 +1,1344 @@
+/*
+ * store.c: the LMDB side of the store.  The only file that includes
+ * <lmdb.h>; MDB_* codes become JIT_ERR_* here.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <lmdb.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "jbuf.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jstore.h"
+#include "store-impl.h"
+
+#define STORE_MAGIC	"jit-ssh store 1"
+#define SERIAL_BLOCK	256
+#define KEY_MAX		256	/* user, role, request id, event name */
+
+enum { DB_META, DB_EVENTS, DB_TIME, DB_USER, DB_ROLE, DB_SERIAL, DB_FP,
+    DB_REQ, DB_REVOKED, DB_TOTP, DB_COUNT };
+
+static const char *const db_names[DB_COUNT] = { "meta", "events", "i_time",
+    "i_user", "i_role", "i_serial", "i_fp", "i_req", "revoked", "totp" };
+
+struct pending {
+	int (*fn)(struct jstore *, MDB_txn *, void *);
+	void *arg;
+	int done, result;
+	struct pending *next;
+};
+
+struct jstore {
+	MDB_env *env;
+	MDB_dbi dbi[DB_COUNT];
+	int rdonly;
+	/* group commit */
+	pthread_mutex_t wlock;
+	pthread_cond_t wcond;
+	struct pending *queue, *tail;
+	int leader;
+	/* serial reservation */
+	pthread_mutex_t slock;
+	uint64_t serial_next, serial_end, serial_block;
+	EVP_MD *sha256;
+};
+
+static int
+mdb_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_NOTFOUND:
+		return JIT_ERR_NOT_FOUND;
+	case MDB_KEYEXIST:
+		return JIT_ERR_EXISTS;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+	case MDB_PAGE_FULL:
+		return JIT_ERR_STORE_FULL;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_PANIC:
+	case MDB_BAD_TXN:
+		return JIT_ERR_STORE_CORRUPT;
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+	case MDB_INCOMPATIBLE:
+		return JIT_ERR_STORE_FOREIGN;
+	case MDB_READERS_FULL:
+		return JIT_ERR_STORE_BUSY;
+	case ENOMEM:
+		return JIT_ERR_ALLOC;
+	default:
+		if (rc > 0) {
+			errno = rc;
+			return JIT_ERR_SYSTEM;
+		}
+		return JIT_ERR_STORE;
+	}
+}
+
+static void
+put_be64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static uint64_t
+get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int
+jstore_event_known(const char *name)
+{
+	static const char *const known[] = { "issue", "request", "approve",
+	    "deny", "expire", "revoke", "auth-fail", "mfa-fail", "lockout",
+	    "policy-reload", "break-glass", "enroll", NULL };
+	size_t i;
+
+	if (name == NULL)
+		return 0;
+	for (i = 0; known[i] != NULL; i++)
+		if (strcmp(known[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- opening ---- */
+
+static int
+init_or_check(struct jstore *s)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	MDB_dbi main_dbi;
+	MDB_stat st;
+	unsigned int flags;
+	int rc, r, i, fresh = 0;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, s->rdonly ? MDB_RDONLY : 0,
+	    &txn)) != 0)
+		return mdb_err(rc);
+	/* An environment with no meta database must be empty to be ours. */
+	if ((rc = mdb_dbi_open(txn, db_names[DB_META], 0,
+	    &s->dbi[DB_META])) == MDB_NOTFOUND) {
+		if ((rc = mdb_dbi_open(txn, NULL, 0, &main_dbi)) != 0 ||
+		    (rc = mdb_stat(txn, main_dbi, &st)) != 0) {
+			r = mdb_err(rc);
+			goto out;
+		}
+		if (st.ms_entries != 0) {
+			r = JIT_ERR_STORE_FOREIGN;
+			goto out;
+		}
+		if (s->rdonly) {
+			r = JIT_ERR_NOT_FOUND;
+			goto out;
+		}
+		fresh = 1;
+	} else if (rc != 0) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	for (i = 0; i < DB_COUNT; i++) {
+		flags = fresh ? MDB_CREATE : 0;
+		if (i == DB_TIME || i == DB_USER || i == DB_ROLE ||
+		    i == DB_SERIAL || i == DB_FP || i == DB_REQ)
+			flags |= MDB_DUPSORT | MDB_DUPFIXED;
+		if ((rc = mdb_dbi_open(txn, db_names[i], flags,
+		    &s->dbi[i])) != 0) {
+			r = rc == MDB_NOTFOUND ? JIT_ERR_STORE_CORRUPT :
+			    rc == MDB_INCOMPATIBLE ? JIT_ERR_STORE_FOREIGN :
+			    mdb_err(rc);
+			goto out;
+		}
+	}
+	k.mv_data = (void *)(uintptr_t)"magic";
+	k.mv_size = 5;
+	if (fresh) {
+		v.mv_data = (void *)(uintptr_t)STORE_MAGIC;
+		v.mv_size = strlen(STORE_MAGIC);
+		if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0) {
+			r = mdb_err(rc);
+			goto out;
+		}
+	} else {
+		rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+		if (rc == MDB_NOTFOUND || (rc == 0 &&
+		    (v.mv_size != strlen(STORE_MAGIC) ||
+		    memcmp(v.mv_data, STORE_MAGIC, v.mv_size) != 0))) {
+			r = JIT_ERR_STORE_FOREIGN;
+			goto out;
+		}
+		if (rc != 0) {
+			r = mdb_err(rc);
+			goto out;
+		}
+	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	r = mdb_err(rc);
+ out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return r;
+}
+
+int
+jstore_open(const char *dir, int flags, uint64_t map_size, struct jstore **sp)
+{
+	struct jstore *s = NULL;
+	struct stat st;
+	int rc, r = JIT_ERR_INTERNAL;
+
+	if (sp == NULL || dir == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*sp = NULL;
+	if (stat(dir, &st) == -1) {
+		if (errno != ENOENT || (flags & JSTORE_RDONLY))
+			return errno == ENOENT ? JIT_ERR_NOT_FOUND : JIT_ERR_SYSTEM;
+		if (mkdir(dir, 0700) == -1)
+			return JIT_ERR_SYSTEM;
+	} else if (!S_ISDIR(st.st_mode))
+		return JIT_ERR_STORE_FOREIGN;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return JIT_ERR_ALLOC;
+	s->rdonly = (flags & JSTORE_RDONLY) != 0;
+	s->serial_block = (flags & JSTORE_ONESHOT) ? 1 : SERIAL_BLOCK;
+	pthread_mutex_init(&s->wlock, NULL);
+	pthread_mutex_init(&s->slock, NULL);
+	pthread_cond_init(&s->wcond, NULL);
+	if ((s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		r = JIT_ERR_LIBCRYPTO;
+		goto out;
+	}
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, DB_COUNT + 2)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(s->env, 512)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, map_size != 0 ? map_size :
+	    JSTORE_MAPSIZE_DEFAULT)) != 0) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	/*
+	 * Default durability: no MDB_NOSYNC, MDB_MAPASYNC or MDB_WRITEMAP.
+	 * MDB_NOTLS: read transactions are not tied to threads.
+	 */
+	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS |
+	    (s->rdonly ? MDB_RDONLY : 0), 0600)) != 0) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	if ((r = init_or_check(s)) != 0)
+		goto out;
+	*sp = s;
+	s = NULL;
+	r = 0;
+ out:
+	jstore_close(s);
+	return r;
+}
+
+void
+jstore_close(struct jstore *s)
+{
+	if (s == NULL)
+		return;
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	EVP_MD_free(s->sha256);
+	pthread_mutex_destroy(&s->wlock);
+	pthread_mutex_destroy(&s->slock);
+	pthread_cond_destroy(&s->wcond);
+	free(s);
+}
+
+/* ---- group commit ---- */
+
+/* Applies a batch: one transaction, one nested transaction per request. */
+static void
+commit_batch(struct jstore *s, struct pending *batch)
+{
+	struct pending *p;
+	MDB_txn *txn = NULL, *child;
+	int rc, any = 0;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		for (p = batch; p != NULL; p = p->next)
+			p->result = mdb_err(rc);
+		return;
+	}
+	for (p = batch; p != NULL; p = p->next) {
+		if ((rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0) {
+			p->result = mdb_err(rc);
+			continue;
+		}
+		if ((p->result = p->fn(s, child, p->arg)) != 0) {
+			mdb_txn_abort(child);
+			continue;
+		}
+		if ((rc = mdb_txn_commit(child)) != 0)
+			p->result = mdb_err(rc);
+		else
+			any = 1;
+	}
+	if (!any) {
+		mdb_txn_abort(txn);
+		return;
+	}
+	/* The durable commit: nobody is answered before it returns. */
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		for (p = batch; p != NULL; p = p->next)
+			if (p->result == 0)
+				p->result = mdb_err(rc);
+}
+
+/*
+ * Runs fn inside a write transaction shared with whatever other threads
+ * queued meanwhile; returns when that transaction is durable (or failed).
+ * The first waiter becomes the leader and commits for everybody queued.
+ */
+static int
+run_write(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
+    void *arg)
+{
+	struct pending p = { fn, arg, 0, 0, NULL }, *batch, *q, *next;
+
+	if (s->rdonly)
+		return JIT_ERR_INVALID_ARGUMENT;
+	pthread_mutex_lock(&s->wlock);
+	if (s->tail != NULL)
+		s->tail->next = &p;
+	else
+		s->queue = &p;
+	s->tail = &p;
+	while (!p.done) {
+		if (s->leader) {
+			pthread_cond_wait(&s->wcond, &s->wlock);
+			continue;
+		}
+		s->leader = 1;
+		batch = s->queue;
+		s->queue = s->tail = NULL;
+		pthread_mutex_unlock(&s->wlock);
+		commit_batch(s, batch);
+		pthread_mutex_lock(&s->wlock);
+		for (q = batch; q != NULL; q = next) {
+			next = q->next;	/* q may vanish once done is seen */
+			q->done = 1;
+		}
+		s->leader = 0;
+		pthread_cond_broadcast(&s->wcond);
+	}
+	pthread_mutex_unlock(&s->wlock);
+	return p.result;
+}
+
+/* ---- serials ---- */
+
+static int
+reserve_serials(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	uint64_t *range = arg, hwm = 0;
+	unsigned char buf[8];
+	MDB_val k, v;
+	int rc;
+
+	k.mv_data = (void *)(uintptr_t)"serial_hwm";
+	k.mv_size = 10;
+	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		hwm = get_be64(v.mv_data);
+	else if (rc == 0)
+		return JIT_ERR_STORE_CORRUPT;
+	else if (rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	if (hwm > UINT64_MAX - range[2] - 1)
+		return JIT_ERR_STORE_FULL;
+	range[0] = hwm + 1;
+	range[1] = hwm + range[2] + 1;	/* exclusive end */
+	put_be64(buf, hwm + range[2]);
+	v.mv_data = buf;
+	v.mv_size = 8;
+	return mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+}
+
+int
+jstore_next_serial(struct jstore *s, uint64_t *serialp)
+{
+	uint64_t range[3];
+	int r = 0;
+
+	if (s == NULL || serialp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*serialp = 0;
+	pthread_mutex_lock(&s->slock);
+	if (s->serial_next == s->serial_end) {
+		range[2] = s->serial_block;
+		if ((r = run_write(s, reserve_serials, range)) == 0) {
+			s->serial_next = range[0];
+			s->serial_end = range[1];
+		}
+	}
+	if (r == 0)
+		*serialp = s->serial_next++;
+	pthread_mutex_unlock(&s->slock);
+	return r;
+}
+
+/* ---- events ---- */
+
+/* Index key for a fingerprint: the 32 raw bytes of "SHA256:<b64>". */
+static int
+fp_key(const char *fp, unsigned char out[32], size_t *lenp)
+{
+	struct jbuf *b;
+	char tmp[64];
+	int r;
+
+	*lenp = 0;
+	if (strncmp(fp, "SHA256:", 7) != 0 || strlen(fp) != 7 + 43)
+		return JIT_ERR_INVALID_FORMAT;
+	memcpy(tmp, fp + 7, 43);
+	tmp[43] = '=';
+	if ((b = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((r = jbuf_b64tod(b, tmp, 44, 0)) == 0 && jbuf_len(b) != 32)
+		r = JIT_ERR_INVALID_FORMAT;
+	if (r == 0) {
+		memcpy(out, jbuf_ptr(b), 32);
+		*lenp = 32;
+	}
+	jbuf_free(b);
+	return r;
+}
+
+static int
+index_put(struct jstore *s, MDB_txn *txn, int db, const void *key,
+    size_t klen, const unsigned char seqbe[8])
+{
+	MDB_val k, v;
+
+	if (klen == 0)
+		return 0;
+	if (klen > KEY_MAX)
+		return JIT_ERR_INVALID_ARGUMENT;
+	k.mv_data = (void *)(uintptr_t)key;
+	k.mv_size = klen;
+	v.mv_data = (void *)(uintptr_t)seqbe;
+	v.mv_size = 8;
+	return mdb_err(mdb_put(txn, s->dbi[db], &k, &v, 0));
+}
+
+struct append_arg {
+	struct jstore_event *evs;
+	size_t n;
+};
+
+static int
+get_head(struct jstore *s, MDB_txn *txn, uint64_t *seq, unsigned char hash[32])
+{
+	MDB_val k, v;
+	int rc;
+
+	k.mv_data = (void *)(uintptr_t)"head";
+	k.mv_size = 4;
+	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		*seq = 0;
+		memset(hash, 0, 32);
+		return 0;
+	}
+	if (rc != 0)
+		return mdb_err(rc);
+	if (v.mv_size != 40)
+		return JIT_ERR_STORE_CORRUPT;
+	*seq = get_be64(v.mv_data);
+	memcpy(hash, (unsigned char *)v.mv_data + 8, 32);
+	return 0;
+}
+
+static int
+append_one(struct jstore *s, MDB_txn *txn, struct jstore_event *ev,
+    struct jbuf *canon, EVP_MD_CTX *md)
+{
+	unsigned char head[40], seqbe[8], tbe[8], sbe[8], fpk[32];
+	uint64_t seq;
+	size_t fpl = 0;
+	MDB_val k, v;
+	unsigned int hl;
+	int r, rc;
+
+	if ((r = get_head(s, txn, &seq, head + 8)) != 0)
+		return r;
+	ev->seq = seq + 1;
+	if (ev->time == 0)
+		ev->time = (uint64_t)time(NULL);
+	jbuf_reset(canon);
+	if ((r = store_event_encode(ev, canon)) != 0)
+		return r;
+	if (EVP_DigestInit_ex(md, s->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(md, head + 8, 32) != 1 ||
+	    EVP_DigestUpdate(md, jbuf_ptr(canon), jbuf_len(canon)) != 1 ||
+	    EVP_DigestFinal_ex(md, ev->hash, &hl) != 1 || hl != 32)
+		return JIT_ERR_LIBCRYPTO;
+	put_be64(seqbe, ev->seq);
+	k.mv_data = seqbe;
+	k.mv_size = 8;
+	v.mv_size = 32 + jbuf_len(canon);
+	/* MDB_RESERVE: write the value in place, no extra copy. */
+	if ((rc = mdb_put(txn, s->dbi[DB_EVENTS], &k, &v,
+	    MDB_APPEND | MDB_RESERVE)) != 0)
+		return rc == MDB_KEYEXIST ? JIT_ERR_STORE_CORRUPT : mdb_err(rc);
+	memcpy(v.mv_data, ev->hash, 32);
+	memcpy((unsigned char *)v.mv_data + 32, jbuf_ptr(canon),
+	    jbuf_len(canon));
+	put_be64(tbe, ev->time);
+	put_be64(sbe, ev->serial);
+	if (ev->fingerprint != NULL && ev->fingerprint[0] != '\0' &&
+	    fp_key(ev->fingerprint, fpk, &fpl) != 0)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((r = index_put(s, txn, DB_TIME, tbe, 8, seqbe)) != 0 ||
+	    (ev->user != NULL && (r = index_put(s, txn, DB_USER, ev->user,
+	    strlen(ev->user), seqbe)) != 0) ||
+	    (ev->role != NULL && (r = index_put(s, txn, DB_ROLE, ev->role,
+	    strlen(ev->role), seqbe)) != 0) ||
+	    (ev->serial != 0 && (r = index_put(s, txn, DB_SERIAL, sbe, 8,
+	    seqbe)) != 0) ||
+	    (r = index_put(s, txn, DB_FP, fpk, fpl, seqbe)) != 0 ||
+	    (ev->request_id != NULL && (r = index_put(s, txn, DB_REQ,
+	    ev->request_id, strlen(ev->request_id), seqbe)) != 0))
+		return r;
+	put_be64(head, ev->seq);
+	memcpy(head + 8, ev->hash, 32);
+	k.mv_data = (void *)(uintptr_t)"head";
+	k.mv_size = 4;
+	v.mv_data = head;
+	v.mv_size = 40;
+	return mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+}
+
+static int
+store_append_txn(struct jstore *s, MDB_txn *txn, struct jstore_event *evs,
+    size_t n)
+{
+	struct jbuf *canon = NULL;
+	EVP_MD_CTX *md = NULL;
+	size_t i;
+	int r = 0;
+
+	if ((canon = jbuf_new()) == NULL || (md = EVP_MD_CTX_new()) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < n && r == 0; i++)
+		r = append_one(s, txn, &evs[i], canon, md);
+ out:
+	EVP_MD_CTX_free(md);
+	jbuf_free(canon);
+	return r;
+}
+
+static int
+append_fn(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	struct append_arg *a = arg;
+
+	return store_append_txn(s, txn, a->evs, a->n);
+}
+
+int
+jstore_append(struct jstore *s, struct jstore_event *evs, size_t n)
+{
+	struct append_arg a = { evs, n };
+	size_t i;
+	int r;
+
+	if (s == NULL || (evs == NULL && n != 0))
+		return JIT_ERR_INVALID_ARGUMENT;
+	for (i = 0; i < n; i++)
+		if ((r = store_event_check(&evs[i])) != 0)
+			return r;
+	if ((r = run_write(s, append_fn, &a)) != 0)
+		for (i = 0; i < n; i++)
+			evs[i].seq = 0;
+	return r;
+}
+
+/* ---- reading ---- */
+
+/* Reads event seq (a read or write txn); pointers live in scratch. */
+static int
+get_event(struct jstore *s, MDB_txn *txn, uint64_t seq,
+    struct jstore_event *ev, struct jbuf *scratch)
+{
+	unsigned char seqbe[8];
+	MDB_val k, v;
+	int rc, r;
+
+	put_be64(seqbe, seq);
+	k.mv_data = seqbe;
+	k.mv_size = 8;
+	if ((rc = mdb_get(txn, s->dbi[DB_EVENTS], &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? JIT_ERR_STORE_CORRUPT : mdb_err(rc);
+	if (v.mv_size < 32 + 8)
+		return JIT_ERR_STORE_CORRUPT;
+	if ((r = store_event_decode((unsigned char *)v.mv_data + 32,
+	    v.mv_size - 32, ev, scratch)) != 0)
+		return r;
+	if (ev->seq != seq)
+		return JIT_ERR_STORE_CORRUPT;
+	memcpy(ev->hash, v.mv_data, 32);
+	return 0;
+}
+
+static int
+matches(const struct jstore_filter *f, const struct jstore_event *ev)
+{
+	if (f->user != NULL && strcmp(f->user, ev->user) != 0)
+		return 0;
+	if (f->role != NULL && strcmp(f->role, ev->role) != 0)
+		return 0;
+	if (f->event != NULL && strcmp(f->event, ev->event) != 0)
+		return 0;
+	if (f->fingerprint != NULL && strcmp(f->fingerprint,
+	    ev->fingerprint) != 0)
+		return 0;
+	if (f->request_id != NULL && strcmp(f->request_id, ev->request_id) != 0)
+		return 0;
+	if (f->serial != 0 && f->serial != ev->serial)
+		return 0;
+	if (f->since != 0 && ev->time < f->since)
+		return 0;
+	if (f->until != 0 && ev->time > f->until)
+		return 0;
+	return 1;
+}
+
+/*
+ * Candidate sequence numbers come from the most selective index the filter
+ * names, walked forward (oldest first) or backward (newest first).
+ */
+struct walk {
+	MDB_cursor *cur;
+	int db, started, backward;
+	MDB_val key;		/* the index key we are on (not for time) */
+	unsigned char kbuf[KEY_MAX];
+	uint64_t since, until;	/* time walks */
+};
+
+static int
+walk_start(struct jstore *s, MDB_txn *txn, const struct jstore_filter *f,
+    int backward, struct walk *w)
+{
+	unsigned char fpk[32];
+	size_t fpl;
+	const void *kp = NULL;
+	size_t kl = 0;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->backward = backward;
+	w->since = f->since;
+	w->until = f->until;
+	if (f->serial != 0) {
+		put_be64(w->kbuf, f->serial);
+		kp = w->kbuf;
+		kl = 8;
+		w->db = DB_SERIAL;
+	} else if (f->request_id != NULL) {
+		kp = f->request_id;
+		kl = strlen(kp);
+		w->db = DB_REQ;
+	} else if (f->fingerprint != NULL) {
+		if (fp_key(f->fingerprint, fpk, &fpl) != 0)
+			return JIT_ERR_NOT_FOUND;
+		kp = fpk;
+		kl = fpl;
+		w->db = DB_FP;
+	} else if (f->user != NULL) {
+		kp = f->user;
+		kl = strlen(kp);
+		w->db = DB_USER;
+	} else if (f->role != NULL) {
+		kp = f->role;
+		kl = strlen(kp);
+		w->db = DB_ROLE;
+	} else if (f->since != 0 || f->until != 0)
+		w->db = DB_TIME;
+	else
+		w->db = DB_EVENTS;
+	if (kl > KEY_MAX || (kp != NULL && kl == 0))
+		return JIT_ERR_NOT_FOUND;
+	if (kp != NULL && kp != w->kbuf)
+		memcpy(w->kbuf, kp, kl);
+	w->key.mv_data = w->kbuf;
+	w->key.mv_size = kl;
+	if ((rc = mdb_cursor_open(txn, s->dbi[w->db], &w->cur)) != 0)
+		return mdb_err(rc);
+	return 0;
+}
+
+/* The next candidate seq, or JIT_ERR_NOT_FOUND at the end. */
+static int
+walk_next(struct walk *w, uint64_t *seqp)
+{
+	MDB_val k, v;
+	unsigned char tb[8];
+	MDB_cursor_op op;
+	int rc;
+
+	if (w->db == DB_EVENTS) {
+		op = !w->started ? (w->backward ? MDB_LAST : MDB_FIRST) :
+		    (w->backward ? MDB_PREV : MDB_NEXT);
+		w->started = 1;
+		if ((rc = mdb_cursor_get(w->cur, &k, &v, op)) != 0)
+			return mdb_err(rc);
+		if (k.mv_size != 8)
+			return JIT_ERR_STORE_CORRUPT;
+		*seqp = get_be64(k.mv_data);
+		return 0;
+	}
+	if (w->db == DB_TIME) {
+		if (!w->started) {
+			w->started = 1;
+			if (!w->backward) {
+				put_be64(tb, w->since);
+				k.mv_data = tb;
+				k.mv_size = 8;
+				rc = mdb_cursor_get(w->cur, &k, &v, MDB_SET_RANGE);
+			} else if (w->until == 0 || w->until == UINT64_MAX) {
+				rc = mdb_cursor_get(w->cur, &k, &v, MDB_LAST);
+			} else {
+				put_be64(tb, w->until + 1);
+				k.mv_data = tb;
+				k.mv_size = 8;
+				rc = mdb_cursor_get(w->cur, &k, &v, MDB_SET_RANGE);
+				if (rc == 0)
+					rc = mdb_cursor_get(w->cur, &k, &v, MDB_PREV);
+				else if (rc == MDB_NOTFOUND)
+					rc = mdb_cursor_get(w->cur, &k, &v, MDB_LAST);
+			}
+		} else
+			rc = mdb_cursor_get(w->cur, &k, &v,
+			    w->backward ? MDB_PREV : MDB_NEXT);
+		if (rc != 0)
+			return mdb_err(rc);
+		if (k.mv_size != 8 || v.mv_size != 8)
+			return JIT_ERR_STORE_CORRUPT;
+		if ((!w->backward && w->until != 0 &&
+		    get_be64(k.mv_data) > w->until) ||
+		    (w->backward && get_be64(k.mv_data) < w->since))
+			return JIT_ERR_NOT_FOUND;
+		*seqp = get_be64(v.mv_data);
+		return 0;
+	}
+	if (!w->started) {
+		w->started = 1;
+		k = w->key;
+		if ((rc = mdb_cursor_get(w->cur, &k, &v, MDB_SET_KEY)) != 0)
+			return mdb_err(rc);
+		if (w->backward && (rc = mdb_cursor_get(w->cur, &k, &v,
+		    MDB_LAST_DUP)) != 0)
+			return mdb_err(rc);
+	} else if ((rc = mdb_cursor_get(w->cur, &k, &v,
+	    w->backward ? MDB_PREV_DUP : MDB_NEXT_DUP)) != 0)
+		return mdb_err(rc);
+	if (v.mv_size != 8)
+		return JIT_ERR_STORE_CORRUPT;
+	*seqp = get_be64(v.mv_data);
+	return 0;
+}
+
+int
+jstore_query(struct jstore *s, const struct jstore_filter *f,
+    int (*cb)(const struct jstore_event *ev, void *arg), void *arg)
+{
+	static const struct jstore_filter all;
+	struct jstore_event ev;
+	struct jbuf *scratch = NULL;
+	struct walk w = { 0 };
+	MDB_txn *txn = NULL;
+	uint64_t seq, *seqs = NULL, n = 0, i;
+	int rc, r = JIT_ERR_INTERNAL;
+
+	if (s == NULL || cb == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if (f == NULL)
+		f = &all;
+	if ((scratch = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if (f->limit != 0 && (f->limit > 10000000 ||
+	    (seqs = calloc(f->limit, sizeof(*seqs))) == NULL)) {
+		r = f->limit > 10000000 ? JIT_ERR_INVALID_ARGUMENT : JIT_ERR_ALLOC;
+		goto out;
+	}
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	if ((r = walk_start(s, txn, f, f->limit != 0, &w)) != 0) {
+		if (r == JIT_ERR_NOT_FOUND)
+			r = 0;
+		goto out;
+	}
+	/* With a limit: the newest matches, found backward, shown oldest first. */
+	while ((r = walk_next(&w, &seq)) == 0) {
+		if ((r = get_event(s, txn, seq, &ev, scratch)) != 0)
+			goto out;
+		if (!matches(f, &ev))
+			continue;
+		if (f->limit == 0) {
+			if ((r = cb(&ev, arg)) != 0)
+				goto out;
+			continue;
+		}
+		seqs[n++] = seq;
+		if (n == f->limit)
+			break;
+	}
+	if (r != 0 && r != JIT_ERR_NOT_FOUND)
+		goto out;
+	for (i = n; i-- > 0;) {
+		if ((r = get_event(s, txn, seqs[i], &ev, scratch)) != 0 ||
+		    (r = cb(&ev, arg)) != 0)
+			goto out;
+	}
+	r = 0;
+ out:
+	if (w.cur != NULL)
+		mdb_cursor_close(w.cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(seqs);
+	jbuf_free(scratch);
+	return r;
+}
+
+int
+jstore_verify(struct jstore *s, uint64_t *countp, uint64_t *bad_seqp,
+    unsigned char headp[32])
+{
+	unsigned char prev[32] = { 0 }, h[32];
+	uint64_t expect = 1, head_seq;
+	unsigned char head_hash[32];
+	EVP_MD_CTX *md = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	unsigned int hl;
+	int rc, r = JIT_ERR_INTERNAL;
+
+	if (s == NULL || countp == NULL || bad_seqp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*countp = *bad_seqp = 0;
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->dbi[DB_EVENTS], &cur)) != 0) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), expect++) {
+		/*
+		 * The key, the seq inside the hashed bytes and the running
+		 * count must agree: a dropped, inserted or swapped event
+		 * breaks one of them, an edited one breaks the hash.
+		 */
+		if (k.mv_size != 8 || get_be64(k.mv_data) != expect ||
+		    v.mv_size < 32 + 8 ||
+		    get_be64((unsigned char *)v.mv_data + 32) != expect) {
+			*bad_seqp = expect;
+			r = JIT_ERR_STORE_TAMPERED;
+			goto out;
+		}
+		if (EVP_DigestInit_ex(md, s->sha256, NULL) != 1 ||
+		    EVP_DigestUpdate(md, prev, 32) != 1 ||
+		    EVP_DigestUpdate(md, (unsigned char *)v.mv_data + 32,
+		    v.mv_size - 32) != 1 ||
+		    EVP_DigestFinal_ex(md, h, &hl) != 1) {
+			r = JIT_ERR_LIBCRYPTO;
+			goto out;
+		}
+		if (CRYPTO_memcmp(h, v.mv_data, 32) != 0) {
+			*bad_seqp = expect;
+			r = JIT_ERR_STORE_TAMPERED;
+			goto out;
+		}
+		memcpy(prev, h, 32);
+	}
+	if (rc != MDB_NOTFOUND) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	if ((r = get_head(s, txn, &head_seq, head_hash)) != 0)
+		goto out;
+	/* Events cut off the end leave the head pointing past them. */
+	if (head_seq != expect - 1 || memcmp(head_hash, prev, 32) != 0) {
+		*bad_seqp = head_seq > expect - 1 ? expect : head_seq + 1;
+		r = JIT_ERR_STORE_TAMPERED;
+		goto out;
+	}
+	*countp = expect - 1;
+	if (headp != NULL)
+		memcpy(headp, prev, 32);
+	r = 0;
+ out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	EVP_MD_CTX_free(md);
+	return r;
+}
+
+/* ---- certificates and revocation ---- */
+
+/* Finds the "issue" event of serial inside txn. */
+static int
+find_issue(struct jstore *s, MDB_txn *txn, uint64_t serial,
+    struct jstore_event *ev, struct jbuf *scratch)
+{
+	struct jstore_filter f;
+	struct walk w;
+	uint64_t seq;
+	int r;
+
+	memset(&f, 0, sizeof(f));
+	f.serial = serial;
+	if ((r = walk_start(s, txn, &f, 0, &w)) != 0)
+		return r;
+	while ((r = walk_next(&w, &seq)) == 0) {
+		if ((r = get_event(s, txn, seq, ev, scratch)) != 0)
+			break;
+		if (strcmp(ev->event, "issue") == 0)
+			break;
+	}
+	mdb_cursor_close(w.cur);
+	return r;
+}
+
+struct revoke_arg {
+	uint64_t serial, now;
+	const char *by, *reason;
+};
+
+static int
+revoke_fn(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	struct revoke_arg *a = arg;
+	struct jstore_event issue, ev;
+	struct jbuf *scratch = NULL, *rec = NULL;
+	unsigned char sbe[8];
+	MDB_val k, v;
+	int rc, r;
+
+	if ((scratch = jbuf_new()) == NULL || (rec = jbuf_new()) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = find_issue(s, txn, a->serial, &issue, scratch)) != 0)
+		goto out;
+	put_be64(sbe, a->serial);
+	k.mv_data = sbe;
+	k.mv_size = 8;
+	if ((r = jbuf_put_u64(rec, issue.valid_before)) != 0 ||
+	    (r = jbuf_put_u64(rec, a->now)) != 0 ||
+	    (r = jbuf_put_cstring(rec, issue.key_id)) != 0)
+		goto out;
+	v.mv_data = (void *)(uintptr_t)jbuf_ptr(rec);
+	v.mv_size = jbuf_len(rec);
+	if ((rc = mdb_put(txn, s->dbi[DB_REVOKED], &k, &v,
+	    MDB_NOOVERWRITE)) != 0) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.time = a->now;
+	ev.event = "revoke";
+	ev.user = issue.user;
+	ev.role = issue.role;
+	ev.serial = a->serial;
+	ev.key_id = issue.key_id;
+	ev.principals = issue.principals;
+	ev.valid_after = issue.valid_after;
+	ev.valid_before = issue.valid_before;
+	ev.fingerprint = issue.fingerprint;
+	ev.source = a->by;
+	ev.reason = a->reason;
+	r = store_append_txn(s, txn, &ev, 1);
+ out:
+	jbuf_free(rec);
+	jbuf_free(scratch);
+	return r;
+}
+
+int
+jstore_revoke(struct jstore *s, uint64_t serial, const char *by,
+    const char *reason, uint64_t now)
+{
+	struct revoke_arg a = { serial, now, by, reason };
+
+	if (s == NULL || serial == 0)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((by != NULL && strlen(by) > JSTORE_FIELD_MAX) ||
+	    (reason != NULL && strlen(reason) > JSTORE_FIELD_MAX))
+		return JIT_ERR_STRING_TOO_LARGE;
+	return run_write(s, revoke_fn, &a);
+}
+
+int
+jstore_cert_info(struct jstore *s, uint64_t serial, char *key_id,
+    size_t key_id_len, uint64_t *valid_before, char *role, size_t role_len)
+{
+	struct jstore_event ev;
+	struct jbuf *scratch;
+	MDB_txn *txn = NULL;
+	int rc, r;
+
+	if (s == NULL || serial == 0)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((scratch = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	if ((r = find_issue(s, txn, serial, &ev, scratch)) != 0)
+		goto out;
+	if (key_id != NULL && key_id_len > 0)
+		snprintf(key_id, key_id_len, "%s", ev.key_id);
+	if (role != NULL && role_len > 0)
+		snprintf(role, role_len, "%s", ev.role);
+	if (valid_before != NULL)
+		*valid_before = ev.valid_before;
+ out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	jbuf_free(scratch);
+	return r;
+}
+
+int
+jstore_user_serials(struct jstore *s, const char *user, uint64_t now,
+    uint64_t *serials, size_t max, size_t *np)
+{
+	struct jstore_filter f;
+	struct jstore_event ev;
+	struct jbuf *scratch;
+	struct walk w = { 0 };
+	MDB_txn *txn = NULL;
+	uint64_t seq;
+	int rc, r;
+
+	if (s == NULL || user == NULL || np == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*np = 0;
+	if ((scratch = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	memset(&f, 0, sizeof(f));
+	f.user = user;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	if ((r = walk_start(s, txn, &f, 0, &w)) != 0)
+		goto out;
+	while ((r = walk_next(&w, &seq)) == 0) {
+		if ((r = get_event(s, txn, seq, &ev, scratch)) != 0)
+			goto out;
+		if (strcmp(ev.event, "issue") != 0 || ev.valid_before <= now)
+			continue;
+		if (*np == max) {
+			r = JIT_ERR_NO_BUFFER_SPACE;
+			goto out;
+		}
+		serials[(*np)++] = ev.serial;
+	}
+	r = r == JIT_ERR_NOT_FOUND ? 0 : r;
+ out:
+	if (w.cur != NULL)
+		mdb_cursor_close(w.cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	jbuf_free(scratch);
+	return r == JIT_ERR_NOT_FOUND ? 0 : r;
+}
+
+int
+jstore_revoked(struct jstore *s, uint64_t now,
+    int (*cb)(uint64_t serial, const char *key_id, void *arg), void *arg,
+    uint64_t *versionp)
+{
+	unsigned char hash[32];
+	struct jbuf *b = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	uint64_t valid_before, seq;
+	char *key_id = NULL;
+	int rc, r;
+
+	if (s == NULL || cb == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->dbi[DB_REVOKED], &cur)) != 0) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	if (versionp != NULL) {
+		if ((r = get_head(s, txn, &seq, hash)) != 0)
+			goto out;
+		*versionp = seq;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8 || (b = jbuf_from(v.mv_data,
+		    v.mv_size)) == NULL) {
+			r = k.mv_size != 8 ? JIT_ERR_STORE_CORRUPT : JIT_ERR_ALLOC;
+			goto out;
+		}
+		if (jbuf_get_u64(b, &valid_before) != 0 ||
+		    jbuf_get_u64(b, NULL) != 0 ||
+		    jbuf_get_cstring(b, &key_id, NULL) != 0) {
+			r = JIT_ERR_STORE_CORRUPT;
+			goto out;
+		}
+		jbuf_free(b);
+		b = NULL;
+		if (valid_before > now &&
+		    (r = cb(get_be64(k.mv_data), key_id, arg)) != 0)
+			goto out;
+		free(key_id);
+		key_id = NULL;
+	}
+	r = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+ out:
+	free(key_id);
+	jbuf_free(b);
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return r;
+}
+
+/* ---- TOTP ---- */
+
+static int
+totp_encode(const struct jstore_totp *t, struct jbuf *b)
+{
+	int r;
+
+	if ((r = jbuf_put_u8(b, 1)) != 0 ||
+	    (r = jbuf_put_string(b, t->secret, t->secret_len)) != 0 ||
+	    (r = jbuf_put_u64(b, t->last_step)) != 0 ||
+	    (r = jbuf_put_u32(b, t->failures)) != 0 ||
+	    (r = jbuf_put_u64(b, t->locked_until)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+totp_read(struct jstore *s, MDB_txn *txn, const char *user,
+    struct jstore_totp *t)
+{
+	const unsigned char *sec;
+	struct jbuf *b;
+	MDB_val k, v;
+	uint8_t version;
+	size_t len;
+	int rc, r;
+
+	memset(t, 0, sizeof(*t));
+	k.mv_data = (void *)(uintptr_t)user;
+	k.mv_size = strlen(user);
+	if (k.mv_size == 0 || k.mv_size > KEY_MAX)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((rc = mdb_get(txn, s->dbi[DB_TOTP], &k, &v)) != 0)
+		return mdb_err(rc);
+	if ((b = jbuf_from(v.mv_data, v.mv_size)) == NULL)
+		return JIT_ERR_ALLOC;
+	if (jbuf_get_u8(b, &version) != 0 || version != 1 ||
+	    jbuf_get_string_direct(b, &sec, &len) != 0 ||
+	    len > sizeof(t->secret) ||
+	    jbuf_get_u64(b, &t->last_step) != 0 ||
+	    jbuf_get_u32(b, &t->failures) != 0 ||
+	    jbuf_get_u64(b, &t->locked_until) != 0 || jbuf_expect_end(b) != 0)
+		r = JIT_ERR_STORE_CORRUPT;
+	else {
+		memcpy(t->secret, sec, len);
+		t->secret_len = len;
+		r = 0;
+	}
+	jbuf_free(b);
+	return r;
+}
+
+static int
+totp_write(struct jstore *s, MDB_txn *txn, const char *user,
+    const struct jstore_totp *t)
+{
+	struct jbuf *b;
+	MDB_val k, v;
+	int r;
+
+	if ((b = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((r = totp_encode(t, b)) == 0) {
+		k.mv_data = (void *)(uintptr_t)user;
+		k.mv_size = strlen(user);
+		v.mv_data = (void *)(uintptr_t)jbuf_ptr(b);
+		v.mv_size = jbuf_len(b);
+		r = mdb_err(mdb_put(txn, s->dbi[DB_TOTP], &k, &v, 0));
+	}
+	jbuf_free(b);	/* wipes the secret */
+	return r;
+}
+
+struct totp_arg {
+	const char *user;
+	const unsigned char *secret;
+	size_t len;
+	uint64_t now, step, locked_until;
+	uint32_t failures;
+};
+
+static int
+enroll_fn(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	struct totp_arg *a = arg;
+	struct jstore_totp t;
+	struct jstore_event ev;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	memcpy(t.secret, a->secret, a->len);
+	t.secret_len = a->len;
+	r = totp_write(s, txn, a->user, &t);
+	OPENSSL_cleanse(&t, sizeof(t));
+	if (r != 0)
+		return r;
+	memset(&ev, 0, sizeof(ev));
+	ev.time = a->now;
+	ev.event = "enroll";
+	ev.user = a->user;
+	ev.source = "operator";
+	return store_append_txn(s, txn, &ev, 1);
+}
+
+int
+jstore_totp_enroll(struct jstore *s, const char *user,
+    const unsigned char *secret, size_t len, uint64_t now)
+{
+	struct totp_arg a = { user, secret, len, now, 0, 0, 0 };
+
+	if (s == NULL || user == NULL || *user == '\0' || secret == NULL ||
+	    len == 0 || len > 64 || strlen(user) > KEY_MAX)
+		return JIT_ERR_INVALID_ARGUMENT;
+	return run_write(s, enroll_fn, &a);
+}
+
+int
+jstore_totp_get(struct jstore *s, const char *user, struct jstore_totp *t)
+{
+	MDB_txn *txn = NULL;
+	int rc, r;
+
+	if (s == NULL || user == NULL || t == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return mdb_err(rc);
+	r = totp_read(s, txn, user, t);
+	mdb_txn_abort(txn);
+	if (r != 0)
+		OPENSSL_cleanse(t, sizeof(*t));
+	return r;
+}
+
+static int
+accept_fn(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	struct totp_arg *a = arg;
+	struct jstore_totp t;
+	int r;
+
+	if ((r = totp_read(s, txn, a->user, &t)) != 0)
+		goto out;
+	/* Each step once, and never one older than the last accepted. */
+	if (a->step <= t.last_step) {
+		r = JIT_ERR_TOTP_REPLAY;
+		goto out;
+	}
+	t.last_step = a->step;
+	t.failures = 0;
+	r = totp_write(s, txn, a->user, &t);
+ out:
+	OPENSSL_cleanse(&t, sizeof(t));
+	return r;
+}
+
+int
+jstore_totp_accept(struct jstore *s, const char *user, uint64_t step)
+{
+	struct totp_arg a = { user, NULL, 0, 0, step, 0, 0 };
+
+	if (s == NULL || user == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	return run_write(s, accept_fn, &a);
+}
+
+static int
+fail_fn(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	struct totp_arg *a = arg;
+	struct jstore_totp t;
+	int r;
+
+	if ((r = totp_read(s, txn, a->user, &t)) != 0)
+		goto out;
+	if (t.failures < UINT32_MAX)
+		t.failures++;
+	if (a->locked_until != 0)
+		t.locked_until = a->locked_until;
+	a->failures = t.failures;
+	r = totp_write(s, txn, a->user, &t);
+ out:
+	OPENSSL_cleanse(&t, sizeof(t));
+	return r;
+}
+
+int
+jstore_totp_fail(struct jstore *s, const char *user, uint64_t locked_until,
+    uint32_t *failuresp)
+{
+	struct totp_arg a = { user, NULL, 0, 0, 0, locked_until, 0 };
+	int r;
+
+	if (s == NULL || user == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((r = run_write(s, fail_fn, &a)) == 0 && failuresp != NULL)
+		*failuresp = a.failures;
+	return r;
+}
