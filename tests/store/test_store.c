@@ -1,0 +1,552 @@
+/* Store: every operation, reopen, concurrency, a full map, foreign files. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "jit-err.h"
+#include "jstore.h"
+
+static char dir[64];
+
+/* dir is TMP/store inside a fresh temporary directory. */
+static void
+setup(void)
+{
+	strcpy(dir, "/tmp/jit-store-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	strcat(dir, "/store");
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %.*s", (int)(strlen(dir) - 6), dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+static struct jstore *
+open_store(int flags)
+{
+	struct jstore *s = NULL;
+	int r = jstore_open(dir, flags, 0, &s);
+
+	cr_assert_eq(r, 0, "open: %s", jit_strerror(r));
+	return s;
+}
+
+static struct jstore_event
+issue_event(const char *user, const char *role, uint64_t serial, uint64_t t)
+{
+	static char ids[64][64];
+	static int n;
+	struct jstore_event ev;
+	char *id = ids[n++ % 64];
+
+	snprintf(id, 64, "jit:%s:%s:%llu", user, role, (unsigned long long)serial);
+	memset(&ev, 0, sizeof(ev));
+	ev.time = t;
+	ev.event = "issue";
+	ev.user = user;
+	ev.role = role;
+	ev.serial = serial;
+	ev.key_id = id;
+	ev.principals = "root,deploy";
+	ev.valid_after = t - 30;
+	ev.valid_before = t + 600;
+	ev.fingerprint = "SHA256:Rs2gRNuUq3Ps0ImMiyYXBTQQwDTo8KLTjO5embQ3C0Y";
+	ev.source = "10.0.0.1";
+	ev.reason = "incident 7";
+	return ev;
+}
+
+struct collected {
+	uint64_t seq[64], serial[64];
+	char user[64][32], event[64][16];
+	size_t n;
+};
+
+static int
+collect(const struct jstore_event *ev, void *arg)
+{
+	struct collected *c = arg;
+
+	cr_assert_lt(c->n, 64);
+	c->seq[c->n] = ev->seq;
+	c->serial[c->n] = ev->serial;
+	snprintf(c->user[c->n], 32, "%s", ev->user);
+	snprintf(c->event[c->n], 16, "%s", ev->event);
+	c->n++;
+	return 0;
+}
+
+Test(store, append_query_reopen)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_event ev = issue_event("alice", "dev", 1, 1700000000);
+	struct jstore_filter f;
+	struct collected c;
+	uint64_t n, bad;
+
+	cr_assert_eq(jstore_append(s, &ev, 1), 0);
+	cr_assert_eq(ev.seq, 1);
+	jstore_close(s);
+
+	s = open_store(0);
+	ev = issue_event("bob", "prod", 2, 1700000100);
+	cr_assert_eq(jstore_append(s, &ev, 1), 0);
+	cr_assert_eq(ev.seq, 2, "sequence continues after reopen");
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_query(s, NULL, collect, &c), 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_str_eq(c.user[0], "alice");
+	cr_assert_str_eq(c.user[1], "bob");
+	memset(&f, 0, sizeof(f));
+	f.user = "bob";
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
+	cr_assert_eq(c.n, 1);
+	cr_assert_eq(c.serial[0], 2);
+	cr_assert_eq(jstore_verify(s, &n, &bad, NULL), 0);
+	cr_assert_eq(n, 2);
+	jstore_close(s);
+}
+
+static int
+check_fields(const struct jstore_event *ev, void *arg)
+{
+	(void)arg;
+	cr_assert_eq(ev->time, 1700000000);
+	cr_assert_str_eq(ev->event, "issue");
+	cr_assert_str_eq(ev->user, "alice");
+	cr_assert_str_eq(ev->role, "dev");
+	cr_assert_eq(ev->serial, 9);
+	cr_assert_str_eq(ev->key_id, "jit:alice:dev:9");
+	cr_assert_str_eq(ev->principals, "root,deploy");
+	cr_assert_eq(ev->valid_after, 1700000000 - 30);
+	cr_assert_eq(ev->valid_before, 1700000600);
+	cr_assert_str_eq(ev->fingerprint,
+	    "SHA256:Rs2gRNuUq3Ps0ImMiyYXBTQQwDTo8KLTjO5embQ3C0Y");
+	cr_assert_str_eq(ev->source, "10.0.0.1");
+	cr_assert_str_eq(ev->reason, "incident 7");
+	cr_assert_str_eq(ev->request_id, "");
+	return 0;
+}
+
+Test(store, every_field_round_trips)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_event ev = issue_event("alice", "dev", 9, 1700000000);
+
+	cr_assert_eq(jstore_append(s, &ev, 1), 0);
+	cr_assert_eq(jstore_query(s, NULL, check_fields, NULL), 0);
+	jstore_close(s);
+}
+
+Test(store, filters_and_limit)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_event evs[10];
+	struct jstore_filter f;
+	struct collected c;
+	size_t i;
+
+	for (i = 0; i < 10; i++)
+		evs[i] = issue_event(i % 2 ? "bob" : "alice", i < 5 ? "dev" : "prod",
+		    100 + i, 1700000000 + i * 3600);
+	evs[3].event = "revoke";
+	cr_assert_eq(jstore_append(s, evs, 10), 0);
+
+	memset(&f, 0, sizeof(f));
+	f.role = "prod";
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
+	cr_assert_eq(c.n, 5);
+	cr_assert_eq(c.serial[0], 105);
+
+	memset(&f, 0, sizeof(f));
+	f.event = "revoke";
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
+	cr_assert_eq(c.n, 1);
+	cr_assert_eq(c.serial[0], 103);
+
+	memset(&f, 0, sizeof(f));
+	f.serial = 107;
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
+	cr_assert_eq(c.n, 1);
+	cr_assert_str_eq(c.user[0], "bob");
+
+	/* Time range [02:00, 05:00] after the first event's hour. */
+	memset(&f, 0, sizeof(f));
+	f.since = 1700000000 + 2 * 3600;
+	f.until = 1700000000 + 5 * 3600;
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
+	cr_assert_eq(c.n, 4);
+	cr_assert_eq(c.serial[0], 102);
+	cr_assert_eq(c.serial[3], 105);
+
+	/* The newest 3 of alice's, shown oldest first. */
+	memset(&f, 0, sizeof(f));
+	f.user = "alice";
+	f.limit = 3;
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
+	cr_assert_eq(c.n, 3);
+	cr_assert_eq(c.serial[0], 104);
+	cr_assert_eq(c.serial[1], 106);
+	cr_assert_eq(c.serial[2], 108);
+
+	/* Newest 2 in a time range, and by fingerprint. */
+	memset(&f, 0, sizeof(f));
+	f.until = 1700000000 + 5 * 3600;
+	f.limit = 2;
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_eq(c.serial[1], 105);
+	memset(&f, 0, sizeof(f));
+	f.fingerprint = "SHA256:Rs2gRNuUq3Ps0ImMiyYXBTQQwDTo8KLTjO5embQ3C0Y";
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
+	cr_assert_eq(c.n, 10);
+	f.user = "nobody";
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
+	cr_assert_eq(c.n, 0);
+	jstore_close(s);
+}
+
+Test(store, bad_events_change_nothing)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_event evs[2];
+	char *big = malloc(JSTORE_FIELD_MAX + 2);
+	uint64_t n, bad;
+
+	memset(big, 'x', JSTORE_FIELD_MAX + 1);
+	big[JSTORE_FIELD_MAX + 1] = '\0';
+	evs[0] = issue_event("alice", "dev", 1, 1700000000);
+	evs[1] = issue_event("alice", "dev", 2, 1700000000);
+	evs[1].event = "party";
+	cr_assert_eq(jstore_append(s, evs, 2), JIT_ERR_INVALID_ARGUMENT);
+	cr_assert_eq(evs[0].seq, 0);
+	evs[1] = issue_event("alice", "dev", 2, 1700000000);
+	evs[1].reason = big;
+	cr_assert_eq(jstore_append(s, evs, 2), JIT_ERR_STRING_TOO_LARGE);
+	evs[1].reason = NULL;
+	evs[1].fingerprint = "not a fingerprint";
+	cr_assert_eq(jstore_append(s, evs, 2), JIT_ERR_INVALID_ARGUMENT);
+	cr_assert_eq(jstore_verify(s, &n, &bad, NULL), 0);
+	cr_assert_eq(n, 0, "a refused batch writes none of its events");
+	free(big);
+	jstore_close(s);
+}
+
+Test(store, serials_are_unique_increasing_never_zero)
+{
+	struct jstore *s = open_store(0), *t;
+	uint64_t a, b, prev = 0;
+	int i;
+
+	for (i = 0; i < 600; i++) {
+		cr_assert_eq(jstore_next_serial(s, &a), 0);
+		cr_assert_gt(a, prev);
+		prev = a;
+	}
+	/* A second handle (another process) never gets the same numbers. */
+	t = open_store(JSTORE_ONESHOT);
+	cr_assert_eq(jstore_next_serial(t, &b), 0);
+	cr_assert_gt(b, 768 - 1, "must be past the blocks the first handle holds");
+	cr_assert_eq(jstore_next_serial(t, &a), 0);
+	cr_assert_eq(a, b + 1, "one-shot handles reserve one at a time");
+	jstore_close(t);
+	jstore_close(s);
+	s = open_store(0);
+	cr_assert_eq(jstore_next_serial(s, &a), 0);
+	cr_assert_gt(a, b + 1);
+	jstore_close(s);
+}
+
+struct writer {
+	struct jstore *s;
+	int id, n, failed;
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct jstore_event ev;
+	char user[16];
+	uint64_t serial;
+	int i;
+
+	snprintf(user, sizeof(user), "u%d", w->id);
+	for (i = 0; i < w->n; i++) {
+		if (jstore_next_serial(w->s, &serial) != 0) {
+			w->failed++;
+			continue;
+		}
+		ev = issue_event(user, "dev", serial, 1700000000 + (uint64_t)i);
+		if (jstore_append(w->s, &ev, 1) != 0 || ev.seq == 0)
+			w->failed++;
+	}
+	return NULL;
+}
+
+struct reader {
+	struct jstore *s;
+	volatile int stop;
+	int runs, failed;
+};
+
+static int
+count_cb(const struct jstore_event *ev, void *arg)
+{
+	(void)ev;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static void *
+reader_main(void *arg)
+{
+	struct reader *r = arg;
+	size_t n, last = 0;
+	uint64_t cnt, bad;
+
+	while (!r->stop) {
+		n = 0;
+		if (jstore_query(r->s, NULL, count_cb, &n) != 0 || n < last)
+			r->failed++;
+		last = n;
+		if (jstore_verify(r->s, &cnt, &bad, NULL) != 0)
+			r->failed++;
+		r->runs++;
+	}
+	return NULL;
+}
+
+Test(store, concurrent_writers_and_readers)
+{
+	struct jstore *s = open_store(0);
+	struct writer w[8];
+	struct reader rd = { s, 0, 0, 0 };
+	pthread_t wt[8], rt;
+	uint64_t n, bad;
+	int i;
+
+	cr_assert_eq(pthread_create(&rt, NULL, reader_main, &rd), 0);
+	for (i = 0; i < 8; i++) {
+		w[i] = (struct writer){ s, i, 100, 0 };
+		cr_assert_eq(pthread_create(&wt[i], NULL, writer_main, &w[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(wt[i], NULL);
+		cr_assert_eq(w[i].failed, 0);
+	}
+	rd.stop = 1;
+	pthread_join(rt, NULL);
+	cr_assert_eq(rd.failed, 0, "readers saw an error or a shrinking log");
+	cr_assert_gt(rd.runs, 0);
+	cr_assert_eq(jstore_verify(s, &n, &bad, NULL), 0);
+	cr_assert_eq(n, 800);
+	jstore_close(s);
+}
+
+Test(store, full_map_is_a_clear_error_and_writes_nothing_half)
+{
+	struct jstore *s = NULL;
+	struct jstore_event evs[50];
+	uint64_t n = 0, bad, before;
+	size_t i;
+	int r = 0, rounds = 0;
+
+	cr_assert_eq(jstore_open(dir, 0, 256 * 1024, &s), 0);
+	while (r == 0 && rounds < 10000) {
+		for (i = 0; i < 50; i++)
+			evs[i] = issue_event("alice", "dev", (uint64_t)rounds * 50 + i + 1,
+			    1700000000);
+		r = jstore_append(s, evs, 50);
+		rounds++;
+	}
+	cr_assert_eq(r, JIT_ERR_STORE_FULL, "got %s", jit_strerror(r));
+	cr_assert_eq(evs[0].seq, 0);
+	cr_assert_eq(jstore_verify(s, &before, &bad, NULL), 0);
+	cr_assert_eq(before % 50, 0, "only whole batches were written");
+	jstore_close(s);
+	/* Reopened, the same map is still full but intact. */
+	cr_assert_eq(jstore_open(dir, 0, 256 * 1024, &s), 0);
+	cr_assert_eq(jstore_verify(s, &n, &bad, NULL), 0);
+	cr_assert_eq(n, before);
+	jstore_close(s);
+	/* A bigger map takes more. */
+	cr_assert_eq(jstore_open(dir, 0, 8 * 1024 * 1024, &s), 0);
+	cr_assert_eq(jstore_append(s, evs, 50), 0);
+	jstore_close(s);
+}
+
+Test(store, foreign_and_corrupted_files_are_refused)
+{
+	struct jstore *s = (struct jstore *)1;
+	char path[128], cmd[512];
+	FILE *f;
+	int i;
+
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	for (i = 0; i < 100; i++)
+		fputs("this is not an lmdb file at all, just text\n", f);
+	fclose(f);
+	cr_assert_eq(jstore_open(dir, 0, 0, &s), JIT_ERR_STORE_FOREIGN);
+	cr_assert_null(s);
+	/* A real LMDB environment that belongs to somebody else. */
+	snprintf(cmd, sizeof(cmd), "rm -f %s/data.mdb && printf 'VERSION=3\\n"
+	    "format=print\\ntype=btree\\nHEADER=END\\n k\\n v\\nDATA=END\\n' | "
+	    "mdb_load %s", dir, dir);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(jstore_open(dir, 0, 0, &s), JIT_ERR_STORE_FOREIGN);
+	/* A file where the directory should be. */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && touch %s", dir, dir);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(jstore_open(dir, 0, 0, &s), JIT_ERR_STORE_FOREIGN);
+	cr_assert_eq(unlink(dir), 0);
+	/* Read-only open of a missing store does not create it. */
+	cr_assert_eq(jstore_open(dir, JSTORE_RDONLY, 0, &s), JIT_ERR_NOT_FOUND);
+	cr_assert_eq(access(dir, F_OK), -1);
+}
+
+Test(store, revocation)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_event evs[3];
+	uint64_t serials[8], now = 1700000100;
+	char key_id[64], role[16];
+	uint64_t vb;
+	size_t n;
+
+	evs[0] = issue_event("alice", "dev", 1, 1700000000);
+	evs[1] = issue_event("alice", "dev", 2, 1700000000);
+	evs[2] = issue_event("bob", "dev", 3, 1700000000);
+	evs[1].valid_before = 1700000050;	/* already expired at now */
+	cr_assert_eq(jstore_append(s, evs, 3), 0);
+	cr_assert_eq(jstore_cert_info(s, 3, key_id, sizeof(key_id), &vb, role,
+	    sizeof(role)), 0);
+	cr_assert_str_eq(key_id, "jit:bob:dev:3");
+	cr_assert_str_eq(role, "dev");
+	cr_assert_eq(jstore_user_serials(s, "alice", now, serials, 8, &n), 0);
+	cr_assert_eq(n, 1, "the expired one is not counted");
+	cr_assert_eq(serials[0], 1);
+	cr_assert_eq(jstore_revoke(s, 1, "operator", "lost laptop", now), 0);
+	cr_assert_eq(jstore_revoke(s, 1, "operator", NULL, now), JIT_ERR_EXISTS);
+	cr_assert_eq(jstore_revoke(s, 42, "operator", NULL, now), JIT_ERR_NOT_FOUND);
+	cr_assert_eq(jstore_revoke(s, 2, "operator", NULL, now), 0);
+	{
+		struct collected c;
+		struct jstore_filter f;
+
+		memset(&f, 0, sizeof(f));
+		f.event = "revoke";
+		memset(&c, 0, sizeof(c));
+		cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
+		cr_assert_eq(c.n, 2);
+		cr_assert_str_eq(c.user[0], "alice");
+	}
+	jstore_close(s);
+}
+
+static int
+revoked_cb(uint64_t serial, const char *key_id, void *arg)
+{
+	struct collected *c = arg;
+
+	c->serial[c->n] = serial;
+	snprintf(c->user[c->n], 32, "%s", key_id);
+	c->n++;
+	return 0;
+}
+
+Test(store, revoked_list_drops_expired_certificates)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_event evs[2];
+	struct collected c;
+	uint64_t version = 0;
+
+	evs[0] = issue_event("alice", "dev", 5, 1700000000);
+	evs[1] = issue_event("alice", "dev", 6, 1700000000);
+	evs[1].valid_before = 1700000200;
+	cr_assert_eq(jstore_append(s, evs, 2), 0);
+	cr_assert_eq(jstore_revoke(s, 5, "op", NULL, 1700000100), 0);
+	cr_assert_eq(jstore_revoke(s, 6, "op", NULL, 1700000100), 0);
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_revoked(s, 1700000100, revoked_cb, &c, &version), 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_eq(version, 4);
+	cr_assert_str_eq(c.user[0], "jit:alice:dev:5");
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_revoked(s, 1700000300, revoked_cb, &c, NULL), 0);
+	cr_assert_eq(c.n, 1, "serial 6 expired: no longer listed");
+	cr_assert_eq(c.serial[0], 5);
+	jstore_close(s);
+}
+
+Test(store, totp_state)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_totp t;
+	static const unsigned char secret[20] = "12345678901234567890";
+	uint32_t fails = 0;
+
+	cr_assert_eq(jstore_totp_get(s, "alice", &t), JIT_ERR_NOT_FOUND);
+	cr_assert_eq(jstore_totp_enroll(s, "alice", secret, 20, 1700000000), 0);
+	cr_assert_eq(jstore_totp_get(s, "alice", &t), 0);
+	cr_assert_eq(t.secret_len, 20);
+	cr_assert_eq(memcmp(t.secret, secret, 20), 0);
+	cr_assert_eq(t.last_step, 0);
+	cr_assert_eq(jstore_totp_accept(s, "alice", 1000), 0);
+	cr_assert_eq(jstore_totp_accept(s, "alice", 1000), JIT_ERR_TOTP_REPLAY);
+	cr_assert_eq(jstore_totp_accept(s, "alice", 999), JIT_ERR_TOTP_REPLAY);
+	cr_assert_eq(jstore_totp_fail(s, "alice", 0, &fails), 0);
+	cr_assert_eq(fails, 1);
+	cr_assert_eq(jstore_totp_fail(s, "alice", 1700000900, &fails), 0);
+	cr_assert_eq(fails, 2);
+	cr_assert_eq(jstore_totp_get(s, "alice", &t), 0);
+	cr_assert_eq(t.locked_until, 1700000900);
+	cr_assert_eq(t.last_step, 1000);
+	cr_assert_eq(jstore_totp_accept(s, "alice", 1001), 0);
+	cr_assert_eq(jstore_totp_get(s, "alice", &t), 0);
+	cr_assert_eq(t.failures, 0, "a good code resets the failure count");
+	/* Re-enrolling replaces the secret and the state, and is audited. */
+	cr_assert_eq(jstore_totp_enroll(s, "alice", (const unsigned char *)
+	    "abcdefghijabcdefghij", 20, 1700001000), 0);
+	cr_assert_eq(jstore_totp_get(s, "alice", &t), 0);
+	cr_assert_eq(memcmp(t.secret, "abcdefghij", 10), 0);
+	cr_assert_eq(t.last_step, 0);
+	cr_assert_eq(jstore_totp_accept(s, "bob", 5), JIT_ERR_NOT_FOUND);
+	cr_assert_eq(jstore_totp_enroll(s, "", secret, 20, 1), JIT_ERR_INVALID_ARGUMENT);
+	cr_assert_eq(jstore_totp_enroll(s, "x", secret, 65, 1), JIT_ERR_INVALID_ARGUMENT);
+	{
+		struct collected c;
+		struct jstore_filter f;
+
+		memset(&f, 0, sizeof(f));
+		f.event = "enroll";
+		memset(&c, 0, sizeof(c));
+		cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
+		cr_assert_eq(c.n, 2);
+	}
+	jstore_close(s);
+}
