@@ -86,6 +86,12 @@ jit_strerror(int r)
 		return "store error";
 	case JIT_ERR_TOTP_REPLAY:
 		return "this verification code was already used";
+	case JIT_ERR_REQUEST_SELF:
+		return "a requester cannot approve their own request";
+	case JIT_ERR_REQUEST_DECIDED:
+		return "the request was already decided";
+	case JIT_ERR_REQUEST_EXPIRED:
+		return "the request has expired";
 	default:
 		return "unknown error";
 	}

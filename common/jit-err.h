@@ -49,7 +49,10 @@ enum jit_err {
 	JIT_ERR_STORE_BUSY = -36,
 	JIT_ERR_STORE = -37,
 	JIT_ERR_TOTP_REPLAY = -38,
-	JIT_ERR_LAST = -39,	/* keep last */
+	JIT_ERR_REQUEST_SELF = -39,
+	JIT_ERR_REQUEST_DECIDED = -40,
+	JIT_ERR_REQUEST_EXPIRED = -41,
+	JIT_ERR_LAST = -42,	/* keep last */
 };
 
 /*

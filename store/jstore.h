@@ -152,4 +152,80 @@ int jstore_totp_accept(struct jstore *s, const char *user, uint64_t step);
 int jstore_totp_fail(struct jstore *s, const char *user, uint64_t locked_until,
     uint32_t *failuresp);
 
+/*
+ * Approval requests.  A request binds the exact certificate to be issued
+ * (role, principals, ttl, key); approvals and denials are recorded against
+ * it; it survives restarts.  The caller checks the policy (who may approve,
+ * MFA); the store still refuses self-approval, a second vote by the same
+ * approver, and any decision on a request that is expired or decided.
+ */
+enum jstore_request_state {
+	JSTORE_REQ_PENDING = 1,
+	JSTORE_REQ_APPROVED,
+	JSTORE_REQ_DENIED,
+	JSTORE_REQ_EXPIRED,
+	JSTORE_REQ_ISSUED,
+};
+
+struct jstore_request {
+	char *id;
+	char *user, *role, *principals, *pubkey, *fingerprint;
+	char *reason, *source, *approver_groups;
+	char *approvers;	/* comma-separated, in order of approval */
+	uint64_t ttl, created, expires, serial;
+	unsigned quorum;
+	enum jstore_request_state state;
+};
+
+#define JSTORE_REQUEST_ID_LEN	18	/* "r-" + 16 hex digits */
+
+/* Frees a request returned by the store.  NULL-safe. */
+void jstore_request_free(struct jstore_request *r);
+
+/* "pending", "approved", ... */
+const char *jstore_request_state_name(enum jstore_request_state st);
+
+/*
+ * Records a new pending request (state, id, created and approvers are set
+ * by the store from now and the CSPRNG) with a "request" event, durably.
+ * The new id is copied to id_out (JSTORE_REQUEST_ID_LEN + 1 bytes).
+ * Refuses with JIT_ERR_NO_BUFFER_SPACE when user already has max_pending
+ * pending requests.
+ */
+int jstore_request_create(struct jstore *s, const struct jstore_request *req,
+    uint64_t now, unsigned max_pending, char *id_out);
+
+/* Reads a request; JIT_ERR_NOT_FOUND when there is none. */
+int jstore_request_get(struct jstore *s, const char *id,
+    struct jstore_request **reqp);
+
+/*
+ * One approval by approver (with an optional comment), with an "approve"
+ * event.  *statep is the state afterwards (approved once the quorum is
+ * met).  Errors: JIT_ERR_REQUEST_SELF, JIT_ERR_EXISTS (already approved by
+ * this approver), JIT_ERR_REQUEST_DECIDED, JIT_ERR_REQUEST_EXPIRED (the
+ * request is then marked expired, with an "expire" event).
+ */
+int jstore_request_approve(struct jstore *s, const char *id,
+    const char *approver, const char *comment, uint64_t now,
+    enum jstore_request_state *statep);
+
+/* Denies a pending request, with a "deny" event.  Same errors. */
+int jstore_request_deny(struct jstore *s, const char *id, const char *by,
+    const char *comment, uint64_t now);
+
+/* Marks an approved request issued as serial (once). */
+int jstore_request_mark_issued(struct jstore *s, const char *id,
+    uint64_t serial);
+
+/* Expires every pending request past its time, with "expire" events. */
+int jstore_request_expire(struct jstore *s, uint64_t now, unsigned *countp);
+
+/*
+ * Calls cb for each request in state (0: any), oldest first.  The request
+ * passed to cb lives only during the call.
+ */
+int jstore_request_list(struct jstore *s, enum jstore_request_state state,
+    int (*cb)(const struct jstore_request *req, void *arg), void *arg);
+
 #endif /* JIT_JSTORE_H */

@@ -19,4 +19,13 @@ int store_event_encode(const struct jstore_event *ev, struct jbuf *out);
 int store_event_decode(const unsigned char *p, size_t len,
     struct jstore_event *ev, struct jbuf *scratch);
 
+/* Requests on disk. */
+int store_request_encode(const struct jstore_request *r, struct jbuf *b);
+int store_request_decode(const unsigned char *p, size_t len,
+    struct jstore_request **rp);
+
+/* Comma-separated name lists. */
+int store_list_has(const char *list, const char *name);
+size_t store_list_count(const char *list);
+
 #endif /* JIT_STORE_IMPL_H */

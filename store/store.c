@@ -25,10 +25,11 @@
 #define KEY_MAX		256	/* user, role, request id, event name */
 
 enum { DB_META, DB_EVENTS, DB_TIME, DB_USER, DB_ROLE, DB_SERIAL, DB_FP,
-    DB_REQ, DB_REVOKED, DB_TOTP, DB_COUNT };
+    DB_REQ, DB_REVOKED, DB_TOTP, DB_REQUESTS, DB_COUNT };
 
 static const char *const db_names[DB_COUNT] = { "meta", "events", "i_time",
-    "i_user", "i_role", "i_serial", "i_fp", "i_req", "revoked", "totp" };
+    "i_user", "i_role", "i_serial", "i_fp", "i_req", "revoked", "totp",
+    "requests" };
 
 struct pending {
 	int (*fn)(struct jstore *, MDB_txn *, void *);
@@ -1341,4 +1342,436 @@ jstore_totp_fail(struct jstore *s, const char *user, uint64_t locked_until,
 	if ((r = run_write(s, fail_fn, &a)) == 0 && failuresp != NULL)
 		*failuresp = a.failures;
 	return r;
+}
+
+/* ---- approval requests ---- */
+
+static int
+req_read(struct jstore *s, MDB_txn *txn, const char *id,
+    struct jstore_request **rp)
+{
+	MDB_val k, v;
+	int rc;
+
+	*rp = NULL;
+	k.mv_data = (void *)(uintptr_t)id;
+	k.mv_size = strlen(id);
+	if (k.mv_size == 0 || k.mv_size > KEY_MAX)
+		return JIT_ERR_NOT_FOUND;
+	if ((rc = mdb_get(txn, s->dbi[DB_REQUESTS], &k, &v)) != 0)
+		return mdb_err(rc);
+	return store_request_decode(v.mv_data, v.mv_size, rp);
+}
+
+static int
+req_write(struct jstore *s, MDB_txn *txn, const struct jstore_request *r,
+    unsigned int flags)
+{
+	struct jbuf *b;
+	MDB_val k, v;
+	int e;
+
+	if ((b = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((e = store_request_encode(r, b)) == 0) {
+		k.mv_data = r->id;
+		k.mv_size = strlen(r->id);
+		v.mv_data = (void *)(uintptr_t)jbuf_ptr(b);
+		v.mv_size = jbuf_len(b);
+		e = mdb_err(mdb_put(txn, s->dbi[DB_REQUESTS], &k, &v, flags));
+	}
+	jbuf_free(b);
+	return e;
+}
+
+/* An event about request r: kind, acting user in approvers, comment. */
+static int
+req_event(struct jstore *s, MDB_txn *txn, const struct jstore_request *r,
+    const char *kind, const char *actor, const char *comment, uint64_t now)
+{
+	struct jstore_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.time = now;
+	ev.event = kind;
+	ev.user = r->user;
+	ev.role = r->role;
+	ev.principals = r->principals;
+	ev.fingerprint = r->fingerprint;
+	ev.source = strcmp(kind, "request") == 0 ? r->source : NULL;
+	ev.reason = comment;
+	ev.request_id = r->id;
+	ev.approvers = actor;
+	return store_append_txn(s, txn, &ev, 1);
+}
+
+struct req_arg {
+	const struct jstore_request *in;
+	const char *id, *actor, *comment;
+	uint64_t now, serial;
+	unsigned max_pending, count;
+	char *id_out;
+	enum jstore_request_state state;
+};
+
+static int
+count_pending(struct jstore *s, MDB_txn *txn, const char *user, unsigned *np)
+{
+	struct jstore_request *r;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, e = 0;
+
+	*np = 0;
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_REQUESTS], &cur)) != 0)
+		return mdb_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if ((e = store_request_decode(v.mv_data, v.mv_size, &r)) != 0)
+			break;
+		if (r->state == JSTORE_REQ_PENDING && strcmp(r->user, user) == 0)
+			(*np)++;
+		jstore_request_free(r);
+	}
+	mdb_cursor_close(cur);
+	if (e != 0)
+		return e;
+	return rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+}
+
+static int
+create_fn(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	struct req_arg *a = arg;
+	struct jstore_request r = *a->in;
+	unsigned char rnd[4];
+	char id[JSTORE_REQUEST_ID_LEN + 1];
+	unsigned n;
+	int e;
+
+	if ((e = count_pending(s, txn, r.user, &n)) != 0)
+		return e;
+	if (n >= a->max_pending)
+		return JIT_ERR_NO_BUFFER_SPACE;
+	/* Time first, so ids sort by creation; then 32 random bits. */
+	if ((e = jit_random(rnd, sizeof(rnd))) != 0)
+		return e;
+	snprintf(id, sizeof(id), "r-%08llx%02x%02x%02x%02x",
+	    (unsigned long long)(a->now & 0xffffffffULL), rnd[0], rnd[1],
+	    rnd[2], rnd[3]);
+	r.id = id;
+	r.state = JSTORE_REQ_PENDING;
+	r.created = a->now;
+	r.approvers = NULL;
+	r.serial = 0;
+	if ((e = req_write(s, txn, &r, MDB_NOOVERWRITE)) != 0 ||
+	    (e = req_event(s, txn, &r, "request", NULL, r.reason, a->now)) != 0)
+		return e;
+	memcpy(a->id_out, id, sizeof(id));
+	return 0;
+}
+
+int
+jstore_request_create(struct jstore *s, const struct jstore_request *req,
+    uint64_t now, unsigned max_pending, char *id_out)
+{
+	struct req_arg a;
+	const char *f[] = { req != NULL ? req->user : NULL,
+	    req != NULL ? req->role : NULL };
+
+	if (s == NULL || req == NULL || id_out == NULL || f[0] == NULL ||
+	    f[1] == NULL || *f[0] == '\0' || req->quorum == 0 ||
+	    req->expires <= now)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if (strlen(f[0]) > KEY_MAX || strlen(f[1]) > KEY_MAX ||
+	    (req->pubkey != NULL && strlen(req->pubkey) > JSTORE_FIELD_MAX) ||
+	    (req->reason != NULL && strlen(req->reason) > JSTORE_FIELD_MAX) ||
+	    (req->principals != NULL &&
+	    strlen(req->principals) > JSTORE_FIELD_MAX))
+		return JIT_ERR_STRING_TOO_LARGE;
+	memset(&a, 0, sizeof(a));
+	a.in = req;
+	a.now = now;
+	a.max_pending = max_pending;
+	a.id_out = id_out;
+	id_out[0] = '\0';
+	return run_write(s, create_fn, &a);
+}
+
+int
+jstore_request_get(struct jstore *s, const char *id,
+    struct jstore_request **reqp)
+{
+	MDB_txn *txn = NULL;
+	int rc, e;
+
+	if (s == NULL || id == NULL || reqp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*reqp = NULL;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return mdb_err(rc);
+	e = req_read(s, txn, id, reqp);
+	mdb_txn_abort(txn);
+	return e;
+}
+
+/*
+ * Loads a request that is still open to decisions.  An overdue one is
+ * expired right here (state and event), and the caller told so.
+ */
+static int
+open_request(struct jstore *s, MDB_txn *txn, struct req_arg *a,
+    struct jstore_request **rp, int *expiredp)
+{
+	int e;
+
+	*expiredp = 0;
+	if ((e = req_read(s, txn, a->id, rp)) != 0)
+		return e;
+	if ((*rp)->state != JSTORE_REQ_PENDING)
+		return JIT_ERR_REQUEST_DECIDED;
+	if (a->now >= (*rp)->expires) {
+		(*rp)->state = JSTORE_REQ_EXPIRED;
+		if ((e = req_write(s, txn, *rp, 0)) != 0 ||
+		    (e = req_event(s, txn, *rp, "expire", NULL, NULL,
+		    a->now)) != 0)
+			return e;
+		*expiredp = 1;
+	}
+	return 0;
+}
+
+static int
+approve_fn(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	struct req_arg *a = arg;
+	struct jstore_request *r = NULL;
+	char *list = NULL;
+	int e, expired;
+
+	if ((e = open_request(s, txn, a, &r, &expired)) != 0)
+		goto out;
+	if (expired) {
+		a->state = r->state;
+		e = 0;	/* commit the expiry; the caller reports it */
+		a->count = 1;
+		goto out;
+	}
+	if (strcmp(a->actor, r->user) == 0) {
+		e = JIT_ERR_REQUEST_SELF;
+		goto out;
+	}
+	if (store_list_has(r->approvers, a->actor)) {
+		e = JIT_ERR_EXISTS;
+		goto out;
+	}
+	if (asprintf(&list, "%s%s%s", r->approvers, *r->approvers ? "," : "",
+	    a->actor) == -1) {
+		list = NULL;
+		e = JIT_ERR_ALLOC;
+		goto out;
+	}
+	free(r->approvers);
+	r->approvers = list;
+	if (store_list_count(r->approvers) >= r->quorum)
+		r->state = JSTORE_REQ_APPROVED;
+	a->state = r->state;
+	if ((e = req_write(s, txn, r, 0)) != 0 ||
+	    (e = req_event(s, txn, r, "approve", a->actor, a->comment,
+	    a->now)) != 0)
+		goto out;
+ out:
+	jstore_request_free(r);
+	return e;
+}
+
+static int
+check_actor(const char *id, const char *actor, const char *comment)
+{
+	if (id == NULL || actor == NULL || *actor == '\0' ||
+	    strlen(actor) > KEY_MAX)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if (comment != NULL && strlen(comment) > JSTORE_FIELD_MAX)
+		return JIT_ERR_STRING_TOO_LARGE;
+	return 0;
+}
+
+int
+jstore_request_approve(struct jstore *s, const char *id,
+    const char *approver, const char *comment, uint64_t now,
+    enum jstore_request_state *statep)
+{
+	struct req_arg a;
+	int e;
+
+	if (s == NULL || (e = check_actor(id, approver, comment)) != 0)
+		return s == NULL ? JIT_ERR_INVALID_ARGUMENT : e;
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	a.actor = approver;
+	a.comment = comment;
+	a.now = now;
+	if ((e = run_write(s, approve_fn, &a)) != 0)
+		return e;
+	if (statep != NULL)
+		*statep = a.state;
+	return a.count ? JIT_ERR_REQUEST_EXPIRED : 0;
+}
+
+static int
+deny_fn(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	struct req_arg *a = arg;
+	struct jstore_request *r = NULL;
+	int e, expired;
+
+	if ((e = open_request(s, txn, a, &r, &expired)) != 0)
+		goto out;
+	if (expired) {
+		a->count = 1;
+		goto out;
+	}
+	/* A requester may withdraw their own request: that is a deny too. */
+	r->state = JSTORE_REQ_DENIED;
+	if ((e = req_write(s, txn, r, 0)) != 0)
+		goto out;
+	e = req_event(s, txn, r, "deny", a->actor, a->comment, a->now);
+ out:
+	jstore_request_free(r);
+	return e;
+}
+
+int
+jstore_request_deny(struct jstore *s, const char *id, const char *by,
+    const char *comment, uint64_t now)
+{
+	struct req_arg a;
+	int e;
+
+	if (s == NULL || (e = check_actor(id, by, comment)) != 0)
+		return s == NULL ? JIT_ERR_INVALID_ARGUMENT : e;
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	a.actor = by;
+	a.comment = comment;
+	a.now = now;
+	if ((e = run_write(s, deny_fn, &a)) != 0)
+		return e;
+	return a.count ? JIT_ERR_REQUEST_EXPIRED : 0;
+}
+
+static int
+issued_fn(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	struct req_arg *a = arg;
+	struct jstore_request *r = NULL;
+	int e;
+
+	if ((e = req_read(s, txn, a->id, &r)) != 0)
+		return e;
+	if (r->state != JSTORE_REQ_APPROVED)
+		e = JIT_ERR_REQUEST_DECIDED;
+	else {
+		r->state = JSTORE_REQ_ISSUED;
+		r->serial = a->serial;
+		e = req_write(s, txn, r, 0);
+	}
+	jstore_request_free(r);
+	return e;
+}
+
+int
+jstore_request_mark_issued(struct jstore *s, const char *id, uint64_t serial)
+{
+	struct req_arg a;
+
+	if (s == NULL || id == NULL || serial == 0)
+		return JIT_ERR_INVALID_ARGUMENT;
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	a.serial = serial;
+	return run_write(s, issued_fn, &a);
+}
+
+static int
+expire_fn(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	struct req_arg *a = arg;
+	struct jstore_request *r;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, e = 0;
+
+	a->count = 0;
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_REQUESTS], &cur)) != 0)
+		return mdb_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && e == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if ((e = store_request_decode(v.mv_data, v.mv_size, &r)) != 0)
+			break;
+		if (r->state == JSTORE_REQ_PENDING && a->now >= r->expires) {
+			r->state = JSTORE_REQ_EXPIRED;
+			/* Writing the current item is safe for the cursor. */
+			if ((e = req_write(s, txn, r, 0)) == 0 &&
+			    (e = req_event(s, txn, r, "expire", NULL, NULL,
+			    a->now)) == 0)
+				a->count++;
+		}
+		jstore_request_free(r);
+	}
+	mdb_cursor_close(cur);
+	if (e != 0)
+		return e;
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : mdb_err(rc);
+}
+
+int
+jstore_request_expire(struct jstore *s, uint64_t now, unsigned *countp)
+{
+	struct req_arg a;
+	int e;
+
+	if (s == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	memset(&a, 0, sizeof(a));
+	a.now = now;
+	e = run_write(s, expire_fn, &a);
+	if (countp != NULL)
+		*countp = e == 0 ? a.count : 0;
+	return e;
+}
+
+int
+jstore_request_list(struct jstore *s, enum jstore_request_state state,
+    int (*cb)(const struct jstore_request *req, void *arg), void *arg)
+{
+	struct jstore_request *r;
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	int rc, e = 0;
+
+	if (s == NULL || cb == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->dbi[DB_REQUESTS], &cur)) != 0) {
+		e = mdb_err(rc);
+		goto out;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && e == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if ((e = store_request_decode(v.mv_data, v.mv_size, &r)) != 0)
+			break;
+		if (state == 0 || r->state == state)
+			e = cb(r, arg);
+		jstore_request_free(r);
+	}
+	if (e == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		e = mdb_err(rc);
+ out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return e;
 }

@@ -1,5 +1,6 @@
 /* Store: every operation, reopen, concurrency, a full map, foreign files. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -548,5 +549,139 @@ Test(store, totp_state)
 		cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
 		cr_assert_eq(c.n, 2);
 	}
+	jstore_close(s);
+}
+
+static struct jstore_request
+new_request(const char *user, uint64_t expires)
+{
+	struct jstore_request r;
+
+	memset(&r, 0, sizeof(r));
+	r.user = (char *)(uintptr_t)user;
+	r.role = "prod-root";
+	r.principals = "root";
+	r.pubkey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEbMhFiYiyK4jkOMvf4kA8W9m6wdWQR6NmZDIj86Hkmc";
+	r.fingerprint = "SHA256:Rs2gRNuUq3Ps0ImMiyYXBTQQwDTo8KLTjO5embQ3C0Y";
+	r.reason = "incident 42";
+	r.source = "10.0.0.7";
+	r.approver_groups = "sre-leads";
+	r.ttl = 900;
+	r.quorum = 2;
+	r.expires = expires;
+	return r;
+}
+
+Test(store, approval_requests)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_request in = new_request("bob", 1700000900), *r = NULL;
+	enum jstore_request_state st = 0;
+	char id[JSTORE_REQUEST_ID_LEN + 1], id2[JSTORE_REQUEST_ID_LEN + 1];
+	char id3[JSTORE_REQUEST_ID_LEN + 1];
+	struct collected c;
+	struct jstore_filter f;
+
+	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 2, id), 0);
+	cr_assert_eq(strlen(id), JSTORE_REQUEST_ID_LEN);
+	cr_assert_eq(strncmp(id, "r-", 2), 0);
+	cr_assert_eq(jstore_request_get(s, id, &r), 0);
+	cr_assert_eq(r->state, JSTORE_REQ_PENDING);
+	cr_assert_str_eq(r->user, "bob");
+	cr_assert_str_eq(r->principals, "root");
+	cr_assert_eq(r->ttl, 900);
+	cr_assert_str_eq(r->approvers, "");
+	jstore_request_free(r);
+
+	/* Nobody approves their own request; one approver counts once. */
+	cr_assert_eq(jstore_request_approve(s, id, "bob", NULL, 1700000010, &st),
+	    JIT_ERR_REQUEST_SELF);
+	cr_assert_eq(jstore_request_approve(s, id, "carol", "ok", 1700000020, &st), 0);
+	cr_assert_eq(st, JSTORE_REQ_PENDING, "quorum 2 is not met by one");
+	cr_assert_eq(jstore_request_approve(s, id, "carol", NULL, 1700000030, &st),
+	    JIT_ERR_EXISTS);
+	cr_assert_eq(jstore_request_approve(s, id, "erin", NULL, 1700000040, &st), 0);
+	cr_assert_eq(st, JSTORE_REQ_APPROVED);
+	cr_assert_eq(jstore_request_get(s, id, &r), 0);
+	cr_assert_str_eq(r->approvers, "carol,erin");
+	jstore_request_free(r);
+	/* Decided requests take no more decisions. */
+	cr_assert_eq(jstore_request_approve(s, id, "frank", NULL, 1700000050, &st),
+	    JIT_ERR_REQUEST_DECIDED);
+	cr_assert_eq(jstore_request_deny(s, id, "frank", NULL, 1700000050),
+	    JIT_ERR_REQUEST_DECIDED);
+	cr_assert_eq(jstore_request_mark_issued(s, id, 77), 0);
+	cr_assert_eq(jstore_request_mark_issued(s, id, 78), JIT_ERR_REQUEST_DECIDED);
+	cr_assert_eq(jstore_request_get(s, id, &r), 0);
+	cr_assert_eq(r->state, JSTORE_REQ_ISSUED);
+	cr_assert_eq(r->serial, 77);
+	jstore_request_free(r);
+
+	/* Deny, and the per-user limit on pending requests. */
+	cr_assert_eq(jstore_request_create(s, &in, 1700000100, 2, id), 0);
+	cr_assert_eq(jstore_request_create(s, &in, 1700000100, 2, id2), 0);
+	cr_assert_eq(jstore_request_create(s, &in, 1700000100, 2, id3),
+	    JIT_ERR_NO_BUFFER_SPACE);
+	cr_assert_str_eq(id3, "", "no id for a refused request");
+	cr_assert_eq(jstore_request_deny(s, id, "carol", "not now", 1700000200), 0);
+	cr_assert_eq(jstore_request_get(s, id, &r), 0);
+	cr_assert_eq(r->state, JSTORE_REQ_DENIED);
+	jstore_request_free(r);
+	cr_assert_eq(jstore_request_get(s, "r-nope", &r), JIT_ERR_NOT_FOUND);
+
+	/* Expiry: deciding late is refused and marks the request expired. */
+	cr_assert_eq(jstore_request_approve(s, id2, "carol", NULL, 1700000900, &st),
+	    JIT_ERR_REQUEST_EXPIRED);
+	cr_assert_eq(jstore_request_get(s, id2, &r), 0);
+	cr_assert_eq(r->state, JSTORE_REQ_EXPIRED);
+	jstore_request_free(r);
+
+	memset(&f, 0, sizeof(f));
+	f.request_id = id2;
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_str_eq(c.event[0], "request");
+	cr_assert_str_eq(c.event[1], "expire");
+	jstore_close(s);
+}
+
+static int
+count_req(const struct jstore_request *r, void *arg)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return 0;
+}
+
+Test(store, requests_survive_reopen_and_expire_in_bulk)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_request in = new_request("bob", 1700000300);
+	char id[JSTORE_REQUEST_ID_LEN + 1];
+	unsigned n = 0;
+	int pending = 0, expired = 0;
+
+	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id), 0);
+	in.expires = 1700009999;
+	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id), 0);
+	jstore_close(s);
+	s = open_store(0);
+	cr_assert_eq(jstore_request_list(s, JSTORE_REQ_PENDING, count_req,
+	    &pending), 0);
+	cr_assert_eq(pending, 2);
+	cr_assert_eq(jstore_request_expire(s, 1700000400, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(jstore_request_list(s, JSTORE_REQ_EXPIRED, count_req,
+	    &expired), 0);
+	cr_assert_eq(expired, 1);
+	/* Bad input changes nothing. */
+	in.quorum = 0;
+	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id),
+	    JIT_ERR_INVALID_ARGUMENT);
+	in.quorum = 1;
+	in.expires = 1;
+	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id),
+	    JIT_ERR_INVALID_ARGUMENT);
 	jstore_close(s);
 }
