@@ -14,6 +14,23 @@ nz(const char *s)
 }
 
 int
+store_fingerprint_ok(const char *fp)
+{
+	size_t i;
+
+	if (fp == NULL || *fp == '\0')
+		return 1;
+	if (strncmp(fp, "SHA256:", 7) != 0 || strlen(fp) != 7 + 43)
+		return 0;
+	for (i = 7; i < 50; i++)
+		if (!((fp[i] >= 'A' && fp[i] <= 'Z') || (fp[i] >= 'a' &&
+		    fp[i] <= 'z') || (fp[i] >= '0' && fp[i] <= '9') ||
+		    fp[i] == '+' || fp[i] == '/'))
+			return 0;
+	return 1;
+}
+
+int
 store_event_check(const struct jstore_event *ev)
 {
 	const char *names[] = { ev->user, ev->role, ev->request_id };
@@ -21,7 +38,9 @@ store_event_check(const struct jstore_event *ev)
 	    ev->source, ev->reason, ev->approvers };
 	size_t i;
 
-	if (!jstore_event_known(ev->event))
+	/* Everything that could refuse an event is checked here, before any
+	 * write: a batch shares its transaction with other requests. */
+	if (!jstore_event_known(ev->event) || !store_fingerprint_ok(ev->fingerprint))
 		return JIT_ERR_INVALID_ARGUMENT;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strlen(nz(names[i])) > NAME_FIELD_MAX)

@@ -6,6 +6,9 @@
 
 struct jbuf;
 
+/* 1 when fp is empty or "SHA256:" and 43 base64 characters. */
+int store_fingerprint_ok(const char *fp);
+
 /* Checks an event before it is written: known kind, bounded fields. */
 int store_event_check(const struct jstore_event *ev);
 

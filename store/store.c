@@ -276,32 +276,80 @@ jstore_close(struct jstore *s)
 
 /* ---- group commit ---- */
 
-/* Applies a batch: one transaction, one nested transaction per request. */
+/*
+ * Errors a write function reports before it writes anything: the others
+ * (a full map, I/O, corruption) may strike half-way through its writes.
+ */
+static int
+logical_error(int r)
+{
+	switch (r) {
+	case JIT_ERR_NOT_FOUND:
+	case JIT_ERR_EXISTS:
+	case JIT_ERR_INVALID_ARGUMENT:
+	case JIT_ERR_STRING_TOO_LARGE:
+	case JIT_ERR_NO_BUFFER_SPACE:
+	case JIT_ERR_TOTP_REPLAY:
+	case JIT_ERR_REQUEST_SELF:
+	case JIT_ERR_REQUEST_DECIDED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* One request in a transaction of its own (the slow, isolating path). */
+static void
+commit_one(struct jstore *s, struct pending *p)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		p->result = mdb_err(rc);
+		return;
+	}
+	if ((p->result = p->fn(s, txn, p->arg)) != 0) {
+		mdb_txn_abort(txn);
+		return;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		p->result = mdb_err(rc);
+}
+
+/*
+ * Applies a batch in one transaction.  Write functions check before they
+ * write, so a logical refusal leaves the transaction clean for the others.
+ * Any other failure may have left half a request behind: then the whole
+ * transaction is dropped and each request is redone on its own, so only
+ * the one that fails fails.
+ */
 static void
 commit_batch(struct jstore *s, struct pending *batch)
 {
 	struct pending *p;
-	MDB_txn *txn = NULL, *child;
+	MDB_txn *txn = NULL;
 	int rc, any = 0;
 
+	if (batch->next == NULL) {
+		commit_one(s, batch);
+		return;
+	}
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
 		for (p = batch; p != NULL; p = p->next)
 			p->result = mdb_err(rc);
 		return;
 	}
 	for (p = batch; p != NULL; p = p->next) {
-		if ((rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0) {
-			p->result = mdb_err(rc);
-			continue;
-		}
-		if ((p->result = p->fn(s, child, p->arg)) != 0) {
-			mdb_txn_abort(child);
-			continue;
-		}
-		if ((rc = mdb_txn_commit(child)) != 0)
-			p->result = mdb_err(rc);
-		else
+		p->result = p->fn(s, txn, p->arg);
+		if (p->result == 0)
 			any = 1;
+		else if (!logical_error(p->result)) {
+			mdb_txn_abort(txn);
+			for (p = batch; p != NULL; p = p->next)
+				commit_one(s, p);
+			return;
+		}
 	}
 	if (!any) {
 		mdb_txn_abort(txn);
@@ -503,6 +551,9 @@ append_one(struct jstore *s, MDB_txn *txn, struct jstore_event *ev,
 	    EVP_DigestUpdate(md, jbuf_ptr(canon), jbuf_len(canon)) != 1 ||
 	    EVP_DigestFinal_ex(md, ev->hash, &hl) != 1 || hl != 32)
 		return JIT_ERR_LIBCRYPTO;
+	if (ev->fingerprint != NULL && ev->fingerprint[0] != '\0' &&
+	    fp_key(ev->fingerprint, fpk, &fpl) != 0)
+		return JIT_ERR_INVALID_ARGUMENT;
 	put_be64(seqbe, ev->seq);
 	k.mv_data = seqbe;
 	k.mv_size = 8;
@@ -516,9 +567,6 @@ append_one(struct jstore *s, MDB_txn *txn, struct jstore_event *ev,
 	    jbuf_len(canon));
 	put_be64(tbe, ev->time);
 	put_be64(sbe, ev->serial);
-	if (ev->fingerprint != NULL && ev->fingerprint[0] != '\0' &&
-	    fp_key(ev->fingerprint, fpk, &fpl) != 0)
-		return JIT_ERR_INVALID_ARGUMENT;
 	if ((r = index_put(s, txn, DB_TIME, tbe, 8, seqbe)) != 0 ||
 	    (ev->user != NULL && (r = index_put(s, txn, DB_USER, ev->user,
 	    strlen(ev->user), seqbe)) != 0) ||
@@ -1482,6 +1530,8 @@ jstore_request_create(struct jstore *s, const struct jstore_request *req,
 	if (s == NULL || req == NULL || id_out == NULL || f[0] == NULL ||
 	    f[1] == NULL || *f[0] == '\0' || req->quorum == 0 ||
 	    req->expires <= now)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if (!store_fingerprint_ok(req->fingerprint))
 		return JIT_ERR_INVALID_ARGUMENT;
 	if (strlen(f[0]) > KEY_MAX || strlen(f[1]) > KEY_MAX ||
 	    (req->pubkey != NULL && strlen(req->pubkey) > JSTORE_FIELD_MAX) ||
