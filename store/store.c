@@ -23,6 +23,8 @@
 #define STORE_MAGIC	"jit-ssh store 1"
 #define SERIAL_BLOCK	256
 #define KEY_MAX		256	/* user, role, request id, event name */
+#define GATHER_NS	300000L	/* at most 0.3 ms waiting for a batch */
+#define INDEX_BATCH	1024	/* events indexed together */
 
 enum { DB_META, DB_EVENTS, DB_TIME, DB_USER, DB_ROLE, DB_SERIAL, DB_FP,
     DB_REQ, DB_REVOKED, DB_TOTP, DB_REQUESTS, DB_COUNT };
@@ -47,6 +49,9 @@ struct jstore {
 	pthread_cond_t wcond;
 	struct pending *queue, *tail;
 	int leader;
+	size_t queued, last_batch;	/* requests waiting; size of the last batch */
+	int gathering;			/* a leader waits for the queue to fill */
+	pthread_cond_t qcond;
 	/* serial reservation */
 	pthread_mutex_t slock;
 	uint64_t serial_next, serial_end, serial_block;
@@ -229,6 +234,7 @@ jstore_open(const char *dir, int flags, uint64_t map_size, struct jstore **sp)
 	pthread_mutex_init(&s->wlock, NULL);
 	pthread_mutex_init(&s->slock, NULL);
 	pthread_cond_init(&s->wcond, NULL);
+	pthread_cond_init(&s->qcond, NULL);
 	if ((s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
 		r = JIT_ERR_LIBCRYPTO;
 		goto out;
@@ -271,6 +277,7 @@ jstore_close(struct jstore *s)
 	pthread_mutex_destroy(&s->wlock);
 	pthread_mutex_destroy(&s->slock);
 	pthread_cond_destroy(&s->wcond);
+	pthread_cond_destroy(&s->qcond);
 	free(s);
 }
 
@@ -362,6 +369,34 @@ commit_batch(struct jstore *s, struct pending *batch)
 				p->result = mdb_err(rc);
 }
 
+static int index_catch_up(struct jstore *s, uint64_t min_lag);
+
+/*
+ * When the last batch was shared, its writers are coming back: wait a
+ * moment (far less than a commit) for them, or the new leader would commit
+ * alone and the others wait for a whole commit more.  A lone writer never
+ * waits.  Called with wlock held.
+ */
+static void
+gather(struct jstore *s)
+{
+	struct timespec deadline;
+
+	if (s->last_batch <= 1 || s->queued >= s->last_batch)
+		return;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_nsec += GATHER_NS;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	s->gathering = 1;
+	while (s->queued < s->last_batch &&
+	    pthread_cond_timedwait(&s->qcond, &s->wlock, &deadline) == 0)
+		;
+	s->gathering = 0;
+}
+
 /*
  * Runs fn inside a write transaction shared with whatever other threads
  * queued meanwhile; returns when that transaction is durable (or failed).
@@ -381,14 +416,20 @@ run_write(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
 	else
 		s->queue = &p;
 	s->tail = &p;
+	s->queued++;
+	if (s->gathering)
+		pthread_cond_signal(&s->qcond);
 	while (!p.done) {
 		if (s->leader) {
 			pthread_cond_wait(&s->wcond, &s->wlock);
 			continue;
 		}
 		s->leader = 1;
+		gather(s);
 		batch = s->queue;
+		s->last_batch = s->queued;
 		s->queue = s->tail = NULL;
+		s->queued = 0;
 		pthread_mutex_unlock(&s->wlock);
 		commit_batch(s, batch);
 		pthread_mutex_lock(&s->wlock);
@@ -396,6 +437,15 @@ run_write(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
 			next = q->next;	/* q may vanish once done is seen */
 			q->done = 1;
 		}
+		pthread_cond_broadcast(&s->wcond);
+		/*
+		 * Still the leader, but the batch is answered: bring the
+		 * indexes up to date now and then.  A failure (a full map)
+		 * only lets them lag; queries stay right.
+		 */
+		pthread_mutex_unlock(&s->wlock);
+		(void)index_catch_up(s, INDEX_BATCH);
+		pthread_mutex_lock(&s->wlock);
 		s->leader = 0;
 		pthread_cond_broadcast(&s->wcond);
 	}
@@ -531,9 +581,8 @@ static int
 append_one(struct jstore *s, MDB_txn *txn, struct jstore_event *ev,
     struct jbuf *canon, EVP_MD_CTX *md)
 {
-	unsigned char head[40], seqbe[8], tbe[8], sbe[8], fpk[32];
+	unsigned char head[40], seqbe[8];
 	uint64_t seq;
-	size_t fpl = 0;
 	MDB_val k, v;
 	unsigned int hl;
 	int r, rc;
@@ -551,9 +600,6 @@ append_one(struct jstore *s, MDB_txn *txn, struct jstore_event *ev,
 	    EVP_DigestUpdate(md, jbuf_ptr(canon), jbuf_len(canon)) != 1 ||
 	    EVP_DigestFinal_ex(md, ev->hash, &hl) != 1 || hl != 32)
 		return JIT_ERR_LIBCRYPTO;
-	if (ev->fingerprint != NULL && ev->fingerprint[0] != '\0' &&
-	    fp_key(ev->fingerprint, fpk, &fpl) != 0)
-		return JIT_ERR_INVALID_ARGUMENT;
 	put_be64(seqbe, ev->seq);
 	k.mv_data = seqbe;
 	k.mv_size = 8;
@@ -565,19 +611,6 @@ append_one(struct jstore *s, MDB_txn *txn, struct jstore_event *ev,
 	memcpy(v.mv_data, ev->hash, 32);
 	memcpy((unsigned char *)v.mv_data + 32, jbuf_ptr(canon),
 	    jbuf_len(canon));
-	put_be64(tbe, ev->time);
-	put_be64(sbe, ev->serial);
-	if ((r = index_put(s, txn, DB_TIME, tbe, 8, seqbe)) != 0 ||
-	    (ev->user != NULL && (r = index_put(s, txn, DB_USER, ev->user,
-	    strlen(ev->user), seqbe)) != 0) ||
-	    (ev->role != NULL && (r = index_put(s, txn, DB_ROLE, ev->role,
-	    strlen(ev->role), seqbe)) != 0) ||
-	    (ev->serial != 0 && (r = index_put(s, txn, DB_SERIAL, sbe, 8,
-	    seqbe)) != 0) ||
-	    (r = index_put(s, txn, DB_FP, fpk, fpl, seqbe)) != 0 ||
-	    (ev->request_id != NULL && (r = index_put(s, txn, DB_REQ,
-	    ev->request_id, strlen(ev->request_id), seqbe)) != 0))
-		return r;
 	put_be64(head, ev->seq);
 	memcpy(head + 8, ev->hash, 32);
 	k.mv_data = (void *)(uintptr_t)"head";
@@ -585,6 +618,112 @@ append_one(struct jstore *s, MDB_txn *txn, struct jstore_event *ev,
 	v.mv_data = head;
 	v.mv_size = 40;
 	return mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+}
+
+/*
+ * Indexes are derived from the log and brought up to date in batches of
+ * INDEX_BATCH events, in a transaction of their own: a random index page is
+ * then written once per batch instead of once per event, which keeps
+ * durable commits small.  Queries read the index up to "indexed" and scan
+ * the few newer events directly, so they never miss one.
+ */
+static int
+get_meta_u64(struct jstore *s, MDB_txn *txn, const char *name, uint64_t *out)
+{
+	MDB_val k, v;
+	int rc;
+
+	*out = 0;
+	k.mv_data = (void *)(uintptr_t)name;
+	k.mv_size = strlen(name);
+	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return mdb_err(rc);
+	if (v.mv_size != 8)
+		return JIT_ERR_STORE_CORRUPT;
+	*out = get_be64(v.mv_data);
+	return 0;
+}
+
+static int
+index_event(struct jstore *s, MDB_txn *txn, const struct jstore_event *ev)
+{
+	unsigned char seqbe[8], tbe[8], sbe[8], fpk[32];
+	size_t fpl = 0;
+	int r;
+
+	put_be64(seqbe, ev->seq);
+	put_be64(tbe, ev->time);
+	put_be64(sbe, ev->serial);
+	if (ev->fingerprint[0] != '\0' &&
+	    fp_key(ev->fingerprint, fpk, &fpl) != 0)
+		return JIT_ERR_STORE_CORRUPT;
+	if ((r = index_put(s, txn, DB_TIME, tbe, 8, seqbe)) != 0 ||
+	    (r = index_put(s, txn, DB_USER, ev->user, strlen(ev->user),
+	    seqbe)) != 0 ||
+	    (r = index_put(s, txn, DB_ROLE, ev->role, strlen(ev->role),
+	    seqbe)) != 0 ||
+	    (ev->serial != 0 && (r = index_put(s, txn, DB_SERIAL, sbe, 8,
+	    seqbe)) != 0) ||
+	    (r = index_put(s, txn, DB_FP, fpk, fpl, seqbe)) != 0 ||
+	    (r = index_put(s, txn, DB_REQ, ev->request_id,
+	    strlen(ev->request_id), seqbe)) != 0)
+		return r;
+	return 0;
+}
+
+static int get_event(struct jstore *s, MDB_txn *txn, uint64_t seq,
+    struct jstore_event *ev, struct jbuf *scratch);
+
+/* Indexes every event after "indexed", when at least min_lag are waiting. */
+static int
+index_catch_up(struct jstore *s, uint64_t min_lag)
+{
+	struct jstore_event ev;
+	struct jbuf *scratch = NULL;
+	unsigned char head_hash[32], buf[8];
+	uint64_t head, indexed, seq;
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	int rc, r;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return mdb_err(rc);
+	if ((r = get_head(s, txn, &head, head_hash)) != 0 ||
+	    (r = get_meta_u64(s, txn, "indexed", &indexed)) != 0)
+		goto out;
+	if (head < indexed) {
+		r = JIT_ERR_STORE_CORRUPT;
+		goto out;
+	}
+	if (head - indexed < min_lag || head == indexed)
+		goto out;	/* r == 0: nothing to do yet */
+	if ((scratch = jbuf_new()) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	for (seq = indexed + 1; seq <= head; seq++)
+		if ((r = get_event(s, txn, seq, &ev, scratch)) != 0 ||
+		    (r = index_event(s, txn, &ev)) != 0)
+			goto out;
+	put_be64(buf, head);
+	k.mv_data = (void *)(uintptr_t)"indexed";
+	k.mv_size = 7;
+	v.mv_data = buf;
+	v.mv_size = 8;
+	if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	r = mdb_err(rc);
+ out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	jbuf_free(scratch);
+	return r;
 }
 
 static int
@@ -691,6 +830,8 @@ matches(const struct jstore_filter *f, const struct jstore_event *ev)
 struct walk {
 	MDB_cursor *cur;
 	int db, started, backward;
+	int in_tail;		/* walking the not yet indexed events */
+	uint64_t tail, indexed, head;
 	MDB_val key;		/* the index key we are on (not for time) */
 	unsigned char kbuf[KEY_MAX];
 	uint64_t since, until;	/* time walks */
@@ -743,14 +884,60 @@ walk_start(struct jstore *s, MDB_txn *txn, const struct jstore_filter *f,
 		memcpy(w->kbuf, kp, kl);
 	w->key.mv_data = w->kbuf;
 	w->key.mv_size = kl;
+	if (w->db != DB_EVENTS) {
+		unsigned char hh[32];
+		int r;
+
+		if ((r = get_head(s, txn, &w->head, hh)) != 0 ||
+		    (r = get_meta_u64(s, txn, "indexed", &w->indexed)) != 0)
+			return r;
+		if (w->indexed > w->head)
+			return JIT_ERR_STORE_CORRUPT;
+		/* Newest first: the unindexed tail, then the index. */
+		w->in_tail = backward;
+		w->tail = backward ? w->head : w->indexed + 1;
+	}
 	if ((rc = mdb_cursor_open(txn, s->dbi[w->db], &w->cur)) != 0)
 		return mdb_err(rc);
 	return 0;
 }
 
-/* The next candidate seq, or JIT_ERR_NOT_FOUND at the end. */
+static int walk_index_next(struct walk *w, uint64_t *seqp);
+
+/*
+ * The next candidate seq, or JIT_ERR_NOT_FOUND at the end.  Candidates
+ * from the tail are every recent event: the caller's filter decides.
+ */
 static int
 walk_next(struct walk *w, uint64_t *seqp)
+{
+	int r;
+
+	if (w->db == DB_EVENTS)
+		return walk_index_next(w, seqp);
+	if (!w->backward) {
+		if (!w->in_tail) {
+			if ((r = walk_index_next(w, seqp)) != JIT_ERR_NOT_FOUND)
+				return r;
+			w->in_tail = 1;
+		}
+		if (w->tail > w->head)
+			return JIT_ERR_NOT_FOUND;
+		*seqp = w->tail++;
+		return 0;
+	}
+	if (w->in_tail) {
+		if (w->tail > w->indexed) {
+			*seqp = w->tail--;
+			return 0;
+		}
+		w->in_tail = 0;
+	}
+	return walk_index_next(w, seqp);
+}
+
+static int
+walk_index_next(struct walk *w, uint64_t *seqp)
 {
 	MDB_val k, v;
 	unsigned char tb[8];
@@ -981,7 +1168,7 @@ find_issue(struct jstore *s, MDB_txn *txn, uint64_t serial,
 	while ((r = walk_next(&w, &seq)) == 0) {
 		if ((r = get_event(s, txn, seq, ev, scratch)) != 0)
 			break;
-		if (strcmp(ev->event, "issue") == 0)
+		if (strcmp(ev->event, "issue") == 0 && ev->serial == serial)
 			break;
 	}
 	mdb_cursor_close(w.cur);
@@ -1117,7 +1304,8 @@ jstore_user_serials(struct jstore *s, const char *user, uint64_t now,
 	while ((r = walk_next(&w, &seq)) == 0) {
 		if ((r = get_event(s, txn, seq, &ev, scratch)) != 0)
 			goto out;
-		if (strcmp(ev.event, "issue") != 0 || ev.valid_before <= now)
+		if (!matches(&f, &ev) || strcmp(ev.event, "issue") != 0 ||
+		    ev.valid_before <= now)
 			continue;
 		if (*np == max) {
 			r = JIT_ERR_NO_BUFFER_SPACE;

@@ -47,14 +47,35 @@ die(const char *what, int r)
 	exit(1);
 }
 
+/* A fingerprint per event, as every issuance certifies a fresh key. */
+static void
+make_fp(uint64_t i, char *fp)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint64_t x = i * 0x9e3779b97f4a7c15ULL + 1;
+	int k;
+
+	memcpy(fp, "SHA256:", 7);
+	for (k = 0; k < 43; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		fp[7 + k] = b64[x & 63];
+	}
+	fp[7 + 42] = 'A';	/* last character of 256 bits: low bits zero */
+	fp[50] = '\0';
+}
+
 static void
 make_event(struct jstore_event *ev, uint64_t i, uint64_t total, char *user,
     char *role, char *kid)
 {
 	snprintf(user, 16, "user%03llu", (unsigned long long)(i * 7919 % USERS));
 	snprintf(role, 16, "role%02llu", (unsigned long long)(i % ROLES));
-	snprintf(kid, 64, "jit:%s:%s:%llu", user, role,
+	snprintf(kid, 32, "jit:%s:%s:%llu", user, role,
 	    (unsigned long long)(i + 1));
+	make_fp(i, kid + 32);
 	memset(ev, 0, sizeof(*ev));
 	ev->time = T0 + i * YEAR / total;
 	ev->event = "issue";
@@ -65,7 +86,7 @@ make_event(struct jstore_event *ev, uint64_t i, uint64_t total, char *user,
 	ev->principals = user;
 	ev->valid_after = ev->time - 30;
 	ev->valid_before = ev->time + 600;
-	ev->fingerprint = "SHA256:Rs2gRNuUq3Ps0ImMiyYXBTQQwDTo8KLTjO5embQ3C0Y";
+	ev->fingerprint = kid + 32;
 	ev->source = "10.20.30.40";
 }
 
@@ -89,7 +110,7 @@ writer(void *arg)
 {
 	struct writer *w = arg;
 	struct jstore_event ev;
-	char user[16], role[16], kid[64];
+	char user[16], role[16], kid[96];
 	double t0 = now();
 	uint64_t serial;
 	int r;
@@ -133,7 +154,7 @@ main(int argc, char **argv)
 	uint64_t total = argc > 2 ? strtoull(argv[2], NULL, 10) : 1000000;
 	double wsecs = argc > 3 ? atof(argv[3]) : 5;
 	struct jstore_event evs[1000];
-	char users[1000][16], roles[1000][16], kids[1000][64], path[512];
+	char users[1000][16], roles[1000][16], kids[1000][96], path[512];
 	struct jstore_filter f;
 	struct jstore *s = NULL;
 	struct stat st;

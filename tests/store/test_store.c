@@ -685,3 +685,60 @@ Test(store, requests_survive_reopen_and_expire_in_bulk)
 	    JIT_ERR_INVALID_ARGUMENT);
 	jstore_close(s);
 }
+
+/* Indexes catch up in batches: queries must join index and recent tail. */
+Test(store, queries_span_indexed_and_recent_events)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_event ev;
+	struct jstore_filter f;
+	struct collected c;
+	uint64_t i, total = 1100, prev;
+	char users[3][8] = { "ann", "ben", "cid" };
+
+	for (i = 1; i <= total; i++) {
+		ev = issue_event(users[i % 3], i % 2 ? "odd" : "even", i,
+		    1700000000 + i);
+		cr_assert_eq(jstore_append(s, &ev, 1), 0);
+	}
+	/* ben: i % 3 == 1 -> 367 events; the newest 40 straddle the boundary. */
+	memset(&f, 0, sizeof(f));
+	f.user = "ben";
+	f.limit = 40;
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
+	cr_assert_eq(c.n, 40);
+	for (i = 0, prev = 0; i < c.n; i++) {
+		cr_assert_gt(c.seq[i], prev, "oldest first, no repeats");
+		cr_assert_str_eq(c.user[i], "ben");
+		prev = c.seq[i];
+	}
+	cr_assert_eq(c.serial[39], 1099, "the newest of ben's is in the tail");
+	cr_assert_lt(c.serial[0], 1024, "the oldest shown is in the index");
+	/* Without a limit, a callback-counted walk sees all 367 once. */
+	{
+		size_t n = 0;
+
+		f.limit = 0;
+		cr_assert_eq(jstore_query(s, &f, count_cb, &n), 0);
+		cr_assert_eq(n, 367);
+		memset(&f, 0, sizeof(f));
+		f.since = 1700000000 + 1000;
+		f.until = 1700000000 + 1050;
+		n = 0;
+		cr_assert_eq(jstore_query(s, &f, count_cb, &n), 0);
+		cr_assert_eq(n, 51, "a time range across the boundary");
+	}
+	/* Serial lookups in both parts. */
+	cr_assert_eq(jstore_revoke(s, 10, "op", NULL, 1700000000), 0);
+	cr_assert_eq(jstore_revoke(s, 1090, "op", NULL, 1700000000), 0);
+	cr_assert_eq(jstore_revoke(s, 1101, "op", NULL, 1700000000),
+	    JIT_ERR_NOT_FOUND);
+	memset(&f, 0, sizeof(f));
+	f.serial = 1090;
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(jstore_query(s, &f, collect, &c), 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_str_eq(c.event[1], "revoke");
+	jstore_close(s);
+}
