@@ -456,30 +456,52 @@ run_write(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
 /* ---- serials ---- */
 
 static int
-reserve_serials(struct jstore *s, MDB_txn *txn, void *arg)
+get_meta_u64(struct jstore *s, MDB_txn *txn, const char *name, uint64_t *out)
 {
-	uint64_t *range = arg, hwm = 0;
-	unsigned char buf[8];
 	MDB_val k, v;
 	int rc;
 
-	k.mv_data = (void *)(uintptr_t)"serial_hwm";
-	k.mv_size = 10;
-	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
-	if (rc == 0 && v.mv_size == 8)
-		hwm = get_be64(v.mv_data);
-	else if (rc == 0)
-		return JIT_ERR_STORE_CORRUPT;
-	else if (rc != MDB_NOTFOUND)
+	*out = 0;
+	k.mv_data = (void *)(uintptr_t)name;
+	k.mv_size = strlen(name);
+	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
 		return mdb_err(rc);
+	if (v.mv_size != 8)
+		return JIT_ERR_STORE_CORRUPT;
+	*out = get_be64(v.mv_data);
+	return 0;
+}
+
+static int
+put_meta_u64(struct jstore *s, MDB_txn *txn, const char *name, uint64_t val)
+{
+	unsigned char buf[8];
+	MDB_val k, v;
+
+	put_be64(buf, val);
+	k.mv_data = (void *)(uintptr_t)name;
+	k.mv_size = strlen(name);
+	v.mv_data = buf;
+	v.mv_size = 8;
+	return mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+}
+
+
+static int
+reserve_serials(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	uint64_t *range = arg, hwm;
+	int r;
+
+	if ((r = get_meta_u64(s, txn, "serial_hwm", &hwm)) != 0)
+		return r;
 	if (hwm > UINT64_MAX - range[2] - 1)
 		return JIT_ERR_STORE_FULL;
 	range[0] = hwm + 1;
 	range[1] = hwm + range[2] + 1;	/* exclusive end */
-	put_be64(buf, hwm + range[2]);
-	v.mv_data = buf;
-	v.mv_size = 8;
-	return mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+	return put_meta_u64(s, txn, "serial_hwm", hwm + range[2]);
 }
 
 int
@@ -628,25 +650,6 @@ append_one(struct jstore *s, MDB_txn *txn, struct jstore_event *ev,
  * the few newer events directly, so they never miss one.
  */
 static int
-get_meta_u64(struct jstore *s, MDB_txn *txn, const char *name, uint64_t *out)
-{
-	MDB_val k, v;
-	int rc;
-
-	*out = 0;
-	k.mv_data = (void *)(uintptr_t)name;
-	k.mv_size = strlen(name);
-	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return mdb_err(rc);
-	if (v.mv_size != 8)
-		return JIT_ERR_STORE_CORRUPT;
-	*out = get_be64(v.mv_data);
-	return 0;
-}
-
-static int
 index_event(struct jstore *s, MDB_txn *txn, const struct jstore_event *ev)
 {
 	unsigned char seqbe[8], tbe[8], sbe[8], fpk[32];
@@ -682,10 +685,9 @@ index_catch_up(struct jstore *s, uint64_t min_lag)
 {
 	struct jstore_event ev;
 	struct jbuf *scratch = NULL;
-	unsigned char head_hash[32], buf[8];
+	unsigned char head_hash[32];
 	uint64_t head, indexed, seq;
 	MDB_txn *txn = NULL;
-	MDB_val k, v;
 	int rc, r;
 
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
@@ -707,15 +709,8 @@ index_catch_up(struct jstore *s, uint64_t min_lag)
 		if ((r = get_event(s, txn, seq, &ev, scratch)) != 0 ||
 		    (r = index_event(s, txn, &ev)) != 0)
 			goto out;
-	put_be64(buf, head);
-	k.mv_data = (void *)(uintptr_t)"indexed";
-	k.mv_size = 7;
-	v.mv_data = buf;
-	v.mv_size = 8;
-	if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0) {
-		r = mdb_err(rc);
+	if ((r = put_meta_u64(s, txn, "indexed", head)) != 0)
 		goto out;
-	}
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	r = mdb_err(rc);
@@ -1834,26 +1829,37 @@ check_actor(const char *id, const char *actor, const char *comment)
 	return 0;
 }
 
-int
-jstore_request_approve(struct jstore *s, const char *id,
-    const char *approver, const char *comment, uint64_t now,
+/* Runs a decision (approve_fn or deny_fn) by actor on request id. */
+static int
+decide(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
+    const char *id, const char *actor, const char *comment, uint64_t now,
     enum jstore_request_state *statep)
 {
 	struct req_arg a;
 	int e;
 
-	if (s == NULL || (e = check_actor(id, approver, comment)) != 0)
-		return s == NULL ? JIT_ERR_INVALID_ARGUMENT : e;
+	if (s == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((e = check_actor(id, actor, comment)) != 0)
+		return e;
 	memset(&a, 0, sizeof(a));
 	a.id = id;
-	a.actor = approver;
+	a.actor = actor;
 	a.comment = comment;
 	a.now = now;
-	if ((e = run_write(s, approve_fn, &a)) != 0)
+	if ((e = run_write(s, fn, &a)) != 0)
 		return e;
 	if (statep != NULL)
 		*statep = a.state;
 	return a.count ? JIT_ERR_REQUEST_EXPIRED : 0;
+}
+
+int
+jstore_request_approve(struct jstore *s, const char *id,
+    const char *approver, const char *comment, uint64_t now,
+    enum jstore_request_state *statep)
+{
+	return decide(s, approve_fn, id, approver, comment, now, statep);
 }
 
 static int
@@ -1871,6 +1877,7 @@ deny_fn(struct jstore *s, MDB_txn *txn, void *arg)
 	}
 	/* A requester may withdraw their own request: that is a deny too. */
 	r->state = JSTORE_REQ_DENIED;
+	a->state = r->state;
 	if ((e = req_write(s, txn, r, 0)) != 0)
 		goto out;
 	e = req_event(s, txn, r, "deny", a->actor, a->comment, a->now);
@@ -1883,19 +1890,7 @@ int
 jstore_request_deny(struct jstore *s, const char *id, const char *by,
     const char *comment, uint64_t now)
 {
-	struct req_arg a;
-	int e;
-
-	if (s == NULL || (e = check_actor(id, by, comment)) != 0)
-		return s == NULL ? JIT_ERR_INVALID_ARGUMENT : e;
-	memset(&a, 0, sizeof(a));
-	a.id = id;
-	a.actor = by;
-	a.comment = comment;
-	a.now = now;
-	if ((e = run_write(s, deny_fn, &a)) != 0)
-		return e;
-	return a.count ? JIT_ERR_REQUEST_EXPIRED : 0;
+	return decide(s, deny_fn, id, by, comment, now, NULL);
 }
 
 static int

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "jbuf.h"
+#include "benchutil.h"
 #include "jit-err.h"
 #include "jkey.h"
 #include "jpolicy.h"
@@ -20,30 +21,6 @@
 #define NUSERS	1000
 #define NROLES	200
 #define NGROUPS	50
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 static void
 put(struct jbuf *b, const char *fmt, ...)
@@ -119,29 +96,29 @@ main(int argc, char **argv)
 		return 2;
 	}
 	for (i = 0; i < loads; i++) {
-		t = now();
+		t = bench_wall();
 		if (pyaml_parse("bench", jbuf_ptr(yaml), jbuf_len(yaml), &root,
 		    &err) != 0)
 			abort();
-		tp[i] = now() - t;
+		tp[i] = bench_wall() - t;
 		pnode_free(root);
-		t = now();
+		t = bench_wall();
 		if ((r = jpolicy_load("bench", jbuf_ptr(yaml), jbuf_len(yaml), &p,
 		    &err)) != 0) {
 			fprintf(stderr, "load: %s\n", err != NULL ? err :
 			    jit_strerror(r));
 			return 1;
 		}
-		tl[i] = now() - t;
+		tl[i] = bench_wall() - t;
 		if (i + 1 < loads)
 			jpolicy_free(p);
 	}
 	printf("policy: %d users, %d roles, %zu bytes of YAML\n", NUSERS,
 	    NROLES, jbuf_len(yaml));
 	printf("load (parse + validate + 1,000 keys): median %.2f ms over %d "
-	    "loads (goal < 50 ms)\n", median(tl, loads) * 1e3, loads);
+	    "loads (goal < 50 ms)\n", bench_median(tl, loads) * 1e3, loads);
 	printf("  baseline, YAML parse alone:        median %.2f ms (%.1fx)\n",
-	    median(tp, loads) * 1e3, median(tl, loads) / median(tp, loads));
+	    bench_median(tp, loads) * 1e3, bench_median(tl, loads) / bench_median(tp, loads));
 
 	/* Evaluate a mix; time each kind separately. */
 	for (e = 0; e < evals; e++) {
@@ -154,10 +131,10 @@ main(int argc, char **argv)
 
 		snprintf(user, sizeof(user), "u%ld", (e * 7919) % NUSERS);
 		snprintf(role, sizeof(role), "r%ld", (e * 104729) % NROLES);
-		t = now();
+		t = bench_wall();
 		if (jpolicy_evaluate(p, &req, &d) != 0)
 			abort();
-		t = now() - t;
+		t = bench_wall() - t;
 		switch (jpolicy_decision_verdict(d)) {
 		case JPOLICY_ALLOW:
 			allow += t;

@@ -28,6 +28,7 @@
 
 #include <openssl/evp.h>
 
+#include "benchutil.h"
 #include "jcert.h"
 #include "jit-err.h"
 #include "jkey.h"
@@ -40,21 +41,6 @@ now(void)
 
 	getrusage(RUSAGE_SELF, &ru);
 	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void
@@ -215,8 +201,8 @@ main(int argc, char **argv)
 			b[i] = openssl_speed(algs[k].openssl, secs);
 			q[i] = b[i] > 0 ? a[i] / b[i] : 0;
 		}
-		ma = median(a, rounds);
-		mb = median(b, rounds);
+		ma = bench_median(a, rounds);
+		mb = bench_median(b, rounds);
 		if (algs[k].evp_arg != NULL)
 			pk = EVP_PKEY_Q_keygen(NULL, NULL, algs[k].evp_alg,
 			    algs[k].evp_arg);
@@ -232,7 +218,7 @@ main(int argc, char **argv)
 		}
 		ir = interleaved(ca, subject, raw, secs * rounds, &ro, &rr);
 		printf("%-11s %12.0f %15.0f %6.1f%%   %12.0f %12.0f %6.1f%%\n",
-		    algs[k].name, ma, mb, 100.0 * median(q, rounds), ro, rr,
+		    algs[k].name, ma, mb, 100.0 * bench_median(q, rounds), ro, rr,
 		    100.0 * ir);
 		fflush(stdout);
 		EVP_MD_CTX_free(raw);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "benchutil.h"
 #include "jit-err.h"
 #include "jstore.h"
 
@@ -22,23 +23,6 @@
 #define ROLES	20
 #define T0	1700000000ULL
 #define YEAR	(365ULL * 86400)
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void
 die(const char *what, int r)
@@ -111,11 +95,11 @@ writer(void *arg)
 	struct writer *w = arg;
 	struct jstore_event ev;
 	char user[16], role[16], kid[96];
-	double t0 = now();
+	double t0 = bench_wall();
 	uint64_t serial;
 	int r;
 
-	while (now() - t0 < w->secs) {
+	while (bench_wall() - t0 < w->secs) {
 		if ((r = jstore_next_serial(w->s, &serial)) != 0)
 			die("serial", r);
 		make_event(&ev, serial, 1000000, user, role, kid);
@@ -133,7 +117,7 @@ writers(struct jstore *s, int n, double secs)
 	struct writer w[64];
 	pthread_t t[64];
 	unsigned long total = 0;
-	double t0 = now();
+	double t0 = bench_wall();
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -144,7 +128,7 @@ writers(struct jstore *s, int n, double secs)
 		pthread_join(t[i], NULL);
 		total += w[i].n;
 	}
-	return (double)total / (now() - t0);
+	return (double)total / (bench_wall() - t0);
 }
 
 int
@@ -168,7 +152,7 @@ main(int argc, char **argv)
 		return 1;
 	if ((r = jstore_open(dir, 0, 16ULL << 30, &s)) != 0)
 		die("open", r);
-	t = now();
+	t = bench_wall();
 	for (i = 0; i < total; i += 1000) {
 		for (j = 0; j < 1000 && i + j < total; j++)
 			make_event(&evs[j], i + j, total, users[j], roles[j], kids[j]);
@@ -176,7 +160,7 @@ main(int argc, char **argv)
 			die("fill", r);
 	}
 	printf("filled %llu events in %.1f s (batches of 1000 per commit)\n",
-	    (unsigned long long)total, now() - t);
+	    (unsigned long long)total, bench_wall() - t);
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (stat(path, &st) == 0)
 		printf("bytes per event on disk:        %.0f (goal <= 600)\n",
@@ -191,12 +175,12 @@ main(int argc, char **argv)
 		f.user = u;
 		f.limit = 50;
 		n = 0;
-		t = now();
+		t = bench_wall();
 		if ((r = jstore_query(s, &f, count, &n)) != 0 || n == 0)
 			die("user query", r ? r : JIT_ERR_INTERNAL);
-		q[k] = now() - t;
+		q[k] = bench_wall() - t;
 	}
-	qsort(q, 101, sizeof(double), cmp_double);
+	qsort(q, 101, sizeof(double), bench_cmp_double);
 	printf("user's last 50 events:          median %.3f ms, p99 %.3f ms "
 	    "(goal <= 2 ms)\n", q[50] * 1e3, q[99] * 1e3);
 
@@ -207,12 +191,12 @@ main(int argc, char **argv)
 		f.until = f.since + 86400 - 1;
 		f.limit = 50;
 		n = 0;
-		t = now();
+		t = bench_wall();
 		if ((r = jstore_query(s, &f, count, &n)) != 0)
 			die("time query", r);
-		q[k] = now() - t;
+		q[k] = bench_wall() - t;
 	}
-	qsort(q, 101, sizeof(double), cmp_double);
+	qsort(q, 101, sizeof(double), bench_cmp_double);
 	printf("24 h range, newest 50:          median %.3f ms, p99 %.3f ms\n",
 	    q[50] * 1e3, q[99] * 1e3);
 	for (k = 0; k < 21; k++) {
@@ -220,18 +204,18 @@ main(int argc, char **argv)
 		f.since = T0 + (uint64_t)(k * 17) * 86400;
 		f.until = f.since + 86400 - 1;
 		n = 0;
-		t = now();
+		t = bench_wall();
 		if ((r = jstore_query(s, &f, count, &n)) != 0)
 			die("time query", r);
-		q[k] = now() - t;
+		q[k] = bench_wall() - t;
 	}
-	qsort(q, 21, sizeof(double), cmp_double);
+	qsort(q, 21, sizeof(double), bench_cmp_double);
 	printf("24 h range, all %lu events:   median %.3f ms\n", n, q[10] * 1e3);
 
-	t = now();
+	t = bench_wall();
 	if ((r = jstore_verify(s, &cnt, &bad, NULL)) != 0)
 		die("verify", r);
-	t = now() - t;
+	t = bench_wall() - t;
 	printf("audit verify:                   %.0f events/s (%llu events in "
 	    "%.2f s; goal >= 500,000/s)\n", (double)cnt / t,
 	    (unsigned long long)cnt, t);
