@@ -81,6 +81,7 @@ int ca_load_policy(const char *dir, const char *file, struct jpolicy **pp);
 int cmd_init(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
+int cmd_enroll(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_krl(int argc, char **argv);

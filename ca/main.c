@@ -17,6 +17,7 @@ static const struct {
 	{ "policy", cmd_policy,
 	    "policy check [--dir DIR | FILE]\n"
 	    "  jit-ssh-ca policy explain --dir DIR --user U [--role R] [--from ADDR]" },
+	{ "enroll", cmd_enroll, "enroll --dir DIR --user U" },
 	{ "sign", cmd_sign,
 	    "sign --dir DIR --user U --role R [--ttl D] [--reason T] "
 	    "[--force-offline] [-o] PUBKEY" },

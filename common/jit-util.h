@@ -11,6 +11,9 @@
 
 struct jbuf;
 
+/* Wipes len bytes at p (a secret that is not heap memory). */
+void jit_wipe(void *p, size_t len);
+
 /* Wipes len bytes at p, then frees p.  NULL-safe. */
 void jit_freezero(void *p, size_t len);
 

@@ -16,6 +16,13 @@
 #include "jit-util.h"
 
 void
+jit_wipe(void *p, size_t len)
+{
+	if (p != NULL)
+		OPENSSL_cleanse(p, len);
+}
+
+void
 jit_freezero(void *p, size_t len)
 {
 	if (p == NULL)

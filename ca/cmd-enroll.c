@@ -1,0 +1,152 @@
+/*
+ * cmd-enroll.c: `jit-ssh-ca enroll --dir DIR --user U` gives U a new TOTP
+ * secret (160 bits from the CSPRNG), stored in the store with an "enroll"
+ * event, and prints the otpauth:// URI (and a QR code on a terminal).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <qrencode.h>
+
+#include "ca.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jpolicy.h"
+#include "jstore.h"
+#include "jtotp.h"
+
+/* Percent-encodes everything but unreserved characters (RFC 3986). */
+static char *
+uri_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out, *o;
+
+	if ((out = malloc(strlen(s) * 3 + 1)) == NULL)
+		return NULL;
+	for (o = out; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+		    c == '~')
+			*o++ = (char)c;
+		else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Two modules per character cell, dark on light, with a quiet zone. */
+static void
+print_qr(FILE *f, const char *text)
+{
+	QRcode *qr;
+	int x, y, w, q = 2;
+
+	if ((qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8,
+	    1)) == NULL)
+		return;
+	w = qr->width;
+	for (y = -q; y < w + q; y += 2) {
+		for (x = -q; x < w + q; x++) {
+			int top = y >= 0 && y < w && x >= 0 && x < w &&
+			    (qr->data[y * w + x] & 1);
+			int bot = y + 1 >= 0 && y + 1 < w && x >= 0 && x < w &&
+			    (qr->data[(y + 1) * w + x] & 1);
+
+			/* Light background: print light where modules are light. */
+			fputs(top && bot ? " " : top ? "\u2584" : bot ? "\u2580" :
+			    "\u2588", f);
+		}
+		fputc('\n', f);
+	}
+	QRcode_free(qr);
+}
+
+int
+cmd_enroll(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "user", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned char secret[JTOTP_SECRET_LEN];
+	const char *dir = NULL, *user = NULL;
+	struct jpolicy *p = NULL;
+	struct jstore *st = NULL;
+	struct jstore_totp old;
+	char *b32 = NULL, *uri = NULL, *euser = NULL;
+	int ch, r, rc = CA_EXIT_FAIL, replaced;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:u:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		default:
+			return CA_EXIT_USAGE;
+		}
+	}
+	if (user == NULL || optind != argc) {
+		ca_error("usage: jit-ssh-ca enroll --dir DIR --user U");
+		return CA_EXIT_USAGE;
+	}
+	dir = ca_dir(dir);
+	if (ca_load_policy(dir, NULL, &p) != 0)
+		goto out;
+	if (!jpolicy_user_exists(p, user)) {
+		ca_error("%s is not a user in the policy", user);
+		goto out;
+	}
+	if (ca_open_store(dir, 0, &st) != 0)
+		goto out;
+	replaced = jstore_totp_get(st, user, &old) == 0;
+	jit_wipe(&old, sizeof(old));
+	if ((r = jit_random(secret, sizeof(secret))) != 0 ||
+	    (r = jstore_totp_enroll(st, user, secret, sizeof(secret),
+	    (uint64_t)time(NULL))) != 0 ||
+	    (r = jtotp_base32(secret, sizeof(secret), &b32)) != 0) {
+		ca_error("enrolling %s: %s", user, jit_strerror(r));
+		goto out;
+	}
+	if ((euser = uri_escape(user)) == NULL ||
+	    asprintf(&uri, "otpauth://totp/jit-ssh:%s?secret=%s&issuer=jit-ssh"
+	    "&algorithm=SHA1&digits=6&period=30", euser, b32) == -1) {
+		uri = NULL;
+		ca_error("out of memory");
+		goto out;
+	}
+	if (isatty(STDOUT_FILENO)) {
+		printf("Scan with an authenticator app (or enter the secret by "
+		    "hand):\n\n");
+		print_qr(stdout, uri);
+		printf("\n");
+	}
+	printf("%s\n", uri);
+	if (replaced)
+		fprintf(stderr, "replaced %s's previous secret (audited)\n",
+		    user);
+	rc = CA_EXIT_OK;
+ out:
+	jit_free_string(uri);
+	jit_free_string(b32);
+	free(euser);
+	jit_wipe(secret, sizeof(secret));
+	jstore_close(st);
+	jpolicy_free(p);
+	return rc;
+}
