@@ -78,7 +78,11 @@ int ca_parse_time(const char *s, uint64_t now, uint64_t *out);
 /* Loads DIR/policy.yaml, or file when not NULL; prints why it is refused. */
 int ca_load_policy(const char *dir, const char *file, struct jpolicy **pp);
 
+/* The listen address from DIR/config.yaml; prints why not. */
+int ca_config_listen(const char *dir, char **listenp);
+
 int cmd_init(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);

@@ -30,6 +30,19 @@ ca_load_policy(const char *dir, const char *file, struct jpolicy **pp)
 	return r;
 }
 
+int
+ca_config_listen(const char *dir, char **listenp)
+{
+	char *path = ca_path(dir, CA_CONFIG), *err = NULL;
+	int r;
+
+	if ((r = jpolicy_config_load(path, listenp, &err)) != 0)
+		fprintf(stderr, "%s\n", err != NULL ? err : jit_strerror(r));
+	free(err);
+	free(path);
+	return r;
+}
+
 static int
 policy_check(int argc, char **argv)
 {

@@ -17,6 +17,7 @@ static const struct {
 	{ "policy", cmd_policy,
 	    "policy check [--dir DIR | FILE]\n"
 	    "  jit-ssh-ca policy explain --dir DIR --user U [--role R] [--from ADDR]" },
+	{ "serve", cmd_serve, "serve --dir DIR [--listen ADDR:PORT]" },
 	{ "enroll", cmd_enroll, "enroll --dir DIR --user U" },
 	{ "sign", cmd_sign,
 	    "sign --dir DIR --user U --role R [--ttl D] [--reason T] "

@@ -1,0 +1,712 @@
+/*
+ * serve.c: `jit-ssh-ca serve`, the CA as an SSH server (libssh).
+ *
+ * One thread per connection, with caps on sessions in total and per source
+ * address, an authentication deadline and an idle timeout.  We open and
+ * listen on the socket ourselves (libssh's ssh_bind_listen() uses a backlog
+ * of 10) and hand each accepted descriptor to ssh_bind_accept_fd().
+ * Authentication: publickey against the policy's user keys, then, for users
+ * with a TOTP secret, keyboard-interactive "Verification code:" (partial
+ * success).  Commands arrive as exec requests and are parsed here, never by
+ * a shell (see commands.c).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include "ca.h"
+#include "jbuf.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jkey.h"
+#include "jpolicy.h"
+#include "jstore.h"
+#include "jtotp.h"
+#include "serve.h"
+
+#define MAX_SESSIONS		256
+#define MAX_PER_ADDRESS		32
+#define AUTH_DEADLINE_SEC	30
+#define IDLE_SEC		120
+#define MAX_TOTP_FAILURES	5	/* then lockout with growing back-off */
+
+static volatile sig_atomic_t stopping, reload;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		stopping = 1;
+}
+
+void
+srv_log(const char *fmt, ...)
+{
+	char t[32];
+	va_list ap;
+
+	ca_format_time((uint64_t)time(NULL), t, sizeof(t));
+	fprintf(stderr, "%s jit-ssh-ca: ", t);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+struct jpolicy *
+srv_policy_get(struct server *srv)
+{
+	pthread_rwlock_rdlock(&srv->policy_lock);
+	return srv->policy;
+}
+
+void
+srv_policy_put(struct server *srv, struct jpolicy *p)
+{
+	(void)p;
+	pthread_rwlock_unlock(&srv->policy_lock);
+}
+
+/* Records an event; failures are logged, never fatal to the session. */
+void
+srv_event(struct server *srv, const char *kind, const char *user,
+    const char *source, const char *reason)
+{
+	struct jstore_event ev;
+	int r;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.event = kind;
+	ev.user = user;
+	ev.source = source;
+	ev.reason = reason;
+	if ((r = jstore_append(srv->store, &ev, 1)) != 0)
+		srv_log("recording %s for %s: %s", kind, user, jit_strerror(r));
+}
+
+/* ---- authentication ---- */
+
+static int
+key_from_ssh(ssh_key k, struct jkey **out)
+{
+	char *b64 = NULL, *line = NULL;
+	const char *type = ssh_key_type_to_char(ssh_key_type(k));
+	int r = JIT_ERR_KEY_INVALID;
+
+	*out = NULL;
+	if (type == NULL || ssh_pki_export_pubkey_base64(k, &b64) != SSH_OK)
+		goto out;
+	if (asprintf(&line, "%s %s", type, b64) == -1) {
+		line = NULL;
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	r = jkey_parse_line(line, out, NULL);
+ out:
+	free(line);
+	ssh_string_free_char(b64);
+	return r;
+}
+
+static int
+auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
+    char signature_state, void *userdata)
+{
+	struct sess *se = userdata;
+	struct jpolicy *p;
+	struct jkey *k = NULL;
+	struct jstore_totp t;
+	int ok;
+
+	(void)session;
+	if (signature_state != SSH_PUBLICKEY_STATE_NONE &&
+	    signature_state != SSH_PUBLICKEY_STATE_VALID)
+		return SSH_AUTH_DENIED;
+	if (strlen(user) >= sizeof(se->user) || key_from_ssh(pubkey, &k) != 0) {
+		jkey_free(k);
+		return SSH_AUTH_DENIED;
+	}
+	p = srv_policy_get(se->srv);
+	ok = jpolicy_user_has_key(p, user, k);
+	srv_policy_put(se->srv, p);
+	if (!ok) {
+		if (signature_state == SSH_PUBLICKEY_STATE_VALID ||
+		    se->auth_fail_logged++ == 0) {
+			char *fp = NULL;
+
+			(void)jkey_fingerprint(k, &fp);
+			srv_log("auth-fail user=%s key=%s from %s", user,
+			    fp != NULL ? fp : "?", se->addr);
+			srv_event(se->srv, "auth-fail", user, se->addr,
+			    "unknown user or key");
+			free(fp);
+		}
+		jkey_free(k);
+		return SSH_AUTH_DENIED;
+	}
+	if (signature_state == SSH_PUBLICKEY_STATE_NONE) {
+		jkey_free(k);
+		return SSH_AUTH_SUCCESS;	/* "this key would do" */
+	}
+	snprintf(se->user, sizeof(se->user), "%s", user);
+	jkey_free(se->identity);
+	se->identity = k;
+	/* Enrolled users owe a verification code next. */
+	if (jstore_totp_get(se->srv->store, user, &t) == 0) {
+		jit_wipe(&t, sizeof(t));
+		se->pk_ok = 1;
+		ssh_set_auth_methods(se->s, SSH_AUTH_METHOD_INTERACTIVE);
+		return SSH_AUTH_PARTIAL;
+	}
+	se->authed = 1;
+	return SSH_AUTH_SUCCESS;
+}
+
+/* Checks a code; counts failures and locks out with growing back-off. */
+static int
+check_code(struct sess *se, const char *code)
+{
+	struct server *srv = se->srv;
+	struct jstore_totp t;
+	uint64_t now = (uint64_t)time(NULL), step, until = 0;
+	uint32_t fails = 0;
+	int r;
+
+	if ((r = jstore_totp_get(srv->store, se->user, &t)) != 0)
+		return r;
+	if (t.locked_until > now) {
+		jit_wipe(&t, sizeof(t));
+		srv_event(srv, "mfa-fail", se->user, se->addr, "locked out");
+		return JIT_ERR_DENIED;
+	}
+	r = jtotp_verify(t.secret, t.secret_len, code, now, &step);
+	fails = t.failures;
+	jit_wipe(&t, sizeof(t));
+	if (r == 0 && (r = jstore_totp_accept(srv->store, se->user, step)) == 0) {
+		se->mfa_done = 1;
+		se->mfa_time = now;
+		return 0;
+	}
+	/* From the fifth failure in a row: locked for 1, 2, 4, ... 64 min. */
+	if (fails + 1 >= MAX_TOTP_FAILURES) {
+		unsigned shift = fails + 1 - MAX_TOTP_FAILURES;
+
+		until = now + (60ULL << (shift > 6 ? 6 : shift));
+	}
+	(void)jstore_totp_fail(srv->store, se->user, until, &fails);
+	srv_log("mfa-fail user=%s from %s (%s, %u in a row)", se->user,
+	    se->addr, r == JIT_ERR_TOTP_REPLAY ? "code reused" : "wrong code",
+	    fails);
+	srv_event(srv, "mfa-fail", se->user, se->addr,
+	    r == JIT_ERR_TOTP_REPLAY ? "code already used" : "wrong code");
+	if (until != 0) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "%u wrong codes in a row: locked for "
+		    "%llu s", fails, (unsigned long long)(until - now));
+		srv_log("lockout user=%s: %s", se->user, why);
+		srv_event(srv, "lockout", se->user, se->addr, why);
+	}
+	return r == JIT_ERR_TOTP_REPLAY ? r : JIT_ERR_DENIED;
+}
+
+static int
+on_message(ssh_session session, ssh_message msg, void *userdata)
+{
+	struct sess *se = userdata;
+	static const char *prompts[] = { "Verification code: " };
+	char echo[] = { 0 };
+	const char *answer;
+
+	(void)session;
+	if (ssh_message_type(msg) != SSH_REQUEST_AUTH ||
+	    ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE)
+		return 1;	/* not ours: default handling */
+	/* Only after the user's key, and for that same user. */
+	if (!se->pk_ok || (!ssh_message_auth_kbdint_is_response(msg) &&
+	    (ssh_message_auth_user(msg) == NULL ||
+	    strcmp(ssh_message_auth_user(msg), se->user) != 0))) {
+		ssh_message_auth_set_methods(msg, se->pk_ok ?
+		    SSH_AUTH_METHOD_INTERACTIVE : SSH_AUTH_METHOD_PUBLICKEY);
+		ssh_message_reply_default(msg);
+		return 0;
+	}
+	if (!ssh_message_auth_kbdint_is_response(msg)) {
+		ssh_message_auth_interactive_request(msg, "jit-ssh",
+		    "Enter the code from your authenticator app.", 1, prompts,
+		    echo);
+		return 0;
+	}
+	answer = ssh_userauth_kbdint_getanswer(se->s, 0);
+	if (answer != NULL && check_code(se, answer) == 0) {
+		se->authed = 1;
+		ssh_message_auth_reply_success(msg, 0);
+		return 0;
+	}
+	se->code_failures++;
+	ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+	ssh_message_reply_default(msg);
+	return 0;
+}
+
+/* ---- channels ---- */
+
+static int
+on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	struct sess *se = userdata;
+
+	(void)session;
+	(void)channel;
+	if (is_stderr)
+		return (int)len;
+	se->last_activity = time(NULL);
+	/* Bounded: the rest is read and dropped, and the command refused. */
+	if (jbuf_len(se->in) + len > SRV_STDIN_MAX)
+		se->in_too_big = 1;
+	else if (jbuf_put(se->in, data, len) != 0)
+		se->in_too_big = 1;
+	return (int)len;
+}
+
+static void
+on_eof(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct sess *se = userdata;
+
+	(void)session;
+	(void)channel;
+	se->in_eof = 1;
+}
+
+static int
+on_exec(ssh_session session, ssh_channel channel, const char *command,
+    void *userdata)
+{
+	struct sess *se = userdata;
+
+	(void)session;
+	(void)channel;
+	if (se->cmd != NULL || strlen(command) > SRV_COMMAND_MAX)
+		return 1;
+	if ((se->cmd = strdup(command)) == NULL)
+		return 1;
+	return 0;
+}
+
+static ssh_channel
+on_channel_open(ssh_session session, void *userdata)
+{
+	struct sess *se = userdata;
+
+	if (se->chan != NULL || !se->authed)
+		return NULL;	/* one command at a time */
+	if ((se->chan = ssh_channel_new(session)) == NULL)
+		return NULL;
+	memset(&se->ccb, 0, sizeof(se->ccb));
+	se->ccb.userdata = se;
+	se->ccb.channel_data_function = on_data;
+	se->ccb.channel_eof_function = on_eof;
+	se->ccb.channel_exec_request_function = on_exec;
+	ssh_callbacks_init(&se->ccb);
+	ssh_set_channel_callbacks(se->chan, &se->ccb);
+	jbuf_reset(se->in);
+	se->in_eof = se->in_too_big = 0;
+	return se->chan;
+}
+
+static void
+finish_channel(struct sess *se, int status)
+{
+	ssh_channel_request_send_exit_status(se->chan, status);
+	ssh_channel_send_eof(se->chan);
+	ssh_channel_close(se->chan);
+	ssh_channel_free(se->chan);
+	se->chan = NULL;
+	free(se->cmd);
+	se->cmd = NULL;
+}
+
+/* ---- sessions ---- */
+
+static void
+sess_release(struct sess *se)
+{
+	struct server *srv = se->srv;
+	size_t i;
+
+	pthread_mutex_lock(&srv->lock);
+	srv->nsessions--;
+	for (i = 0; i < MAX_SESSIONS; i++)
+		if (srv->slots[i].n > 0 && strcmp(srv->slots[i].addr,
+		    se->addr) == 0) {
+			srv->slots[i].n--;
+			break;
+		}
+	pthread_cond_broadcast(&srv->drained);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static void *
+sess_main(void *arg)
+{
+	struct sess *se = arg;
+	ssh_event ev = NULL;
+	time_t start = time(NULL), now;
+	int status;
+
+	se->last_activity = start;
+	memset(&se->scb, 0, sizeof(se->scb));
+	se->scb.userdata = se;
+	se->scb.auth_pubkey_function = auth_pubkey;
+	se->scb.channel_open_request_session_function = on_channel_open;
+	ssh_callbacks_init(&se->scb);
+	ssh_set_server_callbacks(se->s, &se->scb);
+	ssh_set_message_callback(se->s, on_message, se);
+	ssh_set_auth_methods(se->s, SSH_AUTH_METHOD_PUBLICKEY);
+	if (ssh_handle_key_exchange(se->s) != SSH_OK)
+		goto out;
+	if ((ev = ssh_event_new()) == NULL || ssh_event_add_session(ev, se->s) !=
+	    SSH_OK)
+		goto out;
+	while (ssh_is_connected(se->s)) {
+		if (ssh_event_dopoll(ev, 200) == SSH_ERROR)
+			break;
+		now = time(NULL);
+		if (!se->authed && (now - start > AUTH_DEADLINE_SEC ||
+		    se->code_failures >= 3))
+			break;
+		if (now - se->last_activity > IDLE_SEC && se->chan == NULL)
+			break;
+		if (stopping && se->chan == NULL)
+			break;
+		if (se->chan == NULL || se->cmd == NULL)
+			continue;
+		/* login reads a key on stdin: wait for its end. */
+		if (strncmp(se->cmd, "login", 5) == 0 && !se->in_eof &&
+		    !se->in_too_big)
+			continue;
+		se->last_activity = now;
+		status = srv_run_command(se, se->cmd);
+		finish_channel(se, status);
+	}
+ out:
+	if (se->chan != NULL)
+		finish_channel(se, 255);
+	if (ev != NULL) {
+		ssh_event_remove_session(ev, se->s);
+		ssh_event_free(ev);
+	}
+	ssh_disconnect(se->s);
+	ssh_free(se->s);
+	jkey_free(se->identity);
+	jbuf_free(se->in);
+	sess_release(se);
+	free(se);
+	return NULL;
+}
+
+/* Admits a connection from addr under the caps, or refuses it. */
+static int
+admit(struct server *srv, const char *addr)
+{
+	size_t i, fr = MAX_SESSIONS;
+	int ok = 0;
+
+	pthread_mutex_lock(&srv->lock);
+	if (srv->nsessions >= MAX_SESSIONS)
+		goto out;
+	for (i = 0; i < MAX_SESSIONS; i++) {
+		if (srv->slots[i].n > 0 && strcmp(srv->slots[i].addr, addr) == 0)
+			break;
+		if (srv->slots[i].n == 0 && fr == MAX_SESSIONS)
+			fr = i;
+	}
+	if (i == MAX_SESSIONS) {
+		if (fr == MAX_SESSIONS)
+			goto out;
+		i = fr;
+		snprintf(srv->slots[i].addr, sizeof(srv->slots[i].addr), "%s", addr);
+	}
+	if (srv->slots[i].n >= MAX_PER_ADDRESS)
+		goto out;
+	srv->slots[i].n++;
+	srv->nsessions++;
+	ok = 1;
+ out:
+	pthread_mutex_unlock(&srv->lock);
+	return ok;
+}
+
+static int
+open_listener(const char *listen_addr, int *fdp)
+{
+	char host[256], *port;
+	struct addrinfo hints, *res = NULL;
+	int fd = -1, one = 1, r;
+
+	*fdp = -1;
+	snprintf(host, sizeof(host), "%s", listen_addr);
+	if ((port = strrchr(host, ':')) == NULL) {
+		ca_error("listen: '%s' is not ADDR:PORT", listen_addr);
+		return -1;
+	}
+	*port++ = '\0';
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		ca_error("listen %s: %s", listen_addr, gai_strerror(r));
+		return -1;
+	}
+	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, 1024) == -1) {
+		ca_error("listen %s: %s", listen_addr, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	*fdp = fd;
+	return 0;
+}
+
+static int
+load_state(struct server *srv)
+{
+	char *path = ca_path(srv->dir, CA_USER_KEY), *pub = NULL, *hpub = NULL;
+	struct jbuf *a = NULL, *b = NULL;
+	int r;
+
+	if ((r = jkey_load_private(path, &srv->user_ca, NULL)) != 0) {
+		ca_error("%s: %s", path, jit_strerror(r));
+		goto out;
+	}
+	pub = ca_path(srv->dir, CA_USER_KEY ".pub");
+	hpub = ca_path(srv->dir, CA_HOST_KEY ".pub");
+	if ((r = jit_file_read(pub, 16384, 0, &a)) != 0 ||
+	    (r = jit_file_read(hpub, 16384, 0, &b)) != 0) {
+		ca_error("reading the CA public keys: %s", jit_strerror(r));
+		goto out;
+	}
+	if (asprintf(&srv->ca_keys_text, "%.*s%.*s", (int)jbuf_len(a),
+	    (const char *)jbuf_ptr(a), (int)jbuf_len(b),
+	    (const char *)jbuf_ptr(b)) == -1) {
+		srv->ca_keys_text = NULL;
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = ca_load_policy(srv->dir, NULL, &srv->policy)) != 0)
+		goto out;
+	r = ca_open_store(srv->dir, 0, &srv->store);
+ out:
+	jbuf_free(a);
+	jbuf_free(b);
+	free(path);
+	free(pub);
+	free(hpub);
+	return r;
+}
+
+static void
+do_reload(struct server *srv)
+{
+	struct jpolicy *p = NULL, *old;
+	char *err = NULL, *path = ca_path(srv->dir, CA_POLICY);
+	int r;
+
+	if ((r = jpolicy_load_file(path, &p, &err)) != 0) {
+		srv_log("policy reload refused, keeping the running policy: %s",
+		    err != NULL ? err : jit_strerror(r));
+		srv_event(srv, "policy-reload", NULL, "SIGHUP",
+		    "refused: the new policy does not load");
+		free(err);
+		free(path);
+		return;
+	}
+	free(path);
+	/* Readers hold the policy only while they decide: swap under the
+	 * write lock, and nobody can still be using the old one. */
+	pthread_rwlock_wrlock(&srv->policy_lock);
+	old = srv->policy;
+	srv->policy = p;
+	pthread_rwlock_unlock(&srv->policy_lock);
+	jpolicy_free(old);
+	srv_log("policy reloaded (%zu roles)", jpolicy_nroles(p));
+	srv_event(srv, "policy-reload", NULL, "SIGHUP", "loaded");
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct server srv;
+	const char *dir = NULL, *listen_opt = NULL;
+	char *listen_cfg = NULL, *hostkey = NULL;
+	struct sigaction sa;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct pollfd pfd;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int ch, lfd = -1, fd, one = 1, rc = CA_EXIT_FAIL;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:l:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'l':
+			listen_opt = optarg;
+			break;
+		default:
+			return CA_EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return CA_EXIT_USAGE;
+	memset(&srv, 0, sizeof(srv));
+	srv.dir = ca_dir(dir);
+	pthread_mutex_init(&srv.lock, NULL);
+	pthread_cond_init(&srv.drained, NULL);
+	pthread_rwlock_init(&srv.policy_lock, NULL);
+	if (load_state(&srv) != 0)
+		goto out;
+	if (listen_opt == NULL && ca_config_listen(srv.dir, &listen_cfg) != 0)
+		goto out;
+	if (open_listener(listen_opt != NULL ? listen_opt : listen_cfg,
+	    &lfd) != 0)
+		goto out;
+	ssh_init();
+	hostkey = ca_path(srv.dir, CA_LISTEN_KEY);
+	{
+		struct jbuf *tmp = NULL;
+		int r;
+
+		/* Same rule as the CA keys: refuse a key others can read. */
+		if ((r = jit_file_read(hostkey, 65536, JIT_FILE_PRIVATE,
+		    &tmp)) != 0) {
+			ca_error("%s: %s", hostkey, jit_strerror(r));
+			goto out;
+		}
+		jbuf_free(tmp);
+	}
+	if ((srv.bind = ssh_bind_new()) == NULL ||
+	    ssh_bind_options_set(srv.bind, SSH_BIND_OPTIONS_HOSTKEY,
+	    hostkey) != SSH_OK) {
+		ca_error("setting up the SSH listener: %s",
+		    srv.bind != NULL ? ssh_get_error(srv.bind) : "out of memory");
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	srv_log("serving %s on %s", srv.dir,
+	    listen_opt != NULL ? listen_opt : listen_cfg);
+	while (!stopping) {
+		if (reload) {
+			reload = 0;
+			do_reload(&srv);
+		}
+		pfd.fd = lfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 500) <= 0)
+			continue;
+		sl = sizeof(ss);
+		if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_CLOEXEC)) == -1)
+			continue;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		{
+			struct sess *se = calloc(1, sizeof(*se));
+			char addr[INET6_ADDRSTRLEN] = "?";
+
+			if (ss.ss_family == AF_INET)
+				inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+				    addr, sizeof(addr));
+			else if (ss.ss_family == AF_INET6)
+				inet_ntop(AF_INET6,
+				    &((struct sockaddr_in6 *)&ss)->sin6_addr, addr,
+				    sizeof(addr));
+			if (se == NULL || !admit(&srv, addr)) {
+				free(se);
+				close(fd);
+				continue;
+			}
+			se->srv = &srv;
+			snprintf(se->addr, sizeof(se->addr), "%s", addr);
+			if ((se->in = jbuf_new()) == NULL ||
+			    (se->s = ssh_new()) == NULL ||
+			    ssh_bind_accept_fd(srv.bind, se->s, fd) != SSH_OK ||
+			    pthread_create(&tid, &attr, sess_main, se) != 0) {
+				if (se->s != NULL)
+					ssh_free(se->s);
+				else
+					close(fd);
+				jbuf_free(se->in);
+				sess_release(se);
+				free(se);
+			}
+		}
+	}
+	/* SIGTERM: no new connections; let commands in flight finish. */
+	close(lfd);
+	lfd = -1;
+	srv_log("stopping: waiting for %u sessions", srv.nsessions);
+	pthread_mutex_lock(&srv.lock);
+	while (srv.nsessions > 0)
+		pthread_cond_wait(&srv.drained, &srv.lock);
+	pthread_mutex_unlock(&srv.lock);
+	rc = CA_EXIT_OK;
+ out:
+	if (lfd != -1)
+		close(lfd);
+	if (srv.bind != NULL)
+		ssh_bind_free(srv.bind);
+	free(hostkey);
+	free(listen_cfg);
+	free(srv.ca_keys_text);
+	jkey_free(srv.user_ca);
+	jstore_close(srv.store);
+	jpolicy_free(srv.policy);
+	return rc;
+}

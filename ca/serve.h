@@ -1,0 +1,71 @@
+/* serve.h: the CA service's shared state, for serve.c and commands.c. */
+#ifndef JIT_SERVE_H
+#define JIT_SERVE_H
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#define SRV_STDIN_MAX		(16 * 1024)
+#define SRV_COMMAND_MAX		4096
+#define SRV_MAX_SESSIONS	256
+
+struct jbuf;
+struct jkey;
+struct jpolicy;
+struct jstore;
+
+struct server {
+	const char *dir;
+	ssh_bind bind;
+	struct jpolicy *policy;		/* swapped on SIGHUP */
+	pthread_rwlock_t policy_lock;
+	struct jstore *store;
+	struct jkey *user_ca;
+	char *ca_keys_text;
+	pthread_mutex_t lock;		/* sessions and slots */
+	pthread_cond_t drained;
+	unsigned nsessions;
+	struct {
+		char addr[INET6_ADDRSTRLEN];
+		unsigned n;
+	} slots[SRV_MAX_SESSIONS];
+};
+
+struct sess {
+	struct server *srv;
+	ssh_session s;
+	char addr[INET6_ADDRSTRLEN];
+	char user[65];
+	struct jkey *identity;		/* the key the user authenticated with */
+	int pk_ok, authed, mfa_done, code_failures, auth_fail_logged;
+	uint64_t mfa_time;
+	time_t last_activity;
+	ssh_channel chan;
+	char *cmd;
+	struct jbuf *in;
+	int in_eof, in_too_big;
+	struct ssh_server_callbacks_struct scb;
+	struct ssh_channel_callbacks_struct ccb;
+};
+
+/* The current policy, held until srv_policy_put(). */
+struct jpolicy *srv_policy_get(struct server *srv);
+void srv_policy_put(struct server *srv, struct jpolicy *p);
+
+/* Timestamped line on the server's stderr. */
+void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Records a simple event (auth-fail, mfa-fail, lockout, policy-reload). */
+void srv_event(struct server *srv, const char *kind, const char *user,
+    const char *source, const char *reason);
+
+/* Runs one exec command for the authenticated session; the exit status. */
+int srv_run_command(struct sess *se, const char *command);
+
+#endif /* JIT_SERVE_H */

@@ -1,0 +1,76 @@
+/*
+ * config.c: DIR/config.yaml, the CA service's own settings (libyaml through
+ * pyaml, as strict as the policy).  Keys: listen (ADDR:PORT).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jbuf.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jpolicy.h"
+#include "pyaml.h"
+
+static int
+cerr(char **errp, const char *name, const struct pnode *n, const char *msg)
+{
+	if (errp != NULL && asprintf(errp, "%s:%u:%u: %s", name,
+	    n != NULL ? n->line : 1, n != NULL ? n->col : 1, msg) == -1)
+		*errp = NULL;
+	return JIT_ERR_POLICY;
+}
+
+int
+jpolicy_config_load(const char *path, char **listenp, char **errp)
+{
+	struct jbuf *b = NULL;
+	struct pnode *root = NULL;
+	const struct pnode *k, *v;
+	size_t i;
+	int r;
+
+	*listenp = NULL;
+	if (errp != NULL)
+		*errp = NULL;
+	if ((r = jit_file_read(path, 65536, 0, &b)) != 0) {
+		if (errp != NULL && asprintf(errp, "%s: %s", path,
+		    jit_strerror(r)) == -1)
+			*errp = NULL;
+		return r;
+	}
+	if ((r = pyaml_parse(path, jbuf_ptr(b), jbuf_len(b), &root, errp)) != 0)
+		goto out;
+	if (root->type != PN_MAP) {
+		r = cerr(errp, path, root, "the config must be a mapping");
+		goto out;
+	}
+	for (i = 0; i + 1 < root->n; i += 2) {
+		k = root->items[i];
+		v = root->items[i + 1];
+		if (k->type != PN_SCALAR || strcmp(k->value, "listen") != 0) {
+			r = cerr(errp, path, k, "unknown key (the config has: "
+			    "listen)");
+			goto out;
+		}
+		if (v->type != PN_SCALAR || strchr(v->value, ':') == NULL ||
+		    *listenp != NULL) {
+			r = cerr(errp, path, v, "listen must be ADDR:PORT, once");
+			goto out;
+		}
+		if ((*listenp = strdup(v->value)) == NULL) {
+			r = JIT_ERR_ALLOC;
+			goto out;
+		}
+	}
+	if (*listenp == NULL && (*listenp = strdup("127.0.0.1:2222")) == NULL)
+		r = JIT_ERR_ALLOC;
+ out:
+	if (r != 0) {
+		free(*listenp);
+		*listenp = NULL;
+	}
+	pnode_free(root);
+	jbuf_free(b);
+	return r;
+}
