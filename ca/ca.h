@@ -31,6 +31,7 @@ char *ca_path(const char *dir, const char *name);
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct jcert;
 struct jkey;
@@ -66,8 +67,16 @@ int ca_build_krl(const char *dir, struct jstore *st, struct jbuf *out);
 int ca_audit_parse(int argc, char **argv, struct jstore_filter *f, int *mode,
     const char **dirp);
 
-/* Prints matching events as a table, JSON Lines or CSV. */
-int ca_audit_print(struct jstore *st, const struct jstore_filter *f, int mode);
+/*
+ * Applies one audit filter option (long name without "--"; val NULL for
+ * json/csv).  On a bad value returns -1 with a message in err.
+ */
+int ca_audit_option(struct jstore_filter *f, int *mode, const char *name,
+    const char *val, char *err, size_t errlen);
+
+/* Prints matching events to out as a table, JSON Lines or CSV. */
+int ca_audit_print(struct jstore *st, const struct jstore_filter *f, int mode,
+    FILE *out);
 
 /* RFC 3339 UTC ("2026-11-28T04:00:00Z"). */
 void ca_format_time(uint64_t t, char *buf, size_t len);

@@ -125,6 +125,7 @@ cell(FILE *f, const char *s, int width)
 struct out_ctx {
 	int mode;
 	unsigned long n;
+	FILE *f;
 };
 
 static int
@@ -150,46 +151,46 @@ print_event(const struct jstore_event *ev, void *arg)
 			json_decref(j);
 			return JIT_ERR_ALLOC;
 		}
-		printf("%s\n", s);
+		fprintf(o->f, "%s\n", s);
 		free(s);
 		json_decref(j);
 		break;
 	case OUT_CSV:
 		hex(ev->hash, 32, h);
-		csv_field(stdout, seq, 0);
-		csv_field(stdout, t, 0);
-		csv_field(stdout, ev->event, 0);
-		csv_field(stdout, ev->user, 0);
-		csv_field(stdout, ev->role, 0);
-		csv_field(stdout, ev->serial ? serial : "", 0);
-		csv_field(stdout, ev->key_id, 0);
-		csv_field(stdout, ev->principals, 0);
+		csv_field(o->f, seq, 0);
+		csv_field(o->f, t, 0);
+		csv_field(o->f, ev->event, 0);
+		csv_field(o->f, ev->user, 0);
+		csv_field(o->f, ev->role, 0);
+		csv_field(o->f, ev->serial ? serial : "", 0);
+		csv_field(o->f, ev->key_id, 0);
+		csv_field(o->f, ev->principals, 0);
 		if (ev->valid_after != 0)
 			ca_format_time(ev->valid_after, t, sizeof(t));
-		csv_field(stdout, ev->valid_after ? t : "", 0);
-		csv_field(stdout, vb, 0);
-		csv_field(stdout, ev->fingerprint, 0);
-		csv_field(stdout, ev->source, 0);
-		csv_field(stdout, ev->reason, 0);
-		csv_field(stdout, ev->request_id, 0);
-		csv_field(stdout, ev->approvers, 0);
-		csv_field(stdout, h, 1);
+		csv_field(o->f, ev->valid_after ? t : "", 0);
+		csv_field(o->f, vb, 0);
+		csv_field(o->f, ev->fingerprint, 0);
+		csv_field(o->f, ev->source, 0);
+		csv_field(o->f, ev->reason, 0);
+		csv_field(o->f, ev->request_id, 0);
+		csv_field(o->f, ev->approvers, 0);
+		csv_field(o->f, h, 1);
 		break;
 	default:
 		if (o->n == 0)
 			printf("%-6s %-20s %-13s %-12s %-12s %-7s %-20s %-21s "
 			    "%s\n", "SEQ", "TIME", "EVENT", "USER", "ROLE",
 			    "SERIAL", "VALID UNTIL", "SOURCE", "REASON");
-		cell(stdout, seq, 6);
-		cell(stdout, t, 20);
-		cell(stdout, ev->event, 13);
-		cell(stdout, ev->user, 12);
-		cell(stdout, ev->role, 12);
-		cell(stdout, ev->serial ? serial : "", 7);
-		cell(stdout, vb, 20);
-		cell(stdout, ev->source, 21);
-		cell(stdout, ev->reason, 0);
-		printf("\n");
+		cell(o->f, seq, 6);
+		cell(o->f, t, 20);
+		cell(o->f, ev->event, 13);
+		cell(o->f, ev->user, 12);
+		cell(o->f, ev->role, 12);
+		cell(o->f, ev->serial ? serial : "", 7);
+		cell(o->f, vb, 20);
+		cell(o->f, ev->source, 21);
+		cell(o->f, ev->reason, 0);
+		fputc('\n', o->f);
 		break;
 	}
 	o->n++;
@@ -238,6 +239,58 @@ audit_verify(int argc, char **argv)
 }
 
 int
+ca_audit_option(struct jstore_filter *f, int *mode, const char *name,
+    const char *val, char *err, size_t errlen)
+{
+	uint64_t now = (uint64_t)time(NULL), *tp;
+	char *end;
+
+	if (strcmp(name, "json") == 0)
+		*mode = OUT_JSON;
+	else if (strcmp(name, "csv") == 0)
+		*mode = OUT_CSV;
+	else if (val == NULL) {
+		snprintf(err, errlen, "--%s needs a value", name);
+		return -1;
+	} else if (strcmp(name, "user") == 0)
+		f->user = val;
+	else if (strcmp(name, "role") == 0)
+		f->role = val;
+	else if (strcmp(name, "event") == 0) {
+		if (!jstore_event_known(val)) {
+			snprintf(err, errlen, "--event: unknown event '%s'", val);
+			return -1;
+		}
+		f->event = val;
+	} else if (strcmp(name, "serial") == 0) {
+		f->serial = strtoull(val, &end, 10);
+		if (*val < '1' || *val > '9' || *end != '\0') {
+			snprintf(err, errlen, "--serial: '%s' is not a serial", val);
+			return -1;
+		}
+	} else if (strcmp(name, "since") == 0 || strcmp(name, "until") == 0) {
+		tp = name[0] == 's' ? &f->since : &f->until;
+		if (ca_parse_time(val, now, tp) != 0) {
+			snprintf(err, errlen, "--%s: '%s' is neither RFC 3339 "
+			    "(2026-11-28T09:00:00Z) nor a duration ago (90m, 24h, "
+			    "7d)", name, val);
+			return -1;
+		}
+	} else if (strcmp(name, "limit") == 0) {
+		f->limit = strtoull(val, &end, 10);
+		if (*val < '1' || *val > '9' || *end != '\0' ||
+		    f->limit > 1000000) {
+			snprintf(err, errlen, "--limit: 1 to 1000000");
+			return -1;
+		}
+	} else {
+		snprintf(err, errlen, "unknown option --%s", name);
+		return -1;
+	}
+	return 0;
+}
+
+int
 ca_audit_parse(int argc, char **argv, struct jstore_filter *f, int *mode,
     const char **dirp)
 {
@@ -254,68 +307,24 @@ ca_audit_parse(int argc, char **argv, struct jstore_filter *f, int *mode,
 		{ "csv", no_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t now = (uint64_t)time(NULL);
-	char *end;
-	int ch;
+	char err[256];
+	int ch, idx = 0;
 
 	memset(f, 0, sizeof(*f));
 	*mode = OUT_TABLE;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:u:r:e:s:S:U:l:jc", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			if (dirp != NULL)
-				*dirp = optarg;
-			else
+	while ((ch = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
+		if (ch == '?')
+			return CA_EXIT_USAGE;
+		if (ch == 'd') {
+			if (dirp == NULL)
 				return CA_EXIT_USAGE;
-			break;
-		case 'u':
-			f->user = optarg;
-			break;
-		case 'r':
-			f->role = optarg;
-			break;
-		case 'e':
-			if (!jstore_event_known(optarg)) {
-				ca_error("--event: unknown event '%s'", optarg);
-				return CA_EXIT_USAGE;
-			}
-			f->event = optarg;
-			break;
-		case 's':
-			f->serial = strtoull(optarg, &end, 10);
-			if (*optarg < '1' || *optarg > '9' || *end != '\0') {
-				ca_error("--serial: '%s' is not a serial", optarg);
-				return CA_EXIT_USAGE;
-			}
-			break;
-		case 'S':
-		case 'U':
-			if (ca_parse_time(optarg, now, ch == 'S' ? &f->since :
-			    &f->until) != 0) {
-				ca_error("--%s: '%s' is neither RFC 3339 "
-				    "(2026-11-28T09:00:00Z) nor a duration ago "
-				    "(90m, 24h, 7d)", ch == 'S' ? "since" : "until",
-				    optarg);
-				return CA_EXIT_USAGE;
-			}
-			break;
-		case 'l':
-			f->limit = strtoull(optarg, &end, 10);
-			if (*optarg < '1' || *optarg > '9' || *end != '\0' ||
-			    f->limit > 1000000) {
-				ca_error("--limit: 1 to 1000000");
-				return CA_EXIT_USAGE;
-			}
-			break;
-		case 'j':
-			*mode = OUT_JSON;
-			break;
-		case 'c':
-			*mode = OUT_CSV;
-			break;
-		default:
+			*dirp = optarg;
+			continue;
+		}
+		if (ca_audit_option(f, mode, longopts[idx].name, optarg, err,
+		    sizeof(err)) != 0) {
+			ca_error("%s", err);
 			return CA_EXIT_USAGE;
 		}
 	}
@@ -327,13 +336,14 @@ ca_audit_parse(int argc, char **argv, struct jstore_filter *f, int *mode,
 }
 
 int
-ca_audit_print(struct jstore *st, const struct jstore_filter *f, int mode)
+ca_audit_print(struct jstore *st, const struct jstore_filter *f, int mode,
+    FILE *out)
 {
-	struct out_ctx o = { mode, 0 };
+	struct out_ctx o = { mode, 0, out };
 	int r;
 
 	if (mode == OUT_CSV)
-		printf("seq,time,event,user,role,serial,key_id,principals,"
+		fprintf(out, "seq,time,event,user,role,serial,key_id,principals,"
 		    "valid_after,valid_before,fingerprint,source,reason,"
 		    "request_id,approvers,hash\n");
 	if ((r = jstore_query(st, f, print_event, &o)) != 0) {
@@ -359,7 +369,7 @@ cmd_audit(int argc, char **argv)
 		return rc;
 	if (ca_open_store(ca_dir(dir), JSTORE_RDONLY, &st) != 0)
 		return CA_EXIT_FAIL;
-	rc = ca_audit_print(st, &f, mode);
+	rc = ca_audit_print(st, &f, mode, stdout);
 	jstore_close(st);
 	return rc;
 }

@@ -22,6 +22,8 @@
 #include "jstore.h"
 #include "serve.h"
 
+#include <stdint.h>
+
 #define MAX_ARGS	32
 
 enum { EXIT_OK = 0, EXIT_DENIED = 1, EXIT_USAGE = 2, EXIT_ERROR = 3 };
@@ -172,6 +174,10 @@ parse_opts(struct sess *se, int argc, char **argv, struct opt *opts,
 
 /* ---- login ---- */
 
+static int login_request(struct sess *se, const char *role,
+    const struct jkey *key, const struct jpolicy_decision *d,
+    const char *reason, int json);
+
 static int
 cmd_login(struct sess *se, int argc, char **argv)
 {
@@ -263,9 +269,7 @@ cmd_login(struct sess *se, int argc, char **argv)
 		goto out;
 	}
 	if (jpolicy_decision_verdict(d) == JPOLICY_NEEDS_APPROVAL) {
-		err(se, "denied: role %s needs approval, which this CA does not "
-		    "handle yet\n", role);
-		rc = EXIT_DENIED;
+		rc = login_request(se, role, key, d, reason, json);
 		goto out;
 	}
 	if (ca_issue(se->srv->user_ca, se->srv->store, se->user, role, key, d,
@@ -280,6 +284,11 @@ cmd_login(struct sess *se, int argc, char **argv)
 		goto out;
 	srv_log("issue %s to %s (role %s) from %s", jcert_key_id(c), se->user,
 	    role, se->addr);
+	if (jpolicy_decision_break_glass(d)) {
+		srv_log("BREAK-GLASS %s by %s: %s", jcert_key_id(c), se->user,
+		    reason != NULL ? reason : "");
+		srv_notify_break_glass(se->srv, jcert_serial(c));
+	}
 	if (json) {
 		json_t *o = json_object(), *pr = json_array();
 		char vb[32];
@@ -478,6 +487,405 @@ cmd_ca_keys(struct sess *se, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- approvals ---- */
+
+/* "a,b" of the decision's principals / approver groups. */
+static void
+join_decision(const struct jpolicy_decision *d, int groups, char *buf,
+    size_t len)
+{
+	size_t i, n = groups ? jpolicy_decision_napprover_groups(d) :
+	    jpolicy_decision_nprincipals(d);
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		strncat(buf, i ? "," : "", len - strlen(buf) - 1);
+		strncat(buf, groups ? jpolicy_decision_approver_group(d, i) :
+		    jpolicy_decision_principal(d, i), len - strlen(buf) - 1);
+	}
+}
+
+struct find_ctx {
+	const char *user, *role, *fp;
+	char id[JSTORE_REQUEST_ID_LEN + 1];
+	enum jstore_request_state state;
+};
+
+static int
+find_mine(const struct jstore_request *r, void *arg)
+{
+	struct find_ctx *f = arg;
+
+	if (strcmp(r->user, f->user) == 0 && strcmp(r->role, f->role) == 0 &&
+	    strcmp(r->fingerprint, f->fp) == 0 &&
+	    (r->state == JSTORE_REQ_PENDING || r->state == JSTORE_REQ_APPROVED)) {
+		snprintf(f->id, sizeof(f->id), "%s", r->id);
+		f->state = r->state;
+	}
+	return 0;
+}
+
+/*
+ * A login for a role that needs approval: join (or pick up) this user's
+ * request for the same role and key, or record a new one; then wait.
+ */
+static int
+login_request(struct sess *se, const char *role, const struct jkey *key,
+    const struct jpolicy_decision *d, const char *reason, int json)
+{
+	struct jstore_request req;
+	struct find_ctx f;
+	char principals[1024], groups[512], ttl[32], *fp = NULL, *line = NULL;
+	uint64_t now = (uint64_t)time(NULL);
+	int r, rc = EXIT_ERROR;
+
+	if (jkey_fingerprint(key, &fp) != 0 ||
+	    jkey_format_line(key, NULL, &line) != 0)
+		goto out;
+	memset(&f, 0, sizeof(f));
+	f.user = se->user;
+	f.role = role;
+	f.fp = fp;
+	(void)jstore_request_list(se->srv->store, 0, find_mine, &f);
+	join_decision(d, 0, principals, sizeof(principals));
+	join_decision(d, 1, groups, sizeof(groups));
+	if (f.id[0] == '\0') {
+		memset(&req, 0, sizeof(req));
+		req.user = se->user;
+		req.role = (char *)(uintptr_t)role;
+		req.principals = principals;
+		req.pubkey = line;
+		req.fingerprint = fp;
+		req.reason = (char *)(uintptr_t)reason;
+		req.source = se->addr;
+		req.approver_groups = groups;
+		req.ttl = jpolicy_decision_ttl(d);
+		req.quorum = jpolicy_decision_quorum(d);
+		req.expires = now + jpolicy_decision_pending_ttl(d);
+		if ((r = jstore_request_create(se->srv->store, &req, now,
+		    SRV_PENDING_PER_USER, f.id)) != 0) {
+			err(se, "login: cannot record the request: %s\n",
+			    r == JIT_ERR_NO_BUFFER_SPACE ? "too many pending "
+			    "requests (deny or let some expire)" : jit_strerror(r));
+			rc = r == JIT_ERR_NO_BUFFER_SPACE ? EXIT_DENIED : EXIT_ERROR;
+			goto out;
+		}
+		srv_notify_request(se->srv, f.id);
+	}
+	jpolicy_format_duration(jpolicy_decision_pending_ttl(d), ttl,
+	    sizeof(ttl));
+	if (json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "status", json_string("pending"));
+		json_object_set_new(o, "request_id", json_string(f.id));
+		json_object_set_new(o, "approver_groups", json_string(groups));
+		json_object_set_new(o, "quorum",
+		    json_integer(jpolicy_decision_quorum(d)));
+		out_json(se, o);
+	}
+	err(se, "request %s: waiting for %u approval(s) from %s (expires in "
+	    "%s)\n", f.id, jpolicy_decision_quorum(d), groups, ttl);
+	snprintf(se->wait_id, sizeof(se->wait_id), "%s", f.id);
+	se->wait_json = json;
+	rc = SRV_WAIT;
+ out:
+	free(fp);
+	free(line);
+	return rc;
+}
+
+/* The approved request's certificate, on the waiting channel. */
+static int
+issue_approved(struct sess *se, const struct jstore_request *rq)
+{
+	struct jpolicy *p = srv_policy_get(se->srv);
+	struct jpolicy_decision *d = NULL;
+	struct jkey *key = NULL;
+	struct jcert *c = NULL;
+	char principals[1024], *line = NULL;
+	int rc = EXIT_ERROR;
+	struct jpolicy_request req = {
+		.user = rq->user, .role = rq->role, .ttl = rq->ttl,
+		.mfa_done = 1, .reason = rq->reason, .address = rq->source,
+		.now = (uint64_t)time(NULL),
+	};
+
+	if (jkey_parse_line(rq->pubkey, &key, NULL) != 0)
+		goto out;
+	req.key_type = jkey_type(key);
+	/* The approval bound role, principals, ttl and key: re-check them. */
+	if (jpolicy_evaluate(p, &req, &d) != 0 ||
+	    jpolicy_decision_verdict(d) != JPOLICY_NEEDS_APPROVAL) {
+		err(se, "approved, but the policy no longer allows it%s%s\n",
+		    d != NULL && jpolicy_decision_reason(d) != NULL ? ": " : "",
+		    d != NULL && jpolicy_decision_reason(d) != NULL ?
+		    jpolicy_decision_reason(d) : "");
+		rc = EXIT_DENIED;
+		goto out;
+	}
+	join_decision(d, 0, principals, sizeof(principals));
+	if (strcmp(principals, rq->principals) != 0 ||
+	    jpolicy_decision_ttl(d) != rq->ttl) {
+		err(se, "approved, but the policy changed what it would issue: "
+		    "ask again\n");
+		rc = EXIT_DENIED;
+		goto out;
+	}
+	if (ca_issue(se->srv->user_ca, se->srv->store, rq->user, rq->role, key,
+	    d, rq->source, rq->reason, rq->id, rq->approvers, &c) != 0 ||
+	    jstore_request_mark_issued(se->srv->store, rq->id,
+	    jcert_serial(c)) != 0 ||
+	    jcert_format_line(c, jcert_key_id(c), &line) != 0) {
+		err(se, "approved, but the certificate could not be issued\n");
+		goto out;
+	}
+	srv_log("issue %s to %s (role %s, request %s, approved by %s)",
+	    jcert_key_id(c), rq->user, rq->role, rq->id, rq->approvers);
+	if (se->wait_json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "status", json_string("issued"));
+		json_object_set_new(o, "certificate", json_string(line));
+		json_object_set_new(o, "key_id", json_string(jcert_key_id(c)));
+		json_object_set_new(o, "approvers", json_string(rq->approvers));
+		out_json(se, o);
+	} else
+		out(se, "%s\n", line);
+	rc = EXIT_OK;
+ out:
+	srv_policy_put(se->srv, p);
+	free(line);
+	jcert_free(c);
+	jkey_free(key);
+	jpolicy_decision_free(d);
+	return rc;
+}
+
+int
+srv_login_poll(struct sess *se)
+{
+	struct jstore_request *rq = NULL;
+	uint64_t now = (uint64_t)time(NULL);
+	int rc = SRV_WAIT;
+
+	if (jstore_request_get(se->srv->store, se->wait_id, &rq) != 0) {
+		err(se, "request %s vanished\n", se->wait_id);
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	switch (rq->state) {
+	case JSTORE_REQ_PENDING:
+		if (now >= rq->expires) {
+			(void)jstore_request_expire(se->srv->store, now, NULL);
+			err(se, "request %s expired without approval\n", rq->id);
+			rc = EXIT_DENIED;
+		}
+		break;
+	case JSTORE_REQ_APPROVED:
+		rc = issue_approved(se, rq);
+		break;
+	case JSTORE_REQ_DENIED:
+		err(se, "request %s was denied\n", rq->id);
+		rc = EXIT_DENIED;
+		break;
+	case JSTORE_REQ_EXPIRED:
+		err(se, "request %s expired without approval\n", rq->id);
+		rc = EXIT_DENIED;
+		break;
+	default:
+		err(se, "request %s was already issued\n", rq->id);
+		rc = EXIT_DENIED;
+		break;
+	}
+ out:
+	jstore_request_free(rq);
+	if (rc != SRV_WAIT)
+		se->wait_id[0] = '\0';
+	return rc;
+}
+
+struct list_ctx {
+	struct sess *se;
+	struct jpolicy *p;
+	int json, n;
+};
+
+static int
+list_one(const struct jstore_request *r, void *arg)
+{
+	struct list_ctx *l = arg;
+	struct sess *se = l->se;
+	char exp[32];
+	int mine = strcmp(r->user, se->user) == 0;
+
+	if (!mine && !jpolicy_can_approve(l->p, r->role, se->user))
+		return 0;
+	ca_format_time(r->expires, exp, sizeof(exp));
+	if (l->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "request_id", json_string(r->id));
+		json_object_set_new(o, "user", json_string(r->user));
+		json_object_set_new(o, "role", json_string(r->role));
+		json_object_set_new(o, "principals", json_string(r->principals));
+		json_object_set_new(o, "ttl", json_integer((json_int_t)r->ttl));
+		json_object_set_new(o, "fingerprint", json_string(r->fingerprint));
+		json_object_set_new(o, "reason", json_string(r->reason));
+		json_object_set_new(o, "source", json_string(r->source));
+		json_object_set_new(o, "expires", json_string(exp));
+		json_object_set_new(o, "approvers", json_string(r->approvers));
+		json_object_set_new(o, "quorum", json_integer(r->quorum));
+		json_object_set_new(o, "yours", json_boolean(mine));
+		out_json(se, o);
+	} else {
+		if (l->n == 0)
+			out(se, "%-19s %-10s %-12s %-14s %-21s %-9s %s\n", "ID",
+			    "USER", "ROLE", "PRINCIPALS", "EXPIRES", "APPROVALS",
+			    "REASON");
+		out(se, "%-19s %-10s %-12s %-14s %-21s %zu/%-7u %s\n", r->id,
+		    r->user, r->role, r->principals, exp,
+		    strlen(r->approvers) ? (size_t)1 + (size_t)(strchr(r->approvers,
+		    ',') != NULL) : (size_t)0, r->quorum, r->reason);
+	}
+	l->n++;
+	return 0;
+}
+
+static int
+cmd_requests(struct sess *se, int argc, char **argv)
+{
+	int json = 0;
+	struct opt opts[] = { { "--json", 0, NULL, &json },
+	    { NULL, 0, NULL, NULL } };
+	struct list_ctx l = { se, NULL, 0, 0 };
+
+	if (parse_opts(se, argc, argv, opts, NULL) != 0)
+		return EXIT_USAGE;
+	(void)jstore_request_expire(se->srv->store, (uint64_t)time(NULL), NULL);
+	l.p = srv_policy_get(se->srv);
+	l.json = json;
+	(void)jstore_request_list(se->srv->store, JSTORE_REQ_PENDING, list_one,
+	    &l);
+	srv_policy_put(se->srv, l.p);
+	if (!json && l.n == 0)
+		err(se, "no pending requests for you to decide or of yours\n");
+	return EXIT_OK;
+}
+
+static int
+decide_cmd(struct sess *se, int argc, char **argv, int approve)
+{
+	const char *comment = NULL, *id = NULL;
+	struct opt opts[] = { { "--comment", 1, &comment, NULL },
+	    { NULL, 0, NULL, NULL } };
+	struct jstore_request *rq = NULL;
+	struct jpolicy *p;
+	enum jstore_request_state st = 0;
+	int r, may, rc = EXIT_DENIED;
+
+	if (parse_opts(se, argc, argv, opts, &id) != 0)
+		return EXIT_USAGE;
+	if (id == NULL) {
+		err(se, "%s: which request? (see `requests`)\n", argv[0]);
+		return EXIT_USAGE;
+	}
+	if (comment != NULL && strlen(comment) > 1024) {
+		err(se, "%s: --comment is longer than 1024 bytes\n", argv[0]);
+		return EXIT_USAGE;
+	}
+	if (jstore_request_get(se->srv->store, id, &rq) != 0) {
+		err(se, "%s: no request %s\n", argv[0], id);
+		return EXIT_DENIED;
+	}
+	p = srv_policy_get(se->srv);
+	may = jpolicy_can_approve(p, rq->role, se->user);
+	srv_policy_put(se->srv, p);
+	/* A requester may withdraw (deny) their own request. */
+	if (!may && !(!approve && strcmp(rq->user, se->user) == 0)) {
+		err(se, "%s: %s may not decide requests for role %s\n", argv[0],
+		    se->user, rq->role);
+		goto out;
+	}
+	if (may && !se->mfa_done && strcmp(rq->user, se->user) != 0) {
+		err(se, "%s: approvers need MFA: this session has not completed "
+		    "a verification code\n", argv[0]);
+		goto out;
+	}
+	r = approve ? jstore_request_approve(se->srv->store, id, se->user,
+	    comment, (uint64_t)time(NULL), &st) :
+	    jstore_request_deny(se->srv->store, id, se->user, comment,
+	    (uint64_t)time(NULL));
+	if (r != 0) {
+		err(se, "%s %s: %s\n", argv[0], id, jit_strerror(r));
+		goto out;
+	}
+	out(se, "%s: %s\n", id, approve ? jstore_request_state_name(st) :
+	    "denied");
+	srv_log("%s %s by %s", approve ? "approve" : "deny", id, se->user);
+	rc = EXIT_OK;
+ out:
+	jstore_request_free(rq);
+	return rc;
+}
+
+static int
+cmd_approve(struct sess *se, int argc, char **argv)
+{
+	return decide_cmd(se, argc, argv, 1);
+}
+
+static int
+cmd_deny(struct sess *se, int argc, char **argv)
+{
+	return decide_cmd(se, argc, argv, 0);
+}
+
+static int
+cmd_audit_remote(struct sess *se, int argc, char **argv)
+{
+	struct jstore_filter f;
+	struct jpolicy *p;
+	char errbuf[256], *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int i, mode = 0, auditor, rc;
+
+	p = srv_policy_get(se->srv);
+	auditor = jpolicy_is_auditor(p, se->user);
+	srv_policy_put(se->srv, p);
+	if (!auditor) {
+		err(se, "audit: %s is not in an auditors group\n", se->user);
+		return EXIT_DENIED;
+	}
+	memset(&f, 0, sizeof(f));
+	for (i = 1; i < argc; i++) {
+		const char *name = argv[i], *val = NULL;
+
+		if (strncmp(name, "--", 2) != 0) {
+			err(se, "audit: unexpected argument '%s'\n", name);
+			return EXIT_USAGE;
+		}
+		name += 2;
+		if (strcmp(name, "json") != 0 && strcmp(name, "csv") != 0)
+			val = i + 1 < argc ? argv[++i] : NULL;
+		if (ca_audit_option(&f, &mode, name, val, errbuf,
+		    sizeof(errbuf)) != 0) {
+			err(se, "audit: %s\n", errbuf);
+			return EXIT_USAGE;
+		}
+	}
+	if ((mem = open_memstream(&buf, &len)) == NULL)
+		return EXIT_ERROR;
+	rc = ca_audit_print(se->srv->store, &f, mode, mem) == 0 ? EXIT_OK :
+	    EXIT_ERROR;
+	fclose(mem);
+	if (len > 0)
+		ssh_channel_write(se->chan, buf, (uint32_t)len);
+	free(buf);
+	return rc;
+}
+
 int
 srv_run_command(struct sess *se, const char *command)
 {
@@ -487,7 +895,9 @@ srv_run_command(struct sess *se, const char *command)
 	} cmds[] = {
 		{ "login", cmd_login }, { "whoami", cmd_whoami },
 		{ "roles", cmd_roles }, { "krl", cmd_krl_remote },
-		{ "ca-keys", cmd_ca_keys },
+		{ "ca-keys", cmd_ca_keys }, { "requests", cmd_requests },
+		{ "approve", cmd_approve }, { "deny", cmd_deny },
+		{ "audit", cmd_audit_remote },
 	};
 	char *buf, *argv[MAX_ARGS];
 	int argc = 0, rc = EXIT_USAGE;
@@ -505,8 +915,8 @@ srv_run_command(struct sess *se, const char *command)
 			rc = cmds[i].fn(se, argc, argv);
 			goto out;
 		}
-	err(se, "unknown command '%s' (login, roles, whoami, krl, ca-keys)\n",
-	    argv[0]);
+	err(se, "unknown command '%s' (login, roles, whoami, requests, "
+	    "approve, deny, audit, krl, ca-keys)\n", argv[0]);
  out:
 	free(buf);
 	return rc;

@@ -87,7 +87,10 @@ srv_policy_put(struct server *srv, struct jpolicy *p)
 	pthread_rwlock_unlock(&srv->policy_lock);
 }
 
-/* Records an event; failures are logged, never fatal to the session. */
+/*
+ * Records an event; failures are logged, never fatal to the session.
+ * Lockouts are also sent to the notify command.
+ */
 void
 srv_event(struct server *srv, const char *kind, const char *user,
     const char *source, const char *reason)
@@ -102,6 +105,8 @@ srv_event(struct server *srv, const char *kind, const char *user,
 	ev.reason = reason;
 	if ((r = jstore_append(srv->store, &ev, 1)) != 0)
 		srv_log("recording %s for %s: %s", kind, user, jit_strerror(r));
+	else if (strcmp(kind, "lockout") == 0)
+		srv_notify(srv, &ev);
 }
 
 /* ---- authentication ---- */
@@ -127,6 +132,8 @@ key_from_ssh(ssh_key k, struct jkey **out)
 	ssh_string_free_char(b64);
 	return r;
 }
+
+static uint64_t grace_lookup(struct sess *se, const char *fp, uint64_t grace);
 
 static int
 auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
@@ -171,15 +178,77 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
 	snprintf(se->user, sizeof(se->user), "%s", user);
 	jkey_free(se->identity);
 	se->identity = k;
-	/* Enrolled users owe a verification code next. */
+	/* Enrolled users owe a verification code next, unless in grace. */
 	if (jstore_totp_get(se->srv->store, user, &t) == 0) {
+		char *fp = NULL;
+		uint64_t grace, when = 0;
+
 		jit_wipe(&t, sizeof(t));
+		p = srv_policy_get(se->srv);
+		grace = jpolicy_mfa_grace(p);
+		srv_policy_put(se->srv, p);
+		if (grace > 0 && jkey_fingerprint(k, &fp) == 0)
+			when = grace_lookup(se, fp, grace);
+		free(fp);
+		if (when != 0) {
+			se->mfa_done = 1;
+			se->mfa_time = when;
+			se->authed = 1;
+			return SSH_AUTH_SUCCESS;
+		}
 		se->pk_ok = 1;
 		ssh_set_auth_methods(se->s, SSH_AUTH_METHOD_INTERACTIVE);
 		return SSH_AUTH_PARTIAL;
 	}
 	se->authed = 1;
 	return SSH_AUTH_SUCCESS;
+}
+
+/*
+ * defaults.mfa_grace: a verified code also covers later connections by the
+ * same user, with the same identity key, from the same address, for that
+ * long.  Returns the time of that code, or 0.
+ */
+static uint64_t
+grace_lookup(struct sess *se, const char *fp, uint64_t grace)
+{
+	struct server *srv = se->srv;
+	uint64_t now = (uint64_t)time(NULL), t = 0;
+	size_t i;
+
+	if (grace == 0)
+		return 0;
+	pthread_mutex_lock(&srv->lock);
+	for (i = 0; i < SRV_MAX_SESSIONS; i++) {
+		struct grace *g = &srv->grace[i];
+
+		if (g->time != 0 && now - g->time < grace &&
+		    strcmp(g->user, se->user) == 0 &&
+		    strcmp(g->addr, se->addr) == 0 && strcmp(g->fp, fp) == 0 &&
+		    g->time > t)
+			t = g->time;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return t;
+}
+
+static void
+grace_remember(struct sess *se)
+{
+	struct server *srv = se->srv;
+	struct grace *g;
+	char *fp = NULL;
+
+	if (jkey_fingerprint(se->identity, &fp) != 0)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	g = &srv->grace[srv->grace_next++ % SRV_MAX_SESSIONS];
+	snprintf(g->user, sizeof(g->user), "%s", se->user);
+	snprintf(g->addr, sizeof(g->addr), "%s", se->addr);
+	snprintf(g->fp, sizeof(g->fp), "%s", fp);
+	g->time = se->mfa_time;
+	pthread_mutex_unlock(&srv->lock);
+	free(fp);
 }
 
 /* Checks a code; counts failures and locks out with growing back-off. */
@@ -205,6 +274,7 @@ check_code(struct sess *se, const char *code)
 	if (r == 0 && (r = jstore_totp_accept(srv->store, se->user, step)) == 0) {
 		se->mfa_done = 1;
 		se->mfa_time = now;
+		grace_remember(se);
 		return 0;
 	}
 	/* From the fifth failure in a row: locked for 1, 2, 4, ... 64 min. */
@@ -401,6 +471,16 @@ sess_main(void *arg)
 			break;
 		if (stopping && se->chan == NULL)
 			break;
+		if (se->chan != NULL && se->wait_id[0] != '\0') {
+			/* A login waiting for approval: look again each second. */
+			if (now != se->wait_check) {
+				se->wait_check = now;
+				se->last_activity = now;
+				if ((status = srv_login_poll(se)) != SRV_WAIT)
+					finish_channel(se, status);
+			}
+			continue;
+		}
 		if (se->chan == NULL || se->cmd == NULL)
 			continue;
 		/* login reads a key on stdin: wait for its end. */
@@ -408,8 +488,8 @@ sess_main(void *arg)
 		    !se->in_too_big)
 			continue;
 		se->last_activity = now;
-		status = srv_run_command(se, se->cmd);
-		finish_channel(se, status);
+		if ((status = srv_run_command(se, se->cmd)) != SRV_WAIT)
+			finish_channel(se, status);
 	}
  out:
 	if (se->chan != NULL)

@@ -14,6 +14,8 @@
 #define SRV_STDIN_MAX		(16 * 1024)
 #define SRV_COMMAND_MAX		4096
 #define SRV_MAX_SESSIONS	256
+#define SRV_PENDING_PER_USER	5
+#define SRV_WAIT		(-1)	/* a command that keeps its channel open */
 
 struct jbuf;
 struct jkey;
@@ -35,6 +37,11 @@ struct server {
 		char addr[INET6_ADDRSTRLEN];
 		unsigned n;
 	} slots[SRV_MAX_SESSIONS];
+	struct grace {		/* defaults.mfa_grace: recent verified codes */
+		char user[65], addr[INET6_ADDRSTRLEN], fp[64];
+		uint64_t time;
+	} grace[SRV_MAX_SESSIONS];
+	size_t grace_next;
 };
 
 struct sess {
@@ -50,6 +57,9 @@ struct sess {
 	char *cmd;
 	struct jbuf *in;
 	int in_eof, in_too_big;
+	char wait_id[32];		/* a login waiting for approval */
+	int wait_json;
+	time_t wait_check;
 	struct ssh_server_callbacks_struct scb;
 	struct ssh_channel_callbacks_struct ccb;
 };
@@ -65,7 +75,22 @@ void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void srv_event(struct server *srv, const char *kind, const char *user,
     const char *source, const char *reason);
 
-/* Runs one exec command for the authenticated session; the exit status. */
+/*
+ * Runs one exec command for the authenticated session: its exit status, or
+ * SRV_WAIT when a login waits for approval (then poll srv_login_poll()).
+ */
 int srv_run_command(struct sess *se, const char *command);
+
+/* Checks the awaited request: SRV_WAIT, or the exit status once decided. */
+int srv_login_poll(struct sess *se);
+
+/* Runs the policy's notify command for a new request (never blocks). */
+void srv_notify_request(struct server *srv, const char *request_id);
+
+/* Runs the notify command for the break-glass event of serial. */
+void srv_notify_break_glass(struct server *srv, uint64_t serial);
+
+/* Runs the notify command with ev as JSON on stdin, in the background. */
+void srv_notify(struct server *srv, const struct jstore_event *ev);
 
 #endif /* JIT_SERVE_H */
