@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Approvals over the CA service with stock ssh: the requester waits, an
+# approver (with MFA) approves and the certificate arrives; self-approval,
+# deny and expiry; audit over SSH for auditors only; break-glass + notify.
+. "$(dirname "$0")/lib.sh"
+: "${JIT_SSH_CA:?}"
+command -v oathtool > /dev/null || skip "oathtool missing (apt-get install oathtool)"
+J=$JIT_SSH_CA
+
+$J init --dir "$T/ca" > /dev/null
+for u in bob carol erin dana; do ssh-keygen -q -t ed25519 -N '' -C "$u" -f "$T/$u"; done
+ssh-keygen -q -t ed25519 -N '' -f "$T/new"
+k() { cut -d' ' -f1,2 "$T/$1.pub"; }
+cat > "$T/notify.sh" <<SH
+#!/bin/sh
+cat >> "$T/notified"
+SH
+chmod +x "$T/notify.sh"
+cat > "$T/ca/policy.yaml" <<YAML
+defaults: { mfa_grace: 10m }
+users:
+  bob:   { keys: ["$(k bob)"], groups: [dev] }
+  carol: { keys: ["$(k carol)"], groups: [dev, leads] }
+  erin:  { keys: ["$(k erin)"], groups: [leads] }
+  dana:  { keys: ["$(k dana)"], groups: [audit] }
+roles:
+  prod:
+    groups: [dev]
+    principals: ["$LOGIN_USER"]
+    mfa: optional
+    reason: required
+    approval: { groups: [leads], quorum: 1, pending_ttl: 2m }
+  quick:
+    groups: [dev]
+    principals: ["$LOGIN_USER"]
+    mfa: optional
+    approval: { groups: [leads], quorum: 1, pending_ttl: 3s }
+  breakglass:
+    groups: [dev]
+    principals: ["$LOGIN_USER"]
+    mfa: optional
+    reason: required
+    break_glass: true
+auditors: [audit]
+notify: { command: "$T/notify.sh" }
+YAML
+$J policy check --dir "$T/ca" > /dev/null || { bad "test policy refused"; finish; }
+for u in carol erin; do
+	$J enroll --dir "$T/ca" --user $u | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/$u.secret"
+done
+PORT=$(free_port)
+$J serve --dir "$T/ca" --listen "127.0.0.1:$PORT" 2> "$T/serve.log" &
+PIDS+=($!)
+wait_port "$PORT" || { cat "$T/serve.log"; bad "serve did not start"; finish; }
+printf '#!/bin/sh\ncat "%s/code"\n' "$T" > "$T/askpass"; chmod +x "$T/askpass"
+export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
+ca() {
+	local who=$1; shift
+	[ -f "$T/$who.secret" ] && oathtool --totp -b "$(cat "$T/$who.secret")" > "$T/code"
+	ssh -F /dev/null -p "$PORT" -i "$T/$who" -o IdentitiesOnly=yes -o IdentityAgent=none \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o LogLevel=ERROR -o ConnectTimeout=10 "$who@127.0.0.1" "$@"
+}
+request_id() {	# wait for a pending request of $1 and print its id
+	local i id
+	for i in $(seq 1 50); do
+		id=$(ca "$2" requests --json < /dev/null 2> /dev/null |
+			python3 -c 'import json,sys
+for l in sys.stdin:
+    o=json.loads(l)
+    if o["user"]==sys.argv[1]: print(o["request_id"]); break' "$1")
+		[ -n "$id" ] && { echo "$id"; return 0; }
+		sleep 0.2
+	done
+	return 1
+}
+
+# bob asks for prod and waits; carol approves; the certificate arrives.
+# (ssh joins its arguments with spaces: quote once more for the CA's parser.)
+ca bob "login --role prod --reason 'deploy 1.2'" < "$T/new.pub" > "$T/prod-cert.pub" 2> "$T/bob.err" &
+WAITER=$!
+id=$(request_id bob carol) && ok "the request is pending ($id)" || bad "no pending request"
+grep -q "waiting for 1 approval(s) from leads" "$T/bob.err" && ok "the requester is told who must approve" ||
+	bad "waiting message: $(cat "$T/bob.err")"
+out=$(ca carol approve "$id" --comment "'ok, go'" < /dev/null 2>&1) && [ "$out" = "$id: approved" ] &&
+	ok "carol approves (with MFA)" || bad "approve: $out"
+rc=0; wait $WAITER || rc=$?
+[ $rc = 0 ] && ssh-keygen -L -f "$T/prod-cert.pub" | grep -q 'Key ID: "jit:bob:prod:' &&
+	ok "the waiting login receives the certificate" || bad "waiter rc=$rc $(cat "$T/bob.err")"
+start_sshd "$T/sshd" "TrustedUserCAKeys $T/ca/user_ca.pub"
+try_ssh "$T/new" "$T/prod-cert.pub" true 2> /dev/null && ok "sshd accepts the approved certificate" ||
+	bad "sshd refused the approved certificate"
+sleep 0.3
+$J audit --dir "$T/ca" --event issue --role prod --json | python3 -c '
+import json,sys; o=json.loads(sys.stdin.readline())
+assert o["approvers"]==["carol"] and o["request_id"] and o["reason"]=="deploy 1.2", o' &&
+	ok "the issue event names the approver, request and reason" || bad "issue event"
+
+# Self-approval, an approver without rights, deny.
+ca carol login --role prod --reason "mine" < "$T/new.pub" > /dev/null 2> "$T/carol.err" &
+W2=$!
+id=$(request_id carol erin)
+out=$(ca carol approve "$id" < /dev/null 2>&1) && bad "self-approval accepted" ||
+	{ echo "$out" | grep -q "own request" && ok "self-approval is refused"; }
+out=$(ca bob approve "$id" < /dev/null 2>&1) && bad "bob approved" ||
+	{ echo "$out" | grep -q "may not decide" && ok "a non-approver is refused"; }
+out=$(ca erin deny "$id" --comment "'not today'" < /dev/null 2>&1) && ok "erin denies" || bad "deny: $out"
+rc=0; wait $W2 || rc=$?
+[ $rc = 1 ] && grep -q "was denied" "$T/carol.err" && ok "the denied requester is told, exit 1" ||
+	bad "denied waiter rc=$rc $(cat "$T/carol.err")"
+out=$(ca erin approve "$id" < /dev/null 2>&1) && bad "decided twice" ||
+	{ echo "$out" | grep -q "already decided" && ok "a decided request takes no more decisions"; }
+
+# Expiry.
+rc=0; ca bob login --role quick < "$T/new.pub" > /dev/null 2> "$T/q.err" || rc=$?
+[ $rc = 1 ] && grep -q "expired" "$T/q.err" && ok "an unapproved request expires (exit 1)" ||
+	bad "expiry rc=$rc $(cat "$T/q.err")"
+
+# Audit over SSH: auditors only.
+ca dana audit --json --event request < /dev/null > "$T/a.json" && [ "$(wc -l < "$T/a.json")" -ge 3 ] &&
+	ok "an auditor reads the log over SSH" || bad "dana audit: $(cat "$T/a.json")"
+rc=0; ca bob audit < /dev/null > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "not in an auditors group" "$T/err" && ok "a non-auditor is refused" ||
+	bad "bob audit rc=$rc"
+
+# Break-glass: issued without approval, audited, notify runs.
+rc=0; ca bob login --role breakglass --reason "'db down'" < "$T/new.pub" > "$T/bg-cert.pub" 2> /dev/null || rc=$?
+[ $rc = 0 ] && [ -s "$T/bg-cert.pub" ] && ok "break-glass issues at once" || bad "break-glass rc=$rc"
+sleep 1
+grep -q '"event":"break-glass"' "$T/notified" 2> /dev/null && ok "notify got the break-glass event" ||
+	bad "notify: $(cat "$T/notified" 2> /dev/null)"
+grep -q '"event":"request"' "$T/notified" && ok "notify got request events" || bad "no request notified"
+$J audit --dir "$T/ca" --event break-glass --json | grep -q '"reason":"db down"' &&
+	ok "break-glass is audited with its reason" || bad "break-glass event"
+finish
