@@ -455,6 +455,12 @@ sess_main(void *arg)
 	ssh_set_server_callbacks(se->s, &se->scb);
 	ssh_set_message_callback(se->s, on_message, se);
 	ssh_set_auth_methods(se->s, SSH_AUTH_METHOD_PUBLICKEY);
+	{
+		/* A peer that never finishes the key exchange is dropped. */
+		long kex_timeout = 10;
+
+		ssh_options_set(se->s, SSH_OPTIONS_TIMEOUT, &kex_timeout);
+	}
 	if (ssh_handle_key_exchange(se->s) != SSH_OK)
 		goto out;
 	if ((ev = ssh_event_new()) == NULL || ssh_event_add_session(ev, se->s) !=
