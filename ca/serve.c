@@ -477,6 +477,17 @@ sess_main(void *arg)
 			break;
 		if (stopping && se->chan == NULL)
 			break;
+		if (se->chan != NULL && se->wait_id[0] != '\0' && stopping) {
+			/* The request is durable: tell the waiter how to resume. */
+			ssh_channel_write_stderr(se->chan, "the CA is stopping: run "
+			    "login again to pick up request ", 55);
+			ssh_channel_write_stderr(se->chan, se->wait_id,
+			    (uint32_t)strlen(se->wait_id));
+			ssh_channel_write_stderr(se->chan, "\n", 1);
+			se->wait_id[0] = '\0';
+			finish_channel(se, 1);
+			continue;
+		}
 		if (se->chan != NULL && se->wait_id[0] != '\0') {
 			/* A login waiting for approval: look again each second. */
 			if (now != se->wait_check) {

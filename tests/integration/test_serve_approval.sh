@@ -50,7 +50,8 @@ for u in carol erin; do
 done
 PORT=$(free_port)
 $J serve --dir "$T/ca" --listen "127.0.0.1:$PORT" 2> "$T/serve.log" &
-PIDS+=($!)
+CA_PID=$!
+PIDS+=($CA_PID)
 wait_port "$PORT" || { cat "$T/serve.log"; bad "serve did not start"; finish; }
 printf '#!/bin/sh\ncat "%s/code"\n' "$T" > "$T/askpass"; chmod +x "$T/askpass"
 export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
@@ -110,6 +111,31 @@ rc=0; wait $W2 || rc=$?
 	bad "denied waiter rc=$rc $(cat "$T/carol.err")"
 out=$(ca erin approve "$id" < /dev/null 2>&1) && bad "decided twice" ||
 	{ echo "$out" | grep -q "already decided" && ok "a decided request takes no more decisions"; }
+
+# A pending request survives a CA restart: the requester re-runs login to
+# pick the certificate up once approved.
+ca bob "login --role prod --reason 'after restart'" < "$T/new.pub" > /dev/null 2> "$T/w3.err" &
+W3=$!
+id=$(request_id bob erin)
+kill -TERM "$CA_PID"; wait "$CA_PID" 2> /dev/null || true
+rc=0; wait "$W3" || rc=$?
+[ $rc = 1 ] && grep -q "run login again to pick up request $id" "$T/w3.err" &&
+	ok "SIGTERM tells a waiting requester how to resume" || bad "waiter at stop: rc=$rc $(cat "$T/w3.err")"
+$J serve --dir "$T/ca" --listen "127.0.0.1:$PORT" 2>> "$T/serve.log" &
+CA_PID=$!
+PIDS+=($CA_PID)
+wait_port "$PORT" || bad "serve did not restart"
+[ "$(request_id bob bob)" = "$id" ] && ok "the pending request survived the restart" ||
+	bad "request lost in restart"
+# erin's grace is gone with the restart: the next step's code, never used.
+oathtool --totp -b "$(cat "$T/erin.secret")" -N "$(date -u -d '+30 seconds' '+%Y-%m-%d %H:%M:%S UTC')" > "$T/code"
+ssh -F /dev/null -p "$PORT" -i "$T/erin" -o IdentitiesOnly=yes -o IdentityAgent=none \
+	-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+	erin@127.0.0.1 approve "$id" < /dev/null > /dev/null 2>&1 && ok "approved after the restart" ||
+	bad "approve after restart"
+rc=0; ca bob "login --role prod --reason 'after restart'" < "$T/new.pub" > "$T/pick-cert.pub" 2> "$T/err" || rc=$?
+[ $rc = 0 ] && ssh-keygen -L -f "$T/pick-cert.pub" | grep -q "jit:bob:prod:" &&
+	ok "re-running login picks the approved certificate up" || bad "pickup rc=$rc $(cat "$T/err")"
 
 # Expiry.
 rc=0; ca bob login --role quick < "$T/new.pub" > /dev/null 2> "$T/q.err" || rc=$?
