@@ -475,8 +475,13 @@ sess_main(void *arg)
 			break;
 		if (now - se->last_activity > IDLE_SEC && se->chan == NULL)
 			break;
-		if (stopping && se->chan == NULL)
-			break;
+		if (stopping && se->chan == NULL) {
+			/* Give the client a moment to read and close first. */
+			if (se->stop_at == 0)
+				se->stop_at = now;
+			else if (now - se->stop_at >= 2)
+				break;
+		}
 		if (se->chan != NULL && se->wait_id[0] != '\0' && stopping) {
 			/* The request is durable: tell the waiter how to resume. */
 			ssh_channel_write_stderr(se->chan, "the CA is stopping: run "
@@ -511,6 +516,9 @@ sess_main(void *arg)
  out:
 	if (se->chan != NULL)
 		finish_channel(se, 255);
+	/* What we wrote last (exit status, a parting message) goes out first. */
+	if (ssh_is_connected(se->s))
+		(void)ssh_blocking_flush(se->s, 1000);
 	if (ev != NULL) {
 		ssh_event_remove_session(ev, se->s);
 		ssh_event_free(ev);

@@ -60,6 +60,7 @@ struct sess {
 	char wait_id[32];		/* a login waiting for approval */
 	int wait_json;
 	time_t wait_check;
+	time_t stop_at;			/* when SIGTERM found the session idle */
 	struct ssh_server_callbacks_struct scb;
 	struct ssh_channel_callbacks_struct ccb;
 };
