@@ -97,3 +97,22 @@ finish() {
 	echo "$PASSES passed, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
 }
+
+# start_serve CADIR: starts `jit-ssh-ca serve` on a free port; sets PORT and
+# CA_PID; its log is $T/serve.log (appended, so restarts keep it).
+start_serve() {
+	local dir=$1
+	PORT=${PORT:-$(free_port)}
+	"$JIT_SSH_CA" serve --dir "$dir" --listen "127.0.0.1:$PORT" 2>> "$T/serve.log" &
+	CA_PID=$!
+	PIDS+=($CA_PID)
+	wait_port "$PORT" || { cat "$T/serve.log"; echo "serve did not start"; exit 1; }
+}
+
+# ca_ssh USER ARGS...: a CA command as USER with the stock ssh client.
+ca_ssh() {
+	local who=$1; shift
+	ssh -F /dev/null -p "$PORT" -i "$T/$who" -o IdentitiesOnly=yes -o IdentityAgent=none \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o LogLevel=ERROR -o ConnectTimeout=10 "$who@127.0.0.1" "$@"
+}

@@ -18,20 +18,9 @@ roles:
   dev:  { groups: [dev], principals: ["$LOGIN_USER", "{user}"], mfa: required }
   ops:  { groups: [dev], principals: [root], mfa: optional, from: [10.0.0.0/8] }
 YAML
-PORT=$(free_port)
-$J serve --dir "$T/ca" --listen "127.0.0.1:$PORT" 2> "$T/serve.log" &
-CA_PID=$!
-PIDS+=($CA_PID)
-wait_port "$PORT" || { cat "$T/serve.log"; bad "serve did not start"; finish; }
+start_serve "$T/ca"
 ok "serve listens on 127.0.0.1:$PORT"
-
-# ca USER [ssh args...] -- run a CA command as USER with the stock client.
-ca() {
-	local who=$1; shift
-	ssh -F /dev/null -p "$PORT" -i "$T/$who" -o IdentitiesOnly=yes -o IdentityAgent=none \
-		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-		-o LogLevel=ERROR -o ConnectTimeout=10 "$who@127.0.0.1" "$@"
-}
+ca() { ca_ssh "$@"; }
 # Codes come through SSH_ASKPASS (no terminal here).
 printf '#!/bin/sh\ncat "%s/code"\n' "$T" > "$T/askpass"; chmod +x "$T/askpass"
 export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0

@@ -15,16 +15,10 @@ users:
 roles:
   ci: { groups: [dev], principals: [ci], mfa: optional }
 YAML
-PORT=$(free_port)
-$J serve --dir "$T/ca" --listen "127.0.0.1:$PORT" 2> "$T/serve.log" &
-CA_PID=$!
-PIDS+=($CA_PID)
-wait_port "$PORT" || { cat "$T/serve.log"; bad "serve did not start"; finish; }
+start_serve "$T/ca"
 good_login() {
-	timeout 20 ssh -F /dev/null -p "$PORT" -i "$T/alice" -o IdentitiesOnly=yes -o IdentityAgent=none \
-		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-		-o LogLevel=ERROR -o ConnectTimeout=10 alice@127.0.0.1 login --role ci \
-		< "$T/new.pub" 2> /dev/null | grep -q '^ssh-ed25519-cert-v01@openssh.com '
+	ca_ssh alice -o BatchMode=yes login --role ci < "$T/new.pub" 2> /dev/null |
+		grep -q '^ssh-ed25519-cert-v01@openssh.com '
 }
 
 # 1,000 idle TCP connections from another loopback address, held open.

@@ -48,19 +48,12 @@ $J policy check --dir "$T/ca" > /dev/null || { bad "test policy refused"; finish
 for u in carol erin; do
 	$J enroll --dir "$T/ca" --user $u | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/$u.secret"
 done
-PORT=$(free_port)
-$J serve --dir "$T/ca" --listen "127.0.0.1:$PORT" 2> "$T/serve.log" &
-CA_PID=$!
-PIDS+=($CA_PID)
-wait_port "$PORT" || { cat "$T/serve.log"; bad "serve did not start"; finish; }
+start_serve "$T/ca"
 printf '#!/bin/sh\ncat "%s/code"\n' "$T" > "$T/askpass"; chmod +x "$T/askpass"
 export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
 ca() {
-	local who=$1; shift
-	[ -f "$T/$who.secret" ] && oathtool --totp -b "$(cat "$T/$who.secret")" > "$T/code"
-	ssh -F /dev/null -p "$PORT" -i "$T/$who" -o IdentitiesOnly=yes -o IdentityAgent=none \
-		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-		-o LogLevel=ERROR -o ConnectTimeout=10 "$who@127.0.0.1" "$@"
+	[ -f "$T/$1.secret" ] && oathtool --totp -b "$(cat "$T/$1.secret")" > "$T/code"
+	ca_ssh "$@"
 }
 request_id() {	# wait for a pending request of $1 and print its id
 	local i id
@@ -121,17 +114,12 @@ kill -TERM "$CA_PID"; wait "$CA_PID" 2> /dev/null || true
 rc=0; wait "$W3" || rc=$?
 [ $rc = 1 ] && grep -q "run login again to pick up request $id" "$T/w3.err" &&
 	ok "SIGTERM tells a waiting requester how to resume" || bad "waiter at stop: rc=$rc $(cat "$T/w3.err")"
-$J serve --dir "$T/ca" --listen "127.0.0.1:$PORT" 2>> "$T/serve.log" &
-CA_PID=$!
-PIDS+=($CA_PID)
-wait_port "$PORT" || bad "serve did not restart"
+start_serve "$T/ca"
 [ "$(request_id bob bob)" = "$id" ] && ok "the pending request survived the restart" ||
 	bad "request lost in restart"
 # erin's grace is gone with the restart: the next step's code, never used.
 oathtool --totp -b "$(cat "$T/erin.secret")" -N "$(date -u -d '+30 seconds' '+%Y-%m-%d %H:%M:%S UTC')" > "$T/code"
-ssh -F /dev/null -p "$PORT" -i "$T/erin" -o IdentitiesOnly=yes -o IdentityAgent=none \
-	-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-	erin@127.0.0.1 approve "$id" < /dev/null > /dev/null 2>&1 && ok "approved after the restart" ||
+ca_ssh erin approve "$id" < /dev/null > /dev/null 2>&1 && ok "approved after the restart" ||
 	bad "approve after restart"
 rc=0; ca bob "login --role prod --reason 'after restart'" < "$T/new.pub" > "$T/pick-cert.pub" 2> "$T/err" || rc=$?
 [ $rc = 0 ] && ssh-keygen -L -f "$T/pick-cert.pub" | grep -q "jit:bob:prod:" &&
