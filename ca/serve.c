@@ -42,8 +42,8 @@
 #include "jtotp.h"
 #include "serve.h"
 
-#define MAX_SESSIONS		256
-#define MAX_PER_ADDRESS		32
+#define MAX_SESSIONS		SRV_MAX_SESSIONS
+#define MAX_PER_ADDRESS		256	/* a NATed office is one address */
 #define AUTH_DEADLINE_SEC	30
 #define IDLE_SEC		120
 #define MAX_TOTP_FAILURES	5	/* then lockout with growing back-off */

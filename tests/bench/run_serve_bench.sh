@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The CA service under load (on demand, not a test): bench_loadgen against
+#   1. jit-ssh-ca serve (publickey auth + login for a no-MFA role, durable),
+#   2. bench_ceiling (the same libssh plumbing, a fixed answer: the ceiling),
+#   3. a CA from stock parts (sshd + ForceCommand running ssh-keygen -s),
+# at 1, 8, 32 and 128 clients, and the CA's peak RSS.
+#   tests/bench/run_serve_bench.sh [SECONDS_PER_POINT]     (default 30)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+B=$top/build
+SECS=${1:-30}
+T=$(mktemp -d /tmp/jit-bench.XXXXXX)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for i in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+
+ssh-keygen -q -t ed25519 -N '' -f "$T/user"
+ssh-keygen -q -t ed25519 -N '' -f "$T/new"
+"$B/ca/jit-ssh-ca" init --dir "$T/ca" > /dev/null
+cat > "$T/ca/policy.yaml" <<YAML
+users:
+  $(id -un): { keys: ["$(cut -d' ' -f1,2 "$T/user.pub")"], groups: [bench] }
+roles:
+  bench: { groups: [bench], principals: [deploy], mfa: optional, ttl: 5m }
+YAML
+P1=$(free_port); P2=$(free_port); P3=$(free_port)
+"$B/ca/jit-ssh-ca" serve --dir "$T/ca" --listen "127.0.0.1:$P1" 2> "$T/serve.log" &
+CA=$!; PIDS+=($CA)
+"$B/tests/bench/bench_ceiling" "$P2" "$T/ca/ssh_host_ed25519_key" &
+PIDS+=($!)
+# Stock parts: sshd whose ForceCommand signs stdin's key with ssh-keygen.
+mkdir -p "$T/stock"; [ "$(id -u)" -ne 0 ] || mkdir -p /run/sshd
+ssh-keygen -q -t ed25519 -N '' -f "$T/stock/host"
+cp "$T/user.pub" "$T/stock/authorized_keys"
+cat > "$T/stock/sign.sh" <<SH
+#!/bin/sh
+d=\$(mktemp -d) && cat > "\$d/k.pub" &&
+ssh-keygen -q -s "$T/ca/user_ca" -I stock -n deploy -V -30s:+5m "\$d/k.pub" &&
+cat "\$d/k-cert.pub"; rc=\$?; rm -rf "\$d"; exit \$rc
+SH
+chmod +x "$T/stock/sign.sh"
+cat > "$T/stock/sshd_config" <<CFG
+Port $P3
+ListenAddress 127.0.0.1
+HostKey $T/stock/host
+AuthorizedKeysFile $T/stock/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PermitRootLogin prohibit-password
+ForceCommand $T/stock/sign.sh
+MaxStartups 200
+MaxSessions 200
+LogLevel ERROR
+CFG
+/usr/sbin/sshd -D -e -f "$T/stock/sshd_config" 2> "$T/stock/log" &
+PIDS+=($!)
+wait_port "$P1"; wait_port "$P2"; wait_port "$P3"
+echo "$SECS s per point; loopback; jit-ssh-ca serve with durable commits"
+for n in 1 8 32 128; do
+	echo "-- $n clients"
+	printf '  ceiling: '; "$B/tests/bench/bench_loadgen" "$P2" "$(id -un)" "$T/user" "$T/new.pub" "$n" "$SECS" "login --role bench"
+	printf '  jit-ca:  '; "$B/tests/bench/bench_loadgen" "$P1" "$(id -un)" "$T/user" "$T/new.pub" "$n" "$SECS" "login --role bench"
+	if [ "$n" -le 32 ]; then
+		printf '  stock:   '; "$B/tests/bench/bench_loadgen" "$P3" "$(id -un)" "$T/user" "$T/new.pub" "$n" "$SECS" "login"
+	fi
+done
+echo "jit-ssh-ca peak RSS: $(grep VmHWM /proc/$CA/status | awk '{print $2, $3}')"
+"$B/ca/jit-ssh-ca" audit verify --dir "$T/ca"
