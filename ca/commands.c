@@ -192,7 +192,7 @@ cmd_login(struct sess *se, int argc, char **argv)
 	struct jpolicy_decision *d = NULL;
 	struct jkey *key = NULL;
 	struct jcert *c = NULL;
-	char *line = NULL, *text = NULL, *nl;
+	char *line = NULL, *text = NULL, *nl, role_buf[128];
 	uint64_t ttl = 0;
 	size_t i, n;
 
@@ -205,6 +205,10 @@ cmd_login(struct sess *se, int argc, char **argv)
 	}
 	if (reason != NULL && strlen(reason) > 1024) {
 		err(se, "login: --reason is longer than 1024 bytes\n");
+		return EXIT_USAGE;
+	}
+	if (role != NULL && strlen(role) > 64) {
+		err(se, "login: --role is longer than a role name can be\n");
 		return EXIT_USAGE;
 	}
 	if (se->in_too_big) {
@@ -258,10 +262,19 @@ cmd_login(struct sess *se, int argc, char **argv)
 			.now = (uint64_t)time(NULL),
 		};
 
-		if ((r = jpolicy_evaluate(p, &req, &d)) != 0) {
-			err(se, "login: %s\n", jit_strerror(r));
-			goto out;
-		}
+		r = jpolicy_evaluate(p, &req, &d);
+	}
+	/*
+	 * The decision holds copies of what it needs: let go of the policy
+	 * (and of role, which may point into it) before signing and writing.
+	 */
+	snprintf(role_buf, sizeof(role_buf), "%s", role);
+	role = role_buf;
+	srv_policy_put(se->srv, p);
+	p = NULL;
+	if (r != 0) {
+		err(se, "login: %s\n", jit_strerror(r));
+		goto out;
 	}
 	if (jpolicy_decision_verdict(d) == JPOLICY_DENY) {
 		err(se, "denied: %s\n", jpolicy_decision_reason(d));
