@@ -57,6 +57,9 @@ struct jstore_event;
 struct jstore_filter;
 struct json_t;
 
+/* A comma-separated list as a JSON array of strings. */
+struct json_t *ca_json_list(const char *s);
+
 /* An audit event as a JSON object with the contract's field names. */
 struct json_t *ca_event_json(const struct jstore_event *ev);
 

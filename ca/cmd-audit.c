@@ -17,8 +17,8 @@
 
 enum { OUT_TABLE, OUT_JSON, OUT_CSV };
 
-static json_t *
-split_list(const char *s)
+json_t *
+ca_json_list(const char *s)
 {
 	json_t *a = json_array();
 	const char *p = s, *comma;
@@ -81,14 +81,14 @@ ca_event_json(const struct jstore_event *ev)
 	json_object_set_new(o, "serial", ev->serial != 0 ?
 	    json_integer((json_int_t)ev->serial) : json_null());
 	json_object_set_new(o, "key_id", str_or_null(ev->key_id));
-	json_object_set_new(o, "principals", split_list(ev->principals));
+	json_object_set_new(o, "principals", ca_json_list(ev->principals));
 	json_object_set_new(o, "valid_after", time_or_null(ev->valid_after));
 	json_object_set_new(o, "valid_before", time_or_null(ev->valid_before));
 	json_object_set_new(o, "fingerprint", str_or_null(ev->fingerprint));
 	json_object_set_new(o, "source", str_or_null(ev->source));
 	json_object_set_new(o, "reason", str_or_null(ev->reason));
 	json_object_set_new(o, "request_id", str_or_null(ev->request_id));
-	json_object_set_new(o, "approvers", split_list(ev->approvers));
+	json_object_set_new(o, "approvers", ca_json_list(ev->approvers));
 	json_object_set_new(o, "hash", json_string(h));
 	return o;
 }

@@ -592,7 +592,7 @@ login_request(struct sess *se, const char *role, const struct jkey *key,
 
 		json_object_set_new(o, "status", json_string("pending"));
 		json_object_set_new(o, "request_id", json_string(f.id));
-		json_object_set_new(o, "approver_groups", json_string(groups));
+		json_object_set_new(o, "approver_groups", ca_json_list(groups));
 		json_object_set_new(o, "quorum",
 		    json_integer(jpolicy_decision_quorum(d)));
 		out_json(se, o);
@@ -661,7 +661,7 @@ issue_approved(struct sess *se, const struct jstore_request *rq)
 		json_object_set_new(o, "status", json_string("issued"));
 		json_object_set_new(o, "certificate", json_string(line));
 		json_object_set_new(o, "key_id", json_string(jcert_key_id(c)));
-		json_object_set_new(o, "approvers", json_string(rq->approvers));
+		json_object_set_new(o, "approvers", ca_json_list(rq->approvers));
 		out_json(se, o);
 	} else
 		out(se, "%s\n", line);
@@ -754,13 +754,13 @@ list_one(const struct jstore_request *r, void *arg)
 		json_object_set_new(o, "request_id", json_string(r->id));
 		json_object_set_new(o, "user", json_string(r->user));
 		json_object_set_new(o, "role", json_string(r->role));
-		json_object_set_new(o, "principals", json_string(r->principals));
+		json_object_set_new(o, "principals", ca_json_list(r->principals));
 		json_object_set_new(o, "ttl", json_integer((json_int_t)r->ttl));
 		json_object_set_new(o, "fingerprint", json_string(r->fingerprint));
 		json_object_set_new(o, "reason", json_string(r->reason));
 		json_object_set_new(o, "source", json_string(r->source));
 		json_object_set_new(o, "expires", json_string(exp));
-		json_object_set_new(o, "approvers", json_string(r->approvers));
+		json_object_set_new(o, "approvers", ca_json_list(r->approvers));
 		json_object_set_new(o, "quorum", json_integer(r->quorum));
 		json_object_set_new(o, "yours", json_boolean(mine));
 		out_json(se, o);
