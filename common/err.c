@@ -92,6 +92,12 @@ jit_strerror(int r)
 		return "the request was already decided";
 	case JIT_ERR_REQUEST_EXPIRED:
 		return "the request has expired";
+	case JIT_ERR_AGENT_NONE:
+		return "no ssh-agent (start one: eval $(ssh-agent); or set SSH_AUTH_SOCK)";
+	case JIT_ERR_AGENT_REFUSED:
+		return "the ssh-agent refused the request";
+	case JIT_ERR_AGENT_PROTOCOL:
+		return "the ssh-agent sent a malformed or truncated answer";
 	default:
 		return "unknown error";
 	}

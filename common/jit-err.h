@@ -52,7 +52,10 @@ enum jit_err {
 	JIT_ERR_REQUEST_SELF = -39,
 	JIT_ERR_REQUEST_DECIDED = -40,
 	JIT_ERR_REQUEST_EXPIRED = -41,
-	JIT_ERR_LAST = -42,	/* keep last */
+	JIT_ERR_AGENT_NONE = -42,
+	JIT_ERR_AGENT_REFUSED = -43,
+	JIT_ERR_AGENT_PROTOCOL = -44,
+	JIT_ERR_LAST = -45,	/* keep last */
 };
 
 /*

@@ -106,6 +106,13 @@ int jkey_verify(const struct jkey *k, const unsigned char *sig, size_t siglen,
     const unsigned char *data, size_t len);
 
 /*
+ * Appends the private fields of k as OpenSSH lays them out after the key
+ * type (openssh-key-v1 and the ssh-agent protocol): for Ed25519 string pk,
+ * string seed||pk.  k must be private.
+ */
+int jkey_put_private_fields(const struct jkey *k, struct jbuf *b);
+
+/*
  * Private keys in the OpenSSH format ("openssh-key-v1", unencrypted), as
  * `ssh-keygen` writes them.  Encrypted keys give JIT_ERR_KEY_ENCRYPTED.
  */

@@ -36,8 +36,8 @@ params_clear_free(OSSL_PARAM *params)
 	OSSL_PARAM_free(params);
 }
 
-static int
-put_private_fields(const struct jkey *k, struct jbuf *b)
+int
+jkey_put_private_fields(const struct jkey *k, struct jbuf *b)
 {
 	const struct jkey_info *ki = jkey_info(k->type);
 	unsigned char raw[64], point[256];
@@ -46,6 +46,8 @@ put_private_fields(const struct jkey *k, struct jbuf *b)
 	BIGNUM *iqmp = NULL, *priv = NULL;
 	int r = JIT_ERR_INTERNAL;
 
+	if (k == NULL || b == NULL || !k->priv)
+		return JIT_ERR_INVALID_ARGUMENT;
 	switch (k->type) {
 	case JKEY_ED25519:
 		/* OpenSSH keeps seed || public as the 64-byte private key. */
@@ -141,7 +143,7 @@ jkey_private_serialize(const struct jkey *k, const char *comment,
 	    (r = jbuf_put_u32(inner, check)) != 0 ||
 	    (r = jbuf_put_u32(inner, check)) != 0 ||
 	    (r = jbuf_put_cstring(inner, jkey_type_name(k->type))) != 0 ||
-	    (r = put_private_fields(k, inner)) != 0 ||
+	    (r = jkey_put_private_fields(k, inner)) != 0 ||
 	    (r = jbuf_put_cstring(inner, comment != NULL ? comment : "")) != 0)
 		goto out;
 	for (i = 1; jbuf_len(inner) % BLOCK_SIZE != 0; i++)
