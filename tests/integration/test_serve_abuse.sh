@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Bad clients do not hurt others: garbage, a huge stdin and 1,000 idle
-# connections (from 127.0.0.2, under the per-address cap), while a good
-# client keeps getting certificates.
+# Bad clients do not hurt others: garbage, a huge stdin, 1,000 idle
+# connections (from 127.0.0.2, under the per-address cap) and a client that
+# never reads its output, while a good client keeps getting certificates.
 . "$(dirname "$0")/lib.sh"
 : "${JIT_SSH_CA:?}"
 J=$JIT_SSH_CA
@@ -11,10 +11,13 @@ ssh-keygen -q -t ed25519 -N '' -f "$T/alice"
 ssh-keygen -q -t ed25519 -N '' -f "$T/new"
 cat > "$T/ca/policy.yaml" <<YAML
 users:
-  alice: { keys: ["$(cut -d' ' -f1,2 "$T/alice.pub")"], groups: [dev] }
+  alice: { keys: ["$(cut -d' ' -f1,2 "$T/alice.pub")"], groups: [dev, audit] }
 roles:
   ci: { groups: [dev], principals: [ci], mfa: optional }
+auditors: [audit]
 YAML
+# 10,000 events: their JSON (~4 MB) is more than ssh's window and a pipe.
+"${JIT_TESTFILL:?}" "$T/ca/store" 10000
 start_serve "$T/ca"
 good_login() {
 	ca_ssh alice -o BatchMode=yes login --role ci < "$T/new.pub" 2> /dev/null |
@@ -60,6 +63,16 @@ head -c 50000000 /dev/zero | timeout 30 ssh -F /dev/null -p "$PORT" -i "$T/alice
 grep -q "at most" "$T/huge.err" && ok "a 50 MB stdin is refused" || bad "huge stdin: $(cat "$T/huge.err")"
 good_login && ok "and others still get certificates" || bad "after a huge stdin"
 
-kill "$IDLE" 2> /dev/null || true
+# A client that never reads: 4 MB of audit JSON into a pipe nobody reads.
+# Its session blocks on a full window; nobody else notices.
+( ca_ssh alice -o BatchMode=yes audit --json < /dev/null | sleep 8 ) &
+STUCK=$!
+PIDS+=($STUCK)
+sleep 2
+grep -q "State:.*S" /proc/$CA_PID/status && ok "the CA is up while a reader stalls" || bad "CA state"
+good_login && ok "a client that never reads its output hurts nobody else" ||
+	bad "a stalled reader blocked others"
+kill "$IDLE" "$STUCK" 2> /dev/null || true
+pkill -f "audit --json" 2> /dev/null || true
 kill -0 "$CA_PID" && ok "the CA is still running" || bad "the CA died"
 finish
