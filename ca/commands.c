@@ -718,19 +718,6 @@ srv_login_poll(struct sess *se)
 	return rc;
 }
 
-/* Number of names in a comma-separated list. */
-static size_t
-count_list(const char *s)
-{
-	size_t n = 0;
-
-	if (s == NULL || *s == '\0')
-		return 0;
-	for (n = 1; *s != '\0'; s++)
-		n += *s == ',';
-	return n;
-}
-
 struct list_ctx {
 	struct sess *se;
 	struct jpolicy *p;
@@ -771,7 +758,7 @@ list_one(const struct jstore_request *r, void *arg)
 			    "REASON");
 		out(se, "%-19s %-10s %-12s %-14s %-21s %zu/%-7u %s\n", r->id,
 		    r->user, r->role, r->principals, exp,
-		    count_list(r->approvers), r->quorum, r->reason);
+		    jit_list_count(r->approvers), r->quorum, r->reason);
 	}
 	l->n++;
 	return 0;

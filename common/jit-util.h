@@ -23,6 +23,9 @@ void jit_free_string(char *s);
 /* 1 when the len bytes at a and b are equal, in time independent of them. */
 int jit_timingsafe_eq(const void *a, const void *b, size_t len);
 
+/* Number of names in a comma-separated list ("" and NULL: 0). */
+size_t jit_list_count(const char *list);
+
 /* Fills buf with len bytes from the CSPRNG. */
 int jit_random(void *buf, size_t len);
 

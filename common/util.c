@@ -44,6 +44,18 @@ jit_timingsafe_eq(const void *a, const void *b, size_t len)
 	return CRYPTO_memcmp(a, b, len) == 0;
 }
 
+size_t
+jit_list_count(const char *list)
+{
+	size_t n;
+
+	if (list == NULL || *list == '\0')
+		return 0;
+	for (n = 1; *list != '\0'; list++)
+		n += *list == ',';
+	return n;
+}
+
 int
 jit_random(void *buf, size_t len)
 {

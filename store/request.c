@@ -135,14 +135,3 @@ store_list_has(const char *list, const char *name)
 	return 0;
 }
 
-size_t
-store_list_count(const char *list)
-{
-	size_t n = 0;
-
-	if (list == NULL || *list == '\0')
-		return 0;
-	for (n = 1; *list != '\0'; list++)
-		n += *list == ',';
-	return n;
-}

@@ -29,6 +29,5 @@ int store_request_decode(const unsigned char *p, size_t len,
 
 /* Comma-separated name lists. */
 int store_list_has(const char *list, const char *name);
-size_t store_list_count(const char *list);
 
 #endif /* JIT_STORE_IMPL_H */

@@ -1806,7 +1806,7 @@ approve_fn(struct jstore *s, MDB_txn *txn, void *arg)
 	}
 	free(r->approvers);
 	r->approvers = list;
-	if (store_list_count(r->approvers) >= r->quorum)
+	if (jit_list_count(r->approvers) >= r->quorum)
 		r->state = JSTORE_REQ_APPROVED;
 	a->state = r->state;
 	if ((e = req_write(s, txn, r, 0)) != 0 ||
