@@ -63,8 +63,8 @@ struct json_t *ca_json_list(const char *s);
 /* An audit event as a JSON object with the contract's field names. */
 struct json_t *ca_event_json(const struct jstore_event *ev);
 
-/* The KRL of every revoked, unexpired certificate under the user CA. */
-int ca_build_krl(const char *dir, struct jstore *st, struct jbuf *out);
+/* The KRL of every revoked, unexpired certificate under the user CA ca. */
+int ca_build_krl(const struct jkey *ca, struct jstore *st, struct jbuf *out);
 
 /* Parses the audit filter flags (--dir only when dirp is not NULL). */
 int ca_audit_parse(int argc, char **argv, struct jstore_filter *f, int *mode,

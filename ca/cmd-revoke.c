@@ -176,19 +176,13 @@ collect(uint64_t serial, const char *key_id, void *arg)
 }
 
 int
-ca_build_krl(const char *dir, struct jstore *st, struct jbuf *out)
+ca_build_krl(const struct jkey *ca, struct jstore *st, struct jbuf *out)
 {
 	struct krl_ctx k = { NULL, NULL, 0, 0 };
-	struct jkey *ca = NULL;
 	uint64_t version = 0, now = (uint64_t)time(NULL);
-	char *path = ca_path(dir, CA_USER_KEY ".pub");
 	size_t i;
 	int r;
 
-	if ((r = jkey_load_public(path, &ca, NULL)) != 0) {
-		ca_error("%s: %s", path, jit_strerror(r));
-		goto out;
-	}
 	if ((r = jstore_revoked(st, now, collect, &k, &version)) != 0) {
 		ca_error("reading revocations: %s", jit_strerror(r));
 		goto out;
@@ -201,8 +195,6 @@ ca_build_krl(const char *dir, struct jstore *st, struct jbuf *out)
 		free(k.ids[i]);
 	free(k.ids);
 	free(k.serials);
-	jkey_free(ca);
-	free(path);
 	return r;
 }
 
@@ -217,6 +209,8 @@ cmd_krl(int argc, char **argv)
 	const char *dir = NULL, *outpath = NULL;
 	struct jstore *st = NULL;
 	struct jbuf *b = NULL;
+	struct jkey *ca = NULL;
+	char *path = NULL;
 	int ch, rc = CA_EXIT_FAIL, r;
 
 	optind = 1;
@@ -237,8 +231,13 @@ cmd_krl(int argc, char **argv)
 	dir = ca_dir(dir);
 	if ((b = jbuf_new()) == NULL)
 		return CA_EXIT_FAIL;
+	path = ca_path(dir, CA_USER_KEY ".pub");
+	if ((r = jkey_load_public(path, &ca, NULL)) != 0) {
+		ca_error("%s: %s", path, jit_strerror(r));
+		goto out;
+	}
 	if (ca_open_store(dir, JSTORE_RDONLY, &st) != 0 ||
-	    ca_build_krl(dir, st, b) != 0)
+	    ca_build_krl(ca, st, b) != 0)
 		goto out;
 	if (outpath != NULL) {
 		/* Replaced atomically: sshd never reads half a KRL. */
@@ -256,5 +255,7 @@ cmd_krl(int argc, char **argv)
  out:
 	jstore_close(st);
 	jbuf_free(b);
+	jkey_free(ca);
+	free(path);
 	return rc;
 }

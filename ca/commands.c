@@ -479,7 +479,7 @@ cmd_krl_remote(struct sess *se, int argc, char **argv)
 	}
 	if ((b = jbuf_new()) == NULL)
 		return EXIT_ERROR;
-	if (ca_build_krl(se->srv->dir, se->srv->store, b) == 0) {
+	if (ca_build_krl(se->srv->user_ca, se->srv->store, b) == 0) {
 		ssh_channel_write(se->chan, jbuf_ptr(b), (uint32_t)jbuf_len(b));
 		rc = EXIT_OK;
 	} else
@@ -647,12 +647,19 @@ issue_approved(struct sess *se, const struct jstore_request *rq)
 	}
 	if (ca_issue(se->srv->user_ca, se->srv->store, rq->user, rq->role, key,
 	    d, rq->source, rq->reason, rq->id, rq->approvers, &c) != 0 ||
-	    jstore_request_mark_issued(se->srv->store, rq->id,
-	    jcert_serial(c)) != 0 ||
 	    jcert_format_line(c, jcert_key_id(c), &line) != 0) {
 		err(se, "approved, but the certificate could not be issued\n");
 		goto out;
 	}
+	/*
+	 * The certificate is issued and on record: hand it over even if the
+	 * request cannot be marked (then a later login could be issued again,
+	 * which the log would show).
+	 */
+	if (jstore_request_mark_issued(se->srv->store, rq->id,
+	    jcert_serial(c)) != 0)
+		srv_log("request %s: issued as %s but not marked issued", rq->id,
+		    jcert_key_id(c));
 	srv_log("issue %s to %s (role %s, request %s, approved by %s)",
 	    jcert_key_id(c), rq->user, rq->role, rq->id, rq->approvers);
 	if (se->wait_json) {
