@@ -106,6 +106,27 @@ evp_verify(EVP_PKEY *pkey, const EVP_MD *md, const unsigned char *sig,
 	return r;
 }
 
+/*
+ * Ed25519 public keys parsed from the wire carry no EVP_PKEY (see
+ * jkey_get_public_fields): make a short-lived one from the blob.  The key
+ * itself is not touched, so keys shared between threads stay read-only.
+ */
+static int
+verify_ed25519(const struct jkey *k, const unsigned char *sig,
+    const unsigned char *data, size_t len)
+{
+	EVP_PKEY *pkey = k->pkey;
+	int r;
+
+	if (pkey == NULL && (pkey = EVP_PKEY_new_raw_public_key(
+	    EVP_PKEY_ED25519, NULL, k->blob + k->fields_off + 4, 32)) == NULL)
+		return JIT_ERR_KEY_INVALID;
+	r = evp_verify(pkey, NULL, sig, 64, data, len);
+	if (pkey != k->pkey)
+		EVP_PKEY_free(pkey);
+	return r;
+}
+
 /* DER ECDSA-Sig-Value -> SSH (mpint r, mpint s). */
 static int
 put_ecdsa_sig(struct jbuf *out, const unsigned char *der, size_t der_len)
@@ -257,7 +278,7 @@ jkey_verify(const struct jkey *k, const unsigned char *sig, size_t siglen,
 			r = JIT_ERR_INVALID_FORMAT;
 			goto out;
 		}
-		r = evp_verify(k->pkey, NULL, raw, raw_len, data, len);
+		r = verify_ed25519(k, raw, data, len);
 		break;
 	case JKEY_ECDSA_P256:
 	case JKEY_ECDSA_P384:

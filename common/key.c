@@ -458,10 +458,12 @@ jkey_get_public_fields(enum jkey_type type, struct jbuf *b, struct jkey **keyp)
 			return r;
 		if (pk_len != 32)
 			return JIT_ERR_KEY_INVALID;
-		pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
-		    pk, pk_len);
-		if (pkey == NULL)
-			return JIT_ERR_KEY_INVALID;
+		/*
+		 * Any 32 bytes are an Ed25519 public key as far as encoding
+		 * goes; the EVP_PKEY (a provider fetch, the costliest part of
+		 * parsing a key we are only asked to certify) is made when a
+		 * signature is verified.
+		 */
 		break;
 	case JKEY_ECDSA_P256:
 	case JKEY_ECDSA_P384:
@@ -533,7 +535,7 @@ jkey_demote(const struct jkey *k, struct jkey **pubp)
 	 * Share the EVP_PKEY: it was checked when made, and with priv = 0 the
 	 * copy can neither sign nor be saved as a private key.
 	 */
-	if (EVP_PKEY_up_ref(k->pkey) != 1)
+	if (k->pkey != NULL && EVP_PKEY_up_ref(k->pkey) != 1)
 		return JIT_ERR_LIBCRYPTO;
 	if ((r = jkey_wrap(k->type, k->pkey, 0, k->blob + k->fields_off,
 	    k->blob_len - k->fields_off, pubp)) != 0)

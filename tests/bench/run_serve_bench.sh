@@ -4,7 +4,7 @@
 #   2. bench_ceiling (the same libssh plumbing, a fixed answer: the ceiling),
 #   3. a CA from stock parts (sshd + ForceCommand running ssh-keygen -s),
 # at 1, 8, 32 and 128 clients, and the CA's peak RSS.
-#   tests/bench/run_serve_bench.sh [SECONDS_PER_POINT]     (default 30)
+#   [LEVELS="8 32"] tests/bench/run_serve_bench.sh [SECONDS_PER_POINT]   (default 30)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B=$top/build
@@ -59,7 +59,7 @@ CFG
 PIDS+=($!)
 wait_port "$P1"; wait_port "$P2"; wait_port "$P3"
 echo "$SECS s per point; loopback; jit-ssh-ca serve with durable commits"
-for n in 1 8 32 128; do
+for n in ${LEVELS:-1 8 32 128}; do
 	echo "-- $n clients"
 	printf '  ceiling: '; "$B/tests/bench/bench_loadgen" "$P2" "$(id -un)" "$T/user" "$T/new.pub" "$n" "$SECS" "login --role bench"
 	printf '  jit-ca:  '; "$B/tests/bench/bench_loadgen" "$P1" "$(id -un)" "$T/user" "$T/new.pub" "$n" "$SECS" "login --role bench"
