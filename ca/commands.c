@@ -725,6 +725,23 @@ srv_login_poll(struct sess *se)
 	return rc;
 }
 
+int
+srv_login_withdraw(struct sess *se)
+{
+	int r;
+
+	r = jstore_request_deny(se->srv->store, se->wait_id, se->user,
+	    "withdrawn by the requester", (uint64_t)time(NULL));
+	if (r == 0) {
+		srv_log("request %s withdrawn by %s", se->wait_id, se->user);
+		err(se, "request %s withdrawn\n", se->wait_id);
+	} else
+		err(se, "request %s could not be withdrawn: %s\n", se->wait_id,
+		    jit_strerror(r));
+	se->wait_id[0] = '\0';
+	return EXIT_DENIED;
+}
+
 struct list_ctx {
 	struct sess *se;
 	struct jpolicy *p;

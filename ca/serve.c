@@ -38,6 +38,7 @@
 #include "jit-util.h"
 #include "jkey.h"
 #include "jpolicy.h"
+#include "jsshkey.h"
 #include "jstore.h"
 #include "jtotp.h"
 #include "serve.h"
@@ -111,28 +112,6 @@ srv_event(struct server *srv, const char *kind, const char *user,
 
 /* ---- authentication ---- */
 
-static int
-key_from_ssh(ssh_key k, struct jkey **out)
-{
-	char *b64 = NULL, *line = NULL;
-	const char *type = ssh_key_type_to_char(ssh_key_type(k));
-	int r = JIT_ERR_KEY_INVALID;
-
-	*out = NULL;
-	if (type == NULL || ssh_pki_export_pubkey_base64(k, &b64) != SSH_OK)
-		goto out;
-	if (asprintf(&line, "%s %s", type, b64) == -1) {
-		line = NULL;
-		r = JIT_ERR_ALLOC;
-		goto out;
-	}
-	r = jkey_parse_line(line, out, NULL);
- out:
-	free(line);
-	ssh_string_free_char(b64);
-	return r;
-}
-
 static uint64_t grace_lookup(struct sess *se, const char *fp, uint64_t grace);
 
 static int
@@ -149,7 +128,7 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
 	if (signature_state != SSH_PUBLICKEY_STATE_NONE &&
 	    signature_state != SSH_PUBLICKEY_STATE_VALID)
 		return SSH_AUTH_DENIED;
-	if (strlen(user) >= sizeof(se->user) || key_from_ssh(pubkey, &k) != 0) {
+	if (strlen(user) >= sizeof(se->user) || jkey_from_ssh(pubkey, &k) != 0) {
 		jkey_free(k);
 		return SSH_AUTH_DENIED;
 	}
@@ -385,6 +364,20 @@ on_exec(ssh_session session, ssh_channel channel, const char *command,
 	return 0;
 }
 
+/* The jit-ssh client sends INT on Ctrl-C: a waiting login withdraws. */
+static void
+on_chan_signal(ssh_session session, ssh_channel channel, const char *signal,
+    void *userdata)
+{
+	struct sess *se = userdata;
+
+	(void)session;
+	(void)channel;
+	if (strcmp(signal, "INT") == 0 || strcmp(signal, "TERM") == 0 ||
+	    strcmp(signal, "HUP") == 0)
+		se->withdraw = 1;
+}
+
 static ssh_channel
 on_channel_open(ssh_session session, void *userdata)
 {
@@ -399,10 +392,11 @@ on_channel_open(ssh_session session, void *userdata)
 	se->ccb.channel_data_function = on_data;
 	se->ccb.channel_eof_function = on_eof;
 	se->ccb.channel_exec_request_function = on_exec;
+	se->ccb.channel_signal_function = on_chan_signal;
 	ssh_callbacks_init(&se->ccb);
 	ssh_set_channel_callbacks(se->chan, &se->ccb);
 	jbuf_reset(se->in);
-	se->in_eof = se->in_too_big = 0;
+	se->in_eof = se->in_too_big = se->withdraw = 0;
 	return se->chan;
 }
 
@@ -491,6 +485,11 @@ sess_main(void *arg)
 			ssh_channel_write_stderr(se->chan, "\n", 1);
 			se->wait_id[0] = '\0';
 			finish_channel(se, 1);
+			continue;
+		}
+		if (se->chan != NULL && se->wait_id[0] != '\0' &&
+		    se->withdraw) {
+			finish_channel(se, srv_login_withdraw(se));
 			continue;
 		}
 		if (se->chan != NULL && se->wait_id[0] != '\0') {

@@ -59,6 +59,7 @@ struct sess {
 	int in_eof, in_too_big;
 	char wait_id[32];		/* a login waiting for approval */
 	int wait_json;
+	int withdraw;			/* the waiter sent INT: withdraw */
 	time_t wait_check;
 	time_t stop_at;			/* when SIGTERM found the session idle */
 	struct ssh_server_callbacks_struct scb;
@@ -84,6 +85,12 @@ int srv_run_command(struct sess *se, const char *command);
 
 /* Checks the awaited request: SRV_WAIT, or the exit status once decided. */
 int srv_login_poll(struct sess *se);
+
+/*
+ * The waiter asked to stop (Ctrl-C in jit-ssh): the request is withdrawn
+ * (a deny by the requester, audited) unless it was decided meanwhile.
+ */
+int srv_login_withdraw(struct sess *se);
 
 /* Runs the policy's notify command for a new request (never blocks). */
 void srv_notify_request(struct server *srv, const char *request_id);

@@ -1,0 +1,433 @@
+/*
+ * conn.c: the SSH connection to the CA (libssh client).  One session,
+ * pinned host key, publickey (agent keys first, then the identity file),
+ * then keyboard-interactive for the verification code when the CA asks;
+ * commands run as exec requests on channels of that one session, so one
+ * code covers everything a command does.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <libssh/libssh.h>
+
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jkey.h"
+#include "jsshkey.h"
+#include "jitssh.h"
+
+#define CONNECT_TIMEOUT_SEC	10
+#define CODE_TRIES		3
+#define INT_GRACE_SEC		3	/* after sending INT, wait this long */
+#define AUTH_UNUSABLE		(-100)	/* the identity file cannot be used */
+
+struct js_conn {
+	ssh_session s;
+};
+
+void
+js_close(struct js_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->s != NULL) {
+		ssh_disconnect(c->s);
+		ssh_free(c->s);
+	}
+	free(c);
+}
+
+/* "host", "host:port", "[v6]:port" -> host and port. */
+static int
+split_hostport(const char *ca, char *host, size_t size, unsigned *portp)
+{
+	const char *colon, *h = ca, *end;
+	char *ep;
+	unsigned long port = 2222;
+
+	if (*ca == '[') {
+		if ((end = strchr(ca, ']')) == NULL)
+			return -1;
+		h = ca + 1;
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] != '\0' && colon == NULL)
+			return -1;
+	} else {
+		colon = strrchr(ca, ':');
+		end = colon != NULL ? colon : ca + strlen(ca);
+		if (colon != NULL && strchr(ca, ':') != colon)
+			return -1;	/* a bare IPv6 address: use [..] */
+	}
+	if (end == h || (size_t)(end - h) >= size)
+		return -1;
+	memcpy(host, h, (size_t)(end - h));
+	host[end - h] = '\0';
+	if (colon != NULL) {
+		errno = 0;
+		port = strtoul(colon + 1, &ep, 10);
+		if (colon[1] == '\0' || *ep != '\0' || errno != 0 ||
+		    port == 0 || port > 65535)
+			return -1;
+	}
+	*portp = (unsigned)port;
+	return 0;
+}
+
+static const char *
+hostkey_algs(const struct jkey *k)
+{
+	switch (jkey_type(k)) {
+	case JKEY_RSA:
+		return "rsa-sha2-512,rsa-sha2-256";
+	default:
+		return jkey_type_name(jkey_type(k));
+	}
+}
+
+/* The CA's host key must be the pinned one. */
+static int
+check_host_key(const struct js_config *cfg, ssh_session s,
+    const struct jkey *pinned)
+{
+	ssh_key sk = NULL;
+	struct jkey *got = NULL;
+	char *fp_got = NULL, *fp_pin = NULL, *line = NULL;
+	int rc = JS_EXIT_CA;
+
+	if (ssh_get_server_publickey(s, &sk) != SSH_OK ||
+	    jkey_from_ssh(sk, &got) != 0 || jkey_fingerprint(got, &fp_got) != 0) {
+		fprintf(stderr, "jit-ssh: the CA at %s sent a host key we "
+		    "cannot read\n", cfg->ca);
+		goto out;
+	}
+	if (pinned == NULL) {
+		(void)jkey_format_line(got, NULL, &line);
+		fprintf(stderr, "jit-ssh: no ca_host_key is configured, so the "
+		    "CA at %s cannot be trusted.\n"
+		    "  It presented %s\n"
+		    "  Check that fingerprint with the CA operator (on the CA: "
+		    "ssh-keygen -lf DIR/ssh_host_ed25519_key.pub),\n"
+		    "  then add to %s:\n    ca_host_key: \"%s\"\n",
+		    cfg->ca, fp_got, cfg->path != NULL ? cfg->path :
+		    "~/.config/jit-ssh/config.yaml", line != NULL ? line : "?");
+		goto out;
+	}
+	if (!jkey_equal_public(got, pinned)) {
+		(void)jkey_fingerprint(pinned, &fp_pin);
+		fprintf(stderr, "jit-ssh: the CA at %s presented a different "
+		    "host key than the pinned one: refusing to talk to it.\n"
+		    "  pinned (ca_host_key): %s\n"
+		    "  presented:            %s\n"
+		    "  Someone may be intercepting the connection, or the CA "
+		    "was reinstalled: ask the CA operator.\n", cfg->ca,
+		    fp_pin != NULL ? fp_pin : "?", fp_got);
+		goto out;
+	}
+	rc = 0;
+ out:
+	free(fp_got);
+	free(fp_pin);
+	free(line);
+	jkey_free(got);
+	ssh_key_free(sk);
+	return rc;
+}
+
+static int
+passphrase_cb(const char *prompt, char *buf, size_t len, int echo, int verify,
+    void *userdata)
+{
+	const char *path = userdata;
+	char p[512];
+
+	(void)prompt;
+	(void)verify;
+	if (!js_have_tty()) {
+		fprintf(stderr, "jit-ssh: %s is encrypted and there is no "
+		    "terminal to ask for its passphrase (load it into ssh-agent "
+		    "instead)\n", path);
+		return -1;
+	}
+	snprintf(p, sizeof(p), "Enter passphrase for %s: ", path);
+	return js_prompt(p, echo, buf, len);
+}
+
+/* publickey with the identity file: SSH_AUTH_*, or AUTH_UNUSABLE. */
+static int
+auth_identity(const struct js_config *cfg, ssh_session s)
+{
+	struct stat st;
+	ssh_key key = NULL;
+	int rc;
+
+	if (stat(cfg->identity, &st) != 0) {
+		fprintf(stderr, "jit-ssh: cannot read the identity %s (%s), "
+		    "and no key in ssh-agent was accepted\n", cfg->identity,
+		    strerror(errno));
+		return AUTH_UNUSABLE;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+		fprintf(stderr, "jit-ssh: %s must be a private file (chmod 600 "
+		    "%s)\n", cfg->identity, cfg->identity);
+		return AUTH_UNUSABLE;
+	}
+	if (ssh_pki_import_privkey_file(cfg->identity, NULL, passphrase_cb,
+	    cfg->identity, &key) != SSH_OK) {
+		fprintf(stderr, "jit-ssh: cannot load the identity %s (wrong "
+		    "passphrase, or not a private key)\n", cfg->identity);
+		return AUTH_UNUSABLE;
+	}
+	rc = ssh_userauth_publickey(s, NULL, key);
+	ssh_key_free(key);
+	return rc;
+}
+
+/* Answers the CA's keyboard-interactive prompts with the code. */
+static int
+auth_code(ssh_session s)
+{
+	const char *env = getenv("JIT_SSH_OTP");
+	char code[64];
+	int rc, tries, n, i, tty = js_have_tty();
+	char echo;
+
+	for (tries = 0; tries < (env != NULL && *env != '\0' ? 1 : CODE_TRIES);
+	    tries++) {
+		rc = ssh_userauth_kbdint(s, NULL, NULL);
+		while (rc == SSH_AUTH_INFO) {
+			n = ssh_userauth_kbdint_getnprompts(s);
+			for (i = 0; i < n; i++) {
+				const char *pr = ssh_userauth_kbdint_getprompt(s,
+				    (unsigned)i, &echo);
+
+				if (env != NULL && *env != '\0')
+					snprintf(code, sizeof(code), "%s", env);
+				else if (!tty) {
+					fprintf(stderr, "jit-ssh: the CA asks for "
+					    "a verification code: set JIT_SSH_OTP "
+					    "or run on a terminal\n");
+					return SSH_AUTH_DENIED;
+				} else if (js_prompt(pr != NULL && *pr != '\0' ?
+				    pr : "Verification code: ", echo, code,
+				    sizeof(code)) != 0)
+					return SSH_AUTH_DENIED;
+				rc = ssh_userauth_kbdint_setanswer(s,
+				    (unsigned)i, code);
+				jit_wipe(code, sizeof(code));
+				if (rc < 0)
+					return SSH_AUTH_ERROR;
+			}
+			rc = ssh_userauth_kbdint(s, NULL, NULL);
+		}
+		if (rc == SSH_AUTH_SUCCESS || rc == SSH_AUTH_ERROR)
+			return rc;
+		fprintf(stderr, "jit-ssh: verification code refused (wrong, "
+		    "already used, or you are locked out after repeated "
+		    "failures)\n");
+	}
+	return SSH_AUTH_DENIED;
+}
+
+static int
+authenticate(const struct js_config *cfg, ssh_session s)
+{
+	int rc = SSH_AUTH_DENIED;
+	const char *sock = getenv("SSH_AUTH_SOCK");
+
+	if (sock != NULL && *sock != '\0')
+		rc = ssh_userauth_agent(s, NULL);
+	if (rc == SSH_AUTH_DENIED && (rc = auth_identity(cfg, s)) ==
+	    AUTH_UNUSABLE)
+		return JS_EXIT_DENIED;
+	if (rc == SSH_AUTH_PARTIAL)
+		rc = auth_code(s);
+	switch (rc) {
+	case SSH_AUTH_SUCCESS:
+		return 0;
+	case SSH_AUTH_DENIED:
+		if (ssh_userauth_list(s, NULL) & SSH_AUTH_METHOD_INTERACTIVE)
+			return JS_EXIT_DENIED;	/* the code; said above */
+		fprintf(stderr, "jit-ssh: the CA refused the key of user %s "
+		    "(is it listed for you in the CA's policy?)\n", cfg->user);
+		return JS_EXIT_DENIED;
+	default:
+		fprintf(stderr, "jit-ssh: authentication with the CA failed: "
+		    "%s\n", ssh_get_error(s));
+		return JS_EXIT_CA;
+	}
+}
+
+int
+js_connect(const struct js_config *cfg, struct js_conn **cp)
+{
+	struct js_conn *c = NULL;
+	struct jkey *pinned = NULL;
+	char host[256];
+	unsigned port;
+	long timeout = CONNECT_TIMEOUT_SEC;
+	int one = 1, rc = JS_EXIT_CA;
+	bool no = false;
+
+	*cp = NULL;
+	if (split_hostport(cfg->ca, host, sizeof(host), &port) != 0) {
+		fprintf(stderr, "jit-ssh: bad CA address '%s' (HOST:PORT or "
+		    "[V6]:PORT)\n", cfg->ca);
+		return JS_EXIT_USAGE;
+	}
+	if (cfg->ca_host_key != NULL &&
+	    jkey_parse_line(cfg->ca_host_key, &pinned, NULL) != 0) {
+		fprintf(stderr, "jit-ssh: ca_host_key is not a public key line "
+		    "(\"ssh-ed25519 AAAA...\")\n");
+		return JS_EXIT_USAGE;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL || (c->s = ssh_new()) == NULL)
+		goto out;
+	if (ssh_options_set(c->s, SSH_OPTIONS_HOST, host) < 0 ||
+	    ssh_options_set(c->s, SSH_OPTIONS_PORT, &port) < 0 ||
+	    ssh_options_set(c->s, SSH_OPTIONS_USER, cfg->user) < 0 ||
+	    ssh_options_set(c->s, SSH_OPTIONS_TIMEOUT, &timeout) < 0 ||
+	    ssh_options_set(c->s, SSH_OPTIONS_NODELAY, &one) < 0 ||
+	    ssh_options_set(c->s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0 ||
+	    (pinned != NULL && ssh_options_set(c->s, SSH_OPTIONS_HOSTKEYS,
+	    hostkey_algs(pinned)) < 0)) {
+		fprintf(stderr, "jit-ssh: %s\n", ssh_get_error(c->s));
+		rc = JS_EXIT_USAGE;
+		goto out;
+	}
+	if (ssh_connect(c->s) != SSH_OK) {
+		fprintf(stderr, "jit-ssh: cannot reach the CA at %s: %s\n"
+		    "  Is jit-ssh-ca serve running there, and is 'ca:' in your "
+		    "configuration right?\n", cfg->ca, ssh_get_error(c->s));
+		goto out;
+	}
+	if ((rc = check_host_key(cfg, c->s, pinned)) != 0 ||
+	    (rc = authenticate(cfg, c->s)) != 0)
+		goto out;
+	*cp = c;
+	c = NULL;
+ out:
+	jkey_free(pinned);
+	js_close(c);
+	return rc;
+}
+
+int
+js_quote(char *buf, size_t size, const char *word)
+{
+	size_t n = strlen(buf);
+	const char *p;
+	int plain = *word != '\0';
+
+	for (p = word; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -1;
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789_.,:/@=+-", *p) == NULL)
+			plain = 0;
+	}
+#define PUT(c) do { if (n + 1 >= size) return -1; buf[n++] = (c); } while (0)
+	if (n > 0)
+		PUT(' ');
+	if (!plain)
+		PUT('\'');
+	for (p = word; *p != '\0'; p++) {
+		if (!plain && *p == '\'') {
+			/* 'it'\''s': close, escaped quote, reopen */
+			PUT('\'');
+			PUT('\\');
+			PUT('\'');
+		}
+		PUT(*p);
+	}
+	if (!plain)
+		PUT('\'');
+#undef PUT
+	buf[n] = '\0';
+	return 0;
+}
+
+int
+js_exit_from_ca(int status)
+{
+	switch (status) {
+	case 0:
+		return JS_EXIT_OK;
+	case 1:
+		return JS_EXIT_DENIED;
+	case 2:
+		return JS_EXIT_USAGE;
+	default:
+		return JS_EXIT_CA;
+	}
+}
+
+int
+js_exec(struct js_conn *c, const char *cmd, const char *input,
+    size_t input_len, const struct js_sink *sink, int *statusp)
+{
+	ssh_channel ch = NULL;
+	char buf[16384];
+	int n, got, stream, signalled = 0, rc = JS_EXIT_CA;
+	time_t give_up = 0;
+
+	*statusp = -1;
+	if ((ch = ssh_channel_new(c->s)) == NULL ||
+	    ssh_channel_open_session(ch) != SSH_OK ||
+	    ssh_channel_request_exec(ch, cmd) != SSH_OK)
+		goto fail;
+	if (input_len > 0 && ssh_channel_write(ch, input,
+	    (uint32_t)input_len) != (int)input_len)
+		goto fail;
+	if (ssh_channel_send_eof(ch) != SSH_OK)
+		goto fail;
+	for (;;) {
+		if (js_interrupted && !signalled) {
+			/* Ask the CA to stop (a waiting login withdraws). */
+			(void)ssh_channel_request_send_signal(ch, "INT");
+			signalled = 1;
+			give_up = time(NULL) + INT_GRACE_SEC;
+		}
+		if (signalled && time(NULL) > give_up)
+			break;
+		for (got = 0, stream = 0; stream < 2; stream++) {
+			n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf),
+			    stream);
+			if (n == SSH_ERROR)
+				goto fail;
+			if (n > 0) {
+				got = 1;
+				if ((stream ? sink->err : sink->out)(buf,
+				    (size_t)n, sink->arg) != 0) {
+					rc = JS_EXIT_CA;
+					goto out;
+				}
+			}
+		}
+		if (got)
+			continue;
+		if (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch))
+			break;
+		n = ssh_channel_poll_timeout(ch, 200, 0);
+		if (n == SSH_ERROR)
+			goto fail;
+		if (n == 0 && sink->tick != NULL)
+			sink->tick(sink->arg);
+	}
+	*statusp = ssh_channel_get_exit_status(ch);
+	rc = 0;
+	goto out;
+ fail:
+	fprintf(stderr, "jit-ssh: lost the connection to the CA: %s\n",
+	    ssh_get_error(c->s));
+ out:
+	if (ch != NULL) {
+		ssh_channel_close(ch);
+		ssh_channel_free(ch);
+	}
+	return rc;
+}

@@ -1,0 +1,122 @@
+/*
+ * jitssh.h: the inside of the jit-ssh client (the files in agent/ other than the
+ * ssh-agent protocol): configuration, the connection to the CA, terminal
+ * prompts and the commands.
+ */
+#ifndef JIT_JITSSH_H
+#define JIT_JITSSH_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit statuses (the design's contract). */
+enum {
+	JS_EXIT_OK = 0,
+	JS_EXIT_DENIED = 1,	/* the CA refused: policy, code, approval */
+	JS_EXIT_USAGE = 2,	/* bad flags or configuration */
+	JS_EXIT_CA = 3,		/* cannot reach or trust the CA */
+	JS_EXIT_AGENT = 4,	/* ssh-agent missing or refusing */
+};
+
+#define JS_CONFIG_MAX		(64 * 1024)
+#define JS_VALUE_MAX		4096
+#define JS_DEFAULT_CA		"127.0.0.1:2222"
+#define JS_DEFAULT_IDENTITY	"~/.ssh/id_ed25519"
+
+struct js_config {
+	char *path;		/* the file read, or NULL when there was none */
+	char *ca;		/* HOST:PORT or [V6]:PORT */
+	char *user;
+	char *identity;		/* ~ expanded */
+	char *ca_host_key;	/* "type base64" line, or NULL */
+};
+
+/*
+ * Loads the configuration: path, else $JIT_SSH_CONFIG, else
+ * ~/.config/jit-ssh/config.yaml (which may be missing: defaults).  On a
+ * bad file prints "file:line:column: message" and returns -1.
+ */
+int js_config_load(const char *path, struct js_config *cfg);
+void js_config_free(struct js_config *cfg);
+
+/* "~/x" -> "$HOME/x"; other paths copied.  NULL on failure. */
+char *js_expand_home(const char *path);
+
+/* ---- terminal ---- */
+
+/* Whether stdin is a terminal we may prompt on (via /dev/tty). */
+int js_have_tty(void);
+
+/*
+ * Reads a line from /dev/tty after printing prompt, without echo when
+ * echo is 0.  Returns 0, or -1 (no terminal, end of input, interrupted).
+ */
+int js_prompt(const char *prompt, int echo, char *buf, size_t size);
+
+/* Set when SIGINT or SIGTERM arrives (handlers installed by main). */
+extern volatile sig_atomic_t js_interrupted;
+
+/* ---- the CA connection ---- */
+
+struct js_conn;
+
+/*
+ * Connects, checks the pinned host key and authenticates (agent keys,
+ * then the identity file, then the verification code when the CA asks).
+ * Prints what went wrong and returns a JS_EXIT_* status on failure.
+ */
+int js_connect(const struct js_config *cfg, struct js_conn **cp);
+void js_close(struct js_conn *c);
+
+/* Called with each piece of the command's stdout / stderr as it arrives. */
+struct js_sink {
+	int (*out)(const char *data, size_t len, void *arg);
+	int (*err)(const char *data, size_t len, void *arg);
+	/* Called about every 200 ms while nothing arrives (may be NULL). */
+	void (*tick)(void *arg);
+	void *arg;
+};
+
+/*
+ * Runs cmd (arguments quoted for the CA's parser by js_quote) in a new
+ * channel of the session, with input on its stdin.  On an interrupt the
+ * CA is sent the INT signal and its answer read to the end.  *statusp is
+ * the command's exit status.  Returns 0, or JS_EXIT_CA when the
+ * connection failed.
+ */
+int js_exec(struct js_conn *c, const char *cmd, const char *input,
+    size_t input_len, const struct js_sink *sink, int *statusp);
+
+/*
+ * Appends word to the command line in buf (size bytes, NUL terminated),
+ * quoted so the CA's parser reads it back as one word.  -1 when it does
+ * not fit or holds a control character.
+ */
+int js_quote(char *buf, size_t size, const char *word);
+
+/* Maps the CA's exit status (0 ok, 1 refused, 2 usage, 3 error). */
+int js_exit_from_ca(int status);
+
+/* ---- commands ---- */
+
+struct js_login_opts {
+	const char *role, *ttl, *reason, *out;
+	int json;
+};
+
+int js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o);
+int js_cmd_status(int json);
+int js_cmd_logout(void);
+
+/*
+ * roles, whoami, requests, approve ID, deny ID, audit: the CA command of
+ * the same name with args, its output passed through (the CA renders
+ * tables for people and JSON Lines with --json).
+ */
+int js_cmd_remote(const struct js_config *cfg, int argc, char **argv);
+
+/* approve with no ID: review each pending request on the terminal. */
+int js_cmd_review(const struct js_config *cfg, const char *comment);
+
+#endif /* JIT_JITSSH_H */

@@ -1,0 +1,479 @@
+/*
+ * login.c: jit-ssh login, status and logout.  A fresh Ed25519 key lives
+ * in memory only; the CA certifies it; key and certificate go into
+ * ssh-agent with a lifetime equal to the certificate's time left, so the
+ * agent forgets them when the certificate expires.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "jagent.h"
+#include "jbuf.h"
+#include "jcert.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jkey.h"
+#include "jitssh.h"
+
+#define LINE_MAX_OUT	(256 * 1024)	/* one JSON line from the CA */
+#define PLAIN_EVERY	30		/* seconds between plain waiting lines */
+
+/* "jit:USER:ROLE:SERIAL" -> ROLE (into buf). */
+static const char *
+role_of(const char *key_id, char *buf, size_t size)
+{
+	const char *a, *b;
+
+	if (strncmp(key_id, "jit:", 4) != 0 ||
+	    (a = strchr(key_id + 4, ':')) == NULL ||
+	    (b = strchr(a + 1, ':')) == NULL || (size_t)(b - a) > size)
+		return "?";
+	snprintf(buf, size, "%.*s", (int)(b - a - 1), a + 1);
+	return buf;
+}
+
+static void
+local_time(uint64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, size, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		snprintf(buf, size, "%llu", (unsigned long long)t);
+}
+
+static void
+duration(int64_t s, char *buf, size_t size)
+{
+	if (s < 0)
+		s = 0;
+	if (s >= 3600)
+		snprintf(buf, size, "%lldh%02lldm", (long long)(s / 3600),
+		    (long long)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(buf, size, "%lldm%02llds", (long long)(s / 60),
+		    (long long)(s % 60));
+	else
+		snprintf(buf, size, "%llds", (long long)s);
+}
+
+static void
+principals_of(const struct jcert *c, char *buf, size_t size)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < jcert_nprincipals(c) && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? "," : "",
+		    jcert_principal(c, i));
+}
+
+/* ---- login ---- */
+
+struct login_ctx {
+	struct jbuf *line;	/* stdout, up to the next newline */
+	char *cert;		/* the certificate line, once received */
+	char *final;		/* the CA's JSON line with it */
+	int tty, waiting, live;	/* live: a waiting line is on screen */
+	time_t wait_start, last_plain;
+};
+
+static void
+clear_live(struct login_ctx *l)
+{
+	if (l->live) {
+		fputs("\r\033[K", stderr);
+		l->live = 0;
+	}
+}
+
+static int
+on_json_line(struct login_ctx *l, const char *text, size_t len)
+{
+	json_t *o, *cert, *st;
+	json_error_t e;
+
+	if ((o = json_loadb(text, len, 0, &e)) == NULL || !json_is_object(o)) {
+		json_decref(o);
+		fprintf(stderr, "jit-ssh: the CA sent something that is not "
+		    "JSON\n");
+		return -1;
+	}
+	st = json_object_get(o, "status");
+	cert = json_object_get(o, "certificate");
+	if (json_is_string(cert) && l->cert == NULL) {
+		l->cert = strdup(json_string_value(cert));
+		l->final = strndup(text, len);
+	} else if (json_is_string(st) &&
+	    strcmp(json_string_value(st), "pending") == 0) {
+		l->waiting = 1;
+		l->wait_start = l->last_plain = time(NULL);
+	}
+	json_decref(o);
+	return 0;
+}
+
+static int
+login_out(const char *data, size_t len, void *arg)
+{
+	struct login_ctx *l = arg;
+	const unsigned char *p;
+	const char *nl;
+	size_t off = 0;
+
+	while (off < len) {
+		nl = memchr(data + off, '\n', len - off);
+		if (jbuf_put(l->line, data + off, (nl != NULL ? (size_t)(nl -
+		    data) + 1 : len) - off) != 0 || jbuf_len(l->line) >
+		    LINE_MAX_OUT) {
+			fprintf(stderr, "jit-ssh: the CA's answer is too "
+			    "long\n");
+			return -1;
+		}
+		if (nl == NULL)
+			break;
+		off = (size_t)(nl - data) + 1;
+		p = jbuf_ptr(l->line);
+		if (on_json_line(l, (const char *)p, jbuf_len(l->line) - 1) !=
+		    0)
+			return -1;
+		jbuf_reset(l->line);
+	}
+	return 0;
+}
+
+static int
+login_err(const char *data, size_t len, void *arg)
+{
+	struct login_ctx *l = arg;
+
+	clear_live(l);
+	fwrite(data, 1, len, stderr);
+	return 0;
+}
+
+static void
+login_tick(void *arg)
+{
+	struct login_ctx *l = arg;
+	time_t now = time(NULL);
+	char d[32];
+
+	if (!l->waiting)
+		return;
+	duration(now - l->wait_start, d, sizeof(d));
+	if (l->tty) {
+		fprintf(stderr, "\r\033[K  waiting for approval: %s "
+		    "(Ctrl-C withdraws the request)", d);
+		l->live = 1;
+	} else if (now - l->last_plain >= PLAIN_EVERY) {
+		fprintf(stderr, "jit-ssh: still waiting for approval (%s)\n", d);
+		l->last_plain = now;
+	}
+	fflush(stderr);
+}
+
+static int
+open_agent(struct jagent **ap)
+{
+	const char *sock = getenv("SSH_AUTH_SOCK");
+	int r;
+
+	if (sock == NULL || *sock == '\0') {
+		fprintf(stderr, "jit-ssh: no ssh-agent: SSH_AUTH_SOCK is not "
+		    "set.\n  Start one (eval \"$(ssh-agent)\"), or write the "
+		    "key to a file with --out FILE.\n");
+		return JS_EXIT_AGENT;
+	}
+	if ((r = jagent_open(sock, ap)) != 0) {
+		fprintf(stderr, "jit-ssh: cannot use the ssh-agent at %s: %s\n"
+		    "  Is it running? (ssh-add -l tells)\n", sock,
+		    jit_strerror(r));
+		return JS_EXIT_AGENT;
+	}
+	return 0;
+}
+
+/* Writes key to path (0600, replacing) and the certificate beside it. */
+static int
+write_out(const char *path, const struct jkey *k, const char *key_id,
+    const char *cert_line)
+{
+	struct jbuf *b = NULL;
+	char *cpath = NULL, *cl = NULL;
+	int r = JIT_ERR_ALLOC;
+
+	if ((b = jbuf_new()) == NULL ||
+	    asprintf(&cpath, "%s-cert.pub", path) < 0 ||
+	    asprintf(&cl, "%s\n", cert_line) < 0) {
+		cpath = cl = NULL;
+		goto out;
+	}
+	if ((r = jkey_private_serialize(k, key_id, b)) != 0 ||
+	    (r = jit_file_write(path, jbuf_ptr(b), jbuf_len(b), 0600, 1)) !=
+	    0 || (r = jit_file_write(cpath, cl, strlen(cl), 0644, 1)) != 0)
+		fprintf(stderr, "jit-ssh: cannot write %s: %s\n", path,
+		    jit_strerror(r));
+ out:
+	if (b != NULL)
+		jit_wipe((void *)(uintptr_t)jbuf_ptr(b), jbuf_len(b));
+	jbuf_free(b);
+	free(cpath);
+	free(cl);
+	return r;
+}
+
+int
+js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o)
+{
+	struct login_ctx l;
+	struct js_sink sink = { login_out, login_err, login_tick, &l };
+	struct jagent *agent = NULL;
+	struct js_conn *conn = NULL;
+	struct jkey *k = NULL;
+	struct jcert *c = NULL;
+	char cmd[8192] = "login --json", *pub = NULL, *input = NULL;
+	char when[64], left[32];
+	char role[128], pr[1024];
+	int64_t secs;
+	int r, status, rc = JS_EXIT_USAGE;
+
+	memset(&l, 0, sizeof(l));
+	l.tty = isatty(STDERR_FILENO);
+	if ((o->role != NULL && (js_quote(cmd, sizeof(cmd), "--role") != 0 ||
+	    js_quote(cmd, sizeof(cmd), o->role) != 0)) ||
+	    (o->ttl != NULL && (js_quote(cmd, sizeof(cmd), "--ttl") != 0 ||
+	    js_quote(cmd, sizeof(cmd), o->ttl) != 0)) ||
+	    (o->reason != NULL && (js_quote(cmd, sizeof(cmd), "--reason") != 0 ||
+	    js_quote(cmd, sizeof(cmd), o->reason) != 0))) {
+		fprintf(stderr, "jit-ssh: login: arguments too long or with "
+		    "control characters\n");
+		return JS_EXIT_USAGE;
+	}
+	/* The agent first: no point in a certificate we cannot keep. */
+	if (o->out == NULL && (rc = open_agent(&agent)) != 0)
+		goto out;
+	rc = JS_EXIT_CA;
+	if ((r = jkey_generate(JKEY_ED25519, 0, &k)) != 0 ||
+	    jkey_format_line(k, NULL, &pub) != 0 ||
+	    (l.line = jbuf_new()) == NULL) {
+		fprintf(stderr, "jit-ssh: cannot make a key\n");
+		goto out;
+	}
+	if ((rc = js_connect(cfg, &conn)) != 0)
+		goto out;
+	if (asprintf(&input, "%s\n", pub) < 0) {
+		input = NULL;
+		goto out;
+	}
+	if ((rc = js_exec(conn, cmd, input, strlen(input), &sink, &status)) !=
+	    0)
+		goto out;
+	clear_live(&l);
+	if (js_interrupted) {
+		fprintf(stderr, "jit-ssh: interrupted%s\n", l.waiting ?
+		    ": the request is withdrawn" : "");
+		rc = JS_EXIT_DENIED;
+		goto out;
+	}
+	if (status != 0 || l.cert == NULL) {
+		rc = status != 0 ? js_exit_from_ca(status) : JS_EXIT_CA;
+		if (status == 0)
+			fprintf(stderr, "jit-ssh: the CA sent no certificate\n");
+		goto out;
+	}
+	rc = JS_EXIT_CA;
+	if (jcert_parse_line(l.cert, &c) != 0 ||
+	    !jkey_equal_public(jcert_key(c), k)) {
+		fprintf(stderr, "jit-ssh: the CA's answer is not a certificate "
+		    "for our key\n");
+		goto out;
+	}
+	secs = (int64_t)jcert_valid_before(c) - (int64_t)time(NULL);
+	if (secs <= 0 || secs > UINT32_MAX) {
+		fprintf(stderr, "jit-ssh: the certificate is not valid now\n");
+		goto out;
+	}
+	if (agent != NULL) {
+		if ((r = jagent_add(agent, k, c, jcert_key_id(c),
+		    (uint32_t)secs)) != 0) {
+			fprintf(stderr, "jit-ssh: ssh-agent did not take the "
+			    "key: %s\n", jit_strerror(r));
+			rc = JS_EXIT_AGENT;
+			goto out;
+		}
+	} else if (write_out(o->out, k, jcert_key_id(c), l.cert) != 0)
+		goto out;
+	local_time(jcert_valid_before(c), when, sizeof(when));
+	duration(secs, left, sizeof(left));
+	principals_of(c, pr, sizeof(pr));
+	if (o->json)
+		printf("%s\n", l.final);
+	else {
+		printf("role %s: principals %s, until %s (%s)\n",
+		    role_of(jcert_key_id(c), role, sizeof(role)), pr, when, left);
+		if (agent != NULL)
+			printf("certificate %s is in ssh-agent; the agent drops "
+			    "it when it expires\n", jcert_key_id(c));
+		else
+			printf("key in %s, certificate in %s-cert.pub\n",
+			    o->out, o->out);
+	}
+	rc = JS_EXIT_OK;
+ out:
+	clear_live(&l);
+	js_close(conn);
+	jagent_close(agent);
+	jcert_free(c);
+	jkey_free(k);
+	free(pub);
+	free(input);
+	free(l.cert);
+	free(l.final);
+	jbuf_free(l.line);
+	return rc;
+}
+
+/* ---- status and logout ---- */
+
+struct jit_ident {
+	unsigned char *blob;
+	size_t len;
+	struct jcert *c;
+	struct jit_ident *next;
+};
+
+static int
+collect(const unsigned char *blob, size_t len, const char *comment, void *arg)
+{
+	struct jit_ident **head = arg, *e = NULL;
+	struct jcert *c = NULL;
+
+	(void)comment;
+	if (jcert_parse(blob, len, &c) != 0)
+		return 0;	/* a plain key, or a certificate we cannot read */
+	if (strncmp(jcert_key_id(c), "jit:", 4) != 0 ||
+	    (e = calloc(1, sizeof(*e))) == NULL ||
+	    (e->blob = malloc(len)) == NULL) {
+		free(e);
+		jcert_free(c);
+		return 0;
+	}
+	memcpy(e->blob, blob, len);
+	e->len = len;
+	e->c = c;
+	e->next = *head;
+	*head = e;
+	return 0;
+}
+
+static void
+free_idents(struct jit_ident *e)
+{
+	struct jit_ident *n;
+
+	for (; e != NULL; e = n) {
+		n = e->next;
+		free(e->blob);
+		jcert_free(e->c);
+		free(e);
+	}
+}
+
+static int
+list_jit(struct jagent **ap, struct jit_ident **headp)
+{
+	int r, rc;
+
+	*headp = NULL;
+	if ((rc = open_agent(ap)) != 0)
+		return rc;
+	if ((r = jagent_list(*ap, collect, headp)) != 0) {
+		fprintf(stderr, "jit-ssh: ssh-agent did not list its keys: "
+		    "%s\n", jit_strerror(r));
+		return JS_EXIT_AGENT;
+	}
+	return 0;
+}
+
+int
+js_cmd_status(int json)
+{
+	struct jagent *a = NULL;
+	struct jit_ident *head = NULL, *e;
+	char role[128], pr[1024], when[64], left[32];
+	int64_t secs;
+	int rc, n = 0;
+
+	if ((rc = list_jit(&a, &head)) != 0)
+		goto out;
+	for (e = head; e != NULL; e = e->next, n++) {
+		const struct jcert *c = e->c;
+
+		secs = (int64_t)jcert_valid_before(c) - (int64_t)time(NULL);
+		principals_of(c, pr, sizeof(pr));
+		role_of(jcert_key_id(c), role, sizeof(role));
+		if (json) {
+			json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I}",
+			    "key_id", jcert_key_id(c), "role", role,
+			    "principals", pr, "valid_before",
+			    (json_int_t)jcert_valid_before(c), "seconds_left",
+			    (json_int_t)(secs < 0 ? 0 : secs));
+			char *s = o != NULL ? json_dumps(o, JSON_COMPACT |
+			    JSON_PRESERVE_ORDER) : NULL;
+
+			if (s != NULL)
+				printf("%s\n", s);
+			free(s);
+			json_decref(o);
+			continue;
+		}
+		if (n == 0)
+			printf("%-28s %-12s %-24s %-24s %s\n", "CERTIFICATE",
+			    "ROLE", "PRINCIPALS", "EXPIRES", "LEFT");
+		local_time(jcert_valid_before(c), when, sizeof(when));
+		duration(secs, left, sizeof(left));
+		printf("%-28s %-12s %-24s %-24s %s\n", jcert_key_id(c), role,
+		    pr, when, secs > 0 ? left : "expired");
+	}
+	if (n == 0 && !json)
+		printf("no jit-ssh certificates in ssh-agent (jit-ssh login "
+		    "gets one)\n");
+ out:
+	free_idents(head);
+	jagent_close(a);
+	return rc;
+}
+
+int
+js_cmd_logout(void)
+{
+	struct jagent *a = NULL;
+	struct jit_ident *head = NULL, *e;
+	int rc, r, n = 0;
+
+	if ((rc = list_jit(&a, &head)) != 0)
+		goto out;
+	for (e = head; e != NULL; e = e->next) {
+		if ((r = jagent_remove(a, e->blob, e->len)) != 0) {
+			fprintf(stderr, "jit-ssh: ssh-agent did not remove %s: "
+			    "%s\n", jcert_key_id(e->c), jit_strerror(r));
+			rc = JS_EXIT_AGENT;
+			continue;
+		}
+		printf("removed %s\n", jcert_key_id(e->c));
+		n++;
+	}
+	if (n == 0 && rc == 0)
+		printf("no jit-ssh certificates in ssh-agent\n");
+ out:
+	free_idents(head);
+	jagent_close(a);
+	return rc;
+}

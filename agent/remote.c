@@ -1,0 +1,180 @@
+/*
+ * remote.c: the commands that are the CA's own (roles, whoami, requests,
+ * approve, deny, audit), and the approver's interactive review.  The CA
+ * renders tables for people and JSON Lines with --json; we pass both
+ * through, so there is one rendering to keep right.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "jbuf.h"
+#include "jitssh.h"
+
+#define REVIEW_MAX	(4 * 1024 * 1024)	/* requests --json, all of it */
+
+static int
+to_stdout(const char *data, size_t len, void *arg)
+{
+	(void)arg;
+	return fwrite(data, 1, len, stdout) == len ? 0 : -1;
+}
+
+static int
+to_stderr(const char *data, size_t len, void *arg)
+{
+	(void)arg;
+	fwrite(data, 1, len, stderr);
+	return 0;
+}
+
+static const struct js_sink passthrough = { to_stdout, to_stderr, NULL, NULL };
+
+/* argv words -> one command line for the CA; -1 (message said) if bad. */
+static int
+build(char *cmd, size_t size, int argc, char **argv)
+{
+	int i;
+
+	cmd[0] = '\0';
+	for (i = 0; i < argc; i++)
+		if (js_quote(cmd, size, argv[i]) != 0) {
+			fprintf(stderr, "jit-ssh: %s: arguments too long or with "
+			    "control characters\n", argv[0]);
+			return -1;
+		}
+	return 0;
+}
+
+static int
+run(struct js_conn *c, const char *cmd, const struct js_sink *sink)
+{
+	int rc, status;
+
+	if ((rc = js_exec(c, cmd, NULL, 0, sink, &status)) != 0)
+		return rc;
+	if (fflush(stdout) != 0)
+		return JS_EXIT_USAGE;
+	return js_exit_from_ca(status);
+}
+
+int
+js_cmd_remote(const struct js_config *cfg, int argc, char **argv)
+{
+	struct js_conn *c = NULL;
+	char cmd[8192];
+	int rc;
+
+	if (build(cmd, sizeof(cmd), argc, argv) != 0)
+		return JS_EXIT_USAGE;
+	if ((rc = js_connect(cfg, &c)) != 0)
+		return rc;
+	rc = run(c, cmd, &passthrough);
+	js_close(c);
+	return rc;
+}
+
+static int
+to_buf(const char *data, size_t len, void *arg)
+{
+	struct jbuf *b = arg;
+
+	if (jbuf_len(b) + len > REVIEW_MAX)
+		return -1;
+	return jbuf_put(b, data, len);
+}
+
+static void
+show(json_t *r)
+{
+	json_t *v;
+	size_t i;
+
+	printf("\nrequest %s: %s wants role %s as ",
+	    json_string_value(json_object_get(r, "request_id")),
+	    json_string_value(json_object_get(r, "user")),
+	    json_string_value(json_object_get(r, "role")));
+	json_array_foreach(json_object_get(r, "principals"), i, v)
+		printf("%s%s", i ? "," : "", json_string_value(v));
+	printf(" for %llds\n  reason: %s\n  from %s, key %s\n  approvals: %lld "
+	    "of %lld, expires %s\n",
+	    (long long)json_integer_value(json_object_get(r, "ttl")),
+	    json_string_value(json_object_get(r, "reason")),
+	    json_string_value(json_object_get(r, "source")),
+	    json_string_value(json_object_get(r, "fingerprint")),
+	    (long long)json_array_size(json_object_get(r, "approvers")),
+	    (long long)json_integer_value(json_object_get(r, "quorum")),
+	    json_string_value(json_object_get(r, "expires")));
+}
+
+int
+js_cmd_review(const struct js_config *cfg, const char *comment)
+{
+	struct js_conn *c = NULL;
+	struct jbuf *b = NULL;
+	struct js_sink collect = { to_buf, to_stderr, NULL, NULL };
+	const char *p, *end, *nl;
+	char cmd[8192], answer[16];
+	json_t *r;
+	int rc, status, n = 0;
+
+	if (!js_have_tty()) {
+		fprintf(stderr, "jit-ssh: approve: give a request ID (the "
+		    "review asks on a terminal)\n");
+		return JS_EXIT_USAGE;
+	}
+	if ((b = jbuf_new()) == NULL)
+		return JS_EXIT_CA;
+	collect.arg = b;
+	if ((rc = js_connect(cfg, &c)) != 0)
+		goto out;
+	if ((rc = js_exec(c, "requests --json", NULL, 0, &collect, &status)) !=
+	    0 || (rc = js_exit_from_ca(status)) != 0)
+		goto out;
+	p = (const char *)jbuf_ptr(b);
+	end = p + jbuf_len(b);
+	for (; p < end && !js_interrupted; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		if ((r = json_loadb(p, (size_t)(nl - p), 0, NULL)) == NULL)
+			continue;
+		if (json_is_true(json_object_get(r, "yours")) ||
+		    !json_is_string(json_object_get(r, "request_id"))) {
+			json_decref(r);
+			continue;
+		}
+		show(r);
+		n++;
+		if (js_prompt("approve, deny or skip? [a/d/s] ", 1, answer,
+		    sizeof(answer)) != 0) {
+			json_decref(r);
+			break;
+		}
+		if (answer[0] != 'a' && answer[0] != 'd') {
+			json_decref(r);
+			continue;
+		}
+		snprintf(cmd, sizeof(cmd), "%s",
+		    answer[0] == 'a' ? "approve" : "deny");
+		if (js_quote(cmd, sizeof(cmd), json_string_value(
+		    json_object_get(r, "request_id"))) != 0 ||
+		    (comment != NULL && (js_quote(cmd, sizeof(cmd),
+		    "--comment") != 0 || js_quote(cmd, sizeof(cmd), comment) !=
+		    0))) {
+			json_decref(r);
+			rc = JS_EXIT_USAGE;
+			goto out;
+		}
+		json_decref(r);
+		if ((rc = run(c, cmd, &passthrough)) == JS_EXIT_CA)
+			goto out;
+	}
+	if (n == 0)
+		printf("no requests are waiting for you\n");
+ out:
+	js_close(c);
+	jbuf_free(b);
+	return rc;
+}
