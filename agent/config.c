@@ -62,7 +62,7 @@ bad(const char *path, const yaml_mark_t *m, const char *msg, const char *arg)
 /* One key's value: checked and stored. */
 static int
 set_value(const char *path, struct js_config *cfg, const char *key,
-    const char *val, const yaml_mark_t *m)
+    const yaml_mark_t *km, const char *val, const yaml_mark_t *m)
 {
 	char **slot;
 	const char *p;
@@ -76,10 +76,10 @@ set_value(const char *path, struct js_config *cfg, const char *key,
 	else if (strcmp(key, "ca_host_key") == 0)
 		slot = &cfg->ca_host_key;
 	else
-		return bad(path, m, "unknown key (expected ca, user, identity "
+		return bad(path, km, "unknown key (expected ca, user, identity "
 		    "or ca_host_key)", key);
 	if (*slot != NULL)
-		return bad(path, m, "key given twice", key);
+		return bad(path, km, "key given twice", key);
 	if (*val == '\0')
 		return bad(path, m, "empty value", key);
 	for (p = val; *p != '\0'; p++)
@@ -101,6 +101,7 @@ parse(const char *path, const unsigned char *text, size_t len,
 	yaml_parser_t parser;
 	yaml_event_t ev;
 	char *key = NULL;
+	yaml_mark_t km = { 0 };
 	int depth = 0, rc = -1, done = 0, docs = 0;
 
 	if (!yaml_parser_initialize(&parser))
@@ -153,9 +154,10 @@ parse(const char *path, const unsigned char *text, size_t len,
 				if ((key = strdup((char *)ev.data.scalar.value))
 				    == NULL)
 					goto fail;
+				km = ev.start_mark;
 				break;
 			}
-			if (set_value(path, cfg, key,
+			if (set_value(path, cfg, key, &km,
 			    (char *)ev.data.scalar.value, &ev.start_mark) != 0)
 				goto fail;
 			free(key);

@@ -178,7 +178,7 @@ print_event(const struct jstore_event *ev, void *arg)
 		break;
 	default:
 		if (o->n == 0)
-			printf("%-6s %-20s %-13s %-12s %-12s %-7s %-20s %-21s "
+			fprintf(o->f, "%-6s %-20s %-13s %-12s %-12s %-7s %-20s %-21s "
 			    "%s\n", "SEQ", "TIME", "EVENT", "USER", "ROLE",
 			    "SERIAL", "VALID UNTIL", "SOURCE", "REASON");
 		cell(o->f, seq, 6);

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# jit-ssh end to end with real processes only: jit-ssh-ca serve, a real
+# sshd, a real ssh-agent, codes from oathtool.  Engineer, approver and
+# auditor, and each failure a person meets (wrong CA key, CA down, no agent,
+# wrong code) with its exit status and message.
+. "$(dirname "$0")/lib.sh"
+: "${JIT_SSH_CA:?}" "${JIT_SSH:?}"
+command -v oathtool > /dev/null || skip "oathtool missing (apt-get install oathtool)"
+command -v ssh-agent > /dev/null || skip "ssh-agent missing (apt-get install openssh-client)"
+J=$JIT_SSH_CA
+
+$J init --dir "$T/ca" > /dev/null
+for u in alice bob carol erin; do ssh-keygen -q -t ed25519 -N '' -C "$u" -f "$T/$u"; done
+k() { cut -d' ' -f1,2 "$T/$1.pub"; }
+cat > "$T/ca/policy.yaml" <<YAML
+defaults: { mfa_grace: 10m }
+users:
+  alice: { keys: ["$(k alice)"], groups: [dev] }
+  bob:   { keys: ["$(k bob)"], groups: [dev, leads] }
+  carol: { keys: ["$(k carol)"], groups: [audit] }
+  erin:  { keys: ["$(k erin)"], groups: [dev, leads] }
+roles:
+  dev:   { groups: [dev], principals: ["$LOGIN_USER"], mfa: required, ttl: 5m }
+  short: { groups: [dev], principals: ["$LOGIN_USER"], mfa: optional, ttl: 5s, max_ttl: 5s }
+  other: { groups: [dev], principals: [nobody-here], mfa: optional }
+  prod:
+    groups: [dev]
+    principals: ["$LOGIN_USER"]
+    mfa: required
+    reason: required
+    approval: { groups: [leads], quorum: 1, pending_ttl: 2m }
+auditors: [audit]
+YAML
+for u in alice bob erin; do
+	$J enroll --dir "$T/ca" --user $u | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/$u.secret"
+done
+start_serve "$T/ca"
+start_sshd "$T/sshd" "TrustedUserCAKeys $T/ca/user_ca.pub"
+
+eval "$(ssh-agent -s)" > /dev/null
+PIDS+=("$SSH_AGENT_PID")
+HOSTKEY=$(cut -d' ' -f1,2 "$T/ca/ssh_host_ed25519_key.pub")
+conf() {	# USER [EXTRA LINES]: a config file for USER
+	{
+		echo "ca: 127.0.0.1:$PORT"
+		echo "user: $1"
+		echo "identity: $T/$1"
+		echo "ca_host_key: \"$HOSTKEY\""
+		if [ $# -gt 1 ]; then printf '%s\n' "${@:2}"; fi
+	} > "$T/$1.yaml"
+}
+for u in alice bob carol erin; do conf $u; done
+code() { oathtool --totp -b "$(cat "$T/$1.secret")"; }
+js() {	# USER ARGS...: jit-ssh as USER (no terminal), code from oathtool
+	local who=$1; shift
+	JIT_SSH_CONFIG=$T/$who.yaml JIT_SSH_OTP=$( [ -f "$T/$who.secret" ] && code $who || echo 000000 ) \
+		"$JIT_SSH" "$@" < /dev/null
+}
+run() {	# WANT_RC NEEDLE WHAT -- USER ARGS...: exit status and a message
+	local want=$1 needle=$2 what=$3 rc=0; shift 4
+	js "$@" > "$T/out" 2> "$T/err" || rc=$?
+	if [ "$rc" = "$want" ] && grep -q -- "$needle" "$T/out" "$T/err"; then ok "$what"
+	else bad "$what: rc=$rc (want $want) out=$(cat "$T/out") err=$(cat "$T/err")"; fi
+}
+ssh_agent_in() {	# ssh into sshd with only the agent's keys
+	ssh -F /dev/null -p "$SSHD_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null \
+		-o PasswordAuthentication=no -o KbdInteractiveAuthentication=no \
+		-o IdentityFile=none -o ConnectTimeout=10 -o LogLevel=ERROR \
+		"$LOGIN_USER@127.0.0.1" "${@:-true}"
+}
+agent_certs() { ssh-add -l 2> /dev/null | grep -c 'jit:' || true; }
+
+# ---- the engineer ----
+ssh_agent_in true 2> /dev/null && bad "sshd let us in before login" || ok "no access before login"
+run 0 "role dev: principals $LOGIN_USER" "login prints role, principals and expiry" -- alice login --role dev
+ssh-add -l | grep -q "jit:alice:dev:.*ED25519-CERT" && ok "ssh-add -l shows the certificate" ||
+	bad "agent: $(ssh-add -l)"
+ssh_agent_in "echo in-as-\$(id -un)" 2> "$T/err" | grep -qx "in-as-$LOGIN_USER" &&
+	ok "plain ssh gets in with the agent's certificate" || bad "ssh refused: $(cat "$T/err")"
+grep -q "Accepted publickey for $LOGIN_USER.*ID jit:alice:dev:" "$SSHD_LOG" && ok "sshd logged the key id" ||
+	bad "sshd log: $(tail -3 "$SSHD_LOG")"
+run 0 "jit:alice:dev:" "status lists the certificate with time left" -- alice status
+js alice status --json | python3 -c '
+import json, sys
+o = [json.loads(l) for l in sys.stdin]
+assert len(o) == 1 and o[0]["role"] == "dev" and 250 < o[0]["seconds_left"] <= 300, o' &&
+	ok "status --json" || bad "status --json"
+run 0 "removed jit:alice:dev:" "logout removes it" -- alice logout
+[ "$(agent_certs)" = 0 ] && ok "the agent holds no jit certificate after logout" || bad "after logout: $(ssh-add -l)"
+ssh_agent_in true 2> /dev/null && bad "ssh still works after logout" || ok "ssh refused after logout"
+
+# The lifetime: a 5 s certificate leaves the agent on its own.
+run 0 "role short" "login for a 5 s role" -- alice login --role short
+[ "$(agent_certs)" = 1 ] && ok "the short certificate is in the agent" || bad "short: $(ssh-add -l)"
+sleep 7
+[ "$(agent_certs)" = 0 ] && ok "the agent dropped it when it expired" || bad "still there: $(ssh-add -l)"
+
+# A principal sshd does not accept: the agent has it, sshd refuses.
+run 0 "role other" "login for a role with another principal" -- alice login --role other
+ssh_agent_in true 2> /dev/null && bad "sshd accepted a wrong principal" || ok "sshd refuses the wrong principal"
+js alice logout > /dev/null
+
+# --out: key 0600 and FILE-cert.pub, no agent needed.
+(unset SSH_AUTH_SOCK; run 0 "key in $T/out-key" "--out writes key and certificate" -- alice login --role short --out "$T/out-key")
+[ "$(stat -c %a "$T/out-key")" = 600 ] && ssh-keygen -L -f "$T/out-key-cert.pub" | grep -q "jit:alice:short" &&
+	ok "--out key is 0600 and ssh-keygen -L reads the certificate" || bad "--out files: $(ls -l "$T"/out-key*)"
+try_ssh "$T/out-key" "$T/out-key-cert.pub" true 2> /dev/null && ok "ssh -i with the --out files gets in" ||
+	bad "ssh -i --out refused"
+
+# ---- what goes wrong, and what the person is told ----
+n_before=$($J audit --dir "$T/ca" --event issue --json | wc -l)
+(unset SSH_AUTH_SOCK; run 4 "SSH_AUTH_SOCK is not set" "no agent: exit 4 and how to start one" -- alice login --role short)
+(SSH_AUTH_SOCK=$T/nowhere; run 4 "cannot use the ssh-agent" "agent socket gone: exit 4" -- alice login --role short)
+[ "$($J audit --dir "$T/ca" --event issue --json | wc -l)" = "$n_before" ] &&
+	ok "nothing is issued when there is no agent to keep it" || bad "issued without an agent"
+ssh-keygen -q -t ed25519 -N '' -f "$T/impostor"
+conf alice "" && sed -i "s|^ca_host_key:.*|ca_host_key: \"$(cut -d' ' -f1,2 "$T/impostor.pub")\"|" "$T/alice.yaml"
+fp_real=$(ssh-keygen -lf "$T/ca/ssh_host_ed25519_key.pub" | cut -d' ' -f2)
+fp_pin=$(ssh-keygen -lf "$T/impostor.pub" | cut -d' ' -f2)
+run 3 "different host key" "wrong pinned CA key: exit 3" -- alice roles
+grep -qF "$fp_real" "$T/err" && grep -qF "$fp_pin" "$T/err" && ok "the message shows both fingerprints" ||
+	bad "fingerprints: $(cat "$T/err")"
+grep -v '^ca_host_key' "$T/alice.yaml" > "$T/nopin.yaml"; cp "$T/nopin.yaml" "$T/alice.yaml"
+run 3 "$fp_real" "no pinned key: exit 3 and the presented fingerprint" -- alice roles
+conf alice
+(PORT=$(free_port); conf alice; run 3 "cannot reach the CA" "CA down: exit 3" -- alice roles); conf alice
+JIT_SSH_CONFIG=$T/erin.yaml JIT_SSH_OTP=123456 "$JIT_SSH" login --role dev > "$T/out" 2> "$T/err" < /dev/null && rc=0 || rc=$?
+[ $rc = 1 ] && grep -q "verification code refused" "$T/err" && ok "a wrong code: exit 1 with the reason" ||
+	bad "wrong code: rc=$rc $(cat "$T/err")"
+JIT_SSH_CONFIG=$T/erin.yaml "$JIT_SSH" login --role dev > "$T/out" 2> "$T/err" < /dev/null && rc=0 || rc=$?
+[ $rc = 1 ] && grep -q "set JIT_SSH_OTP" "$T/err" && ok "no code and no terminal: exit 1, says JIT_SSH_OTP" ||
+	bad "no code: rc=$rc $(cat "$T/err")"
+run 1 "the CA refused the key" "a key the policy does not list: exit 1" -- alice --identity "$T/impostor" roles
+chmod 644 "$T/erin"
+(unset SSH_AUTH_SOCK; run 1 "chmod 600" "an identity readable by others is refused" -- erin roles)
+chmod 600 "$T/erin"
+run 2 "unknown command" "unknown command: exit 2" -- alice frobnicate
+run 2 "unexpected" "stray argument: exit 2" -- alice login extra
+printf 'ca: 127.0.0.1:1\nbogus: 1\n' > "$T/bad.yaml"
+JIT_SSH_CONFIG=$T/bad.yaml "$JIT_SSH" roles > /dev/null 2> "$T/err" && rc=0 || rc=$?
+[ $rc = 2 ] && grep -q "bad.yaml:2:1: unknown key" "$T/err" && ok "bad config: exit 2 with file:line:column" ||
+	bad "bad config: rc=$rc $(cat "$T/err")"
+printf 'ca: [oops\n' > "$T/bad.yaml"
+JIT_SSH_CONFIG=$T/bad.yaml "$JIT_SSH" roles > /dev/null 2> "$T/err" && rc=0 || rc=$?
+[ $rc = 2 ] && grep -q "bad.yaml:" "$T/err" && ok "broken YAML: exit 2" || bad "broken yaml: rc=$rc $(cat "$T/err")"
+run 1 "not in a group that may request role dev" "a role the user may not have: exit 1" -- carol login --role dev
+
+# ---- the CA's commands, through jit-ssh ----
+run 0 "prod" "roles lists the user's roles" -- alice roles
+js alice roles --json | python3 -c '
+import json, sys
+r = {json.loads(l)["role"] for l in sys.stdin}
+assert {"dev", "short", "prod"} <= r, r' && ok "roles --json is JSON Lines" || bad "roles --json"
+run 0 '"user":"alice"' "whoami --json" -- alice whoami --json
+
+# ---- the approval flow across two users ----
+approval_login() {	# background login for prod; its pid in LPID
+	JIT_SSH_CONFIG=$T/alice.yaml JIT_SSH_OTP=$(code alice) "$JIT_SSH" login --role prod \
+		--reason "deploy hotfix" > "$T/lout" 2> "$T/lerr" < /dev/null &
+	LPID=$!
+	PIDS+=($LPID)
+}
+wait_request() {	# the request id once bob sees it
+	local i id
+	for i in $(seq 1 50); do
+		id=$(js bob requests --json | python3 -c '
+import json, sys
+for l in sys.stdin:
+    o = json.loads(l)
+    if o["user"] == "alice": print(o["request_id"])' | head -1)
+		[ -n "$id" ] && { echo "$id"; return 0; }
+		sleep 0.2
+	done
+	return 1
+}
+approval_login
+RID=$(wait_request) && ok "the approver sees the pending request ($RID)" || bad "no request for bob"
+run 1 "" "the requester cannot approve their own request" -- alice approve "$RID"
+run 0 "approved" "the approver approves" -- bob approve "$RID" --comment "ok, go"
+wait "$LPID" && rc=0 || rc=$?
+[ $rc = 0 ] && grep -q "role prod" "$T/lout" && ok "the waiting login gets its certificate" ||
+	bad "approved login: rc=$rc $(cat "$T/lout" "$T/lerr")"
+grep -q "waiting for 1 approval(s) from leads" "$T/lerr" && ok "the waiting requester is told who must approve" ||
+	bad "waiting message: $(cat "$T/lerr")"
+
+ssh-add -l | grep -q "jit:alice:prod:" && ssh_agent_in true 2> /dev/null &&
+	ok "the approved certificate is in the agent and opens sshd" || bad "prod cert: $(ssh-add -l)"
+js alice logout > /dev/null
+
+# Denied.
+approval_login
+RID=$(wait_request) || true
+run 0 "denied" "the approver denies" -- bob deny "$RID" --comment "not now"
+wait "$LPID" && rc=0 || rc=$?
+[ $rc = 1 ] && grep -q "was denied" "$T/lerr" && ok "the waiting login is told it was denied (exit 1)" ||
+	bad "denied login: rc=$rc $(cat "$T/lerr")"
+
+# Ctrl-C withdraws.
+approval_login
+RID=$(wait_request) || true
+kill -INT "$LPID"
+wait "$LPID" && rc=0 || rc=$?
+[ $rc = 1 ] && grep -q "withdrawn" "$T/lerr" && ok "Ctrl-C while waiting withdraws the request" ||
+	bad "withdraw: rc=$rc $(cat "$T/lerr")"
+js bob requests --json | grep -q "$RID" && bad "the withdrawn request is still pending" ||
+	ok "the withdrawn request is no longer pending"
+[ "$(agent_certs)" = 0 ] && ok "nothing was added to the agent" || bad "agent after withdraw: $(ssh-add -l)"
+
+# ---- the auditor ----
+js carol audit --json > "$T/audit" 2> "$T/err" && python3 - "$T/audit" <<'PY' && ok "auditor's audit --json shows issue, approve, deny events" || bad "audit: $(cat "$T/err")"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+kinds = {e["event"] for e in ev}
+assert {"issue", "request", "approve", "deny"} <= kinds, kinds
+prod = [e for e in ev if e["event"] == "issue" and e.get("role") == "prod"]
+assert prod and prod[0]["user"] == "alice", prod
+withdrawn = [e for e in ev if e["event"] == "deny" and e.get("user") == "alice"]
+assert withdrawn, "the withdrawal is audited as alice's own deny"
+PY
+run 0 "SEQ .*EVENT" "auditor's audit table has its header on stdout" -- carol audit --user alice --role dev
+grep -q "issue *alice *dev " "$T/out" && ! grep -q " prod " "$T/out" && ok "the table is filtered by user and role" ||
+	bad "audit table: $(cat "$T/out")"
+run 1 "auditor" "audit is refused to a non-auditor" -- alice audit
+
+finish
