@@ -176,7 +176,7 @@ for l in sys.stdin:
 }
 approval_login
 RID=$(wait_request) && ok "the approver sees the pending request ($RID)" || bad "no request for bob"
-run 1 "" "the requester cannot approve their own request" -- alice approve "$RID"
+run 1 "may not decide requests for role prod" "a non-approver cannot approve" -- alice approve "$RID"
 run 0 "approved" "the approver approves" -- bob approve "$RID" --comment "ok, go"
 wait "$LPID" && rc=0 || rc=$?
 [ $rc = 0 ] && grep -q "role prod" "$T/lout" && ok "the waiting login gets its certificate" ||
@@ -187,6 +187,23 @@ grep -q "waiting for 1 approval(s) from leads" "$T/lerr" && ok "the waiting requ
 ssh-add -l | grep -q "jit:alice:prod:" && ssh_agent_in true 2> /dev/null &&
 	ok "the approved certificate is in the agent and opens sshd" || bad "prod cert: $(ssh-add -l)"
 js alice logout > /dev/null
+
+# An approver's own request: self-approval refused; deny withdraws it.
+JIT_SSH_CONFIG=$T/bob.yaml JIT_SSH_OTP=000000 "$JIT_SSH" login --role prod --reason "mine" \
+	> /dev/null 2> "$T/berr" < /dev/null &
+BPID=$!; PIDS+=($BPID)
+for i in $(seq 1 50); do
+	BRID=$(js bob requests --json | python3 -c '
+import json, sys
+for l in sys.stdin:
+    o = json.loads(l)
+    if o["user"] == "bob": print(o["request_id"])' | head -1)
+	[ -n "$BRID" ] && break; sleep 0.2
+done
+run 1 "cannot approve their own request" "an approver cannot approve their own request" -- bob approve "$BRID"
+run 0 "denied" "a requester may deny (withdraw) their own request" -- bob deny "$BRID"
+wait "$BPID" && rc=0 || rc=$?
+[ $rc = 1 ] && ok "the approver's own waiting login ends (exit 1)" || bad "bob's login: rc=$rc $(cat "$T/berr")"
 
 # Denied.
 approval_login
@@ -206,6 +223,31 @@ wait "$LPID" && rc=0 || rc=$?
 js bob requests --json | grep -q "$RID" && bad "the withdrawn request is still pending" ||
 	ok "the withdrawn request is no longer pending"
 [ "$(agent_certs)" = 0 ] && ok "nothing was added to the agent" || bad "agent after withdraw: $(ssh-add -l)"
+
+# ---- on a terminal (script(1) gives us a pty) ----
+if command -v script > /dev/null; then
+	# The code typed at the prompt, without echo.
+	{ sleep 1; code erin; } | script -qec "JIT_SSH_CONFIG=$T/erin.yaml $JIT_SSH whoami" /dev/null > "$T/tty" 2>&1 &&
+		rc=0 || rc=$?
+	code_now=$(code erin)
+	[ $rc = 0 ] && grep -q "Verification code:" "$T/tty" && grep -q "erin" "$T/tty" &&
+		! grep -q "$code_now" "$T/tty" && ok "the code is asked on the terminal, not echoed" ||
+		bad "tty code: rc=$rc $(cat "$T/tty")"
+	# The approver's review: one request, approved at the prompt.
+	approval_login
+	RID=$(wait_request) || true
+	{ sleep 1; echo a; } | script -qec "JIT_SSH_CONFIG=$T/bob.yaml $JIT_SSH approve --comment reviewed" /dev/null \
+		> "$T/tty" 2>&1 && rc=0 || rc=$?
+	grep -q "request $RID: alice wants role prod" "$T/tty" && grep -q "reason: deploy hotfix" "$T/tty" &&
+		grep -q "approved" "$T/tty" && ok "approve with no ID reviews the request and approves it" ||
+		bad "review: rc=$rc $(cat "$T/tty")"
+	wait "$LPID" && rc=0 || rc=$?
+	[ $rc = 0 ] && ok "the reviewed request's login completes" || bad "reviewed login: rc=$rc $(cat "$T/lerr")"
+	js alice logout > /dev/null
+else
+	echo "# script(1) missing: terminal paths not tested"
+fi
+(unset SSH_AUTH_SOCK; run 2 "give a request ID" "approve with no ID and no terminal: exit 2" -- bob approve)
 
 # ---- the auditor ----
 js carol audit --json > "$T/audit" 2> "$T/err" && python3 - "$T/audit" <<'PY' && ok "auditor's audit --json shows issue, approve, deny events" || bad "audit: $(cat "$T/err")"
