@@ -52,6 +52,12 @@ int ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
     const struct jpolicy_decision *d, const char *source, const char *reason,
     const char *request_id, const char *approvers, struct jcert **cp);
 
+/*
+ * Prints the certificate line, or with write_file writes it next to the
+ * public key file (key.pub -> key-cert.pub), as ssh-keygen does.
+ */
+int ca_output_cert(const char *pubpath, const char *line, int write_file);
+
 struct jbuf;
 struct jstore_event;
 struct jstore_filter;
@@ -101,5 +107,7 @@ int cmd_enroll(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_krl(int argc, char **argv);
+int cmd_sign_host(int argc, char **argv);
+int cmd_host_config(int argc, char **argv);
 
 #endif /* JIT_CA_H */

@@ -20,6 +20,33 @@
 #include "jstore.h"
 
 int
+ca_output_cert(const char *pubpath, const char *line, int write_file)
+{
+	char *out = NULL, *text = NULL;
+	size_t len = strlen(pubpath);
+	int r;
+
+	if (!write_file) {
+		printf("%s\n", line);
+		return 0;
+	}
+	/* Like ssh-keygen: key.pub -> key-cert.pub. */
+	if (asprintf(&out, "%.*s-cert.pub", (int)(len > 4 &&
+	    strcmp(pubpath + len - 4, ".pub") == 0 ? len - 4 : len),
+	    pubpath) == -1 || asprintf(&text, "%s\n", line) == -1) {
+		ca_error("out of memory");
+		return JIT_ERR_ALLOC;
+	}
+	if ((r = jit_file_write(out, text, strlen(text), 0644, 1)) != 0)
+		ca_error("writing %s: %s", out, jit_strerror(r));
+	else
+		fprintf(stderr, "wrote %s\n", out);
+	free(out);
+	free(text);
+	return r;
+}
+
+int
 cmd_sign(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -133,27 +160,8 @@ cmd_sign(int argc, char **argv)
 		ca_error("formatting: %s", jit_strerror(r));
 		goto out;
 	}
-	if (write_file) {
-		char *out = NULL, *text = NULL;
-		size_t len = strlen(pubpath);
-
-		/* Like ssh-keygen: key.pub -> key-cert.pub. */
-		if (asprintf(&out, "%.*s-cert.pub", (int)(len > 4 &&
-		    strcmp(pubpath + len - 4, ".pub") == 0 ? len - 4 : len),
-		    pubpath) == -1 || asprintf(&text, "%s\n", line) == -1) {
-			ca_error("out of memory");
-			goto out;
-		}
-		if ((r = jit_file_write(out, text, strlen(text), 0644, 1)) != 0)
-			ca_error("writing %s: %s", out, jit_strerror(r));
-		else
-			fprintf(stderr, "wrote %s\n", out);
-		free(out);
-		free(text);
-		if (r != 0)
-			goto out;
-	} else
-		printf("%s\n", line);
+	if (ca_output_cert(pubpath, line, write_file) != 0)
+		goto out;
 	rc = CA_EXIT_OK;
  out:
 	free(line);

@@ -30,6 +30,10 @@ static const struct {
 	    "revoke --dir DIR (--serial N | --key-id ID | --user U) "
 	    "[--reason TEXT]" },
 	{ "krl", cmd_krl, "krl --dir DIR [-o FILE]" },
+	{ "sign-host", cmd_sign_host,
+	    "sign-host --dir DIR --hostname H[,H...] [--ttl D] [-o] HOSTKEY.pub" },
+	{ "host-config", cmd_host_config,
+	    "host-config --dir DIR [--hosts PATTERN]" },
 };
 
 void

@@ -119,7 +119,7 @@ jstore_event_known(const char *name)
 {
 	static const char *const known[] = { "issue", "request", "approve",
 	    "deny", "expire", "revoke", "auth-fail", "mfa-fail", "lockout",
-	    "policy-reload", "break-glass", "enroll", NULL };
+	    "policy-reload", "break-glass", "enroll", "issue-host", NULL };
 	size_t i;
 
 	if (name == NULL)

@@ -1,0 +1,302 @@
+/*
+ * cmd-host.c: what host admins need.  `sign-host` certifies a host key
+ * under the host CA (a separate key from the user CA), recorded in the
+ * store like user certificates; `host-config` prints the sshd_config lines,
+ * the user CA key file and the clients' @cert-authority line.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca.h"
+#include "jcert.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jkey.h"
+#include "jpolicy.h"
+#include "jstore.h"
+
+#define HOST_TTL_DEFAULT	(90 * 86400ULL)
+#define HOST_TTL_MAX		(366 * 86400ULL)
+#define HOST_BACKDATE		300	/* valid from 5 minutes ago: clock skew */
+#define HOST_NAMES_MAX		64
+#define HOST_NAME_MAX_LEN	253
+
+/* A host name or pattern: letters, digits and . - _ * ? : [ ] only. */
+static int
+hostname_ok(const char *h, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > HOST_NAME_MAX_LEN)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789.-_*?:[]", h[i]) == NULL || h[i] == '\0')
+			return 0;
+	return 1;
+}
+
+/* "a,b,c" where each is a host name or pattern. */
+static int
+patterns_ok(const char *list)
+{
+	const char *p = list, *e;
+
+	for (;; p = e + 1) {
+		e = strchr(p, ',');
+		if (!hostname_ok(p, e != NULL ? (size_t)(e - p) : strlen(p)))
+			return 0;
+		if (e == NULL)
+			return 1;
+	}
+}
+
+/* Adds each name of "a,b,c" as a principal; -1 with a message if bad. */
+static int
+add_hostnames(struct jcert *c, const char *list)
+{
+	const char *p = list, *e;
+	char name[HOST_NAME_MAX_LEN + 1];
+	size_t n = 0, len;
+	int r;
+
+	for (;; p = e + 1) {
+		e = strchr(p, ',');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (!hostname_ok(p, len)) {
+			ca_error("--hostname: '%.*s' is not a host name",
+			    (int)(len > 64 ? 64 : len), p);
+			return -1;
+		}
+		if (++n > HOST_NAMES_MAX) {
+			ca_error("--hostname: more than %d names",
+			    HOST_NAMES_MAX);
+			return -1;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if ((r = jcert_add_principal(c, name)) != 0) {
+			ca_error("--hostname: '%s': %s", name, r ==
+			    JIT_ERR_OPTION_DUPLICATE ? "given twice" :
+			    jit_strerror(r));
+			return -1;
+		}
+		if (e == NULL)
+			return 0;
+	}
+}
+
+int
+cmd_sign_host(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "hostname", required_argument, NULL, 'n' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *names = NULL, *pubpath;
+	struct jkey *key = NULL, *ca = NULL;
+	struct jcert *c = NULL;
+	struct jstore *st = NULL;
+	struct jstore_event ev;
+	char *capath = NULL, *line = NULL, *fp = NULL, key_id[320];
+	uint64_t ttl = HOST_TTL_DEFAULT, now = (uint64_t)time(NULL), serial;
+	int ch, write_file = 0, rc = CA_EXIT_FAIL, r;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:n:t:oh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'n':
+			names = optarg;
+			break;
+		case 't':
+			if (jpolicy_parse_duration(optarg, &ttl) != 0 ||
+			    ttl == 0 || ttl > HOST_TTL_MAX) {
+				ca_error("--ttl: '%s' is not a duration from 1s "
+				    "to 366d (30d, 12h)", optarg);
+				return CA_EXIT_USAGE;
+			}
+			break;
+		case 'o':
+			write_file = 1;
+			break;
+		case 'h':
+			printf("usage: jit-ssh-ca sign-host --dir DIR --hostname "
+			    "H[,H...] [--ttl D] [-o] HOSTKEY.pub\n");
+			return CA_EXIT_OK;
+		default:
+			return CA_EXIT_USAGE;
+		}
+	}
+	if (names == NULL || optind + 1 != argc) {
+		ca_error("sign-host needs --hostname H[,H...] and one host public "
+		    "key file");
+		return CA_EXIT_USAGE;
+	}
+	pubpath = argv[optind];
+	dir = ca_dir(dir);
+	if ((c = jcert_new()) == NULL)
+		goto out;
+	if (add_hostnames(c, names) != 0) {
+		rc = CA_EXIT_USAGE;
+		goto out;
+	}
+	if ((r = jkey_load_public(pubpath, &key, NULL)) != 0) {
+		ca_error("%s: %s", pubpath, jit_strerror(r));
+		goto out;
+	}
+	if ((r = jkey_load_private(capath = ca_path(dir, CA_HOST_KEY), &ca,
+	    NULL)) != 0) {
+		ca_error("%s: %s", capath, jit_strerror(r));
+		goto out;
+	}
+	if (jkey_equal_public(key, ca)) {
+		ca_error("%s is the host CA's own key", pubpath);
+		goto out;
+	}
+	if ((r = ca_open_store(dir, JSTORE_ONESHOT, &st)) != 0)
+		goto out;
+	if ((r = jstore_next_serial(st, &serial)) != 0) {
+		ca_error("allocating a serial: %s", jit_strerror(r));
+		goto out;
+	}
+	snprintf(key_id, sizeof(key_id), "jit-host:%.*s:%llu",
+	    (int)strcspn(names, ","), names, (unsigned long long)serial);
+	if ((r = jcert_set_key(c, key)) != 0 ||
+	    (r = jcert_set_serial(c, serial)) != 0 ||
+	    (r = jcert_set_type(c, JCERT_TYPE_HOST)) != 0 ||
+	    (r = jcert_set_key_id(c, key_id)) != 0 ||
+	    (r = jcert_set_validity(c, now - HOST_BACKDATE, now + ttl)) != 0 ||
+	    (r = jcert_sign(c, ca)) != 0 ||
+	    (r = jcert_format_line(c, key_id, &line)) != 0 ||
+	    (r = jkey_fingerprint(key, &fp)) != 0) {
+		ca_error("building the certificate: %s", jit_strerror(r));
+		goto out;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.event = "issue-host";
+	ev.serial = serial;
+	ev.key_id = key_id;
+	ev.principals = names;
+	ev.valid_after = now - HOST_BACKDATE;
+	ev.valid_before = now + ttl;
+	ev.fingerprint = fp;
+	ev.source = "offline";
+	/* Durable before anybody sees the certificate. */
+	if ((r = jstore_append(st, &ev, 1)) != 0) {
+		ca_error("recording the issuance: %s (certificate withheld)",
+		    jit_strerror(r));
+		goto out;
+	}
+	if (ca_output_cert(pubpath, line, write_file) != 0)
+		goto out;
+	rc = CA_EXIT_OK;
+ out:
+	free(line);
+	free(fp);
+	free(capath);
+	jkey_free(ca);
+	jkey_free(key);
+	jcert_free(c);
+	jstore_close(st);
+	return rc;
+}
+
+/* The first line of DIR/name (a public key file), without its newline. */
+static char *
+pub_line(const char *dir, const char *name)
+{
+	struct jkey *k = NULL;
+	char *path = ca_path(dir, name), *line = NULL;
+	int r;
+
+	if ((r = jkey_load_public(path, &k, NULL)) != 0 ||
+	    (r = jkey_format_line(k, NULL, &line)) != 0)
+		ca_error("%s: %s", path, jit_strerror(r));
+	jkey_free(k);
+	free(path);
+	return line;
+}
+
+int
+cmd_host_config(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "hosts", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *hosts = "*";
+	char *user_ca = NULL, *host_ca = NULL;
+	int ch, rc = CA_EXIT_FAIL;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:H:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'H':
+			if (!patterns_ok(optarg)) {
+				ca_error("--hosts: '%s' is not a host pattern",
+				    optarg);
+				return CA_EXIT_USAGE;
+			}
+			hosts = optarg;
+			break;
+		case 'h':
+			printf("usage: jit-ssh-ca host-config --dir DIR "
+			    "[--hosts PATTERN]\n");
+			return CA_EXIT_OK;
+		default:
+			return CA_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		ca_error("host-config: unexpected '%s'", argv[optind]);
+		return CA_EXIT_USAGE;
+	}
+	dir = ca_dir(dir);
+	if ((user_ca = pub_line(dir, CA_USER_KEY ".pub")) == NULL ||
+	    (host_ca = pub_line(dir, CA_HOST_KEY ".pub")) == NULL)
+		goto out;
+	printf(
+"# --- on each host: /etc/ssh/sshd_config.d/jit-ssh.conf ---\n"
+"# Users log in with certificates from the jit-ssh user CA only.\n"
+"TrustedUserCAKeys /etc/ssh/jit-ssh-user-ca.pub\n"
+"# Which certificate principals may log in as which account: one file per\n"
+"# account, one principal per line (no file: nobody, by certificate).\n"
+"AuthorizedPrincipalsFile /etc/ssh/auth_principals/%%u\n"
+"# Revoked certificates (refresh with the jit-ssh-krl timer).  The file must\n"
+"# exist before sshd reloads, or sshd refuses every key.\n"
+"RevokedKeys /etc/ssh/jit-ssh-revoked.krl\n"
+"# Key ids (jit:USER:ROLE:SERIAL) and serials reach the log.\n"
+"LogLevel VERBOSE\n"
+"# With a host certificate from `jit-ssh-ca sign-host`:\n"
+"#HostCertificate /etc/ssh/ssh_host_ed25519_key-cert.pub\n"
+"\n"
+"# --- on each host: /etc/ssh/jit-ssh-user-ca.pub ---\n"
+"%s jit-ssh user CA\n"
+"\n"
+"# --- on each host, once: an empty KRL until the first refresh ---\n"
+"#   ssh -p PORT USER@CA krl > /etc/ssh/jit-ssh-revoked.krl   (or: jit-ssh-ca krl -o FILE on the CA)\n"
+"#   mkdir -p /etc/ssh/auth_principals && echo deploy > /etc/ssh/auth_principals/deploy\n"
+"\n"
+"# --- on clients: ~/.ssh/known_hosts (or /etc/ssh/ssh_known_hosts) ---\n"
+"@cert-authority %s %s jit-ssh host CA\n",
+	    user_ca, hosts, host_ca);
+	rc = CA_EXIT_OK;
+ out:
+	free(user_ca);
+	free(host_ca);
+	return rc;
+}
