@@ -4,7 +4,9 @@
 . "$(dirname "$0")/lib.sh"
 : "${DEMO:?}" "${BUILD_DIR:?}"
 mkdir -p "$T/tmp"
-agents_before=$(pgrep -xc ssh-agent || true)
+# Live ssh-agents (a killed daemon stays a zombie where PID 1 does not reap).
+agents() { ps -eo stat=,comm= | awk '$1 !~ /^Z/ && $2 == "ssh-agent"' | wc -l; }
+agents_before=$(agents)
 start=$(date +%s)
 rc=0; TMPDIR=$T/tmp BUILD=$BUILD_DIR bash "$DEMO" > "$T/out" 2>&1 || rc=$?
 secs=$(( $(date +%s) - start ))
@@ -19,7 +21,7 @@ grep -q "^ok: .* events, chain head" "$T/out" && ok "audit verify passed" || bad
 grep -q "revoked by file" "$T/out" && ok "sshd refused the revoked certificate" || bad "no revocation refusal"
 sleep 0.5
 if pgrep -af "$T/tmp" > "$T/left"; then bad "processes left behind: $(cat "$T/left")"; else ok "no process left behind"; fi
-[ "$(pgrep -xc ssh-agent || true)" = "$agents_before" ] && ok "its ssh-agent is gone too" ||
-	bad "ssh-agents: $agents_before before, $(pgrep -xc ssh-agent) after"
+[ "$(agents)" = "$agents_before" ] && ok "its ssh-agent is gone too" ||
+	bad "ssh-agents: $agents_before before, $(agents) after"
 [ -z "$(ls -A "$T/tmp")" ] && ok "no temporary files left behind" || bad "left: $(ls -A "$T/tmp")"
 finish
