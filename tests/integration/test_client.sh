@@ -154,6 +154,15 @@ r = {json.loads(l)["role"] for l in sys.stdin}
 assert {"dev", "short", "prod"} <= r, r' && ok "roles --json is JSON Lines" || bad "roles --json"
 run 0 '"user":"alice"' "whoami --json" -- alice whoami --json
 
+# Arguments reach the CA word for word (quotes, backslashes, shell syntax).
+R='it'"'"'s "quoted" \back $HOME; ls *  two  spaces'
+js alice login --role short --reason "$R" > /dev/null 2> "$T/err" || bad "tricky reason: $(cat "$T/err")"
+js carol audit --json --event issue --user alice --role short | tail -1 |
+	REASON=$R python3 -c 'import json, os, sys; r = json.loads(sys.stdin.read())["reason"]; assert r == os.environ["REASON"], repr(r)' &&
+	ok "a reason with quotes, backslashes and shell syntax is recorded exactly" || bad "reason was mangled"
+run 2 "control characters" "a reason with a control character is refused locally" -- alice login --role short --reason "$(printf 'a\tb')"
+js alice logout > /dev/null
+
 # ---- the approval flow across two users ----
 approval_login() {	# background login for prod; its pid in LPID
 	JIT_SSH_CONFIG=$T/alice.yaml JIT_SSH_OTP=$(code alice) "$JIT_SSH" login --role prod \
