@@ -94,8 +94,8 @@ set_value(const char *path, struct js_config *cfg, const char *key,
 	return 0;
 }
 
-static int
-parse(const char *path, const unsigned char *text, size_t len,
+int
+js_config_parse(const char *path, const unsigned char *text, size_t len,
     struct js_config *cfg)
 {
 	yaml_parser_t parser;
@@ -206,7 +206,7 @@ js_config_load(const char *path, struct js_config *cfg)
 	else if (r != 0)
 		fprintf(stderr, "jit-ssh: %s: %s\n", path, jit_strerror(r));
 	else if ((cfg->path = strdup(path)) != NULL)
-		rc = parse(path, jbuf_ptr(b), jbuf_len(b), cfg);
+		rc = js_config_parse(path, jbuf_ptr(b), jbuf_len(b), cfg);
 	jbuf_free(b);
 	free(def);
 	if (rc != 0)

@@ -38,6 +38,10 @@ struct js_config {
  * bad file prints "file:line:column: message" and returns -1.
  */
 int js_config_load(const char *path, struct js_config *cfg);
+
+/* Parses YAML text into cfg (which starts zeroed); errors name path. */
+int js_config_parse(const char *path, const unsigned char *text, size_t len,
+    struct js_config *cfg);
 void js_config_free(struct js_config *cfg);
 
 /* "~/x" -> "$HOME/x"; other paths copied.  NULL on failure. */

@@ -5,7 +5,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-300}; shift || true
-targets=("${@:-cert pubkey policy}")
+targets=("${@:-cert pubkey policy client_config}")
 bdir=$top/build-fuzz
 if ! command -v clang >/dev/null || ! dpkg-query -W libclang-rt-14-dev >/dev/null 2>&1; then
 	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -17,7 +17,8 @@ if [ ! -d "$bdir" ]; then
 fi
 meson compile -C "$bdir" >/dev/null
 corpus=$top/tests/fuzz/corpus-seed
-rm -rf "$corpus"; mkdir -p "$corpus/cert" "$corpus/pubkey" "$corpus/policy"
+rm -rf "$corpus"; mkdir -p "$corpus/cert" "$corpus/pubkey" "$corpus/policy" "$corpus/client_config"
+cp "$top"/examples/config.yaml "$corpus/client_config/"
 cp "$top"/tests/data/policy-*.yaml "$corpus/policy/"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 for k in "$top"/tests/data/key_*.pub; do
@@ -41,6 +42,6 @@ for t in ${targets[*]}; do
 	mkdir -p "$work"
 	echo "== fuzz_$t for ${secs}s"
 	"$bdir/tests/fuzz/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \
-		-max_len=8192 -artifact_prefix="$top/tests/fuzz/crash-$t-" \
+		-max_len=8192 -close_fd_mask=2 -artifact_prefix="$top/tests/fuzz/crash-$t-" \
 		"$work" "$corpus/$t" 2>&1 | grep -E "^stat::|ERROR|SUMMARY|Done" || true
 done
