@@ -19,6 +19,7 @@
 #define CA_CONFIG	"config.yaml"
 #define CA_POLICY	"policy.yaml"
 #define CA_STORE	"store"
+#define CA_TOTP_KEY	"totp.key"	/* seals the TOTP secrets in the store */
 
 /* Prints "jit-ssh-ca: " and the message to stderr. */
 void ca_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -57,6 +58,29 @@ int ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
  * public key file (key.pub -> key-cert.pub), as ssh-keygen does.
  */
 int ca_output_cert(const char *pubpath, const char *line, int write_file);
+
+/* ---- TOTP secrets at rest (totp-seal.c) ---- */
+
+#define CA_TOTP_KEY_LEN		32
+#define CA_TOTP_SECRET_MAX	32
+#define CA_TOTP_SEALED_MAX	(12 + CA_TOTP_SECRET_MAX + 16)
+
+/*
+ * Reads DIR/totp.key (private file, 32 bytes); with create, makes it when
+ * missing.  Prints what went wrong.
+ */
+int ca_totp_key_load(const char *dir, int create,
+    unsigned char key[CA_TOTP_KEY_LEN]);
+
+/* Seals secret for user into out (size bytes); *outlenp = sealed length. */
+int ca_totp_seal(const unsigned char key[CA_TOTP_KEY_LEN], const char *user,
+    const unsigned char *secret, size_t len, unsigned char *out, size_t size,
+    size_t *outlenp);
+
+/* Opens a sealed secret of user; JIT_ERR_SIGNATURE_INVALID if altered. */
+int ca_totp_open(const unsigned char key[CA_TOTP_KEY_LEN], const char *user,
+    const unsigned char *in, size_t inlen, unsigned char *secret, size_t size,
+    size_t *lenp);
 
 struct jbuf;
 struct jstore_event;

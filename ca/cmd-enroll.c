@@ -80,7 +80,9 @@ cmd_enroll(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned char secret[JTOTP_SECRET_LEN];
+	unsigned char secret[JTOTP_SECRET_LEN], key[CA_TOTP_KEY_LEN];
+	unsigned char sealed[CA_TOTP_SEALED_MAX];
+	size_t sealed_len = 0;
 	const char *dir = NULL, *user = NULL;
 	struct jpolicy *p = NULL;
 	struct jstore *st = NULL;
@@ -116,8 +118,12 @@ cmd_enroll(int argc, char **argv)
 		goto out;
 	replaced = jstore_totp_get(st, user, &old) == 0;
 	jit_wipe(&old, sizeof(old));
+	if (ca_totp_key_load(dir, 1, key) != 0)
+		goto out;
 	if ((r = jit_random(secret, sizeof(secret))) != 0 ||
-	    (r = jstore_totp_enroll(st, user, secret, sizeof(secret),
+	    (r = ca_totp_seal(key, user, secret, sizeof(secret), sealed,
+	    sizeof(sealed), &sealed_len)) != 0 ||
+	    (r = jstore_totp_enroll(st, user, sealed, sealed_len,
 	    (uint64_t)time(NULL))) != 0 ||
 	    (r = jtotp_base32(secret, sizeof(secret), &b32)) != 0) {
 		ca_error("enrolling %s: %s", user, jit_strerror(r));
@@ -146,6 +152,7 @@ cmd_enroll(int argc, char **argv)
 	jit_free_string(b32);
 	free(euser);
 	jit_wipe(secret, sizeof(secret));
+	jit_wipe(key, sizeof(key));
 	jstore_close(st);
 	jpolicy_free(p);
 	return rc;

@@ -139,7 +139,7 @@ static int
 dir_prepare(struct created *cr, const char *dir)
 {
 	static const char *const parts[] = { CA_USER_KEY, CA_HOST_KEY,
-	    CA_LISTEN_KEY, CA_CONFIG, CA_POLICY, CA_STORE };
+	    CA_LISTEN_KEY, CA_CONFIG, CA_POLICY, CA_STORE, CA_TOTP_KEY };
 	struct stat st;
 	size_t i;
 	char *p;
@@ -187,6 +187,7 @@ cmd_init(int argc, char **argv)
 	enum jkey_type type = JKEY_ED25519;
 	const char *dir_opt = NULL, *dir;
 	char *store = NULL;
+	unsigned char totp_key[CA_TOTP_KEY_LEN];
 	int ch, ok = 0;
 
 	optind = 1;
@@ -225,6 +226,10 @@ cmd_init(int argc, char **argv)
 	    make_file(&cr, dir, CA_CONFIG, config_text, 0600) != 0 ||
 	    make_file(&cr, dir, CA_POLICY, policy_text, 0600) != 0)
 		goto out;
+	if (ca_totp_key_load(dir, 1, totp_key) != 0)
+		goto out;
+	jit_wipe(totp_key, sizeof(totp_key));
+	created_add(&cr, ca_path(dir, CA_TOTP_KEY));
 	store = ca_path(dir, CA_STORE "/");
 	if (mkdir(store, 0700) == -1) {
 		ca_error("creating %s: %s", store, strerror(errno));

@@ -236,6 +236,8 @@ check_code(struct sess *se, const char *code)
 {
 	struct server *srv = se->srv;
 	struct jstore_totp t;
+	unsigned char secret[CA_TOTP_SECRET_MAX];
+	size_t secret_len = 0;
 	uint64_t now = (uint64_t)time(NULL), step, until = 0;
 	uint32_t fails = 0;
 	int r;
@@ -247,7 +249,16 @@ check_code(struct sess *se, const char *code)
 		srv_event(srv, "mfa-fail", se->user, se->addr, "locked out");
 		return JIT_ERR_DENIED;
 	}
-	r = jtotp_verify(t.secret, t.secret_len, code, now, &step);
+	if ((r = ca_totp_open(srv->totp_key, se->user, t.secret, t.secret_len,
+	    secret, sizeof(secret), &secret_len)) != 0) {
+		jit_wipe(&t, sizeof(t));
+		srv_log("mfa user=%s: the stored secret does not open with %s "
+		    "(%s): re-enroll the user", se->user, CA_TOTP_KEY,
+		    jit_strerror(r));
+		return JIT_ERR_DENIED;
+	}
+	r = jtotp_verify(secret, secret_len, code, now, &step);
+	jit_wipe(secret, sizeof(secret));
 	fails = t.failures;
 	jit_wipe(&t, sizeof(t));
 	if (r == 0 && (r = jstore_totp_accept(srv->store, se->user, step)) == 0) {
@@ -614,6 +625,8 @@ load_state(struct server *srv)
 		ca_error("%s: %s", path, jit_strerror(r));
 		goto out;
 	}
+	if ((r = ca_totp_key_load(srv->dir, 1, srv->totp_key)) != 0)
+		goto out;
 	pub = ca_path(srv->dir, CA_USER_KEY ".pub");
 	hpub = ca_path(srv->dir, CA_HOST_KEY ".pub");
 	if ((r = jit_file_read(pub, 16384, 0, &a)) != 0 ||
@@ -809,6 +822,7 @@ cmd_serve(int argc, char **argv)
 	free(hostkey);
 	free(listen_cfg);
 	free(srv.ca_keys_text);
+	jit_wipe(srv.totp_key, sizeof(srv.totp_key));
 	jkey_free(srv.user_ca);
 	jstore_close(srv.store);
 	jpolicy_free(srv.policy);

@@ -29,6 +29,7 @@ struct server {
 	pthread_rwlock_t policy_lock;
 	struct jstore *store;
 	struct jkey *user_ca;
+	unsigned char totp_key[32];	/* CA_TOTP_KEY_LEN: opens TOTP secrets */
 	char *ca_keys_text;
 	pthread_mutex_t lock;		/* sessions and slots */
 	pthread_cond_t drained;

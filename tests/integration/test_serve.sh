@@ -75,6 +75,11 @@ head -c 100000 /dev/zero | tr '\0' 'A' | ca alice login --role ci > /dev/null 2>
 
 # MFA: enroll alice, then codes.
 $J enroll --dir "$T/ca" --user alice | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/secret"
+hex=$(python3 -c 'import base64, sys; print(base64.b32decode(sys.argv[1]).hex())' "$(cat "$T/secret")")
+mdb_dump -a "$T/ca/store" > "$T/dump"
+grep -q totp "$T/dump" && ! grep -qi "$hex" "$T/dump" && [ "$(stat -c %a "$T/ca/totp.key")" = 600 ] &&
+	ok "the TOTP secret is sealed in the store (not in an mdb_dump), under the 0600 totp.key" ||
+	bad "TOTP secret at rest"
 code_now
 rc=0; ca alice login --role dev < "$T/new.pub" > "$T/dev-cert.pub" 2> "$T/err" || rc=$?
 [ $rc = 0 ] && ssh-keygen -L -f "$T/dev-cert.pub" | grep -q "jit:alice:dev:" &&
