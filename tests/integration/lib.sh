@@ -11,14 +11,23 @@ FAILS=0
 PASSES=0
 
 cleanup() {
-	local p
+	local rc=$? p f
 	for p in "${PIDS[@]:-}"; do
 		[ -n "$p" ] && kill "$p" 2>/dev/null || true
 	done
 	for p in "${PIDS[@]:-}"; do
 		[ -n "$p" ] && wait "$p" 2>/dev/null || true
 	done
+	# Daemons built with sanitizers report into their logs, some only as
+	# they exit (leaks): any report fails the test.
+	f=$(grep -rlE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T" 2> /dev/null | head -3 || true)
+	if [ -n "$f" ]; then
+		echo "not ok - sanitizer reports in: $f"
+		grep -hE -A8 'Sanitizer|runtime error:' $f | head -60
+		rc=1
+	fi
 	if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
+	[ "$rc" = 0 ] || exit "$rc"
 }
 trap cleanup EXIT
 
