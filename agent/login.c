@@ -180,15 +180,15 @@ login_tick(void *arg)
 }
 
 static int
-open_agent(struct jagent **ap)
+open_agent(struct jagent **ap, int for_login)
 {
 	const char *sock = getenv("SSH_AUTH_SOCK");
 	int r;
 
 	if (sock == NULL || *sock == '\0') {
 		fprintf(stderr, "jit-ssh: no ssh-agent: SSH_AUTH_SOCK is not "
-		    "set.\n  Start one (eval \"$(ssh-agent)\"), or write the "
-		    "key to a file with --out FILE.\n");
+		    "set.\n  Start one (eval \"$(ssh-agent)\")%s.\n", for_login ?
+		    ", or write the key to a file with --out FILE" : "");
 		return JS_EXIT_AGENT;
 	}
 	if ((r = jagent_open(sock, ap)) != 0) {
@@ -257,7 +257,7 @@ js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o)
 		return JS_EXIT_USAGE;
 	}
 	/* The agent first: no point in a certificate we cannot keep. */
-	if (o->out == NULL && (rc = open_agent(&agent)) != 0)
+	if (o->out == NULL && (rc = open_agent(&agent, 1)) != 0)
 		goto out;
 	rc = JS_EXIT_CA;
 	if ((r = jkey_generate(JKEY_ED25519, 0, &k)) != 0 ||
@@ -392,7 +392,7 @@ list_jit(struct jagent **ap, struct jit_ident **headp)
 	int r, rc;
 
 	*headp = NULL;
-	if ((rc = open_agent(ap)) != 0)
+	if ((rc = open_agent(ap, 0)) != 0)
 		return rc;
 	if ((r = jagent_list(*ap, collect, headp)) != 0) {
 		fprintf(stderr, "jit-ssh: ssh-agent did not list its keys: "
