@@ -138,11 +138,16 @@ check_host_key(const struct js_config *cfg, ssh_session s,
 	return rc;
 }
 
+struct pass_ctx {
+	const char *path;
+	int said;	/* a message was printed already */
+};
+
 static int
 passphrase_cb(const char *prompt, char *buf, size_t len, int echo, int verify,
     void *userdata)
 {
-	const char *path = userdata;
+	struct pass_ctx *pc = userdata;
 	char p[512];
 
 	(void)prompt;
@@ -150,10 +155,11 @@ passphrase_cb(const char *prompt, char *buf, size_t len, int echo, int verify,
 	if (!js_have_tty()) {
 		fprintf(stderr, "jit-ssh: %s is encrypted and there is no "
 		    "terminal to ask for its passphrase (load it into ssh-agent "
-		    "instead)\n", path);
+		    "instead)\n", pc->path);
+		pc->said = 1;
 		return -1;
 	}
-	snprintf(p, sizeof(p), "Enter passphrase for %s: ", path);
+	snprintf(p, sizeof(p), "Enter passphrase for %s: ", pc->path);
 	return js_prompt(p, echo, buf, len);
 }
 
@@ -161,6 +167,7 @@ passphrase_cb(const char *prompt, char *buf, size_t len, int echo, int verify,
 static int
 auth_identity(const struct js_config *cfg, ssh_session s)
 {
+	struct pass_ctx pc = { cfg->identity, 0 };
 	struct stat st;
 	ssh_key key = NULL;
 	int rc;
@@ -177,9 +184,11 @@ auth_identity(const struct js_config *cfg, ssh_session s)
 		return AUTH_UNUSABLE;
 	}
 	if (ssh_pki_import_privkey_file(cfg->identity, NULL, passphrase_cb,
-	    cfg->identity, &key) != SSH_OK) {
-		fprintf(stderr, "jit-ssh: cannot load the identity %s (wrong "
-		    "passphrase, or not a private key)\n", cfg->identity);
+	    &pc, &key) != SSH_OK) {
+		if (!pc.said)
+			fprintf(stderr, "jit-ssh: cannot load the identity %s "
+			    "(wrong passphrase, or not a private key)\n",
+			    cfg->identity);
 		return AUTH_UNUSABLE;
 	}
 	rc = ssh_userauth_publickey(s, NULL, key);

@@ -242,6 +242,16 @@ if command -v script > /dev/null; then
 	[ $rc = 0 ] && grep -q "Verification code:" "$T/tty" && grep -q "erin" "$T/tty" &&
 		! grep -q "$code_now" "$T/tty" && ok "the code is asked on the terminal, not echoed" ||
 		bad "tty code: rc=$rc $(cat "$T/tty")"
+	# An identity with a passphrase: asked on the terminal (no agent).
+	ssh-keygen -q -p -P '' -N 'correct horse' -f "$T/carol" > /dev/null
+	{ sleep 1; echo 'correct horse'; } | (unset SSH_AUTH_SOCK; script -qec "JIT_SSH_CONFIG=$T/carol.yaml $JIT_SSH whoami" /dev/null) \
+		> "$T/tty" 2>&1 && rc=0 || rc=$?
+	[ $rc = 0 ] && grep -q "Enter passphrase for $T/carol" "$T/tty" && grep -q '^user *carol\|carol' "$T/tty" &&
+		! grep -q "correct horse" "$T/tty" && ok "an encrypted identity's passphrase is asked on the terminal, not echoed" ||
+		bad "passphrase: rc=$rc $(cat "$T/tty")"
+	(unset SSH_AUTH_SOCK; run 1 "no terminal to ask for its passphrase" "an encrypted identity without a terminal: exit 1, says why" -- carol whoami)
+	grep -q "wrong passphrase" "$T/err" && bad "a second, misleading message" || true
+	ssh-keygen -q -p -P 'correct horse' -N '' -f "$T/carol" > /dev/null
 	# The approver's review: one request, approved at the prompt.
 	approval_login
 	RID=$(wait_request) || true
