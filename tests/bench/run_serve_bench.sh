@@ -4,7 +4,7 @@
 #   2. bench_ceiling (the same libssh plumbing, a fixed answer: the ceiling),
 #   3. a CA from stock parts (sshd + ForceCommand running ssh-keygen -s),
 # at 1, 8, 32 and 128 clients, and the CA's peak RSS.
-#   [LEVELS="8 32"] tests/bench/run_serve_bench.sh [SECONDS_PER_POINT]   (default 30)
+#   [LEVELS="8 32"] [ROUNDS=6] tests/bench/run_serve_bench.sh [SECONDS_PER_POINT]   (default 30)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B=$top/build
@@ -58,13 +58,38 @@ CFG
 /usr/sbin/sshd -D -e -f "$T/stock/sshd_config" 2> "$T/stock/log" &
 PIDS+=($!)
 wait_port "$P1"; wait_port "$P2"; wait_port "$P3"
-echo "$SECS s per point; loopback; jit-ssh-ca serve with durable commits"
+ROUNDS=${ROUNDS:-6}
+SLICE=$(( SECS / ROUNDS > 0 ? SECS / ROUNDS : 1 ))
+echo "$SECS s per point, as $ROUNDS alternating slices of ${SLICE} s per server (the machine's"
+echo "speed drifts: alternating keeps both servers on the same stretch); medians of the slices."
+echo "loopback; jit-ssh-ca serve with durable commits"
+lg() { "$B/tests/bench/bench_loadgen" "$1" "$(id -un)" "$T/user" "$T/new.pub" "$2" "$3" "$4"; }
 for n in ${LEVELS:-1 8 32 128}; do
 	echo "-- $n clients"
-	printf '  ceiling: '; "$B/tests/bench/bench_loadgen" "$P2" "$(id -un)" "$T/user" "$T/new.pub" "$n" "$SECS" "login --role bench"
-	printf '  jit-ca:  '; "$B/tests/bench/bench_loadgen" "$P1" "$(id -un)" "$T/user" "$T/new.pub" "$n" "$SECS" "login --role bench"
+	: > "$T/slices"
+	for r in $(seq 1 "$ROUNDS"); do
+		if [ $((r % 2)) = 1 ]; then order="ceiling ca"; else order="ca ceiling"; fi
+		for who in $order; do
+			port=$P1; [ $who = ceiling ] && port=$P2
+			echo "$who $(lg "$port" "$n" "$SLICE" "login --role bench")" >> "$T/slices"
+		done
+	done
+	python3 - "$T/slices" <<'PY'
+import re, statistics, sys
+rows = {"ceiling": [], "ca": []}
+for line in open(sys.argv[1]):
+    who = line.split()[0]
+    m = re.search(r"([\d.]+) conn/s\s+p50\s+([\d.]+) ms\s+p99\s+([\d.]+) ms\s+\((\d+) ok, (\d+) failed", line)
+    rows[who].append(tuple(float(x) for x in m.groups()))
+med = {w: [statistics.median(r[i] for r in rows[w]) for i in range(3)] for w in rows}
+for w, name in (("ceiling", "ceiling"), ("ca", "jit-ca ")):
+    fails = sum(int(r[4]) for r in rows[w])
+    slices = " ".join("%.0f" % r[0] for r in rows[w])
+    print("  %s %7.1f conn/s  p50 %6.2f ms  p99 %6.2f ms  (%d failed; slices: %s)" % (name, *med[w], fails, slices))
+print("  jit-ca / ceiling: %.1f%% of the throughput, p99 %.2fx" % (100 * med["ca"][0] / med["ceiling"][0], med["ca"][2] / med["ceiling"][2]))
+PY
 	if [ "$n" -le 32 ]; then
-		printf '  stock:   '; "$B/tests/bench/bench_loadgen" "$P3" "$(id -un)" "$T/user" "$T/new.pub" "$n" "$SECS" "login"
+		printf '  stock:   '; lg "$P3" "$n" "$SECS" "login"
 	fi
 done
 echo "jit-ssh-ca peak RSS: $(grep VmHWM /proc/$CA/status | awk '{print $2, $3}')"
