@@ -38,6 +38,7 @@ struct pending {
 	void *arg;
 	int done, result;
 	struct pending *next;
+	pthread_cond_t wake;	/* signalled for this writer only */
 };
 
 struct jstore {
@@ -46,7 +47,6 @@ struct jstore {
 	int rdonly;
 	/* group commit */
 	pthread_mutex_t wlock;
-	pthread_cond_t wcond;
 	struct pending *queue, *tail;
 	int leader;
 	size_t queued, last_batch;	/* requests waiting; size of the last batch */
@@ -233,7 +233,6 @@ jstore_open(const char *dir, int flags, uint64_t map_size, struct jstore **sp)
 	s->serial_block = (flags & JSTORE_ONESHOT) ? 1 : SERIAL_BLOCK;
 	pthread_mutex_init(&s->wlock, NULL);
 	pthread_mutex_init(&s->slock, NULL);
-	pthread_cond_init(&s->wcond, NULL);
 	pthread_cond_init(&s->qcond, NULL);
 	if ((s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
 		r = JIT_ERR_LIBCRYPTO;
@@ -276,7 +275,6 @@ jstore_close(struct jstore *s)
 	EVP_MD_free(s->sha256);
 	pthread_mutex_destroy(&s->wlock);
 	pthread_mutex_destroy(&s->slock);
-	pthread_cond_destroy(&s->wcond);
 	pthread_cond_destroy(&s->qcond);
 	free(s);
 }
@@ -401,12 +399,16 @@ gather(struct jstore *s)
  * Runs fn inside a write transaction shared with whatever other threads
  * queued meanwhile; returns when that transaction is durable (or failed).
  * The first waiter becomes the leader and commits for everybody queued.
+ * Each writer sleeps on its own condition: the leader wakes exactly the
+ * writers it answered, then the head of the queue to lead the next batch
+ * (a broadcast would wake everybody queued, only to sleep again).
  */
 static int
 run_write(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
     void *arg)
 {
-	struct pending p = { fn, arg, 0, 0, NULL }, *batch, *q, *next;
+	struct pending p = { fn, arg, 0, 0, NULL, PTHREAD_COND_INITIALIZER };
+	struct pending *batch, *q, *next;
 
 	if (s->rdonly)
 		return JIT_ERR_INVALID_ARGUMENT;
@@ -421,7 +423,7 @@ run_write(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
 		pthread_cond_signal(&s->qcond);
 	while (!p.done) {
 		if (s->leader) {
-			pthread_cond_wait(&s->wcond, &s->wlock);
+			pthread_cond_wait(&p.wake, &s->wlock);
 			continue;
 		}
 		s->leader = 1;
@@ -436,8 +438,9 @@ run_write(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
 		for (q = batch; q != NULL; q = next) {
 			next = q->next;	/* q may vanish once done is seen */
 			q->done = 1;
+			if (q != &p)
+				pthread_cond_signal(&q->wake);
 		}
-		pthread_cond_broadcast(&s->wcond);
 		/*
 		 * Still the leader, but the batch is answered: bring the
 		 * indexes up to date now and then.  A failure (a full map)
@@ -447,9 +450,11 @@ run_write(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
 		(void)index_catch_up(s, INDEX_BATCH);
 		pthread_mutex_lock(&s->wlock);
 		s->leader = 0;
-		pthread_cond_broadcast(&s->wcond);
+		if (s->queue != NULL)
+			pthread_cond_signal(&s->queue->wake);
 	}
 	pthread_mutex_unlock(&s->wlock);
+	pthread_cond_destroy(&p.wake);
 	return p.result;
 }
 
