@@ -234,7 +234,7 @@ js bob requests --json | grep -q "$RID" && bad "the withdrawn request is still p
 [ "$(agent_certs)" = 0 ] && ok "nothing was added to the agent" || bad "agent after withdraw: $(ssh-add -l)"
 
 # ---- on a terminal (script(1) gives us a pty) ----
-if command -v script > /dev/null; then
+if command -v script > /dev/null && script -qec true /dev/null > /dev/null 2>&1 < /dev/null; then
 	# The code typed at the prompt, without echo.
 	{ sleep 1; code erin; } | script -qec "JIT_SSH_CONFIG=$T/erin.yaml $JIT_SSH whoami" /dev/null > "$T/tty" 2>&1 &&
 		rc=0 || rc=$?
@@ -264,7 +264,7 @@ if command -v script > /dev/null; then
 	[ $rc = 0 ] && ok "the reviewed request's login completes" || bad "reviewed login: rc=$rc $(cat "$T/lerr")"
 	js alice logout > /dev/null
 else
-	echo "# script(1) missing: terminal paths not tested"
+	echo "# script(1) missing or no pty here: terminal paths not tested"
 fi
 (unset SSH_AUTH_SOCK; run 2 "give a request ID" "approve with no ID and no terminal: exit 2" -- bob approve)
 
