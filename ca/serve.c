@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
@@ -537,6 +539,12 @@ sess_main(void *arg)
 	ssh_free(se->s);
 	jkey_free(se->identity);
 	jbuf_free(se->in);
+	/*
+	 * Free this thread's OpenSSL state (its DRBGs) now: once released,
+	 * the session no longer holds up a SIGTERM drain, and the process may
+	 * exit before a detached thread's own exit handlers have run.
+	 */
+	OPENSSL_thread_stop();
 	sess_release(se);
 	free(se);
 	return NULL;
