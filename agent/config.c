@@ -18,11 +18,22 @@
 #include "jitssh.h"
 
 char *
+js_concat(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *out;
+
+	if ((out = malloc(la + lb + 1)) == NULL)
+		return NULL;
+	memcpy(out, a, la);
+	memcpy(out + la, b, lb + 1);
+	return out;
+}
+
+char *
 js_expand_home(const char *path)
 {
 	const char *home;
-	char *out;
-	size_t n;
 
 	if (path[0] != '~' || (path[1] != '\0' && path[1] != '/'))
 		return strdup(path);
@@ -33,11 +44,7 @@ js_expand_home(const char *path)
 			return NULL;
 		home = pw->pw_dir;
 	}
-	n = strlen(home) + strlen(path);
-	if ((out = malloc(n)) == NULL)
-		return NULL;
-	snprintf(out, n, "%s%s", home, path + 1);
-	return out;
+	return js_concat(home, path + 1);
 }
 
 void

@@ -47,6 +47,9 @@ void js_config_free(struct js_config *cfg);
 /* "~/x" -> "$HOME/x"; other paths copied.  NULL on failure. */
 char *js_expand_home(const char *path);
 
+/* a followed by b in a new string; NULL when out of memory. */
+char *js_concat(const char *a, const char *b);
+
 /* ---- terminal ---- */
 
 /* Whether stdin is a terminal we may prompt on (via /dev/tty). */

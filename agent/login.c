@@ -200,7 +200,11 @@ open_agent(struct jagent **ap, int for_login)
 	return 0;
 }
 
-/* Writes key to path (0600, replacing) and the certificate beside it. */
+/*
+ * Writes key to path (0600, replacing) and the certificate beside it.  If
+ * the certificate cannot be written the new key is removed again, so the
+ * pair on disk never mixes a new key with an old certificate.
+ */
 static int
 write_out(const char *path, const struct jkey *k, const char *key_id,
     const char *cert_line)
@@ -210,16 +214,20 @@ write_out(const char *path, const struct jkey *k, const char *key_id,
 	int r = JIT_ERR_ALLOC;
 
 	if ((b = jbuf_new()) == NULL ||
-	    asprintf(&cpath, "%s-cert.pub", path) < 0 ||
-	    asprintf(&cl, "%s\n", cert_line) < 0) {
-		cpath = cl = NULL;
+	    (cpath = js_concat(path, "-cert.pub")) == NULL ||
+	    (cl = js_concat(cert_line, "\n")) == NULL)
 		goto out;
-	}
 	if ((r = jkey_private_serialize(k, key_id, b)) != 0 ||
-	    (r = jit_file_write(path, jbuf_ptr(b), jbuf_len(b), 0600, 1)) !=
-	    0 || (r = jit_file_write(cpath, cl, strlen(cl), 0644, 1)) != 0)
+	    (r = jit_file_write(path, jbuf_ptr(b), jbuf_len(b), 0600, 1)) != 0) {
 		fprintf(stderr, "jit-ssh: cannot write %s: %s\n", path,
 		    jit_strerror(r));
+		goto out;
+	}
+	if ((r = jit_file_write(cpath, cl, strlen(cl), 0644, 1)) != 0) {
+		fprintf(stderr, "jit-ssh: cannot write %s: %s\n", cpath,
+		    jit_strerror(r));
+		(void)unlink(path);
+	}
  out:
 	if (b != NULL)
 		jit_wipe((void *)(uintptr_t)jbuf_ptr(b), jbuf_len(b));
@@ -268,10 +276,8 @@ js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o)
 	}
 	if ((rc = js_connect(cfg, &conn)) != 0)
 		goto out;
-	if (asprintf(&input, "%s\n", pub) < 0) {
-		input = NULL;
+	if ((input = js_concat(pub, "\n")) == NULL)
 		goto out;
-	}
 	if ((rc = js_exec(conn, cmd, input, strlen(input), &sink, &status)) !=
 	    0)
 		goto out;

@@ -39,54 +39,60 @@ hostname_ok(const char *h, size_t len)
 	return 1;
 }
 
-/* "a,b,c" where each is a host name or pattern. */
+/* Calls fn(name, length, arg) for each name of "a,b,c"; stops at non-zero. */
 static int
-patterns_ok(const char *list)
+each_name(const char *list, int (*fn)(const char *, size_t, void *),
+    void *arg)
 {
 	const char *p = list, *e;
-
-	for (;; p = e + 1) {
-		e = strchr(p, ',');
-		if (!hostname_ok(p, e != NULL ? (size_t)(e - p) : strlen(p)))
-			return 0;
-		if (e == NULL)
-			return 1;
-	}
-}
-
-/* Adds each name of "a,b,c" as a principal; -1 with a message if bad. */
-static int
-add_hostnames(struct jcert *c, const char *list)
-{
-	const char *p = list, *e;
-	char name[HOST_NAME_MAX_LEN + 1];
-	size_t n = 0, len;
 	int r;
 
 	for (;; p = e + 1) {
 		e = strchr(p, ',');
-		len = e != NULL ? (size_t)(e - p) : strlen(p);
-		if (!hostname_ok(p, len)) {
-			ca_error("--hostname: '%.*s' is not a host name",
-			    (int)(len > 64 ? 64 : len), p);
-			return -1;
-		}
-		if (++n > HOST_NAMES_MAX) {
-			ca_error("--hostname: more than %d names",
-			    HOST_NAMES_MAX);
-			return -1;
-		}
-		memcpy(name, p, len);
-		name[len] = '\0';
-		if ((r = jcert_add_principal(c, name)) != 0) {
-			ca_error("--hostname: '%s': %s", name, r ==
-			    JIT_ERR_OPTION_DUPLICATE ? "given twice" :
-			    jit_strerror(r));
-			return -1;
-		}
+		if ((r = fn(p, e != NULL ? (size_t)(e - p) : strlen(p), arg)) != 0)
+			return r;
 		if (e == NULL)
 			return 0;
 	}
+}
+
+static int
+pattern_ok(const char *p, size_t len, void *arg)
+{
+	(void)arg;
+	return hostname_ok(p, len) ? 0 : -1;
+}
+
+struct add_ctx {
+	struct jcert *c;
+	size_t n;
+};
+
+/* Adds one name as a principal; -1 with a message if bad. */
+static int
+add_hostname(const char *p, size_t len, void *arg)
+{
+	struct add_ctx *a = arg;
+	char name[HOST_NAME_MAX_LEN + 1];
+	int r;
+
+	if (!hostname_ok(p, len)) {
+		ca_error("--hostname: '%.*s' is not a host name",
+		    (int)(len > 64 ? 64 : len), p);
+		return -1;
+	}
+	if (++a->n > HOST_NAMES_MAX) {
+		ca_error("--hostname: more than %d names", HOST_NAMES_MAX);
+		return -1;
+	}
+	memcpy(name, p, len);
+	name[len] = '\0';
+	if ((r = jcert_add_principal(a->c, name)) != 0) {
+		ca_error("--hostname: '%s': %s", name, r ==
+		    JIT_ERR_OPTION_DUPLICATE ? "given twice" : jit_strerror(r));
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -145,7 +151,7 @@ cmd_sign_host(int argc, char **argv)
 	dir = ca_dir(dir);
 	if ((c = jcert_new()) == NULL)
 		goto out;
-	if (add_hostnames(c, names) != 0) {
+	if (each_name(names, add_hostname, &(struct add_ctx){ c, 0 }) != 0) {
 		rc = CA_EXIT_USAGE;
 		goto out;
 	}
@@ -246,7 +252,7 @@ cmd_host_config(int argc, char **argv)
 			dir = optarg;
 			break;
 		case 'H':
-			if (!patterns_ok(optarg)) {
+			if (each_name(optarg, pattern_ok, NULL) != 0) {
 				ca_error("--hosts: '%s' is not a host pattern",
 				    optarg);
 				return CA_EXIT_USAGE;
