@@ -446,11 +446,18 @@ cmd_roles(struct sess *se, int argc, char **argv)
 		{
 			char pr[256] = "";
 
-			for (k = 0; k < jpolicy_role_nprincipals(p, rn); k++) {
-				strncat(pr, k ? "," : "", sizeof(pr) - strlen(pr) - 1);
-				strncat(pr, expand_user(jpolicy_role_principal(p,
-				    rn, k), se->user, x, sizeof(x)),
-				    sizeof(pr) - strlen(pr) - 1);
+			size_t len = 0;
+
+			/* A display column: a long list is cut, not overrun. */
+			for (k = 0; k < jpolicy_role_nprincipals(p, rn) &&
+			    len < sizeof(pr) - 1; k++) {
+				int n = snprintf(pr + len, sizeof(pr) - len,
+				    "%s%s", k ? "," : "",
+				    expand_user(jpolicy_role_principal(p, rn, k),
+				    se->user, x, sizeof(x)));
+				if (n < 0)
+					break;
+				len += (size_t)n;
 			}
 			out(se, "%-24s ", pr);
 		}

@@ -71,22 +71,27 @@ for n in ${LEVELS:-1 8 32 128}; do
 		if [ $((r % 2)) = 1 ]; then order="ceiling ca"; else order="ca ceiling"; fi
 		for who in $order; do
 			port=$P1; [ $who = ceiling ] && port=$P2
-			echo "$who $(lg "$port" "$n" "$SLICE" "login --role bench")" >> "$T/slices"
+			echo "$who $r $(lg "$port" "$n" "$SLICE" "login --role bench")" >> "$T/slices"
 		done
 	done
 	python3 - "$T/slices" <<'PY'
 import re, statistics, sys
 rows = {"ceiling": [], "ca": []}
+by_round = {}
 for line in open(sys.argv[1]):
-    who = line.split()[0]
+    who, rnd = line.split()[:2]
     m = re.search(r"([\d.]+) conn/s\s+p50\s+([\d.]+) ms\s+p99\s+([\d.]+) ms\s+\((\d+) ok, (\d+) failed", line)
     rows[who].append(tuple(float(x) for x in m.groups()))
+    by_round.setdefault(rnd, {})[who] = float(m.group(1))
 med = {w: [statistics.median(r[i] for r in rows[w]) for i in range(3)] for w in rows}
 for w, name in (("ceiling", "ceiling"), ("ca", "jit-ca ")):
     fails = sum(int(r[4]) for r in rows[w])
     slices = " ".join("%.0f" % r[0] for r in rows[w])
     print("  %s %7.1f conn/s  p50 %6.2f ms  p99 %6.2f ms  (%d failed; slices: %s)" % (name, *med[w], fails, slices))
 print("  jit-ca / ceiling: %.1f%% of the throughput, p99 %.2fx" % (100 * med["ca"][0] / med["ceiling"][0], med["ca"][2] / med["ceiling"][2]))
+# Each CA slice against the ceiling slice next to it (same stretch of time).
+paired = [r["ca"] / r["ceiling"] for r in by_round.values() if r.get("ceiling")]
+print("  paired by round: median %.1f%% (%s)" % (100 * statistics.median(paired), " ".join("%.0f" % (100 * x) for x in paired)))
 PY
 	if [ "$n" -le 32 ]; then
 		printf '  stock:   '; lg "$P3" "$n" "$SECS" "login"
