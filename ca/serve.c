@@ -459,6 +459,7 @@ sess_release(struct sess *se)
 			srv->slots[i].n--;
 			break;
 		}
+	jstore_set_clients(srv->store, srv->nsessions);
 	pthread_cond_broadcast(&srv->drained);
 	pthread_mutex_unlock(&srv->lock);
 }
@@ -594,6 +595,7 @@ admit(struct server *srv, const char *addr)
 		goto out;
 	srv->slots[i].n++;
 	srv->nsessions++;
+	jstore_set_clients(srv->store, srv->nsessions);
 	ok = 1;
  out:
 	pthread_mutex_unlock(&srv->lock);

@@ -59,6 +59,14 @@ int jstore_open(const char *dir, int flags, uint64_t map_size,
 void jstore_close(struct jstore *s);
 
 /*
+ * Tells the store how many clients its owner is serving now (a server's
+ * open sessions).  While many of them have other work to do, concurrent
+ * writers are gathered into fewer, bigger durable commits (up to 8 ms of
+ * waiting); with few, or never told, writers wait at most 0.3 ms.
+ */
+void jstore_set_clients(struct jstore *s, unsigned n);
+
+/*
  * Reserves the next certificate serial: unique, increasing, never 0, also
  * across processes sharing the store.  Serials are reserved durably in
  * blocks, so a crash can leave gaps but never a repeat.
