@@ -339,9 +339,9 @@ reader_main(void *arg)
 	return NULL;
 }
 
-Test(store, concurrent_writers_and_readers)
+static void
+writers_and_readers(struct jstore *s)
 {
-	struct jstore *s = open_store(0);
 	struct writer w[8];
 	struct reader rd = { s, 0, 0, 0 };
 	pthread_t wt[8], rt;
@@ -363,6 +363,35 @@ Test(store, concurrent_writers_and_readers)
 	cr_assert_gt(rd.runs, 0);
 	cr_assert_eq(jstore_verify(s, &n, &bad, NULL), 0);
 	cr_assert_eq(n, 800);
+}
+
+Test(store, concurrent_writers_and_readers)
+{
+	struct jstore *s = open_store(0);
+
+	writers_and_readers(s);
+	jstore_close(s);
+}
+
+/*
+ * A server with many clients makes leaders wait (up to 8 ms) for bigger
+ * batches: with only 8 writers that wait always runs out, and every write
+ * must still land once, in order, answered.  Then the clients leave and a
+ * lone writer goes on.
+ */
+Test(store, busy_server_gathering_loses_nothing)
+{
+	struct jstore *s = open_store(0);
+	struct writer lone = { s, 99, 5, 0 };
+	uint64_t n, bad;
+
+	jstore_set_clients(s, 64);
+	writers_and_readers(s);
+	jstore_set_clients(s, 0);
+	writer_main(&lone);
+	cr_assert_eq(lone.failed, 0);
+	cr_assert_eq(jstore_verify(s, &n, &bad, NULL), 0);
+	cr_assert_eq(n, 805);
 	jstore_close(s);
 }
 
