@@ -238,6 +238,7 @@ jstore_open(const char *dir, int flags, uint64_t map_size, struct jstore **sp)
 		return JIT_ERR_ALLOC;
 	s->rdonly = (flags & JSTORE_RDONLY) != 0;
 	s->serial_block = (flags & JSTORE_ONESHOT) ? 1 : SERIAL_BLOCK;
+	atomic_init(&s->clients, 0);
 	{
 		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
