@@ -21,8 +21,12 @@
 #define CA_STORE	"store"
 #define CA_TOTP_KEY	"totp.key"	/* seals the TOTP secrets in the store */
 
-/* Prints "jit-ssh-ca: " and the message to stderr. */
+/* Prints "jit-ssh-ca: " and the message to stderr, as one line. */
 void ca_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The same, after the time (RFC 3339) when stamp is set. */
+void ca_vlog(int stamp, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* The CA directory: the --dir value, else $JIT_SSH_CA_DIR, else the default. */
 const char *ca_dir(const char *opt);
@@ -30,6 +34,7 @@ const char *ca_dir(const char *opt);
 /* "dir/name" in a new string; exits on allocation failure. */
 char *ca_path(const char *dir, const char *name);
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

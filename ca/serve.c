@@ -62,36 +62,15 @@ on_signal(int sig)
 		stopping = 1;
 }
 
-/*
- * One line, one write(2): lines from concurrent sessions never interleave
- * (a line up to PIPE_BUF is atomic on a pipe or journal socket), and it is
- * one system call instead of three on unbuffered stderr.  A longer line is
- * cut and ends in "...".
- */
+/* The service's log line: time, then as ca_error(). */
 void
 srv_log(const char *fmt, ...)
 {
-	char line[1024];
-	size_t len, max = sizeof(line) - 1;
 	va_list ap;
-	int n;
 
-	ca_format_time((uint64_t)time(NULL), line, sizeof(line));
-	len = strlen(line);
-	len += (size_t)snprintf(line + len, max - len, " jit-ssh-ca: ");
 	va_start(ap, fmt);
-	n = vsnprintf(line + len, max - len, fmt, ap);
+	ca_vlog(1, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n >= max - len) {
-		len = max - 3;
-		memcpy(line + len, "...", 3);
-		len += 3;
-	} else
-		len += (size_t)n;
-	line[len++] = '\n';
-	(void)!write(STDERR_FILENO, line, len);
 }
 
 struct jpolicy *

@@ -11,6 +11,8 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
+#include "ca.h"
+
 #define SRV_STDIN_MAX		(16 * 1024)
 #define SRV_COMMAND_MAX		4096
 #define SRV_MAX_SESSIONS	512
@@ -29,7 +31,7 @@ struct server {
 	pthread_rwlock_t policy_lock;
 	struct jstore *store;
 	struct jkey *user_ca;
-	unsigned char totp_key[32];	/* CA_TOTP_KEY_LEN: opens TOTP secrets */
+	unsigned char totp_key[CA_TOTP_KEY_LEN];	/* opens TOTP secrets */
 	char *ca_keys_text;
 	pthread_mutex_t lock;		/* sessions and slots */
 	pthread_cond_t drained;
