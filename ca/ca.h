@@ -51,7 +51,11 @@ int ca_open_store(const char *dir, int flags, struct jstore **sp);
 /*
  * Issues a user certificate for key as the decision says: serial, key id
  * "jit:<user>:<role>:<serial>", signature by ca, then "issue" (and
- * "break-glass") events committed durably.  Prints errors.
+ * "break-glass") events committed durably.  With a request id, the claim
+ * of the approved request and the events are one commit: JIT_ERR_REQUEST_
+ * DECIDED (already issued, or not approved) and JIT_ERR_REQUEST_EXPIRED
+ * (pickup window passed) come back unprinted for the caller to explain.
+ * Prints other errors.
  */
 int ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
     const char *role, const struct jkey *key,

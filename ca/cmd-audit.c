@@ -256,6 +256,8 @@ ca_audit_option(struct jstore_filter *f, int *mode, const char *name,
 		f->user = val;
 	else if (strcmp(name, "role") == 0)
 		f->role = val;
+	else if (strcmp(name, "request") == 0)
+		f->request_id = val;
 	else if (strcmp(name, "event") == 0) {
 		if (!jstore_event_known(val)) {
 			snprintf(err, errlen, "--event: unknown event '%s'", val);
@@ -299,6 +301,7 @@ ca_audit_parse(int argc, char **argv, struct jstore_filter *f, int *mode,
 		{ "user", required_argument, NULL, 'u' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "event", required_argument, NULL, 'e' },
+		{ "request", required_argument, NULL, 'q' },
 		{ "serial", required_argument, NULL, 's' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "until", required_argument, NULL, 'U' },

@@ -509,20 +509,33 @@ cmd_ca_keys(struct sess *se, int argc, char **argv)
 
 /* ---- approvals ---- */
 
-/* "a,b" of the decision's principals / approver groups. */
-static void
-join_decision(const struct jpolicy_decision *d, int groups, char *buf,
-    size_t len)
+/*
+ * "a,b" of the decision's principals / approver groups, in full (a new
+ * string, NULL when out of memory): requests bind and compare them whole.
+ */
+static char *
+join_decision(const struct jpolicy_decision *d, int groups)
 {
 	size_t i, n = groups ? jpolicy_decision_napprover_groups(d) :
 	    jpolicy_decision_nprincipals(d);
+	struct jbuf *b;
+	char *s = NULL;
 
-	buf[0] = '\0';
+	if ((b = jbuf_new()) == NULL)
+		return NULL;
 	for (i = 0; i < n; i++) {
-		strncat(buf, i ? "," : "", len - strlen(buf) - 1);
-		strncat(buf, groups ? jpolicy_decision_approver_group(d, i) :
-		    jpolicy_decision_principal(d, i), len - strlen(buf) - 1);
+		const char *v = groups ? jpolicy_decision_approver_group(d, i) :
+		    jpolicy_decision_principal(d, i);
+
+		if ((i > 0 && jbuf_put(b, ",", 1) != 0) ||
+		    jbuf_put(b, v, strlen(v)) != 0)
+			goto out;
 	}
+	if (jbuf_put_u8(b, 0) == 0)
+		s = strdup((const char *)jbuf_ptr(b));
+ out:
+	jbuf_free(b);
+	return s;
 }
 
 struct find_ctx {
@@ -555,7 +568,8 @@ login_request(struct sess *se, const char *role, const struct jkey *key,
 {
 	struct jstore_request req;
 	struct find_ctx f;
-	char principals[1024], groups[512], ttl[32], *fp = NULL, *line = NULL;
+	char *principals = NULL, *groups = NULL, ttl[32], *fp = NULL;
+	char *line = NULL;
 	uint64_t now = (uint64_t)time(NULL);
 	int r, rc = EXIT_ERROR;
 
@@ -567,8 +581,9 @@ login_request(struct sess *se, const char *role, const struct jkey *key,
 	f.role = role;
 	f.fp = fp;
 	(void)jstore_request_list(se->srv->store, 0, find_mine, &f);
-	join_decision(d, 0, principals, sizeof(principals));
-	join_decision(d, 1, groups, sizeof(groups));
+	if ((principals = join_decision(d, 0)) == NULL ||
+	    (groups = join_decision(d, 1)) == NULL)
+		goto out;
 	if (f.id[0] == '\0') {
 		memset(&req, 0, sizeof(req));
 		req.user = se->user;
@@ -582,6 +597,7 @@ login_request(struct sess *se, const char *role, const struct jkey *key,
 		req.ttl = jpolicy_decision_ttl(d);
 		req.quorum = jpolicy_decision_quorum(d);
 		req.expires = now + jpolicy_decision_pending_ttl(d);
+		req.pickup_ttl = jpolicy_decision_pickup_ttl(d);
 		if ((r = jstore_request_create(se->srv->store, &req, now,
 		    SRV_PENDING_PER_USER, f.id)) != 0) {
 			err(se, "login: cannot record the request: %s\n",
@@ -610,12 +626,55 @@ login_request(struct sess *se, const char *role, const struct jkey *key,
 	se->wait_json = json;
 	rc = SRV_WAIT;
  out:
+	free(principals);
+	free(groups);
 	free(fp);
 	free(line);
 	return rc;
 }
 
-/* The approved request's certificate, on the waiting channel. */
+/*
+ * Approvals under the policy as it is now: those of approvers who still
+ * may approve the role (never the requester).  Returns their number.
+ */
+static unsigned
+valid_approvals(const struct jpolicy *p, const struct jstore_request *rq)
+{
+	const char *a = rq->approvers, *e;
+	char name[256];
+	unsigned n = 0;
+
+	while (a != NULL && *a != '\0') {
+		e = strchr(a, ',');
+		snprintf(name, sizeof(name), "%.*s",
+		    (int)(e != NULL ? (size_t)(e - a) : strlen(a)), a);
+		if (strcmp(name, rq->user) != 0 &&
+		    jpolicy_can_approve(p, rq->role, name))
+			n++;
+		a = e != NULL ? e + 1 : NULL;
+	}
+	return n;
+}
+
+/* The policy no longer allows what was approved: cancel, tell why. */
+static int
+approved_refused(struct sess *se, const struct jstore_request *rq,
+    const char *why)
+{
+	(void)jstore_request_cancel(se->srv->store, rq->id, "policy", why,
+	    (uint64_t)time(NULL));
+	srv_log("request %s cancelled at issuance: %s", rq->id, why);
+	err(se, "request %s was approved, but %s: ask again\n", rq->id, why);
+	return EXIT_DENIED;
+}
+
+/*
+ * The approved request's certificate, on the waiting channel.  The whole
+ * decision is made again under the policy as it is now (role, principals,
+ * ttl, quorum and who may approve); the ttl approved is an upper bound
+ * (a window may end sooner), the principals must be the same.  Claim and
+ * record are one commit (ca_issue): one certificate per request.
+ */
 static int
 issue_approved(struct sess *se, const struct jstore_request *rq)
 {
@@ -623,8 +682,9 @@ issue_approved(struct sess *se, const struct jstore_request *rq)
 	struct jpolicy_decision *d = NULL;
 	struct jkey *key = NULL;
 	struct jcert *c = NULL;
-	char principals[1024], *line = NULL;
-	int rc = EXIT_ERROR;
+	char *principals = NULL, *line = NULL, why[256];
+	unsigned valid = 0;
+	int r, rc = EXIT_ERROR;
 	struct jpolicy_request req = {
 		.user = rq->user, .role = rq->role, .ttl = rq->ttl,
 		.mfa_done = 1, .reason = rq->reason, .address = rq->source,
@@ -634,39 +694,49 @@ issue_approved(struct sess *se, const struct jstore_request *rq)
 	if (jkey_parse_line(rq->pubkey, &key, NULL) != 0)
 		goto out;
 	req.key_type = jkey_type(key);
-	/* The approval bound role, principals, ttl and key: re-check them. */
-	if (jpolicy_evaluate(p, &req, &d) != 0 ||
-	    jpolicy_decision_verdict(d) != JPOLICY_NEEDS_APPROVAL) {
-		err(se, "approved, but the policy no longer allows it%s%s\n",
-		    d != NULL && jpolicy_decision_reason(d) != NULL ? ": " : "",
-		    d != NULL && jpolicy_decision_reason(d) != NULL ?
-		    jpolicy_decision_reason(d) : "");
-		rc = EXIT_DENIED;
+	if (jpolicy_evaluate(p, &req, &d) != 0)
+		goto out;
+	valid = valid_approvals(p, rq);
+	srv_policy_put(se->srv, p);	/* d holds copies; never across commits */
+	p = NULL;
+	if (jpolicy_decision_verdict(d) == JPOLICY_DENY) {
+		snprintf(why, sizeof(why), "the policy no longer allows it: %s",
+		    jpolicy_decision_reason(d));
+		rc = approved_refused(se, rq, why);
 		goto out;
 	}
-	join_decision(d, 0, principals, sizeof(principals));
+	if ((principals = join_decision(d, 0)) == NULL)
+		goto out;
 	if (strcmp(principals, rq->principals) != 0 ||
-	    jpolicy_decision_ttl(d) != rq->ttl) {
-		err(se, "approved, but the policy changed what it would issue: "
-		    "ask again\n");
-		rc = EXIT_DENIED;
+	    jpolicy_decision_ttl(d) > rq->ttl) {
+		rc = approved_refused(se, rq, "the policy changed what it "
+		    "would issue");
 		goto out;
 	}
-	if (ca_issue(se->srv->user_ca, se->srv->store, rq->user, rq->role, key,
-	    d, rq->source, rq->reason, rq->id, rq->approvers, &c) != 0 ||
-	    jcert_format_line(c, jcert_key_id(c), &line) != 0) {
-		err(se, "approved, but the certificate could not be issued\n");
+	if (jpolicy_decision_verdict(d) == JPOLICY_NEEDS_APPROVAL &&
+	    valid < jpolicy_decision_quorum(d)) {
+		snprintf(why, sizeof(why), "the policy now needs %u approval(s) "
+		    "and %u of them still count", jpolicy_decision_quorum(d),
+		    valid);
+		rc = approved_refused(se, rq, why);
 		goto out;
 	}
-	/*
-	 * The certificate is issued and on record: hand it over even if the
-	 * request cannot be marked (then a later login could be issued again,
-	 * which the log would show).
-	 */
-	if (jstore_request_mark_issued(se->srv->store, rq->id,
-	    jcert_serial(c)) != 0)
-		srv_log("request %s: issued as %s but not marked issued", rq->id,
-		    jcert_key_id(c));
+	if ((r = ca_issue(se->srv->user_ca, se->srv->store, rq->user, rq->role,
+	    key, d, rq->source, rq->reason, rq->id, rq->approvers, &c)) != 0) {
+		if (r == JIT_ERR_REQUEST_DECIDED) {
+			err(se, "request %s was already issued\n", rq->id);
+			rc = EXIT_DENIED;
+		} else if (r == JIT_ERR_REQUEST_EXPIRED) {
+			err(se, "request %s was approved but not picked up in "
+			    "time: it expired\n", rq->id);
+			rc = EXIT_DENIED;
+		} else
+			err(se, "approved, but the certificate could not be "
+			    "issued\n");
+		goto out;
+	}
+	if (jcert_format_line(c, jcert_key_id(c), &line) != 0)
+		goto out;
 	srv_log("issue %s to %s (role %s, request %s, approved by %s)",
 	    jcert_key_id(c), rq->user, rq->role, rq->id, rq->approvers);
 	if (se->wait_json) {
@@ -681,7 +751,9 @@ issue_approved(struct sess *se, const struct jstore_request *rq)
 		out(se, "%s\n", line);
 	rc = EXIT_OK;
  out:
-	srv_policy_put(se->srv, p);
+	if (p != NULL)
+		srv_policy_put(se->srv, p);
+	free(principals);
 	free(line);
 	jcert_free(c);
 	jkey_free(key);
@@ -824,7 +896,9 @@ decide_cmd(struct sess *se, int argc, char **argv, int approve)
 	    { NULL, 0, NULL, NULL } };
 	struct jstore_request *rq = NULL;
 	struct jpolicy *p;
+	struct jpolicy_role_info info;
 	enum jstore_request_state st = 0;
+	unsigned quorum = 0;
 	int r, may, rc = EXIT_DENIED;
 
 	if (parse_opts(se, argc, argv, opts, &id) != 0)
@@ -843,6 +917,8 @@ decide_cmd(struct sess *se, int argc, char **argv, int approve)
 	}
 	p = srv_policy_get(se->srv);
 	may = jpolicy_can_approve(p, rq->role, se->user);
+	if (jpolicy_role_info(p, rq->role, &info) == 0 && info.quorum > 0)
+		quorum = info.quorum;	/* the quorum as the policy is now */
 	srv_policy_put(se->srv, p);
 	/* A requester may withdraw (deny) their own request. */
 	if (!may && !(!approve && strcmp(rq->user, se->user) == 0)) {
@@ -856,7 +932,7 @@ decide_cmd(struct sess *se, int argc, char **argv, int approve)
 		goto out;
 	}
 	r = approve ? jstore_request_approve(se->srv->store, id, se->user,
-	    comment, (uint64_t)time(NULL), &st) :
+	    comment, (uint64_t)time(NULL), quorum, &st) :
 	    jstore_request_deny(se->srv->store, id, se->user, comment,
 	    (uint64_t)time(NULL));
 	if (r != 0) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ca.h"
 #include "jcert.h"
@@ -112,8 +113,21 @@ ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
 		ev[1].event = "break-glass";
 		nev = 2;
 	}
-	/* Durable before anybody sees the certificate. */
-	if ((r = jstore_append(st, ev, nev)) != 0) {
+	/*
+	 * Durable before anybody sees the certificate.  For a request, the
+	 * claim is part of the same commit: one certificate per approval.
+	 */
+	if (request_id != NULL) {
+		if ((r = jstore_request_issue(st, request_id,
+		    (uint64_t)time(NULL), ev, nev)) != 0) {
+			if (r != JIT_ERR_REQUEST_DECIDED &&
+			    r != JIT_ERR_REQUEST_EXPIRED)
+				ca_error("recording the issuance of %s: %s "
+				    "(certificate withheld)", request_id,
+				    jit_strerror(r));
+			goto out;
+		}
+	} else if ((r = jstore_append(st, ev, nev)) != 0) {
 		ca_error("recording the issuance: %s (certificate withheld)",
 		    jit_strerror(r));
 		goto out;

@@ -18,7 +18,7 @@ struct jpolicy_decision {
 	char *reason;
 	char **principals;
 	size_t nprincipals;
-	uint64_t ttl, valid_after, valid_before, pending_ttl;
+	uint64_t ttl, valid_after, valid_before, pending_ttl, pickup_ttl;
 	int ttl_capped, break_glass;
 	char *force_command_copy;
 	char *source_address;
@@ -343,6 +343,7 @@ jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
 		d->napprover_groups = role->approval_groups.n;
 		d->quorum = role->quorum;
 		d->pending_ttl = role->pending_ttl;
+		d->pickup_ttl = role->pickup_ttl;
 		d->verdict = JPOLICY_NEEDS_APPROVAL;
 	} else
 		d->verdict = JPOLICY_ALLOW;
@@ -460,4 +461,10 @@ uint64_t
 jpolicy_decision_pending_ttl(const struct jpolicy_decision *d)
 {
 	return d == NULL ? 0 : d->pending_ttl;
+}
+
+uint64_t
+jpolicy_decision_pickup_ttl(const struct jpolicy_decision *d)
+{
+	return d == NULL ? 0 : d->pickup_ttl;
 }

@@ -110,12 +110,16 @@ size_t jpolicy_decision_nextensions(const struct jpolicy_decision *d);
 const char *jpolicy_decision_extension(const struct jpolicy_decision *d,
     size_t i);
 int jpolicy_decision_break_glass(const struct jpolicy_decision *d);
-/* Approval: groups, quorum, seconds a request may wait. */
+/*
+ * Approval: groups, quorum, seconds a request may wait for its decision,
+ * seconds an approved request may wait to be picked up.
+ */
 size_t jpolicy_decision_napprover_groups(const struct jpolicy_decision *d);
 const char *jpolicy_decision_approver_group(const struct jpolicy_decision *d,
     size_t i);
 unsigned jpolicy_decision_quorum(const struct jpolicy_decision *d);
 uint64_t jpolicy_decision_pending_ttl(const struct jpolicy_decision *d);
+uint64_t jpolicy_decision_pickup_ttl(const struct jpolicy_decision *d);
 
 /*
  * Static facts about a role for `roles` and `policy explain`:

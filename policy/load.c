@@ -844,7 +844,7 @@ static int
 load_approval(struct ctx *c, const struct pnode *n, struct prole *role)
 {
 	static const char *const keys[] = { "groups", "quorum", "pending_ttl",
-	    NULL };
+	    "pickup_ttl", NULL };
 	const struct pnode *v, *qn;
 	char *end;
 	unsigned long q;
@@ -877,6 +877,12 @@ load_approval(struct ctx *c, const struct pnode *n, struct prole *role)
 	if ((v = get(n, "pending_ttl")) != NULL &&
 	    (r = get_duration(c, v, "approval.pending_ttl",
 	    &role->pending_ttl)) != 0)
+		return r;
+	/* An approval is picked up within this long, or it lapses. */
+	role->pickup_ttl = role->pending_ttl;
+	if ((v = get(n, "pickup_ttl")) != NULL &&
+	    (r = get_duration(c, v, "approval.pickup_ttl",
+	    &role->pickup_ttl)) != 0)
 		return r;
 	return check_quorum(c, qn != NULL ? qn : n, role);
 }

@@ -46,7 +46,7 @@ struct prole {
 	int has_approval;
 	struct pstrv approval_groups;
 	unsigned quorum;
-	uint64_t pending_ttl;
+	uint64_t pending_ttl, pickup_ttl;
 	struct pwindow *windows;
 	size_t nwindows;
 	struct pcidr *from;

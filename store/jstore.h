@@ -180,7 +180,9 @@ struct jstore_request {
 	char *user, *role, *principals, *pubkey, *fingerprint;
 	char *reason, *source, *approver_groups;
 	char *approvers;	/* comma-separated, in order of approval */
-	uint64_t ttl, created, expires, serial;
+	uint64_t ttl, created, serial;
+	uint64_t expires;	/* pending: decide by; approved: pick up by */
+	uint64_t pickup_ttl;	/* seconds to pick up once approved */
 	unsigned quorum;
 	enum jstore_request_state state;
 };
@@ -209,24 +211,47 @@ int jstore_request_get(struct jstore *s, const char *id,
 
 /*
  * One approval by approver (with an optional comment), with an "approve"
- * event.  *statep is the state afterwards (approved once the quorum is
- * met).  Errors: JIT_ERR_REQUEST_SELF, JIT_ERR_EXISTS (already approved by
- * this approver), JIT_ERR_REQUEST_DECIDED, JIT_ERR_REQUEST_EXPIRED (the
- * request is then marked expired, with an "expire" event).
+ * event.  quorum is the number of approvals the policy asks for now (0:
+ * the one recorded at creation); the request is approved once the count of
+ * its approvers reaches it, and from then on must be picked up within its
+ * pickup_ttl.  *statep is the state afterwards.  Errors:
+ * JIT_ERR_REQUEST_SELF, JIT_ERR_EXISTS (already approved by this approver),
+ * JIT_ERR_REQUEST_DECIDED, JIT_ERR_REQUEST_EXPIRED (the request is then
+ * marked expired, with an "expire" event).
  */
 int jstore_request_approve(struct jstore *s, const char *id,
-    const char *approver, const char *comment, uint64_t now,
+    const char *approver, const char *comment, uint64_t now, unsigned quorum,
     enum jstore_request_state *statep);
 
 /* Denies a pending request, with a "deny" event.  Same errors. */
 int jstore_request_deny(struct jstore *s, const char *id, const char *by,
     const char *comment, uint64_t now);
 
-/* Marks an approved request issued as serial (once). */
-int jstore_request_mark_issued(struct jstore *s, const char *id,
-    uint64_t serial);
+/*
+ * Cancels a pending or approved (not yet issued) request, with a "deny"
+ * event by `by` (the requester withdrawing, or "policy" when the policy no
+ * longer allows what was approved).  Same errors.
+ */
+int jstore_request_cancel(struct jstore *s, const char *id, const char *by,
+    const char *reason, uint64_t now);
 
-/* Expires every pending request past its time, with "expire" events. */
+/*
+ * Issues approved request id, atomically: in one commit checks that it is
+ * approved and inside its pickup window, marks it issued as evs[0].serial
+ * and appends evs (its "issue" events).  So a request gives at most one
+ * certificate, whoever asks and however many at once.  Errors:
+ * JIT_ERR_REQUEST_DECIDED (not approved: pending, denied, issued already),
+ * JIT_ERR_REQUEST_EXPIRED (the pickup window closed: then marked expired
+ * with an "expire" event), or those of jstore_append(); nothing of evs is
+ * written on any error.
+ */
+int jstore_request_issue(struct jstore *s, const char *id, uint64_t now,
+    struct jstore_event *evs, size_t n);
+
+/*
+ * Expires every pending request past its decision time and every approved
+ * one past its pickup time, with "expire" events.
+ */
 int jstore_request_expire(struct jstore *s, uint64_t now, unsigned *countp);
 
 /*

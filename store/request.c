@@ -54,7 +54,7 @@ store_request_encode(const struct jstore_request *r, struct jbuf *b)
 {
 	int e;
 
-	if ((e = jbuf_put_u8(b, 1)) != 0 ||
+	if ((e = jbuf_put_u8(b, 2)) != 0 ||
 	    (e = jbuf_put_u8(b, (uint8_t)r->state)) != 0 ||
 	    (e = jbuf_put_cstring(b, nz(r->id))) != 0 ||
 	    (e = jbuf_put_cstring(b, nz(r->user))) != 0 ||
@@ -70,7 +70,8 @@ store_request_encode(const struct jstore_request *r, struct jbuf *b)
 	    (e = jbuf_put_u64(b, r->created)) != 0 ||
 	    (e = jbuf_put_u64(b, r->expires)) != 0 ||
 	    (e = jbuf_put_u64(b, r->serial)) != 0 ||
-	    (e = jbuf_put_u32(b, r->quorum)) != 0)
+	    (e = jbuf_put_u32(b, r->quorum)) != 0 ||
+	    (e = jbuf_put_u64(b, r->pickup_ttl)) != 0)
 		return e;
 	return 0;
 }
@@ -89,7 +90,7 @@ store_request_decode(const unsigned char *p, size_t len,
 		e = JIT_ERR_ALLOC;
 		goto out;
 	}
-	if (jbuf_get_u8(b, &version) != 0 || version != 1 ||
+	if (jbuf_get_u8(b, &version) != 0 || version < 1 || version > 2 ||
 	    jbuf_get_u8(b, &state) != 0 ||
 	    state < JSTORE_REQ_PENDING || state > JSTORE_REQ_ISSUED ||
 	    jbuf_get_cstring(b, &r->id, NULL) != 0 ||
@@ -106,8 +107,14 @@ store_request_decode(const unsigned char *p, size_t len,
 	    jbuf_get_u64(b, &r->created) != 0 ||
 	    jbuf_get_u64(b, &r->expires) != 0 ||
 	    jbuf_get_u64(b, &r->serial) != 0 ||
-	    jbuf_get_u32(b, &r->quorum) != 0 || jbuf_expect_end(b) != 0)
+	    jbuf_get_u32(b, &r->quorum) != 0 ||
+	    (version >= 2 && jbuf_get_u64(b, &r->pickup_ttl) != 0) ||
+	    jbuf_expect_end(b) != 0)
 		goto out;
+	/* Version 1 had no pickup window: as long as the pending one. */
+	if (version == 1)
+		r->pickup_ttl = r->expires > r->created ?
+		    r->expires - r->created : 0;
 	r->state = (enum jstore_request_state)state;
 	*rp = r;
 	r = NULL;

@@ -1683,7 +1683,10 @@ struct req_arg {
 	const struct jstore_request *in;
 	const char *id, *actor, *comment;
 	uint64_t now, serial;
-	unsigned max_pending, count;
+	unsigned max_pending, count, quorum;
+	int approved_too;		/* cancel: also an approved request */
+	struct jstore_event *evs;	/* issue: the events to append */
+	size_t nevs;
 	char *id_out;
 	enum jstore_request_state state;
 };
@@ -1736,6 +1739,8 @@ create_fn(struct jstore *s, MDB_txn *txn, void *arg)
 	r.id = id;
 	r.state = JSTORE_REQ_PENDING;
 	r.created = a->now;
+	if (r.pickup_ttl == 0)
+		r.pickup_ttl = r.expires - a->now;	/* as long as the wait */
 	r.approvers = NULL;
 	r.serial = 0;
 	if ((e = req_write(s, txn, &r, MDB_NOOVERWRITE)) != 0 ||
@@ -1792,19 +1797,21 @@ jstore_request_get(struct jstore *s, const char *id,
 }
 
 /*
- * Loads a request that is still open to decisions.  An overdue one is
- * expired right here (state and event), and the caller told so.
+ * Loads a request that is still open: pending (or, with approved_too, also
+ * approved and not yet picked up).  An overdue one is expired right here
+ * (state and event), and the caller told so.
  */
 static int
 open_request(struct jstore *s, MDB_txn *txn, struct req_arg *a,
-    struct jstore_request **rp, int *expiredp)
+    int approved_too, struct jstore_request **rp, int *expiredp)
 {
 	int e;
 
 	*expiredp = 0;
 	if ((e = req_read(s, txn, a->id, rp)) != 0)
 		return e;
-	if ((*rp)->state != JSTORE_REQ_PENDING)
+	if ((*rp)->state != JSTORE_REQ_PENDING &&
+	    !(approved_too && (*rp)->state == JSTORE_REQ_APPROVED))
 		return JIT_ERR_REQUEST_DECIDED;
 	if (a->now >= (*rp)->expires) {
 		(*rp)->state = JSTORE_REQ_EXPIRED;
@@ -1825,7 +1832,7 @@ approve_fn(struct jstore *s, MDB_txn *txn, void *arg)
 	char *list = NULL;
 	int e, expired;
 
-	if ((e = open_request(s, txn, a, &r, &expired)) != 0)
+	if ((e = open_request(s, txn, a, 0, &r, &expired)) != 0)
 		goto out;
 	if (expired) {
 		a->state = r->state;
@@ -1849,8 +1856,14 @@ approve_fn(struct jstore *s, MDB_txn *txn, void *arg)
 	}
 	free(r->approvers);
 	r->approvers = list;
-	if (jit_list_count(r->approvers) >= r->quorum)
+	if (a->quorum != 0)
+		r->quorum = a->quorum;	/* what the policy asks for now */
+	if (jit_list_count(r->approvers) >= r->quorum) {
 		r->state = JSTORE_REQ_APPROVED;
+		/* From now on the clock is the pickup window. */
+		r->expires = r->pickup_ttl > UINT64_MAX - a->now ? UINT64_MAX :
+		    a->now + r->pickup_ttl;
+	}
 	a->state = r->state;
 	if ((e = req_write(s, txn, r, 0)) != 0 ||
 	    (e = req_event(s, txn, r, "approve", a->actor, a->comment,
@@ -1876,7 +1889,7 @@ check_actor(const char *id, const char *actor, const char *comment)
 static int
 decide(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
     const char *id, const char *actor, const char *comment, uint64_t now,
-    enum jstore_request_state *statep)
+    unsigned quorum, int approved_too, enum jstore_request_state *statep)
 {
 	struct req_arg a;
 	int e;
@@ -1890,6 +1903,8 @@ decide(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
 	a.actor = actor;
 	a.comment = comment;
 	a.now = now;
+	a.quorum = quorum;
+	a.approved_too = approved_too;
 	if ((e = run_write(s, fn, &a)) != 0)
 		return e;
 	if (statep != NULL)
@@ -1899,10 +1914,11 @@ decide(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
 
 int
 jstore_request_approve(struct jstore *s, const char *id,
-    const char *approver, const char *comment, uint64_t now,
+    const char *approver, const char *comment, uint64_t now, unsigned quorum,
     enum jstore_request_state *statep)
 {
-	return decide(s, approve_fn, id, approver, comment, now, statep);
+	return decide(s, approve_fn, id, approver, comment, now, quorum, 0,
+	    statep);
 }
 
 static int
@@ -1912,7 +1928,7 @@ deny_fn(struct jstore *s, MDB_txn *txn, void *arg)
 	struct jstore_request *r = NULL;
 	int e, expired;
 
-	if ((e = open_request(s, txn, a, &r, &expired)) != 0)
+	if ((e = open_request(s, txn, a, a->approved_too, &r, &expired)) != 0)
 		goto out;
 	if (expired) {
 		a->count = 1;
@@ -1933,40 +1949,74 @@ int
 jstore_request_deny(struct jstore *s, const char *id, const char *by,
     const char *comment, uint64_t now)
 {
-	return decide(s, deny_fn, id, by, comment, now, NULL);
+	return decide(s, deny_fn, id, by, comment, now, 0, 0, NULL);
 }
 
+int
+jstore_request_cancel(struct jstore *s, const char *id, const char *by,
+    const char *reason, uint64_t now)
+{
+	return decide(s, deny_fn, id, by, reason, now, 0, 1, NULL);
+}
+
+/*
+ * The claim and the record in one transaction: whoever commits first
+ * turns the request issued; everybody else then finds it decided, and
+ * their certificate (signed, never shown) is dropped.
+ */
 static int
-issued_fn(struct jstore *s, MDB_txn *txn, void *arg)
+issue_fn(struct jstore *s, MDB_txn *txn, void *arg)
 {
 	struct req_arg *a = arg;
 	struct jstore_request *r = NULL;
-	int e;
+	int e, expired;
 
-	if ((e = req_read(s, txn, a->id, &r)) != 0)
-		return e;
-	if (r->state != JSTORE_REQ_APPROVED)
-		e = JIT_ERR_REQUEST_DECIDED;
-	else {
-		r->state = JSTORE_REQ_ISSUED;
-		r->serial = a->serial;
-		e = req_write(s, txn, r, 0);
+	if ((e = open_request(s, txn, a, 1, &r, &expired)) != 0)
+		goto out;
+	if (expired) {
+		a->count = 1;	/* commit the expiry; the caller reports it */
+		goto out;
 	}
+	if (r->state != JSTORE_REQ_APPROVED) {
+		e = JIT_ERR_REQUEST_DECIDED;
+		goto out;
+	}
+	r->state = JSTORE_REQ_ISSUED;
+	r->serial = a->evs[0].serial;
+	if ((e = req_write(s, txn, r, 0)) != 0)
+		goto out;
+	e = store_append_txn(s, txn, a->evs, a->nevs);
+ out:
 	jstore_request_free(r);
 	return e;
 }
 
 int
-jstore_request_mark_issued(struct jstore *s, const char *id, uint64_t serial)
+jstore_request_issue(struct jstore *s, const char *id, uint64_t now,
+    struct jstore_event *evs, size_t n)
 {
 	struct req_arg a;
+	size_t i;
+	int e;
 
-	if (s == NULL || id == NULL || serial == 0)
+	if (s == NULL || id == NULL || evs == NULL || n == 0 ||
+	    evs[0].serial == 0)
 		return JIT_ERR_INVALID_ARGUMENT;
+	for (i = 0; i < n; i++)
+		if ((e = store_event_check(&evs[i])) != 0)
+			return e;
 	memset(&a, 0, sizeof(a));
 	a.id = id;
-	a.serial = serial;
-	return run_write(s, issued_fn, &a);
+	a.now = now;
+	a.evs = evs;
+	a.nevs = n;
+	e = run_write(s, issue_fn, &a);
+	if (e == 0 && a.count)
+		e = JIT_ERR_REQUEST_EXPIRED;
+	if (e != 0)
+		for (i = 0; i < n; i++)
+			evs[i].seq = 0;
+	return e;
 }
 
 static int
@@ -1985,7 +2035,8 @@ expire_fn(struct jstore *s, MDB_txn *txn, void *arg)
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if ((e = store_request_decode(v.mv_data, v.mv_size, &r)) != 0)
 			break;
-		if (r->state == JSTORE_REQ_PENDING && a->now >= r->expires) {
+		if ((r->state == JSTORE_REQ_PENDING ||
+		    r->state == JSTORE_REQ_APPROVED) && a->now >= r->expires) {
 			r->state = JSTORE_REQ_EXPIRED;
 			/* Writing the current item is safe for the cursor. */
 			if ((e = req_write(s, txn, r, 0)) == 0 &&

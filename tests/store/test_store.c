@@ -623,24 +623,32 @@ Test(store, approval_requests)
 	jstore_request_free(r);
 
 	/* Nobody approves their own request; one approver counts once. */
-	cr_assert_eq(jstore_request_approve(s, id, "bob", NULL, 1700000010, &st),
+	cr_assert_eq(jstore_request_approve(s, id, "bob", NULL, 1700000010, 0, &st),
 	    JIT_ERR_REQUEST_SELF);
-	cr_assert_eq(jstore_request_approve(s, id, "carol", "ok", 1700000020, &st), 0);
+	cr_assert_eq(jstore_request_approve(s, id, "carol", "ok", 1700000020, 0, &st), 0);
 	cr_assert_eq(st, JSTORE_REQ_PENDING, "quorum 2 is not met by one");
-	cr_assert_eq(jstore_request_approve(s, id, "carol", NULL, 1700000030, &st),
+	cr_assert_eq(jstore_request_approve(s, id, "carol", NULL, 1700000030, 0, &st),
 	    JIT_ERR_EXISTS);
-	cr_assert_eq(jstore_request_approve(s, id, "erin", NULL, 1700000040, &st), 0);
+	cr_assert_eq(jstore_request_approve(s, id, "erin", NULL, 1700000040, 0, &st), 0);
 	cr_assert_eq(st, JSTORE_REQ_APPROVED);
 	cr_assert_eq(jstore_request_get(s, id, &r), 0);
 	cr_assert_str_eq(r->approvers, "carol,erin");
 	jstore_request_free(r);
 	/* Decided requests take no more decisions. */
-	cr_assert_eq(jstore_request_approve(s, id, "frank", NULL, 1700000050, &st),
+	cr_assert_eq(jstore_request_approve(s, id, "frank", NULL, 1700000050, 0, &st),
 	    JIT_ERR_REQUEST_DECIDED);
 	cr_assert_eq(jstore_request_deny(s, id, "frank", NULL, 1700000050),
 	    JIT_ERR_REQUEST_DECIDED);
-	cr_assert_eq(jstore_request_mark_issued(s, id, 77), 0);
-	cr_assert_eq(jstore_request_mark_issued(s, id, 78), JIT_ERR_REQUEST_DECIDED);
+	{
+		struct jstore_event ev = issue_event("bob", "prod-root", 77,
+		    1700000060);
+
+		ev.request_id = id;
+		cr_assert_eq(jstore_request_issue(s, id, 1700000060, &ev, 1), 0);
+		ev.serial = 78;
+		cr_assert_eq(jstore_request_issue(s, id, 1700000061, &ev, 1),
+		    JIT_ERR_REQUEST_DECIDED, "one certificate per request");
+	}
 	cr_assert_eq(jstore_request_get(s, id, &r), 0);
 	cr_assert_eq(r->state, JSTORE_REQ_ISSUED);
 	cr_assert_eq(r->serial, 77);
@@ -659,7 +667,7 @@ Test(store, approval_requests)
 	cr_assert_eq(jstore_request_get(s, "r-nope", &r), JIT_ERR_NOT_FOUND);
 
 	/* Expiry: deciding late is refused and marks the request expired. */
-	cr_assert_eq(jstore_request_approve(s, id2, "carol", NULL, 1700000900, &st),
+	cr_assert_eq(jstore_request_approve(s, id2, "carol", NULL, 1700000900, 0, &st),
 	    JIT_ERR_REQUEST_EXPIRED);
 	cr_assert_eq(jstore_request_get(s, id2, &r), 0);
 	cr_assert_eq(r->state, JSTORE_REQ_EXPIRED);
@@ -672,6 +680,129 @@ Test(store, approval_requests)
 	cr_assert_eq(c.n, 2);
 	cr_assert_str_eq(c.event[0], "request");
 	cr_assert_str_eq(c.event[1], "expire");
+	jstore_close(s);
+}
+
+struct claim_arg {
+	struct jstore *s;
+	const char *id;
+	uint64_t serial;
+	int result;
+};
+
+static void *
+claim_thread(void *arg)
+{
+	struct claim_arg *a = arg;
+	struct jstore_event ev = issue_event("bob", "prod-root", a->serial,
+	    1700000100);
+
+	ev.request_id = a->id;
+	a->result = jstore_request_issue(a->s, a->id, 1700000100, &ev, 1);
+	return NULL;
+}
+
+static int
+count_issue(const struct jstore_event *ev, void *arg)
+{
+	if (strcmp(ev->event, "issue") == 0)
+		(*(int *)arg)++;
+	return 0;
+}
+
+/* Regression: two waiters on one approved request both got a certificate. */
+Test(store, an_approved_request_is_issued_once_under_a_race)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_request in = new_request("bob", 1700000900), *r = NULL;
+	enum jstore_request_state st = 0;
+	char id[JSTORE_REQUEST_ID_LEN + 1];
+	struct claim_arg a[8];
+	pthread_t t[8];
+	struct jstore_filter f;
+	int i, won = 0, issues = 0;
+
+	in.quorum = 1;
+	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id), 0);
+	cr_assert_eq(jstore_request_approve(s, id, "carol", NULL, 1700000050, 0,
+	    &st), 0);
+	cr_assert_eq(st, JSTORE_REQ_APPROVED);
+	for (i = 0; i < 8; i++) {
+		a[i] = (struct claim_arg){ s, id, (uint64_t)(100 + i), -1 };
+		cr_assert_eq(pthread_create(&t[i], NULL, claim_thread, &a[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		if (a[i].result == 0)
+			won++;
+		else
+			cr_assert_eq(a[i].result, JIT_ERR_REQUEST_DECIDED);
+	}
+	cr_assert_eq(won, 1, "exactly one claim wins, not %d", won);
+	memset(&f, 0, sizeof(f));
+	f.request_id = id;
+	cr_assert_eq(jstore_query(s, &f, count_issue, &issues), 0);
+	cr_assert_eq(issues, 1, "exactly one issue event, not %d", issues);
+	cr_assert_eq(jstore_request_get(s, id, &r), 0);
+	cr_assert_eq(r->state, JSTORE_REQ_ISSUED);
+	jstore_request_free(r);
+	jstore_close(s);
+}
+
+/* Regression: an approved request could be picked up at any time later. */
+Test(store, an_approval_lapses_after_its_pickup_window)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_request in = new_request("bob", 1700000900), *r = NULL;
+	enum jstore_request_state st = 0;
+	char id[JSTORE_REQUEST_ID_LEN + 1], id2[JSTORE_REQUEST_ID_LEN + 1];
+	struct jstore_event ev = issue_event("bob", "prod-root", 5, 1700000400);
+	struct jstore_filter f;
+	int issues = 0;
+	unsigned n = 0;
+
+	in.quorum = 1;
+	in.pickup_ttl = 60;
+	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id), 0);
+	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id2), 0);
+	cr_assert_eq(jstore_request_approve(s, id, "carol", NULL, 1700000300, 0,
+	    &st), 0);
+	cr_assert_eq(jstore_request_approve(s, id2, "carol", NULL, 1700000300, 0,
+	    &st), 0);
+	cr_assert_eq(jstore_request_get(s, id, &r), 0);
+	cr_assert_eq(r->expires, 1700000360, "approved: pick up within 60 s");
+	jstore_request_free(r);
+	ev.request_id = id;
+	cr_assert_eq(jstore_request_issue(s, id, 1700000360, &ev, 1),
+	    JIT_ERR_REQUEST_EXPIRED);
+	cr_assert_eq(jstore_request_get(s, id, &r), 0);
+	cr_assert_eq(r->state, JSTORE_REQ_EXPIRED);
+	jstore_request_free(r);
+	memset(&f, 0, sizeof(f));
+	f.request_id = id;
+	cr_assert_eq(jstore_query(s, &f, count_issue, &issues), 0);
+	cr_assert_eq(issues, 0, "nothing issued after the window");
+	/* The bulk sweep expires lapsed approvals too. */
+	cr_assert_eq(jstore_request_expire(s, 1700000361, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(jstore_request_get(s, id2, &r), 0);
+	cr_assert_eq(r->state, JSTORE_REQ_EXPIRED);
+	jstore_request_free(r);
+	/* A raised quorum counts at the next approval. */
+	in.quorum = 1;
+	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id), 0);
+	cr_assert_eq(jstore_request_approve(s, id, "carol", NULL, 1700000010, 2,
+	    &st), 0);
+	cr_assert_eq(st, JSTORE_REQ_PENDING, "the policy now asks for two");
+	cr_assert_eq(jstore_request_approve(s, id, "erin", NULL, 1700000011, 2,
+	    &st), 0);
+	cr_assert_eq(st, JSTORE_REQ_APPROVED);
+	/* Cancel reaches an approved request; then it cannot be issued. */
+	cr_assert_eq(jstore_request_cancel(s, id, "policy", "changed",
+	    1700000012), 0);
+	ev.request_id = id;
+	cr_assert_eq(jstore_request_issue(s, id, 1700000013, &ev, 1),
+	    JIT_ERR_REQUEST_DECIDED);
 	jstore_close(s);
 }
 
