@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "jbuf.h"
+#include "jcert.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "policy-impl.h"
@@ -387,11 +388,11 @@ static int
 check_principal(struct ctx *c, const struct pnode *n, const char *what)
 {
 	const char *s = n->value, *b;
-	size_t i;
+	size_t i, users = 0, len = strlen(s);
 
 	if (*s == '\0')
 		return perr(c, n, "%s: a principal must not be empty", what);
-	if (strlen(s) > 256)
+	if (len > JCERT_NAME_MAX)
 		return perr(c, n, "%s: principal is too long", what);
 	for (i = 0; s[i] != '\0'; i++) {
 		unsigned char ch = (unsigned char)s[i];
@@ -400,10 +401,19 @@ check_principal(struct ctx *c, const struct pnode *n, const char *what)
 			return perr(c, n, "%s: principal '%s' contains "
 			    "whitespace, a comma or a control character", what, s);
 	}
-	for (b = strchr(s, '{'); b != NULL; b = strchr(b + 6, '{'))
+	for (b = strchr(s, '{'); b != NULL; b = strchr(b + 6, '{')) {
 		if (strncmp(b, "{user}", 6) != 0)
 			return perr(c, n, "%s: unknown placeholder in '%s' "
 			    "(only {user} is defined)", what, s);
+		users++;
+	}
+	/* Refused at load, not at issuance: the longest user name fits. */
+	if (len - users * 6 + users * NAME_MAX_LEN > JCERT_NAME_MAX)
+		return perr(c, n, "%s: principal '%s' can expand to %zu bytes "
+		    "(user names have up to %d), more than the %d a "
+		    "certificate holds", what, s,
+		    len - users * 6 + users * NAME_MAX_LEN, NAME_MAX_LEN,
+		    JCERT_NAME_MAX);
 	/* A '}' outside "{user}". */
 	for (b = strchr(s, '}'); b != NULL; b = strchr(b + 1, '}'))
 		if (b - s < 5 || strncmp(b - 5, "{user}", 6) != 0)
@@ -926,6 +936,10 @@ load_role(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 	if (role->principals.n == 0)
 		return perr(c, v, "role '%s': principals must not be empty (an "
 		    "empty list means any principal to sshd)", kn->value);
+	if (role->principals.n > JCERT_PRINCIPALS_MAX)
+		return perr(c, v, "role '%s': %zu principals, more than the %d "
+		    "a certificate holds", kn->value, role->principals.n,
+		    JCERT_PRINCIPALS_MAX);
 	if ((v = get(n, "max_ttl")) != NULL &&
 	    (r = get_duration(c, v, "max_ttl", &role->max_ttl)) != 0)
 		return r;

@@ -2,6 +2,7 @@
  * refused with file:line:column. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <criterion/criterion.h>
 
@@ -158,6 +159,31 @@ Test(policy_load, principals)
 	    "unknown placeholder");
 	expect_error(ROLE("    principals: [\"x}\"]\n"), 6, 18, "stray '}'");
 	expect_error(ROLE(""), 4, 3, "needs principals");
+}
+
+/* A template that a long user name would push past what a cert holds. */
+Test(policy_load, principal_templates_fit_a_certificate)
+{
+	char pol[4096], princ[300], list[2400];
+	size_t i;
+
+	/* 230 bytes + {user} + {user}: 230 + 2 * 64 > 256. */
+	memset(princ, 'a', 230);
+	strcpy(princ + 230, "{user}{user}");
+	snprintf(pol, sizeof(pol), ROLE("    principals: [\"%s\"]\n"), princ);
+	expect_error(pol, 6, 18, "can expand to 358 bytes");
+	/* 186 + {user} = 250 at most: fits. */
+	memset(princ, 'a', 186);
+	strcpy(princ + 186, "{user}");
+	snprintf(pol, sizeof(pol), ROLE("    principals: [\"%s\"]\n"), princ);
+	jpolicy_free(load_ok(pol));
+	/* 257 principals: more than a certificate holds. */
+	list[0] = '\0';
+	for (i = 0; i < 257; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		    "%sp%zu", i ? "," : "", i);
+	snprintf(pol, sizeof(pol), ROLE("    principals: [%s]\n"), list);
+	expect_error(pol, 6, 17, "257 principals");
 }
 
 Test(policy_load, durations)
