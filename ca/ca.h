@@ -96,7 +96,18 @@ struct jstore_event;
 struct jstore_filter;
 struct json_t;
 
-/* A comma-separated list as a JSON array of strings. */
+/* A JSON string of len bytes at s; text that is not clean UTF-8 is
+ * escaped (\xNN), never dropped. */
+struct json_t *ca_json_text(const char *s, size_t len);
+
+/*
+ * One CSV field and its separator (',' or, when last, '\n'): quoted,
+ * quotes doubled, text that is not clean escaped, and a leading = + - @
+ * tab or CR (a spreadsheet formula) defused with a '.
+ */
+void ca_csv_field(FILE *f, const char *s, int last);
+
+/* A comma-separated list as a JSON array of strings (as ca_json_text). */
 struct json_t *ca_json_list(const char *s);
 
 /* An audit event as a JSON object with the contract's field names. */

@@ -14,8 +14,29 @@
 #include "ca.h"
 #include "jit-err.h"
 #include "jstore.h"
+#include "jtext.h"
 
 enum { OUT_TABLE, OUT_JSON, OUT_CSV };
+
+/*
+ * A JSON string that is never dropped: jansson refuses invalid UTF-8
+ * (json_string() gives NULL and the field vanishes), so text that is not
+ * clean (an old record, a foreign store) is escaped instead.
+ */
+json_t *
+ca_json_text(const char *s, size_t len)
+{
+	json_t *j;
+	char *e;
+
+	if (jtext_valid(s, len, 1) && (j = json_stringn(s, len)) != NULL)
+		return j;
+	if ((e = jtext_escape_dup(s, len)) == NULL)
+		return NULL;
+	j = json_string(e);
+	free(e);
+	return j;
+}
 
 json_t *
 ca_json_list(const char *s)
@@ -27,7 +48,7 @@ ca_json_list(const char *s)
 		return NULL;
 	while (p != NULL && *p != '\0') {
 		comma = strchr(p, ',');
-		json_array_append_new(a, json_stringn(p, comma != NULL ?
+		json_array_append_new(a, ca_json_text(p, comma != NULL ?
 		    (size_t)(comma - p) : strlen(p)));
 		p = comma != NULL ? comma + 1 : NULL;
 	}
@@ -48,7 +69,7 @@ time_or_null(uint64_t t)
 static json_t *
 str_or_null(const char *s)
 {
-	return s == NULL || *s == '\0' ? json_null() : json_string(s);
+	return s == NULL || *s == '\0' ? json_null() : ca_json_text(s, strlen(s));
 }
 
 static void
@@ -75,7 +96,7 @@ ca_event_json(const struct jstore_event *ev)
 	hex(ev->hash, 32, h);
 	json_object_set_new(o, "seq", json_integer((json_int_t)ev->seq));
 	json_object_set_new(o, "time", time_or_null(ev->time));
-	json_object_set_new(o, "event", json_string(ev->event));
+	json_object_set_new(o, "event", ca_json_text(ev->event, strlen(ev->event)));
 	json_object_set_new(o, "user", str_or_null(ev->user));
 	json_object_set_new(o, "role", str_or_null(ev->role));
 	json_object_set_new(o, "serial", ev->serial != 0 ?
@@ -93,18 +114,22 @@ ca_event_json(const struct jstore_event *ev)
 	return o;
 }
 
-/* CSV field: quoted, quotes doubled, spreadsheet formulas defused. */
-static void
-csv_field(FILE *f, const char *s, int last)
+void
+ca_csv_field(FILE *f, const char *s, int last)
 {
+	char *e = jtext_escape_dup(s, strlen(s)), *p;
+
 	fputc('"', f);
-	if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')
+	/* OWASP's list: = + - @, tab and carriage return start a formula. */
+	if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+	    s[0] == '\t' || s[0] == '\r')
 		fputc('\'', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
+	for (p = e != NULL ? e : "?"; *p != '\0'; p++) {
+		if (*p == '"')
 			fputc('"', f);
-		fputc(*s, f);
+		fputc(*p, f);
 	}
+	free(e);
 	fputc('"', f);
 	fputc(last ? '\n' : ',', f);
 }
@@ -114,11 +139,8 @@ static void
 cell(FILE *f, const char *s, int width)
 {
 	char buf[256];
-	size_t i;
 
-	for (i = 0; s[i] != '\0' && i < sizeof(buf) - 1; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	buf[i] = '\0';
+	(void)jtext_escape(buf, sizeof(buf), s, strlen(s));
 	fprintf(f, "%-*s ", width, buf[0] != '\0' ? buf : "-");
 }
 
@@ -157,24 +179,24 @@ print_event(const struct jstore_event *ev, void *arg)
 		break;
 	case OUT_CSV:
 		hex(ev->hash, 32, h);
-		csv_field(o->f, seq, 0);
-		csv_field(o->f, t, 0);
-		csv_field(o->f, ev->event, 0);
-		csv_field(o->f, ev->user, 0);
-		csv_field(o->f, ev->role, 0);
-		csv_field(o->f, ev->serial ? serial : "", 0);
-		csv_field(o->f, ev->key_id, 0);
-		csv_field(o->f, ev->principals, 0);
+		ca_csv_field(o->f, seq, 0);
+		ca_csv_field(o->f, t, 0);
+		ca_csv_field(o->f, ev->event, 0);
+		ca_csv_field(o->f, ev->user, 0);
+		ca_csv_field(o->f, ev->role, 0);
+		ca_csv_field(o->f, ev->serial ? serial : "", 0);
+		ca_csv_field(o->f, ev->key_id, 0);
+		ca_csv_field(o->f, ev->principals, 0);
 		if (ev->valid_after != 0)
 			ca_format_time(ev->valid_after, t, sizeof(t));
-		csv_field(o->f, ev->valid_after ? t : "", 0);
-		csv_field(o->f, vb, 0);
-		csv_field(o->f, ev->fingerprint, 0);
-		csv_field(o->f, ev->source, 0);
-		csv_field(o->f, ev->reason, 0);
-		csv_field(o->f, ev->request_id, 0);
-		csv_field(o->f, ev->approvers, 0);
-		csv_field(o->f, h, 1);
+		ca_csv_field(o->f, ev->valid_after ? t : "", 0);
+		ca_csv_field(o->f, vb, 0);
+		ca_csv_field(o->f, ev->fingerprint, 0);
+		ca_csv_field(o->f, ev->source, 0);
+		ca_csv_field(o->f, ev->reason, 0);
+		ca_csv_field(o->f, ev->request_id, 0);
+		ca_csv_field(o->f, ev->approvers, 0);
+		ca_csv_field(o->f, h, 1);
 		break;
 	default:
 		if (o->n == 0)

@@ -20,6 +20,7 @@
 #include "jkey.h"
 #include "jpolicy.h"
 #include "jstore.h"
+#include "jtext.h"
 #include "serve.h"
 
 #include <stdint.h>
@@ -1024,6 +1025,12 @@ srv_run_command(struct sess *se, const char *command)
 
 	if ((buf = strdup(command)) == NULL)
 		return EXIT_ERROR;
+	if (!jtext_valid(buf, strlen(buf), 1)) {
+		/* Reasons and comments reach approvers' terminals and JSON. */
+		err(se, "the command must be UTF-8 text without control "
+		    "characters\n");
+		goto out;
+	}
 	if (split_args(buf, argv, &argc) != 0 || argc == 0) {
 		err(se, "cannot parse the command (unbalanced quotes, control "
 		    "characters or more than %d words)\n", MAX_ARGS);

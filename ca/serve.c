@@ -42,6 +42,7 @@
 #include "jpolicy.h"
 #include "jsshkey.h"
 #include "jstore.h"
+#include "jtext.h"
 #include "jtotp.h"
 #include "serve.h"
 
@@ -50,6 +51,16 @@
 #define AUTH_DEADLINE_SEC	30
 #define IDLE_SEC		120
 #define MAX_TOTP_FAILURES	5	/* then lockout with growing back-off */
+/*
+ * Unauthenticated connections have their own caps, so a flood of them
+ * (which costs the attacker nothing) cannot take the places of users:
+ * MaxStartups and PerSourceMaxStartups in sshd's terms.
+ */
+#define MAX_UNAUTH		256
+#define MAX_UNAUTH_PER_ADDRESS	64
+#define MAX_AUTH_FAILURES	6	/* per connection, as sshd's MaxAuthTries */
+#define AUTH_FAIL_EVENTS_PER_MIN 10	/* durable auth-fail events per address */
+#define STDIN_DEADLINE_SEC	10	/* login: the key and the end of stdin */
 
 static volatile sig_atomic_t stopping, reload;
 
@@ -113,6 +124,107 @@ srv_event(struct server *srv, const char *kind, const char *user,
 
 static uint64_t grace_lookup(struct sess *se, const char *fp, uint64_t grace);
 
+/* A refused attempt, any method: the connection ends after a few. */
+static void
+auth_refused(struct sess *se)
+{
+	if (++se->auth_failures >= MAX_AUTH_FAILURES)
+		se->kick = 1;
+}
+
+/* Authenticated: the session no longer counts against the pre-auth caps. */
+static void
+sess_authed(struct sess *se)
+{
+	struct server *srv = se->srv;
+	size_t i;
+
+	se->authed = 1;
+	pthread_mutex_lock(&srv->lock);
+	if (se->unauth_counted) {
+		se->unauth_counted = 0;
+		srv->nunauth--;
+		for (i = 0; i < MAX_SESSIONS; i++)
+			if (srv->slots[i].n > 0 &&
+			    strcmp(srv->slots[i].addr, se->addr) == 0) {
+				srv->slots[i].unauth--;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/*
+ * Whether another auth-fail from addr goes on record: at most
+ * AUTH_FAIL_EVENTS_PER_MIN per address and minute.  When a new minute
+ * begins, *droppedp says how many of the last one were only counted.
+ */
+static int
+auth_fail_admit(struct server *srv, const char *addr, uint64_t now,
+    unsigned *droppedp)
+{
+	struct failrate *f = NULL, *oldest = &srv->failrate[0];
+	size_t i;
+	int ok;
+
+	*droppedp = 0;
+	pthread_mutex_lock(&srv->lock);
+	for (i = 0; i < sizeof(srv->failrate) / sizeof(srv->failrate[0]); i++) {
+		if (strcmp(srv->failrate[i].addr, addr) == 0) {
+			f = &srv->failrate[i];
+			break;
+		}
+		if (srv->failrate[i].window < oldest->window)
+			oldest = &srv->failrate[i];
+	}
+	if (f == NULL) {	/* reuse the slot idle longest */
+		f = oldest;
+		snprintf(f->addr, sizeof(f->addr), "%s", addr);
+		f->window = now;
+		f->n = f->dropped = 0;
+	} else if (now - f->window >= 60) {
+		*droppedp = f->dropped;
+		f->window = now;
+		f->n = f->dropped = 0;
+	}
+	if ((ok = f->n < AUTH_FAIL_EVENTS_PER_MIN))
+		f->n++;
+	else
+		f->dropped++;
+	pthread_mutex_unlock(&srv->lock);
+	return ok;
+}
+
+/*
+ * Records a refused user or key, rate-limited per address.  The user name
+ * is the client's: it is recorded escaped (the log holds clean text only).
+ */
+static void
+record_auth_fail(struct sess *se, const char *user, const char *fp)
+{
+	char why[128], *u = jtext_escape_dup(user, strlen(user));
+	unsigned dropped;
+
+	if (u == NULL)
+		return;
+	if (!auth_fail_admit(se->srv, se->addr, (uint64_t)time(NULL),
+	    &dropped)) {
+		free(u);
+		return;
+	}
+	if (dropped > 0) {
+		snprintf(why, sizeof(why), "%u more auth failures in the last "
+		    "minute were counted, not recorded", dropped);
+		srv_log("auth-fail from %s: %s", se->addr, why);
+		srv_event(se->srv, "auth-fail", NULL, se->addr, why);
+	}
+	srv_log("auth-fail user=%s key=%s from %s", u, fp != NULL ? fp : "?",
+	    se->addr);
+	srv_event(se->srv, "auth-fail", strlen(u) <= 64 ? u : NULL, se->addr,
+	    "unknown user or key");
+	free(u);
+}
+
 static int
 auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
     char signature_state, void *userdata)
@@ -124,11 +236,16 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
 	int ok;
 
 	(void)session;
-	if (signature_state != SSH_PUBLICKEY_STATE_NONE &&
-	    signature_state != SSH_PUBLICKEY_STATE_VALID)
+	if (se->kick)
 		return SSH_AUTH_DENIED;
+	if (signature_state != SSH_PUBLICKEY_STATE_NONE &&
+	    signature_state != SSH_PUBLICKEY_STATE_VALID) {
+		auth_refused(se);
+		return SSH_AUTH_DENIED;
+	}
 	if (strlen(user) >= sizeof(se->user) || jkey_from_ssh(pubkey, &k) != 0) {
 		jkey_free(k);
+		auth_refused(se);
 		return SSH_AUTH_DENIED;
 	}
 	p = srv_policy_get(se->srv);
@@ -140,13 +257,11 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
 			char *fp = NULL;
 
 			(void)jkey_fingerprint(k, &fp);
-			srv_log("auth-fail user=%s key=%s from %s", user,
-			    fp != NULL ? fp : "?", se->addr);
-			srv_event(se->srv, "auth-fail", user, se->addr,
-			    "unknown user or key");
+			record_auth_fail(se, user, fp);
 			free(fp);
 		}
 		jkey_free(k);
+		auth_refused(se);
 		return SSH_AUTH_DENIED;
 	}
 	if (signature_state == SSH_PUBLICKEY_STATE_NONE) {
@@ -171,14 +286,14 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
 		if (when != 0) {
 			se->mfa_done = 1;
 			se->mfa_time = when;
-			se->authed = 1;
+			sess_authed(se);
 			return SSH_AUTH_SUCCESS;
 		}
 		se->pk_ok = 1;
 		ssh_set_auth_methods(se->s, SSH_AUTH_METHOD_INTERACTIVE);
 		return SSH_AUTH_PARTIAL;
 	}
-	se->authed = 1;
+	sess_authed(se);
 	return SSH_AUTH_SUCCESS;
 }
 
@@ -229,64 +344,91 @@ grace_remember(struct sess *se)
 	free(fp);
 }
 
-/* Checks a code; counts failures and locks out with growing back-off. */
+struct code_arg {
+	struct sess *se;
+	const char *code;
+	uint64_t now;
+	int unsealed;	/* 0: the stored secret did not open */
+};
+
+/* Runs inside the store's check: opens the sealed secret, checks the code. */
+static int
+verify_code(const unsigned char *sealed, size_t len, void *arg,
+    uint64_t *stepp)
+{
+	struct code_arg *a = arg;
+	unsigned char secret[CA_TOTP_SECRET_MAX];
+	size_t secret_len = 0;
+	int r;
+
+	if (ca_totp_open(a->se->srv->totp_key, a->se->user, sealed, len,
+	    secret, sizeof(secret), &secret_len) != 0)
+		return JIT_ERR_DENIED;
+	a->unsealed = 1;
+	r = jtotp_verify(secret, secret_len, a->code, a->now, stepp);
+	jit_wipe(secret, sizeof(secret));
+	return r;
+}
+
+/*
+ * Checks a code.  The store counts it and locks out (growing back-off) in
+ * the same transaction that reads the state, so parallel connections get
+ * MAX_TOTP_FAILURES codes checked between them, no more.
+ */
 static int
 check_code(struct sess *se, const char *code)
 {
 	struct server *srv = se->srv;
-	struct jstore_totp t;
-	unsigned char secret[CA_TOTP_SECRET_MAX];
-	size_t secret_len = 0;
-	uint64_t now = (uint64_t)time(NULL), step, until = 0;
-	uint32_t fails = 0;
+	struct code_arg a = { se, code, (uint64_t)time(NULL), 0 };
+	struct jstore_totp_check c;
 	int r;
 
-	if ((r = jstore_totp_get(srv->store, se->user, &t)) != 0)
-		return r;
-	if (t.locked_until > now) {
-		jit_wipe(&t, sizeof(t));
-		srv_event(srv, "mfa-fail", se->user, se->addr, "locked out");
-		return JIT_ERR_DENIED;
-	}
-	if ((r = ca_totp_open(srv->totp_key, se->user, t.secret, t.secret_len,
-	    secret, sizeof(secret), &secret_len)) != 0) {
-		jit_wipe(&t, sizeof(t));
-		srv_log("mfa user=%s: the stored secret does not open with %s "
-		    "(%s): re-enroll the user", se->user, CA_TOTP_KEY,
-		    jit_strerror(r));
-		return JIT_ERR_DENIED;
-	}
-	r = jtotp_verify(secret, secret_len, code, now, &step);
-	jit_wipe(secret, sizeof(secret));
-	fails = t.failures;
-	jit_wipe(&t, sizeof(t));
-	if (r == 0 && (r = jstore_totp_accept(srv->store, se->user, step)) == 0) {
+	memset(&c, 0, sizeof(c));
+	c.now = a.now;
+	c.max_failures = MAX_TOTP_FAILURES;
+	c.source = se->addr;
+	c.verify = verify_code;
+	c.arg = &a;
+	r = jstore_totp_check(srv->store, se->user, &c);
+	if (r == 0) {
 		se->mfa_done = 1;
-		se->mfa_time = now;
+		se->mfa_time = a.now;
 		grace_remember(se);
 		return 0;
 	}
-	/* From the fifth failure in a row: locked for 1, 2, 4, ... 64 min. */
-	if (fails + 1 >= MAX_TOTP_FAILURES) {
-		unsigned shift = fails + 1 - MAX_TOTP_FAILURES;
-
-		until = now + (60ULL << (shift > 6 ? 6 : shift));
+	if (r == JIT_ERR_TOTP_LOCKED) {
+		srv_log("mfa-fail user=%s from %s (locked out for %llu s more)",
+		    se->user, se->addr,
+		    (unsigned long long)(c.locked_until - a.now));
+		return r;
 	}
-	(void)jstore_totp_fail(srv->store, se->user, until, &fails);
+	if (r != JIT_ERR_TOTP_WRONG && r != JIT_ERR_TOTP_REPLAY) {
+		srv_log("mfa user=%s: %s", se->user, jit_strerror(r));
+		return JIT_ERR_DENIED;
+	}
+	if (!a.unsealed)
+		srv_log("mfa user=%s: the stored secret does not open with %s: "
+		    "re-enroll the user", se->user, CA_TOTP_KEY);
 	srv_log("mfa-fail user=%s from %s (%s, %u in a row)", se->user,
 	    se->addr, r == JIT_ERR_TOTP_REPLAY ? "code reused" : "wrong code",
-	    fails);
-	srv_event(srv, "mfa-fail", se->user, se->addr,
-	    r == JIT_ERR_TOTP_REPLAY ? "code already used" : "wrong code");
-	if (until != 0) {
+	    c.failures);
+	if (c.locked_now) {
+		struct jstore_event ev;
 		char why[96];
 
 		snprintf(why, sizeof(why), "%u wrong codes in a row: locked for "
-		    "%llu s", fails, (unsigned long long)(until - now));
+		    "%llu s", c.failures,
+		    (unsigned long long)(c.locked_until - a.now));
 		srv_log("lockout user=%s: %s", se->user, why);
-		srv_event(srv, "lockout", se->user, se->addr, why);
+		memset(&ev, 0, sizeof(ev));
+		ev.time = a.now;
+		ev.event = "lockout";
+		ev.user = se->user;
+		ev.source = se->addr;
+		ev.reason = why;
+		srv_notify(srv, &ev);
 	}
-	return r == JIT_ERR_TOTP_REPLAY ? r : JIT_ERR_DENIED;
+	return r;
 }
 
 static int
@@ -298,9 +440,17 @@ on_message(ssh_session session, ssh_message msg, void *userdata)
 	const char *answer;
 
 	(void)session;
-	if (ssh_message_type(msg) != SSH_REQUEST_AUTH ||
-	    ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE)
+	if (ssh_message_type(msg) != SSH_REQUEST_AUTH)
 		return 1;	/* not ours: default handling */
+	if (se->kick) {
+		ssh_message_reply_default(msg);
+		return 0;
+	}
+	if (ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE) {
+		/* none, password, hostbased: refused (and counted). */
+		auth_refused(se);
+		return 1;
+	}
 	/* Only after the user's key, and for that same user. */
 	if (!se->pk_ok || (!ssh_message_auth_kbdint_is_response(msg) &&
 	    (ssh_message_auth_user(msg) == NULL ||
@@ -318,11 +468,12 @@ on_message(ssh_session session, ssh_message msg, void *userdata)
 	}
 	answer = ssh_userauth_kbdint_getanswer(se->s, 0);
 	if (answer != NULL && check_code(se, answer) == 0) {
-		se->authed = 1;
+		sess_authed(se);
 		ssh_message_auth_reply_success(msg, 0);
 		return 0;
 	}
 	se->code_failures++;
+	auth_refused(se);
 	ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
 	ssh_message_reply_default(msg);
 	return 0;
@@ -359,6 +510,16 @@ on_eof(ssh_session session, ssh_channel channel, void *userdata)
 	se->in_eof = 1;
 }
 
+static void
+on_close(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct sess *se = userdata;
+
+	(void)session;
+	(void)channel;
+	se->chan_closed = 1;
+}
+
 static int
 on_exec(ssh_session session, ssh_channel channel, const char *command,
     void *userdata)
@@ -371,6 +532,7 @@ on_exec(ssh_session session, ssh_channel channel, const char *command,
 		return 1;
 	if ((se->cmd = strdup(command)) == NULL)
 		return 1;
+	se->cmd_time = time(NULL);
 	return 0;
 }
 
@@ -403,23 +565,28 @@ on_channel_open(ssh_session session, void *userdata)
 	se->ccb.channel_eof_function = on_eof;
 	se->ccb.channel_exec_request_function = on_exec;
 	se->ccb.channel_signal_function = on_chan_signal;
+	se->ccb.channel_close_function = on_close;
 	ssh_callbacks_init(&se->ccb);
 	ssh_set_channel_callbacks(se->chan, &se->ccb);
 	jbuf_reset(se->in);
-	se->in_eof = se->in_too_big = se->withdraw = 0;
+	se->in_eof = se->in_too_big = se->withdraw = se->chan_closed = 0;
+	se->last_activity = time(NULL);
 	return se->chan;
 }
 
 static void
 finish_channel(struct sess *se, int status)
 {
-	ssh_channel_request_send_exit_status(se->chan, status);
-	ssh_channel_send_eof(se->chan);
-	ssh_channel_close(se->chan);
+	if (!se->chan_closed) {
+		ssh_channel_request_send_exit_status(se->chan, status);
+		ssh_channel_send_eof(se->chan);
+		ssh_channel_close(se->chan);
+	}
 	ssh_channel_free(se->chan);
 	se->chan = NULL;
 	free(se->cmd);
 	se->cmd = NULL;
+	se->wait_id[0] = '\0';
 }
 
 /* ---- sessions ---- */
@@ -432,12 +599,17 @@ sess_release(struct sess *se)
 
 	pthread_mutex_lock(&srv->lock);
 	srv->nsessions--;
+	if (se->unauth_counted)
+		srv->nunauth--;
 	for (i = 0; i < MAX_SESSIONS; i++)
 		if (srv->slots[i].n > 0 && strcmp(srv->slots[i].addr,
 		    se->addr) == 0) {
 			srv->slots[i].n--;
+			if (se->unauth_counted)
+				srv->slots[i].unauth--;
 			break;
 		}
+	se->unauth_counted = 0;
 	jstore_set_clients(srv->store, srv->nsessions);
 	pthread_cond_broadcast(&srv->drained);
 	pthread_mutex_unlock(&srv->lock);
@@ -475,11 +647,21 @@ sess_main(void *arg)
 		if (ssh_event_dopoll(ev, 200) == SSH_ERROR)
 			break;
 		now = time(NULL);
-		if (!se->authed && (now - start > AUTH_DEADLINE_SEC ||
-		    se->code_failures >= 3))
+		if (se->kick || (!se->authed && (now - start > AUTH_DEADLINE_SEC ||
+		    se->code_failures >= 3)))
 			break;
-		if (now - se->last_activity > IDLE_SEC && se->chan == NULL)
+		/* Idle: no command running, no login waiting, channel or not. */
+		if (now - se->last_activity > IDLE_SEC && se->wait_id[0] == '\0')
 			break;
+		if (se->chan != NULL && se->chan_closed) {
+			/*
+			 * The client closed the channel (a refused request, or
+			 * it went away while waiting: the request stays for a
+			 * later login to pick up); the next channel may open.
+			 */
+			finish_channel(se, 255);
+			continue;
+		}
 		if (stopping && se->chan == NULL) {
 			/* Give the client a moment to read and close first. */
 			if (se->stop_at == 0)
@@ -515,10 +697,21 @@ sess_main(void *arg)
 		}
 		if (se->chan == NULL || se->cmd == NULL)
 			continue;
-		/* login reads a key on stdin: wait for its end. */
+		/* login reads a key on stdin: wait for its end, not forever. */
 		if (strncmp(se->cmd, "login", 5) == 0 && !se->in_eof &&
-		    !se->in_too_big)
+		    !se->in_too_big) {
+			if (now - se->cmd_time > STDIN_DEADLINE_SEC) {
+				char msg[96];
+				int n = snprintf(msg, sizeof(msg), "login: stdin "
+				    "did not end within %d s: send the public "
+				    "key and close stdin\n", STDIN_DEADLINE_SEC);
+
+				ssh_channel_write_stderr(se->chan, msg,
+				    (uint32_t)n);
+				finish_channel(se, CA_EXIT_USAGE);
+			}
 			continue;
+		}
 		se->last_activity = now;
 		if ((status = srv_run_command(se, se->cmd)) != SRV_WAIT)
 			finish_channel(se, status);
@@ -556,7 +749,7 @@ admit(struct server *srv, const char *addr)
 	int ok = 0;
 
 	pthread_mutex_lock(&srv->lock);
-	if (srv->nsessions >= MAX_SESSIONS)
+	if (srv->nsessions >= MAX_SESSIONS || srv->nunauth >= MAX_UNAUTH)
 		goto out;
 	for (i = 0; i < MAX_SESSIONS; i++) {
 		if (srv->slots[i].n > 0 && strcmp(srv->slots[i].addr, addr) == 0)
@@ -570,9 +763,12 @@ admit(struct server *srv, const char *addr)
 		i = fr;
 		snprintf(srv->slots[i].addr, sizeof(srv->slots[i].addr), "%s", addr);
 	}
-	if (srv->slots[i].n >= MAX_PER_ADDRESS)
+	if (srv->slots[i].n >= MAX_PER_ADDRESS ||
+	    srv->slots[i].unauth >= MAX_UNAUTH_PER_ADDRESS)
 		goto out;
 	srv->slots[i].n++;
+	srv->slots[i].unauth++;
+	srv->nunauth++;
 	srv->nsessions++;
 	jstore_set_clients(srv->store, srv->nsessions);
 	ok = 1;
@@ -797,6 +993,7 @@ cmd_serve(int argc, char **argv)
 				continue;
 			}
 			se->srv = &srv;
+			se->unauth_counted = 1;	/* admit() counted it */
 			snprintf(se->addr, sizeof(se->addr), "%s", addr);
 			if ((se->in = jbuf_new()) == NULL ||
 			    (se->s = ssh_new()) == NULL ||

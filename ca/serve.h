@@ -36,10 +36,16 @@ struct server {
 	pthread_mutex_t lock;		/* sessions and slots */
 	pthread_cond_t drained;
 	unsigned nsessions;
+	unsigned nunauth;		/* of them not authenticated yet */
 	struct {
 		char addr[INET6_ADDRSTRLEN];
-		unsigned n;
+		unsigned n, unauth;
 	} slots[SRV_MAX_SESSIONS];
+	struct failrate {	/* auth-fail events recorded per address */
+		char addr[INET6_ADDRSTRLEN];
+		uint64_t window;	/* start of the current minute */
+		unsigned n, dropped;
+	} failrate[256];
 	struct grace {		/* defaults.mfa_grace: recent verified codes */
 		char user[65], addr[INET6_ADDRSTRLEN], fp[64];
 		uint64_t time;
@@ -54,9 +60,14 @@ struct sess {
 	char user[65];
 	struct jkey *identity;		/* the key the user authenticated with */
 	int pk_ok, authed, mfa_done, code_failures, auth_fail_logged;
+	int auth_failures;		/* refused auth attempts, any method */
+	int kick;			/* too many: disconnect */
+	int unauth_counted;		/* counted in nunauth and its slot */
 	uint64_t mfa_time;
 	time_t last_activity;
 	ssh_channel chan;
+	int chan_closed;		/* the client closed it */
+	time_t cmd_time;		/* when the exec request came */
 	char *cmd;
 	struct jbuf *in;
 	int in_eof, in_too_big;

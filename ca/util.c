@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ca.h"
+#include "jtext.h"
 
 /*
  * One line, one write(2): lines from concurrent threads never interleave
@@ -19,9 +20,9 @@
 void
 ca_vlog(int stamp, const char *fmt, va_list ap)
 {
-	char line[1024];
-	size_t len = 0, max = sizeof(line) - 1;
-	int n;
+	char msg[1024], line[1024 + 64];
+	size_t len = 0, max = sizeof(line) - 1, n;
+	int m;
 
 	if (stamp) {
 		ca_format_time((uint64_t)time(NULL), line, sizeof(line));
@@ -30,14 +31,20 @@ ca_vlog(int stamp, const char *fmt, va_list ap)
 	}
 	memcpy(line + len, "jit-ssh-ca: ", 12);
 	len += 12;
-	if ((n = vsnprintf(line + len, max - len, fmt, ap)) < 0)
-		n = 0;
-	if ((size_t)n >= max - len) {
-		len = max - 3;
+	if ((m = vsnprintf(msg, sizeof(msg), fmt, ap)) < 0)
+		m = 0;
+	/*
+	 * One line, whatever the arguments hold: a user name with a newline
+	 * or an escape sequence is written as \xNN, never raw.
+	 */
+	n = jtext_escape(line + len, max - len - 3, msg,
+	    (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1);
+	if (n >= max - len - 3 || (size_t)m >= sizeof(msg)) {
+		len = strlen(line);	/* cut between characters: room for ... */
 		memcpy(line + len, "...", 3);
 		len += 3;
 	} else
-		len += (size_t)n;
+		len += n;
 	line[len++] = '\n';
 	(void)!write(STDERR_FILENO, line, len);
 }

@@ -86,6 +86,12 @@ jit_strerror(int r)
 		return "store error";
 	case JIT_ERR_TOTP_REPLAY:
 		return "this verification code was already used";
+	case JIT_ERR_TOTP_LOCKED:
+		return "locked out after too many wrong verification codes";
+	case JIT_ERR_TOTP_WRONG:
+		return "wrong verification code";
+	case JIT_ERR_BAD_TEXT:
+		return "text must be UTF-8 without control characters";
 	case JIT_ERR_REQUEST_SELF:
 		return "a requester cannot approve their own request";
 	case JIT_ERR_REQUEST_DECIDED:

@@ -55,7 +55,10 @@ enum jit_err {
 	JIT_ERR_AGENT_NONE = -42,
 	JIT_ERR_AGENT_REFUSED = -43,
 	JIT_ERR_AGENT_PROTOCOL = -44,
-	JIT_ERR_LAST = -45,	/* keep last */
+	JIT_ERR_TOTP_LOCKED = -45,
+	JIT_ERR_TOTP_WRONG = -46,
+	JIT_ERR_BAD_TEXT = -47,
+	JIT_ERR_LAST = -48,	/* keep last */
 };
 
 /*

@@ -3,6 +3,7 @@
 
 #include "jbuf.h"
 #include "jit-err.h"
+#include "jtext.h"
 #include "store-impl.h"
 
 #define NAME_FIELD_MAX	256
@@ -42,12 +43,19 @@ store_event_check(const struct jstore_event *ev)
 	 * write: a batch shares its transaction with other requests. */
 	if (!jstore_event_known(ev->event) || !store_fingerprint_ok(ev->fingerprint))
 		return JIT_ERR_INVALID_ARGUMENT;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strlen(nz(names[i])) > NAME_FIELD_MAX)
 			return JIT_ERR_STRING_TOO_LARGE;
-	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (!jtext_valid(nz(names[i]), strlen(nz(names[i])), 0))
+			return JIT_ERR_BAD_TEXT;
+	}
+	/* What the log holds reaches terminals and JSON: clean text only. */
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		if (strlen(nz(texts[i])) > JSTORE_FIELD_MAX)
 			return JIT_ERR_STRING_TOO_LARGE;
+		if (!jtext_valid(nz(texts[i]), strlen(nz(texts[i])), 0))
+			return JIT_ERR_BAD_TEXT;
+	}
 	return 0;
 }
 

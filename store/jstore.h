@@ -151,14 +151,36 @@ int jstore_totp_enroll(struct jstore *s, const char *user,
 int jstore_totp_get(struct jstore *s, const char *user, struct jstore_totp *t);
 
 /*
- * Accepts time step for user only when it is newer than the last accepted
- * one (JIT_ERR_TOTP_REPLAY otherwise); resets the failure count.
+ * One verification code check, decided and counted in one write
+ * transaction so that parallel checks are counted one after the other.
+ * verify() gets the stored (sealed) secret and says whether the code is
+ * right (0 and the time step it matched) or not; it runs under the store's
+ * write lock, so it must be quick and must not use the store.
  */
-int jstore_totp_accept(struct jstore *s, const char *user, uint64_t step);
+struct jstore_totp_check {
+	uint64_t now;
+	uint32_t max_failures;	/* lock from this many failures in a row */
+	const char *source;	/* the address, for the events */
+	int (*verify)(const unsigned char *sealed, size_t len, void *arg,
+	    uint64_t *stepp);
+	void *arg;
+	/* Out: */
+	uint32_t failures;	/* failures in a row after this check */
+	uint64_t locked_until;	/* the end of the lockout that runs, or 0 */
+	int locked_now;		/* this check started the lockout */
+};
 
-/* Records one failure; sets locked_until when given (0 keeps it). */
-int jstore_totp_fail(struct jstore *s, const char *user, uint64_t locked_until,
-    uint32_t *failuresp);
+/*
+ * Checks a code for user.  While a lockout runs: JIT_ERR_TOTP_LOCKED and
+ * nothing is verified.  Else verify() decides; a step not newer than the
+ * last accepted one is JIT_ERR_TOTP_REPLAY, a wrong code JIT_ERR_TOTP_WRONG.
+ * Each failure counts and is recorded as an "mfa-fail" event; the
+ * max_failures-th failure in a row and each further one lock the user for
+ * 1, 2, 4, ... 64 minutes (a "lockout" event).  Success resets the count.
+ * JIT_ERR_NOT_FOUND when user is not enrolled.
+ */
+int jstore_totp_check(struct jstore *s, const char *user,
+    struct jstore_totp_check *c);
 
 /*
  * Approval requests.  A request binds the exact certificate to be issued

@@ -308,6 +308,8 @@ logical_error(int r)
 	case JIT_ERR_STRING_TOO_LARGE:
 	case JIT_ERR_NO_BUFFER_SPACE:
 	case JIT_ERR_TOTP_REPLAY:
+	case JIT_ERR_TOTP_LOCKED:
+	case JIT_ERR_BAD_TEXT:
 	case JIT_ERR_REQUEST_SELF:
 	case JIT_ERR_REQUEST_DECIDED:
 		return 1;
@@ -1496,8 +1498,7 @@ struct totp_arg {
 	const char *user;
 	const unsigned char *secret;
 	size_t len;
-	uint64_t now, step, locked_until;
-	uint32_t failures;
+	uint64_t now;
 };
 
 static int
@@ -1527,7 +1528,7 @@ int
 jstore_totp_enroll(struct jstore *s, const char *user,
     const unsigned char *secret, size_t len, uint64_t now)
 {
-	struct totp_arg a = { user, secret, len, now, 0, 0, 0 };
+	struct totp_arg a = { user, secret, len, now };
 
 	if (s == NULL || user == NULL || *user == '\0' || secret == NULL ||
 	    len == 0 || len > 64 || strlen(user) > KEY_MAX)
@@ -1552,70 +1553,91 @@ jstore_totp_get(struct jstore *s, const char *user, struct jstore_totp *t)
 	return r;
 }
 
+struct check_arg {
+	const char *user;
+	struct jstore_totp_check *c;
+	int outcome;
+};
+
 static int
-accept_fn(struct jstore *s, MDB_txn *txn, void *arg)
+check_fn(struct jstore *s, MDB_txn *txn, void *arg)
 {
-	struct totp_arg *a = arg;
+	struct check_arg *a = arg;
+	struct jstore_totp_check *c = a->c;
 	struct jstore_totp t;
+	struct jstore_event ev[2];
+	char why[96];
+	uint64_t step = 0;
+	size_t nev = 1;
 	int r;
 
+	c->locked_now = 0;
 	if ((r = totp_read(s, txn, a->user, &t)) != 0)
 		goto out;
-	/* Each step once, and never one older than the last accepted. */
-	if (a->step <= t.last_step) {
-		r = JIT_ERR_TOTP_REPLAY;
+	c->failures = t.failures;
+	c->locked_until = t.locked_until > c->now ? t.locked_until : 0;
+	if (c->locked_until != 0) {
+		a->outcome = JIT_ERR_TOTP_LOCKED;
+		r = JIT_ERR_TOTP_LOCKED;	/* nothing to write */
 		goto out;
 	}
-	t.last_step = a->step;
-	t.failures = 0;
-	r = totp_write(s, txn, a->user, &t);
- out:
-	OPENSSL_cleanse(&t, sizeof(t));
-	return r;
-}
-
-int
-jstore_totp_accept(struct jstore *s, const char *user, uint64_t step)
-{
-	struct totp_arg a = { user, NULL, 0, 0, step, 0, 0 };
-
-	if (s == NULL || user == NULL)
-		return JIT_ERR_INVALID_ARGUMENT;
-	return run_write(s, accept_fn, &a);
-}
-
-static int
-fail_fn(struct jstore *s, MDB_txn *txn, void *arg)
-{
-	struct totp_arg *a = arg;
-	struct jstore_totp t;
-	int r;
-
-	if ((r = totp_read(s, txn, a->user, &t)) != 0)
+	if (c->verify(t.secret, t.secret_len, c->arg, &step) != 0)
+		a->outcome = JIT_ERR_TOTP_WRONG;
+	else if (step <= t.last_step)	/* each step once, never older */
+		a->outcome = JIT_ERR_TOTP_REPLAY;
+	else
+		a->outcome = 0;
+	if (a->outcome == 0) {
+		t.last_step = step;
+		t.failures = 0;
+		t.locked_until = 0;
+		c->failures = 0;
+		r = totp_write(s, txn, a->user, &t);
 		goto out;
+	}
 	if (t.failures < UINT32_MAX)
 		t.failures++;
-	if (a->locked_until != 0)
-		t.locked_until = a->locked_until;
-	a->failures = t.failures;
-	r = totp_write(s, txn, a->user, &t);
+	c->failures = t.failures;
+	memset(ev, 0, sizeof(ev));
+	ev[0].time = c->now;
+	ev[0].event = "mfa-fail";
+	ev[0].user = a->user;
+	ev[0].source = c->source;
+	ev[0].reason = a->outcome == JIT_ERR_TOTP_REPLAY ?
+	    "code already used" : "wrong code";
+	if (c->max_failures != 0 && t.failures >= c->max_failures) {
+		uint32_t over = t.failures - c->max_failures;
+
+		t.locked_until = c->now + (60ULL << (over > 6 ? 6 : over));
+		c->locked_until = t.locked_until;
+		c->locked_now = 1;
+		snprintf(why, sizeof(why), "%u wrong codes in a row: locked for "
+		    "%llu s", t.failures,
+		    (unsigned long long)(t.locked_until - c->now));
+		ev[1] = ev[0];
+		ev[1].event = "lockout";
+		ev[1].reason = why;
+		nev = 2;
+	}
+	if ((r = totp_write(s, txn, a->user, &t)) == 0)
+		r = store_append_txn(s, txn, ev, nev);
  out:
 	OPENSSL_cleanse(&t, sizeof(t));
 	return r;
 }
 
 int
-jstore_totp_fail(struct jstore *s, const char *user, uint64_t locked_until,
-    uint32_t *failuresp)
+jstore_totp_check(struct jstore *s, const char *user,
+    struct jstore_totp_check *c)
 {
-	struct totp_arg a = { user, NULL, 0, 0, 0, locked_until, 0 };
+	struct check_arg a = { user, c, 0 };
 	int r;
 
-	if (s == NULL || user == NULL)
+	if (s == NULL || user == NULL || c == NULL || c->verify == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
-	if ((r = run_write(s, fail_fn, &a)) == 0 && failuresp != NULL)
-		*failuresp = a.failures;
-	return r;
+	if ((r = run_write(s, check_fn, &a)) != 0)
+		return r;
+	return a.outcome;
 }
 
 /* ---- approval requests ---- */
