@@ -218,8 +218,8 @@ record_auth_fail(struct sess *se, const char *user, const char *fp)
 		srv_log("auth-fail from %s: %s", se->addr, why);
 		srv_event(se->srv, "auth-fail", NULL, se->addr, why);
 	}
-	srv_log("auth-fail user=%s key=%s from %s", u, fp != NULL ? fp : "?",
-	    se->addr);
+	srv_log("auth-fail user=%s key=%s from %s", user, fp != NULL ? fp : "?",
+	    se->addr);	/* srv_log escapes */
 	srv_event(se->srv, "auth-fail", strlen(u) <= 64 ? u : NULL, se->addr,
 	    "unknown user or key");
 	free(u);
