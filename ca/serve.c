@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
@@ -122,7 +123,8 @@ srv_event(struct server *srv, const char *kind, const char *user,
 
 /* ---- authentication ---- */
 
-static uint64_t grace_lookup(struct sess *se, const char *fp, uint64_t grace);
+static uint64_t grace_lookup(struct sess *se, const char *fp, uint64_t grace,
+    const struct jstore_totp *t);
 
 /* A refused attempt, any method: the connection ends after a few. */
 static void
@@ -276,12 +278,17 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
 		char *fp = NULL;
 		uint64_t grace, when = 0;
 
-		jit_wipe(&t, sizeof(t));
 		p = srv_policy_get(se->srv);
 		grace = jpolicy_mfa_grace(p);
 		srv_policy_put(se->srv, p);
-		if (grace > 0 && jkey_fingerprint(k, &fp) == 0)
-			when = grace_lookup(se, fp, grace);
+		/*
+		 * No grace past a lockout: a lockout sets locked_until, and
+		 * only a verified code (which grants grace) clears it.
+		 */
+		if (grace > 0 && t.locked_until == 0 &&
+		    jkey_fingerprint(k, &fp) == 0)
+			when = grace_lookup(se, fp, grace, &t);
+		jit_wipe(&t, sizeof(t));
 		free(fp);
 		if (when != 0) {
 			se->mfa_done = 1;
@@ -297,20 +304,44 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
 	return SSH_AUTH_SUCCESS;
 }
 
+static void
+sealed_hash(const unsigned char *sealed, size_t len, unsigned char out[32])
+{
+	unsigned int n = 32;
+
+	if (EVP_Digest(sealed, len, out, &n, EVP_sha256(), NULL) != 1)
+		memset(out, 0, 32);
+}
+
+static int
+any_event(const struct jstore_event *ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	return 1;
+}
+
 /*
  * defaults.mfa_grace: a verified code also covers later connections by the
  * same user, with the same identity key, from the same address, for that
- * long.  Returns the time of that code, or 0.
+ * long; but not past a re-enrollment (the stored secret is another), a
+ * lockout (checked by the caller), a revocation of one of the user's
+ * certificates or a lock (both on record after the code), or a policy
+ * reload (which empties the table).  Returns the time of that code, or 0.
  */
 static uint64_t
-grace_lookup(struct sess *se, const char *fp, uint64_t grace)
+grace_lookup(struct sess *se, const char *fp, uint64_t grace,
+    const struct jstore_totp *rec)
 {
 	struct server *srv = se->srv;
+	struct jstore_filter f;
+	unsigned char h[32];
 	uint64_t now = (uint64_t)time(NULL), t = 0;
 	size_t i;
 
 	if (grace == 0)
 		return 0;
+	sealed_hash(rec->secret, rec->secret_len, h);
 	pthread_mutex_lock(&srv->lock);
 	for (i = 0; i < SRV_MAX_SESSIONS; i++) {
 		struct grace *g = &srv->grace[i];
@@ -318,15 +349,24 @@ grace_lookup(struct sess *se, const char *fp, uint64_t grace)
 		if (g->time != 0 && now - g->time < grace &&
 		    strcmp(g->user, se->user) == 0 &&
 		    strcmp(g->addr, se->addr) == 0 && strcmp(g->fp, fp) == 0 &&
+		    jit_timingsafe_eq(g->sealed_hash, h, sizeof(h)) &&
 		    g->time > t)
 			t = g->time;
 	}
 	pthread_mutex_unlock(&srv->lock);
+	if (t == 0)
+		return 0;
+	memset(&f, 0, sizeof(f));
+	f.user = se->user;
+	f.since = t;
+	f.event = "revoke";
+	if (jstore_query(srv->store, &f, any_event, NULL) != 0)
+		return 0;	/* revoked since (or the query failed) */
 	return t;
 }
 
 static void
-grace_remember(struct sess *se)
+grace_remember(struct sess *se, const unsigned char hash[32])
 {
 	struct server *srv = se->srv;
 	struct grace *g;
@@ -339,6 +379,7 @@ grace_remember(struct sess *se)
 	snprintf(g->user, sizeof(g->user), "%s", se->user);
 	snprintf(g->addr, sizeof(g->addr), "%s", se->addr);
 	snprintf(g->fp, sizeof(g->fp), "%s", fp);
+	memcpy(g->sealed_hash, hash, sizeof(g->sealed_hash));
 	g->time = se->mfa_time;
 	pthread_mutex_unlock(&srv->lock);
 	free(fp);
@@ -349,6 +390,7 @@ struct code_arg {
 	const char *code;
 	uint64_t now;
 	int unsealed;	/* 0: the stored secret did not open */
+	unsigned char sealed_hash[32];	/* for mfa_grace */
 };
 
 /* Runs inside the store's check: opens the sealed secret, checks the code. */
@@ -365,6 +407,7 @@ verify_code(const unsigned char *sealed, size_t len, void *arg,
 	    secret, sizeof(secret), &secret_len) != 0)
 		return JIT_ERR_DENIED;
 	a->unsealed = 1;
+	sealed_hash(sealed, len, a->sealed_hash);
 	r = jtotp_verify(secret, secret_len, a->code, a->now, stepp);
 	jit_wipe(secret, sizeof(secret));
 	return r;
@@ -379,7 +422,7 @@ static int
 check_code(struct sess *se, const char *code)
 {
 	struct server *srv = se->srv;
-	struct code_arg a = { se, code, (uint64_t)time(NULL), 0 };
+	struct code_arg a = { se, code, (uint64_t)time(NULL), 0, { 0 } };
 	struct jstore_totp_check c;
 	int r;
 
@@ -393,7 +436,7 @@ check_code(struct sess *se, const char *code)
 	if (r == 0) {
 		se->mfa_done = 1;
 		se->mfa_time = a.now;
-		grace_remember(se);
+		grace_remember(se, a.sealed_hash);
 		return 0;
 	}
 	if (r == JIT_ERR_TOTP_LOCKED) {
@@ -879,6 +922,10 @@ do_reload(struct server *srv)
 	old = srv->policy;
 	srv->policy = p;
 	pthread_rwlock_unlock(&srv->policy_lock);
+	/* A new policy may have removed a user, a key or the grace itself. */
+	pthread_mutex_lock(&srv->lock);
+	memset(srv->grace, 0, sizeof(srv->grace));
+	pthread_mutex_unlock(&srv->lock);
 	jpolicy_free(old);
 	srv_log("policy reloaded (%zu roles)", jpolicy_nroles(p));
 	srv_event(srv, "policy-reload", NULL, "SIGHUP", "loaded");

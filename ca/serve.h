@@ -48,6 +48,7 @@ struct server {
 	} failrate[256];
 	struct grace {		/* defaults.mfa_grace: recent verified codes */
 		char user[65], addr[INET6_ADDRSTRLEN], fp[64];
+		unsigned char sealed_hash[32];	/* of the secret it verified */
 		uint64_t time;
 	} grace[SRV_MAX_SESSIONS];
 	size_t grace_next;
