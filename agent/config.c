@@ -207,9 +207,13 @@ js_config_load(const char *path, struct js_config *cfg)
 		path = def;
 		explicit = 0;
 	}
-	r = jit_file_read(path, JS_CONFIG_MAX, 0, &b);
+	r = jit_file_read(path, JS_CONFIG_MAX, JIT_FILE_TRUSTED, &b);
 	if (r == JIT_ERR_NOT_FOUND && !explicit)
 		rc = 0;		/* no file: defaults and flags */
+	else if (r == JIT_ERR_BAD_PERMISSIONS)
+		fprintf(stderr, "jit-ssh: %s: others could change it (it names "
+		    "the CA and its key): it must be yours and not writable by "
+		    "group or others (chmod go-w %s)\n", path, path);
 	else if (r != 0)
 		fprintf(stderr, "jit-ssh: %s: %s\n", path, jit_strerror(r));
 	else if ((cfg->path = strdup(path)) != NULL)

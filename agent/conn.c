@@ -168,23 +168,23 @@ static int
 auth_identity(const struct js_config *cfg, ssh_session s)
 {
 	struct pass_ctx pc = { cfg->identity, 0 };
-	struct stat st;
 	ssh_key key = NULL;
 	int rc;
 
-	if (stat(cfg->identity, &st) != 0) {
+	rc = jssh_import_private(cfg->identity, passphrase_cb, &pc, &key);
+	if (rc == JIT_ERR_BAD_PERMISSIONS || (rc == JIT_ERR_SYSTEM &&
+	    errno == ELOOP)) {
+		fprintf(stderr, "jit-ssh: %s must be a private file, not a "
+		    "link (chmod 600 %s)\n", cfg->identity, cfg->identity);
+		return AUTH_UNUSABLE;
+	}
+	if (rc != 0 && rc != JIT_ERR_INVALID_FORMAT) {
 		fprintf(stderr, "jit-ssh: cannot read the identity %s (%s), "
 		    "and no key in ssh-agent was accepted\n", cfg->identity,
-		    strerror(errno));
+		    jit_strerror(rc));
 		return AUTH_UNUSABLE;
 	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
-		fprintf(stderr, "jit-ssh: %s must be a private file (chmod 600 "
-		    "%s)\n", cfg->identity, cfg->identity);
-		return AUTH_UNUSABLE;
-	}
-	if (ssh_pki_import_privkey_file(cfg->identity, NULL, passphrase_cb,
-	    &pc, &key) != SSH_OK) {
+	if (rc != 0) {
 		if (!pc.said)
 			fprintf(stderr, "jit-ssh: cannot load the identity %s "
 			    "(wrong passphrase, or not a private key)\n",

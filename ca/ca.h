@@ -45,6 +45,19 @@ struct jpolicy;
 struct jpolicy_decision;
 struct jstore;
 
+/*
+ * The CA's own public keys (user CA, host CA, the service's host key),
+ * which it never certifies: a certificate for one of them would let its
+ * holder pass for the CA.  Loaded from DIR (printing why not).
+ */
+enum { CA_OWN_USER_CA, CA_OWN_HOST_CA, CA_OWN_LISTENER, CA_OWN_KEYS };
+int ca_own_keys_load(const char *dir, struct jkey *keys[CA_OWN_KEYS]);
+void ca_own_keys_free(struct jkey *keys[CA_OWN_KEYS]);
+/* Which of them k is (CA_OWN_*), or -1. */
+int ca_own_key(struct jkey *const keys[CA_OWN_KEYS], const struct jkey *k);
+/* "the user CA's key", ... */
+const char *ca_own_key_name(int which);
+
 /* Opens DIR/store, printing why not. */
 int ca_open_store(const char *dir, int flags, struct jstore **sp);
 

@@ -119,6 +119,20 @@ cmd_sign(int argc, char **argv)
 		ca_error("%s: %s", pubpath, jit_strerror(r));
 		goto out;
 	}
+	{
+		struct jkey *own[CA_OWN_KEYS];
+		int which;
+
+		if (ca_own_keys_load(dir, own) != 0)
+			goto out;
+		which = ca_own_key(own, key);
+		ca_own_keys_free(own);
+		if (which >= 0) {
+			ca_error("%s is %s: the CA does not certify its own "
+			    "keys", pubpath, ca_own_key_name(which));
+			goto out;
+		}
+	}
 	if (ca_load_policy(dir, NULL, &p) != 0)
 		goto out;
 	{

@@ -194,6 +194,7 @@ cmd_login(struct sess *se, int argc, char **argv)
 	struct jkey *key = NULL;
 	struct jcert *c = NULL;
 	char *line = NULL, *text = NULL, *nl, role_buf[128];
+	int own;
 	uint64_t ttl = 0;
 	size_t i, n;
 
@@ -230,6 +231,14 @@ cmd_login(struct sess *se, int argc, char **argv)
 	if ((r = jkey_parse_line(text, &key, NULL)) != 0) {
 		err(se, "login: stdin is not a public key: %s\n", jit_strerror(r));
 		rc = EXIT_USAGE;
+		goto out;
+	}
+	if ((own = ca_own_key(se->srv->own_keys, key)) >= 0) {
+		err(se, "login: that is %s: the CA does not certify its own "
+		    "keys (send a fresh key)\n", ca_own_key_name(own));
+		srv_log("login by %s refused: the key sent is %s", se->user,
+		    ca_own_key_name(own));
+		rc = EXIT_DENIED;
 		goto out;
 	}
 	p = srv_policy_get(se->srv);

@@ -860,6 +860,33 @@ open_listener(const char *listen_addr, int *fdp)
 	return 0;
 }
 
+/*
+ * The listener's host key: checked (owner-only, no symlink) and read
+ * through one descriptor, then handed to libssh from memory, so the file
+ * checked is the file used.
+ */
+static int
+import_host_key(ssh_bind bind, const char *path)
+{
+	ssh_key key = NULL;
+	int r;
+
+	if ((r = jssh_import_private(path, NULL, NULL, &key)) != 0) {
+		ca_error("%s: %s", path, r == JIT_ERR_INVALID_FORMAT ?
+		    "not an OpenSSH private key without passphrase" :
+		    jit_strerror(r));
+		return -1;
+	}
+	/* The bind owns the key from here (ssh_bind_free frees it). */
+	if (ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, key) !=
+	    SSH_OK) {
+		ca_error("%s: %s", path, ssh_get_error(bind));
+		ssh_key_free(key);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 load_state(struct server *srv)
 {
@@ -872,6 +899,8 @@ load_state(struct server *srv)
 		goto out;
 	}
 	if ((r = ca_totp_key_load(srv->dir, 1, srv->totp_key)) != 0)
+		goto out;
+	if ((r = ca_own_keys_load(srv->dir, srv->own_keys)) != 0)
 		goto out;
 	pub = ca_path(srv->dir, CA_USER_KEY ".pub");
 	hpub = ca_path(srv->dir, CA_HOST_KEY ".pub");
@@ -979,25 +1008,12 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	ssh_init();
 	hostkey = ca_path(srv.dir, CA_LISTEN_KEY);
-	{
-		struct jbuf *tmp = NULL;
-		int r;
-
-		/* Same rule as the CA keys: refuse a key others can read. */
-		if ((r = jit_file_read(hostkey, 65536, JIT_FILE_PRIVATE,
-		    &tmp)) != 0) {
-			ca_error("%s: %s", hostkey, jit_strerror(r));
-			goto out;
-		}
-		jbuf_free(tmp);
-	}
-	if ((srv.bind = ssh_bind_new()) == NULL ||
-	    ssh_bind_options_set(srv.bind, SSH_BIND_OPTIONS_HOSTKEY,
-	    hostkey) != SSH_OK) {
-		ca_error("setting up the SSH listener: %s",
-		    srv.bind != NULL ? ssh_get_error(srv.bind) : "out of memory");
+	if ((srv.bind = ssh_bind_new()) == NULL) {
+		ca_error("setting up the SSH listener: out of memory");
 		goto out;
 	}
+	if (import_host_key(srv.bind, hostkey) != 0)
+		goto out;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -1075,6 +1091,7 @@ cmd_serve(int argc, char **argv)
 	free(srv.ca_keys_text);
 	jit_wipe(srv.totp_key, sizeof(srv.totp_key));
 	jkey_free(srv.user_ca);
+	ca_own_keys_free(srv.own_keys);
 	jstore_close(srv.store);
 	jpolicy_free(srv.policy);
 	return rc;

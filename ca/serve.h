@@ -31,6 +31,7 @@ struct server {
 	pthread_rwlock_t policy_lock;
 	struct jstore *store;
 	struct jkey *user_ca;
+	struct jkey *own_keys[CA_OWN_KEYS];	/* never certified */
 	unsigned char totp_key[CA_TOTP_KEY_LEN];	/* opens TOTP secrets */
 	char *ca_keys_text;
 	pthread_mutex_t lock;		/* sessions and slots */

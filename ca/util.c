@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "ca.h"
+#include "jit-err.h"
+#include "jkey.h"
 #include "jtext.h"
 
 /*
@@ -81,4 +83,57 @@ ca_path(const char *dir, const char *name)
 		exit(CA_EXIT_FAIL);
 	}
 	return p;
+}
+
+int
+ca_own_keys_load(const char *dir, struct jkey *keys[CA_OWN_KEYS])
+{
+	static const char *const names[CA_OWN_KEYS] = { CA_USER_KEY ".pub",
+	    CA_HOST_KEY ".pub", CA_LISTEN_KEY ".pub" };
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < CA_OWN_KEYS; i++)
+		keys[i] = NULL;
+	for (i = 0; i < CA_OWN_KEYS && r == 0; i++) {
+		char *path = ca_path(dir, names[i]);
+
+		if ((r = jkey_load_public(path, &keys[i], NULL)) != 0)
+			ca_error("%s: %s", path, jit_strerror(r));
+		free(path);
+	}
+	if (r != 0)
+		ca_own_keys_free(keys);
+	return r;
+}
+
+void
+ca_own_keys_free(struct jkey *keys[CA_OWN_KEYS])
+{
+	size_t i;
+
+	for (i = 0; i < CA_OWN_KEYS; i++) {
+		jkey_free(keys[i]);
+		keys[i] = NULL;
+	}
+}
+
+int
+ca_own_key(struct jkey *const keys[CA_OWN_KEYS], const struct jkey *k)
+{
+	int i;
+
+	for (i = 0; i < CA_OWN_KEYS; i++)
+		if (keys[i] != NULL && jkey_equal_public(keys[i], k))
+			return i;
+	return -1;
+}
+
+const char *
+ca_own_key_name(int which)
+{
+	static const char *const what[CA_OWN_KEYS] = { "the user CA's key",
+	    "the host CA's key", "the CA service's host key" };
+
+	return which >= 0 && which < CA_OWN_KEYS ? what[which] : "?";
 }

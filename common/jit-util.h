@@ -30,12 +30,16 @@ size_t jit_list_count(const char *list);
 int jit_random(void *buf, size_t len);
 
 #define JIT_FILE_PRIVATE	0x01	/* refuse group/other access bits */
+#define JIT_FILE_TRUSTED	0x02	/* refuse group/other write, others' files */
 
 /*
  * Reads a regular file of at most max_size bytes into a new buffer *outp
  * (freed with jbuf_free()).  With JIT_FILE_PRIVATE the file must not be
  * accessible by group or others (JIT_ERR_BAD_PERMISSIONS).  Symlinks are
- * followed only without JIT_FILE_PRIVATE.
+ * followed only without JIT_FILE_PRIVATE.  With JIT_FILE_TRUSTED (for
+ * configuration, as ssh does for ~/.ssh/config) the file must be owned by
+ * the user or root and not writable by group or others.  The checks and the
+ * read use one descriptor.
  */
 int jit_file_read(const char *path, size_t max_size, int flags,
     struct jbuf **outp);

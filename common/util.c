@@ -96,6 +96,11 @@ jit_file_read(const char *path, size_t max_size, int flags, struct jbuf **outp)
 		r = JIT_ERR_BAD_PERMISSIONS;
 		goto out;
 	}
+	if ((flags & JIT_FILE_TRUSTED) && ((st.st_mode & 022) != 0 ||
+	    (st.st_uid != getuid() && st.st_uid != 0))) {
+		r = JIT_ERR_BAD_PERMISSIONS;
+		goto out;
+	}
 	if ((uintmax_t)st.st_size > max_size) {
 		r = JIT_ERR_FILE_TOO_LARGE;
 		goto out;

@@ -135,6 +135,12 @@ run 1 "the CA refused the key" "a key the policy does not list: exit 1" -- alice
 chmod 644 "$T/erin"
 (unset SSH_AUTH_SOCK; run 1 "chmod 600" "an identity readable by others is refused" -- erin roles)
 chmod 600 "$T/erin"
+ln -s "$T/erin" "$T/erin.link"	# checked on one open, read on another: no more
+(unset SSH_AUTH_SOCK; run 1 "not a link" "an identity that is a symbolic link is refused" -- \
+	erin --identity "$T/erin.link" roles)
+chmod 666 "$T/alice.yaml"
+run 2 "not writable by group or others" "a config others may write is refused" -- alice roles
+chmod 600 "$T/alice.yaml"
 run 2 "unknown command" "unknown command: exit 2" -- alice frobnicate
 run 2 "unexpected" "stray argument: exit 2" -- alice login extra
 printf 'ca: 127.0.0.1:1\nbogus: 1\n' > "$T/bad.yaml"

@@ -115,7 +115,7 @@ expect 2 "--ttl" "a ttl that is not a duration" --hostname a --ttl soon "$T/h1/h
 expect 1 "nowhere.pub" "a missing key file" --hostname a "$T/nowhere.pub"
 echo "not a key" > "$T/junk.pub"
 expect 1 "junk.pub" "a file that is not a key" --hostname a "$T/junk.pub"
-expect 1 "host CA's own key" "the host CA's own key" --hostname a "$T/ca/host_ca.pub"
+expect 1 "is the host CA's key" "the host CA's own key" --hostname a "$T/ca/host_ca.pub"
 chmod 644 "$T/ca/host_ca"
 expect 1 "host_ca" "a host CA key readable by others is refused" --hostname a "$T/h1/host_key.pub"
 chmod 600 "$T/ca/host_ca"

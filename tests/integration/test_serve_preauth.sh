@@ -5,7 +5,8 @@
 # log line; a reason must be clean text; a flood of unauthenticated
 # connections from two addresses does not keep a third one out; a login
 # whose stdin never ends is ended; a refused channel request does not break
-# the connection's next channel.
+# the connection's next channel; the CA never certifies its own keys;
+# the listener's key is read through the descriptor it was checked on.
 . "$(dirname "$0")/lib.sh"
 : "${JIT_SSH_CA:?}" "${JIT_TESTAUTH:?}"
 command -v oathtool > /dev/null || skip "oathtool missing (apt-get install oathtool)"
@@ -136,4 +137,25 @@ timeout 10 ssh -F /dev/null -o ControlPath="$T/ctl" -o LogLevel=ERROR -T x < /de
 timeout 10 ssh -F /dev/null -o ControlPath="$T/ctl" -o LogLevel=ERROR x whoami < /dev/null > "$T/who" 2>&1 && grep -q bob "$T/who" &&
 	ok "after a refused shell request the next channel works" || bad "next channel: $(cat "$T/who")"
 ssh -F /dev/null -o ControlPath="$T/ctl" -O exit x 2> /dev/null || true
+
+# 9. The CA never certifies its own keys, online or offline.
+before=$(events issue)
+for k in user_ca host_ca ssh_host_ed25519_key; do
+	rc=0; ca_ssh bob login --role ci < "$T/ca/$k.pub" > "$T/own.out" 2> "$T/own.err" || rc=$?
+	[ $rc = 1 ] && grep -q "does not certify its own keys" "$T/own.err" ||
+		bad "login with $k.pub: rc=$rc $(cat "$T/own.err")"
+	rc=0; $J sign --dir "$T/ca" --user bob --role ci "$T/ca/$k.pub" > /dev/null 2> "$T/own.err" || rc=$?
+	[ $rc = 1 ] && grep -q "does not certify its own keys" "$T/own.err" ||
+		bad "sign $k.pub: rc=$rc $(cat "$T/own.err")"
+done
+[ "$(events issue)" = "$before" ] && ok "the CA's own keys are refused by login and sign" || bad "an own key was certified"
+
+# 10. The listener's host key is checked and read through one descriptor:
+#    a symbolic link in its place is refused at start.
+$J init --dir "$T/ca2" > /dev/null
+mv "$T/ca2/ssh_host_ed25519_key" "$T/real_key"
+ln -s "$T/real_key" "$T/ca2/ssh_host_ed25519_key"
+rc=0; timeout 10 $J serve --dir "$T/ca2" --listen "127.0.0.1:$(free_port)" 2> "$T/ca2.err" || rc=$?
+[ $rc = 1 ] && grep -q "ssh_host_ed25519_key" "$T/ca2.err" &&
+	ok "a host key that is a symbolic link is refused at start" || bad "host key link: rc=$rc $(cat "$T/ca2.err")"
 finish
