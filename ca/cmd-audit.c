@@ -219,6 +219,13 @@ print_event(const struct jstore_event *ev, void *arg)
 	return 0;
 }
 
+static void
+print_mismatch(const char *what, void *arg)
+{
+	(void)arg;
+	printf("state altered: %s\n", what);
+}
+
 static int
 audit_verify(int argc, char **argv)
 {
@@ -230,6 +237,7 @@ audit_verify(int argc, char **argv)
 	const char *dir = NULL;
 	unsigned char head[32];
 	uint64_t n = 0, bad = 0;
+	size_t nbad = 0;
 	char h[65];
 	int ch, r;
 
@@ -244,10 +252,23 @@ audit_verify(int argc, char **argv)
 	if (ca_open_store(ca_dir(dir), JSTORE_RDONLY, &st) != 0)
 		return CA_EXIT_FAIL;
 	r = jstore_verify(st, &n, &bad, head);
-	jstore_close(st);
 	if (r == JIT_ERR_STORE_TAMPERED) {
+		jstore_close(st);
 		printf("audit log altered: first bad event is seq %llu\n",
 		    (unsigned long long)bad);
+		return CA_EXIT_FAIL;
+	}
+	if (r != 0) {
+		jstore_close(st);
+		ca_error("verify: %s", jit_strerror(r));
+		return CA_EXIT_FAIL;
+	}
+	/* The chain holds: now everything derived from it must agree. */
+	r = jstore_verify_state(st, print_mismatch, NULL, &nbad);
+	jstore_close(st);
+	if (r == JIT_ERR_STORE_TAMPERED) {
+		printf("state altered: %zu thing%s the log does not say (the "
+		    "chain itself verifies)\n", nbad, nbad == 1 ? "" : "s");
 		return CA_EXIT_FAIL;
 	}
 	if (r != 0) {

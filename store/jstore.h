@@ -102,6 +102,18 @@ int jstore_query(struct jstore *s, const struct jstore_filter *f,
  * 0 when intact (*countp events, head hash in head[32] when not NULL), or
  * JIT_ERR_STORE_TAMPERED with the first bad sequence number in *bad_seqp.
  */
+/*
+ * Re-derives from the log the state kept beside it and compares: every
+ * request record (state, approvers, serial; no record without its request
+ * event and none missing), the revocation table, every index entry (none
+ * missing, none extra), the serial high-water mark (not below a serial in
+ * the log) and every TOTP record (the user's latest enroll event, the same
+ * secret).  Each disagreement is told to cb as one line; *nbadp counts them.
+ * 0 when all agree, JIT_ERR_STORE_TAMPERED when any does not.
+ */
+int jstore_verify_state(struct jstore *s,
+    void (*cb)(const char *what, void *arg), void *arg, size_t *nbadp);
+
 int jstore_verify(struct jstore *s, uint64_t *countp, uint64_t *bad_seqp,
     unsigned char head[32]);
 
@@ -141,9 +153,17 @@ struct jstore_totp {
 	uint64_t last_step;
 	uint32_t failures;
 	uint64_t locked_until;
+	uint64_t enroll_seq;	/* the enroll event it comes from (0: older store) */
 };
 
-/* Sets (replaces) user's secret and resets its state, with an "enroll" event. */
+/*
+ * Sets (replaces) user's secret and resets its state, with an "enroll"
+ * event whose fingerprint field is the SHA-256 of the secret as stored.
+ * The record names that event, and the store remembers the user's latest
+ * one: a record that is not the latest enrollment's (an old one restored)
+ * is refused with JIT_ERR_STORE_TAMPERED by jstore_totp_get() and
+ * jstore_totp_check().
+ */
 int jstore_totp_enroll(struct jstore *s, const char *user,
     const unsigned char *secret, size_t len, uint64_t now);
 

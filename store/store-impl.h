@@ -27,6 +27,40 @@ int store_request_encode(const struct jstore_request *r, struct jbuf *b);
 int store_request_decode(const unsigned char *p, size_t len,
     struct jstore_request **rp);
 
+/*
+ * State derived from the log alone (derive.c), for audit verify: feed
+ * every event in order with store_derive_event(), then compare.
+ */
+struct derive;
+struct store_derived_request {
+	enum jstore_request_state state;	/* pending until decided */
+	char *approvers;	/* from the approve events, in order */
+	uint64_t serial;	/* issued: the certificate's */
+	int seen;		/* its "request" event is in the log */
+	int orphan;		/* decisions without a "request" event */
+};
+struct store_derived_enroll {
+	uint64_t seq;		/* the user's latest enroll event */
+	char digest[64];	/* its fingerprint of the sealed secret */
+};
+enum { STORE_DERIVED_REQUESTS, STORE_DERIVED_ENROLLS, STORE_DERIVED_REVOKED };
+struct derive *store_derive_new(void);
+void store_derive_free(struct derive *d);
+int store_derive_event(struct derive *d, const struct jstore_event *ev);
+const struct store_derived_request *store_derive_request(struct derive *d,
+    const char *id);
+const struct store_derived_enroll *store_derive_enroll(struct derive *d,
+    const char *user);
+int store_derive_revoked(struct derive *d, uint64_t serial);
+size_t store_derive_count(struct derive *d, int what);
+uint64_t store_derive_max_serial(struct derive *d);
+int store_derive_each_request(struct derive *d,
+    int (*cb)(const char *id, const struct store_derived_request *r,
+    void *arg), void *arg);
+int store_derive_each_enroll(struct derive *d,
+    int (*cb)(const char *user, const struct store_derived_enroll *e,
+    void *arg), void *arg);
+
 /* Comma-separated name lists. */
 int store_list_has(const char *list, const char *name);
 

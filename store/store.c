@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1189,6 +1190,317 @@ jstore_verify(struct jstore *s, uint64_t *countp, uint64_t *bad_seqp,
 	return r;
 }
 
+/* ---- derived state, re-derived from the log ---- */
+
+static int totp_read(struct jstore *s, MDB_txn *txn, const char *user,
+    struct jstore_totp *t);
+static int secret_digest(const unsigned char *sealed, size_t len,
+    char out[64]);
+
+struct vstate {
+	struct jstore *s;
+	MDB_txn *txn;
+	void (*cb)(const char *, void *);
+	void *arg;
+	size_t nbad;
+	uint64_t expect[DB_COUNT];	/* index entries the log gives */
+	MDB_cursor *cur[DB_COUNT];
+};
+
+static void
+vbad(struct vstate *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+vbad(struct vstate *v, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (v->nbad++ >= 50)
+		return;		/* enough to act on */
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	v->cb(line, v->arg);
+}
+
+static const char *
+db_label(int db)
+{
+	return db_names[db];
+}
+
+/* One index entry the log says must exist: it must. */
+static int
+vindex(struct vstate *v, int db, const void *key, size_t klen,
+    const unsigned char seqbe[8])
+{
+	MDB_val k, d;
+	int rc;
+
+	if (klen == 0)
+		return 0;
+	v->expect[db]++;
+	if (v->cur[db] == NULL &&
+	    (rc = mdb_cursor_open(v->txn, v->s->dbi[db], &v->cur[db])) != 0)
+		return mdb_err(rc);
+	k.mv_data = (void *)(uintptr_t)key;
+	k.mv_size = klen;
+	d.mv_data = (void *)(uintptr_t)seqbe;
+	d.mv_size = 8;
+	if ((rc = mdb_cursor_get(v->cur[db], &k, &d, MDB_GET_BOTH)) ==
+	    MDB_NOTFOUND)
+		vbad(v, "index %s: the entry for event %llu is missing",
+		    db_label(db), (unsigned long long)get_be64(seqbe));
+	else if (rc != 0)
+		return mdb_err(rc);
+	return 0;
+}
+
+static int
+vindex_event(struct vstate *v, const struct jstore_event *ev)
+{
+	unsigned char seqbe[8], tbe[8], sbe[8], fpk[32];
+	size_t fpl = 0;
+	int r;
+
+	put_be64(seqbe, ev->seq);
+	put_be64(tbe, ev->time);
+	put_be64(sbe, ev->serial);
+	if (ev->fingerprint[0] != '\0' &&
+	    fp_key(ev->fingerprint, fpk, &fpl) != 0)
+		return JIT_ERR_STORE_CORRUPT;
+	if ((r = vindex(v, DB_TIME, tbe, 8, seqbe)) != 0 ||
+	    (r = vindex(v, DB_USER, ev->user, strlen(ev->user), seqbe)) != 0 ||
+	    (r = vindex(v, DB_ROLE, ev->role, strlen(ev->role), seqbe)) != 0 ||
+	    (ev->serial != 0 && (r = vindex(v, DB_SERIAL, sbe, 8, seqbe)) != 0) ||
+	    (r = vindex(v, DB_FP, fpk, fpl, seqbe)) != 0 ||
+	    (r = vindex(v, DB_REQ, ev->request_id, strlen(ev->request_id),
+	    seqbe)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+vrequests(struct vstate *v, struct derive *d)
+{
+	const struct store_derived_request *dr;
+	struct jstore_request *r;
+	MDB_cursor *cur;
+	MDB_val k, val;
+	size_t nrec = 0;
+	int rc, e = 0;
+
+	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[DB_REQUESTS], &cur)) != 0)
+		return mdb_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+		nrec++;
+		if (store_request_decode(val.mv_data, val.mv_size, &r) != 0) {
+			vbad(v, "request %.*s: the record does not decode",
+			    (int)k.mv_size, (const char *)k.mv_data);
+			continue;
+		}
+		dr = store_derive_request(d, r->id);
+		if (dr == NULL || !dr->seen)
+			vbad(v, "request %s: no request event in the log", r->id);
+		else if (dr->state != JSTORE_REQ_PENDING ?
+		    r->state != dr->state :
+		    (r->state != JSTORE_REQ_PENDING &&
+		    r->state != JSTORE_REQ_APPROVED))
+			vbad(v, "request %s: the record says %s, the log %s",
+			    r->id, jstore_request_state_name(r->state),
+			    jstore_request_state_name(dr->state));
+		else if (strcmp(r->approvers, dr->approvers != NULL ?
+		    dr->approvers : "") != 0)
+			vbad(v, "request %s: the record's approvers '%s' are "
+			    "not the log's '%s'", r->id, r->approvers,
+			    dr->approvers != NULL ? dr->approvers : "");
+		else if (r->state == JSTORE_REQ_APPROVED &&
+		    jit_list_count(r->approvers) < (r->quorum ? r->quorum : 1))
+			vbad(v, "request %s: approved with %zu of %u approvals",
+			    r->id, jit_list_count(r->approvers), r->quorum);
+		else if (r->state == JSTORE_REQ_ISSUED && r->serial != dr->serial)
+			vbad(v, "request %s: the record's serial %llu is not "
+			    "the log's %llu", r->id, (unsigned long long)r->serial,
+			    (unsigned long long)dr->serial);
+		jstore_request_free(r);
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	if (nrec != store_derive_count(d, STORE_DERIVED_REQUESTS))
+		vbad(v, "requests: %zu records, the log has %zu requests", nrec,
+		    store_derive_count(d, STORE_DERIVED_REQUESTS));
+	return e;
+}
+
+static int
+vrevoked(struct vstate *v, struct derive *d)
+{
+	MDB_cursor *cur;
+	MDB_val k, val;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[DB_REVOKED], &cur)) != 0)
+		return mdb_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+		n++;
+		if (k.mv_size != 8 || !store_derive_revoked(d,
+		    get_be64(k.mv_data)))
+			vbad(v, "revoked: serial %llu has no revoke event",
+			    k.mv_size == 8 ?
+			    (unsigned long long)get_be64(k.mv_data) : 0ULL);
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	if (n != store_derive_count(d, STORE_DERIVED_REVOKED))
+		vbad(v, "revoked: %zu serials in the table, %zu revoke events "
+		    "in the log (a revocation was removed)", n,
+		    store_derive_count(d, STORE_DERIVED_REVOKED));
+	return 0;
+}
+
+static int
+vtotp(struct vstate *v, struct derive *d)
+{
+	const struct store_derived_enroll *de;
+	struct jstore_totp t;
+	MDB_cursor *cur;
+	MDB_val k, val;
+	char user[KEY_MAX + 1], dg[64];
+	size_t n = 0;
+	int rc;
+
+	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[DB_TOTP], &cur)) != 0)
+		return mdb_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+		n++;
+		snprintf(user, sizeof(user), "%.*s", (int)k.mv_size,
+		    (const char *)k.mv_data);
+		if (totp_read(v->s, v->txn, user, &t) != 0) {
+			vbad(v, "totp %s: the record does not decode", user);
+			continue;
+		}
+		de = store_derive_enroll(d, user);
+		if (de == NULL)
+			vbad(v, "totp %s: no enroll event in the log", user);
+		else if (t.enroll_seq != 0 && t.enroll_seq != de->seq)
+			vbad(v, "totp %s: the record is from enroll event %llu, "
+			    "the latest is %llu (an old secret restored)", user,
+			    (unsigned long long)t.enroll_seq,
+			    (unsigned long long)de->seq);
+		else if (de->digest[0] != '\0' && (secret_digest(t.secret,
+		    t.secret_len, dg) != 0 || strcmp(dg, de->digest) != 0))
+			vbad(v, "totp %s: the secret is not the one enroll event "
+			    "%llu recorded", user, (unsigned long long)de->seq);
+		OPENSSL_cleanse(&t, sizeof(t));
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	if (n != store_derive_count(d, STORE_DERIVED_ENROLLS))
+		vbad(v, "totp: %zu records, %zu users enrolled in the log (a "
+		    "record was removed: that user would skip the code)", n,
+		    store_derive_count(d, STORE_DERIVED_ENROLLS));
+	return 0;
+}
+
+int
+jstore_verify_state(struct jstore *s,
+    void (*cb)(const char *what, void *arg), void *arg, size_t *nbadp)
+{
+	static const int idx[] = { DB_TIME, DB_USER, DB_ROLE, DB_SERIAL, DB_FP,
+	    DB_REQ };
+	struct vstate v;
+	struct derive *d = NULL;
+	struct jstore_event ev;
+	struct jbuf *scratch = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, val;
+	MDB_stat st;
+	uint64_t indexed, hwm, head;
+	unsigned char hh[32];
+	size_t i;
+	int rc, r;
+
+	if (s == NULL || cb == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	memset(&v, 0, sizeof(v));
+	v.s = s;
+	v.cb = cb;
+	v.arg = arg;
+	if ((d = store_derive_new()) == NULL ||
+	    (scratch = jbuf_new()) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &v.txn)) != 0) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	if ((r = get_head(s, v.txn, &head, hh)) != 0 ||
+	    (r = get_meta_u64(s, v.txn, "indexed", &indexed)) != 0 ||
+	    (r = get_meta_u64(s, v.txn, "serial_hwm", &hwm)) != 0)
+		goto out;
+	if ((rc = mdb_cursor_open(v.txn, s->dbi[DB_EVENTS], &cur)) != 0) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+		if (val.mv_size < 32 + 8 || (r = store_event_decode(
+		    (unsigned char *)val.mv_data + 32, val.mv_size - 32, &ev,
+		    scratch)) != 0) {
+			r = JIT_ERR_STORE_TAMPERED;	/* the chain check says where */
+			goto out;
+		}
+		if ((r = store_derive_event(d, &ev)) != 0 ||
+		    (ev.seq <= indexed && (r = vindex_event(&v, &ev)) != 0))
+			goto out;
+	}
+	if (rc != MDB_NOTFOUND) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	for (i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
+		if ((rc = mdb_stat(v.txn, s->dbi[idx[i]], &st)) != 0) {
+			r = mdb_err(rc);
+			goto out;
+		}
+		if (st.ms_entries != v.expect[idx[i]])
+			vbad(&v, "index %s: %zu entries, the log gives %llu",
+			    db_label(idx[i]), st.ms_entries,
+			    (unsigned long long)v.expect[idx[i]]);
+	}
+	if (hwm < store_derive_max_serial(d))
+		vbad(&v, "serial_hwm is %llu, below serial %llu in the log (it "
+		    "was rewound: serials would repeat)", (unsigned long long)hwm,
+		    (unsigned long long)store_derive_max_serial(d));
+	if ((r = vrequests(&v, d)) != 0 || (r = vrevoked(&v, d)) != 0 ||
+	    (r = vtotp(&v, d)) != 0)
+		goto out;
+	r = v.nbad == 0 ? 0 : JIT_ERR_STORE_TAMPERED;
+ out:
+	if (nbadp != NULL)
+		*nbadp = v.nbad;
+	for (i = 0; i < DB_COUNT; i++)
+		if (v.cur[i] != NULL)
+			mdb_cursor_close(v.cur[i]);
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (v.txn != NULL)
+		mdb_txn_abort(v.txn);
+	jbuf_free(scratch);
+	store_derive_free(d);
+	return r;
+}
+
 /* ---- certificates and revocation ---- */
 
 /* Finds the "issue" event of serial inside txn. */
@@ -1428,11 +1740,12 @@ totp_encode(const struct jstore_totp *t, struct jbuf *b)
 {
 	int r;
 
-	if ((r = jbuf_put_u8(b, 1)) != 0 ||
+	if ((r = jbuf_put_u8(b, 2)) != 0 ||
 	    (r = jbuf_put_string(b, t->secret, t->secret_len)) != 0 ||
 	    (r = jbuf_put_u64(b, t->last_step)) != 0 ||
 	    (r = jbuf_put_u32(b, t->failures)) != 0 ||
-	    (r = jbuf_put_u64(b, t->locked_until)) != 0)
+	    (r = jbuf_put_u64(b, t->locked_until)) != 0 ||
+	    (r = jbuf_put_u64(b, t->enroll_seq)) != 0)
 		return r;
 	return 0;
 }
@@ -1457,12 +1770,15 @@ totp_read(struct jstore *s, MDB_txn *txn, const char *user,
 		return mdb_err(rc);
 	if ((b = jbuf_from(v.mv_data, v.mv_size)) == NULL)
 		return JIT_ERR_ALLOC;
-	if (jbuf_get_u8(b, &version) != 0 || version != 1 ||
+	/* Version 1 had no enroll_seq (0: enrolled by an older release). */
+	if (jbuf_get_u8(b, &version) != 0 || (version != 1 && version != 2) ||
 	    jbuf_get_string_direct(b, &sec, &len) != 0 ||
 	    len > sizeof(t->secret) ||
 	    jbuf_get_u64(b, &t->last_step) != 0 ||
 	    jbuf_get_u32(b, &t->failures) != 0 ||
-	    jbuf_get_u64(b, &t->locked_until) != 0 || jbuf_expect_end(b) != 0)
+	    jbuf_get_u64(b, &t->locked_until) != 0 ||
+	    (version == 2 && jbuf_get_u64(b, &t->enroll_seq) != 0) ||
+	    jbuf_expect_end(b) != 0)
 		r = JIT_ERR_STORE_CORRUPT;
 	else {
 		memcpy(t->secret, sec, len);
@@ -1501,27 +1817,114 @@ struct totp_arg {
 	uint64_t now;
 };
 
+/* "SHA256:" and the unpadded base64 of the SHA-256 of the stored secret. */
+static int
+secret_digest(const unsigned char *sealed, size_t len, char out[64])
+{
+	unsigned char md[32];
+	struct jbuf *b;
+	char *b64 = NULL, *eq;
+	int r;
+
+	if (EVP_Digest(sealed, len, md, NULL, EVP_sha256(), NULL) != 1)
+		return JIT_ERR_LIBCRYPTO;
+	if ((b = jbuf_from(md, sizeof(md))) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((r = jbuf_dtob64(b, &b64)) == 0) {
+		if ((eq = strchr(b64, '=')) != NULL)
+			*eq = '\0';
+		snprintf(out, 64, "SHA256:%s", b64);
+	}
+	free(b64);
+	jbuf_free(b);
+	return r;
+}
+
+static int
+enroll_key(const char *user, char *buf, size_t size, MDB_val *k)
+{
+	int n = snprintf(buf, size, "enroll:%s", user);
+
+	if (n < 0 || (size_t)n >= size)
+		return JIT_ERR_INVALID_ARGUMENT;
+	k->mv_data = buf;
+	k->mv_size = (size_t)n;
+	return 0;
+}
+
+/*
+ * A TOTP record is good only as the user's latest enrollment: the record
+ * names its enroll event, whose seq the store also keeps apart, and whose
+ * fingerprint is the digest of this very secret.
+ */
+static int
+totp_bound(struct jstore *s, MDB_txn *txn, const char *user,
+    const struct jstore_totp *t)
+{
+	struct jstore_event ev;
+	struct jbuf *scratch;
+	char kb[KEY_MAX + 16], dg[64];
+	MDB_val k, v;
+	uint64_t latest = 0;
+	int rc, r;
+
+	if ((r = enroll_key(user, kb, sizeof(kb), &k)) != 0)
+		return r;
+	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == 0 &&
+	    v.mv_size == 8)
+		latest = get_be64(v.mv_data);
+	else if (rc != MDB_NOTFOUND)
+		return rc == 0 ? JIT_ERR_STORE_CORRUPT : mdb_err(rc);
+	if (t->enroll_seq == 0 && latest == 0)
+		return 0;	/* enrolled by an older release: unbound */
+	if (t->enroll_seq != latest)
+		return JIT_ERR_STORE_TAMPERED;
+	if ((scratch = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((r = get_event(s, txn, latest, &ev, scratch)) == 0 &&
+	    (r = secret_digest(t->secret, t->secret_len, dg)) == 0 &&
+	    (strcmp(ev.event, "enroll") != 0 || strcmp(ev.user, user) != 0 ||
+	    strcmp(ev.fingerprint, dg) != 0))
+		r = JIT_ERR_STORE_TAMPERED;
+	jbuf_free(scratch);
+	return r == JIT_ERR_STORE_CORRUPT ? JIT_ERR_STORE_TAMPERED : r;
+}
+
 static int
 enroll_fn(struct jstore *s, MDB_txn *txn, void *arg)
 {
 	struct totp_arg *a = arg;
 	struct jstore_totp t;
 	struct jstore_event ev;
+	char dg[64], kb[KEY_MAX + 16];
+	unsigned char seqbe[8];
+	MDB_val k, v;
 	int r;
 
-	memset(&t, 0, sizeof(t));
-	memcpy(t.secret, a->secret, a->len);
-	t.secret_len = a->len;
-	r = totp_write(s, txn, a->user, &t);
-	OPENSSL_cleanse(&t, sizeof(t));
-	if (r != 0)
+	if ((r = secret_digest(a->secret, a->len, dg)) != 0)
 		return r;
 	memset(&ev, 0, sizeof(ev));
 	ev.time = a->now;
 	ev.event = "enroll";
 	ev.user = a->user;
 	ev.source = "operator";
-	return store_append_txn(s, txn, &ev, 1);
+	ev.fingerprint = dg;	/* of the secret as stored */
+	if ((r = store_append_txn(s, txn, &ev, 1)) != 0)
+		return r;
+	memset(&t, 0, sizeof(t));
+	memcpy(t.secret, a->secret, a->len);
+	t.secret_len = a->len;
+	t.enroll_seq = ev.seq;
+	r = totp_write(s, txn, a->user, &t);
+	OPENSSL_cleanse(&t, sizeof(t));
+	if (r != 0)
+		return r;
+	if ((r = enroll_key(a->user, kb, sizeof(kb), &k)) != 0)
+		return r;
+	put_be64(seqbe, ev.seq);
+	v.mv_data = seqbe;
+	v.mv_size = 8;
+	return mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
 }
 
 int
@@ -1546,7 +1949,8 @@ jstore_totp_get(struct jstore *s, const char *user, struct jstore_totp *t)
 		return JIT_ERR_INVALID_ARGUMENT;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
 		return mdb_err(rc);
-	r = totp_read(s, txn, user, t);
+	if ((r = totp_read(s, txn, user, t)) == 0)
+		r = totp_bound(s, txn, user, t);
 	mdb_txn_abort(txn);
 	if (r != 0)
 		OPENSSL_cleanse(t, sizeof(*t));
@@ -1572,7 +1976,8 @@ check_fn(struct jstore *s, MDB_txn *txn, void *arg)
 	int r;
 
 	c->locked_now = 0;
-	if ((r = totp_read(s, txn, a->user, &t)) != 0)
+	if ((r = totp_read(s, txn, a->user, &t)) != 0 ||
+	    (r = totp_bound(s, txn, a->user, &t)) != 0)
 		goto out;
 	c->failures = t.failures;
 	c->locked_until = t.locked_until > c->now ? t.locked_until : 0;
