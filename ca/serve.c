@@ -235,7 +235,7 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
 	struct jpolicy *p;
 	struct jkey *k = NULL;
 	struct jstore_totp t;
-	int ok;
+	int ok, r;
 
 	(void)session;
 	if (se->kick)
@@ -273,8 +273,20 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
 	snprintf(se->user, sizeof(se->user), "%s", user);
 	jkey_free(se->identity);
 	se->identity = k;
-	/* Enrolled users owe a verification code next, unless in grace. */
-	if (jstore_totp_get(se->srv->store, user, &t) == 0) {
+	/*
+	 * Enrolled users owe a verification code next, unless in grace.  A
+	 * record that cannot be read or is not the user's latest enrollment
+	 * (restored, edited) fails closed: it never means "not enrolled".
+	 */
+	if ((r = jstore_totp_get(se->srv->store, user, &t)) != 0 &&
+	    r != JIT_ERR_NOT_FOUND) {
+		srv_log("mfa user=%s: %s: refused", user, jit_strerror(r));
+		jkey_free(k);
+		se->identity = NULL;
+		auth_refused(se);
+		return SSH_AUTH_DENIED;
+	}
+	if (r == 0) {
 		char *fp = NULL;
 		uint64_t grace, when = 0;
 
