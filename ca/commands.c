@@ -20,7 +20,7 @@
 #include "jkey.h"
 #include "jpolicy.h"
 #include "jstore.h"
-#include "jtext.h"
+#include "cmdline.h"
 #include "serve.h"
 
 #include <stdint.h>
@@ -33,6 +33,9 @@ static void
 out(struct sess *se, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void
 err(struct sess *se, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void vwrite(struct sess *se, int to_stderr, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
 
 static void
 vwrite(struct sess *se, int to_stderr, const char *fmt, va_list ap)
@@ -78,56 +81,6 @@ out_json(struct sess *se, json_t *o)
 		out(se, "%s\n", s);
 	free(s);
 	json_decref(o);
-}
-
-/*
- * Splits a command line into at most MAX_ARGS words in buf (which it
- * modifies): blanks separate words; '...' and "..." quote; \ escapes.
- */
-static int
-split_args(char *buf, char **argv, int *argcp)
-{
-	char *r = buf, *w = buf, quote = 0;
-	int argc = 0, inword = 0;
-
-	for (;; r++) {
-		char c = *r;
-
-		if (c == '\0' || (!quote && (c == ' ' || c == '\t'))) {
-			if (inword) {
-				*w++ = '\0';
-				inword = 0;
-			}
-			if (c == '\0')
-				break;
-			continue;
-		}
-		if ((unsigned char)c < 0x20)
-			return -1;
-		if (!inword) {
-			if (argc == MAX_ARGS)
-				return -1;
-			argv[argc++] = w;
-			inword = 1;
-		}
-		if (quote) {
-			if (c == quote)
-				quote = 0;
-			else if (c == '\\' && quote == '"' && r[1] != '\0')
-				*w++ = *++r;
-			else
-				*w++ = c;
-		} else if (c == '\'' || c == '"')
-			quote = c;
-		else if (c == '\\' && r[1] != '\0')
-			*w++ = *++r;
-		else
-			*w++ = c;
-	}
-	if (quote)
-		return -1;
-	*argcp = argc;
-	return 0;
 }
 
 /* --name VALUE options; flags take no value.  Returns -1 on a bad option. */
@@ -1029,18 +982,19 @@ srv_run_command(struct sess *se, const char *command)
 		{ "audit", cmd_audit_remote },
 	};
 	char *buf, *argv[MAX_ARGS];
-	int argc = 0, rc = EXIT_USAGE;
+	int argc = 0, rc = EXIT_USAGE, r;
 	size_t i;
 
 	if ((buf = strdup(command)) == NULL)
 		return EXIT_ERROR;
-	if (!jtext_valid(buf, strlen(buf), 1)) {
+	if ((r = ca_split_args(buf, argv, MAX_ARGS, &argc)) ==
+	    JIT_ERR_BAD_TEXT) {
 		/* Reasons and comments reach approvers' terminals and JSON. */
 		err(se, "the command must be UTF-8 text without control "
 		    "characters\n");
 		goto out;
 	}
-	if (split_args(buf, argv, &argc) != 0 || argc == 0) {
+	if (r != 0 || argc == 0) {
 		err(se, "cannot parse the command (unbalanced quotes, control "
 		    "characters or more than %d words)\n", MAX_ARGS);
 		goto out;

@@ -21,6 +21,9 @@ struct builder {
 	struct pnode *root;
 };
 
+static int fail(struct builder *bld, unsigned line, unsigned col,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 static int
 fail(struct builder *bld, unsigned line, unsigned col, const char *fmt, ...)
 {

@@ -1,4 +1,7 @@
-/* request.c: encoding of approval requests (the LMDB side is in store.c). */
+/*
+ * request.c: encoding of approval requests and TOTP records (the LMDB side
+ * is in store.c).
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,6 +142,53 @@ store_list_has(const char *list, const char *name)
 		if (p != NULL)
 			p++;
 	}
+	return 0;
+}
+
+
+int
+store_totp_decode(const unsigned char *p, size_t plen, struct jstore_totp *t)
+{
+	const unsigned char *sec;
+	struct jbuf *b;
+	uint8_t version;
+	size_t len;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if ((b = jbuf_from(p, plen)) == NULL)
+		return JIT_ERR_ALLOC;
+	/* Version 1 had no enroll_seq (0: enrolled by an older release). */
+	if (jbuf_get_u8(b, &version) != 0 || (version != 1 && version != 2) ||
+	    jbuf_get_string_direct(b, &sec, &len) != 0 ||
+	    len > sizeof(t->secret) ||
+	    jbuf_get_u64(b, &t->last_step) != 0 ||
+	    jbuf_get_u32(b, &t->failures) != 0 ||
+	    jbuf_get_u64(b, &t->locked_until) != 0 ||
+	    (version == 2 && jbuf_get_u64(b, &t->enroll_seq) != 0) ||
+	    jbuf_expect_end(b) != 0)
+		r = JIT_ERR_STORE_CORRUPT;
+	else {
+		memcpy(t->secret, sec, len);
+		t->secret_len = len;
+		r = 0;
+	}
+	jbuf_free(b);	/* wipes */
+	return r;
+}
+
+int
+store_totp_encode(const struct jstore_totp *t, struct jbuf *b)
+{
+	int r;
+
+	if ((r = jbuf_put_u8(b, 2)) != 0 ||
+	    (r = jbuf_put_string(b, t->secret, t->secret_len)) != 0 ||
+	    (r = jbuf_put_u64(b, t->last_step)) != 0 ||
+	    (r = jbuf_put_u32(b, t->failures)) != 0 ||
+	    (r = jbuf_put_u64(b, t->locked_until)) != 0 ||
+	    (r = jbuf_put_u64(b, t->enroll_seq)) != 0)
+		return r;
 	return 0;
 }
 

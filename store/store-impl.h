@@ -22,10 +22,13 @@ int store_event_encode(const struct jstore_event *ev, struct jbuf *out);
 int store_event_decode(const unsigned char *p, size_t len,
     struct jstore_event *ev, struct jbuf *scratch);
 
-/* Requests on disk. */
+/* Requests and TOTP records on disk. */
 int store_request_encode(const struct jstore_request *r, struct jbuf *b);
 int store_request_decode(const unsigned char *p, size_t len,
     struct jstore_request **rp);
+int store_totp_encode(const struct jstore_totp *t, struct jbuf *b);
+int store_totp_decode(const unsigned char *p, size_t len,
+    struct jstore_totp *t);
 
 /*
  * State derived from the log alone (derive.c), for audit verify: feed

@@ -1736,30 +1736,11 @@ jstore_revoked(struct jstore *s, uint64_t now,
 /* ---- TOTP ---- */
 
 static int
-totp_encode(const struct jstore_totp *t, struct jbuf *b)
-{
-	int r;
-
-	if ((r = jbuf_put_u8(b, 2)) != 0 ||
-	    (r = jbuf_put_string(b, t->secret, t->secret_len)) != 0 ||
-	    (r = jbuf_put_u64(b, t->last_step)) != 0 ||
-	    (r = jbuf_put_u32(b, t->failures)) != 0 ||
-	    (r = jbuf_put_u64(b, t->locked_until)) != 0 ||
-	    (r = jbuf_put_u64(b, t->enroll_seq)) != 0)
-		return r;
-	return 0;
-}
-
-static int
 totp_read(struct jstore *s, MDB_txn *txn, const char *user,
     struct jstore_totp *t)
 {
-	const unsigned char *sec;
-	struct jbuf *b;
 	MDB_val k, v;
-	uint8_t version;
-	size_t len;
-	int rc, r;
+	int rc;
 
 	memset(t, 0, sizeof(*t));
 	k.mv_data = (void *)(uintptr_t)user;
@@ -1768,25 +1749,7 @@ totp_read(struct jstore *s, MDB_txn *txn, const char *user,
 		return JIT_ERR_INVALID_ARGUMENT;
 	if ((rc = mdb_get(txn, s->dbi[DB_TOTP], &k, &v)) != 0)
 		return mdb_err(rc);
-	if ((b = jbuf_from(v.mv_data, v.mv_size)) == NULL)
-		return JIT_ERR_ALLOC;
-	/* Version 1 had no enroll_seq (0: enrolled by an older release). */
-	if (jbuf_get_u8(b, &version) != 0 || (version != 1 && version != 2) ||
-	    jbuf_get_string_direct(b, &sec, &len) != 0 ||
-	    len > sizeof(t->secret) ||
-	    jbuf_get_u64(b, &t->last_step) != 0 ||
-	    jbuf_get_u32(b, &t->failures) != 0 ||
-	    jbuf_get_u64(b, &t->locked_until) != 0 ||
-	    (version == 2 && jbuf_get_u64(b, &t->enroll_seq) != 0) ||
-	    jbuf_expect_end(b) != 0)
-		r = JIT_ERR_STORE_CORRUPT;
-	else {
-		memcpy(t->secret, sec, len);
-		t->secret_len = len;
-		r = 0;
-	}
-	jbuf_free(b);
-	return r;
+	return store_totp_decode(v.mv_data, v.mv_size, t);
 }
 
 static int
@@ -1799,7 +1762,7 @@ totp_write(struct jstore *s, MDB_txn *txn, const char *user,
 
 	if ((b = jbuf_new()) == NULL)
 		return JIT_ERR_ALLOC;
-	if ((r = totp_encode(t, b)) == 0) {
+	if ((r = store_totp_encode(t, b)) == 0) {
 		k.mv_data = (void *)(uintptr_t)user;
 		k.mv_size = strlen(user);
 		v.mv_data = (void *)(uintptr_t)jbuf_ptr(b);

@@ -5,7 +5,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-300}; shift || true
-targets=("${@:-cert pubkey policy client_config}")
+targets=("${@:-cert pubkey policy client_config cmdline store_records}")
 bdir=$top/build-fuzz
 if ! command -v clang >/dev/null || ! dpkg-query -W libclang-rt-14-dev >/dev/null 2>&1; then
 	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -17,7 +17,11 @@ if [ ! -d "$bdir" ]; then
 fi
 meson compile -C "$bdir" >/dev/null
 corpus=$top/tests/fuzz/corpus-seed
-rm -rf "$corpus"; mkdir -p "$corpus/cert" "$corpus/pubkey" "$corpus/policy" "$corpus/client_config"
+rm -rf "$corpus"; mkdir -p "$corpus/cert" "$corpus/pubkey" "$corpus/policy" "$corpus/client_config" \
+	"$corpus/cmdline" "$corpus/store_records"
+printf '%s' "login --role prod --reason 'incident 42' --ttl 5m" > "$corpus/cmdline/login"
+printf '%s' 'approve r-0123456789abcdef --comment "ok, \"go\""' > "$corpus/cmdline/approve"
+printf '%s' "audit --since 24h --json --user 'a b'" > "$corpus/cmdline/audit"
 cp "$top"/examples/config.yaml "$corpus/client_config/"
 cp "$top"/tests/data/policy-*.yaml "$corpus/policy/"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -37,6 +41,8 @@ for ca in ed25519 ecdsa256 rsa3072; do
 		cut -d' ' -f2 "$corpus/cert/$ca-$k.line" | base64 -d > "$corpus/cert/$ca-$k.bin"
 	done
 done
+# Store records as a store writes them: dumped from a throwaway store.
+"$bdir/tests/fuzz/seed_store_records" "$corpus/store_records" 2>/dev/null || true
 for t in ${targets[*]}; do
 	work=$top/tests/fuzz/corpus-$t
 	mkdir -p "$work"
