@@ -16,7 +16,7 @@
 #include "jkrl.h"
 #include "jstore.h"
 
-#define REVOKE_USER_MAX	4096
+#define REVOKE_BATCH	512	/* serials per commit */
 
 /* "jit:<user>:<role>:<serial>" -> serial, or 0. */
 static uint64_t
@@ -73,7 +73,7 @@ cmd_revoke(int argc, char **argv)
 	struct jstore *st = NULL;
 	uint64_t serial = 0, now = (uint64_t)time(NULL), *serials = NULL;
 	char found[512], *end;
-	size_t n = 0, i;
+	size_t n = 0, i, batch = 0, done = 0, total = 0;
 	int ch, nsel = 0, rc = CA_EXIT_FAIL, r;
 
 	optind = 1;
@@ -128,19 +128,31 @@ cmd_revoke(int argc, char **argv)
 			rc = CA_EXIT_OK;
 		goto out;
 	}
-	if ((serials = calloc(REVOKE_USER_MAX, sizeof(*serials))) == NULL)
-		goto out;
-	if ((r = jstore_user_serials(st, user, now, serials, REVOKE_USER_MAX,
-	    &n)) != 0) {
+	if ((r = jstore_user_serials(st, user, now, &serials, &n)) != 0) {
 		ca_error("finding %s's certificates: %s", user, jit_strerror(r));
 		goto out;
 	}
+	/*
+	 * However many there are: in batches of REVOKE_BATCH, one commit
+	 * each (a batch either lands whole or not at all).
+	 */
 	rc = CA_EXIT_OK;
-	for (i = 0; i < n; i++)
-		if (revoke_one(st, serials[i], reason, now, 1) != 0)
+	for (i = 0; i < n; i += batch) {
+		batch = n - i < REVOKE_BATCH ? n - i : REVOKE_BATCH;
+		if ((r = jstore_revoke_many(st, serials + i, batch, "operator",
+		    reason, now, &done)) != 0) {
+			ca_error("revoking %s's certificates: %s (%zu of %zu "
+			    "revoked before)", user, jit_strerror(r), total, n);
 			rc = CA_EXIT_FAIL;
+			goto out;
+		}
+		total += done;
+	}
 	if (n == 0)
 		printf("%s holds no unexpired certificates\n", user);
+	else
+		printf("revoked %zu certificate%s of %s (%zu already were)\n",
+		    total, total == 1 ? "" : "s", user, n - total);
  out:
 	free(serials);
 	jstore_close(st);

@@ -126,9 +126,17 @@ int jstore_verify(struct jstore *s, uint64_t *countp, uint64_t *bad_seqp,
 int jstore_revoke(struct jstore *s, uint64_t serial, const char *by,
     const char *reason, uint64_t now);
 
-/* Serials of the unexpired certificates issued to user (at most max). */
+/*
+ * Revokes each of n serials not revoked yet, in one commit (its "revoke"
+ * events included); *donep says how many were new.  A serial never issued
+ * fails the whole batch (JIT_ERR_NOT_FOUND) and nothing is written.
+ */
+int jstore_revoke_many(struct jstore *s, const uint64_t *serials, size_t n,
+    const char *by, const char *reason, uint64_t now, size_t *donep);
+
+/* Serials of the unexpired certificates issued to user, in a new array. */
 int jstore_user_serials(struct jstore *s, const char *user, uint64_t now,
-    uint64_t *serials, size_t max, size_t *np);
+    uint64_t **serialsp, size_t *np);
 
 /* The key id and validity of an issued serial. */
 int jstore_cert_info(struct jstore *s, uint64_t serial, char *key_id,

@@ -1582,6 +1582,52 @@ revoke_fn(struct jstore *s, MDB_txn *txn, void *arg)
 	return r;
 }
 
+struct revoke_many_arg {
+	const uint64_t *serials;
+	size_t n, done;
+	uint64_t now;
+	const char *by, *reason;
+};
+
+/* Every serial of the batch not revoked yet, in one transaction. */
+static int
+revoke_many_fn(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	struct revoke_many_arg *a = arg;
+	struct revoke_arg one;
+	size_t i;
+	int r;
+
+	a->done = 0;
+	for (i = 0; i < a->n; i++) {
+		one.serial = a->serials[i];
+		one.now = a->now;
+		one.by = a->by;
+		one.reason = a->reason;
+		if ((r = revoke_fn(s, txn, &one)) == JIT_ERR_EXISTS)
+			continue;	/* nothing written for it */
+		if (r != 0)
+			return r;	/* the whole batch is dropped */
+		a->done++;
+	}
+	return 0;
+}
+
+int
+jstore_revoke_many(struct jstore *s, const uint64_t *serials, size_t n,
+    const char *by, const char *reason, uint64_t now, size_t *donep)
+{
+	struct revoke_many_arg a = { serials, n, 0, now, by, reason };
+	int r;
+
+	if (s == NULL || serials == NULL || by == NULL || donep == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*donep = 0;
+	if ((r = run_write(s, revoke_many_fn, &a)) == 0)
+		*donep = a.done;
+	return r;
+}
+
 int
 jstore_revoke(struct jstore *s, uint64_t serial, const char *by,
     const char *reason, uint64_t now)
@@ -1630,8 +1676,10 @@ jstore_cert_info(struct jstore *s, uint64_t serial, char *key_id,
 
 int
 jstore_user_serials(struct jstore *s, const char *user, uint64_t now,
-    uint64_t *serials, size_t max, size_t *np)
+    uint64_t **serialsp, size_t *np)
 {
+	uint64_t *serials = NULL, *ns;
+	size_t cap = 0;
 	struct jstore_filter f;
 	struct jstore_event ev;
 	struct jbuf *scratch;
@@ -1640,9 +1688,10 @@ jstore_user_serials(struct jstore *s, const char *user, uint64_t now,
 	uint64_t seq;
 	int rc, r;
 
-	if (s == NULL || user == NULL || np == NULL)
+	if (s == NULL || user == NULL || np == NULL || serialsp == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	*np = 0;
+	*serialsp = NULL;
 	if ((scratch = jbuf_new()) == NULL)
 		return JIT_ERR_ALLOC;
 	memset(&f, 0, sizeof(f));
@@ -1659,9 +1708,13 @@ jstore_user_serials(struct jstore *s, const char *user, uint64_t now,
 		if (!matches(&f, &ev) || strcmp(ev.event, "issue") != 0 ||
 		    ev.valid_before <= now)
 			continue;
-		if (*np == max) {
-			r = JIT_ERR_NO_BUFFER_SPACE;
-			goto out;
+		if (*np == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((ns = realloc(serials, cap * sizeof(*ns))) == NULL) {
+				r = JIT_ERR_ALLOC;
+				goto out;
+			}
+			serials = ns;
 		}
 		serials[(*np)++] = ev.serial;
 	}
@@ -1672,7 +1725,13 @@ jstore_user_serials(struct jstore *s, const char *user, uint64_t now,
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	jbuf_free(scratch);
-	return r == JIT_ERR_NOT_FOUND ? 0 : r;
+	if (r != 0 && r != JIT_ERR_NOT_FOUND) {
+		free(serials);
+		*np = 0;
+		return r;
+	}
+	*serialsp = serials;
+	return 0;
 }
 
 int

@@ -62,4 +62,17 @@ for i in $(seq 1 $N); do
 	fi
 done
 grep -q "revoked" "$SSHD_LOG" && ok "sshd logged the revocation" || bad "no revocation in sshd log"
+
+# revoke --user with more certificates than any buffer (it stopped at
+# 4,096 with "buffer size limit", revoking nothing): all of them, and the
+# KRL says so (ssh-keygen -Q is not needed for 5,000: count its serials).
+"${JIT_TESTFILL:?}" "$T/ca/store" 5000 mallory
+rc=0; "$JIT_SSH_CA" revoke --dir "$T/ca" --user mallory --reason "left" > "$T/rev.out" 2>&1 || rc=$?
+[ $rc = 0 ] && grep -q "revoked 5000 certificates of mallory" "$T/rev.out" &&
+	ok "revoke --user revokes 5,000 certificates" || bad "revoke --user: rc=$rc $(tail -2 "$T/rev.out")"
+n=$("$JIT_SSH_CA" audit --dir "$T/ca" --event revoke --user mallory --json | wc -l)
+[ "$n" = 5000 ] && ok "each one is on record" || bad "$n revoke events"
+"$JIT_SSH_CA" revoke --dir "$T/ca" --user mallory > "$T/rev.out" 2>&1 &&
+	grep -q "revoked 0 certificates of mallory (5000 already were)" "$T/rev.out" &&
+	ok "again: nothing new, and it says so" || bad "again: $(cat "$T/rev.out")"
 finish
