@@ -923,15 +923,47 @@ cmd_deny(struct sess *se, int argc, char **argv)
 	return decide_cmd(se, argc, argv, 0);
 }
 
+struct audit_cookie {
+	struct sess *se;
+	size_t total;
+	int cut, broken;
+};
+
+static ssize_t
+audit_write(void *cookie, const char *buf, size_t len)
+{
+	struct audit_cookie *ac = cookie;
+	size_t off = 0;
+	int n;
+
+	if (ac->cut || ac->broken)
+		return -1;
+	if (ac->total + len > SRV_AUDIT_MAX) {
+		ac->cut = 1;
+		return -1;	/* stops the printing */
+	}
+	while (off < len) {
+		n = ssh_channel_write(ac->se->chan, buf + off,
+		    (uint32_t)(len - off > 65536 ? 65536 : len - off));
+		if (n <= 0) {
+			ac->broken = 1;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	ac->total += len;
+	return (ssize_t)len;
+}
+
 static int
 cmd_audit_remote(struct sess *se, int argc, char **argv)
 {
 	struct jstore_filter f;
 	struct jpolicy *p;
-	char errbuf[256], *buf = NULL;
-	size_t len = 0;
-	FILE *mem;
-	int i, mode = 0, auditor, rc;
+	struct audit_cookie ac = { se, 0, 0, 0 };
+	char errbuf[256];
+	FILE *out;
+	int i, mode = 0, auditor, r;
 
 	p = srv_policy_get(se->srv);
 	auditor = jpolicy_is_auditor(p, se->user);
@@ -957,15 +989,30 @@ cmd_audit_remote(struct sess *se, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if ((mem = open_memstream(&buf, &len)) == NULL)
+	/*
+	 * Streamed to the channel as it is printed (a slow reader only slows
+	 * this session), and bounded: past SRV_AUDIT_MAX bytes it stops.
+	 */
+	if ((out = fopencookie(&ac, "w", (cookie_io_functions_t){
+	    .write = audit_write })) == NULL)
 		return EXIT_ERROR;
-	rc = ca_audit_print(se->srv->store, &f, mode, mem) == 0 ? EXIT_OK :
-	    EXIT_ERROR;
-	fclose(mem);
-	if (len > 0)
-		ssh_channel_write(se->chan, buf, (uint32_t)len);
-	free(buf);
-	return rc;
+	setvbuf(out, NULL, _IOFBF, 32768);
+	r = ca_audit_print(se->srv->store, &f, mode, out);
+	if (fclose(out) != 0 && r == 0)
+		r = JIT_ERR_SYSTEM;
+	if (ac.cut) {
+		err(se, "audit: output stopped after %d MiB: narrow it with "
+		    "--since, --until, --user or --limit\n",
+		    SRV_AUDIT_MAX >> 20);
+		return EXIT_DENIED;
+	}
+	if (ac.broken)
+		return EXIT_ERROR;	/* the client went away */
+	if (r != 0) {
+		err(se, "audit: %s\n", jit_strerror(r));
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
 }
 
 int

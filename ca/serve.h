@@ -15,6 +15,7 @@
 
 #define SRV_STDIN_MAX		(16 * 1024)
 #define SRV_COMMAND_MAX		4096
+#define SRV_AUDIT_MAX		(256 << 20)	/* bytes of remote audit output */
 #define SRV_MAX_SESSIONS	512
 #define SRV_PENDING_PER_USER	5
 #define SRV_WAIT		(-1)	/* a command that keeps its channel open */

@@ -75,4 +75,13 @@ good_login && ok "a client that never reads its output hurts nobody else" ||
 kill "$IDLE" "$STUCK" 2> /dev/null || true
 pkill -f "audit --json" 2> /dev/null || true
 kill -0 "$CA_PID" && ok "the CA is still running" || bad "the CA died"
+
+# Remote audit streams what it prints (it used to collect it all in memory
+# first): the whole log arrives, line for line the same as locally.
+ca_ssh alice -o BatchMode=yes audit --json < /dev/null > "$T/remote.json" 2> "$T/remote.err" || true
+"$JIT_SSH_CA" audit --dir "$T/ca" --json > "$T/local.json"
+[ "$(wc -l < "$T/remote.json")" -ge 10000 ] &&
+	[ "$(head -10000 "$T/remote.json" | md5sum)" = "$(head -10000 "$T/local.json" | md5sum)" ] &&
+	ok "remote audit streams all $(wc -l < "$T/remote.json") events" ||
+	bad "remote audit: $(wc -l < "$T/remote.json") lines $(cat "$T/remote.err")"
 finish
