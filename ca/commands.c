@@ -724,6 +724,47 @@ issue_approved(struct sess *se, const struct jstore_request *rq)
 	return rc;
 }
 
+struct deny_info {
+	char by[128], comment[1100];
+};
+
+static int
+last_deny(const struct jstore_event *ev, void *arg)
+{
+	struct deny_info *d = arg;
+
+	snprintf(d->by, sizeof(d->by), "%s", ev->approvers);
+	snprintf(d->comment, sizeof(d->comment), "%s", ev->reason);
+	return 0;
+}
+
+/*
+ * Says who ended the request and why, from its deny event: withdrawn by
+ * the requester, cancelled at issuance (by "policy"), or denied by an
+ * approver with the comment they gave.
+ */
+static void
+tell_denied(struct sess *se, const struct jstore_request *rq)
+{
+	struct jstore_filter f;
+	struct deny_info d = { "", "" };
+
+	memset(&f, 0, sizeof(f));
+	f.request_id = rq->id;
+	f.event = "deny";
+	f.limit = 1;
+	(void)jstore_query(se->srv->store, &f, last_deny, &d);
+	if (strcmp(d.by, rq->user) == 0)
+		err(se, "request %s was withdrawn (by %s)\n", rq->id, d.by);
+	else if (strcmp(d.by, "policy") == 0)
+		err(se, "request %s was cancelled: %s\n", rq->id, d.comment);
+	else if (d.by[0] != '\0')
+		err(se, "request %s was denied by %s%s%s\n", rq->id, d.by,
+		    d.comment[0] != '\0' ? ": " : "", d.comment);
+	else
+		err(se, "request %s was denied\n", rq->id);
+}
+
 int
 srv_login_poll(struct sess *se)
 {
@@ -748,7 +789,7 @@ srv_login_poll(struct sess *se)
 		rc = issue_approved(se, rq);
 		break;
 	case JSTORE_REQ_DENIED:
-		err(se, "request %s was denied\n", rq->id);
+		tell_denied(se, rq);
 		rc = EXIT_DENIED;
 		break;
 	case JSTORE_REQ_EXPIRED:

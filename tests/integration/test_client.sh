@@ -218,14 +218,17 @@ done
 run 1 "cannot approve their own request" "an approver cannot approve their own request" -- bob approve "$BRID"
 run 0 "denied" "a requester may deny (withdraw) their own request" -- bob deny "$BRID"
 wait "$BPID" && rc=0 || rc=$?
-[ $rc = 1 ] && ok "the approver's own waiting login ends (exit 1)" || bad "bob's login: rc=$rc $(cat "$T/berr")"
+[ $rc = 1 ] && grep -q "was withdrawn (by bob)" "$T/berr" &&
+	ok "the approver's own waiting login ends, told it was withdrawn, not denied (exit 1)" ||
+	bad "bob's login: rc=$rc $(cat "$T/berr")"
 
 # Denied.
 approval_login
 RID=$(wait_request) || true
 run 0 "denied" "the approver denies" -- bob deny "$RID" --comment "not now"
 wait "$LPID" && rc=0 || rc=$?
-[ $rc = 1 ] && grep -q "was denied" "$T/lerr" && ok "the waiting login is told it was denied (exit 1)" ||
+[ $rc = 1 ] && grep -q "was denied by bob: not now" "$T/lerr" &&
+	ok "the waiting login is told who denied it and the comment (exit 1)" ||
 	bad "denied login: rc=$rc $(cat "$T/lerr")"
 
 # Ctrl-C withdraws.

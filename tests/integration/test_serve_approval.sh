@@ -100,7 +100,8 @@ out=$(ca bob approve "$id" < /dev/null 2>&1) && bad "bob approved" ||
 	{ echo "$out" | grep -q "may not decide" && ok "a non-approver is refused"; }
 out=$(ca erin deny "$id" --comment "'not today'" < /dev/null 2>&1) && ok "erin denies" || bad "deny: $out"
 rc=0; wait $W2 || rc=$?
-[ $rc = 1 ] && grep -q "was denied" "$T/carol.err" && ok "the denied requester is told, exit 1" ||
+[ $rc = 1 ] && grep -q "was denied by erin: not today" "$T/carol.err" &&
+	ok "the denied requester is told who denied it and why, exit 1" ||
 	bad "denied waiter rc=$rc $(cat "$T/carol.err")"
 out=$(ca erin approve "$id" < /dev/null 2>&1) && bad "decided twice" ||
 	{ echo "$out" | grep -q "already decided" && ok "a decided request takes no more decisions"; }
