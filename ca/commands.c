@@ -263,7 +263,6 @@ cmd_login(struct sess *se, int argc, char **argv)
 	if (jpolicy_decision_break_glass(d)) {
 		srv_log("BREAK-GLASS %s by %s: %s", jcert_key_id(c), se->user,
 		    reason != NULL ? reason : "");
-		srv_notify_break_glass(se->srv, jcert_serial(c));
 	}
 	if (json) {
 		json_t *o = json_object(), *pr = json_array();
@@ -569,7 +568,6 @@ login_request(struct sess *se, const char *role, const struct jkey *key,
 			rc = r == JIT_ERR_NO_BUFFER_SPACE ? EXIT_DENIED : EXIT_ERROR;
 			goto out;
 		}
-		srv_notify_request(se->srv, f.id);
 	}
 	jpolicy_format_duration(jpolicy_decision_pending_ttl(d), ttl,
 	    sizeof(ttl));

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,10 @@ job_free(struct job *j)
 	free(j->json);
 	free(j);
 }
+
+#define NOTIFY_MAX_RUNNING	16	/* then the notifier waits its turn */
+
+static atomic_int running;
 
 static void *
 notify_main(void *arg)
@@ -88,10 +93,11 @@ notify_main(void *arg)
 		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
  out:
 	job_free(j);
+	atomic_fetch_sub(&running, 1);
 	return NULL;
 }
 
-void
+int
 srv_notify(struct server *srv, const struct jstore_event *ev)
 {
 	struct jpolicy *p;
@@ -103,8 +109,10 @@ srv_notify(struct server *srv, const struct jstore_event *ev)
 	size_t n, i;
 	int ok = 1;
 
+	if (atomic_load(&running) >= NOTIFY_MAX_RUNNING)
+		return -1;	/* busy: the event is told later, not dropped */
 	if ((j = calloc(1, sizeof(*j))) == NULL)
-		return;
+		return 0;
 	p = srv_policy_get(srv);
 	if ((argv = jpolicy_notify_argv(p)) != NULL) {
 		for (n = 0; argv[n] != NULL; n++)
@@ -117,13 +125,13 @@ srv_notify(struct server *srv, const struct jstore_event *ev)
 	srv_policy_put(srv, p);
 	if (argv == NULL || !ok || (o = ca_event_json(ev)) == NULL) {
 		job_free(j);
-		return;
+		return 0;
 	}
 	j->json = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (j->json == NULL) {
 		job_free(j);
-		return;
+		return 0;
 	}
 	{
 		/* One line: the JSON and a newline. */
@@ -131,54 +139,80 @@ srv_notify(struct server *srv, const struct jstore_event *ev)
 
 		if (asprintf(&line, "%s\n", j->json) == -1) {
 			job_free(j);
-			return;
+			return 0;
 		}
 		free(j->json);
 		j->json = line;
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&tid, &attr, notify_main, j) != 0)
+	atomic_fetch_add(&running, 1);
+	if (pthread_create(&tid, &attr, notify_main, j) != 0) {
+		atomic_fetch_sub(&running, 1);
 		job_free(j);
+	}
 	pthread_attr_destroy(&attr);
+	return 0;
 }
 
-struct find_ev {
-	struct server *srv;
-	int done;
-};
+/*
+ * The notifier follows the log: every lifecycle event that reaches it,
+ * whoever wrote it (this service, `jit-ssh-ca revoke` or `enroll` in
+ * another process), goes to notify.command, once, in log order.
+ */
+static int
+notify_kind(const char *kind)
+{
+	static const char *const kinds[] = { "request", "approve", "deny",
+	    "expire", "issue", "break-glass", "lockout", "revoke", "remind",
+	    NULL };
+	size_t i;
+
+	for (i = 0; kinds[i] != NULL; i++)
+		if (strcmp(kinds[i], kind) == 0)
+			return 1;
+	return 0;
+}
 
 static int
-notify_found(const struct jstore_event *ev, void *arg)
+notify_one(const struct jstore_event *ev, void *arg)
 {
-	struct find_ev *f = arg;
-
-	if (!f->done)
-		srv_notify(f->srv, ev);
-	f->done = 1;
+	if (notify_kind(ev->event) && srv_notify(arg, ev) != 0)
+		return 1;	/* busy: from this event on, next time */
 	return 0;
 }
 
 void
-srv_notify_request(struct server *srv, const char *request_id)
+srv_notify_follow(struct server *srv)
 {
-	struct jstore_filter f;
-	struct find_ev fe = { srv, 0 };
+	struct timespec now;
+	struct jpolicy *p;
+	uint64_t last, ms;
+	int r, configured;
 
-	memset(&f, 0, sizeof(f));
-	f.request_id = request_id;
-	f.event = "request";
-	(void)jstore_query(srv->store, &f, notify_found, &fe);
-}
-
-void
-srv_notify_break_glass(struct server *srv, uint64_t serial)
-{
-	struct jstore_filter f;
-	struct find_ev fe = { srv, 0 };
-
-	memset(&f, 0, sizeof(f));
-	f.serial = serial;
-	f.event = "break-glass";
-	(void)jstore_query(srv->store, &f, notify_found, &fe);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+	if (srv->notify_started && ms - srv->notify_ms < 200)
+		return;		/* called per accepted connection: not that often */
+	srv->notify_ms = ms;
+	p = srv_policy_get(srv);
+	configured = jpolicy_notify_argv(p) != NULL;
+	srv_policy_put(srv, p);
+	if (!configured && srv->notify_started) {
+		/* Nothing to tell: keep up with the log's end only. */
+		(void)jstore_head(srv->store, &srv->notify_seq);
+		return;
+	}
+	if (!srv->notify_started) {
+		/* Only what happens from now on: no replay of history. */
+		if (jstore_head(srv->store, &srv->notify_seq) == 0)
+			srv->notify_started = 1;
+		return;
+	}
+	/* A bounded bite per call: the rest waits for the next one. */
+	r = jstore_events_after(srv->store, srv->notify_seq, 1000, notify_one,
+	    srv, &last);
+	if (r < 0)
+		srv_log("notify: reading the log: %s", jit_strerror(r));
+	srv->notify_seq = last;
 }

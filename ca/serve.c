@@ -101,7 +101,7 @@ srv_policy_put(struct server *srv, struct jpolicy *p)
 
 /*
  * Records an event; failures are logged, never fatal to the session.
- * Lockouts are also sent to the notify command.
+ * (The notifier, which follows the log, tells notify.command.)
  */
 void
 srv_event(struct server *srv, const char *kind, const char *user,
@@ -117,8 +117,6 @@ srv_event(struct server *srv, const char *kind, const char *user,
 	ev.reason = reason;
 	if ((r = jstore_append(srv->store, &ev, 1)) != 0)
 		srv_log("recording %s for %s: %s", kind, user, jit_strerror(r));
-	else if (strcmp(kind, "lockout") == 0)
-		srv_notify(srv, &ev);
 }
 
 /* ---- authentication ---- */
@@ -467,22 +465,10 @@ check_code(struct sess *se, const char *code)
 	srv_log("mfa-fail user=%s from %s (%s, %u in a row)", se->user,
 	    se->addr, r == JIT_ERR_TOTP_REPLAY ? "code reused" : "wrong code",
 	    c.failures);
-	if (c.locked_now) {
-		struct jstore_event ev;
-		char why[96];
-
-		snprintf(why, sizeof(why), "%u wrong codes in a row: locked for "
-		    "%llu s", c.failures,
+	if (c.locked_now)	/* the event is on record: the notifier tells */
+		srv_log("lockout user=%s: %u wrong codes in a row: locked for "
+		    "%llu s", se->user, c.failures,
 		    (unsigned long long)(c.locked_until - a.now));
-		srv_log("lockout user=%s: %s", se->user, why);
-		memset(&ev, 0, sizeof(ev));
-		ev.time = a.now;
-		ev.event = "lockout";
-		ev.user = se->user;
-		ev.source = se->addr;
-		ev.reason = why;
-		srv_notify(srv, &ev);
-	}
 	return r;
 }
 
@@ -1037,11 +1023,13 @@ cmd_serve(int argc, char **argv)
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	srv_log("serving %s on %s", srv.dir,
 	    listen_opt != NULL ? listen_opt : listen_cfg);
+	srv_notify_follow(&srv);	/* from the log's end on */
 	while (!stopping) {
 		if (reload) {
 			reload = 0;
 			do_reload(&srv);
 		}
+		srv_notify_follow(&srv);
 		pfd.fd = lfd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 500) <= 0)

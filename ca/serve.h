@@ -54,6 +54,9 @@ struct server {
 		uint64_t time;
 	} grace[SRV_MAX_SESSIONS];
 	size_t grace_next;
+	uint64_t notify_seq;		/* the notifier has read the log to here */
+	uint64_t notify_ms;		/* when it last looked (monotonic) */
+	int notify_started;
 };
 
 struct sess {
@@ -109,13 +112,18 @@ int srv_login_poll(struct sess *se);
  */
 int srv_login_withdraw(struct sess *se);
 
-/* Runs the policy's notify command for a new request (never blocks). */
-void srv_notify_request(struct server *srv, const char *request_id);
+/*
+ * Runs the notify command for each lifecycle event (request, approve,
+ * deny, expire, issue, break-glass, lockout, revoke) added to the log
+ * since the last call (the first call only marks the log's end).  Called
+ * by the service's main loop.
+ */
+void srv_notify_follow(struct server *srv);
 
-/* Runs the notify command for the break-glass event of serial. */
-void srv_notify_break_glass(struct server *srv, uint64_t serial);
-
-/* Runs the notify command with ev as JSON on stdin, in the background. */
-void srv_notify(struct server *srv, const struct jstore_event *ev);
+/*
+ * Runs the notify command with ev as JSON on stdin, in the background;
+ * -1 (nothing started) while 16 runs are still going.
+ */
+int srv_notify(struct server *srv, const struct jstore_event *ev);
 
 #endif /* JIT_SERVE_H */

@@ -97,6 +97,20 @@ int jstore_query(struct jstore *s, const struct jstore_filter *f,
     int (*cb)(const struct jstore_event *ev, void *arg), void *arg);
 
 /*
+ * Calls cb for at most max events after seq `after`, oldest first, and
+ * sets *lastp to the seq of the last one cb took (after, when none): a
+ * reader that follows the log (the service's notifier) calls it again from
+ * there.  A non-zero return from cb stops the walk before that event and is
+ * returned.
+ */
+int jstore_events_after(struct jstore *s, uint64_t after, size_t max,
+    int (*cb)(const struct jstore_event *ev, void *arg), void *arg,
+    uint64_t *lastp);
+
+/* The seq of the newest event (0 when the log is empty). */
+int jstore_head(struct jstore *s, uint64_t *seqp);
+
+/*
  * Walks the whole chain: recomputes every hash, checks that sequence
  * numbers run 1..N without gaps and that the head record matches.  Returns
  * 0 when intact (*countp events, head hash in head[32] when not NULL), or

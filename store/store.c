@@ -1190,6 +1190,73 @@ jstore_verify(struct jstore *s, uint64_t *countp, uint64_t *bad_seqp,
 	return r;
 }
 
+int
+jstore_events_after(struct jstore *s, uint64_t after, size_t max,
+    int (*cb)(const struct jstore_event *ev, void *arg), void *arg,
+    uint64_t *lastp)
+{
+	struct jstore_event ev;
+	struct jbuf *scratch = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn = NULL;
+	unsigned char kb[8];
+	MDB_val k, v;
+	size_t n = 0;
+	int rc, r = 0;
+
+	if (s == NULL || cb == NULL || lastp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*lastp = after;
+	if ((scratch = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->dbi[DB_EVENTS], &cur)) != 0) {
+		r = mdb_err(rc);
+		goto out;
+	}
+	put_be64(kb, after + 1);
+	k.mv_data = kb;
+	k.mv_size = 8;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	    rc == 0 && n < max; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++) {
+		if (v.mv_size < 32 + 8 || (r = store_event_decode(
+		    (unsigned char *)v.mv_data + 32, v.mv_size - 32, &ev,
+		    scratch)) != 0) {
+			r = JIT_ERR_STORE_CORRUPT;
+			goto out;
+		}
+		memcpy(ev.hash, v.mv_data, 32);
+		if ((r = cb(&ev, arg)) != 0)
+			goto out;	/* this one is not done */
+		*lastp = ev.seq;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		r = mdb_err(rc);
+ out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	jbuf_free(scratch);
+	return r;
+}
+
+int
+jstore_head(struct jstore *s, uint64_t *seqp)
+{
+	unsigned char hh[32];
+	MDB_txn *txn = NULL;
+	int rc, r;
+
+	if (s == NULL || seqp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return mdb_err(rc);
+	r = get_head(s, txn, seqp, hh);
+	mdb_txn_abort(txn);
+	return r;
+}
+
 /* ---- derived state, re-derived from the log ---- */
 
 static int totp_read(struct jstore *s, MDB_txn *txn, const char *user,

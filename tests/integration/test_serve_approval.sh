@@ -145,6 +145,17 @@ sleep 1
 grep -q '"event":"break-glass"' "$T/notified" 2> /dev/null && ok "notify got the break-glass event" ||
 	bad "notify: $(cat "$T/notified" 2> /dev/null)"
 grep -q '"event":"request"' "$T/notified" && ok "notify got request events" || bad "no request notified"
+# Every lifecycle event reaches notify, also one written by another process
+# (revoke on the command line): the service follows the log.
+$J revoke --dir "$T/ca" --serial "$(ssh-keygen -L -f "$T/bg-cert.pub" | sed -n 's/.*Serial: //p')" \
+	--reason "test" > /dev/null
+for i in $(seq 1 30); do grep -q '"event":"revoke"' "$T/notified" && break; sleep 0.2; done
+for e in request approve deny expire issue break-glass revoke; do
+	grep -q "\"event\":\"$e\"" "$T/notified" || bad "notify did not get a $e event"
+done
+grep -q '"event":"revoke"' "$T/notified" && ok "notify gets every lifecycle event, revoke by the CLI included" || true
+n=$(grep -c '"event":"break-glass"' "$T/notified")
+[ "$n" = 1 ] && ok "each event is told once" || bad "break-glass told $n times"
 $J audit --dir "$T/ca" --event break-glass --json | grep -q '"reason":"db down"' &&
 	ok "break-glass is audited with its reason" || bad "break-glass event"
 finish
