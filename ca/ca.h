@@ -149,6 +149,14 @@ void ca_format_time(uint64_t t, char *buf, size_t len);
 
 /* RFC 3339 (Z or +hh:mm), a date, or a duration ago ("90m", "7d"). */
 int ca_parse_time(const char *s, uint64_t now, uint64_t *out);
+/* The same, but a duration counts from now into the future (lock --until). */
+int ca_parse_until(const char *s, uint64_t now, uint64_t *out);
+
+/*
+ * "a,b" of the decision's principals (groups 0) or approver groups
+ * (groups 1), in full: a new string, NULL when out of memory.
+ */
+char *ca_join_decision(const struct jpolicy_decision *d, int groups);
 
 /* Loads DIR/policy.yaml, or file when not NULL; prints why it is refused. */
 int ca_load_policy(const char *dir, const char *file, struct jpolicy **pp);
@@ -163,6 +171,8 @@ int cmd_sign(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
+int cmd_unlock(int argc, char **argv);
 int cmd_krl(int argc, char **argv);
 int cmd_sign_host(int argc, char **argv);
 int cmd_host_config(int argc, char **argv);

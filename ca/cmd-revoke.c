@@ -58,6 +58,25 @@ revoke_one(struct jstore *st, uint64_t serial, const char *reason,
 	return 0;
 }
 
+/*
+ * revoke --user without --lock or --no-lock: on a terminal, asks whether
+ * to lock the user too (1 yes, 0 no); elsewhere -1 (not asked: a note
+ * after the revocation says how).
+ */
+static int
+offer_lock(const char *user)
+{
+	char answer[16];
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+		return -1;
+	fprintf(stderr, "Also lock %s, so that no new certificate is issued "
+	    "until `jit-ssh-ca unlock`? [y/N] ", user);
+	if (fgets(answer, sizeof(answer), stdin) == NULL)
+		return 0;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
 int
 cmd_revoke(int argc, char **argv)
 {
@@ -67,9 +86,12 @@ cmd_revoke(int argc, char **argv)
 		{ "key-id", required_argument, NULL, 'k' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "reason", required_argument, NULL, 'R' },
+		{ "lock", no_argument, NULL, 'L' },
+		{ "no-lock", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *key_id = NULL, *user = NULL, *reason = NULL;
+	int lock = -1;	/* --lock 1, --no-lock 0, neither: ask */
 	struct jstore *st = NULL;
 	uint64_t serial = 0, now = (uint64_t)time(NULL), *serials = NULL;
 	char found[512], *end;
@@ -77,7 +99,7 @@ cmd_revoke(int argc, char **argv)
 	int ch, nsel = 0, rc = CA_EXIT_FAIL, r;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:s:k:u:R:", longopts,
+	while ((ch = getopt_long(argc, argv, "d:s:k:u:R:LN", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -102,6 +124,14 @@ cmd_revoke(int argc, char **argv)
 		case 'R':
 			reason = optarg;
 			break;
+		case 'L':
+		case 'N':
+			if (lock != -1) {
+				ca_error("revoke: --lock or --no-lock, not both");
+				return CA_EXIT_USAGE;
+			}
+			lock = ch == 'L';
+			break;
 		default:
 			return CA_EXIT_USAGE;
 		}
@@ -111,6 +141,12 @@ cmd_revoke(int argc, char **argv)
 		    "--user U");
 		return CA_EXIT_USAGE;
 	}
+	if (lock != -1 && user == NULL) {
+		ca_error("revoke: --lock and --no-lock go with --user U");
+		return CA_EXIT_USAGE;
+	}
+	if (user != NULL && lock == -1)
+		lock = offer_lock(user);
 	if (ca_open_store(ca_dir(dir), 0, &st) != 0)
 		return CA_EXIT_FAIL;
 	if (key_id != NULL) {
@@ -127,6 +163,15 @@ cmd_revoke(int argc, char **argv)
 		if (revoke_one(st, serial, reason, now, 0) == 0)
 			rc = CA_EXIT_OK;
 		goto out;
+	}
+	if (lock == 1) {
+		/* First: no new certificate while the old ones are revoked. */
+		if ((r = jstore_lock(st, user, 0, "operator", reason != NULL ?
+		    reason : "revoked", now)) != 0) {
+			ca_error("locking %s: %s", user, jit_strerror(r));
+			goto out;
+		}
+		printf("locked %s until unlocked\n", user);
 	}
 	if ((r = jstore_user_serials(st, user, now, &serials, &n)) != 0) {
 		ca_error("finding %s's certificates: %s", user, jit_strerror(r));
@@ -153,6 +198,10 @@ cmd_revoke(int argc, char **argv)
 	else
 		printf("revoked %zu certificate%s of %s (%zu already were)\n",
 		    total, total == 1 ? "" : "s", user, n - total);
+	if (lock == -1)
+		fprintf(stderr, "note: %s can still get new certificates; "
+		    "`jit-ssh-ca lock --user %s --reason ...` (or revoke "
+		    "--lock) stops that\n", user, user);
  out:
 	free(serials);
 	jstore_close(st);

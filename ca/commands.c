@@ -128,6 +128,37 @@ parse_opts(struct sess *se, int argc, char **argv, struct opt *opts,
 
 /* ---- login ---- */
 
+/*
+ * When user is locked (jit-ssh-ca lock), says so with the end and the
+ * reason and returns 1; 0 when not locked.  A store that cannot tell
+ * counts as locked: the issuance would fail anyway.
+ */
+static int
+refuse_locked(struct sess *se, const char *user)
+{
+	char *reason = NULL, when[48] = "until unlocked";
+	uint64_t until;
+	int r;
+
+	if ((r = jstore_locked(se->srv->store, user, (uint64_t)time(NULL),
+	    &until, &reason)) == 0)
+		return 0;
+	if (r < 0)
+		err(se, "login: cannot tell whether %s is locked: %s\n", user,
+		    jit_strerror(r));
+	else {
+		if (until != 0) {
+			memcpy(when, "until ", 7);
+			ca_format_time(until, when + 6, sizeof(when) - 6);
+		}
+		err(se, "login: %s is locked %s: no new certificates (%s)\n",
+		    user, when, reason != NULL && *reason != '\0' ? reason :
+		    "no reason given");
+	}
+	free(reason);
+	return 1;
+}
+
 static int login_request(struct sess *se, const char *role,
     const struct jkey *key, const struct jpolicy_decision *d,
     const char *reason, int json);
@@ -194,6 +225,10 @@ cmd_login(struct sess *se, int argc, char **argv)
 		rc = EXIT_DENIED;
 		goto out;
 	}
+	if (refuse_locked(se, se->user)) {
+		rc = EXIT_DENIED;
+		goto out;
+	}
 	p = srv_policy_get(se->srv);
 	if (role == NULL) {
 		/* No --role: the one role this user may request, if only one. */
@@ -248,10 +283,13 @@ cmd_login(struct sess *se, int argc, char **argv)
 		rc = login_request(se, role, key, d, reason, json);
 		goto out;
 	}
-	if (ca_issue(se->srv->user_ca, se->srv->store, se->user, role, key, d,
-	    se->addr, reason, NULL, NULL, &c) != 0) {
-		err(se, "login: the certificate could not be issued (see the "
-		    "CA's log)\n");
+	if ((r = ca_issue(se->srv->user_ca, se->srv->store, se->user, role,
+	    key, d, se->addr, reason, NULL, NULL, &c)) != 0) {
+		if (r == JIT_ERR_USER_LOCKED && refuse_locked(se, se->user))
+			rc = EXIT_DENIED;	/* locked while we signed */
+		else
+			err(se, "login: the certificate could not be issued "
+			    "(see the CA's log)\n");
 		goto out;
 	}
 	if (jpolicy_decision_ttl_capped(d) && !json)
@@ -471,35 +509,6 @@ cmd_ca_keys(struct sess *se, int argc, char **argv)
 
 /* ---- approvals ---- */
 
-/*
- * "a,b" of the decision's principals / approver groups, in full (a new
- * string, NULL when out of memory): requests bind and compare them whole.
- */
-static char *
-join_decision(const struct jpolicy_decision *d, int groups)
-{
-	size_t i, n = groups ? jpolicy_decision_napprover_groups(d) :
-	    jpolicy_decision_nprincipals(d);
-	struct jbuf *b;
-	char *s = NULL;
-
-	if ((b = jbuf_new()) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		const char *v = groups ? jpolicy_decision_approver_group(d, i) :
-		    jpolicy_decision_principal(d, i);
-
-		if ((i > 0 && jbuf_put(b, ",", 1) != 0) ||
-		    jbuf_put(b, v, strlen(v)) != 0)
-			goto out;
-	}
-	if (jbuf_put_u8(b, 0) == 0)
-		s = strdup((const char *)jbuf_ptr(b));
- out:
-	jbuf_free(b);
-	return s;
-}
-
 struct find_ctx {
 	const char *user, *role, *fp;
 	char id[JSTORE_REQUEST_ID_LEN + 1];
@@ -543,8 +552,8 @@ login_request(struct sess *se, const char *role, const struct jkey *key,
 	f.role = role;
 	f.fp = fp;
 	(void)jstore_request_list(se->srv->store, 0, find_mine, &f);
-	if ((principals = join_decision(d, 0)) == NULL ||
-	    (groups = join_decision(d, 1)) == NULL)
+	if ((principals = ca_join_decision(d, 0)) == NULL ||
+	    (groups = ca_join_decision(d, 1)) == NULL)
 		goto out;
 	if (f.id[0] == '\0') {
 		memset(&req, 0, sizeof(req));
@@ -666,7 +675,7 @@ issue_approved(struct sess *se, const struct jstore_request *rq)
 		rc = approved_refused(se, rq, why);
 		goto out;
 	}
-	if ((principals = join_decision(d, 0)) == NULL)
+	if ((principals = ca_join_decision(d, 0)) == NULL)
 		goto out;
 	if (strcmp(principals, rq->principals) != 0 ||
 	    jpolicy_decision_ttl(d) > rq->ttl) {
@@ -690,6 +699,12 @@ issue_approved(struct sess *se, const struct jstore_request *rq)
 		} else if (r == JIT_ERR_REQUEST_EXPIRED) {
 			err(se, "request %s was approved but not picked up in "
 			    "time: it expired\n", rq->id);
+			rc = EXIT_DENIED;
+		} else if (r == JIT_ERR_USER_LOCKED &&
+		    refuse_locked(se, rq->user)) {
+			err(se, "request %s stays approved until it expires; it "
+			    "can be picked up once %s is unlocked\n", rq->id,
+			    rq->user);
 			rc = EXIT_DENIED;
 		} else
 			err(se, "approved, but the certificate could not be "

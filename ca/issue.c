@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "ca.h"
+#include "jbuf.h"
 #include "jcert.h"
 #include "jit-err.h"
 #include "jkey.h"
@@ -27,21 +28,29 @@ ca_open_store(const char *dir, int flags, struct jstore **sp)
 	return r;
 }
 
-/* "a,b,c" of the decision's principals into buf. */
-static void
-join_principals(const struct jpolicy_decision *d, char *buf, size_t len)
+char *
+ca_join_decision(const struct jpolicy_decision *d, int groups)
 {
-	size_t i, off = 0;
-	int n;
+	size_t i, n = groups ? jpolicy_decision_napprover_groups(d) :
+	    jpolicy_decision_nprincipals(d);
+	struct jbuf *b;
+	char *s = NULL;
 
-	buf[0] = '\0';
-	for (i = 0; i < jpolicy_decision_nprincipals(d) && off < len; i++) {
-		n = snprintf(buf + off, len - off, "%s%s", i ? "," : "",
-		    jpolicy_decision_principal(d, i));
-		if (n < 0)
-			break;
-		off += (size_t)n;
+	if ((b = jbuf_new()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		const char *v = groups ? jpolicy_decision_approver_group(d, i) :
+		    jpolicy_decision_principal(d, i);
+
+		if ((i > 0 && jbuf_put(b, ",", 1) != 0) ||
+		    jbuf_put(b, v, strlen(v)) != 0)
+			goto out;
 	}
+	if (jbuf_put_u8(b, 0) == 0)
+		s = strdup((const char *)jbuf_ptr(b));
+ out:
+	jbuf_free(b);
+	return s;
 }
 
 int
@@ -52,7 +61,7 @@ ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
 {
 	struct jstore_event ev[2];
 	struct jcert *c = NULL;
-	char key_id[256], principals[4096], *fp = NULL;
+	char key_id[256], *principals = NULL, *fp = NULL;
 	uint64_t serial;
 	size_t i, nev = 1;
 	int r;
@@ -93,7 +102,11 @@ ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
 			goto fail;
 	if ((r = jcert_sign(c, ca)) != 0 || (r = jkey_fingerprint(key, &fp)) != 0)
 		goto fail;
-	join_principals(d, principals, sizeof(principals));
+	/* In full: a list the store cannot hold is refused, not cut. */
+	if ((principals = ca_join_decision(d, 0)) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto fail;
+	}
 	memset(ev, 0, sizeof(ev));
 	ev[0].event = "issue";
 	ev[0].user = user;
@@ -121,7 +134,8 @@ ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
 		if ((r = jstore_request_issue(st, request_id,
 		    (uint64_t)time(NULL), ev, nev)) != 0) {
 			if (r != JIT_ERR_REQUEST_DECIDED &&
-			    r != JIT_ERR_REQUEST_EXPIRED)
+			    r != JIT_ERR_REQUEST_EXPIRED &&
+			    r != JIT_ERR_USER_LOCKED)
 				ca_error("recording the issuance of %s: %s "
 				    "(certificate withheld)", request_id,
 				    jit_strerror(r));
@@ -139,6 +153,7 @@ ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
  fail:
 	ca_error("building the certificate: %s", jit_strerror(r));
  out:
+	free(principals);
 	free(fp);
 	jcert_free(c);
 	return r;

@@ -26,8 +26,12 @@ static const struct {
 	    "      [--since T] [--until T] [--limit N] [--json|--csv]\n"
 	    "  jit-ssh-ca audit verify --dir DIR" },
 	{ "revoke", cmd_revoke,
-	    "revoke --dir DIR (--serial N | --key-id ID | --user U) "
+	    "revoke --dir DIR (--serial N | --key-id ID | --user U "
+	    "[--lock|--no-lock]) "
 	    "[--reason TEXT]" },
+	{ "lock", cmd_lock,
+	    "lock --dir DIR --user U [--until T] --reason TEXT" },
+	{ "unlock", cmd_unlock, "unlock --dir DIR --user U [--reason TEXT]" },
 	{ "krl", cmd_krl, "krl --dir DIR [-o FILE]" },
 	{ "sign-host", cmd_sign_host,
 	    "sign-host --dir DIR --hostname H[,H...] [--ttl D] [-o] HOSTKEY.pub" },

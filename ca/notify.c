@@ -165,7 +165,7 @@ notify_kind(const char *kind)
 {
 	static const char *const kinds[] = { "request", "approve", "deny",
 	    "expire", "issue", "break-glass", "lockout", "revoke", "remind",
-	    NULL };
+	    "escalate", "lock", "unlock", NULL };
 	size_t i;
 
 	for (i = 0; kinds[i] != NULL; i++)

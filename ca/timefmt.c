@@ -58,3 +58,16 @@ ca_parse_time(const char *s, uint64_t now, uint64_t *out)
 	}
 	return -1;
 }
+
+int
+ca_parse_until(const char *s, uint64_t now, uint64_t *out)
+{
+	uint64_t d;
+
+	/* Relative: "2h", "1d" from now; else an absolute time. */
+	if (jpolicy_parse_duration(s, &d) == 0) {
+		*out = now + d;
+		return 0;
+	}
+	return ca_parse_time(s, now, out);
+}

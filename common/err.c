@@ -92,6 +92,8 @@ jit_strerror(int r)
 		return "wrong verification code";
 	case JIT_ERR_BAD_TEXT:
 		return "text must be UTF-8 without control characters";
+	case JIT_ERR_USER_LOCKED:
+		return "the user is locked: no new certificates (jit-ssh-ca unlock)";
 	case JIT_ERR_REQUEST_SELF:
 		return "a requester cannot approve their own request";
 	case JIT_ERR_REQUEST_DECIDED:

@@ -20,6 +20,8 @@ struct jpolicy_decision;
 
 #define JPOLICY_FILE_MAX	(8u * 1024 * 1024)
 #define JPOLICY_ERR_MAX		512
+/* A role's principals joined by commas, expanded: at most this long. */
+#define JPOLICY_PRINCIPALS_TEXT_MAX	4095
 
 /*
  * Loads a policy from len bytes of YAML; name is used in error messages.

@@ -897,6 +897,31 @@ load_approval(struct ctx *c, const struct pnode *n, struct prole *role)
 	return check_quorum(c, qn != NULL ? qn : n, role);
 }
 
+/*
+ * The whole list, joined with commas as the audit log records it, must
+ * fit one log field (JPOLICY_PRINCIPALS_TEXT_MAX) with the longest user
+ * name: refused at load, never cut at issuance.
+ */
+static int
+check_principals_total(struct ctx *c, const struct pnode *n,
+    const char *role, const struct pstrv *l)
+{
+	const char *b;
+	size_t i, total = 0;
+
+	for (i = 0; i < l->n; i++) {
+		total += strlen(l->v[i]) + (i > 0);
+		for (b = strstr(l->v[i], "{user}"); b != NULL;
+		    b = strstr(b + 6, "{user}"))
+			total += NAME_MAX_LEN - 6;
+	}
+	if (total > JPOLICY_PRINCIPALS_TEXT_MAX)
+		return perr(c, n, "role '%s': the principals can add up to %zu "
+		    "bytes, more than the %d the audit log records for a "
+		    "certificate", role, total, JPOLICY_PRINCIPALS_TEXT_MAX);
+	return 0;
+}
+
 static int
 load_role(struct ctx *c, const struct pnode *kn, const struct pnode *n,
     struct prole *role)
@@ -940,6 +965,9 @@ load_role(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 		return perr(c, v, "role '%s': %zu principals, more than the %d "
 		    "a certificate holds", kn->value, role->principals.n,
 		    JCERT_PRINCIPALS_MAX);
+	if ((r = check_principals_total(c, v, kn->value,
+	    &role->principals)) != 0)
+		return r;
 	if ((v = get(n, "max_ttl")) != NULL &&
 	    (r = get_duration(c, v, "max_ttl", &role->max_ttl)) != 0)
 		return r;

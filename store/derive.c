@@ -111,6 +111,7 @@ struct derive {
 	struct table requests;	/* id -> struct store_derived_request */
 	struct table enrolls;	/* user -> struct store_derived_enroll */
 	struct table revoked;	/* decimal serial -> char (present) */
+	struct table locks;	/* user -> struct store_derived_lock */
 	uint64_t max_serial;
 };
 
@@ -123,6 +124,7 @@ store_derive_new(void)
 		d->requests.vsize = sizeof(struct store_derived_request);
 		d->enrolls.vsize = sizeof(struct store_derived_enroll);
 		d->revoked.vsize = 1;
+		d->locks.vsize = sizeof(struct store_derived_lock);
 	}
 	return d;
 }
@@ -133,6 +135,12 @@ free_request(void *p)
 	free(((struct store_derived_request *)p)->approvers);
 }
 
+static void
+free_lock(void *p)
+{
+	free(((struct store_derived_lock *)p)->reason);
+}
+
 void
 store_derive_free(struct derive *d)
 {
@@ -141,6 +149,7 @@ store_derive_free(struct derive *d)
 	table_free(&d->requests, free_request);
 	table_free(&d->enrolls, NULL);
 	table_free(&d->revoked, NULL);
+	table_free(&d->locks, free_lock);
 	free(d);
 }
 
@@ -159,11 +168,35 @@ append_name(char **list, const char *name)
 	return 0;
 }
 
+/*
+ * A lock event sets the user's lock (its end in valid_before), an unlock
+ * event clears it: the "held" flag says which came last.
+ */
+static int
+derive_lock(struct derive *d, const struct jstore_event *ev)
+{
+	struct store_derived_lock *l;
+	int lock = strcmp(ev->event, "lock") == 0;
+
+	if ((!lock && strcmp(ev->event, "unlock") != 0) || ev->user[0] == '\0')
+		return 0;
+	if ((l = table_get(&d->locks, ev->user)) == NULL)
+		return JIT_ERR_ALLOC;
+	free(l->reason);
+	l->reason = NULL;
+	l->held = lock;
+	l->until = lock ? ev->valid_before : 0;
+	if (lock && (l->reason = strdup(ev->reason)) == NULL)
+		return JIT_ERR_ALLOC;
+	return 0;
+}
+
 int
 store_derive_event(struct derive *d, const struct jstore_event *ev)
 {
 	struct store_derived_request *r;
 	char key[24];
+	int err;
 
 	if (ev->serial > d->max_serial)	/* reserved before any use */
 		d->max_serial = ev->serial;
@@ -180,6 +213,8 @@ store_derive_event(struct derive *d, const struct jstore_event *ev)
 		e->seq = ev->seq;
 		snprintf(e->digest, sizeof(e->digest), "%s", ev->fingerprint);
 	}
+	if ((err = derive_lock(d, ev)) != 0)
+		return err;
 	if (ev->request_id[0] == '\0')
 		return 0;
 	if (strcmp(ev->event, "request") == 0) {
@@ -229,9 +264,26 @@ store_derive_revoked(struct derive *d, uint64_t serial)
 	return table_find(&d->revoked, key) != NULL;
 }
 
+const struct store_derived_lock *
+store_derive_lock(struct derive *d, const char *user)
+{
+	const struct store_derived_lock *l = table_find(&d->locks, user);
+
+	return l != NULL && l->held ? l : NULL;
+}
+
 size_t
 store_derive_count(struct derive *d, int what)
 {
+	size_t i, n = 0;
+
+	if (what == STORE_DERIVED_LOCKS) {
+		for (i = 0; i < d->locks.cap; i++)
+			if (d->locks.keys[i] != NULL && ((const struct
+			    store_derived_lock *)d->locks.vals)[i].held)
+				n++;
+		return n;
+	}
 	return what == STORE_DERIVED_REQUESTS ? d->requests.n :
 	    what == STORE_DERIVED_ENROLLS ? d->enrolls.n : d->revoked.n;
 }

@@ -148,6 +148,24 @@ int jstore_revoke(struct jstore *s, uint64_t serial, const char *by,
 int jstore_revoke_many(struct jstore *s, const uint64_t *serials, size_t n,
     const char *by, const char *reason, uint64_t now, size_t *donep);
 
+/*
+ * Locks: no new certificate for user until `until` (0: until unlocked),
+ * with a "lock" event (its valid_before is the end) in the same commit.
+ * The store itself refuses an "issue" event for a locked user
+ * (JIT_ERR_USER_LOCKED), so a lock also stops an issuance under way.
+ * An until not after now is JIT_ERR_INVALID_ARGUMENT.  jstore_unlock()
+ * ends a lock early ("unlock" event; JIT_ERR_NOT_FOUND when there is none).
+ * jstore_locked() is 1 while a lock holds (*untilp its end, 0 for none;
+ * *reasonp, when not NULL, a new string the caller frees), 0 when not
+ * locked, or an error.
+ */
+int jstore_lock(struct jstore *s, const char *user, uint64_t until,
+    const char *by, const char *reason, uint64_t now);
+int jstore_unlock(struct jstore *s, const char *user, const char *by,
+    const char *reason, uint64_t now);
+int jstore_locked(struct jstore *s, const char *user, uint64_t now,
+    uint64_t *untilp, char **reasonp);
+
 /* Serials of the unexpired certificates issued to user, in a new array. */
 int jstore_user_serials(struct jstore *s, const char *user, uint64_t now,
     uint64_t **serialsp, size_t *np);

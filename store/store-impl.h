@@ -46,7 +46,13 @@ struct store_derived_enroll {
 	uint64_t seq;		/* the user's latest enroll event */
 	char digest[64];	/* its fingerprint of the sealed secret */
 };
-enum { STORE_DERIVED_REQUESTS, STORE_DERIVED_ENROLLS, STORE_DERIVED_REVOKED };
+struct store_derived_lock {
+	int held;		/* the last of lock/unlock was a lock */
+	uint64_t until;		/* its end (0: until unlocked) */
+	char *reason;
+};
+enum { STORE_DERIVED_REQUESTS, STORE_DERIVED_ENROLLS, STORE_DERIVED_REVOKED,
+    STORE_DERIVED_LOCKS };
 struct derive *store_derive_new(void);
 void store_derive_free(struct derive *d);
 int store_derive_event(struct derive *d, const struct jstore_event *ev);
@@ -55,6 +61,9 @@ const struct store_derived_request *store_derive_request(struct derive *d,
 const struct store_derived_enroll *store_derive_enroll(struct derive *d,
     const char *user);
 int store_derive_revoked(struct derive *d, uint64_t serial);
+/* The user's lock when the log's last lock/unlock event is a lock. */
+const struct store_derived_lock *store_derive_lock(struct derive *d,
+    const char *user);
 size_t store_derive_count(struct derive *d, int what);
 uint64_t store_derive_max_serial(struct derive *d);
 int store_derive_each_request(struct derive *d,

@@ -127,7 +127,8 @@ jstore_event_known(const char *name)
 {
 	static const char *const known[] = { "issue", "request", "approve",
 	    "deny", "expire", "revoke", "auth-fail", "mfa-fail", "lockout",
-	    "policy-reload", "break-glass", "enroll", "issue-host", NULL };
+	    "policy-reload", "break-glass", "enroll", "issue-host", "lock",
+	    "unlock", NULL };
 	size_t i;
 
 	if (name == NULL)
@@ -311,6 +312,7 @@ logical_error(int r)
 	case JIT_ERR_TOTP_REPLAY:
 	case JIT_ERR_TOTP_LOCKED:
 	case JIT_ERR_BAD_TEXT:
+	case JIT_ERR_USER_LOCKED:
 	case JIT_ERR_REQUEST_SELF:
 	case JIT_ERR_REQUEST_DECIDED:
 		return 1;
@@ -788,11 +790,37 @@ store_append_txn(struct jstore *s, MDB_txn *txn, struct jstore_event *evs,
 	return r;
 }
 
+static int lock_held(struct jstore *s, MDB_txn *txn, const char *user,
+    uint64_t now);
+
+/*
+ * A certificate for a locked user is refused in the transaction that
+ * would record it, so a lock takes effect at once, even on an issuance
+ * already under way.
+ */
+static int
+issue_allowed(struct jstore *s, MDB_txn *txn, const struct jstore_event *evs,
+    size_t n)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(evs[i].event, "issue") == 0 &&
+		    (r = lock_held(s, txn, evs[i].user, evs[i].time != 0 ?
+		    evs[i].time : (uint64_t)time(NULL))) != 0)
+			return r;
+	return 0;
+}
+
 static int
 append_fn(struct jstore *s, MDB_txn *txn, void *arg)
 {
 	struct append_arg *a = arg;
+	int r;
 
+	if ((r = issue_allowed(s, txn, a->evs, a->n)) != 0)
+		return r;
 	return store_append_txn(s, txn, a->evs, a->n);
 }
 
@@ -1257,6 +1285,174 @@ jstore_head(struct jstore *s, uint64_t *seqp)
 	return r;
 }
 
+/* ---- user locks ---- */
+
+struct lock_arg {
+	const char *user, *by, *reason;
+	uint64_t until, now;
+	int lock;
+};
+
+static int
+lock_key(const char *user, char *buf, size_t size, MDB_val *k)
+{
+	int n = snprintf(buf, size, "lock:%s", user);
+
+	if (n < 0 || (size_t)n >= size)
+		return JIT_ERR_INVALID_ARGUMENT;
+	k->mv_data = buf;
+	k->mv_size = (size_t)n;
+	return 0;
+}
+
+/*
+ * A lock record: be64 end (0: until unlocked), then the reason's bytes.
+ * The same as the log's last lock event for the user, which audit verify
+ * checks.
+ */
+static int
+lock_fn(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	struct lock_arg *a = arg;
+	struct jstore_event ev;
+	char kb[KEY_MAX + 16];
+	struct jbuf *b = NULL;
+	MDB_val k, v;
+	int rc, r;
+
+	if ((r = lock_key(a->user, kb, sizeof(kb), &k)) != 0)
+		return r;
+	if (!a->lock) {
+		if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) != 0)
+			return mdb_err(rc);	/* not locked: nothing written */
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.time = a->now;
+	ev.event = a->lock ? "lock" : "unlock";
+	ev.user = a->user;
+	ev.valid_before = a->lock ? a->until : 0;	/* the lock's end */
+	ev.source = a->by;
+	ev.reason = a->reason;
+	if ((r = store_append_txn(s, txn, &ev, 1)) != 0)
+		return r;
+	if (!a->lock)
+		return mdb_err(mdb_del(txn, s->dbi[DB_META], &k, NULL));
+	if ((b = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((r = jbuf_put_u64(b, a->until)) == 0 && (r = jbuf_put(b,
+	    a->reason != NULL ? a->reason : "", a->reason != NULL ?
+	    strlen(a->reason) : 0)) == 0) {
+		v.mv_data = (void *)(uintptr_t)jbuf_ptr(b);
+		v.mv_size = jbuf_len(b);
+		r = mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+	}
+	jbuf_free(b);
+	return r;
+}
+
+static int
+lock_args(struct jstore *s, const char *event, const char *user,
+    const char *by, const char *reason)
+{
+	struct jstore_event ev;
+
+	if (s == NULL || user == NULL || *user == '\0' || by == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	memset(&ev, 0, sizeof(ev));
+	ev.event = event;
+	ev.user = user;
+	ev.source = by;
+	ev.reason = reason;
+	return store_event_check(&ev);
+}
+
+int
+jstore_lock(struct jstore *s, const char *user, uint64_t until,
+    const char *by, const char *reason, uint64_t now)
+{
+	struct lock_arg a = { user, by, reason, until, now, 1 };
+	int r;
+
+	if ((r = lock_args(s, "lock", user, by, reason)) != 0)
+		return r;
+	if (until != 0 && until <= now)
+		return JIT_ERR_INVALID_ARGUMENT;
+	return run_write(s, lock_fn, &a);
+}
+
+int
+jstore_unlock(struct jstore *s, const char *user, const char *by,
+    const char *reason, uint64_t now)
+{
+	struct lock_arg a = { user, by, reason, 0, now, 0 };
+	int r;
+
+	if ((r = lock_args(s, "unlock", user, by, reason)) != 0)
+		return r;
+	return run_write(s, lock_fn, &a);
+}
+
+/* The lock record's end; a record that does not read holds forever. */
+static uint64_t
+lock_until(const MDB_val *v)
+{
+	return v->mv_size >= 8 ? get_be64(v->mv_data) : 0;
+}
+
+static int
+lock_held(struct jstore *s, MDB_txn *txn, const char *user, uint64_t now)
+{
+	char kb[KEY_MAX + 16];
+	MDB_val k, v;
+	uint64_t until;
+	int rc;
+
+	if (user == NULL || lock_key(user, kb, sizeof(kb), &k) != 0)
+		return 0;
+	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return mdb_err(rc);
+	until = lock_until(&v);
+	return until == 0 || until > now ? JIT_ERR_USER_LOCKED : 0;
+}
+
+int
+jstore_locked(struct jstore *s, const char *user, uint64_t now,
+    uint64_t *untilp, char **reasonp)
+{
+	char kb[KEY_MAX + 16];
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	uint64_t until = 0;
+	int rc, r, held = 0;
+
+	if (s == NULL || user == NULL || untilp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*untilp = 0;
+	if (reasonp != NULL)
+		*reasonp = NULL;
+	if ((r = lock_key(user, kb, sizeof(kb), &k)) != 0)
+		return r;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return mdb_err(rc);
+	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == 0) {
+		until = lock_until(&v);
+		held = until == 0 || until > now;
+		if (held && reasonp != NULL && (*reasonp = strndup(
+		    v.mv_size > 8 ? (const char *)v.mv_data + 8 : "",
+		    v.mv_size > 8 ? v.mv_size - 8 : 0)) == NULL)
+			rc = ENOMEM;
+	}
+	mdb_txn_abort(txn);
+	if (rc == ENOMEM)
+		return JIT_ERR_ALLOC;
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	*untilp = held ? until : 0;	/* 0: until unlocked */
+	return held;
+}
+
 /* ---- derived state, re-derived from the log ---- */
 
 static int totp_read(struct jstore *s, MDB_txn *txn, const char *user,
@@ -1478,6 +1674,48 @@ vtotp(struct vstate *v, struct derive *d)
 	return 0;
 }
 
+/* Each lock record is the log's last lock of that user, and none else. */
+static int
+vlocks(struct vstate *v, struct derive *d)
+{
+	const struct store_derived_lock *dl;
+	MDB_cursor *cur;
+	MDB_val k, val;
+	char user[KEY_MAX + 1];
+	size_t n = 0;
+	int rc;
+
+	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[DB_META], &cur)) != 0)
+		return mdb_err(rc);
+	k.mv_data = (void *)(uintptr_t)"lock:";
+	k.mv_size = 5;
+	for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0 &&
+	    k.mv_size > 5 && memcmp(k.mv_data, "lock:", 5) == 0;
+	    rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+		n++;
+		snprintf(user, sizeof(user), "%.*s", (int)(k.mv_size - 5),
+		    (const char *)k.mv_data + 5);
+		dl = store_derive_lock(d, user);
+		if (dl == NULL)
+			vbad(v, "lock %s: no lock event in the log, or an unlock "
+			    "after it", user);
+		else if (val.mv_size < 8 || lock_until(&val) != dl->until ||
+		    val.mv_size - 8 != strlen(dl->reason) ||
+		    memcmp((const char *)val.mv_data + 8, dl->reason,
+		    val.mv_size - 8) != 0)
+			vbad(v, "lock %s: the record is not the log's last lock "
+			    "event", user);
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	if (n != store_derive_count(d, STORE_DERIVED_LOCKS))
+		vbad(v, "locks: %zu records, the log has %zu users locked (a "
+		    "lock was removed: that user could get certificates)", n,
+		    store_derive_count(d, STORE_DERIVED_LOCKS));
+	return 0;
+}
+
 int
 jstore_verify_state(struct jstore *s,
     void (*cb)(const char *what, void *arg), void *arg, size_t *nbadp)
@@ -1550,7 +1788,7 @@ jstore_verify_state(struct jstore *s,
 		    "was rewound: serials would repeat)", (unsigned long long)hwm,
 		    (unsigned long long)store_derive_max_serial(d));
 	if ((r = vrequests(&v, d)) != 0 || (r = vrevoked(&v, d)) != 0 ||
-	    (r = vtotp(&v, d)) != 0)
+	    (r = vtotp(&v, d)) != 0 || (r = vlocks(&v, d)) != 0)
 		goto out;
 	r = v.nbad == 0 ? 0 : JIT_ERR_STORE_TAMPERED;
  out:
@@ -2497,6 +2735,8 @@ issue_fn(struct jstore *s, MDB_txn *txn, void *arg)
 		e = JIT_ERR_REQUEST_DECIDED;
 		goto out;
 	}
+	if ((e = issue_allowed(s, txn, a->evs, a->nevs)) != 0)
+		goto out;
 	r->state = JSTORE_REQ_ISSUED;
 	r->serial = a->evs[0].serial;
 	if ((e = req_write(s, txn, r, 0)) != 0)

@@ -6,7 +6,8 @@ jit-ssh store (not the log: its chain still verifies), to prove that
   reqstate N     every request record gets state byte N (2: approved)
   drop DB        the first record of database DB is removed
   hwm N          meta serial_hwm becomes N
-  totp OLDDUMP   the totp database is replaced by the one in OLDDUMP"""
+  totp OLDDUMP   the totp database is replaced by the one in OLDDUMP
+  dropkey DB K   the records of database DB whose key starts with K go"""
 import sys
 
 mode = sys.argv[1]
@@ -48,6 +49,10 @@ if mode == "reqstate":
                              for k, v in byname["requests"][2]]
 elif mode == "drop":
     del byname[arg][2][0]
+elif mode == "dropkey":
+    db, prefix = arg, sys.argv[3]
+    byname[db][2] = [(k, v) for k, v in byname[db][2]
+                     if not k.startswith(hexs(prefix))]
 elif mode == "hwm":
     recs = byname["meta"][2]
     byname["meta"][2] = [(k, " %016x" % int(arg) if k == hexs("serial_hwm")

@@ -186,6 +186,29 @@ Test(policy_load, principal_templates_fit_a_certificate)
 	expect_error(pol, 6, 17, "257 principals");
 }
 
+/*
+ * The whole list must fit the audit log's principals field: 30 names of
+ * 152 bytes (4,589 with commas) were cut at issuance before; now refused.
+ */
+Test(policy_load, principal_lists_fit_the_audit_log)
+{
+	char pol[12000], list[9000], name[151];
+	size_t i;
+
+	memset(name, 'p', 150);
+	name[150] = '\0';
+	list[0] = '\0';
+	for (i = 0; i < 30; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		    "%s%s%02zu", i ? "," : "", name, i);
+	snprintf(pol, sizeof(pol), ROLE("    principals: [%s]\n"), list);
+	expect_error(pol, 6, 17, "principals can add up to 4589 bytes");
+	/* 25 of them (3,824 bytes) fit. */
+	list[25 * 153 - 1] = '\0';
+	snprintf(pol, sizeof(pol), ROLE("    principals: [%s]\n"), list);
+	jpolicy_free(load_ok(pol));
+}
+
 Test(policy_load, durations)
 {
 	expect_error(ROLE("    principals: [x]\n    ttl: 2h\n    max_ttl: 1h\n"), 7, 10,
