@@ -152,6 +152,9 @@ int ca_parse_time(const char *s, uint64_t now, uint64_t *out);
 /* The same, but a duration counts from now into the future (lock --until). */
 int ca_parse_until(const char *s, uint64_t now, uint64_t *out);
 
+/* The approver an issuance by approval.auto records. */
+#define CA_AUTO_APPROVER	"policy:auto"
+
 /*
  * "a,b" of the decision's principals (groups 0) or approver groups
  * (groups 1), in full: a new string, NULL when out of memory.

@@ -116,7 +116,13 @@ explain_role(const struct jpolicy *p, const char *user, const char *role,
 			printf("%s %s", i ? "," : "",
 			    jpolicy_decision_approver_group(d, i));
 		printf(" (not %s)\n", user);
-	} else if (jpolicy_decision_break_glass(d))
+		if (info.auto_approval)
+			printf("    approval.auto: its conditions do not hold for "
+			    "this request now\n");
+	} else if (jpolicy_decision_auto_approved(d))
+		printf("%s: yes, approved by the policy itself (approval.auto "
+		    "holds now; audited as policy:auto)\n", role);
+	else if (jpolicy_decision_break_glass(d))
 		printf("%s: yes, as break-glass (audited, approvers notified)\n",
 		    role);
 	else

@@ -294,6 +294,8 @@ cmd_login(struct sess *se, int argc, char **argv)
 	}
 	if (jpolicy_decision_ttl_capped(d) && !json)
 		err(se, "note: ttl capped by the policy\n");
+	if (jpolicy_decision_auto_approved(d))
+		err(se, "approved by the policy (role %s: approval.auto)\n", role);
 	if (jcert_format_line(c, jcert_key_id(c), &line) != 0)
 		goto out;
 	srv_log("issue %s to %s (role %s) from %s", jcert_key_id(c), se->user,
@@ -302,6 +304,9 @@ cmd_login(struct sess *se, int argc, char **argv)
 		srv_log("BREAK-GLASS %s by %s: %s", jcert_key_id(c), se->user,
 		    reason != NULL ? reason : "");
 	}
+	if (jpolicy_decision_auto_approved(d))
+		srv_log("%s approved by the policy (approval.auto)",
+		    jcert_key_id(c));
 	if (json) {
 		json_t *o = json_object(), *pr = json_array();
 		char vb[32];
@@ -316,6 +321,9 @@ cmd_login(struct sess *se, int argc, char **argv)
 		json_object_set_new(o, "role", json_string(role));
 		json_object_set_new(o, "principals", pr);
 		json_object_set_new(o, "valid_before", json_string(vb));
+		if (jpolicy_decision_auto_approved(d))
+			json_object_set_new(o, "approvers",
+			    ca_json_list(CA_AUTO_APPROVER));
 		out_json(se, o);
 	} else
 		out(se, "%s\n", line);
@@ -435,6 +443,8 @@ cmd_roles(struct sess *se, int argc, char **argv)
 			    json_integer(info.quorum));
 			json_object_set_new(o, "break_glass",
 			    json_boolean(info.break_glass));
+			json_object_set_new(o, "auto_approval",
+			    json_boolean(info.auto_approval));
 			out_json(se, o);
 			continue;
 		}
@@ -463,7 +473,8 @@ cmd_roles(struct sess *se, int argc, char **argv)
 		}
 		out(se, "%-8s %-8s %-4s ", ttl, max, info.mfa_required ? "yes" : "no");
 		if (info.quorum > 0)
-			out(se, "%u approver(s)\n", info.quorum);
+			out(se, "%u approver(s)%s\n", info.quorum,
+			    info.auto_approval ? ", or the policy (auto)" : "");
 		else
 			out(se, "%s\n", info.break_glass ? "break-glass" : "-");
 	}
@@ -551,7 +562,7 @@ login_request(struct sess *se, const char *role, const struct jkey *key,
 	f.user = se->user;
 	f.role = role;
 	f.fp = fp;
-	(void)jstore_request_list(se->srv->store, 0, find_mine, &f);
+	(void)jstore_request_list_open(se->srv->store, se->user, find_mine, &f);
 	if ((principals = ca_join_decision(d, 0)) == NULL ||
 	    (groups = ca_join_decision(d, 1)) == NULL)
 		goto out;
@@ -608,8 +619,10 @@ login_request(struct sess *se, const char *role, const struct jkey *key,
  * may approve the role (never the requester).  Returns their number.
  */
 static unsigned
-valid_approvals(const struct jpolicy *p, const struct jstore_request *rq)
+valid_approvals(const struct jpolicy *p, const struct jstore_request *rq,
+    uint64_t now)
 {
+	uint64_t age = now > rq->created ? now - rq->created : 0;
 	const char *a = rq->approvers, *e;
 	char name[256];
 	unsigned n = 0;
@@ -619,7 +632,7 @@ valid_approvals(const struct jpolicy *p, const struct jstore_request *rq)
 		snprintf(name, sizeof(name), "%.*s",
 		    (int)(e != NULL ? (size_t)(e - a) : strlen(a)), a);
 		if (strcmp(name, rq->user) != 0 &&
-		    jpolicy_can_approve(p, rq->role, name))
+		    jpolicy_can_approve_at(p, rq->role, name, age))
 			n++;
 		a = e != NULL ? e + 1 : NULL;
 	}
@@ -666,7 +679,7 @@ issue_approved(struct sess *se, const struct jstore_request *rq)
 	req.key_type = jkey_type(key);
 	if (jpolicy_evaluate(p, &req, &d) != 0)
 		goto out;
-	valid = valid_approvals(p, rq);
+	valid = valid_approvals(p, rq, req.now);
 	srv_policy_put(se->srv, p);	/* d holds copies; never across commits */
 	p = NULL;
 	if (jpolicy_decision_verdict(d) == JPOLICY_DENY) {
@@ -842,6 +855,7 @@ struct list_ctx {
 	struct sess *se;
 	struct jpolicy *p;
 	int json, n;
+	uint64_t now;
 };
 
 static int
@@ -852,7 +866,9 @@ list_one(const struct jstore_request *r, void *arg)
 	char exp[32];
 	int mine = strcmp(r->user, se->user) == 0;
 
-	if (!mine && !jpolicy_can_approve(l->p, r->role, se->user))
+	if (r->state != JSTORE_REQ_PENDING ||
+	    (!mine && !jpolicy_can_approve_at(l->p, r->role, se->user,
+	    l->now > r->created ? l->now - r->created : 0)))
 		return 0;
 	ca_format_time(r->expires, exp, sizeof(exp));
 	if (l->json) {
@@ -890,14 +906,14 @@ cmd_requests(struct sess *se, int argc, char **argv)
 	int json = 0;
 	struct opt opts[] = { { "--json", 0, NULL, &json },
 	    { NULL, 0, NULL, NULL } };
-	struct list_ctx l = { se, NULL, 0, 0 };
+	struct list_ctx l = { se, NULL, 0, 0, (uint64_t)time(NULL) };
 
 	if (parse_opts(se, argc, argv, opts, NULL) != 0)
 		return EXIT_USAGE;
 	(void)jstore_request_expire(se->srv->store, (uint64_t)time(NULL), NULL);
 	l.p = srv_policy_get(se->srv);
 	l.json = json;
-	(void)jstore_request_list(se->srv->store, JSTORE_REQ_PENDING, list_one,
+	(void)jstore_request_list_open(se->srv->store, NULL, list_one,
 	    &l);
 	srv_policy_put(se->srv, l.p);
 	if (!json && l.n == 0)
@@ -933,7 +949,9 @@ decide_cmd(struct sess *se, int argc, char **argv, int approve)
 		return EXIT_DENIED;
 	}
 	p = srv_policy_get(se->srv);
-	may = jpolicy_can_approve(p, rq->role, se->user);
+	may = jpolicy_can_approve_at(p, rq->role, se->user,
+	    (uint64_t)time(NULL) > rq->created ? (uint64_t)time(NULL) -
+	    rq->created : 0);
 	if (jpolicy_role_info(p, rq->role, &info) == 0 && info.quorum > 0)
 		quorum = info.quorum;	/* the quorum as the policy is now */
 	srv_policy_put(se->srv, p);

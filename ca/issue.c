@@ -120,7 +120,9 @@ ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
 	ev[0].source = source;
 	ev[0].reason = reason;
 	ev[0].request_id = request_id;
-	ev[0].approvers = approvers;
+	/* A role's approval.auto: the policy approved, and says so. */
+	ev[0].approvers = approvers == NULL &&
+	    jpolicy_decision_auto_approved(d) ? CA_AUTO_APPROVER : approvers;
 	if (jpolicy_decision_break_glass(d)) {
 		ev[1] = ev[0];
 		ev[1].event = "break-glass";

@@ -88,15 +88,19 @@ srv_log(const char *fmt, ...)
 struct jpolicy *
 srv_policy_get(struct server *srv)
 {
-	pthread_rwlock_rdlock(&srv->policy_lock);
-	return srv->policy;
+	struct jpolicy *p;
+
+	pthread_mutex_lock(&srv->policy_lock);
+	p = jpolicy_ref(srv->policy);
+	pthread_mutex_unlock(&srv->policy_lock);
+	return p;
 }
 
 void
 srv_policy_put(struct server *srv, struct jpolicy *p)
 {
-	(void)p;
-	pthread_rwlock_unlock(&srv->policy_lock);
+	(void)srv;
+	jpolicy_free(p);
 }
 
 /*
@@ -943,12 +947,15 @@ do_reload(struct server *srv)
 		return;
 	}
 	free(path);
-	/* Readers hold the policy only while they decide: swap under the
-	 * write lock, and nobody can still be using the old one. */
-	pthread_rwlock_wrlock(&srv->policy_lock);
+	/*
+	 * Swap the pointer; whoever still holds the old policy keeps it until
+	 * their srv_policy_put() (the last one frees it).  A reload never
+	 * waits for a session, however slow its client.
+	 */
+	pthread_mutex_lock(&srv->policy_lock);
 	old = srv->policy;
 	srv->policy = p;
-	pthread_rwlock_unlock(&srv->policy_lock);
+	pthread_mutex_unlock(&srv->policy_lock);
 	/* A new policy may have removed a user, a key or the grace itself. */
 	pthread_mutex_lock(&srv->lock);
 	memset(srv->grace, 0, sizeof(srv->grace));
@@ -996,7 +1003,7 @@ cmd_serve(int argc, char **argv)
 	srv.dir = ca_dir(dir);
 	pthread_mutex_init(&srv.lock, NULL);
 	pthread_cond_init(&srv.drained, NULL);
-	pthread_rwlock_init(&srv.policy_lock, NULL);
+	pthread_mutex_init(&srv.policy_lock, NULL);
 	if (load_state(&srv) != 0)
 		goto out;
 	if (listen_opt == NULL && ca_config_listen(srv.dir, &listen_cfg) != 0)
@@ -1029,6 +1036,7 @@ cmd_serve(int argc, char **argv)
 			reload = 0;
 			do_reload(&srv);
 		}
+		srv_sweep_requests(&srv);
 		srv_notify_follow(&srv);
 		pfd.fd = lfd;
 		pfd.events = POLLIN;

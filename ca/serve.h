@@ -29,7 +29,7 @@ struct server {
 	const char *dir;
 	ssh_bind bind;
 	struct jpolicy *policy;		/* swapped on SIGHUP */
-	pthread_rwlock_t policy_lock;
+	pthread_mutex_t policy_lock;	/* guards the pointer only */
 	struct jstore *store;
 	struct jkey *user_ca;
 	struct jkey *own_keys[CA_OWN_KEYS];	/* never certified */
@@ -57,6 +57,7 @@ struct server {
 	uint64_t notify_seq;		/* the notifier has read the log to here */
 	uint64_t notify_ms;		/* when it last looked (monotonic) */
 	int notify_started;
+	uint64_t sweep_ms;		/* when requests were last swept */
 };
 
 struct sess {
@@ -86,9 +87,20 @@ struct sess {
 	struct ssh_channel_callbacks_struct ccb;
 };
 
-/* The current policy, held until srv_policy_put(). */
+/*
+ * The current policy: a reference, valid until srv_policy_put(), whatever
+ * a reload does meanwhile (a reload never waits for its holders).
+ */
 struct jpolicy *srv_policy_get(struct server *srv);
 void srv_policy_put(struct server *srv, struct jpolicy *p);
+
+/*
+ * Once a second at most: expires what is due, and reminds approvers
+ * (approval.remind_after) or widens them (approval.escalate) for requests
+ * that wait too long, each once per request, through the store (which
+ * the notifier follows).  Called from the accept loop.
+ */
+void srv_sweep_requests(struct server *srv);
 
 /* Timestamped line on the server's stderr. */
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

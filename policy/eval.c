@@ -19,7 +19,7 @@ struct jpolicy_decision {
 	char **principals;
 	size_t nprincipals;
 	uint64_t ttl, valid_after, valid_before, pending_ttl, pickup_ttl;
-	int ttl_capped, break_glass;
+	int ttl_capped, break_glass, auto_approved;
 	char *force_command_copy;
 	char *source_address;
 	char **extensions;
@@ -161,12 +161,9 @@ expand(const char *tmpl, const char *user)
 	return strdup(buf);
 }
 
-/*
- * If now is inside one of the role's windows, sets *endp to the end of
- * that window (the latest end when several overlap) and returns 1.
- */
-static int
-in_window(const struct prole *role, uint64_t now, uint64_t *endp)
+int
+policy_in_window(const struct pwindow *windows, size_t n, uint64_t now,
+    uint64_t *endp)
 {
 	uint64_t day_start, wday, start, end;
 	size_t i;
@@ -176,8 +173,8 @@ in_window(const struct prole *role, uint64_t now, uint64_t *endp)
 	day_start = now - now % 86400;
 	/* 1970-01-01 was a Thursday (4). */
 	wday = (now / 86400 + 4) % 7;
-	for (i = 0; i < role->nwindows; i++) {
-		const struct pwindow *w = &role->windows[i];
+	for (i = 0; i < n; i++) {
+		const struct pwindow *w = &windows[i];
 
 		/* A window that opened today, or yesterday and runs past midnight. */
 		for (k = 0; k <= 1; k++) {
@@ -198,6 +195,40 @@ in_window(const struct prole *role, uint64_t now, uint64_t *endp)
 		}
 	}
 	return found;
+}
+
+/* Every condition approval.auto gives holds for this request. */
+static int
+auto_approves(const struct pauto *a, const struct puser *u,
+    const struct jpolicy_request *req, const struct pcidr *addr,
+    int have_addr)
+{
+	uint64_t end;
+	size_t i;
+
+	if (!a->set)
+		return 0;
+	if (a->nwindows > 0 &&
+	    !policy_in_window(a->windows, a->nwindows, req->now, &end))
+		return 0;
+	if (a->nfrom > 0) {
+		for (i = 0; have_addr && i < a->nfrom; i++)
+			if (policy_cidr_contains(&a->from[i], addr))
+				break;
+		if (!have_addr || i == a->nfrom)
+			return 0;
+	}
+	if (a->groups.n > 0) {
+		for (i = 0; i < a->groups.n; i++)
+			if (pstrv_has(&u->groups, a->groups.v[i]))
+				break;
+		if (i == a->groups.n)
+			return 0;
+	}
+	if (a->has_reason_re && (req->reason == NULL ||
+	    regexec(&a->reason_re, req->reason, 0, NULL, 0) != 0))
+		return 0;
+	return 1;
 }
 
 int
@@ -260,7 +291,8 @@ jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
 			goto done;
 		}
 	}
-	if (role->nwindows > 0 && !in_window(role, req->now, &wend)) {
+	if (role->nwindows > 0 && !policy_in_window(role->windows,
+	    role->nwindows, req->now, &wend)) {
 		for (i = 0, buf[0] = '\0'; i < role->nwindows; i++) {
 			strncat(buf, i ? ", " : "", sizeof(buf) - strlen(buf) - 1);
 			strncat(buf, role->windows[i].text,
@@ -345,6 +377,10 @@ jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
 		d->pending_ttl = role->pending_ttl;
 		d->pickup_ttl = role->pickup_ttl;
 		d->verdict = JPOLICY_NEEDS_APPROVAL;
+		if (auto_approves(&role->autoapp, u, req, &addr, have_addr)) {
+			d->verdict = JPOLICY_ALLOW;
+			d->auto_approved = 1;
+		}
 	} else
 		d->verdict = JPOLICY_ALLOW;
 	r = 0;
@@ -467,4 +503,10 @@ uint64_t
 jpolicy_decision_pickup_ttl(const struct jpolicy_decision *d)
 {
 	return d == NULL ? 0 : d->pickup_ttl;
+}
+
+int
+jpolicy_decision_auto_approved(const struct jpolicy_decision *d)
+{
+	return d != NULL && d->auto_approved;
 }

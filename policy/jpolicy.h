@@ -34,7 +34,12 @@ int jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
 /* Reads path (at most JPOLICY_FILE_MAX bytes) and loads it. */
 int jpolicy_load_file(const char *path, struct jpolicy **pp, char **errp);
 
-/* NULL-safe. */
+/*
+ * A policy never changes once loaded, so threads may share it: each
+ * jpolicy_ref() (which returns p) is matched by a jpolicy_free(), and the
+ * last one frees it.  Both NULL-safe.
+ */
+struct jpolicy *jpolicy_ref(struct jpolicy *p);
 void jpolicy_free(struct jpolicy *p);
 
 /* Defaults, in seconds. */
@@ -59,6 +64,12 @@ int jpolicy_is_auditor(const struct jpolicy *p, const char *user);
 /* 1 when user is in one of role's approval groups. */
 int jpolicy_can_approve(const struct jpolicy *p, const char *role,
     const char *user);
+/*
+ * The same for a request that has waited age seconds: from
+ * approval.escalate.after on, the escalation groups may approve too.
+ */
+int jpolicy_can_approve_at(const struct jpolicy *p, const char *role,
+    const char *user, uint64_t age);
 
 /* Roles, in name order. */
 size_t jpolicy_nroles(const struct jpolicy *p);
@@ -122,6 +133,12 @@ const char *jpolicy_decision_approver_group(const struct jpolicy_decision *d,
 unsigned jpolicy_decision_quorum(const struct jpolicy_decision *d);
 uint64_t jpolicy_decision_pending_ttl(const struct jpolicy_decision *d);
 uint64_t jpolicy_decision_pickup_ttl(const struct jpolicy_decision *d);
+/*
+ * 1 when the role needs approval but approval.auto's conditions all hold:
+ * the verdict is then JPOLICY_ALLOW, and the issuance is recorded as
+ * approved by "policy:auto".
+ */
+int jpolicy_decision_auto_approved(const struct jpolicy_decision *d);
 
 /*
  * Static facts about a role for `roles` and `policy explain`:
@@ -133,6 +150,10 @@ struct jpolicy_role_info {
 	int mfa_required, reason_required, break_glass;
 	unsigned quorum;
 	size_t nwindows, nfrom;
+	uint64_t pending_ttl;
+	uint64_t remind_after;		/* 0: none */
+	uint64_t escalate_after;	/* 0: none */
+	int auto_approval;		/* approval.auto is set */
 };
 int jpolicy_role_info(const struct jpolicy *p, const char *role,
     struct jpolicy_role_info *info);
@@ -142,6 +163,10 @@ const char *jpolicy_role_principal(const struct jpolicy *p, const char *role,
 size_t jpolicy_role_ngroups(const struct jpolicy *p, const char *role);
 const char *jpolicy_role_group(const struct jpolicy *p, const char *role,
     size_t i);
+/* approval.escalate.groups: who may approve too after escalate.after. */
+size_t jpolicy_role_nescalate_groups(const struct jpolicy *p, const char *role);
+const char *jpolicy_role_escalate_group(const struct jpolicy *p,
+    const char *role, size_t i);
 
 /* Formats a number of seconds as "90s", "5m", "1h30m", "2d" into buf. */
 void jpolicy_format_duration(uint64_t secs, char *buf, size_t len);

@@ -850,11 +850,136 @@ check_quorum(struct ctx *c, const struct pnode *qn, struct prole *role)
 	return 0;
 }
 
+/* A list of windows ("Mon-Fri 09:00-17:00 UTC", ...). */
+static int
+get_windows(struct ctx *c, const struct pnode *v, const char *what,
+    struct pwindow **wp, size_t *np)
+{
+	size_t i;
+	int r;
+
+	if ((r = want(c, v, PN_SEQ, what)) != 0)
+		return r;
+	if (v->n == 0)
+		return perr(c, v, "%s must not be empty", what);
+	if (v->n > 64)
+		return perr(c, v, "%s: too many windows", what);
+	if ((*wp = calloc(v->n, sizeof(**wp))) == NULL)
+		return JIT_ERR_ALLOC;
+	for (i = 0; i < v->n; i++) {
+		const struct pnode *w = v->items[i];
+
+		if ((r = want(c, w, PN_SCALAR, "a window")) != 0)
+			return r;
+		r = parse_window(w->value, &(*wp)[i]);
+		if (r == -2)
+			return JIT_ERR_ALLOC;
+		if (r != 0)
+			return perr(c, w, "window '%s' is not like "
+			    "\"Mon-Fri 09:00-17:00 UTC\" (days: Sun..Sat, "
+			    "ranges, lists or daily; times HH:MM, UTC)",
+			    w->value);
+		(*np)++;
+	}
+	return 0;
+}
+
+/* approval.escalate: { after: D, groups: [...] }, before the wait ends. */
+static int
+load_escalate(struct ctx *c, const struct pnode *n, struct prole *role)
+{
+	static const char *const keys[] = { "after", "groups", NULL };
+	const struct pnode *v;
+	int r;
+
+	if ((r = want(c, n, PN_MAP, "approval.escalate")) != 0 ||
+	    (r = check_keys(c, n, "approval.escalate", keys)) != 0)
+		return r;
+	if ((v = get(n, "after")) == NULL)
+		return perr(c, n, "approval.escalate needs after (how long a "
+		    "request waits before more people may approve)");
+	if ((r = get_duration(c, v, "approval.escalate.after",
+	    &role->escalate_after)) != 0)
+		return r;
+	if (role->escalate_after >= role->pending_ttl)
+		return perr(c, v, "approval.escalate.after must be shorter "
+		    "than pending_ttl, or it never happens");
+	if ((v = get(n, "groups")) == NULL)
+		return perr(c, n, "approval.escalate needs groups (who may "
+		    "approve too from then on)");
+	if ((r = get_list(c, v, "approval.escalate.groups",
+	    check_known_group, &role->escalate_groups)) != 0)
+		return r;
+	if (role->escalate_groups.n == 0)
+		return perr(c, v, "approval.escalate.groups must not be empty");
+	return 0;
+}
+
+#define REASON_RE_MAX	512
+
+/*
+ * approval.auto: { windows, from, groups, reason_match }: at least one;
+ * a request meeting all of those given needs no approver.
+ */
+static int
+load_auto(struct ctx *c, const struct pnode *n, struct prole *role)
+{
+	static const char *const keys[] = { "windows", "from", "groups",
+	    "reason_match", NULL };
+	struct pauto *a = &role->autoapp;
+	const struct pnode *v;
+	char msg[128];
+	int r, rc;
+
+	if ((r = want(c, n, PN_MAP, "approval.auto")) != 0 ||
+	    (r = check_keys(c, n, "approval.auto", keys)) != 0)
+		return r;
+	if (n->n == 0)
+		return perr(c, n, "approval.auto needs at least one condition "
+		    "(windows, from, groups, reason_match); without any, the "
+		    "role needs no approval at all: remove approval instead");
+	a->set = 1;
+	if ((v = get(n, "windows")) != NULL &&
+	    (r = get_windows(c, v, "approval.auto.windows", &a->windows,
+	    &a->nwindows)) != 0)
+		return r;
+	if ((v = get(n, "from")) != NULL &&
+	    (r = get_cidrs(c, v, "approval.auto.from", &a->from, &a->nfrom,
+	    &a->from_text)) != 0)
+		return r;
+	if ((v = get(n, "groups")) != NULL) {
+		if ((r = get_list(c, v, "approval.auto.groups",
+		    check_known_group, &a->groups)) != 0)
+			return r;
+		if (a->groups.n == 0)
+			return perr(c, v, "approval.auto.groups must not be "
+			    "empty");
+	}
+	if ((v = get(n, "reason_match")) != NULL) {
+		if ((r = want(c, v, PN_SCALAR, "approval.auto.reason_match")) != 0)
+			return r;
+		if (v->value[0] == '\0' || strlen(v->value) > REASON_RE_MAX)
+			return perr(c, v, "approval.auto.reason_match must be a "
+			    "regular expression of 1 to %d bytes", REASON_RE_MAX);
+		if ((rc = regcomp(&a->reason_re, v->value,
+		    REG_EXTENDED | REG_NOSUB)) != 0) {
+			regerror(rc, NULL, msg, sizeof(msg));
+			return perr(c, v, "approval.auto.reason_match: '%s' is "
+			    "not an extended regular expression: %s", v->value,
+			    msg);
+		}
+		a->has_reason_re = 1;
+		if ((a->reason_text = strdup(v->value)) == NULL)
+			return JIT_ERR_ALLOC;
+	}
+	return 0;
+}
+
 static int
 load_approval(struct ctx *c, const struct pnode *n, struct prole *role)
 {
 	static const char *const keys[] = { "groups", "quorum", "pending_ttl",
-	    "pickup_ttl", NULL };
+	    "pickup_ttl", "remind_after", "escalate", "auto", NULL };
 	const struct pnode *v, *qn;
 	char *end;
 	unsigned long q;
@@ -893,6 +1018,19 @@ load_approval(struct ctx *c, const struct pnode *n, struct prole *role)
 	if ((v = get(n, "pickup_ttl")) != NULL &&
 	    (r = get_duration(c, v, "approval.pickup_ttl",
 	    &role->pickup_ttl)) != 0)
+		return r;
+	if ((v = get(n, "remind_after")) != NULL) {
+		if ((r = get_duration(c, v, "approval.remind_after",
+		    &role->remind_after)) != 0)
+			return r;
+		if (role->remind_after >= role->pending_ttl)
+			return perr(c, v, "approval.remind_after must be shorter "
+			    "than pending_ttl, or it never happens");
+	}
+	if ((v = get(n, "escalate")) != NULL &&
+	    (r = load_escalate(c, v, role)) != 0)
+		return r;
+	if ((v = get(n, "auto")) != NULL && (r = load_auto(c, v, role)) != 0)
 		return r;
 	return check_quorum(c, qn != NULL ? qn : n, role);
 }
@@ -1045,31 +1183,10 @@ load_role(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 		if ((r = load_approval(c, v, role)) != 0)
 			return r;
 	}
-	if ((v = get(n, "windows")) != NULL) {
-		if ((r = want(c, v, PN_SEQ, "windows")) != 0)
-			return r;
-		if (v->n == 0)
-			return perr(c, v, "windows must not be empty");
-		if (v->n > 64)
-			return perr(c, v, "too many windows");
-		if ((role->windows = calloc(v->n, sizeof(*role->windows))) == NULL)
-			return JIT_ERR_ALLOC;
-		for (i = 0; i < v->n; i++) {
-			const struct pnode *w = v->items[i];
-
-			if ((r = want(c, w, PN_SCALAR, "a window")) != 0)
-				return r;
-			r = parse_window(w->value, &role->windows[i]);
-			if (r == -2)
-				return JIT_ERR_ALLOC;
-			if (r != 0)
-				return perr(c, w, "window '%s' is not like "
-				    "\"Mon-Fri 09:00-17:00 UTC\" (days: Sun..Sat, "
-				    "ranges, lists or daily; times HH:MM, UTC)",
-				    w->value);
-			role->nwindows++;
-		}
-	}
+	if ((v = get(n, "windows")) != NULL &&
+	    (r = get_windows(c, v, "windows", &role->windows,
+	    &role->nwindows)) != 0)
+		return r;
 	if ((v = get(n, "from")) != NULL &&
 	    (r = get_cidrs(c, v, "from", &role->from, &role->nfrom,
 	    &role->from_text)) != 0)
@@ -1155,11 +1272,29 @@ role_free(struct prole *r)
 	free(r->force_command);
 	pstrv_free(&r->extensions);
 	pstrv_free(&r->approval_groups);
+	pstrv_free(&r->escalate_groups);
 	for (i = 0; i < r->nwindows; i++)
 		free(r->windows[i].text);
 	free(r->windows);
 	free(r->from);
 	free(r->from_text);
+	for (i = 0; i < r->autoapp.nwindows; i++)
+		free(r->autoapp.windows[i].text);
+	free(r->autoapp.windows);
+	free(r->autoapp.from);
+	free(r->autoapp.from_text);
+	pstrv_free(&r->autoapp.groups);
+	if (r->autoapp.has_reason_re)
+		regfree(&r->autoapp.reason_re);
+	free(r->autoapp.reason_text);
+}
+
+struct jpolicy *
+jpolicy_ref(struct jpolicy *p)
+{
+	if (p != NULL)
+		atomic_fetch_add(&p->refs, 1);
+	return p;
 }
 
 void
@@ -1167,7 +1302,7 @@ jpolicy_free(struct jpolicy *p)
 {
 	size_t i, j;
 
-	if (p == NULL)
+	if (p == NULL || atomic_fetch_sub(&p->refs, 1) != 1)
 		return;
 	for (i = 0; i < p->nusers; i++) {
 		free(p->users[i].name);
@@ -1211,7 +1346,9 @@ jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
 	if (len > JPOLICY_FILE_MAX)
 		return perr(&c, NULL, "policy is larger than %u bytes",
 		    JPOLICY_FILE_MAX);
-	if ((c.p = calloc(1, sizeof(*c.p))) == NULL)
+	if ((c.p = calloc(1, sizeof(*c.p))) != NULL)
+		atomic_init(&c.p->refs, 1);
+	if (c.p == NULL)
 		return JIT_ERR_ALLOC;
 	c.p->ttl = 5 * 60;
 	c.p->max_ttl = 30 * 60;

@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <regex.h>
+#include <stdatomic.h>
+
 #include "jkey.h"
 #include "jpolicy.h"
 
@@ -32,6 +35,23 @@ struct puser {
 	struct pstrv groups;
 };
 
+/*
+ * approval.auto: a request that meets every condition given is approved
+ * by the policy itself (audited with approvers "policy:auto").
+ */
+struct pauto {
+	int set;
+	struct pwindow *windows;
+	size_t nwindows;
+	struct pcidr *from;
+	size_t nfrom;
+	char *from_text;
+	struct pstrv groups;		/* the requester is in one of them */
+	int has_reason_re;
+	regex_t reason_re;		/* POSIX ERE, matched anywhere */
+	char *reason_text;
+};
+
 struct prole {
 	char *name;
 	struct pstrv groups;
@@ -47,6 +67,10 @@ struct prole {
 	struct pstrv approval_groups;
 	unsigned quorum;
 	uint64_t pending_ttl, pickup_ttl;
+	uint64_t remind_after;		/* 0: no reminder */
+	uint64_t escalate_after;	/* 0: no escalation */
+	struct pstrv escalate_groups;	/* approvers too from then on */
+	struct pauto autoapp;
 	struct pwindow *windows;
 	size_t nwindows;
 	struct pcidr *from;
@@ -60,6 +84,7 @@ struct prole {
 #define KT_ALL		(KT_ED25519 | KT_ECDSA | KT_RSA)
 
 struct jpolicy {
+	atomic_uint refs;	/* jpolicy_ref(); freed at the last free */
 	uint64_t ttl, max_ttl, clock_skew, mfa_grace, pending_ttl;
 	unsigned key_types;
 	int mfa_required;
@@ -70,6 +95,13 @@ struct jpolicy {
 	struct pstrv auditors;
 	char **notify_argv;	/* NULL-terminated, or NULL */
 };
+
+/*
+ * 1 when now is inside one of the windows; *endp is then the end of that
+ * window (the latest end when several overlap).
+ */
+int policy_in_window(const struct pwindow *w, size_t n, uint64_t now,
+    uint64_t *endp);
 
 const struct puser *policy_find_user(const struct jpolicy *p, const char *name);
 const struct prole *policy_find_role(const struct jpolicy *p, const char *name);

@@ -83,8 +83,8 @@ jpolicy_is_auditor(const struct jpolicy *p, const char *user)
 }
 
 int
-jpolicy_can_approve(const struct jpolicy *p, const char *role,
-    const char *user)
+jpolicy_can_approve_at(const struct jpolicy *p, const char *role,
+    const char *user, uint64_t age)
 {
 	const struct prole *r = policy_find_role(p, role);
 	const struct puser *u = policy_find_user(p, user);
@@ -95,7 +95,19 @@ jpolicy_can_approve(const struct jpolicy *p, const char *role,
 	for (i = 0; i < r->approval_groups.n; i++)
 		if (pstrv_has(&u->groups, r->approval_groups.v[i]))
 			return 1;
+	if (r->escalate_after == 0 || age < r->escalate_after)
+		return 0;
+	for (i = 0; i < r->escalate_groups.n; i++)
+		if (pstrv_has(&u->groups, r->escalate_groups.v[i]))
+			return 1;
 	return 0;
+}
+
+int
+jpolicy_can_approve(const struct jpolicy *p, const char *role,
+    const char *user)
+{
+	return jpolicy_can_approve_at(p, role, user, 0);
 }
 
 size_t
@@ -135,6 +147,12 @@ jpolicy_role_info(const struct jpolicy *p, const char *role,
 	info->quorum = r->has_approval ? r->quorum : 0;
 	info->nwindows = r->nwindows;
 	info->nfrom = r->nfrom;
+	if (r->has_approval) {
+		info->pending_ttl = r->pending_ttl;
+		info->remind_after = r->remind_after;
+		info->escalate_after = r->escalate_after;
+		info->auto_approval = r->autoapp.set;
+	}
 	return 0;
 }
 
@@ -168,4 +186,22 @@ jpolicy_role_group(const struct jpolicy *p, const char *role, size_t i)
 	const struct prole *r = policy_find_role(p, role);
 
 	return r == NULL || i >= r->groups.n ? NULL : r->groups.v[i];
+}
+
+size_t
+jpolicy_role_nescalate_groups(const struct jpolicy *p, const char *role)
+{
+	const struct prole *r = policy_find_role(p, role);
+
+	return r == NULL ? 0 : r->escalate_groups.n;
+}
+
+const char *
+jpolicy_role_escalate_group(const struct jpolicy *p, const char *role,
+    size_t i)
+{
+	const struct prole *r = policy_find_role(p, role);
+
+	return r == NULL || i >= r->escalate_groups.n ? NULL :
+	    r->escalate_groups.v[i];
 }

@@ -236,6 +236,10 @@ store_derive_event(struct derive *d, const struct jstore_event *ev)
 		r->state = JSTORE_REQ_DENIED;
 	else if (strcmp(ev->event, "expire") == 0)
 		r->state = JSTORE_REQ_EXPIRED;
+	else if (strcmp(ev->event, "remind") == 0)
+		r->flags |= JSTORE_REQ_REMINDED;
+	else if (strcmp(ev->event, "escalate") == 0)
+		r->flags |= JSTORE_REQ_ESCALATED;
 	else if (strcmp(ev->event, "issue") == 0) {
 		r->state = JSTORE_REQ_ISSUED;
 		r->serial = ev->serial;

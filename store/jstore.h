@@ -267,9 +267,12 @@ struct jstore_request {
 	uint64_t pickup_ttl;	/* seconds to pick up once approved */
 	unsigned quorum;
 	enum jstore_request_state state;
+	unsigned flags;		/* JSTORE_REQ_REMINDED, _ESCALATED */
 };
 
 #define JSTORE_REQUEST_ID_LEN	18	/* "r-" + 16 hex digits */
+#define JSTORE_REQ_REMINDED	0x01	/* approvers were reminded */
+#define JSTORE_REQ_ESCALATED	0x02	/* more approvers were asked */
 
 /* Frees a request returned by the store.  NULL-safe. */
 void jstore_request_free(struct jstore_request *r);
@@ -318,6 +321,16 @@ int jstore_request_cancel(struct jstore *s, const char *id, const char *by,
     const char *reason, uint64_t now);
 
 /*
+ * Marks a pending request with flag (JSTORE_REQ_REMINDED or
+ * JSTORE_REQ_ESCALATED) together with its event ("remind" or "escalate",
+ * note as the reason) in one commit, so each happens once per request
+ * whoever asks.  JIT_ERR_EXISTS when already marked,
+ * JIT_ERR_REQUEST_DECIDED when not pending, JIT_ERR_NOT_FOUND.
+ */
+int jstore_request_mark(struct jstore *s, const char *id, unsigned flag,
+    const char *note, uint64_t now);
+
+/*
  * Issues approved request id, atomically: in one commit checks that it is
  * approved and inside its pickup window, marks it issued as evs[0].serial
  * and appends evs (its "issue" events).  So a request gives at most one
@@ -341,6 +354,15 @@ int jstore_request_expire(struct jstore *s, uint64_t now, unsigned *countp);
  * passed to cb lives only during the call.
  */
 int jstore_request_list(struct jstore *s, enum jstore_request_state state,
+    int (*cb)(const struct jstore_request *req, void *arg), void *arg);
+
+/*
+ * The open (pending or approved) requests, of user or (NULL) everybody's,
+ * soonest expiry first for everybody's: read from an index of open
+ * requests, so the cost does not grow with the history.  A negative value
+ * from cb stops the walk and is returned.
+ */
+int jstore_request_list_open(struct jstore *s, const char *user,
     int (*cb)(const struct jstore_request *req, void *arg), void *arg);
 
 #endif /* JIT_JSTORE_H */

@@ -57,7 +57,7 @@ store_request_encode(const struct jstore_request *r, struct jbuf *b)
 {
 	int e;
 
-	if ((e = jbuf_put_u8(b, 2)) != 0 ||
+	if ((e = jbuf_put_u8(b, 3)) != 0 ||
 	    (e = jbuf_put_u8(b, (uint8_t)r->state)) != 0 ||
 	    (e = jbuf_put_cstring(b, nz(r->id))) != 0 ||
 	    (e = jbuf_put_cstring(b, nz(r->user))) != 0 ||
@@ -74,7 +74,8 @@ store_request_encode(const struct jstore_request *r, struct jbuf *b)
 	    (e = jbuf_put_u64(b, r->expires)) != 0 ||
 	    (e = jbuf_put_u64(b, r->serial)) != 0 ||
 	    (e = jbuf_put_u32(b, r->quorum)) != 0 ||
-	    (e = jbuf_put_u64(b, r->pickup_ttl)) != 0)
+	    (e = jbuf_put_u64(b, r->pickup_ttl)) != 0 ||
+	    (e = jbuf_put_u32(b, r->flags)) != 0)
 		return e;
 	return 0;
 }
@@ -86,6 +87,7 @@ store_request_decode(const unsigned char *p, size_t len,
 	struct jstore_request *r = NULL;
 	struct jbuf *b = NULL;
 	uint8_t version, state;
+	uint32_t flags = 0;
 	int e = JIT_ERR_STORE_CORRUPT;
 
 	*rp = NULL;
@@ -93,7 +95,7 @@ store_request_decode(const unsigned char *p, size_t len,
 		e = JIT_ERR_ALLOC;
 		goto out;
 	}
-	if (jbuf_get_u8(b, &version) != 0 || version < 1 || version > 2 ||
+	if (jbuf_get_u8(b, &version) != 0 || version < 1 || version > 3 ||
 	    jbuf_get_u8(b, &state) != 0 ||
 	    state < JSTORE_REQ_PENDING || state > JSTORE_REQ_ISSUED ||
 	    jbuf_get_cstring(b, &r->id, NULL) != 0 ||
@@ -112,8 +114,11 @@ store_request_decode(const unsigned char *p, size_t len,
 	    jbuf_get_u64(b, &r->serial) != 0 ||
 	    jbuf_get_u32(b, &r->quorum) != 0 ||
 	    (version >= 2 && jbuf_get_u64(b, &r->pickup_ttl) != 0) ||
+	    (version >= 3 && jbuf_get_u32(b, &flags) != 0) ||
+	    (flags & ~(uint32_t)(JSTORE_REQ_REMINDED | JSTORE_REQ_ESCALATED)) ||
 	    jbuf_expect_end(b) != 0)
 		goto out;
+	r->flags = flags;
 	/* Version 1 had no pickup window: as long as the pending one. */
 	if (version == 1)
 		r->pickup_ttl = r->expires > r->created ?

@@ -39,6 +39,7 @@ struct store_derived_request {
 	enum jstore_request_state state;	/* pending until decided */
 	char *approvers;	/* from the approve events, in order */
 	uint64_t serial;	/* issued: the certificate's */
+	unsigned flags;		/* from remind / escalate events */
 	int seen;		/* its "request" event is in the log */
 	int orphan;		/* decisions without a "request" event */
 };

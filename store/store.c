@@ -32,11 +32,11 @@
 #define INDEX_BATCH	1024	/* events indexed together */
 
 enum { DB_META, DB_EVENTS, DB_TIME, DB_USER, DB_ROLE, DB_SERIAL, DB_FP,
-    DB_REQ, DB_REVOKED, DB_TOTP, DB_REQUESTS, DB_COUNT };
+    DB_REQ, DB_REVOKED, DB_TOTP, DB_REQUESTS, DB_OPEN, DB_COUNT };
 
 static const char *const db_names[DB_COUNT] = { "meta", "events", "i_time",
     "i_user", "i_role", "i_serial", "i_fp", "i_req", "revoked", "totp",
-    "requests" };
+    "requests", "open" };
 
 struct pending {
 	int (*fn)(struct jstore *, MDB_txn *, void *);
@@ -50,6 +50,7 @@ struct jstore {
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	int rdonly;
+	int no_open_index;	/* read-only, store older than DB_OPEN */
 	/* group commit */
 	pthread_mutex_t wlock;
 	struct pending *queue, *tail;
@@ -128,7 +129,7 @@ jstore_event_known(const char *name)
 	static const char *const known[] = { "issue", "request", "approve",
 	    "deny", "expire", "revoke", "auth-fail", "mfa-fail", "lockout",
 	    "policy-reload", "break-glass", "enroll", "issue-host", "lock",
-	    "unlock", NULL };
+	    "unlock", "remind", "escalate", NULL };
 	size_t i;
 
 	if (name == NULL)
@@ -140,6 +141,8 @@ jstore_event_known(const char *name)
 }
 
 /* ---- opening ---- */
+
+static int open_index_build(struct jstore *s, MDB_txn *txn);
 
 static int
 init_or_check(struct jstore *s)
@@ -180,6 +183,21 @@ init_or_check(struct jstore *s)
 		if (i == DB_TIME || i == DB_USER || i == DB_ROLE ||
 		    i == DB_SERIAL || i == DB_FP || i == DB_REQ)
 			flags |= MDB_DUPSORT | MDB_DUPFIXED;
+		/* Stores made before the open-request index get it here. */
+		if (i == DB_OPEN && !fresh && (rc = mdb_dbi_open(txn,
+		    db_names[i], 0, &s->dbi[i])) == MDB_NOTFOUND) {
+			if (s->rdonly) {
+				s->no_open_index = 1;
+				continue;
+			}
+			if ((rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE,
+			    &s->dbi[i])) != 0 ||
+			    (r = open_index_build(s, txn)) != 0) {
+				r = rc != 0 ? mdb_err(rc) : r;
+				goto out;
+			}
+			continue;
+		}
 		if ((rc = mdb_dbi_open(txn, db_names[i], flags,
 		    &s->dbi[i])) != 0) {
 			r = rc == MDB_NOTFOUND ? JIT_ERR_STORE_CORRUPT :
@@ -1455,6 +1473,9 @@ jstore_locked(struct jstore *s, const char *user, uint64_t now,
 
 /* ---- derived state, re-derived from the log ---- */
 
+static int req_read(struct jstore *s, MDB_txn *txn, const char *id,
+    struct jstore_request **rp);
+static int req_is_open(const struct jstore_request *r);
 static int totp_read(struct jstore *s, MDB_txn *txn, const char *user,
     struct jstore_totp *t);
 static int secret_digest(const unsigned char *sealed, size_t len,
@@ -1467,6 +1488,7 @@ struct vstate {
 	void *arg;
 	size_t nbad;
 	uint64_t expect[DB_COUNT];	/* index entries the log gives */
+	size_t nopen;			/* open request records */
 	MDB_cursor *cur[DB_COUNT];
 };
 
@@ -1588,6 +1610,12 @@ vrequests(struct vstate *v, struct derive *d)
 			vbad(v, "request %s: the record's serial %llu is not "
 			    "the log's %llu", r->id, (unsigned long long)r->serial,
 			    (unsigned long long)dr->serial);
+		else if (r->flags != dr->flags)
+			vbad(v, "request %s: the record's reminder/escalation "
+			    "flags %u are not the log's %u", r->id, r->flags,
+			    dr->flags);
+		if (req_is_open(r))
+			v->nopen++;
 		jstore_request_free(r);
 	}
 	mdb_cursor_close(cur);
@@ -1671,6 +1699,72 @@ vtotp(struct vstate *v, struct derive *d)
 		vbad(v, "totp: %zu records, %zu users enrolled in the log (a "
 		    "record was removed: that user would skip the code)", n,
 		    store_derive_count(d, STORE_DERIVED_ENROLLS));
+	return 0;
+}
+
+/*
+ * The open-request index says exactly what the records say: two entries
+ * for each open request, with its user, expiry and state.
+ */
+static int
+vopen(struct vstate *v)
+{
+	struct jstore_request *r;
+	MDB_cursor *cur;
+	MDB_val k, val;
+	char id[KEY_MAX + 1];
+	const char *ks;
+	size_t n = 0, ul, il;
+	int rc;
+
+	if (v->s->no_open_index) {
+		if (v->nopen > 0)
+			vbad(v, "open: no index of open requests, %zu open "
+			    "(open the store read-write once to build it)",
+			    v->nopen);
+		return 0;
+	}
+	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[DB_OPEN], &cur)) != 0)
+		return mdb_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+		n++;
+		ks = k.mv_data;
+		ul = 0;
+		if (k.mv_size > 9 && ks[0] == 'e')
+			il = k.mv_size - 9;
+		else if (k.mv_size > 2 && ks[0] == 'u' &&
+		    (ul = strnlen(ks + 1, k.mv_size - 1)) < k.mv_size - 2)
+			il = k.mv_size - 2 - ul;
+		else
+			il = 0;
+		if (il == 0 || il > KEY_MAX || val.mv_size != 1) {
+			vbad(v, "open: an entry that does not read");
+			continue;
+		}
+		memcpy(id, ks + k.mv_size - il, il);
+		id[il] = '\0';
+		if (req_read(v->s, v->txn, id, &r) != 0) {
+			vbad(v, "open: request %s has no record", id);
+			continue;
+		}
+		if (!req_is_open(r) || *(unsigned char *)val.mv_data !=
+		    (unsigned char)r->state)
+			vbad(v, "open: request %s is %s, the index says open",
+			    id, jstore_request_state_name(r->state));
+		else if (ks[0] == 'e' ? get_be64((const unsigned char *)ks +
+		    1) != r->expires : strlen(r->user) != ul ||
+		    memcmp(ks + 1, r->user, ul) != 0)
+			vbad(v, "open: the entry for request %s does not match "
+			    "its record", id);
+		jstore_request_free(r);
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	if (n != 2 * v->nopen)
+		vbad(v, "open: %zu index entries for %zu open requests (each "
+		    "has 2)", n, v->nopen);
 	return 0;
 }
 
@@ -1788,7 +1882,8 @@ jstore_verify_state(struct jstore *s,
 		    "was rewound: serials would repeat)", (unsigned long long)hwm,
 		    (unsigned long long)store_derive_max_serial(d));
 	if ((r = vrequests(&v, d)) != 0 || (r = vrevoked(&v, d)) != 0 ||
-	    (r = vtotp(&v, d)) != 0 || (r = vlocks(&v, d)) != 0)
+	    (r = vtotp(&v, d)) != 0 || (r = vlocks(&v, d)) != 0 ||
+	    (r = vopen(&v)) != 0)
 		goto out;
 	r = v.nbad == 0 ? 0 : JIT_ERR_STORE_TAMPERED;
  out:
@@ -2391,14 +2486,93 @@ req_read(struct jstore *s, MDB_txn *txn, const char *id,
 	return store_request_decode(v.mv_data, v.mv_size, rp);
 }
 
+/*
+ * The open-request index (DB_OPEN): two keys for each pending or approved
+ * request, so that nothing on a hot path walks the whole history (which
+ * is never pruned: it is the record of every request):
+ *   'u' user NUL id      a user's open requests (the per-user cap)
+ *   'e' be64(expires) id what is due to expire, soonest first
+ * The value is the state byte.  req_write() keeps it in step with the
+ * records, and audit verify checks it against them.
+ */
+#define OPEN_KEY_MAX	(1 + KEY_MAX + 1 + KEY_MAX)
+
+static int
+req_is_open(const struct jstore_request *r)
+{
+	return r->state == JSTORE_REQ_PENDING ||
+	    r->state == JSTORE_REQ_APPROVED;
+}
+
+static size_t
+open_key_user(const char *user, const char *id, unsigned char *buf)
+{
+	size_t ul = strlen(user), il = id != NULL ? strlen(id) : 0;
+
+	buf[0] = 'u';
+	memcpy(buf + 1, user, ul);
+	buf[1 + ul] = '\0';
+	if (il > 0)
+		memcpy(buf + 2 + ul, id, il);
+	return 2 + ul + il;
+}
+
+static size_t
+open_key_exp(uint64_t expires, const char *id, unsigned char *buf)
+{
+	size_t il = strlen(id);
+
+	buf[0] = 'e';
+	put_be64(buf + 1, expires);
+	memcpy(buf + 9, id, il);
+	return 9 + il;
+}
+
+static int
+open_index(struct jstore *s, MDB_txn *txn, const struct jstore_request *r,
+    int add)
+{
+	unsigned char kb[2][OPEN_KEY_MAX], st = (unsigned char)r->state;
+	MDB_val k, v;
+	size_t len[2];
+	int i, rc;
+
+	if (strlen(r->user) > KEY_MAX || strlen(r->id) > KEY_MAX)
+		return JIT_ERR_STORE_CORRUPT;
+	len[0] = open_key_user(r->user, r->id, kb[0]);
+	len[1] = open_key_exp(r->expires, r->id, kb[1]);
+	for (i = 0; i < 2; i++) {
+		k.mv_data = kb[i];
+		k.mv_size = len[i];
+		v.mv_data = &st;
+		v.mv_size = 1;
+		rc = add ? mdb_put(txn, s->dbi[DB_OPEN], &k, &v, 0) :
+		    mdb_del(txn, s->dbi[DB_OPEN], &k, NULL);
+		if (rc != 0 && !(rc == MDB_NOTFOUND && !add))
+			return mdb_err(rc);
+	}
+	return 0;
+}
+
 static int
 req_write(struct jstore *s, MDB_txn *txn, const struct jstore_request *r,
     unsigned int flags)
 {
+	struct jstore_request *old = NULL;
 	struct jbuf *b;
 	MDB_val k, v;
 	int e;
 
+	if (!(flags & MDB_NOOVERWRITE)) {
+		if ((e = req_read(s, txn, r->id, &old)) != 0 &&
+		    e != JIT_ERR_NOT_FOUND)
+			return e;
+		e = old != NULL && req_is_open(old) ?
+		    open_index(s, txn, old, 0) : 0;
+		jstore_request_free(old);
+		if (e != 0)
+			return e;
+	}
 	if ((b = jbuf_new()) == NULL)
 		return JIT_ERR_ALLOC;
 	if ((e = store_request_encode(r, b)) == 0) {
@@ -2409,7 +2583,81 @@ req_write(struct jstore *s, MDB_txn *txn, const struct jstore_request *r,
 		e = mdb_err(mdb_put(txn, s->dbi[DB_REQUESTS], &k, &v, flags));
 	}
 	jbuf_free(b);
+	if (e == 0 && req_is_open(r))
+		e = open_index(s, txn, r, 1);
 	return e;
+}
+
+/* A store made before DB_OPEN: index its open requests once. */
+static int
+open_index_build(struct jstore *s, MDB_txn *txn)
+{
+	struct jstore_request *r;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, e = 0;
+
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_REQUESTS], &cur)) != 0)
+		return mdb_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && e == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if ((e = store_request_decode(v.mv_data, v.mv_size, &r)) != 0)
+			break;
+		if (req_is_open(r))
+			e = open_index(s, txn, r, 1);
+		jstore_request_free(r);
+	}
+	mdb_cursor_close(cur);
+	if (e != 0)
+		return e;
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : mdb_err(rc);
+}
+
+/*
+ * Calls cb with the id of each open request: user's (when not NULL), or
+ * all of them soonest expiry first.  A cb that returns non-zero stops.
+ */
+static int
+open_each(struct jstore *s, MDB_txn *txn, const char *user,
+    int (*cb)(const char *id, unsigned char state, uint64_t expires,
+    void *arg), void *arg)
+{
+	unsigned char kb[OPEN_KEY_MAX];
+	char id[KEY_MAX + 1];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t plen, il;
+	int rc, e = 0;
+
+	if (s->no_open_index)
+		return JIT_ERR_STORE_CORRUPT;
+	if (user != NULL && strlen(user) > KEY_MAX)
+		return 0;
+	plen = user != NULL ? open_key_user(user, NULL, kb) : 1;
+	if (user == NULL)
+		kb[0] = 'e';
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_OPEN], &cur)) != 0)
+		return mdb_err(rc);
+	k.mv_data = kb;
+	k.mv_size = plen;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
+	    e == 0 && k.mv_size > plen + (user == NULL ? 8 : 0) &&
+	    memcmp(k.mv_data, kb, plen) == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		il = k.mv_size - plen - (user == NULL ? 8 : 0);
+		if (il > KEY_MAX || v.mv_size != 1) {
+			e = JIT_ERR_STORE_CORRUPT;
+			break;
+		}
+		memcpy(id, (const char *)k.mv_data + k.mv_size - il, il);
+		id[il] = '\0';
+		e = cb(id, *(const unsigned char *)v.mv_data, user == NULL ?
+		    get_be64((const unsigned char *)k.mv_data + 1) : 0, arg);
+	}
+	mdb_cursor_close(cur);
+	if (e != 0)
+		return e < 0 ? e : 0;
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : mdb_err(rc);
 }
 
 /* An event about request r: kind, acting user in approvers, comment. */
@@ -2438,6 +2686,7 @@ struct req_arg {
 	const char *id, *actor, *comment;
 	uint64_t now, serial;
 	unsigned max_pending, count, quorum;
+	unsigned flag;			/* mark: JSTORE_REQ_REMINDED, ... */
 	int approved_too;		/* cancel: also an approved request */
 	struct jstore_event *evs;	/* issue: the events to append */
 	size_t nevs;
@@ -2446,28 +2695,21 @@ struct req_arg {
 };
 
 static int
+count_one(const char *id, unsigned char state, uint64_t expires, void *arg)
+{
+	(void)id;
+	(void)expires;
+	if (state == JSTORE_REQ_PENDING)
+		(*(unsigned *)arg)++;
+	return 0;
+}
+
+/* The user's pending requests: from the open index, not the history. */
+static int
 count_pending(struct jstore *s, MDB_txn *txn, const char *user, unsigned *np)
 {
-	struct jstore_request *r;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc, e = 0;
-
 	*np = 0;
-	if ((rc = mdb_cursor_open(txn, s->dbi[DB_REQUESTS], &cur)) != 0)
-		return mdb_err(rc);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if ((e = store_request_decode(v.mv_data, v.mv_size, &r)) != 0)
-			break;
-		if (r->state == JSTORE_REQ_PENDING && strcmp(r->user, user) == 0)
-			(*np)++;
-		jstore_request_free(r);
-	}
-	mdb_cursor_close(cur);
-	if (e != 0)
-		return e;
-	return rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+	return open_each(s, txn, user, count_one, np);
 }
 
 static int
@@ -2713,6 +2955,51 @@ jstore_request_cancel(struct jstore *s, const char *id, const char *by,
 	return decide(s, deny_fn, id, by, reason, now, 0, 1, NULL);
 }
 
+static int
+mark_fn(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	struct req_arg *a = arg;
+	struct jstore_request *r = NULL;
+	int e;
+
+	if ((e = req_read(s, txn, a->id, &r)) != 0)
+		goto out;
+	if (r->state != JSTORE_REQ_PENDING) {
+		e = JIT_ERR_REQUEST_DECIDED;
+		goto out;
+	}
+	if (r->flags & a->flag) {
+		e = JIT_ERR_EXISTS;
+		goto out;
+	}
+	r->flags |= a->flag;
+	if ((e = req_write(s, txn, r, 0)) == 0)
+		e = req_event(s, txn, r, a->flag == JSTORE_REQ_REMINDED ?
+		    "remind" : "escalate", NULL, a->comment, a->now);
+ out:
+	jstore_request_free(r);
+	return e;
+}
+
+int
+jstore_request_mark(struct jstore *s, const char *id, unsigned flag,
+    const char *note, uint64_t now)
+{
+	struct req_arg a;
+
+	if (s == NULL || id == NULL || (flag != JSTORE_REQ_REMINDED &&
+	    flag != JSTORE_REQ_ESCALATED))
+		return JIT_ERR_INVALID_ARGUMENT;
+	if (note != NULL && strlen(note) > JSTORE_FIELD_MAX)
+		return JIT_ERR_STRING_TOO_LARGE;
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	a.flag = flag;
+	a.comment = note;
+	a.now = now;
+	return run_write(s, mark_fn, &a);
+}
+
 /*
  * The claim and the record in one transaction: whoever commits first
  * turns the request issued; everybody else then finds it decided, and
@@ -2775,37 +3062,64 @@ jstore_request_issue(struct jstore *s, const char *id, uint64_t now,
 	return e;
 }
 
+#define EXPIRE_BATCH	256
+
+struct due {
+	uint64_t now;
+	size_t n;
+	char ids[EXPIRE_BATCH][JSTORE_REQUEST_ID_LEN + 1];
+};
+
+static int
+due_one(const char *id, unsigned char state, uint64_t expires, void *arg)
+{
+	struct due *d = arg;
+
+	(void)state;
+	if (expires > d->now || d->n == EXPIRE_BATCH)
+		return 1;	/* sorted: nothing later is due */
+	snprintf(d->ids[d->n++], sizeof(d->ids[0]), "%s", id);
+	return 0;
+}
+
+/*
+ * Expires what is due: the open index lists requests soonest first, so
+ * this reads only those (in batches, as the index changes under it).
+ */
 static int
 expire_fn(struct jstore *s, MDB_txn *txn, void *arg)
 {
 	struct req_arg *a = arg;
 	struct jstore_request *r;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc, e = 0;
+	struct due *d;
+	size_t i;
+	int e = 0;
 
 	a->count = 0;
-	if ((rc = mdb_cursor_open(txn, s->dbi[DB_REQUESTS], &cur)) != 0)
-		return mdb_err(rc);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && e == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if ((e = store_request_decode(v.mv_data, v.mv_size, &r)) != 0)
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return JIT_ERR_ALLOC;
+	d->now = a->now;
+	do {
+		d->n = 0;
+		if ((e = open_each(s, txn, NULL, due_one, d)) != 0)
 			break;
-		if ((r->state == JSTORE_REQ_PENDING ||
-		    r->state == JSTORE_REQ_APPROVED) && a->now >= r->expires) {
-			r->state = JSTORE_REQ_EXPIRED;
-			/* Writing the current item is safe for the cursor. */
-			if ((e = req_write(s, txn, r, 0)) == 0 &&
-			    (e = req_event(s, txn, r, "expire", NULL, NULL,
-			    a->now)) == 0)
-				a->count++;
+		for (i = 0; i < d->n && e == 0; i++) {
+			if ((e = req_read(s, txn, d->ids[i], &r)) != 0)
+				break;
+			if (!req_is_open(r) || r->expires > a->now)
+				e = JIT_ERR_STORE_CORRUPT;	/* index lies */
+			else {
+				r->state = JSTORE_REQ_EXPIRED;
+				if ((e = req_write(s, txn, r, 0)) == 0 &&
+				    (e = req_event(s, txn, r, "expire", NULL,
+				    NULL, a->now)) == 0)
+					a->count++;
+			}
+			jstore_request_free(r);
 		}
-		jstore_request_free(r);
-	}
-	mdb_cursor_close(cur);
-	if (e != 0)
-		return e;
-	return rc == MDB_NOTFOUND || rc == 0 ? 0 : mdb_err(rc);
+	} while (e == 0 && d->n == EXPIRE_BATCH);
+	free(d);
+	return e;
 }
 
 int
@@ -2856,5 +3170,46 @@ jstore_request_list(struct jstore *s, enum jstore_request_state state,
 		mdb_cursor_close(cur);
 	if (txn != NULL)
 		mdb_txn_abort(txn);
+	return e;
+}
+
+struct list_open {
+	struct jstore *s;
+	MDB_txn *txn;
+	int (*cb)(const struct jstore_request *req, void *arg);
+	void *arg;
+};
+
+static int
+list_open_one(const char *id, unsigned char state, uint64_t expires,
+    void *arg)
+{
+	struct list_open *l = arg;
+	struct jstore_request *r;
+	int e;
+
+	(void)state;
+	(void)expires;
+	if ((e = req_read(l->s, l->txn, id, &r)) != 0)
+		return e == JIT_ERR_NOT_FOUND ? JIT_ERR_STORE_CORRUPT : e;
+	if (req_is_open(r) && (e = l->cb(r, l->arg)) > 0)
+		e = 0;	/* a callback's own code is not the store's */
+	jstore_request_free(r);
+	return e;
+}
+
+int
+jstore_request_list_open(struct jstore *s, const char *user,
+    int (*cb)(const struct jstore_request *req, void *arg), void *arg)
+{
+	struct list_open l = { s, NULL, cb, arg };
+	int rc, e;
+
+	if (s == NULL || cb == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &l.txn)) != 0)
+		return mdb_err(rc);
+	e = open_each(s, l.txn, user, list_open_one, &l);
+	mdb_txn_abort(l.txn);
 	return e;
 }

@@ -262,3 +262,111 @@ Test(policy_eval, bad_arguments)
 	cr_assert_eq(jpolicy_evaluate(policy, &r, &d), JIT_ERR_INVALID_ARGUMENT);
 	cr_assert_null(d);
 }
+
+/* A policy of its own for approval rules: remind, escalate, auto. */
+static const char rules_policy[] =
+    "users:\n"
+    "  alice: { keys: [\"" KEY_ED "\"], groups: [dev, oncall] }\n"
+    "  bob:   { keys: [\"" KEY_EC "\"], groups: [dev] }\n"
+    "  carol: { keys: [\"" KEY_ED "\"], groups: [leads] }\n"
+    "  dave:  { keys: [\"" KEY_ED "\"], groups: [managers] }\n"
+    "roles:\n"
+    "  prod:\n"
+    "    groups: [dev]\n"
+    "    principals: [root]\n"
+    "    mfa: optional\n"
+    "    approval:\n"
+    "      groups: [leads]\n"
+    "      pending_ttl: 30m\n"
+    "      remind_after: 5m\n"
+    "      escalate: { after: 10m, groups: [managers] }\n"
+    "      auto:\n"
+    "        windows: [\"Mon-Fri 09:00-17:00 UTC\"]\n"
+    "        from: [10.0.0.0/8]\n"
+    "        groups: [oncall]\n"
+    "        reason_match: \"^INC-[0-9]+\"\n";
+
+static struct jpolicy *
+load_rules(void)
+{
+	struct jpolicy *p = NULL;
+	char *err = NULL;
+
+	cr_assert_eq(jpolicy_load("p", (const unsigned char *)rules_policy,
+	    strlen(rules_policy), &p, &err), 0, "%s", err);
+	return p;
+}
+
+static enum jpolicy_verdict
+rules_verdict(struct jpolicy *p, struct jpolicy_request *r, int *autop)
+{
+	struct jpolicy_decision *d = NULL;
+	enum jpolicy_verdict v;
+
+	cr_assert_eq(jpolicy_evaluate(p, r, &d), 0);
+	v = jpolicy_decision_verdict(d);
+	*autop = jpolicy_decision_auto_approved(d);
+	jpolicy_decision_free(d);
+	return v;
+}
+
+/* approval.auto approves only when every condition it gives holds. */
+Test(policy_eval, auto_approval_needs_every_condition)
+{
+	struct jpolicy *p = load_rules();
+	struct jpolicy_request r = req("alice", "prod");
+	struct jpolicy_role_info info;
+	int a = 0;
+
+	r.reason = "INC-42: disk full";
+	cr_assert_eq(rules_verdict(p, &r, &a), JPOLICY_ALLOW);
+	cr_assert(a, "all four hold: approved by the policy");
+	r.now = SAT_0200;		/* outside the window */
+	cr_assert_eq(rules_verdict(p, &r, &a), JPOLICY_NEEDS_APPROVAL);
+	cr_assert_not(a);
+	r.now = WED_1200;
+	r.address = "192.168.1.1";	/* not from 10/8 */
+	cr_assert_eq(rules_verdict(p, &r, &a), JPOLICY_NEEDS_APPROVAL);
+	r.address = NULL;		/* unknown address */
+	cr_assert_eq(rules_verdict(p, &r, &a), JPOLICY_NEEDS_APPROVAL);
+	r.address = "10.1.2.3";
+	r.reason = "see INC-42";	/* anchored: no match */
+	cr_assert_eq(rules_verdict(p, &r, &a), JPOLICY_NEEDS_APPROVAL);
+	r.reason = NULL;
+	cr_assert_eq(rules_verdict(p, &r, &a), JPOLICY_NEEDS_APPROVAL);
+	r = req("bob", "prod");		/* not oncall */
+	r.reason = "INC-42";
+	cr_assert_eq(rules_verdict(p, &r, &a), JPOLICY_NEEDS_APPROVAL);
+	cr_assert_not(a);
+	cr_assert_eq(jpolicy_role_info(p, "prod", &info), 0);
+	cr_assert(info.auto_approval);
+	cr_assert_eq(info.remind_after, 300);
+	cr_assert_eq(info.escalate_after, 600);
+	jpolicy_free(p);
+}
+
+/* Escalation widens the approvers after its delay, never the requester. */
+Test(policy_eval, escalation_widens_approvers_after_its_delay)
+{
+	struct jpolicy *p = load_rules();
+
+	cr_assert(jpolicy_can_approve_at(p, "prod", "carol", 0));
+	cr_assert_not(jpolicy_can_approve_at(p, "prod", "dave", 599));
+	cr_assert(jpolicy_can_approve_at(p, "prod", "dave", 600));
+	cr_assert_not(jpolicy_can_approve(p, "prod", "dave"));
+	cr_assert_not(jpolicy_can_approve_at(p, "prod", "bob", 10000));
+	cr_assert_eq(jpolicy_role_nescalate_groups(p, "prod"), 1);
+	cr_assert_str_eq(jpolicy_role_escalate_group(p, "prod", 0), "managers");
+	jpolicy_free(p);
+}
+
+/* A policy shared by threads lives until its last reference goes. */
+Test(policy_eval, a_referenced_policy_outlives_its_owner)
+{
+	struct jpolicy *p = load_rules(), *q = jpolicy_ref(p);
+
+	cr_assert_eq(q, p);
+	jpolicy_free(p);		/* the owner lets go (a reload) */
+	cr_assert(jpolicy_can_approve(q, "prod", "carol"), "still whole");
+	jpolicy_free(q);
+}

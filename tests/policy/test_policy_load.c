@@ -363,3 +363,40 @@ Test(policy_load, durations_parse_and_format)
 	jpolicy_format_duration(600, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "10m");
 }
+
+#define APPROVAL(body) USERS "  carol: { keys: [\"" KEY_ED "\"], groups: [leads] }\n" \
+    "roles:\n  r:\n    groups: [dev]\n    principals: [x]\n" \
+    "    approval:\n      groups: [leads]\n      pending_ttl: 10m\n" body
+
+/* remind_after, escalate and auto are checked like everything else. */
+Test(policy_load, approval_rules)
+{
+	jpolicy_free(load_ok(APPROVAL("      remind_after: 5m\n"
+	    "      escalate: { after: 8m, groups: [dev] }\n"
+	    "      auto: { groups: [dev], reason_match: \"^INC-[0-9]+$\" }\n")));
+	expect_error(APPROVAL("      remind_after: 10m\n"), 11, 21,
+	    "remind_after must be shorter than pending_ttl");
+	expect_error(APPROVAL("      remind_after: soon\n"), 11, 21,
+	    "approval.remind_after");
+	expect_error(APPROVAL("      escalate: { groups: [dev] }\n"), 11, 17,
+	    "escalate needs after");
+	expect_error(APPROVAL("      escalate: { after: 1m }\n"), 11, 17,
+	    "escalate needs groups");
+	expect_error(APPROVAL("      escalate: { after: 1m, groups: [nope] }\n"),
+	    11, 39, "nope");
+	expect_error(APPROVAL("      escalate: { after: 11m, groups: [dev] }\n"),
+	    11, 26, "escalate.after must be shorter than pending_ttl");
+	expect_error(APPROVAL("      escalate: { after: 1m, groups: [dev], x: 1 }\n"),
+	    11, 45, "unknown key 'x'");
+	expect_error(APPROVAL("      auto: {}\n"), 11, 13,
+	    "approval.auto needs at least one condition");
+	expect_error(APPROVAL("      auto: { reason_match: \"(\" }\n"), 11, 29,
+	    "not an extended regular expression");
+	expect_error(APPROVAL("      auto: { from: [10.0.0.1/8] }\n"), 11, 22,
+	    "approval.auto.from");
+	expect_error(APPROVAL("      auto: { windows: [\"someday\"] }\n"), 11, 25,
+	    "window 'someday'");
+	expect_error(APPROVAL("      auto: { groups: [] }\n"), 11, 23,
+	    "approval.auto.groups must not be empty");
+	expect_error(APPROVAL("      auto: { when: always }\n"), 11, 15, "when");
+}

@@ -1021,3 +1021,152 @@ Test(store, queries_span_indexed_and_recent_events)
 	cr_assert_str_eq(c.event[1], "revoke");
 	jstore_close(s);
 }
+
+struct open_seen {
+	int n, pending, approved;
+	uint64_t last_expires;
+	int sorted;
+};
+
+static int
+seen_open(const struct jstore_request *r, void *arg)
+{
+	struct open_seen *o = arg;
+
+	o->n++;
+	o->pending += r->state == JSTORE_REQ_PENDING;
+	o->approved += r->state == JSTORE_REQ_APPROVED;
+	if (r->expires < o->last_expires)
+		o->sorted = 0;
+	o->last_expires = r->expires;
+	return 0;
+}
+
+static void
+verify_quiet(const char *what, void *arg)
+{
+	(void)arg;
+	cr_log_error("verify: %s", what);
+}
+
+/*
+ * Regression (issue 12, defect 14): the per-user cap and the expiry sweep
+ * walked every request ever made under the write lock.  They read the
+ * index of open requests now; it follows every state change.
+ */
+Test(store, open_requests_are_indexed_through_every_change)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_request in = new_request("bob", 1700000600);
+	char id[6][JSTORE_REQUEST_ID_LEN + 1];
+	struct jstore_event ev = issue_event("bob", "prod-root", 9, 1700000100);
+	struct open_seen o;
+	enum jstore_request_state st;
+	unsigned n = 0;
+	size_t nbad = 0;
+	int i;
+
+	in.quorum = 1;
+	in.pickup_ttl = 1000;
+	for (i = 0; i < 200; i++) {	/* history: decided long ago */
+		cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id[0]), 0);
+		cr_assert_eq(jstore_request_deny(s, id[0], "bob", NULL,
+		    1700000001), 0);
+	}
+	for (i = 0; i < 5; i++) {
+		in.expires = 1700000600 - (uint64_t)i * 100;
+		cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id[i]), 0);
+	}
+	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id[5]),
+	    JIT_ERR_NO_BUFFER_SPACE, "5 pending: the cap holds");
+	in.user = "erin";
+	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id[5]), 0,
+	    "another user's cap is their own");
+	memset(&o, 0, sizeof(o));
+	o.sorted = 1;
+	cr_assert_eq(jstore_request_list_open(s, "bob", seen_open, &o), 0);
+	cr_assert_eq(o.n, 5);
+	memset(&o, 0, sizeof(o));
+	o.sorted = 1;
+	cr_assert_eq(jstore_request_list_open(s, NULL, seen_open, &o), 0);
+	cr_assert_eq(o.n, 6);
+	cr_assert(o.sorted, "everybody's: soonest expiry first");
+	/* Approved: still open, not pending (the cap frees a place). */
+	cr_assert_eq(jstore_request_approve(s, id[0], "carol", NULL, 1700000010,
+	    0, &st), 0);
+	cr_assert_eq(st, JSTORE_REQ_APPROVED);
+	in.user = "bob";
+	in.expires = 1700000900;
+	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id[5]), 0);
+	/* Issued and denied leave the index. */
+	cr_assert_eq(jstore_next_serial(s, &ev.serial), 0);
+	ev.request_id = id[0];
+	cr_assert_eq(jstore_request_issue(s, id[0], 1700000020, &ev, 1), 0);
+	cr_assert_eq(jstore_request_deny(s, id[1], "carol", NULL, 1700000021), 0);
+	memset(&o, 0, sizeof(o));
+	cr_assert_eq(jstore_request_list_open(s, "bob", seen_open, &o), 0);
+	cr_assert_eq(o.n, 4);
+	cr_assert_eq(o.pending, 4);
+	/* The sweep takes exactly what is due: bob's 400, 300, 200, erin's. */
+	cr_assert_eq(jstore_request_expire(s, 1700000400, &n), 0);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(jstore_request_expire(s, 1700000400, &n), 0);
+	cr_assert_eq(n, 0, "nothing twice");
+	memset(&o, 0, sizeof(o));
+	cr_assert_eq(jstore_request_list_open(s, NULL, seen_open, &o), 0);
+	cr_assert_eq(o.n, 1, "bob's last one (expires 1700000900)");
+	cr_assert_eq(jstore_verify_state(s, verify_quiet, NULL, &nbad), 0);
+	cr_assert_eq(nbad, 0);
+	jstore_close(s);
+}
+
+static int
+count_kind(const struct jstore_event *ev, void *arg)
+{
+	(void)ev;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A reminder or an escalation happens once per request, and only while
+ * it is pending; the flags survive an approval and are in verify. */
+Test(store, reminders_and_escalations_happen_once)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_request in = new_request("bob", 1700000600), *r = NULL;
+	char id[JSTORE_REQUEST_ID_LEN + 1];
+	enum jstore_request_state st;
+	struct jstore_filter f;
+	size_t nbad = 9;
+	int n = 0;
+
+	in.quorum = 1;
+	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id), 0);
+	cr_assert_eq(jstore_request_mark(s, id, JSTORE_REQ_REMINDED,
+	    "not decided after 5m", 1700000300), 0);
+	cr_assert_eq(jstore_request_mark(s, id, JSTORE_REQ_REMINDED, "again",
+	    1700000301), JIT_ERR_EXISTS);
+	cr_assert_eq(jstore_request_mark(s, id, JSTORE_REQ_ESCALATED,
+	    "now managers too", 1700000400), 0);
+	cr_assert_eq(jstore_request_mark(s, id, 4, "bad flag", 1700000400),
+	    JIT_ERR_INVALID_ARGUMENT);
+	cr_assert_eq(jstore_request_mark(s, "r-nope", JSTORE_REQ_REMINDED,
+	    NULL, 1700000400), JIT_ERR_NOT_FOUND);
+	cr_assert_eq(jstore_request_approve(s, id, "carol", NULL, 1700000410, 0,
+	    &st), 0);
+	cr_assert_eq(jstore_request_get(s, id, &r), 0);
+	cr_assert_eq(r->flags, JSTORE_REQ_REMINDED | JSTORE_REQ_ESCALATED);
+	jstore_request_free(r);
+	cr_assert_eq(jstore_request_mark(s, id, JSTORE_REQ_REMINDED, NULL,
+	    1700000411), JIT_ERR_REQUEST_DECIDED, "approved: no reminder");
+	memset(&f, 0, sizeof(f));
+	f.request_id = id;
+	f.event = "remind";
+	cr_assert_eq(jstore_query(s, &f, count_kind, &n), 0);
+	f.event = "escalate";
+	cr_assert_eq(jstore_query(s, &f, count_kind, &n), 0);
+	cr_assert_eq(n, 2, "one remind and one escalate event");
+	cr_assert_eq(jstore_verify_state(s, verify_quiet, NULL, &nbad), 0);
+	cr_assert_eq(nbad, 0);
+	jstore_close(s);
+}

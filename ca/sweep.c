@@ -1,0 +1,133 @@
+/*
+ * sweep.c: the service's timer for waiting requests.  Reminders and
+ * escalations are events in the log (a "remind" or "escalate" per request,
+ * at most once each, marked on the request in the same commit), so the
+ * notifier tells notify.command and a restart does not repeat them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jpolicy.h"
+#include "jstore.h"
+#include "serve.h"
+
+#define SWEEP_INTERVAL_MS	1000
+#define SWEEP_MAX		64	/* marks per sweep; the rest next time */
+
+struct mark {
+	char id[JSTORE_REQUEST_ID_LEN + 1];
+	unsigned flag;
+	char note[512];
+};
+
+struct sweep {
+	struct jpolicy *p;
+	uint64_t now;
+	int due;		/* something is past its expiry */
+	struct mark marks[SWEEP_MAX];
+	size_t n;
+};
+
+/* "a, b" of a role's escalation groups, into buf. */
+static void
+escalate_groups(const struct jpolicy *p, const char *role, char *buf,
+    size_t len)
+{
+	size_t i, off = 0;
+	int w;
+
+	buf[0] = '\0';
+	for (i = 0; i < jpolicy_role_nescalate_groups(p, role); i++) {
+		w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+		    jpolicy_role_escalate_group(p, role, i));
+		if (w < 0 || (size_t)w >= len - off)
+			break;
+		off += (size_t)w;
+	}
+}
+
+static int
+sweep_one(const struct jstore_request *r, void *arg)
+{
+	struct sweep *sw = arg;
+	struct jpolicy_role_info info;
+	struct mark *m;
+	char waited[32], groups[256];
+	uint64_t age;
+
+	if (r->expires <= sw->now)
+		sw->due = 1;
+	if (r->state != JSTORE_REQ_PENDING || r->expires <= sw->now ||
+	    jpolicy_role_info(sw->p, r->role, &info) != 0)
+		return 0;
+	age = sw->now > r->created ? sw->now - r->created : 0;
+	if (info.remind_after != 0 && age >= info.remind_after &&
+	    !(r->flags & JSTORE_REQ_REMINDED) && sw->n < SWEEP_MAX) {
+		m = &sw->marks[sw->n++];
+		snprintf(m->id, sizeof(m->id), "%s", r->id);
+		m->flag = JSTORE_REQ_REMINDED;
+		jpolicy_format_duration(age, waited, sizeof(waited));
+		snprintf(m->note, sizeof(m->note), "not decided after %s: %zu "
+		    "of %u approval(s) from %s", waited,
+		    jit_list_count(r->approvers), r->quorum, r->approver_groups);
+	}
+	if (info.escalate_after != 0 && age >= info.escalate_after &&
+	    !(r->flags & JSTORE_REQ_ESCALATED) && sw->n < SWEEP_MAX) {
+		m = &sw->marks[sw->n++];
+		snprintf(m->id, sizeof(m->id), "%s", r->id);
+		m->flag = JSTORE_REQ_ESCALATED;
+		jpolicy_format_duration(age, waited, sizeof(waited));
+		escalate_groups(sw->p, r->role, groups, sizeof(groups));
+		snprintf(m->note, sizeof(m->note), "not decided after %s: now "
+		    "%s may approve too", waited, groups);
+	}
+	return 0;
+}
+
+void
+srv_sweep_requests(struct server *srv)
+{
+	struct timespec ts;
+	struct sweep *sw;
+	uint64_t ms;
+	unsigned n = 0;
+	size_t i;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (srv->sweep_ms != 0 && ms - srv->sweep_ms < SWEEP_INTERVAL_MS)
+		return;
+	srv->sweep_ms = ms;
+	if ((sw = calloc(1, sizeof(*sw))) == NULL)
+		return;
+	sw->now = (uint64_t)time(NULL);
+	sw->p = srv_policy_get(srv);
+	r = jstore_request_list_open(srv->store, NULL, sweep_one, sw);
+	srv_policy_put(srv, sw->p);
+	if (r != 0)
+		srv_log("requests: reading the open ones: %s", jit_strerror(r));
+	/* Writes only when there is something to write. */
+	if (sw->due && (r = jstore_request_expire(srv->store, sw->now,
+	    &n)) != 0)
+		srv_log("requests: expiring: %s", jit_strerror(r));
+	else if (n > 0)
+		srv_log("requests: %u expired", n);
+	for (i = 0; i < sw->n; i++) {
+		r = jstore_request_mark(srv->store, sw->marks[i].id,
+		    sw->marks[i].flag, sw->marks[i].note, sw->now);
+		if (r == 0)
+			srv_log("request %s: %s: %s", sw->marks[i].id,
+			    sw->marks[i].flag == JSTORE_REQ_REMINDED ?
+			    "reminder" : "escalated", sw->marks[i].note);
+		else if (r != JIT_ERR_EXISTS && r != JIT_ERR_REQUEST_DECIDED)
+			srv_log("request %s: marking: %s", sw->marks[i].id,
+			    jit_strerror(r));
+	}
+	free(sw);
+}
