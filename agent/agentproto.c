@@ -17,6 +17,8 @@
 #define SSH_AGENT_SUCCESS			6
 #define SSH_AGENTC_REQUEST_IDENTITIES		11
 #define SSH_AGENT_IDENTITIES_ANSWER		12
+#define SSH_AGENTC_SIGN_REQUEST			13
+#define SSH_AGENT_SIGN_RESPONSE			14
 #define SSH_AGENTC_ADD_IDENTITY			17
 #define SSH_AGENTC_REMOVE_IDENTITY		18
 #define SSH_AGENTC_ADD_ID_CONSTRAINED		25
@@ -261,6 +263,49 @@ jagent_remove(struct jagent *a, const unsigned char *blob, size_t len)
 	    (r = roundtrip(a, msg, reply)) != 0)
 		goto out;
 	r = expect_success(reply);
+ out:
+	jbuf_free(msg);
+	jbuf_free(reply);
+	return r;
+}
+
+int
+jagent_sign(struct jagent *a, const unsigned char *blob, size_t len,
+    const unsigned char *data, size_t dlen, struct jbuf *sig)
+{
+	struct jbuf *msg = NULL, *reply = NULL;
+	const unsigned char *s;
+	size_t slen;
+	uint8_t type;
+	int r;
+
+	if (a == NULL || blob == NULL || data == NULL || sig == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((msg = jbuf_new()) == NULL || (reply = jbuf_new()) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = jbuf_put_u8(msg, SSH_AGENTC_SIGN_REQUEST)) != 0 ||
+	    (r = jbuf_put_string(msg, blob, len)) != 0 ||
+	    (r = jbuf_put_string(msg, data, dlen)) != 0 ||
+	    (r = jbuf_put_u32(msg, 0)) != 0 ||	/* flags */
+	    (r = roundtrip(a, msg, reply)) != 0)
+		goto out;
+	if (jbuf_get_u8(reply, &type) != 0) {
+		r = JIT_ERR_AGENT_PROTOCOL;
+		goto out;
+	}
+	if (type == SSH_AGENT_FAILURE) {
+		r = JIT_ERR_AGENT_REFUSED;
+		goto out;
+	}
+	if (type != SSH_AGENT_SIGN_RESPONSE ||
+	    jbuf_get_string_direct(reply, &s, &slen) != 0 ||
+	    jbuf_len(reply) != 0) {
+		r = JIT_ERR_AGENT_PROTOCOL;
+		goto out;
+	}
+	r = jbuf_put(sig, s, slen);
  out:
 	jbuf_free(msg);
 	jbuf_free(reply);

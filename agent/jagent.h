@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct jagent;
+struct jbuf;
 struct jcert;
 struct jkey;
 
@@ -38,6 +39,14 @@ int jagent_add(struct jagent *a, const struct jkey *k, const struct jcert *c,
 int jagent_list(struct jagent *a,
     int (*cb)(const unsigned char *blob, size_t len, const char *comment,
     void *arg), void *arg);
+
+/*
+ * Asks the agent to sign dlen bytes of data with the identity whose key
+ * blob this is; appends the signature blob (string algorithm, string
+ * signature) to sig.
+ */
+int jagent_sign(struct jagent *a, const unsigned char *blob, size_t len,
+    const unsigned char *data, size_t dlen, struct jbuf *sig);
 
 /* Removes the identity with this key blob. */
 int jagent_remove(struct jagent *a, const unsigned char *blob, size_t len);

@@ -109,8 +109,37 @@ int js_exit_from_ca(int status);
 
 struct js_login_opts {
 	const char *role, *ttl, *reason, *out;
+	const char *request;	/* --request ID: resume that one */
 	int json;
 };
+
+/*
+ * pending.c: a waiting request's key, kept in ssh-agent so that a later
+ * login picks the same request up (see the file for how).
+ */
+struct jagent;
+struct jkey;
+struct js_pending {
+	char id[64], role[128];		/* from the agent key's comment */
+	unsigned char blob[256];	/* the pending key's public blob */
+	size_t blob_len;
+};
+/* A fresh pending key *pp and the key to certify *kp derived from it. */
+int js_pending_new(struct jkey **pp, struct jkey **kp);
+/* Puts p into the agent for request id (role) for lifetime seconds,
+ * after checking the agent derives the same k. */
+int js_pending_store(struct jagent *a, const struct jkey *p, const struct jkey *k,
+    const char *id, const char *role, uint32_t lifetime);
+/* The agent's pending key for request id, or (id NULL) the newest for
+ * role; JIT_ERR_NOT_FOUND when none. */
+int js_pending_find(struct jagent *a, const char *id, const char *role,
+    struct js_pending *out);
+/* The key to certify, derived again through the agent. */
+int js_pending_resume(struct jagent *a, const struct js_pending *pd,
+    struct jkey **kp);
+/* Removes the pending key (pd's, or p's) from the agent. */
+int js_pending_forget(struct jagent *a, const struct jkey *p,
+    const struct js_pending *pd);
 
 int js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o);
 int js_cmd_status(int json);

@@ -82,7 +82,18 @@ struct login_ctx {
 	char *final;		/* the CA's JSON line with it */
 	int tty, waiting, live;	/* live: a waiting line is on screen */
 	time_t wait_start, last_plain;
+	/* A waiting request's key kept in the agent (pending.c). */
+	struct jagent *agent;
+	const struct jkey *pending, *key;	/* P (new), K */
+	const char *role;	/* as asked: for the agent key's comment */
+	const char *resumed_id;	/* the request P in the agent is for */
+	char role_buf[128];
+	char request_id[64];
+	int stored;		/* P is in the agent for request_id */
+	int orphaned;		/* ...for another request: drop it at the end */
 };
+
+static void clear_live(struct login_ctx *l);
 
 static void
 clear_live(struct login_ctx *l)
@@ -91,6 +102,51 @@ clear_live(struct login_ctx *l)
 		fputs("\r\033[K", stderr);
 		l->live = 0;
 	}
+}
+
+/*
+ * The request waits: its key goes into the agent (as the pending key P
+ * it derives from) for as long as the request may be picked up, so that
+ * a later login finds it.  Without that, the key lives in memory only.
+ */
+static void
+keep_pending(struct login_ctx *l, const char *id, const char *role,
+    json_int_t within)
+{
+	int r;
+
+	if (id == NULL || strlen(id) >= sizeof(l->request_id))
+		return;
+	snprintf(l->request_id, sizeof(l->request_id), "%s", id);
+	if (l->resumed_id != NULL && strcmp(l->resumed_id, id) != 0) {
+		/* The old request is over; the CA made a new one. */
+		clear_live(l);
+		fprintf(stderr, "jit-ssh: note: request %s is over; this is a "
+		    "new one, whose key stays in memory only\n", l->resumed_id);
+		l->stored = 0;
+		l->orphaned = 1;
+		return;
+	}
+	if (l->role == NULL && role != NULL &&
+	    strlen(role) < sizeof(l->role_buf)) {
+		/* The one role the CA chose. */
+		snprintf(l->role_buf, sizeof(l->role_buf), "%s", role);
+		l->role = l->role_buf;
+	}
+	if (l->agent == NULL || l->pending == NULL || l->role == NULL ||
+	    l->stored)
+		return;
+	if (within <= 0 || within > UINT32_MAX - 60)
+		within = UINT32_MAX - 60;
+	if ((r = js_pending_store(l->agent, l->pending, l->key, id, l->role,
+	    (uint32_t)within + 60)) != 0) {
+		clear_live(l);
+		fprintf(stderr, "jit-ssh: note: the request's key stays in "
+		    "memory only (ssh-agent: %s): if this login ends, the "
+		    "request cannot be picked up\n", jit_strerror(r));
+		return;
+	}
+	l->stored = 1;
 }
 
 static int
@@ -114,6 +170,10 @@ on_json_line(struct login_ctx *l, const char *text, size_t len)
 	    strcmp(json_string_value(st), "pending") == 0) {
 		l->waiting = 1;
 		l->wait_start = l->last_plain = time(NULL);
+		keep_pending(l, json_string_value(json_object_get(o,
+		    "request_id")), json_string_value(json_object_get(o,
+		    "role")), json_integer_value(json_object_get(o,
+		    "resume_within")));
 	}
 	json_decref(o);
 	return 0;
@@ -237,39 +297,103 @@ write_out(const char *path, const struct jkey *k, const char *key_id,
 	return r;
 }
 
+/*
+ * The key to certify: a waiting request's, found in the agent (by --request
+ * ID, or the newest for --role R), or a fresh one derived from a new
+ * pending key (pending.c); a plain fresh key when there is no agent.
+ * Returns 0, or an exit status after saying why.
+ */
+static int
+choose_key(struct jagent *agent, const struct js_login_opts *o,
+    struct js_pending *pd, int *resumedp, struct jkey **pp, struct jkey **kp)
+{
+	int r;
+
+	*resumedp = 0;
+	if (agent != NULL && (o->request != NULL || o->role != NULL)) {
+		r = js_pending_find(agent, o->request, o->request != NULL ?
+		    NULL : o->role, pd);
+		if (r == 0 && o->role != NULL && strcmp(o->role, pd->role) != 0) {
+			fprintf(stderr, "jit-ssh: login: request %s is for role "
+			    "%s, not %s\n", pd->id, pd->role, o->role);
+			return JS_EXIT_USAGE;
+		}
+		if (r == 0 && (r = js_pending_resume(agent, pd, kp)) == 0) {
+			*resumedp = 1;
+			fprintf(stderr, "jit-ssh: resuming request %s (role %s): "
+			    "its key is in ssh-agent\n", pd->id, pd->role);
+			return 0;
+		}
+		if (o->request != NULL) {
+			fprintf(stderr, "jit-ssh: login: no key for request %s "
+			    "in ssh-agent (%s): it was made elsewhere, the agent "
+			    "restarted or its time is up; log in without "
+			    "--request to ask again\n", o->request,
+			    jit_strerror(r));
+			return JS_EXIT_DENIED;
+		}
+		memset(pd, 0, sizeof(*pd));
+	} else if (o->request != NULL) {
+		fprintf(stderr, "jit-ssh: login: --request needs ssh-agent, "
+		    "which holds the request's key\n");
+		return JS_EXIT_AGENT;
+	}
+	r = agent != NULL ? js_pending_new(pp, kp) :
+	    jkey_generate(JKEY_ED25519, 0, kp);
+	if (r != 0) {
+		fprintf(stderr, "jit-ssh: cannot make a key: %s\n",
+		    jit_strerror(r));
+		return JS_EXIT_CA;
+	}
+	return 0;
+}
+
 int
 js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o)
 {
 	struct login_ctx l;
 	struct js_sink sink = { login_out, login_err, login_tick, &l };
+	struct js_pending pd;
 	struct jagent *agent = NULL;
 	struct js_conn *conn = NULL;
-	struct jkey *k = NULL;
+	struct jkey *k = NULL, *pk = NULL;
 	struct jcert *c = NULL;
 	char cmd[8192] = "login --json", *pub = NULL, *input = NULL;
 	char when[64], left[32];
 	char role[128], pr[1024];
+	const char *want_role = o->role;
 	int64_t secs;
-	int r, status, rc = JS_EXIT_USAGE;
+	int r, status = -1, rc = JS_EXIT_USAGE, resumed = 0, ended = 0;
 
 	memset(&l, 0, sizeof(l));
+	memset(&pd, 0, sizeof(pd));
 	l.tty = isatty(STDERR_FILENO);
-	if ((o->role != NULL && (js_quote(cmd, sizeof(cmd), "--role") != 0 ||
-	    js_quote(cmd, sizeof(cmd), o->role) != 0)) ||
+	/* The agent first: no point in a certificate we cannot keep. */
+	if (o->out == NULL && (rc = open_agent(&agent, 1)) != 0)
+		goto out;
+	if ((rc = choose_key(agent, o, &pd, &resumed, &pk, &k)) != 0)
+		goto out;
+	if (resumed)
+		want_role = pd.role;
+	rc = JS_EXIT_USAGE;
+	if ((want_role != NULL && (js_quote(cmd, sizeof(cmd), "--role") != 0 ||
+	    js_quote(cmd, sizeof(cmd), want_role) != 0)) ||
 	    (o->ttl != NULL && (js_quote(cmd, sizeof(cmd), "--ttl") != 0 ||
 	    js_quote(cmd, sizeof(cmd), o->ttl) != 0)) ||
 	    (o->reason != NULL && (js_quote(cmd, sizeof(cmd), "--reason") != 0 ||
 	    js_quote(cmd, sizeof(cmd), o->reason) != 0))) {
 		fprintf(stderr, "jit-ssh: login: arguments too long or with "
 		    "control characters\n");
-		return JS_EXIT_USAGE;
-	}
-	/* The agent first: no point in a certificate we cannot keep. */
-	if (o->out == NULL && (rc = open_agent(&agent, 1)) != 0)
 		goto out;
+	}
 	rc = JS_EXIT_CA;
-	if ((r = jkey_generate(JKEY_ED25519, 0, &k)) != 0 ||
-	    jkey_format_line(k, NULL, &pub) != 0 ||
+	l.agent = agent;
+	l.pending = pk;
+	l.key = k;
+	l.role = want_role;
+	l.stored = resumed;
+	l.resumed_id = resumed ? pd.id : NULL;
+	if (jkey_format_line(k, NULL, &pub) != 0 ||
 	    (l.line = jbuf_new()) == NULL) {
 		fprintf(stderr, "jit-ssh: cannot make a key\n");
 		goto out;
@@ -282,10 +406,13 @@ js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o)
 	    0)
 		goto out;
 	clear_live(&l);
+	/* Denied, withdrawn, expired or issued: the request is over. */
+	ended = status == 0 || status == 1;
 	if (js_interrupted) {
 		fprintf(stderr, "jit-ssh: interrupted%s\n", l.waiting ?
 		    ": the request is withdrawn" : "");
 		rc = JS_EXIT_DENIED;
+		ended = 1;
 		goto out;
 	}
 	if (status != 0 || l.cert == NULL) {
@@ -334,10 +461,17 @@ js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o)
 	rc = JS_EXIT_OK;
  out:
 	clear_live(&l);
+	if ((l.stored && ended) || l.orphaned)
+		(void)js_pending_forget(agent, pk, resumed ? &pd : NULL);
+	else if (l.stored)
+		fprintf(stderr, "jit-ssh: request %s stays open and its key is "
+		    "in ssh-agent: `jit-ssh login --role %s` (or --request %s) "
+		    "picks it up\n", l.request_id, l.role, l.request_id);
 	js_close(conn);
 	jagent_close(agent);
 	jcert_free(c);
 	jkey_free(k);
+	jkey_free(pk);
 	free(pub);
 	free(input);
 	free(l.cert);
@@ -408,6 +542,36 @@ list_jit(struct jagent **ap, struct jit_ident **headp)
 	return 0;
 }
 
+/* A waiting request's key in the agent (pending.c): say how to resume. */
+static int
+print_pending(const unsigned char *blob, size_t len, const char *comment,
+    void *arg)
+{
+	const char *id = comment + strlen("jit-pending:"), *role;
+	int json = *(int *)arg;
+
+	(void)blob;
+	(void)len;
+	if (strncmp(comment, "jit-pending:", 12) != 0 ||
+	    (role = strchr(id, ':')) == NULL)
+		return 0;
+	if (json) {
+		json_t *o = json_pack("{s:s%, s:s}", "pending_request", id,
+		    (size_t)(role - id), "role", role + 1);
+		char *t = o != NULL ? json_dumps(o, JSON_COMPACT |
+		    JSON_PRESERVE_ORDER) : NULL;
+
+		if (t != NULL)
+			printf("%s\n", t);
+		free(t);
+		json_decref(o);
+	} else
+		printf("waiting: request %.*s for role %s (jit-ssh login --role "
+		    "%s picks it up)\n", (int)(role - id), id, role + 1,
+		    role + 1);
+	return 0;
+}
+
 int
 js_cmd_status(int json)
 {
@@ -451,6 +615,7 @@ js_cmd_status(int json)
 	if (n == 0 && !json)
 		printf("no jit-ssh certificates in ssh-agent (jit-ssh login "
 		    "gets one)\n");
+	(void)jagent_list(a, print_pending, &json);
  out:
 	free_idents(head);
 	jagent_close(a);

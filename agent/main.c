@@ -24,6 +24,8 @@ usage(FILE *f)
 "\n"
 "  login [--role R] [--ttl D] [--reason TEXT] [--out FILE] [--json]\n"
 "                       a certificate for a fresh key, into ssh-agent\n"
+"  login --request ID   pick up a waiting request made earlier (its key is\n"
+"                       in ssh-agent); login --role R does that by itself\n"
 "  status [--json]      jit-ssh certificates in ssh-agent and time left\n"
 "  logout               remove them from ssh-agent\n"
 "  roles [--json]       roles you may request\n"
@@ -64,6 +66,7 @@ cmd_login(const struct js_config *cfg, int argc, char **argv)
 		{ "reason", required_argument, NULL, 'R' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "request", required_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -77,6 +80,7 @@ cmd_login(const struct js_config *cfg, int argc, char **argv)
 		case 'R': o.reason = optarg; break;
 		case 'o': o.out = optarg; break;
 		case 'j': o.json = 1; break;
+		case 'q': o.request = optarg; break;
 		default:
 			usage(stderr);
 			return JS_EXIT_USAGE;
@@ -85,6 +89,11 @@ cmd_login(const struct js_config *cfg, int argc, char **argv)
 	if (optind != argc) {
 		fprintf(stderr, "jit-ssh: login: unexpected '%s'\n",
 		    argv[optind]);
+		return JS_EXIT_USAGE;
+	}
+	if (o.request != NULL && o.out != NULL) {
+		fprintf(stderr, "jit-ssh: login: --request takes the key from "
+		    "ssh-agent and puts the certificate there: not with --out\n");
 		return JS_EXIT_USAGE;
 	}
 	return js_cmd_login(cfg, &o);

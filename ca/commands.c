@@ -162,6 +162,8 @@ refuse_locked(struct sess *se, const char *user)
 static int login_request(struct sess *se, const char *role,
     const struct jkey *key, const struct jpolicy_decision *d,
     const char *reason, int json);
+static char *open_request_reason(struct sess *se, const char *role,
+    const struct jkey *key);
 
 static int
 cmd_login(struct sess *se, int argc, char **argv)
@@ -178,6 +180,7 @@ cmd_login(struct sess *se, int argc, char **argv)
 	struct jkey *key = NULL;
 	struct jcert *c = NULL;
 	char *line = NULL, *text = NULL, *nl, role_buf[128];
+	char *reason_copy = NULL;
 	int own;
 	uint64_t ttl = 0;
 	size_t i, n;
@@ -252,6 +255,10 @@ cmd_login(struct sess *se, int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Picking up a request: its recorded reason counts. */
+	if (reason == NULL && (reason = open_request_reason(se, role,
+	    key)) != NULL)
+		reason_copy = (char *)(uintptr_t)reason;
 	{
 		struct jpolicy_request req = {
 			.user = se->user, .role = role, .ttl = ttl,
@@ -331,6 +338,7 @@ cmd_login(struct sess *se, int argc, char **argv)
  out:
 	if (p != NULL)
 		srv_policy_put(se->srv, p);
+	free(reason_copy);
 	free(line);
 	free(text);
 	jcert_free(c);
@@ -524,6 +532,7 @@ struct find_ctx {
 	const char *user, *role, *fp;
 	char id[JSTORE_REQUEST_ID_LEN + 1];
 	enum jstore_request_state state;
+	uint64_t expires, pickup_ttl;
 };
 
 static int
@@ -536,8 +545,47 @@ find_mine(const struct jstore_request *r, void *arg)
 	    (r->state == JSTORE_REQ_PENDING || r->state == JSTORE_REQ_APPROVED)) {
 		snprintf(f->id, sizeof(f->id), "%s", r->id);
 		f->state = r->state;
+		f->expires = r->expires;
+		f->pickup_ttl = r->state == JSTORE_REQ_PENDING ?
+		    r->pickup_ttl : 0;
 	}
 	return 0;
+}
+
+struct reason_ctx {
+	const char *role, *fp;
+	char *reason;
+};
+
+static int
+find_reason(const struct jstore_request *r, void *arg)
+{
+	struct reason_ctx *c = arg;
+
+	if (c->reason == NULL && strcmp(r->role, c->role) == 0 &&
+	    strcmp(r->fingerprint, c->fp) == 0 && r->reason[0] != '\0' &&
+	    (c->reason = strdup(r->reason)) == NULL)
+		return JIT_ERR_ALLOC;
+	return 0;
+}
+
+/*
+ * The reason recorded with this user's open request for role and key (a
+ * login that picks a request up need not give it again), or NULL.
+ */
+static char *
+open_request_reason(struct sess *se, const char *role, const struct jkey *key)
+{
+	struct reason_ctx c = { role, NULL, NULL };
+	char *fp = NULL;
+
+	if (role == NULL || jkey_fingerprint(key, &fp) != 0)
+		return NULL;
+	c.fp = fp;
+	(void)jstore_request_list_open(se->srv->store, se->user, find_reason,
+	    &c);
+	free(fp);
+	return c.reason;
 }
 
 /*
@@ -588,6 +636,9 @@ login_request(struct sess *se, const char *role, const struct jkey *key,
 			rc = r == JIT_ERR_NO_BUFFER_SPACE ? EXIT_DENIED : EXIT_ERROR;
 			goto out;
 		}
+		f.expires = req.expires;
+		f.pickup_ttl = req.pickup_ttl != 0 ? req.pickup_ttl :
+		    req.expires - now;
 	}
 	jpolicy_format_duration(jpolicy_decision_pending_ttl(d), ttl,
 	    sizeof(ttl));
@@ -596,9 +647,14 @@ login_request(struct sess *se, const char *role, const struct jkey *key,
 
 		json_object_set_new(o, "status", json_string("pending"));
 		json_object_set_new(o, "request_id", json_string(f.id));
+		json_object_set_new(o, "role", json_string(role));
 		json_object_set_new(o, "approver_groups", ca_json_list(groups));
 		json_object_set_new(o, "quorum",
 		    json_integer(jpolicy_decision_quorum(d)));
+		/* How long the same key may come back for the certificate. */
+		json_object_set_new(o, "resume_within", json_integer(
+		    (json_int_t)((f.expires > now ? f.expires - now : 0) +
+		    f.pickup_ttl)));
 		out_json(se, o);
 	}
 	err(se, "request %s: waiting for %u approval(s) from %s (expires in "

@@ -722,7 +722,7 @@ sess_main(void *arg)
 			    (uint32_t)strlen(se->wait_id));
 			ssh_channel_write_stderr(se->chan, "\n", 1);
 			se->wait_id[0] = '\0';
-			finish_channel(se, 1);
+			finish_channel(se, 3);	/* unavailable, not refused */
 			continue;
 		}
 		if (se->chan != NULL && se->wait_id[0] != '\0' &&

@@ -51,6 +51,9 @@ int jkey_generate(enum jkey_type type, unsigned bits, struct jkey **keyp);
 /* Frees k, wiping private parts.  NULL-safe. */
 void jkey_free(struct jkey *k);
 
+/* The Ed25519 private key of a 32-byte seed (RFC 8032). */
+int jkey_ed25519_from_seed(const unsigned char seed[32], struct jkey **keyp);
+
 enum jkey_type jkey_type(const struct jkey *k);
 
 /* Key size in bits (256 for Ed25519). */

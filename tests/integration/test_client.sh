@@ -171,6 +171,7 @@ js alice logout > /dev/null
 
 # ---- the approval flow across two users ----
 approval_login() {	# background login for prod; its pid in LPID
+	: > "$T/lerr"	# emptied now: the background job truncates it later
 	JIT_SSH_CONFIG=$T/alice.yaml JIT_SSH_OTP=$(code alice) "$JIT_SSH" login --role prod \
 		--reason "deploy hotfix" > "$T/lout" 2> "$T/lerr" < /dev/null &
 	LPID=$!
@@ -241,6 +242,46 @@ wait "$LPID" && rc=0 || rc=$?
 js bob requests --json | grep -q "$RID" && bad "the withdrawn request is still pending" ||
 	ok "the withdrawn request is no longer pending"
 [ "$(agent_certs)" = 0 ] && ok "nothing was added to the agent" || bad "agent after withdraw: $(ssh-add -l)"
+
+# ---- resuming a waiting request (issue 12, defect 3) ----
+# The waiting login dies (kill -9: no withdraw); its request's key stays in
+# ssh-agent as a pending key, and the next login picks the request up
+# instead of opening a new one; never a key file on disk.
+requests_of_alice() { js carol audit --json --event request --user alice | wc -l; }
+n0=$(requests_of_alice)
+approval_login
+RID=$(wait_request) || true
+sleep 0.5
+kill -9 "$LPID"; wait "$LPID" 2> /dev/null || true
+ssh-add -l | grep -q "jit-pending:$RID:prod" && ok "a waiting request's key is kept in ssh-agent ($RID)" ||
+	bad "no pending key in the agent: $(ssh-add -l)"
+run 0 "waiting: request $RID for role prod" "status names the waiting request and how to resume" -- alice status
+approval_login
+for i in $(seq 1 50); do grep -q "waiting for" "$T/lerr" && break; sleep 0.2; done
+grep -q "resuming request $RID (role prod)" "$T/lerr" && [ "$(requests_of_alice)" = $((n0 + 1)) ] &&
+	ok "the next login resumes the same request, no new one" || bad "resume: $(cat "$T/lerr") requests $(requests_of_alice) vs $n0"
+run 0 "approved" "the approver approves the resumed request" -- bob approve "$RID"
+wait "$LPID" && rc=0 || rc=$?
+[ $rc = 0 ] && ssh-add -l | grep -q "jit:alice:prod:" && ssh_agent_in true 2> /dev/null &&
+	ok "the resumed login gets the certificate into the agent and sshd takes it" || bad "resumed: rc=$rc $(cat "$T/lerr")"
+ssh-add -l | grep -q "jit-pending:" && bad "the pending key is still in the agent" ||
+	ok "the pending key leaves the agent with the certificate"
+js alice logout > /dev/null
+# Approved while nobody waits: --request ID picks it up at once.
+approval_login
+RID=$(wait_request) || true
+sleep 0.5
+kill -9 "$LPID"; wait "$LPID" 2> /dev/null || true
+run 0 "approved" "approved while the requester is away" -- bob approve "$RID"
+run 0 "role prod" "login --request ID picks up an approved request" -- alice login --request "$RID"
+grep -q "resuming request $RID" "$T/err" && [ "$(requests_of_alice)" = $((n0 + 2)) ] &&
+	ok "...the same request ($RID)" || bad "request count $(requests_of_alice) vs $n0+2: $(cat "$T/err")"
+run 1 "no key for request r-00000000deadbeef in ssh-agent" "--request with no key for it is refused" \
+	-- alice login --request r-00000000deadbeef
+run 2 "not with --out" "--request with --out is a usage error" -- alice login --request "$RID" --out "$T/x"
+js alice logout > /dev/null
+[ -z "$(find "$T" -newer "$T/alice.yaml" -type f -name '*pending*')" ] && ! grep -rqs "jit-pending" "$T"/*.yaml &&
+	ok "no pending key touched the disk" || bad "a pending key file exists"
 
 # ---- on a terminal (script(1) gives us a pty) ----
 if command -v script > /dev/null && script -qec true /dev/null > /dev/null 2>&1 < /dev/null; then

@@ -113,7 +113,7 @@ W3=$!
 id=$(request_id bob erin)
 kill -TERM "$CA_PID"; wait "$CA_PID" 2> /dev/null || true
 rc=0; wait "$W3" || rc=$?
-[ $rc = 1 ] && grep -q "run login again to pick up request $id" "$T/w3.err" &&
+[ $rc = 3 ] && grep -q "run login again to pick up request $id" "$T/w3.err" &&
 	ok "SIGTERM tells a waiting requester how to resume" || bad "waiter at stop: rc=$rc $(cat "$T/w3.err")"
 start_serve "$T/ca"
 [ "$(request_id bob bob)" = "$id" ] && ok "the pending request survived the restart" ||
