@@ -130,6 +130,19 @@ roundtrip(struct jagent *a, const struct jbuf *msg, struct jbuf *reply)
 	return r;
 }
 
+/* A reply whose type must be want: consumed, or why not. */
+static int
+expect_type(struct jbuf *reply, uint8_t want)
+{
+	uint8_t type;
+
+	if (jbuf_get_u8(reply, &type) != 0)
+		return JIT_ERR_AGENT_PROTOCOL;
+	if (type == SSH_AGENT_FAILURE)
+		return JIT_ERR_AGENT_REFUSED;
+	return type == want ? 0 : JIT_ERR_AGENT_PROTOCOL;
+}
+
 /* A reply that must be SUCCESS. */
 static int
 expect_success(struct jbuf *reply)
@@ -200,7 +213,6 @@ jagent_list(struct jagent *a,
 	const unsigned char *blob;
 	size_t blen;
 	uint32_t n, i;
-	uint8_t type;
 	char *comment = NULL;
 	int r;
 
@@ -211,18 +223,10 @@ jagent_list(struct jagent *a,
 		goto out;
 	}
 	if ((r = jbuf_put_u8(msg, SSH_AGENTC_REQUEST_IDENTITIES)) != 0 ||
-	    (r = roundtrip(a, msg, reply)) != 0)
+	    (r = roundtrip(a, msg, reply)) != 0 ||
+	    (r = expect_type(reply, SSH_AGENT_IDENTITIES_ANSWER)) != 0)
 		goto out;
-	if (jbuf_get_u8(reply, &type) != 0) {
-		r = JIT_ERR_AGENT_PROTOCOL;
-		goto out;
-	}
-	if (type == SSH_AGENT_FAILURE) {
-		r = JIT_ERR_AGENT_REFUSED;
-		goto out;
-	}
-	if (type != SSH_AGENT_IDENTITIES_ANSWER ||
-	    jbuf_get_u32(reply, &n) != 0 || n > IDENTITIES_MAX) {
+	if (jbuf_get_u32(reply, &n) != 0 || n > IDENTITIES_MAX) {
 		r = JIT_ERR_AGENT_PROTOCOL;
 		goto out;
 	}
@@ -276,7 +280,6 @@ jagent_sign(struct jagent *a, const unsigned char *blob, size_t len,
 	struct jbuf *msg = NULL, *reply = NULL;
 	const unsigned char *s;
 	size_t slen;
-	uint8_t type;
 	int r;
 
 	if (a == NULL || blob == NULL || data == NULL || sig == NULL)
@@ -289,18 +292,10 @@ jagent_sign(struct jagent *a, const unsigned char *blob, size_t len,
 	    (r = jbuf_put_string(msg, blob, len)) != 0 ||
 	    (r = jbuf_put_string(msg, data, dlen)) != 0 ||
 	    (r = jbuf_put_u32(msg, 0)) != 0 ||	/* flags */
-	    (r = roundtrip(a, msg, reply)) != 0)
+	    (r = roundtrip(a, msg, reply)) != 0 ||
+	    (r = expect_type(reply, SSH_AGENT_SIGN_RESPONSE)) != 0)
 		goto out;
-	if (jbuf_get_u8(reply, &type) != 0) {
-		r = JIT_ERR_AGENT_PROTOCOL;
-		goto out;
-	}
-	if (type == SSH_AGENT_FAILURE) {
-		r = JIT_ERR_AGENT_REFUSED;
-		goto out;
-	}
-	if (type != SSH_AGENT_SIGN_RESPONSE ||
-	    jbuf_get_string_direct(reply, &s, &slen) != 0 ||
+	if (jbuf_get_string_direct(reply, &s, &slen) != 0 ||
 	    jbuf_len(reply) != 0) {
 		r = JIT_ERR_AGENT_PROTOCOL;
 		goto out;

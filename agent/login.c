@@ -542,6 +542,19 @@ list_jit(struct jagent **ap, struct jit_ident **headp)
 	return 0;
 }
 
+/* Prints o as one JSON line and frees it. */
+static void
+print_json(json_t *o)
+{
+	char *t = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) :
+	    NULL;
+
+	if (t != NULL)
+		printf("%s\n", t);
+	free(t);
+	json_decref(o);
+}
+
 /* A waiting request's key in the agent (pending.c): say how to resume. */
 static int
 print_pending(const unsigned char *blob, size_t len, const char *comment,
@@ -555,17 +568,10 @@ print_pending(const unsigned char *blob, size_t len, const char *comment,
 	if (strncmp(comment, "jit-pending:", 12) != 0 ||
 	    (role = strchr(id, ':')) == NULL)
 		return 0;
-	if (json) {
-		json_t *o = json_pack("{s:s%, s:s}", "pending_request", id,
-		    (size_t)(role - id), "role", role + 1);
-		char *t = o != NULL ? json_dumps(o, JSON_COMPACT |
-		    JSON_PRESERVE_ORDER) : NULL;
-
-		if (t != NULL)
-			printf("%s\n", t);
-		free(t);
-		json_decref(o);
-	} else
+	if (json)
+		print_json(json_pack("{s:s%, s:s}", "pending_request", id,
+		    (size_t)(role - id), "role", role + 1));
+	else
 		printf("waiting: request %.*s for role %s (jit-ssh login --role "
 		    "%s picks it up)\n", (int)(role - id), id, role + 1,
 		    role + 1);
@@ -590,18 +596,11 @@ js_cmd_status(int json)
 		principals_of(c, pr, sizeof(pr));
 		role_of(jcert_key_id(c), role, sizeof(role));
 		if (json) {
-			json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I}",
+			print_json(json_pack("{s:s, s:s, s:s, s:I, s:I}",
 			    "key_id", jcert_key_id(c), "role", role,
 			    "principals", pr, "valid_before",
 			    (json_int_t)jcert_valid_before(c), "seconds_left",
-			    (json_int_t)(secs < 0 ? 0 : secs));
-			char *s = o != NULL ? json_dumps(o, JSON_COMPACT |
-			    JSON_PRESERVE_ORDER) : NULL;
-
-			if (s != NULL)
-				printf("%s\n", s);
-			free(s);
-			json_decref(o);
+			    (json_int_t)(secs < 0 ? 0 : secs)));
 			continue;
 		}
 		if (n == 0)

@@ -4,6 +4,7 @@
  * at most once each, marked on the request in the same commit), so the
  * notifier tells notify.command and a restart does not repeat them.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,12 +52,32 @@ escalate_groups(const struct jpolicy *p, const char *role, char *buf,
 	}
 }
 
+/* Queues a mark of flag for r, its note from fmt. */
+static void add_mark(struct sweep *sw, const struct jstore_request *r,
+    unsigned flag, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+add_mark(struct sweep *sw, const struct jstore_request *r, unsigned flag,
+    const char *fmt, ...)
+{
+	struct mark *m;
+	va_list ap;
+
+	if (sw->n == SWEEP_MAX)
+		return;		/* the next sweep */
+	m = &sw->marks[sw->n++];
+	snprintf(m->id, sizeof(m->id), "%s", r->id);
+	m->flag = flag;
+	va_start(ap, fmt);
+	vsnprintf(m->note, sizeof(m->note), fmt, ap);
+	va_end(ap);
+}
+
 static int
 sweep_one(const struct jstore_request *r, void *arg)
 {
 	struct sweep *sw = arg;
 	struct jpolicy_role_info info;
-	struct mark *m;
 	char waited[32], groups[256];
 	uint64_t age;
 
@@ -66,25 +87,17 @@ sweep_one(const struct jstore_request *r, void *arg)
 	    jpolicy_role_info(sw->p, r->role, &info) != 0)
 		return 0;
 	age = sw->now > r->created ? sw->now - r->created : 0;
+	jpolicy_format_duration(age, waited, sizeof(waited));
 	if (info.remind_after != 0 && age >= info.remind_after &&
-	    !(r->flags & JSTORE_REQ_REMINDED) && sw->n < SWEEP_MAX) {
-		m = &sw->marks[sw->n++];
-		snprintf(m->id, sizeof(m->id), "%s", r->id);
-		m->flag = JSTORE_REQ_REMINDED;
-		jpolicy_format_duration(age, waited, sizeof(waited));
-		snprintf(m->note, sizeof(m->note), "not decided after %s: %zu "
-		    "of %u approval(s) from %s", waited,
+	    !(r->flags & JSTORE_REQ_REMINDED))
+		add_mark(sw, r, JSTORE_REQ_REMINDED, "not decided after %s: "
+		    "%zu of %u approval(s) from %s", waited,
 		    jit_list_count(r->approvers), r->quorum, r->approver_groups);
-	}
 	if (info.escalate_after != 0 && age >= info.escalate_after &&
-	    !(r->flags & JSTORE_REQ_ESCALATED) && sw->n < SWEEP_MAX) {
-		m = &sw->marks[sw->n++];
-		snprintf(m->id, sizeof(m->id), "%s", r->id);
-		m->flag = JSTORE_REQ_ESCALATED;
-		jpolicy_format_duration(age, waited, sizeof(waited));
+	    !(r->flags & JSTORE_REQ_ESCALATED)) {
 		escalate_groups(sw->p, r->role, groups, sizeof(groups));
-		snprintf(m->note, sizeof(m->note), "not decided after %s: now "
-		    "%s may approve too", waited, groups);
+		add_mark(sw, r, JSTORE_REQ_ESCALATED, "not decided after %s: "
+		    "now %s may approve too", waited, groups);
 	}
 	return 0;
 }

@@ -1311,10 +1311,12 @@ struct lock_arg {
 	int lock;
 };
 
+/* A per-user key in the meta database: "PREFIX:USER" in buf. */
 static int
-lock_key(const char *user, char *buf, size_t size, MDB_val *k)
+meta_user_key(const char *prefix, const char *user, char *buf, size_t size,
+    MDB_val *k)
 {
-	int n = snprintf(buf, size, "lock:%s", user);
+	int n = snprintf(buf, size, "%s:%s", prefix, user);
 
 	if (n < 0 || (size_t)n >= size)
 		return JIT_ERR_INVALID_ARGUMENT;
@@ -1338,7 +1340,7 @@ lock_fn(struct jstore *s, MDB_txn *txn, void *arg)
 	MDB_val k, v;
 	int rc, r;
 
-	if ((r = lock_key(a->user, kb, sizeof(kb), &k)) != 0)
+	if ((r = meta_user_key("lock", a->user, kb, sizeof(kb), &k)) != 0)
 		return r;
 	if (!a->lock) {
 		if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) != 0)
@@ -1425,7 +1427,7 @@ lock_held(struct jstore *s, MDB_txn *txn, const char *user, uint64_t now)
 	uint64_t until;
 	int rc;
 
-	if (user == NULL || lock_key(user, kb, sizeof(kb), &k) != 0)
+	if (user == NULL || meta_user_key("lock", user, kb, sizeof(kb), &k) != 0)
 		return 0;
 	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == MDB_NOTFOUND)
 		return 0;
@@ -1450,7 +1452,7 @@ jstore_locked(struct jstore *s, const char *user, uint64_t now,
 	*untilp = 0;
 	if (reasonp != NULL)
 		*reasonp = NULL;
-	if ((r = lock_key(user, kb, sizeof(kb), &k)) != 0)
+	if ((r = meta_user_key("lock", user, kb, sizeof(kb), &k)) != 0)
 		return r;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
 		return mdb_err(rc);
@@ -2262,17 +2264,6 @@ secret_digest(const unsigned char *sealed, size_t len, char out[64])
 	return r;
 }
 
-static int
-enroll_key(const char *user, char *buf, size_t size, MDB_val *k)
-{
-	int n = snprintf(buf, size, "enroll:%s", user);
-
-	if (n < 0 || (size_t)n >= size)
-		return JIT_ERR_INVALID_ARGUMENT;
-	k->mv_data = buf;
-	k->mv_size = (size_t)n;
-	return 0;
-}
 
 /*
  * A TOTP record is good only as the user's latest enrollment: the record
@@ -2290,7 +2281,7 @@ totp_bound(struct jstore *s, MDB_txn *txn, const char *user,
 	uint64_t latest = 0;
 	int rc, r;
 
-	if ((r = enroll_key(user, kb, sizeof(kb), &k)) != 0)
+	if ((r = meta_user_key("enroll", user, kb, sizeof(kb), &k)) != 0)
 		return r;
 	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == 0 &&
 	    v.mv_size == 8)
@@ -2341,7 +2332,7 @@ enroll_fn(struct jstore *s, MDB_txn *txn, void *arg)
 	OPENSSL_cleanse(&t, sizeof(t));
 	if (r != 0)
 		return r;
-	if ((r = enroll_key(a->user, kb, sizeof(kb), &k)) != 0)
+	if ((r = meta_user_key("enroll", a->user, kb, sizeof(kb), &k)) != 0)
 		return r;
 	put_be64(seqbe, ev.seq);
 	v.mv_data = seqbe;
