@@ -588,6 +588,45 @@ open_request_reason(struct sess *se, const char *role, const struct jkey *key)
 	return c.reason;
 }
 
+static int
+last_request_id(const struct jstore_event *ev, void *arg)
+{
+	snprintf(arg, JSTORE_REQUEST_ID_LEN + 1, "%s", ev->request_id);
+	return 0;
+}
+
+/*
+ * No open request for this key: if its last one was approved and then
+ * lapsed (nobody picked it up in time), say so before asking anew.
+ */
+static void
+tell_lapsed(struct sess *se, const char *role, const char *fp)
+{
+	struct jstore_filter f;
+	struct jstore_request *rq = NULL;
+	char id[JSTORE_REQUEST_ID_LEN + 1] = "";
+	char newest[JSTORE_REQUEST_ID_LEN + 1] = "";
+
+	memset(&f, 0, sizeof(f));
+	f.user = se->user;
+	f.role = role;
+	f.fingerprint = fp;
+	f.limit = 1;
+	f.event = "request";	/* only about the key's latest request */
+	if (jstore_query(se->srv->store, &f, last_request_id, newest) != 0)
+		return;
+	f.event = "expire";
+	if (jstore_query(se->srv->store, &f, last_request_id, id) != 0 ||
+	    id[0] == '\0' || strcmp(id, newest) != 0 ||
+	    jstore_request_get(se->srv->store, id, &rq) != 0)
+		return;
+	if (rq->state == JSTORE_REQ_EXPIRED && rq->approvers[0] != '\0' &&
+	    jit_list_count(rq->approvers) >= rq->quorum)
+		err(se, "request %s was approved but not picked up in time: it "
+		    "expired; asking again\n", id);
+	jstore_request_free(rq);
+}
+
 /*
  * A login for a role that needs approval: join (or pick up) this user's
  * request for the same role and key, or record a new one; then wait.
@@ -615,6 +654,7 @@ login_request(struct sess *se, const char *role, const struct jkey *key,
 	    (groups = ca_join_decision(d, 1)) == NULL)
 		goto out;
 	if (f.id[0] == '\0') {
+		tell_lapsed(se, role, fp);
 		memset(&req, 0, sizeof(req));
 		req.user = se->user;
 		req.role = (char *)(uintptr_t)role;

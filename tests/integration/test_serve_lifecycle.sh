@@ -108,13 +108,18 @@ kill -TERM "$CA_PID"; wait "$CA_PID" 2> /dev/null || true; wait $PW 2> /dev/null
 start_serve "$T/ca"
 ca carol approve "$id2" < /dev/null > /dev/null 2>> "$T/approve.err" || bad "approve 2"
 sleep 4	# pickup_ttl is 3s
-rc=0; ca bob login --role prod < "$T/new.pub" > "$T/late.cert" 2> "$T/late.err" || rc=$?
+# The late login is told, and asks anew (withdrawn here at once).
+ca bob login --role prod < "$T/new.pub" > "$T/late.cert" 2> "$T/late.err" &
+LW=$!
+id3=$(pending_id bob prod) || bad "the late login asked anew"
+ca bob deny "$id3" < /dev/null > /dev/null 2>> "$T/approve.err" || bad "withdraw $id3"
+rc=0; wait $LW || rc=$?
 ! grep -q cert-v01 "$T/late.cert" && [ "$(count_events issue "$id2")" = 0 ] &&
 	[ "$(count_events expire "$id2")" = 1 ] &&
 	ok "an approval not picked up within pickup_ttl expires" ||
 	bad "late pickup rc=$rc $(cat "$T/late.err") issues=$(count_events issue "$id2")"
-grep -q "approved but not picked up in time" "$T/late.err" &&
-	ok "the late requester is told the approval lapsed" || bad "late: $(cat "$T/late.err")"
+grep -q "request $id2 was approved but not picked up in time: it expired; asking again" "$T/late.err" &&
+	ok "the late requester is told the approval lapsed, and asks anew" || bad "late: $(cat "$T/late.err")"
 
 # 3. A raised quorum applies to a request approved under the old one.
 ca bob login --role prod < "$T/new.pub" > /dev/null 2> "$T/q.err" &

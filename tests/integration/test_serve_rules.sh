@@ -36,7 +36,7 @@ roles:
       groups: [leads]
       pending_ttl: 1m
       remind_after: 2s
-      escalate: { after: 4s, groups: [managers] }
+      escalate: { after: 8s, groups: [managers] }
   fix:
     groups: [dev]
     principals: ["$LOGIN_USER"]
@@ -65,12 +65,13 @@ done
 rc=0; ca_ssh dave approve "$id" < /dev/null > /dev/null 2> "$T/early.err" || rc=$?
 [ $rc = 1 ] && grep -q "dave may not decide requests for role prod" "$T/early.err" &&
 	ok "before escalate.after a manager may not approve" || bad "early: rc=$rc $(cat "$T/early.err")"
-sleep 3
+for i in $(seq 1 40); do [ "$(events remind "$id")" = 1 ] && break; sleep 0.25; done
 [ "$(events remind "$id")" = 1 ] && [ "$(events escalate "$id")" = 0 ] &&
 	ok "after remind_after: one remind event" || bad "remind: $(events remind "$id"), escalate $(events escalate "$id")"
-sleep 2.5
-[ "$(events escalate "$id")" = 1 ] && ok "after escalate.after: one escalate event" ||
-	bad "escalate events: $(events escalate "$id")"
+for i in $(seq 1 60); do [ "$(events escalate "$id")" = 1 ] && break; sleep 0.25; done
+sleep 1.5	# a second sweep must not add another
+[ "$(events escalate "$id")" = 1 ] && [ "$(events remind "$id")" = 1 ] &&
+	ok "after escalate.after: one escalate event" || bad "escalate events: $(events escalate "$id")"
 $J audit --dir "$T/ca" --event escalate --json | grep -q 'now managers may approve too' &&
 	ok "the escalate event names who may approve now" || bad "escalate reason"
 ca_ssh dave requests < /dev/null > "$T/dave.list" 2> /dev/null || true
