@@ -44,7 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			if (store_request_encode(r, out) != 0 ||
 			    store_request_decode(jbuf_ptr(out), jbuf_len(out),
 			    &r2) != 0 || strcmp(r->id, r2->id) != 0 ||
-			    r->state != r2->state)
+			    r->state != r2->state || r->flags != r2->flags)
 				abort();
 		}
 		break;

@@ -69,6 +69,7 @@ main(int argc, char **argv)
 	rq.quorum = 2;
 	rq.pickup_ttl = 900;
 	rq.state = JSTORE_REQ_PENDING;
+	rq.flags = JSTORE_REQ_REMINDED | JSTORE_REQ_ESCALATED;
 	jbuf_reset(b);
 	if (store_request_encode(&rq, b) == 0)
 		save(argv[1], "request", 1, b);
