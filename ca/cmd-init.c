@@ -15,6 +15,7 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jkey.h"
+#include "jstore.h"
 
 static const char config_text[] =
     "# jit-ssh-ca configuration (see README.md)\n"
@@ -237,6 +238,16 @@ cmd_init(int argc, char **argv)
 	}
 	created_add(&cr, store);
 	store = NULL;
+	/* The store itself, so krl, audit and audit verify work at once. */
+	{
+		struct jstore *st = NULL;
+
+		if (ca_open_store(dir, JSTORE_ONESHOT, &st) != 0)
+			goto out;
+		jstore_close(st);
+		created_add(&cr, ca_path(dir, CA_STORE "/lock.mdb"));
+		created_add(&cr, ca_path(dir, CA_STORE "/data.mdb"));
+	}
 	ok = 1;
 	printf("initialised jit-ssh CA in %s\n"
 	    "  user CA public key: %s/%s.pub (hosts: TrustedUserCAKeys)\n"

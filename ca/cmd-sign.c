@@ -162,6 +162,7 @@ cmd_sign(int argc, char **argv)
 	}
 	if ((r = ca_open_store(dir, JSTORE_ONESHOT, &st)) != 0)
 		goto out;
+	jstore_set_live_cap(st, jpolicy_max_live_certs(p));
 	if ((r = jkey_load_private(capath = ca_path(dir, CA_USER_KEY), &ca,
 	    NULL)) != 0) {
 		ca_error("%s: %s", capath, jit_strerror(r));

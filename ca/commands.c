@@ -294,7 +294,10 @@ cmd_login(struct sess *se, int argc, char **argv)
 	    key, d, se->addr, reason, NULL, NULL, &c)) != 0) {
 		if (r == JIT_ERR_USER_LOCKED && refuse_locked(se, se->user))
 			rc = EXIT_DENIED;	/* locked while we signed */
-		else
+		else if (r == JIT_ERR_CERT_CAP) {
+			err(se, "login: %s\n", jit_strerror(r));
+			rc = EXIT_DENIED;
+		} else
 			err(se, "login: the certificate could not be issued "
 			    "(see the CA's log)\n");
 		goto out;
@@ -808,6 +811,10 @@ issue_approved(struct sess *se, const struct jstore_request *rq)
 		} else if (r == JIT_ERR_REQUEST_EXPIRED) {
 			err(se, "request %s was approved but not picked up in "
 			    "time: it expired\n", rq->id);
+			rc = EXIT_DENIED;
+		} else if (r == JIT_ERR_CERT_CAP) {
+			err(se, "request %s stays approved: %s\n", rq->id,
+			    jit_strerror(r));
 			rc = EXIT_DENIED;
 		} else if (r == JIT_ERR_USER_LOCKED &&
 		    refuse_locked(se, rq->user)) {

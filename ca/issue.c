@@ -137,7 +137,7 @@ ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
 		    (uint64_t)time(NULL), ev, nev)) != 0) {
 			if (r != JIT_ERR_REQUEST_DECIDED &&
 			    r != JIT_ERR_REQUEST_EXPIRED &&
-			    r != JIT_ERR_USER_LOCKED)
+			    r != JIT_ERR_USER_LOCKED && r != JIT_ERR_CERT_CAP)
 				ca_error("recording the issuance of %s: %s "
 				    "(certificate withheld)", request_id,
 				    jit_strerror(r));

@@ -22,7 +22,7 @@ static const struct {
 	    "sign --dir DIR --user U --role R [--ttl D] [--reason T] "
 	    "[--force-offline] [-o] PUBKEY" },
 	{ "audit", cmd_audit,
-	    "audit --dir DIR [--user U] [--role R] [--event E] [--serial N]\n"
+	    "audit --dir DIR [--user U] [--role R] [--event E] [--serial N] [--request ID]\n"
 	    "      [--since T] [--until T] [--limit N] [--json|--csv]\n"
 	    "  jit-ssh-ca audit verify --dir DIR" },
 	{ "revoke", cmd_revoke,
@@ -52,6 +52,18 @@ usage(FILE *f)
 		fprintf(f, "  jit-ssh-ca %s\n", commands[i].usage);
 }
 
+/* 1 when a word before "--" is -h or --help. */
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -70,9 +82,17 @@ main(int argc, char **argv)
 		printf("jit-ssh-ca %s\n", JIT_VERSION);
 		return CA_EXIT_OK;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		/* --help anywhere: the usage, before anything is touched. */
+		if (wants_help(argc - 1, argv + 1)) {
+			printf("usage: jit-ssh-ca %s\n\nSee jit-ssh-ca(8).\n",
+			    commands[i].usage);
+			return CA_EXIT_OK;
+		}
+		return commands[i].fn(argc - 1, argv + 1);
+	}
 	ca_error("unknown command '%s' (try --help)", argv[1]);
 	return CA_EXIT_USAGE;
 }

@@ -920,7 +920,9 @@ load_state(struct server *srv)
 	}
 	if ((r = ca_load_policy(srv->dir, NULL, &srv->policy)) != 0)
 		goto out;
-	r = ca_open_store(srv->dir, 0, &srv->store);
+	if ((r = ca_open_store(srv->dir, 0, &srv->store)) == 0)
+		jstore_set_live_cap(srv->store,
+		    jpolicy_max_live_certs(srv->policy));
  out:
 	jbuf_free(a);
 	jbuf_free(b);
@@ -956,6 +958,7 @@ do_reload(struct server *srv)
 	old = srv->policy;
 	srv->policy = p;
 	pthread_mutex_unlock(&srv->policy_lock);
+	jstore_set_live_cap(srv->store, jpolicy_max_live_certs(p));
 	/* A new policy may have removed a user, a key or the grace itself. */
 	pthread_mutex_lock(&srv->lock);
 	memset(srv->grace, 0, sizeof(srv->grace));

@@ -94,6 +94,10 @@ jit_strerror(int r)
 		return "text must be UTF-8 without control characters";
 	case JIT_ERR_USER_LOCKED:
 		return "the user is locked: no new certificates (jit-ssh-ca unlock)";
+	case JIT_ERR_CERT_CAP:
+		return "the user holds as many live certificates as the policy "
+		    "allows (defaults.max_live_certs): wait for some to expire "
+		    "or have them revoked";
 	case JIT_ERR_REQUEST_SELF:
 		return "a requester cannot approve their own request";
 	case JIT_ERR_REQUEST_DECIDED:

@@ -59,7 +59,8 @@ enum jit_err {
 	JIT_ERR_TOTP_WRONG = -46,
 	JIT_ERR_BAD_TEXT = -47,
 	JIT_ERR_USER_LOCKED = -48,
-	JIT_ERR_LAST = -49,	/* keep last */
+	JIT_ERR_CERT_CAP = -49,
+	JIT_ERR_LAST = -50,	/* keep last */
 };
 
 /*

@@ -45,6 +45,8 @@ void jpolicy_free(struct jpolicy *p);
 /* Defaults, in seconds. */
 uint64_t jpolicy_clock_skew(const struct jpolicy *p);
 uint64_t jpolicy_mfa_grace(const struct jpolicy *p);
+/* defaults.max_live_certs: unexpired, unrevoked certificates per user. */
+unsigned jpolicy_max_live_certs(const struct jpolicy *p);
 
 /* The notify command as argv (NULL-terminated), or NULL when none. */
 char *const *jpolicy_notify_argv(const struct jpolicy *p);

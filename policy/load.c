@@ -17,6 +17,8 @@
 #include "pyaml.h"
 
 #define NAME_MAX_LEN	64
+#define LIVE_CERTS_DEFAULT	100	/* per user, unexpired and unrevoked */
+#define LIVE_CERTS_MAX		1000000
 #define LIST_MAX	4096
 #define QUORUM_MAX	100
 #define DURATION_MAX	(366ULL * 86400)
@@ -649,9 +651,12 @@ static int
 load_defaults(struct ctx *c, const struct pnode *n)
 {
 	static const char *const keys[] = { "ttl", "max_ttl", "clock_skew",
-	    "mfa_grace", "key_types", "mfa", "pending_ttl", NULL };
+	    "mfa_grace", "key_types", "mfa", "pending_ttl", "max_live_certs",
+	    NULL };
 	struct jpolicy *p = c->p;
 	const struct pnode *v;
+	unsigned long ml;
+	char *end;
 	int r;
 
 	if ((r = want(c, n, PN_MAP, "defaults")) != 0 ||
@@ -694,6 +699,17 @@ load_defaults(struct ctx *c, const struct pnode *n)
 	if ((v = get(n, "mfa")) != NULL &&
 	    (r = get_required(c, v, "defaults.mfa", &p->mfa_required)) != 0)
 		return r;
+	if ((v = get(n, "max_live_certs")) != NULL) {
+		if ((r = want(c, v, PN_SCALAR, "defaults.max_live_certs")) != 0)
+			return r;
+		ml = strtoul(v->value, &end, 10);
+		if (!v->plain || *end != '\0' || v->value[0] < '1' ||
+		    v->value[0] > '9' || ml > LIVE_CERTS_MAX)
+			return perr(c, v, "defaults.max_live_certs must be a whole "
+			    "number from 1 to %d, not '%s'", LIVE_CERTS_MAX,
+			    v->value);
+		p->max_live_certs = (unsigned)ml;
+	}
 	if (p->ttl > p->max_ttl)
 		return perr(c, get(n, "ttl") != NULL ? get(n, "ttl") : n,
 		    "defaults.ttl is longer than defaults.max_ttl");
@@ -1354,6 +1370,7 @@ jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
 	c.p->max_ttl = 30 * 60;
 	c.p->clock_skew = 30;
 	c.p->mfa_grace = 0;
+	c.p->max_live_certs = LIVE_CERTS_DEFAULT;
 	c.p->pending_ttl = 15 * 60;
 	c.p->key_types = KT_ALL;
 	c.p->mfa_required = 1;

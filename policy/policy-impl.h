@@ -88,6 +88,7 @@ struct jpolicy {
 	uint64_t ttl, max_ttl, clock_skew, mfa_grace, pending_ttl;
 	unsigned key_types;
 	int mfa_required;
+	unsigned max_live_certs;	/* per user */
 	struct puser *users;	/* sorted by name */
 	size_t nusers;
 	struct prole *roles;	/* sorted by name */

@@ -16,6 +16,12 @@ jpolicy_mfa_grace(const struct jpolicy *p)
 	return p == NULL ? 0 : p->mfa_grace;
 }
 
+unsigned
+jpolicy_max_live_certs(const struct jpolicy *p)
+{
+	return p == NULL ? 0 : p->max_live_certs;
+}
+
 char *const *
 jpolicy_notify_argv(const struct jpolicy *p)
 {

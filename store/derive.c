@@ -112,11 +112,12 @@ struct derive {
 	struct table enrolls;	/* user -> struct store_derived_enroll */
 	struct table revoked;	/* decimal serial -> char (present) */
 	struct table locks;	/* user -> struct store_derived_lock */
-	uint64_t max_serial;
+	struct table live;	/* decimal serial -> struct store_derived_live */
+	uint64_t max_serial, now;
 };
 
 struct derive *
-store_derive_new(void)
+store_derive_new(uint64_t now)
 {
 	struct derive *d = calloc(1, sizeof(*d));
 
@@ -125,6 +126,8 @@ store_derive_new(void)
 		d->enrolls.vsize = sizeof(struct store_derived_enroll);
 		d->revoked.vsize = 1;
 		d->locks.vsize = sizeof(struct store_derived_lock);
+		d->live.vsize = sizeof(struct store_derived_live);
+		d->now = now;
 	}
 	return d;
 }
@@ -133,6 +136,12 @@ static void
 free_request(void *p)
 {
 	free(((struct store_derived_request *)p)->approvers);
+}
+
+static void
+free_live(void *p)
+{
+	free(((struct store_derived_live *)p)->user);
 }
 
 static void
@@ -150,6 +159,7 @@ store_derive_free(struct derive *d)
 	table_free(&d->enrolls, NULL);
 	table_free(&d->revoked, NULL);
 	table_free(&d->locks, free_lock);
+	table_free(&d->live, free_live);
 	free(d);
 }
 
@@ -201,9 +211,27 @@ store_derive_event(struct derive *d, const struct jstore_event *ev)
 	if (ev->serial > d->max_serial)	/* reserved before any use */
 		d->max_serial = ev->serial;
 	if (strcmp(ev->event, "revoke") == 0 && ev->serial != 0) {
+		struct store_derived_live *l;
+
 		snprintf(key, sizeof(key), "%llu", (unsigned long long)ev->serial);
 		if (table_get(&d->revoked, key) == NULL)
 			return JIT_ERR_ALLOC;
+		if ((l = table_find(&d->live, key)) != NULL)
+			l->gone = 1;
+	}
+	/* Certificates live now: what the live index must hold at least. */
+	if (strcmp(ev->event, "issue") == 0 && ev->serial != 0 &&
+	    ev->valid_before > d->now && ev->user[0] != '\0') {
+		struct store_derived_live *l;
+
+		snprintf(key, sizeof(key), "%llu", (unsigned long long)ev->serial);
+		if ((l = table_get(&d->live, key)) == NULL)
+			return JIT_ERR_ALLOC;
+		free(l->user);
+		if ((l->user = strdup(ev->user)) == NULL)
+			return JIT_ERR_ALLOC;
+		l->valid_before = ev->valid_before;
+		l->gone = 0;
 	}
 	if (strcmp(ev->event, "enroll") == 0 && ev->user[0] != '\0') {
 		struct store_derived_enroll *e = table_get(&d->enrolls, ev->user);
@@ -268,6 +296,17 @@ store_derive_revoked(struct derive *d, uint64_t serial)
 	return table_find(&d->revoked, key) != NULL;
 }
 
+const struct store_derived_live *
+store_derive_live(struct derive *d, uint64_t serial)
+{
+	const struct store_derived_live *l;
+	char key[24];
+
+	snprintf(key, sizeof(key), "%llu", (unsigned long long)serial);
+	l = table_find(&d->live, key);
+	return l != NULL && !l->gone ? l : NULL;
+}
+
 const struct store_derived_lock *
 store_derive_lock(struct derive *d, const char *user)
 {
@@ -281,6 +320,13 @@ store_derive_count(struct derive *d, int what)
 {
 	size_t i, n = 0;
 
+	if (what == STORE_DERIVED_LIVE) {
+		for (i = 0; i < d->live.cap; i++)
+			if (d->live.keys[i] != NULL && !((const struct
+			    store_derived_live *)d->live.vals)[i].gone)
+				n++;
+		return n;
+	}
 	if (what == STORE_DERIVED_LOCKS) {
 		for (i = 0; i < d->locks.cap; i++)
 			if (d->locks.keys[i] != NULL && ((const struct

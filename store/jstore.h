@@ -67,6 +67,13 @@ void jstore_close(struct jstore *s);
 void jstore_set_clients(struct jstore *s, unsigned n);
 
 /*
+ * The most unexpired, unrevoked certificates one user may hold (0, the
+ * default: no cap).  An "issue" event past it is refused in the commit
+ * that would record it: JIT_ERR_CERT_CAP.
+ */
+void jstore_set_live_cap(struct jstore *s, unsigned cap);
+
+/*
  * Reserves the next certificate serial: unique, increasing, never 0, also
  * across processes sharing the store.  Serials are reserved durably in
  * blocks, so a crash can leave gaps but never a repeat.

@@ -52,9 +52,15 @@ struct store_derived_lock {
 	uint64_t until;		/* its end (0: until unlocked) */
 	char *reason;
 };
+struct store_derived_live {
+	char *user;
+	uint64_t valid_before;
+	int gone;		/* revoked since */
+};
 enum { STORE_DERIVED_REQUESTS, STORE_DERIVED_ENROLLS, STORE_DERIVED_REVOKED,
-    STORE_DERIVED_LOCKS };
-struct derive *store_derive_new(void);
+    STORE_DERIVED_LOCKS, STORE_DERIVED_LIVE };
+/* now: certificates valid past it are "live". */
+struct derive *store_derive_new(uint64_t now);
 void store_derive_free(struct derive *d);
 int store_derive_event(struct derive *d, const struct jstore_event *ev);
 const struct store_derived_request *store_derive_request(struct derive *d,
@@ -62,6 +68,9 @@ const struct store_derived_request *store_derive_request(struct derive *d,
 const struct store_derived_enroll *store_derive_enroll(struct derive *d,
     const char *user);
 int store_derive_revoked(struct derive *d, uint64_t serial);
+/* An issued, unrevoked certificate valid past now, or NULL. */
+const struct store_derived_live *store_derive_live(struct derive *d,
+    uint64_t serial);
 /* The user's lock when the log's last lock/unlock event is a lock. */
 const struct store_derived_lock *store_derive_lock(struct derive *d,
     const char *user);

@@ -32,11 +32,11 @@
 #define INDEX_BATCH	1024	/* events indexed together */
 
 enum { DB_META, DB_EVENTS, DB_TIME, DB_USER, DB_ROLE, DB_SERIAL, DB_FP,
-    DB_REQ, DB_REVOKED, DB_TOTP, DB_REQUESTS, DB_OPEN, DB_COUNT };
+    DB_REQ, DB_REVOKED, DB_TOTP, DB_REQUESTS, DB_OPEN, DB_LIVE, DB_COUNT };
 
 static const char *const db_names[DB_COUNT] = { "meta", "events", "i_time",
     "i_user", "i_role", "i_serial", "i_fp", "i_req", "revoked", "totp",
-    "requests", "open" };
+    "requests", "open", "live" };
 
 struct pending {
 	int (*fn)(struct jstore *, MDB_txn *, void *);
@@ -51,6 +51,8 @@ struct jstore {
 	MDB_dbi dbi[DB_COUNT];
 	int rdonly;
 	int no_open_index;	/* read-only, store older than DB_OPEN */
+	int no_live_index;	/* read-only, store older than DB_LIVE */
+	atomic_uint live_cap;	/* jstore_set_live_cap(); 0: none */
 	/* group commit */
 	pthread_mutex_t wlock;
 	struct pending *queue, *tail;
@@ -143,6 +145,7 @@ jstore_event_known(const char *name)
 /* ---- opening ---- */
 
 static int open_index_build(struct jstore *s, MDB_txn *txn);
+static int live_index_build(struct jstore *s, MDB_txn *txn);
 
 static int
 init_or_check(struct jstore *s)
@@ -183,16 +186,19 @@ init_or_check(struct jstore *s)
 		if (i == DB_TIME || i == DB_USER || i == DB_ROLE ||
 		    i == DB_SERIAL || i == DB_FP || i == DB_REQ)
 			flags |= MDB_DUPSORT | MDB_DUPFIXED;
-		/* Stores made before the open-request index get it here. */
-		if (i == DB_OPEN && !fresh && (rc = mdb_dbi_open(txn,
-		    db_names[i], 0, &s->dbi[i])) == MDB_NOTFOUND) {
+		/* Stores made before these indexes get them here. */
+		if ((i == DB_OPEN || i == DB_LIVE) && !fresh &&
+		    (rc = mdb_dbi_open(txn, db_names[i], 0,
+		    &s->dbi[i])) == MDB_NOTFOUND) {
 			if (s->rdonly) {
-				s->no_open_index = 1;
+				*(i == DB_OPEN ? &s->no_open_index :
+				    &s->no_live_index) = 1;
 				continue;
 			}
 			if ((rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE,
-			    &s->dbi[i])) != 0 ||
-			    (r = open_index_build(s, txn)) != 0) {
+			    &s->dbi[i])) != 0 || (r = i == DB_OPEN ?
+			    open_index_build(s, txn) : live_index_build(s,
+			    txn)) != 0) {
 				r = rc != 0 ? mdb_err(rc) : r;
 				goto out;
 			}
@@ -259,6 +265,7 @@ jstore_open(const char *dir, int flags, uint64_t map_size, struct jstore **sp)
 	s->rdonly = (flags & JSTORE_RDONLY) != 0;
 	s->serial_block = (flags & JSTORE_ONESHOT) ? 1 : SERIAL_BLOCK;
 	atomic_init(&s->clients, 0);
+	atomic_init(&s->live_cap, 0);
 	{
 		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -331,6 +338,7 @@ logical_error(int r)
 	case JIT_ERR_TOTP_LOCKED:
 	case JIT_ERR_BAD_TEXT:
 	case JIT_ERR_USER_LOCKED:
+	case JIT_ERR_CERT_CAP:
 	case JIT_ERR_REQUEST_SELF:
 	case JIT_ERR_REQUEST_DECIDED:
 		return 1;
@@ -665,6 +673,127 @@ get_head(struct jstore *s, MDB_txn *txn, uint64_t *seq, unsigned char hash[32])
 	return 0;
 }
 
+/*
+ * The live-certificate index (DB_LIVE): one key per issued certificate
+ * that is not revoked, user NUL be64(valid_before) be64(serial), so a
+ * user's certificates sort by expiry.  Kept by append_one() from the
+ * "issue" and "revoke" events themselves; expired keys are pruned when
+ * the user is next issued one.  It serves the per-user cap on live
+ * certificates (jstore_set_live_cap) without walking the user's history.
+ */
+#define LIVE_KEY_MAX	(KEY_MAX + 1 + 16)
+
+static size_t
+live_key(const char *user, uint64_t valid_before, uint64_t serial,
+    unsigned char *buf)
+{
+	size_t ul = strlen(user);
+
+	memcpy(buf, user, ul);
+	buf[ul] = '\0';
+	put_be64(buf + ul + 1, valid_before);
+	put_be64(buf + ul + 9, serial);
+	return ul + 17;
+}
+
+static int
+live_event(struct jstore *s, MDB_txn *txn, const struct jstore_event *ev)
+{
+	unsigned char kb[LIVE_KEY_MAX];
+	MDB_val k, v;
+	int issue = strcmp(ev->event, "issue") == 0, rc;
+
+	if ((!issue && strcmp(ev->event, "revoke") != 0) || ev->serial == 0 ||
+	    ev->user == NULL || ev->user[0] == '\0' ||
+	    strlen(ev->user) > KEY_MAX || s->no_live_index)
+		return 0;
+	k.mv_data = kb;
+	k.mv_size = live_key(ev->user, ev->valid_before, ev->serial, kb);
+	v.mv_data = (void *)(uintptr_t)"";
+	v.mv_size = 0;
+	rc = issue ? mdb_put(txn, s->dbi[DB_LIVE], &k, &v, 0) :
+	    mdb_del(txn, s->dbi[DB_LIVE], &k, NULL);
+	return rc == 0 || (!issue && rc == MDB_NOTFOUND) ? 0 : mdb_err(rc);
+}
+
+/*
+ * Removes user's expired keys (always right to do), then counts the
+ * certificates still live.
+ */
+static int
+live_count(struct jstore *s, MDB_txn *txn, const char *user, uint64_t now,
+    size_t *np)
+{
+	unsigned char kb[LIVE_KEY_MAX];
+	size_t ul = strlen(user);
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, e = 0;
+
+	*np = 0;
+	if (ul > KEY_MAX)
+		return JIT_ERR_INVALID_ARGUMENT;
+	memcpy(kb, user, ul);
+	kb[ul] = '\0';
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_LIVE], &cur)) != 0)
+		return mdb_err(rc);
+	k.mv_data = kb;
+	k.mv_size = ul + 1;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
+	    k.mv_size == ul + 17 && memcmp(k.mv_data, kb, ul + 1) == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (get_be64((const unsigned char *)k.mv_data + ul + 1) > now)
+			(*np)++;
+		else if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		e = mdb_err(rc);
+	return e;
+}
+
+/* A store made before DB_LIVE: index what the log says is live. */
+static int
+live_index_build(struct jstore *s, MDB_txn *txn)
+{
+	struct jstore_event ev;
+	struct jbuf *scratch;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t now = (uint64_t)time(NULL);
+	int rc, e = 0;
+
+	if ((scratch = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_EVENTS], &cur)) != 0) {
+		jbuf_free(scratch);
+		return mdb_err(rc);
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && e == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (v.mv_size < 32 || (e = store_event_decode(
+		    (unsigned char *)v.mv_data + 32, v.mv_size - 32, &ev,
+		    scratch)) != 0)
+			break;
+		/* In log order: a revoke after its issue removes it. */
+		if (ev.valid_before > now || strcmp(ev.event, "revoke") == 0)
+			e = live_event(s, txn, &ev);
+	}
+	mdb_cursor_close(cur);
+	jbuf_free(scratch);
+	if (e != 0)
+		return e;
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : mdb_err(rc);
+}
+
+void
+jstore_set_live_cap(struct jstore *s, unsigned cap)
+{
+	if (s != NULL)
+		atomic_store(&s->live_cap, cap);
+}
+
 static int
 append_one(struct jstore *s, MDB_txn *txn, struct jstore_event *ev,
     struct jbuf *canon, EVP_MD_CTX *md)
@@ -705,7 +834,9 @@ append_one(struct jstore *s, MDB_txn *txn, struct jstore_event *ev,
 	k.mv_size = 4;
 	v.mv_data = head;
 	v.mv_size = 40;
-	return mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+	if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0)
+		return mdb_err(rc);
+	return live_event(s, txn, ev);
 }
 
 /*
@@ -812,22 +943,38 @@ static int lock_held(struct jstore *s, MDB_txn *txn, const char *user,
     uint64_t now);
 
 /*
- * A certificate for a locked user is refused in the transaction that
- * would record it, so a lock takes effect at once, even on an issuance
- * already under way.
+ * A certificate for a locked user, or one past the user's cap on live
+ * certificates, is refused in the transaction that would record it, so a
+ * lock takes effect at once, even on an issuance already under way, and
+ * parallel issuances cannot overshoot the cap.  Nothing but the pruning
+ * of expired live keys is written before the answer.
  */
 static int
 issue_allowed(struct jstore *s, MDB_txn *txn, const struct jstore_event *evs,
     size_t n)
 {
-	size_t i;
+	unsigned cap = atomic_load(&s->live_cap);
+	size_t i, j, live, batch;
+	uint64_t now;
 	int r;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(evs[i].event, "issue") == 0 &&
-		    (r = lock_held(s, txn, evs[i].user, evs[i].time != 0 ?
-		    evs[i].time : (uint64_t)time(NULL))) != 0)
+	for (i = 0; i < n; i++) {
+		if (strcmp(evs[i].event, "issue") != 0)
+			continue;
+		now = evs[i].time != 0 ? evs[i].time : (uint64_t)time(NULL);
+		if ((r = lock_held(s, txn, evs[i].user, now)) != 0)
 			return r;
+		if (cap == 0 || evs[i].serial == 0 || s->no_live_index)
+			continue;
+		for (j = 0, batch = 0; j < n; j++)
+			batch += strcmp(evs[j].event, "issue") == 0 &&
+			    evs[j].serial != 0 &&
+			    strcmp(evs[j].user, evs[i].user) == 0;
+		if ((r = live_count(s, txn, evs[i].user, now, &live)) != 0)
+			return r;
+		if (live + batch > cap)
+			return JIT_ERR_CERT_CAP;
+	}
 	return 0;
 }
 
@@ -1770,6 +1917,60 @@ vopen(struct vstate *v)
 	return 0;
 }
 
+/*
+ * The live index: each key is a certificate the log issued to that user
+ * with that expiry and did not revoke (expired keys may linger until the
+ * next pruning); each certificate live now has its key.
+ */
+static int
+vlive(struct vstate *v, struct derive *d, uint64_t now)
+{
+	const struct store_derived_live *dl;
+	MDB_cursor *cur;
+	MDB_val k, val;
+	const char *ks;
+	uint64_t vb, serial;
+	size_t n = 0, ul;
+	int rc;
+
+	if (v->s->no_live_index) {
+		if (store_derive_count(d, STORE_DERIVED_LIVE) > 0)
+			vbad(v, "live: no index of live certificates (open the "
+			    "store read-write once to build it)");
+		return 0;
+	}
+	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[DB_LIVE], &cur)) != 0)
+		return mdb_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+		ks = k.mv_data;
+		ul = strnlen(ks, k.mv_size);
+		if (k.mv_size != ul + 17) {
+			vbad(v, "live: an entry that does not read");
+			continue;
+		}
+		vb = get_be64((const unsigned char *)ks + ul + 1);
+		serial = get_be64((const unsigned char *)ks + ul + 9);
+		if (vb <= now)
+			continue;	/* expired: pruned later, or not */
+		n++;
+		dl = store_derive_live(d, serial);
+		if (dl == NULL || dl->valid_before != vb ||
+		    strlen(dl->user) != ul || memcmp(dl->user, ks, ul) != 0)
+			vbad(v, "live: serial %llu is not a live certificate of "
+			    "%.*s in the log", (unsigned long long)serial,
+			    (int)ul, ks);
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	if (n != store_derive_count(d, STORE_DERIVED_LIVE))
+		vbad(v, "live: %zu live certificates indexed, the log has %zu "
+		    "(an entry was removed: the cap would undercount)", n,
+		    store_derive_count(d, STORE_DERIVED_LIVE));
+	return 0;
+}
+
 /* Each lock record is the log's last lock of that user, and none else. */
 static int
 vlocks(struct vstate *v, struct derive *d)
@@ -1825,7 +2026,7 @@ jstore_verify_state(struct jstore *s,
 	MDB_cursor *cur = NULL;
 	MDB_val k, val;
 	MDB_stat st;
-	uint64_t indexed, hwm, head;
+	uint64_t indexed, hwm, head, now;
 	unsigned char hh[32];
 	size_t i;
 	int rc, r;
@@ -1836,7 +2037,7 @@ jstore_verify_state(struct jstore *s,
 	v.s = s;
 	v.cb = cb;
 	v.arg = arg;
-	if ((d = store_derive_new()) == NULL ||
+	if ((d = store_derive_new(now = (uint64_t)time(NULL))) == NULL ||
 	    (scratch = jbuf_new()) == NULL) {
 		r = JIT_ERR_ALLOC;
 		goto out;
@@ -1885,7 +2086,7 @@ jstore_verify_state(struct jstore *s,
 		    (unsigned long long)store_derive_max_serial(d));
 	if ((r = vrequests(&v, d)) != 0 || (r = vrevoked(&v, d)) != 0 ||
 	    (r = vtotp(&v, d)) != 0 || (r = vlocks(&v, d)) != 0 ||
-	    (r = vopen(&v)) != 0)
+	    (r = vopen(&v)) != 0 || (r = vlive(&v, d, now)) != 0)
 		goto out;
 	r = v.nbad == 0 ? 0 : JIT_ERR_STORE_TAMPERED;
  out:

@@ -19,6 +19,7 @@ ssh-keygen -q -t ed25519 -N '' -f "$T/user"
 ssh-keygen -q -t ed25519 -N '' -f "$T/new"
 "$B/ca/jit-ssh-ca" init --dir "$T/ca" > /dev/null
 cat > "$T/ca/policy.yaml" <<YAML
+defaults: { max_live_certs: 1000000 }   # load: many live certificates for one user
 users:
   $(id -un): { keys: ["$(cut -d' ' -f1,2 "$T/user.pub")"], groups: [bench] }
 roles:

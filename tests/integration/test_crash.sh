@@ -9,6 +9,7 @@ ROUNDS=${CRASH_ROUNDS:-40}
 "$JIT_SSH_CA" init --dir "$T/ca" > /dev/null
 key=$(cut -d' ' -f1,2 "$TEST_DATA/key_ed25519.pub")
 cat > "$T/ca/policy.yaml" <<YAML
+defaults: { max_live_certs: 1000000 }   # load: many live certificates for one user
 users:
   alice: { keys: ["$key"], groups: [ops] }
 roles:

@@ -130,4 +130,36 @@ mdb_load -f "$T/dump" "$T/t/ca/store"
 rc=0; $J audit verify --dir "$T/t/ca" > "$T/out" 2>&1 || rc=$?
 [ $rc = 1 ] && grep -q "state altered: locks: 0 records, the log has 1 users locked" "$T/out" &&
 	ok "audit verify names a removed lock" || bad "removed lock: rc=$rc $(cat "$T/out")"
+
+# The per-user cap on live certificates (defaults.max_live_certs),
+# counted in the commit that records the issue: 8 parallel signs with a
+# cap of 3 give 3 certificates; a revocation frees a place.
+$J init --dir "$T/cap" > /dev/null
+cat > "$T/cap/policy.yaml" <<YAML
+defaults: { max_live_certs: 3 }
+users:
+  bob: { keys: ["$(k bob)"], groups: [dev] }
+roles:
+  dev: { groups: [dev], principals: ["$LOGIN_USER"], mfa: optional }
+YAML
+for i in 1 2 3 4 5 6 7 8; do
+	$J sign --dir "$T/cap" --user bob --role dev "$T/new.pub" > "$T/cap$i.cert" 2> "$T/cap$i.err" &
+done
+wait
+got=$(cat "$T"/cap?.cert | grep -c cert-v01 || true)
+[ "$got" = 3 ] && [ "$($J audit --dir "$T/cap" --event issue --json | wc -l)" = 3 ] &&
+	ok "8 parallel signs under a cap of 3: 3 certificates, 3 issue events" || bad "cap: $got certificates"
+cat "$T"/cap?.err | grep -q "as many live certificates as the policy allows (defaults.max_live_certs)" &&
+	ok "the others are told why" || bad "cap message: $(cat "$T"/cap?.err | head -3)"
+$J revoke --dir "$T/cap" --serial "$($J audit --dir "$T/cap" --event issue --json | head -1 |
+	sed 's/.*"serial":\([0-9]*\).*/\1/')" > /dev/null 2>&1 || bad "revoke one"
+$J sign --dir "$T/cap" --user bob --role dev "$T/new.pub" 2> "$T/err" | grep -q cert-v01 &&
+	ok "a revocation frees a place under the cap" || bad "after revoke: $(cat "$T/err")"
+$J audit verify --dir "$T/cap" > "$T/out" || bad "cap store verify: $(cat "$T/out")"
+rm -rf "$T/t"; mkdir -p "$T/t/ca/store"; cp "$T/cap/"*.pub "$T/t/ca/"
+mdb_dump -a "$T/cap/store" | python3 "$tamper" dropkey live bob > "$T/dump"
+mdb_load -f "$T/dump" "$T/t/ca/store"
+rc=0; $J audit verify --dir "$T/t/ca" > "$T/out" 2>&1 || rc=$?
+[ $rc = 1 ] && grep -q "state altered: live: 0 live certificates indexed, the log has 3" "$T/out" &&
+	ok "audit verify names a removed live-certificate entry" || bad "live index: rc=$rc $(cat "$T/out")"
 finish

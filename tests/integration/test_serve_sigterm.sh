@@ -9,6 +9,7 @@ $J init --dir "$T/ca" > /dev/null
 ssh-keygen -q -t ed25519 -N '' -f "$T/user"
 ssh-keygen -q -t ed25519 -N '' -f "$T/new"
 cat > "$T/ca/policy.yaml" <<YAML
+defaults: { max_live_certs: 1000000 }   # load: many live certificates for one user
 users:
   $LOGIN_USER: { keys: ["$(cut -d' ' -f1,2 "$T/user.pub")"], groups: [bench] }
 roles:

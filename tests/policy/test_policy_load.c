@@ -400,3 +400,24 @@ Test(policy_load, approval_rules)
 	    "approval.auto.groups must not be empty");
 	expect_error(APPROVAL("      auto: { when: always }\n"), 11, 15, "when");
 }
+
+/* defaults.max_live_certs: a whole number from 1 to 1,000,000. */
+Test(policy_load, max_live_certs)
+{
+	struct jpolicy *p = load_ok("defaults: { max_live_certs: 7 }\n" USERS
+	    "roles: {}\n");
+
+	cr_assert_eq(jpolicy_max_live_certs(p), 7);
+	jpolicy_free(p);
+	p = load_ok(USERS "roles: {}\n");
+	cr_assert_eq(jpolicy_max_live_certs(p), 100, "the default");
+	jpolicy_free(p);
+	expect_error("defaults: { max_live_certs: 0 }\n" USERS, 1, 29,
+	    "max_live_certs must be a whole number from 1 to 1000000");
+	expect_error("defaults: { max_live_certs: many }\n" USERS, 1, 29,
+	    "not 'many'");
+	expect_error("defaults: { max_live_certs: 1000001 }\n" USERS, 1, 29,
+	    "max_live_certs");
+	expect_error("defaults: { max_live_certs: \"5\" }\n" USERS, 1, 29,
+	    "max_live_certs");
+}

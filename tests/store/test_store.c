@@ -1170,3 +1170,40 @@ Test(store, reminders_and_escalations_happen_once)
 	cr_assert_eq(nbad, 0);
 	jstore_close(s);
 }
+
+/* Issue 12, defect 9: a per-user cap on live certificates, counted from
+ * an index of them (expired ones pruned, revoked ones removed). */
+Test(store, live_certificates_are_capped_per_user)
+{
+	struct jstore *s = open_store(0);
+	uint64_t t = (uint64_t)time(NULL), serial[7];
+	struct jstore_event ev;
+	size_t nbad = 9;
+	int i;
+
+	for (i = 0; i < 7; i++)
+		cr_assert_eq(jstore_next_serial(s, &serial[i]), 0);
+	jstore_set_live_cap(s, 2);
+	/* Two from long ago, expired by now (600 s): pruned, not counted. */
+	ev = issue_event("bob", "dev", serial[0], t - 1000);
+	cr_assert_eq(jstore_append(s, &ev, 1), 0);
+	ev = issue_event("bob", "dev", serial[1], t - 1000);
+	cr_assert_eq(jstore_append(s, &ev, 1), 0);
+	ev = issue_event("bob", "dev", serial[2], t);
+	cr_assert_eq(jstore_append(s, &ev, 1), 0);
+	ev = issue_event("bob", "dev", serial[3], t);
+	cr_assert_eq(jstore_append(s, &ev, 1), 0);
+	ev = issue_event("bob", "dev", serial[4], t);
+	cr_assert_eq(jstore_append(s, &ev, 1), JIT_ERR_CERT_CAP, "third live");
+	ev = issue_event("erin", "dev", serial[4], t);
+	cr_assert_eq(jstore_append(s, &ev, 1), 0, "another user's own cap");
+	cr_assert_eq(jstore_revoke(s, serial[2], "operator", NULL, t), 0);
+	ev = issue_event("bob", "dev", serial[5], t);
+	cr_assert_eq(jstore_append(s, &ev, 1), 0, "a revocation frees a place");
+	cr_assert_eq(jstore_verify_state(s, verify_quiet, NULL, &nbad), 0);
+	cr_assert_eq(nbad, 0);
+	jstore_set_live_cap(s, 0);	/* none */
+	ev = issue_event("bob", "dev", serial[6], t);
+	cr_assert_eq(jstore_append(s, &ev, 1), 0, "no cap");
+	jstore_close(s);
+}
