@@ -51,6 +51,7 @@ void
 js_config_free(struct js_config *cfg)
 {
 	free(cfg->path);
+	free(cfg->target);
 	free(cfg->ca);
 	free(cfg->user);
 	free(cfg->identity);
@@ -189,7 +190,7 @@ js_config_parse(const char *path, const unsigned char *text, size_t len,
 }
 
 int
-js_config_load(const char *path, struct js_config *cfg)
+js_config_load(const char *path, int missing_ok, struct js_config *cfg)
 {
 	struct jbuf *b = NULL;
 	const char *env;
@@ -207,8 +208,12 @@ js_config_load(const char *path, struct js_config *cfg)
 		path = def;
 		explicit = 0;
 	}
+	if ((cfg->target = strdup(path)) == NULL) {
+		free(def);
+		return -1;
+	}
 	r = jit_file_read(path, JS_CONFIG_MAX, JIT_FILE_TRUSTED, &b);
-	if (r == JIT_ERR_NOT_FOUND && !explicit)
+	if (r == JIT_ERR_NOT_FOUND && (!explicit || missing_ok))
 		rc = 0;		/* no file: defaults and flags */
 	else if (r == JIT_ERR_BAD_PERMISSIONS)
 		fprintf(stderr, "jit-ssh: %s: others could change it (it names "

@@ -25,6 +25,7 @@
 #define CODE_TRIES		3
 #define INT_GRACE_SEC		3	/* after sending INT, wait this long */
 #define AUTH_UNUSABLE		(-100)	/* the identity file cannot be used */
+#define AUTH_CONFIG		(-101)	/* the configuration names none */
 
 struct js_conn {
 	ssh_session s;
@@ -44,7 +45,8 @@ js_close(struct js_conn *c)
 
 /* "host", "host:port", "[v6]:port" -> host and port. */
 static int
-split_hostport(const char *ca, char *host, size_t size, unsigned *portp)
+split_hostport(const char *ca, char *host, size_t size, unsigned *portp,
+    int *givenp)
 {
 	const char *colon, *h = ca, *end;
 	char *ep;
@@ -75,6 +77,7 @@ split_hostport(const char *ca, char *host, size_t size, unsigned *portp)
 			return -1;
 	}
 	*portp = (unsigned)port;
+	*givenp = colon != NULL;
 	return 0;
 }
 
@@ -92,7 +95,7 @@ hostkey_algs(const struct jkey *k)
 /* The CA's host key must be the pinned one. */
 static int
 check_host_key(const struct js_config *cfg, ssh_session s,
-    const struct jkey *pinned)
+    const struct jkey *pinned, const char *expect_fp, char **keylinep)
 {
 	ssh_key sk = NULL;
 	struct jkey *got = NULL;
@@ -103,6 +106,21 @@ check_host_key(const struct js_config *cfg, ssh_session s,
 	    jkey_from_ssh(sk, &got) != 0 || jkey_fingerprint(got, &fp_got) != 0) {
 		fprintf(stderr, "jit-ssh: the CA at %s sent a host key we "
 		    "cannot read\n", cfg->ca);
+		goto out;
+	}
+	if (expect_fp != NULL) {
+		/* setup: the operator's fingerprint decides, then we pin. */
+		if (strcmp(fp_got, expect_fp) != 0) {
+			fprintf(stderr, "jit-ssh: the CA at %s presented host key "
+			    "%s, not %s: refusing (nothing written).\n"
+			    "  Check the fingerprint with the CA operator (on "
+			    "the CA: ssh-keygen -lf DIR/ssh_host_ed25519_key.pub)"
+			    "\n", cfg->ca, fp_got, expect_fp);
+			goto out;
+		}
+		if (jkey_format_line(got, NULL, keylinep) != 0)
+			goto out;
+		rc = 0;
 		goto out;
 	}
 	if (pinned == NULL) {
@@ -163,7 +181,21 @@ passphrase_cb(const char *prompt, char *buf, size_t len, int echo, int verify,
 	return js_prompt(p, echo, buf, len);
 }
 
-/* publickey with the identity file: SSH_AUTH_*, or AUTH_UNUSABLE. */
+/* 1 when path holds an OpenSSH public key line. */
+static int
+is_public_key_file(const char *path)
+{
+	struct jkey *k = NULL;
+	int r = jkey_load_public(path, &k, NULL);
+
+	jkey_free(k);
+	return r == 0;
+}
+
+/*
+ * publickey with the identity file: SSH_AUTH_*, or AUTH_UNUSABLE, or
+ * AUTH_CONFIG when the configuration names no usable file.
+ */
 static int
 auth_identity(const struct js_config *cfg, ssh_session s)
 {
@@ -172,6 +204,21 @@ auth_identity(const struct js_config *cfg, ssh_session s)
 	int rc;
 
 	rc = jssh_import_private(cfg->identity, passphrase_cb, &pc, &key);
+	if (rc == JIT_ERR_NOT_FOUND || (rc == JIT_ERR_SYSTEM &&
+	    errno == ENOENT)) {
+		fprintf(stderr, "jit-ssh: the identity %s does not exist and no "
+		    "key in ssh-agent was accepted: set identity: in %s or "
+		    "--identity FILE (the private key the CA knows you by)\n",
+		    cfg->identity, cfg->path != NULL ? cfg->path :
+		    "the configuration");
+		return AUTH_CONFIG;
+	}
+	if (rc != 0 && is_public_key_file(cfg->identity)) {
+		fprintf(stderr, "jit-ssh: %s is a public key: identity needs the "
+		    "private key file (usually the same name without .pub)\n",
+		    cfg->identity);
+		return AUTH_CONFIG;
+	}
 	if (rc == JIT_ERR_BAD_PERMISSIONS || (rc == JIT_ERR_SYSTEM &&
 	    errno == ELOOP)) {
 		fprintf(stderr, "jit-ssh: %s must be a private file, not a "
@@ -253,6 +300,8 @@ authenticate(const struct js_config *cfg, ssh_session s)
 	if (rc == SSH_AUTH_DENIED && (rc = auth_identity(cfg, s)) ==
 	    AUTH_UNUSABLE)
 		return JS_EXIT_DENIED;
+	if (rc == AUTH_CONFIG)
+		return JS_EXIT_USAGE;
 	if (rc == SSH_AUTH_PARTIAL)
 		rc = auth_code(s);
 	switch (rc) {
@@ -274,21 +323,29 @@ authenticate(const struct js_config *cfg, ssh_session s)
 int
 js_connect(const struct js_config *cfg, struct js_conn **cp)
 {
+	return js_connect_fp(cfg, NULL, NULL, cp);
+}
+
+int
+js_connect_fp(const struct js_config *cfg, const char *expect_fp,
+    char **keylinep, struct js_conn **cp)
+{
 	struct js_conn *c = NULL;
 	struct jkey *pinned = NULL;
 	char host[256];
 	unsigned port;
 	long timeout = CONNECT_TIMEOUT_SEC;
-	int one = 1, rc = JS_EXIT_CA;
+	int one = 1, rc = JS_EXIT_CA, port_given;
 	bool no = false;
 
 	*cp = NULL;
-	if (split_hostport(cfg->ca, host, sizeof(host), &port) != 0) {
+	if (split_hostport(cfg->ca, host, sizeof(host), &port,
+	    &port_given) != 0) {
 		fprintf(stderr, "jit-ssh: bad CA address '%s' (HOST:PORT or "
 		    "[V6]:PORT)\n", cfg->ca);
 		return JS_EXIT_USAGE;
 	}
-	if (cfg->ca_host_key != NULL &&
+	if (expect_fp == NULL && cfg->ca_host_key != NULL &&
 	    jkey_parse_line(cfg->ca_host_key, &pinned, NULL) != 0) {
 		fprintf(stderr, "jit-ssh: ca_host_key is not a public key line "
 		    "(\"ssh-ed25519 AAAA...\")\n");
@@ -309,12 +366,14 @@ js_connect(const struct js_config *cfg, struct js_conn **cp)
 		goto out;
 	}
 	if (ssh_connect(c->s) != SSH_OK) {
-		fprintf(stderr, "jit-ssh: cannot reach the CA at %s: %s\n"
+		fprintf(stderr, "jit-ssh: cannot reach the CA at %s%s: %s\n"
 		    "  Is jit-ssh-ca serve running there, and is 'ca:' in your "
-		    "configuration right?\n", cfg->ca, ssh_get_error(c->s));
+		    "configuration right?\n", cfg->ca, port_given ? "" :
+		    " (port 2222: 'ca:' names no port)", ssh_get_error(c->s));
 		goto out;
 	}
-	if ((rc = check_host_key(cfg, c->s, pinned)) != 0 ||
+	if ((rc = check_host_key(cfg, c->s, pinned, expect_fp,
+	    keylinep)) != 0 ||
 	    (rc = authenticate(cfg, c->s)) != 0)
 		goto out;
 	*cp = c;

@@ -26,6 +26,7 @@ enum {
 
 struct js_config {
 	char *path;		/* the file read, or NULL when there was none */
+	char *target;		/* the file that is, or would be, read */
 	char *ca;		/* HOST:PORT or [V6]:PORT */
 	char *user;
 	char *identity;		/* ~ expanded */
@@ -34,10 +35,11 @@ struct js_config {
 
 /*
  * Loads the configuration: path, else $JIT_SSH_CONFIG, else
- * ~/.config/jit-ssh/config.yaml (which may be missing: defaults).  On a
+ * ~/.config/jit-ssh/config.yaml (which may be missing: defaults; an
+ * explicit one only with missing_ok).  cfg->target is that path.  On a
  * bad file prints "file:line:column: message" and returns -1.
  */
-int js_config_load(const char *path, struct js_config *cfg);
+int js_config_load(const char *path, int missing_ok, struct js_config *cfg);
 
 /* Parses YAML text into cfg (which starts zeroed); errors name path. */
 int js_config_parse(const char *path, const unsigned char *text, size_t len,
@@ -74,6 +76,13 @@ struct js_conn;
  * Prints what went wrong and returns a JS_EXIT_* status on failure.
  */
 int js_connect(const struct js_config *cfg, struct js_conn **cp);
+/*
+ * The same, but the CA's host key must have the fingerprint expect_fp
+ * ("SHA256:..."; cfg's ca_host_key is not used), and its line is returned
+ * in *keylinep (caller frees): for `setup`, which then pins it.
+ */
+int js_connect_fp(const struct js_config *cfg, const char *expect_fp,
+    char **keylinep, struct js_conn **cp);
 void js_close(struct js_conn *c);
 
 /* Called with each piece of the command's stdout / stderr as it arrives. */
@@ -143,6 +152,18 @@ int js_pending_forget(struct jagent *a, const struct jkey *p,
 
 int js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o);
 int js_cmd_status(int json);
+/* What the CA has on record for us (its `status`); quiet if unreachable. */
+void js_cmd_status_remote(const struct js_config *cfg, int json);
+
+struct js_setup_opts {
+	const char *ca, *fingerprint, *user, *identity, *ssh_config;
+};
+/*
+ * setup: connect to ca, check its host key against fingerprint, then
+ * write the configuration (pin included) and the host CA's
+ * @cert-authority line to ~/.ssh/known_hosts; idempotent.
+ */
+int js_cmd_setup(const struct js_config *cfg, const struct js_setup_opts *o);
 int js_cmd_logout(void);
 
 /*

@@ -569,8 +569,9 @@ print_pending(const unsigned char *blob, size_t len, const char *comment,
 	    (role = strchr(id, ':')) == NULL)
 		return 0;
 	if (json)
-		print_json(json_pack("{s:s%, s:s}", "pending_request", id,
-		    (size_t)(role - id), "role", role + 1));
+		print_json(json_pack("{s:s, s:s%, s:s}", "where", "agent",
+		    "pending_request", id, (size_t)(role - id), "role",
+		    role + 1));
 	else
 		printf("waiting: request %.*s for role %s (jit-ssh login --role "
 		    "%s picks it up)\n", (int)(role - id), id, role + 1,
@@ -596,11 +597,19 @@ js_cmd_status(int json)
 		principals_of(c, pr, sizeof(pr));
 		role_of(jcert_key_id(c), role, sizeof(role));
 		if (json) {
-			print_json(json_pack("{s:s, s:s, s:s, s:I, s:I}",
-			    "key_id", jcert_key_id(c), "role", role,
-			    "principals", pr, "valid_before",
-			    (json_int_t)jcert_valid_before(c), "seconds_left",
-			    (json_int_t)(secs < 0 ? 0 : secs)));
+			/* The same shape as login --json and audit --json. */
+			json_t *pa = json_array();
+			size_t k;
+			char vb[32];
+
+			for (k = 0; k < jcert_nprincipals(c); k++)
+				json_array_append_new(pa,
+				    json_string(jcert_principal(c, k)));
+			jit_format_time(jcert_valid_before(c), vb, sizeof(vb));
+			print_json(json_pack("{s:s, s:s, s:s, s:o, s:s, s:I}",
+			    "where", "agent", "key_id", jcert_key_id(c),
+			    "role", role, "principals", pa, "valid_before", vb,
+			    "seconds_left", (json_int_t)(secs < 0 ? 0 : secs)));
 			continue;
 		}
 		if (n == 0)

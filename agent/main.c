@@ -3,6 +3,10 @@
  *
  *   jit-ssh [--config F] [--ca HOST:PORT] [--user U] [--identity F]
  *           [--ca-host-key LINE] COMMAND [ARGS]
+ *
+ * Every command's words are checked here, before the configuration is
+ * read or the CA asked: `--help` anywhere prints the command's usage, and
+ * a typo is refused before it could cost a verification code.
  */
 #include <getopt.h>
 #include <pwd.h>
@@ -12,34 +16,99 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jit-cmdspec.h"
 #include "jit-config.h"
 #include "jitssh.h"
+
+struct command {
+	const char *name;
+	const char *usage;	/* after "jit-ssh " */
+	const char *summary;
+	int (*fn)(const struct js_config *, int, char **);
+};
+
+static int cmd_login(const struct js_config *, int, char **);
+static int cmd_status(const struct js_config *, int, char **);
+static int cmd_logout(const struct js_config *, int, char **);
+static int cmd_setup(const struct js_config *, int, char **);
+static int cmd_approve(const struct js_config *, int, char **);
+static int cmd_remote(const struct js_config *, int, char **);
+
+static const struct command commands[] = {
+	{ "login", "login [--role R] [--ttl D] [--reason TEXT] [--out FILE] "
+	    "[--json]\n       jit-ssh login --request ID",
+	    "a certificate for a fresh key, into ssh-agent (--request ID, or "
+	    "--role R again, picks up a waiting request)", cmd_login },
+	{ "status", "status [--json] [--local]",
+	    "jit-ssh certificates in ssh-agent and waiting requests; then what "
+	    "the CA has on record for you (not with --local)", cmd_status },
+	{ "logout", "logout", "remove the jit-ssh certificates from ssh-agent",
+	    cmd_logout },
+	{ "setup", "setup --ca HOST:PORT --fingerprint SHA256:... [--user U] "
+	    "[--identity FILE] [--ssh-config FILE]",
+	    "check the CA's host key, write the configuration, trust the CA's "
+	    "host certificates in ~/.ssh/known_hosts", cmd_setup },
+	{ "roles", "roles [--json]", "roles you may request", cmd_remote },
+	{ "whoami", "whoami [--json]", "who the CA thinks you are",
+	    cmd_remote },
+	{ "requests", "requests [--json]", "requests you may decide, and your "
+	    "own", cmd_remote },
+	{ "approve", "approve [ID] [--comment TEXT]",
+	    "approve ID, or review each waiting request (one code in all)",
+	    cmd_approve },
+	{ "deny", "deny ID [--comment TEXT]", "deny a request, or withdraw "
+	    "your own", cmd_remote },
+	{ "audit", "audit [--user U] [--role R] [--event E] [--serial N] "
+	    "[--request ID]\n             [--since T] [--until T] [--limit N] "
+	    "[--json|--csv]", "the audit log (auditors)", cmd_remote },
+};
+
+static const struct command *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
 
 static void
 usage(FILE *f)
 {
+	size_t i;
+
 	fprintf(f,
 "usage: jit-ssh [--config FILE] [--ca HOST:PORT] [--user U] [--identity FILE]\n"
-"               [--ca-host-key LINE] COMMAND [ARGS]\n"
+"               [--ca-host-key LINE] COMMAND [ARGS]\n\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
 "\n"
-"  login [--role R] [--ttl D] [--reason TEXT] [--out FILE] [--json]\n"
-"                       a certificate for a fresh key, into ssh-agent\n"
-"  login --request ID   pick up a waiting request made earlier (its key is\n"
-"                       in ssh-agent); login --role R does that by itself\n"
-"  status [--json]      jit-ssh certificates in ssh-agent and time left\n"
-"  logout               remove them from ssh-agent\n"
-"  roles [--json]       roles you may request\n"
-"  whoami [--json]      who the CA thinks you are\n"
-"  requests [--json]    requests you may decide, and your own\n"
-"  approve [ID] [--comment T]   approve ID, or review each waiting request\n"
-"  deny ID [--comment T]\n"
-"  audit [--user U] [--role R] [--event E] [--serial N] [--since T]\n"
-"        [--until T] [--limit N] [--json]       (auditors)\n"
-"\n"
-"Configuration: $JIT_SSH_CONFIG or ~/.config/jit-ssh/config.yaml (ca, user,\n"
-"identity, ca_host_key).  Verification code: asked on the terminal, or\n"
-"$JIT_SSH_OTP.  Exit: 0 ok, 1 refused, 2 usage, 3 CA unreachable or\n"
-"untrusted, 4 ssh-agent problem.\n");
+"COMMAND --help shows its usage.  Configuration: $JIT_SSH_CONFIG or\n"
+"~/.config/jit-ssh/config.yaml (ca, user, identity, ca_host_key); jit-ssh setup\n"
+"writes it.  Verification code: asked on the terminal, or $JIT_SSH_OTP.\n"
+"Exit: 0 ok, 1 refused, 2 usage, 3 CA unreachable or untrusted, 4 ssh-agent.\n");
+}
+
+static void
+command_usage(const struct command *c)
+{
+	printf("usage: jit-ssh %s\n  %s\n\nSee jit-ssh(1).\n", c->usage,
+	    c->summary);
+}
+
+/* 1 when a word (before "--") is -h or --help. */
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
 }
 
 static void
@@ -54,6 +123,16 @@ set(char **slot, const char *v)
 {
 	free(*slot);
 	return (*slot = strdup(v)) == NULL ? -1 : 0;
+}
+
+/* getopt_long's own message is enough; add the usage line. */
+static int
+bad_usage(const char *name)
+{
+	const struct command *c = find_command(name);
+
+	fprintf(stderr, "usage: jit-ssh %s\n", c != NULL ? c->usage : name);
+	return JS_EXIT_USAGE;
 }
 
 static int
@@ -82,45 +161,135 @@ cmd_login(const struct js_config *cfg, int argc, char **argv)
 		case 'j': o.json = 1; break;
 		case 'q': o.request = optarg; break;
 		default:
-			usage(stderr);
-			return JS_EXIT_USAGE;
+			return bad_usage("login");
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "jit-ssh: login: unexpected '%s'\n",
 		    argv[optind]);
-		return JS_EXIT_USAGE;
+		return bad_usage("login");
 	}
 	if (o.request != NULL && o.out != NULL) {
 		fprintf(stderr, "jit-ssh: login: --request takes the key from "
 		    "ssh-agent and puts the certificate there: not with --out\n");
 		return JS_EXIT_USAGE;
 	}
+	if (cfg == NULL)
+		return JS_EXIT_OK;	/* checked only */
 	return js_cmd_login(cfg, &o);
 }
 
-/* status [--json] / logout: local, no CA needed. */
+/* status [--json] [--local]: the agent, then the CA unless --local. */
 static int
-cmd_local(int argc, char **argv)
+cmd_status(const struct js_config *cfg, int argc, char **argv)
 {
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	int i, json = 0, local = 0, rc;
 
-	if (argc > 1 + json || (strcmp(argv[0], "logout") == 0 && json)) {
-		fprintf(stderr, "jit-ssh: %s: unexpected '%s'\n", argv[0],
-		    argv[1]);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--local") == 0)
+			local = 1;
+		else {
+			fprintf(stderr, "jit-ssh: status: unexpected '%s'\n",
+			    argv[i]);
+			return bad_usage("status");
+		}
+	}
+	if (cfg == NULL)
+		return JS_EXIT_OK;
+	rc = js_cmd_status(json);
+	if (!local && rc != JS_EXIT_USAGE)
+		js_cmd_status_remote(cfg, json);
+	return rc;
+}
+
+static int
+cmd_logout(const struct js_config *cfg, int argc, char **argv)
+{
+	if (argc > 1) {
+		fprintf(stderr, "jit-ssh: logout: unexpected '%s'\n", argv[1]);
+		return bad_usage("logout");
+	}
+	return cfg == NULL ? JS_EXIT_OK : js_cmd_logout();
+}
+
+static int
+cmd_setup(const struct js_config *cfg, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "ca", required_argument, NULL, 'a' },
+		{ "fingerprint", required_argument, NULL, 'f' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "identity", required_argument, NULL, 'i' },
+		{ "ssh-config", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct js_setup_opts o;
+	int ch;
+
+	memset(&o, 0, sizeof(o));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'a': o.ca = optarg; break;
+		case 'f': o.fingerprint = optarg; break;
+		case 'u': o.user = optarg; break;
+		case 'i': o.identity = optarg; break;
+		case 's': o.ssh_config = optarg; break;
+		default:
+			return bad_usage("setup");
+		}
+	}
+	if (optind != argc || o.ca == NULL || o.fingerprint == NULL) {
+		fprintf(stderr, "jit-ssh: setup needs --ca HOST:PORT and "
+		    "--fingerprint SHA256:... (ask the CA operator for both)\n");
+		return bad_usage("setup");
+	}
+	if (cfg == NULL)
+		return JS_EXIT_OK;
+	return js_cmd_setup(cfg, &o);
+}
+
+/* A command of the CA's, checked against its table before connecting. */
+static int
+check_remote(int argc, char **argv)
+{
+	const struct jit_cmdspec *spec = jit_cmdspec_find(argv[0]);
+	char msg[512];
+
+	if (spec == NULL)
+		return JS_EXIT_USAGE;
+	if (jit_cmdspec_check(spec, argc, argv, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "jit-ssh: %s\n", msg);
 		return JS_EXIT_USAGE;
 	}
-	return strcmp(argv[0], "status") == 0 ? js_cmd_status(json) :
-	    js_cmd_logout();
+	return 0;
+}
+
+static int
+cmd_remote(const struct js_config *cfg, int argc, char **argv)
+{
+	int rc;
+
+	if ((rc = check_remote(argc, argv)) != 0 || cfg == NULL)
+		return rc;
+	return js_cmd_remote(cfg, argc, argv);
 }
 
 static int
 cmd_approve(const struct js_config *cfg, int argc, char **argv)
 {
-	if (argc == 1)
-		return js_cmd_review(cfg, NULL);
-	if (argc == 3 && strcmp(argv[1], "--comment") == 0)
-		return js_cmd_review(cfg, argv[2]);
+	const char *comment = NULL;
+	int rc;
+
+	/* No ID: the interactive review (one code for every decision). */
+	if (argc == 1 || (argc == 3 && strcmp(argv[1], "--comment") == 0)) {
+		comment = argc == 3 ? argv[2] : NULL;
+		return cfg == NULL ? JS_EXIT_OK : js_cmd_review(cfg, comment);
+	}
+	if ((rc = check_remote(argc, argv)) != 0 || cfg == NULL)
+		return rc;
 	return js_cmd_remote(cfg, argc, argv);
 }
 
@@ -137,13 +306,11 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const remote[] = { "roles", "whoami", "requests",
-	    "deny", "audit", NULL };
+	const struct command *c;
 	struct js_config cfg;
 	struct sigaction sa;
 	const char *config = NULL, *ca = NULL, *user = NULL, *identity = NULL;
-	const char *hostkey = NULL, *cmd;
-	size_t i;
+	const char *hostkey = NULL;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
@@ -170,12 +337,27 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	cmd = argv[0];
-	if (strcmp(cmd, "help") == 0) {
-		usage(stdout);
+	if (strcmp(argv[0], "help") == 0) {
+		if (argc > 1 && (c = find_command(argv[1])) != NULL)
+			command_usage(c);
+		else
+			usage(stdout);
 		return JS_EXIT_OK;
 	}
-	if (js_config_load(config, &cfg) != 0)
+	if ((c = find_command(argv[0])) == NULL) {
+		fprintf(stderr, "jit-ssh: unknown command '%s' (jit-ssh --help "
+		    "lists them)\n", argv[0]);
+		return JS_EXIT_USAGE;
+	}
+	/* Help and the words' check come first: no file, no network. */
+	if (wants_help(argc, argv)) {
+		command_usage(c);
+		return JS_EXIT_OK;
+	}
+	if ((rc = c->fn(NULL, argc, argv)) != 0)
+		return rc;
+	/* setup writes the file: it need not exist yet. */
+	if (js_config_load(config, c->fn == cmd_setup, &cfg) != 0)
 		return JS_EXIT_USAGE;
 	rc = JS_EXIT_USAGE;
 	if ((ca != NULL && set(&cfg.ca, ca) != 0) ||
@@ -208,24 +390,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-
-	if (strcmp(cmd, "login") == 0)
-		rc = cmd_login(&cfg, argc, argv);
-	else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "logout") == 0)
-		rc = cmd_local(argc, argv);
-	else if (strcmp(cmd, "approve") == 0)
-		rc = cmd_approve(&cfg, argc, argv);
-	else {
-		for (i = 0; remote[i] != NULL; i++)
-			if (strcmp(cmd, remote[i]) == 0)
-				break;
-		if (remote[i] == NULL) {
-			fprintf(stderr, "jit-ssh: unknown command '%s' (jit-ssh "
-			    "--help lists them)\n", cmd);
-			goto out;
-		}
-		rc = js_cmd_remote(&cfg, argc, argv);
-	}
+	rc = c->fn(&cfg, argc, argv);
  out:
 	js_config_free(&cfg);
 	return rc;

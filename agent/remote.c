@@ -178,3 +178,26 @@ js_cmd_review(const struct js_config *cfg, const char *comment)
 	jbuf_free(b);
 	return rc;
 }
+
+/*
+ * What the CA has on record for us: live certificates (also ones not in
+ * this agent), open requests, a lock.  Best effort after the local part:
+ * when the CA cannot be reached or asked, say so and go on.
+ */
+void
+js_cmd_status_remote(const struct js_config *cfg, int json)
+{
+	struct js_conn *c = NULL;
+
+	if (!json) {
+		printf("\non record at the CA (%s):\n", cfg->ca);
+		fflush(stdout);
+	}
+	if (js_connect(cfg, &c) != 0) {
+		fprintf(stderr, "jit-ssh: status: the CA was not asked (see "
+		    "above); status --local looks at ssh-agent only\n");
+		return;
+	}
+	(void)run(c, json ? "status --json" : "status", &passthrough);
+	js_close(c);
+}

@@ -144,8 +144,6 @@ int ca_audit_option(struct jstore_filter *f, int *mode, const char *name,
 int ca_audit_print(struct jstore *st, const struct jstore_filter *f, int mode,
     FILE *out);
 
-/* RFC 3339 UTC ("2026-11-28T04:00:00Z"). */
-void ca_format_time(uint64_t t, char *buf, size_t len);
 
 /* RFC 3339 (Z or +hh:mm), a date, or a duration ago ("90m", "7d"). */
 int ca_parse_time(const char *s, uint64_t now, uint64_t *out);

@@ -13,6 +13,7 @@
 
 #include "ca.h"
 #include "jit-err.h"
+#include "jit-util.h"
 #include "jstore.h"
 #include "jtext.h"
 
@@ -62,7 +63,7 @@ time_or_null(uint64_t t)
 
 	if (t == 0)
 		return json_null();
-	ca_format_time(t, buf, sizeof(buf));
+	jit_format_time(t, buf, sizeof(buf));
 	return json_string(buf);
 }
 
@@ -158,9 +159,9 @@ print_event(const struct jstore_event *ev, void *arg)
 	json_t *j;
 	char *s;
 
-	ca_format_time(ev->time, t, sizeof(t));
+	jit_format_time(ev->time, t, sizeof(t));
 	if (ev->valid_before != 0)
-		ca_format_time(ev->valid_before, vb, sizeof(vb));
+		jit_format_time(ev->valid_before, vb, sizeof(vb));
 	else
 		strcpy(vb, "");
 	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)ev->serial);
@@ -188,7 +189,7 @@ print_event(const struct jstore_event *ev, void *arg)
 		ca_csv_field(o->f, ev->key_id, 0);
 		ca_csv_field(o->f, ev->principals, 0);
 		if (ev->valid_after != 0)
-			ca_format_time(ev->valid_after, t, sizeof(t));
+			jit_format_time(ev->valid_after, t, sizeof(t));
 		ca_csv_field(o->f, ev->valid_after ? t : "", 0);
 		ca_csv_field(o->f, vb, 0);
 		ca_csv_field(o->f, ev->fingerprint, 0);

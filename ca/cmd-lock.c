@@ -11,6 +11,7 @@
 
 #include "ca.h"
 #include "jit-err.h"
+#include "jit-util.h"
 #include "jstore.h"
 
 static int
@@ -86,7 +87,7 @@ lock_main(int argc, char **argv, int lock)
 		return CA_EXIT_FAIL;
 	}
 	if (lock && until != 0) {
-		ca_format_time(until, when, sizeof(when));
+		jit_format_time(until, when, sizeof(when));
 		printf("locked %s until %s\n", user, when);
 	} else
 		printf(lock ? "locked %s until unlocked\n" : "unlocked %s\n",

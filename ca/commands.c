@@ -15,6 +15,7 @@
 #include "ca.h"
 #include "jbuf.h"
 #include "jcert.h"
+#include "jit-cmdspec.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jkey.h"
@@ -149,7 +150,7 @@ refuse_locked(struct sess *se, const char *user)
 	else {
 		if (until != 0) {
 			memcpy(when, "until ", 7);
-			ca_format_time(until, when + 6, sizeof(when) - 6);
+			jit_format_time(until, when + 6, sizeof(when) - 6);
 		}
 		err(se, "login: %s is locked %s: no new certificates (%s)\n",
 		    user, when, reason != NULL && *reason != '\0' ? reason :
@@ -323,7 +324,7 @@ cmd_login(struct sess *se, int argc, char **argv)
 
 		for (i = 0; i < jcert_nprincipals(c); i++)
 			json_array_append_new(pr, json_string(jcert_principal(c, i)));
-		ca_format_time(jcert_valid_before(c), vb, sizeof(vb));
+		jit_format_time(jcert_valid_before(c), vb, sizeof(vb));
 		json_object_set_new(o, "certificate", json_string(line));
 		json_object_set_new(o, "serial",
 		    json_integer((json_int_t)jcert_serial(c)));
@@ -383,7 +384,7 @@ cmd_whoami(struct sess *se, int argc, char **argv)
 	if (parse_opts(se, argc, argv, opts, NULL) != 0)
 		return EXIT_USAGE;
 	if (se->mfa_done)
-		ca_format_time(se->mfa_time, t, sizeof(t));
+		jit_format_time(se->mfa_time, t, sizeof(t));
 	p = srv_policy_get(se->srv);
 	n = jpolicy_user_ngroups(p, se->user);
 	if (json) {
@@ -520,12 +521,22 @@ cmd_krl_remote(struct sess *se, int argc, char **argv)
 static int
 cmd_ca_keys(struct sess *se, int argc, char **argv)
 {
-	(void)argv;
-	if (argc != 1) {
-		err(se, "ca-keys takes no arguments\n");
-		return EXIT_USAGE;
+	const char *t = se->srv->ca_keys_text, *nl;
+	json_t *o;
+
+	if (argc == 1) {
+		out(se, "%s", t);
+		return EXIT_OK;
 	}
-	out(se, "%s", se->srv->ca_keys_text);
+	(void)argv;	/* --json: checked by the command table */
+	/* The text is the user CA's line, then the host CA's. */
+	if ((nl = strchr(t, '\n')) == NULL)
+		return EXIT_ERROR;
+	o = json_object();
+	json_object_set_new(o, "user_ca", json_stringn(t, (size_t)(nl - t)));
+	json_object_set_new(o, "host_ca", json_stringn(nl + 1,
+	    strcspn(nl + 1, "\n")));
+	out_json(se, o);
 	return EXIT_OK;
 }
 
@@ -973,7 +984,7 @@ list_one(const struct jstore_request *r, void *arg)
 	    (!mine && !jpolicy_can_approve_at(l->p, r->role, se->user,
 	    l->now > r->created ? l->now - r->created : 0)))
 		return 0;
-	ca_format_time(r->expires, exp, sizeof(exp));
+	jit_format_time(r->expires, exp, sizeof(exp));
 	if (l->json) {
 		json_t *o = json_object();
 
@@ -1190,6 +1201,160 @@ cmd_audit_remote(struct sess *se, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- status: what the CA has on record for the user ---- */
+
+struct status_ctx {
+	struct sess *se;
+	int json, n;
+	int revoked;
+};
+
+static int
+status_revoked(const struct jstore_event *ev, void *arg)
+{
+	(void)ev;
+	((struct status_ctx *)arg)->revoked = 1;
+	return 0;
+}
+
+static int
+status_cert(const struct jstore_event *ev, void *arg)
+{
+	struct status_ctx *c = arg;
+	struct jstore_filter f;
+	char vb[32];
+
+	memset(&f, 0, sizeof(f));
+	f.serial = ev->serial;
+	f.event = "revoke";
+	c->revoked = 0;
+	(void)jstore_query(c->se->srv->store, &f, status_revoked, c);
+	jit_format_time(ev->valid_before, vb, sizeof(vb));
+	if (c->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "where", json_string("ca"));
+		json_object_set_new(o, "key_id", json_string(ev->key_id));
+		json_object_set_new(o, "serial",
+		    json_integer((json_int_t)ev->serial));
+		json_object_set_new(o, "role", json_string(ev->role));
+		json_object_set_new(o, "principals",
+		    ca_json_list(ev->principals));
+		json_object_set_new(o, "valid_before", json_string(vb));
+		json_object_set_new(o, "revoked", json_boolean(c->revoked));
+		out_json(c->se, o);
+	} else {
+		if (c->n++ == 0)
+			out(c->se, "%-28s %-12s %-24s %-21s %s\n", "CERTIFICATE",
+			    "ROLE", "PRINCIPALS", "EXPIRES", "STATE");
+		out(c->se, "%-28s %-12s %-24s %-21s %s\n", ev->key_id, ev->role,
+		    ev->principals, vb, c->revoked ? "revoked" : "live");
+	}
+	return 0;
+}
+
+static int
+status_request(const struct jstore_request *r, void *arg)
+{
+	struct status_ctx *c = arg;
+	char exp[32];
+
+	jit_format_time(r->expires, exp, sizeof(exp));
+	if (c->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "where", json_string("ca"));
+		json_object_set_new(o, "request_id", json_string(r->id));
+		json_object_set_new(o, "role", json_string(r->role));
+		json_object_set_new(o, "state",
+		    json_string(jstore_request_state_name(r->state)));
+		json_object_set_new(o, "expires", json_string(exp));
+		json_object_set_new(o, "approvers", ca_json_list(r->approvers));
+		json_object_set_new(o, "quorum", json_integer(r->quorum));
+		out_json(c->se, o);
+	} else {
+		if (c->n++ == 0)
+			out(c->se, "%-19s %-12s %-9s %-21s %s\n", "REQUEST", "ROLE",
+			    "STATE", "EXPIRES", "APPROVALS");
+		out(c->se, "%-19s %-12s %-9s %-21s %zu/%u\n", r->id, r->role,
+		    jstore_request_state_name(r->state), exp,
+		    jit_list_count(r->approvers), r->quorum);
+	}
+	return 0;
+}
+
+/*
+ * status: the user's live certificates (revoked ones marked) and open
+ * requests as the CA has them, and a lock if there is one.
+ */
+static int
+cmd_status_remote(struct sess *se, int argc, char **argv)
+{
+	struct status_ctx c = { se, 0, 0, 0 };
+	struct jstore_filter f;
+	uint64_t now = (uint64_t)time(NULL), *serials = NULL, until;
+	char *reason = NULL, when[32];
+	size_t i, n = 0;
+	int r;
+
+	c.json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	if ((r = jstore_user_serials(se->srv->store, se->user, now, &serials,
+	    &n)) != 0) {
+		err(se, "status: %s\n", jit_strerror(r));
+		return EXIT_ERROR;
+	}
+	for (i = 0; i < n; i++) {
+		memset(&f, 0, sizeof(f));
+		f.serial = serials[i];
+		f.event = "issue";
+		f.limit = 1;
+		(void)jstore_query(se->srv->store, &f, status_cert, &c);
+	}
+	free(serials);
+	if (!c.json && c.n == 0)
+		out(se, "no live certificates on record for %s\n", se->user);
+	c.n = 0;
+	(void)jstore_request_list_open(se->srv->store, se->user,
+	    status_request, &c);
+	if (!c.json && c.n == 0)
+		out(se, "no open requests\n");
+	if (jstore_locked(se->srv->store, se->user, now, &until, &reason) == 1) {
+		if (until != 0)
+			jit_format_time(until, when, sizeof(when));
+		if (c.json) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "where", json_string("ca"));
+			json_object_set_new(o, "locked_until", until != 0 ?
+			    json_string(when) : json_null());
+			json_object_set_new(o, "reason", json_string(reason));
+			out_json(se, o);
+		} else
+			out(se, "locked %s%s: %s\n", until != 0 ? "until " :
+			    "until unlocked", until != 0 ? when : "", reason);
+	}
+	free(reason);
+	return EXIT_OK;
+}
+
+/* `help`, and what a bare `ssh user@ca` (a shell request) gets. */
+static int
+cmd_help(struct sess *se, int argc, char **argv)
+{
+	const struct jit_cmdspec *c;
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	out(se, "jit-ssh-ca: commands (as exec requests: ssh -p PORT %s@CA "
+	    "COMMAND ...):\n", se->user);
+	for (i = 0; (c = jit_cmdspec_at(i)) != NULL; i++)
+		out(se, "  %-10s %s\n", c->name, c->summary);
+	out(se, "COMMAND --help shows its usage.  The jit-ssh client runs "
+	    "them for you: jit-ssh --help.\n");
+	return EXIT_OK;
+}
+
 int
 srv_run_command(struct sess *se, const char *command)
 {
@@ -1201,9 +1366,11 @@ srv_run_command(struct sess *se, const char *command)
 		{ "roles", cmd_roles }, { "krl", cmd_krl_remote },
 		{ "ca-keys", cmd_ca_keys }, { "requests", cmd_requests },
 		{ "approve", cmd_approve }, { "deny", cmd_deny },
-		{ "audit", cmd_audit_remote },
+		{ "audit", cmd_audit_remote }, { "status", cmd_status_remote },
+		{ "help", cmd_help },
 	};
-	char *buf, *argv[MAX_ARGS];
+	const struct jit_cmdspec *spec;
+	char *buf, *argv[MAX_ARGS], msg[512];
 	int argc = 0, rc = EXIT_USAGE, r;
 	size_t i;
 
@@ -1221,13 +1388,22 @@ srv_run_command(struct sess *se, const char *command)
 		    "characters or more than %d words)\n", MAX_ARGS);
 		goto out;
 	}
+	/* Options are checked against the one table the client uses too. */
+	if ((spec = jit_cmdspec_find(argv[0])) != NULL &&
+	    (r = jit_cmdspec_check(spec, argc, argv, msg, sizeof(msg))) != 0) {
+		if (r > 0) {
+			out(se, "usage: %s\n  %s\n", spec->usage, spec->summary);
+			rc = EXIT_OK;
+		} else
+			err(se, "%s\n", msg);
+		goto out;
+	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[0], cmds[i].name) == 0) {
 			rc = cmds[i].fn(se, argc, argv);
 			goto out;
 		}
-	err(se, "unknown command '%s' (login, roles, whoami, requests, "
-	    "approve, deny, audit, krl, ca-keys)\n", argv[0]);
+	err(se, "unknown command '%s' (`help` lists them)\n", argv[0]);
  out:
 	free(buf);
 	return rc;

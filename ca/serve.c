@@ -581,6 +581,13 @@ on_exec(ssh_session session, ssh_channel channel, const char *command,
 	return 0;
 }
 
+/* A bare `ssh user@ca`: no shell here, the list of commands instead. */
+static int
+on_shell(ssh_session session, ssh_channel channel, void *userdata)
+{
+	return on_exec(session, channel, "help", userdata);
+}
+
 /* The jit-ssh client sends INT on Ctrl-C: a waiting login withdraws. */
 static void
 on_chan_signal(ssh_session session, ssh_channel channel, const char *signal,
@@ -609,6 +616,7 @@ on_channel_open(ssh_session session, void *userdata)
 	se->ccb.channel_data_function = on_data;
 	se->ccb.channel_eof_function = on_eof;
 	se->ccb.channel_exec_request_function = on_exec;
+	se->ccb.channel_shell_request_function = on_shell;
 	se->ccb.channel_signal_function = on_chan_signal;
 	se->ccb.channel_close_function = on_close;
 	ssh_callbacks_init(&se->ccb);

@@ -7,17 +7,6 @@
 #include "ca.h"
 #include "jpolicy.h"
 
-void
-ca_format_time(uint64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "%llu", (unsigned long long)t);
-}
-
 int
 ca_parse_time(const char *s, uint64_t now, uint64_t *out)
 {

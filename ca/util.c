@@ -11,6 +11,7 @@
 
 #include "ca.h"
 #include "jit-err.h"
+#include "jit-util.h"
 #include "jkey.h"
 #include "jtext.h"
 
@@ -27,7 +28,7 @@ ca_vlog(int stamp, const char *fmt, va_list ap)
 	int m;
 
 	if (stamp) {
-		ca_format_time((uint64_t)time(NULL), line, sizeof(line));
+		jit_format_time((uint64_t)time(NULL), line, sizeof(line));
 		len = strlen(line);
 		line[len++] = ' ';
 	}

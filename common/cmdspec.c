@@ -42,8 +42,8 @@ static const struct jit_cmdspec specs[] = {
 	    { "--json", "--csv" } },
 	{ "krl", "krl", "the current KRL (binary, for sshd's RevokedKeys)",
 	    no_opts, 0, 0, { NULL, NULL } },
-	{ "ca-keys", "ca-keys", "the CA's public keys (user CA, host CA)",
-	    no_opts, 0, 0, { NULL, NULL } },
+	{ "ca-keys", "ca-keys [--json]", "the CA's public keys (user CA, host "
+	    "CA)", json_opts, 0, 0, { NULL, NULL } },
 };
 
 const struct jit_cmdspec *

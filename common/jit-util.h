@@ -7,6 +7,7 @@
 #define JIT_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct jbuf;
@@ -28,6 +29,9 @@ size_t jit_list_count(const char *list);
 
 /* Fills buf with len bytes from the CSPRNG. */
 int jit_random(void *buf, size_t len);
+
+/* t as RFC 3339 UTC ("2026-12-03T09:00:00Z") into buf (32 bytes do). */
+void jit_format_time(uint64_t t, char *buf, size_t len);
 
 #define JIT_FILE_PRIVATE	0x01	/* refuse group/other access bits */
 #define JIT_FILE_TRUSTED	0x02	/* refuse group/other write, others' files */

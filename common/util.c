@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -238,4 +239,15 @@ jit_file_write(const char *path, const void *data, size_t len, mode_t mode,
 	free(tmp);
 	errno = saved;
 	return r;
+}
+
+void
+jit_format_time(uint64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%llu", (unsigned long long)t);
 }

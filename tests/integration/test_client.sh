@@ -81,11 +81,17 @@ ssh_agent_in "echo in-as-\$(id -un)" 2> "$T/err" | grep -qx "in-as-$LOGIN_USER" 
 grep -q "Accepted publickey for $LOGIN_USER.*ID jit:alice:dev:" "$SSHD_LOG" && ok "sshd logged the key id" ||
 	bad "sshd log: $(tail -3 "$SSHD_LOG")"
 run 0 "jit:alice:dev:" "status lists the certificate with time left" -- alice status
-js alice status --json | python3 -c '
-import json, sys
+js alice status --json | LOGIN_USER=$LOGIN_USER python3 -c '
+import json, sys, datetime
 o = [json.loads(l) for l in sys.stdin]
-assert len(o) == 1 and o[0]["role"] == "dev" and 250 < o[0]["seconds_left"] <= 300, o' &&
-	ok "status --json" || bad "status --json"
+a = [x for x in o if x["where"] == "agent"]
+c = [x for x in o if x["where"] == "ca" and "key_id" in x]
+assert len(a) == 1 and a[0]["role"] == "dev" and 250 < a[0]["seconds_left"] <= 300, o
+assert a[0]["principals"] == [__import__("os").environ["LOGIN_USER"]], a
+datetime.datetime.strptime(a[0]["valid_before"], "%Y-%m-%dT%H:%M:%SZ")
+assert a[0]["key_id"] in [x["key_id"] for x in c] and not c[0]["revoked"], c
+assert isinstance(c[0]["principals"], list), c' &&
+	ok "status --json: the agent'"'"'s and the CA'"'"'s view, principals as arrays, RFC 3339 times" || bad "status --json"
 run 0 "removed jit:alice:dev:" "logout removes it" -- alice logout
 [ "$(agent_certs)" = 0 ] && ok "the agent holds no jit certificate after logout" || bad "after logout: $(ssh-add -l)"
 ssh_agent_in true 2> /dev/null && bad "ssh still works after logout" || ok "ssh refused after logout"
