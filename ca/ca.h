@@ -34,6 +34,9 @@ const char *ca_dir(const char *opt);
 /* "dir/name" in a new string; exits on allocation failure. */
 char *ca_path(const char *dir, const char *name);
 
+/* Where the CA directory dir came from, in words, for error messages. */
+const char *ca_dir_origin(const char *dir);
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -289,11 +289,15 @@ ca_audit_option(struct jstore_filter *f, int *mode, const char *name,
 	uint64_t now = (uint64_t)time(NULL), *tp;
 	char *end;
 
-	if (strcmp(name, "json") == 0)
-		*mode = OUT_JSON;
-	else if (strcmp(name, "csv") == 0)
-		*mode = OUT_CSV;
-	else if (val == NULL) {
+	if (strcmp(name, "json") == 0 || strcmp(name, "csv") == 0) {
+		if (*mode != OUT_TABLE && *mode != (name[0] == 'j' ? OUT_JSON :
+		    OUT_CSV)) {
+			snprintf(err, errlen, "--json and --csv do not go "
+			    "together");
+			return -1;
+		}
+		*mode = name[0] == 'j' ? OUT_JSON : OUT_CSV;
+	} else if (val == NULL) {
 		snprintf(err, errlen, "--%s needs a value", name);
 		return -1;
 	} else if (strcmp(name, "user") == 0)

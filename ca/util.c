@@ -74,6 +74,18 @@ ca_dir(const char *opt)
 	return CA_DIR_DEFAULT;
 }
 
+const char *
+ca_dir_origin(const char *dir)
+{
+	const char *env = getenv(CA_DIR_ENV);
+
+	if (strcmp(dir, CA_DIR_DEFAULT) == 0 && (env == NULL || *env == '\0'))
+		return "the default: no --dir and no $" CA_DIR_ENV;
+	if (env != NULL && strcmp(dir, env) == 0)
+		return "from $" CA_DIR_ENV;
+	return "from --dir";
+}
+
 char *
 ca_path(const char *dir, const char *name)
 {

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Every subcommand of both programs explains itself: --help and -h print
+# its usage and exit 0 with no CA, no configuration and no network; a
+# mistyped flag of a CA command is refused by jit-ssh before it connects
+# (so it never costs a verification code).
+. "$(dirname "$0")/lib.sh"
+: "${JIT_SSH_CA:?}" "${JIT_SSH:?}"
+export HOME=$T/home JIT_SSH_CONFIG=$T/nowhere/config.yaml JIT_SSH_CA_DIR=$T/no-ca
+mkdir -p "$HOME"
+unset SSH_AUTH_SOCK
+# A port nothing listens on: any attempt to connect would fail loudly.
+CA="--ca 127.0.0.1:$(free_port)"
+
+n=0; bad_ones=""
+for c in init policy serve enroll sign audit revoke lock unlock krl sign-host host-config; do
+	for h in --help -h; do
+		rc=0; "$JIT_SSH_CA" $c $h > "$T/out" 2> "$T/err" || rc=$?
+		if [ $rc = 0 ] && grep -q "^usage: jit-ssh-ca $c" "$T/out" && [ ! -s "$T/err" ]; then
+			n=$((n + 1))
+		else bad_ones="$bad_ones jit-ssh-ca:$c$h($rc)"; fi
+	done
+done
+for c in "policy check" "policy explain" "audit verify"; do
+	rc=0; "$JIT_SSH_CA" $c --help > "$T/out" 2> "$T/err" || rc=$?
+	[ $rc = 0 ] && grep -q "^usage: jit-ssh-ca ${c%% *}" "$T/out" && n=$((n + 1)) || bad_ones="$bad_ones jit-ssh-ca:$c"
+done
+[ ! -e "$T/no-ca" ] || bad_ones="$bad_ones (something created the CA dir)"
+for c in login status logout setup roles whoami requests approve deny audit; do
+	for h in --help -h; do
+		rc=0; "$JIT_SSH" $CA $c $h > "$T/out" 2> "$T/err" || rc=$?
+		if [ $rc = 0 ] && grep -q "^usage: jit-ssh $c" "$T/out" && [ ! -s "$T/err" ]; then
+			n=$((n + 1))
+		else bad_ones="$bad_ones jit-ssh:$c$h($rc: $(head -1 "$T/err"))"; fi
+	done
+done
+# Help wins wherever it stands, also after other flags.
+rc=0; "$JIT_SSH" $CA login --role dev --help > "$T/out" 2>&1 || rc=$?
+[ $rc = 0 ] && grep -q "^usage: jit-ssh login" "$T/out" && n=$((n + 1)) || bad_ones="$bad_ones login--role--help"
+[ -z "$bad_ones" ] && ok "--help and -h on every subcommand of both programs: usage, exit 0, no CA ($n)" ||
+	bad "help: $bad_ones"
+"$JIT_SSH" --help | grep -q "setup" && "$JIT_SSH_CA" --help | grep -q "host-config" &&
+	ok "the top-level --help lists the commands" || bad "top-level help"
+
+# Typos are refused locally (exit 2), before any connection is tried.
+typo() {	# WHAT ARGS...
+	local what=$1 rc=0; shift
+	"$JIT_SSH" $CA "$@" > "$T/out" 2> "$T/err" < /dev/null || rc=$?
+	if [ $rc = 2 ] && ! grep -q "cannot reach the CA" "$T/err" && [ -s "$T/err" ]; then return 0; fi
+	echo "$what: rc=$rc $(cat "$T/err")"; return 1
+}
+errs=""
+typo "roles --jsn" roles --jsn || errs=x
+typo "audit --json --csv" audit --json --csv || errs=x
+grep -q "do not go together" "$T/err" || errs=x
+typo "audit --since" audit --since || errs=x
+grep -q "needs a value" "$T/err" || errs=x
+typo "deny without ID" deny || errs=x
+typo "approve A B" approve r-1 r-2 || errs=x
+typo "whoami extra" whoami extra || errs=x
+typo "login --rol" login --rol dev || errs=x
+typo "status --jsn" status --jsn || errs=x
+typo "setup without --fingerprint" setup --ca 127.0.0.1:1 || errs=x
+typo "setup with a bad fingerprint" setup --ca 127.0.0.1:1 --fingerprint MD5:xx || errs=x
+typo "unknown command" rolse || errs=x
+[ -z "$errs" ] && ok "mistyped commands and flags are refused locally (exit 2) before connecting" ||
+	bad "typos"
+# A bad configuration does not stop --help.
+mkdir -p "$T/nowhere"; printf 'ca: [oops\n' > "$JIT_SSH_CONFIG"; chmod 600 "$JIT_SSH_CONFIG"
+"$JIT_SSH" roles --help > /dev/null 2>&1 && ok "--help works with a broken configuration" || bad "help with broken config"
+rm -f "$JIT_SSH_CONFIG"
+# jit-ssh-ca: --json with --csv refused; errors about a missing CA name --dir and JIT_SSH_CA_DIR.
+rc=0; "$JIT_SSH_CA" audit --json --csv > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 2 ] && grep -q "csv" "$T/err" && ok "jit-ssh-ca audit --json --csv is refused" || bad "audit json+csv: rc=$rc $(cat "$T/err")"
+rc=0; "$JIT_SSH_CA" audit > /dev/null 2> "$T/err" || rc=$?
+[ $rc != 0 ] && grep -q -- "--dir" "$T/err" && grep -q "JIT_SSH_CA_DIR" "$T/err" &&
+	ok "a missing CA directory is named with --dir and JIT_SSH_CA_DIR" || bad "no CA: $(cat "$T/err")"
+
+# Bash completion: commands and every flag the usage names, for both.
+comp() {	# FILE FUNCTION WORDS...: what completing the last word offers
+	bash -c 'source "$1"; f=$2; shift 2; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); $f
+		printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
+}
+cerr=""
+[ "$(comp "$COMPLETIONS/jit-ssh" _jit_ssh jit-ssh lo | sort | tr '\n' ' ')" = "login logout " ] || cerr="$cerr lo"
+[ "$(comp "$COMPLETIONS/jit-ssh-ca" _jit_ssh_ca jit-ssh-ca sign- | tr -d '\n')" = "sign-host" ] || cerr="$cerr sign-"
+for c in login status logout setup roles whoami requests approve deny audit; do
+	want=$("$JIT_SSH" $c --help | grep -oE -- '--[a-z-]+' | sort -u || true)
+	have=$(comp "$COMPLETIONS/jit-ssh" _jit_ssh jit-ssh $c - | sort -u || true)
+	missing=$(comm -23 <(echo "$want") <(echo "$have") || true)
+	[ -z "$missing" ] || cerr="$cerr jit-ssh:$c:$(echo $missing)"
+done
+for c in init serve enroll sign revoke lock unlock krl sign-host host-config audit; do
+	want=$("$JIT_SSH_CA" $c --help | sed -n '1,/^$/p' | grep -v "audit verify" | grep -oE -- '--[a-z-]+' | sort -u || true)
+	have=$(comp "$COMPLETIONS/jit-ssh-ca" _jit_ssh_ca jit-ssh-ca $c - | sort -u || true)
+	missing=$(comm -23 <(echo "$want") <(echo "$have") || true)
+	[ -z "$missing" ] || cerr="$cerr jit-ssh-ca:$c:$(echo $missing)"
+done
+[ -z "$cerr" ] && ok "bash completion offers the commands and every flag their usage names" || bad "completion:$cerr"
+grep -q "bash-completion/completions/jit-ssh-ca" "$BUILD_ROOT/meson-info/intro-installed.json" &&
+	grep -q "bash-completion/completions/jit-ssh\"" "$BUILD_ROOT/meson-info/intro-installed.json" &&
+	ok "meson install puts both completions where bash-completion looks" || bad "completions not installed"
+
+# A fresh CA answers krl, audit and audit verify at once.
+"$JIT_SSH_CA" init --dir "$T/fresh" > /dev/null
+"$JIT_SSH_CA" krl --dir "$T/fresh" -o "$T/fresh.krl" 2> "$T/err" &&
+	ssh-keygen -Q -l -f "$T/fresh.krl" > /dev/null 2>&1 && ok "a fresh CA writes a KRL ssh-keygen reads" ||
+	bad "fresh krl: $(cat "$T/err")"
+"$JIT_SSH_CA" audit --dir "$T/fresh" --json > "$T/out" 2> "$T/err" && [ ! -s "$T/out" ] &&
+	ok "a fresh CA's audit is empty, not an error" || bad "fresh audit: $(cat "$T/err")"
+"$JIT_SSH_CA" audit verify --dir "$T/fresh" > "$T/out" 2> "$T/err" && grep -q "^ok: 0 events" "$T/out" &&
+	ok "a fresh CA's audit verify says ok" || bad "fresh verify: $(cat "$T/out" "$T/err")"
+finish
