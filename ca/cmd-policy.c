@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "ca.h"
 #include "jit-err.h"
@@ -23,8 +24,16 @@ ca_load_policy(const char *dir, const char *file, struct jpolicy **pp)
 		ca_error("out of memory");
 		return JIT_ERR_ALLOC;
 	}
-	if ((r = jpolicy_load_file(path, pp, &err)) != 0)
+	if ((r = jpolicy_load_file(path, pp, &err)) != 0) {
+		size_t n = 1;
+		const char *e;
+
 		fprintf(stderr, "%s\n", err != NULL ? err : jit_strerror(r));
+		for (e = err; e != NULL && (e = strchr(e, '\n')) != NULL; e++)
+			n++;
+		if (err != NULL && n > 1)
+			fprintf(stderr, "%zu problems\n", n);
+	}
 	free(err);
 	free(path);
 	return r;
@@ -53,6 +62,7 @@ policy_check(int argc, char **argv)
 	};
 	struct jpolicy *p = NULL;
 	const char *dir = NULL, *file = NULL;
+	struct stat st;
 	int ch;
 
 	optind = 1;
@@ -72,6 +82,11 @@ policy_check(int argc, char **argv)
 		file = argv[optind++];
 	if (optind != argc || (file != NULL && dir != NULL)) {
 		ca_error("policy check takes --dir DIR or one FILE");
+		return CA_EXIT_USAGE;
+	}
+	if (file != NULL && stat(file, &st) == 0 && S_ISDIR(st.st_mode)) {
+		ca_error("%s is a directory: give the policy file, or the CA "
+		    "directory with --dir %s", file, file);
 		return CA_EXIT_USAGE;
 	}
 	if (ca_load_policy(ca_dir(dir), file, &p) != 0)

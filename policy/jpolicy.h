@@ -26,7 +26,8 @@ struct jpolicy_decision;
 /*
  * Loads a policy from len bytes of YAML; name is used in error messages.
  * On a validation error returns JIT_ERR_POLICY and, when errp is not NULL,
- * a new string "name:line:column: message" in *errp (caller frees).
+ * a new string in *errp (caller frees): every problem found (up to 100),
+ * one "name:line:column: message" line each, in file order.
  */
 int jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
     struct jpolicy **pp, char **errp);

@@ -28,7 +28,10 @@ struct ctx {
 	char **errp;
 	struct jpolicy *p;
 	struct pstrv groups;	/* every group some user is in, sorted */
+	unsigned nerr;		/* problems found so far */
 };
+
+#define ERRORS_MAX	100	/* reported in one run; the rest counted */
 
 static int
 perr(struct ctx *c, const struct pnode *n, const char *fmt, ...)
@@ -37,18 +40,35 @@ perr(struct ctx *c, const struct pnode *n, const char *fmt, ...)
 static int
 perr(struct ctx *c, const struct pnode *n, const char *fmt, ...)
 {
-	char msg[JPOLICY_ERR_MAX];
+	char msg[JPOLICY_ERR_MAX], *all;
 	va_list ap;
+	int k;
 
-	if (c->errp != NULL && *c->errp == NULL) {
+	/* Every problem, one "file:line:column: message" line each. */
+	if (c->errp != NULL && c->nerr < ERRORS_MAX) {
 		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
-		if (asprintf(c->errp, "%s:%u:%u: %s", c->name,
-		    n != NULL ? n->line : 1, n != NULL ? n->col : 1, msg) == -1)
-			*c->errp = NULL;
+		k = asprintf(&all, "%s%s%s:%u:%u: %s", *c->errp != NULL ?
+		    *c->errp : "", *c->errp != NULL ? "\n" : "", c->name,
+		    n != NULL ? n->line : 1, n != NULL ? n->col : 1, msg);
+		if (k != -1) {
+			free(*c->errp);
+			*c->errp = all;
+		}
 	}
+	c->nerr++;
 	return JIT_ERR_POLICY;
+}
+
+/*
+ * After a part failed: a policy problem is on record and loading goes on
+ * with the next part (0); anything else (memory) stops it.
+ */
+static int
+keep_going(int r)
+{
+	return r == JIT_ERR_POLICY ? 0 : r;
 }
 
 static void
@@ -731,20 +751,13 @@ cmp_role(const void *a, const void *b)
 }
 
 static int
-load_user(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+user_keys(struct ctx *c, const struct pnode *kn, const struct pnode *n,
     struct puser *u)
 {
-	static const char *const keys[] = { "keys", "groups", NULL };
 	const struct pnode *v;
 	size_t i;
-	int r;
+	int r, bad = 0;
 
-	if ((r = get_name(c, kn, "user name")) != 0 ||
-	    (r = want(c, n, PN_MAP, "a user")) != 0 ||
-	    (r = check_keys(c, n, "user", keys)) != 0)
-		return r;
-	if ((u->name = strdup(kn->value)) == NULL)
-		return JIT_ERR_ALLOC;
 	if ((v = get(n, "keys")) == NULL)
 		return perr(c, kn, "user '%s' has no keys", kn->value);
 	if ((r = want(c, v, PN_SEQ, "keys")) != 0)
@@ -758,13 +771,41 @@ load_user(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 	for (i = 0; i < v->n; i++) {
 		const struct pnode *kl = v->items[i];
 
-		if ((r = want(c, kl, PN_SCALAR, "a key")) != 0)
-			return r;
-		if ((r = jkey_parse_line(kl->value, &u->keys[i], NULL)) != 0)
-			return perr(c, kl, "user '%s': malformed public key: %s",
+		if (want(c, kl, PN_SCALAR, "a key") != 0) {
+			bad = 1;
+			continue;
+		}
+		if ((r = jkey_parse_line(kl->value, &u->keys[u->nkeys],
+		    NULL)) != 0) {
+			(void)perr(c, kl, "user '%s': malformed public key: %s",
 			    kn->value, jit_strerror(r));
+			bad = 1;
+			continue;
+		}
 		u->nkeys++;
 	}
+	return bad ? JIT_ERR_POLICY : 0;
+}
+
+static int
+load_user(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+    struct puser *u)
+{
+	static const char *const keys[] = { "keys", "groups", NULL };
+	const struct pnode *v;
+	int r;
+
+	if ((r = get_name(c, kn, "user name")) != 0 ||
+	    (r = want(c, n, PN_MAP, "a user")) != 0)
+		return r;
+	if ((u->name = strdup(kn->value)) == NULL)
+		return JIT_ERR_ALLOC;
+	/* Each part is checked even after a problem in another. */
+	if ((r = check_keys(c, n, "user", keys)) != 0 &&
+	    (r = keep_going(r)) != 0)
+		return r;
+	if ((r = user_keys(c, kn, n, u)) != 0 && (r = keep_going(r)) != 0)
+		return r;
 	if ((v = get(n, "groups")) != NULL &&
 	    (r = get_list(c, v, "groups", check_user_group, &u->groups)) != 0)
 		return r;
@@ -785,16 +826,22 @@ load_users(struct ctx *c, const struct pnode *n)
 	    (p->users = calloc(n->n / 2, sizeof(*p->users))) == NULL)
 		return JIT_ERR_ALLOC;
 	for (i = 0; i < n->n / 2; i++) {
-		r = load_user(c, n->items[2 * i], n->items[2 * i + 1],
-		    &p->users[i]);
-		p->nusers++;
-		if (r != 0)
+		struct puser *u = &p->users[p->nusers];
+
+		r = load_user(c, n->items[2 * i], n->items[2 * i + 1], u);
+		if (u->name == NULL) {
+			/* Not even a name: nothing to keep. */
+			if (r == 0 || (r = keep_going(r)) == 0)
+				continue;
 			return r;
-		for (j = 0; j < p->users[i].groups.n; j++)
-			if (!pstrv_has(&c->groups, p->users[i].groups.v[j]) &&
-			    (r = pstrv_add(&c->groups,
-			    p->users[i].groups.v[j])) != 0)
+		}
+		p->nusers++;
+		for (j = 0; j < u->groups.n; j++)
+			if (!pstrv_has(&c->groups, u->groups.v[j]) &&
+			    (r = pstrv_add(&c->groups, u->groups.v[j])) != 0)
 				return r;
+		if (r != 0 && (r = keep_going(r)) != 0)
+			return r;
 	}
 	/* qsort() with a NULL base is undefined even for 0 elements. */
 	if (p->nusers > 0)
@@ -1076,28 +1123,17 @@ check_principals_total(struct ctx *c, const struct pnode *n,
 	return 0;
 }
 
+/*
+ * A role is loaded part by part; a part that fails is reported and the
+ * next one is still checked, so `policy check` names every problem.
+ */
 static int
-load_role(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+role_groups(struct ctx *c, const struct pnode *kn, const struct pnode *n,
     struct prole *role)
 {
-	static const char *const keys[] = { "groups", "principals", "ttl",
-	    "max_ttl", "mfa", "reason", "source_address", "force_command",
-	    "extensions", "key_types", "approval", "break_glass", "windows",
-	    "from", NULL };
-	const struct pnode *v, *ttl_node = NULL;
-	size_t i;
-	int r, inherited_ttl = 1;
+	const struct pnode *v;
+	int r;
 
-	if ((r = get_name(c, kn, "role name")) != 0 ||
-	    (r = want(c, n, PN_MAP, "a role")) != 0 ||
-	    (r = check_keys(c, n, "role", keys)) != 0)
-		return r;
-	if ((role->name = strdup(kn->value)) == NULL)
-		return JIT_ERR_ALLOC;
-	role->ttl = c->p->ttl;
-	role->max_ttl = c->p->max_ttl;
-	role->mfa_required = c->p->mfa_required;
-	role->key_types = c->p->key_types;
 	if ((v = get(n, "groups")) == NULL)
 		return perr(c, kn, "role '%s' needs groups (who may request it)",
 		    kn->value);
@@ -1107,6 +1143,16 @@ load_role(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 	if (role->groups.n == 0)
 		return perr(c, v, "role '%s': groups must not be empty",
 		    kn->value);
+	return 0;
+}
+
+static int
+role_principals(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+    struct prole *role)
+{
+	const struct pnode *v;
+	int r;
+
 	if ((v = get(n, "principals")) == NULL)
 		return perr(c, kn, "role '%s' needs principals", kn->value);
 	if ((r = get_list(c, v, "principals", check_principal,
@@ -1119,9 +1165,16 @@ load_role(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 		return perr(c, v, "role '%s': %zu principals, more than the %d "
 		    "a certificate holds", kn->value, role->principals.n,
 		    JCERT_PRINCIPALS_MAX);
-	if ((r = check_principals_total(c, v, kn->value,
-	    &role->principals)) != 0)
-		return r;
+	return check_principals_total(c, v, kn->value, &role->principals);
+}
+
+static int
+role_ttls(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+    struct prole *role)
+{
+	const struct pnode *v, *ttl_node = NULL;
+	int r;
+
 	if ((v = get(n, "max_ttl")) != NULL &&
 	    (r = get_duration(c, v, "max_ttl", &role->max_ttl)) != 0)
 		return r;
@@ -1129,84 +1182,189 @@ load_role(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 		if ((r = get_duration(c, v, "ttl", &role->ttl)) != 0)
 			return r;
 		ttl_node = v;
-		inherited_ttl = 0;
 	}
 	if (role->ttl > role->max_ttl) {
-		if (!inherited_ttl)
+		if (ttl_node != NULL)
 			return perr(c, ttl_node, "role '%s': ttl is longer than "
 			    "max_ttl", kn->value);
 		/* The default ttl is only a default: cap it to this role. */
 		role->ttl = role->max_ttl;
 	}
-	if ((v = get(n, "mfa")) != NULL &&
-	    (r = get_required(c, v, "mfa", &role->mfa_required)) != 0)
-		return r;
-	if ((v = get(n, "reason")) != NULL &&
-	    (r = get_required(c, v, "reason", &role->reason_required)) != 0)
-		return r;
-	if ((v = get(n, "source_address")) != NULL) {
-		struct pcidr *tmp = NULL;
-		size_t ntmp = 0;
+	return 0;
+}
 
-		if (v->type == PN_SCALAR && strcmp(v->value, "requester") == 0)
-			role->source_requester = 1;
-		else if (v->type == PN_SCALAR)
-			return perr(c, v, "source_address must be 'requester' "
-			    "or a list of CIDR networks, not '%s'", v->value);
-		else {
-			r = get_cidrs(c, v, "source_address", &tmp, &ntmp,
-			    &role->source_address);
-			free(tmp);
-			if (r != 0)
-				return r;
-		}
-	}
-	if ((v = get(n, "force_command")) != NULL) {
-		if ((r = want(c, v, PN_SCALAR, "force_command")) != 0)
-			return r;
-		if (v->len == 0 || v->len > 4096)
-			return perr(c, v, "force_command must not be empty");
-		for (i = 0; i < v->len; i++)
-			if ((unsigned char)v->value[i] < 0x20)
-				return perr(c, v, "force_command contains a "
-				    "control character");
-		if ((role->force_command = strdup(v->value)) == NULL)
-			return JIT_ERR_ALLOC;
-	}
-	if ((v = get(n, "extensions")) != NULL) {
-		if ((r = get_list(c, v, "extensions", check_extension,
-		    &role->extensions)) != 0)
-			return r;
-		if (role->extensions.n > 0)
-			qsort(role->extensions.v, role->extensions.n,
-			    sizeof(char *), cmp_str);
-	}
-	if ((v = get(n, "key_types")) != NULL) {
-		unsigned kt;
+static int
+role_mfa(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+    struct prole *role)
+{
+	const struct pnode *v;
 
-		if ((r = get_key_types(c, v, "key_types", &kt)) != 0)
-			return r;
-		role->key_types = kt;
+	(void)kn;
+	return (v = get(n, "mfa")) != NULL ?
+	    get_required(c, v, "mfa", &role->mfa_required) : 0;
+}
+
+static int
+role_reason(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+    struct prole *role)
+{
+	const struct pnode *v;
+
+	(void)kn;
+	return (v = get(n, "reason")) != NULL ?
+	    get_required(c, v, "reason", &role->reason_required) : 0;
+}
+
+static int
+role_source(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+    struct prole *role)
+{
+	const struct pnode *v;
+	struct pcidr *tmp = NULL;
+	size_t ntmp = 0;
+	int r;
+
+	(void)kn;
+	if ((v = get(n, "source_address")) == NULL)
+		return 0;
+	if (v->type == PN_SCALAR && strcmp(v->value, "requester") == 0) {
+		role->source_requester = 1;
+		return 0;
 	}
+	if (v->type == PN_SCALAR)
+		return perr(c, v, "source_address must be 'requester' or a list "
+		    "of CIDR networks, not '%s'", v->value);
+	r = get_cidrs(c, v, "source_address", &tmp, &ntmp,
+	    &role->source_address);
+	free(tmp);
+	return r;
+}
+
+static int
+role_force_command(struct ctx *c, const struct pnode *kn,
+    const struct pnode *n, struct prole *role)
+{
+	const struct pnode *v;
+	size_t i;
+	int r;
+
+	(void)kn;
+	if ((v = get(n, "force_command")) == NULL)
+		return 0;
+	if ((r = want(c, v, PN_SCALAR, "force_command")) != 0)
+		return r;
+	if (v->len == 0 || v->len > 4096)
+		return perr(c, v, "force_command must not be empty");
+	for (i = 0; i < v->len; i++)
+		if ((unsigned char)v->value[i] < 0x20)
+			return perr(c, v, "force_command contains a control "
+			    "character");
+	return (role->force_command = strdup(v->value)) == NULL ?
+	    JIT_ERR_ALLOC : 0;
+}
+
+static int
+role_extensions(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+    struct prole *role)
+{
+	const struct pnode *v;
+	int r;
+
+	(void)kn;
+	if ((v = get(n, "extensions")) == NULL)
+		return 0;
+	if ((r = get_list(c, v, "extensions", check_extension,
+	    &role->extensions)) != 0)
+		return r;
+	if (role->extensions.n > 0)
+		qsort(role->extensions.v, role->extensions.n, sizeof(char *),
+		    cmp_str);
+	return 0;
+}
+
+static int
+role_key_types(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+    struct prole *role)
+{
+	const struct pnode *v;
+
+	(void)kn;
+	return (v = get(n, "key_types")) != NULL ?
+	    get_key_types(c, v, "key_types", &role->key_types) : 0;
+}
+
+static int
+role_approval(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+    struct prole *role)
+{
+	const struct pnode *v;
+	int r;
+
 	if ((v = get(n, "break_glass")) != NULL &&
 	    (r = get_bool(c, v, "break_glass", &role->break_glass)) != 0)
 		return r;
-	if ((v = get(n, "approval")) != NULL) {
-		if (role->break_glass)
-			return perr(c, v, "role '%s': a break_glass role is "
-			    "issued without approval; remove one of them",
-			    kn->value);
-		if ((r = load_approval(c, v, role)) != 0)
+	if ((v = get(n, "approval")) == NULL)
+		return 0;
+	if (role->break_glass)
+		return perr(c, v, "role '%s': a break_glass role is issued "
+		    "without approval; remove one of them", kn->value);
+	return load_approval(c, v, role);
+}
+
+static int
+role_windows(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+    struct prole *role)
+{
+	const struct pnode *v;
+
+	(void)kn;
+	return (v = get(n, "windows")) != NULL ? get_windows(c, v, "windows",
+	    &role->windows, &role->nwindows) : 0;
+}
+
+static int
+role_from(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+    struct prole *role)
+{
+	const struct pnode *v;
+
+	(void)kn;
+	return (v = get(n, "from")) != NULL ? get_cidrs(c, v, "from",
+	    &role->from, &role->nfrom, &role->from_text) : 0;
+}
+
+static int
+load_role(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+    struct prole *role)
+{
+	static const char *const keys[] = { "groups", "principals", "ttl",
+	    "max_ttl", "mfa", "reason", "source_address", "force_command",
+	    "extensions", "key_types", "approval", "break_glass", "windows",
+	    "from", NULL };
+	static int (*const parts[])(struct ctx *, const struct pnode *,
+	    const struct pnode *, struct prole *) = { role_groups,
+	    role_principals, role_ttls, role_mfa, role_reason, role_source,
+	    role_force_command, role_extensions, role_key_types,
+	    role_approval, role_windows, role_from };
+	size_t i;
+	int r;
+
+	if ((r = get_name(c, kn, "role name")) != 0 ||
+	    (r = want(c, n, PN_MAP, "a role")) != 0)
+		return r;
+	if ((role->name = strdup(kn->value)) == NULL)
+		return JIT_ERR_ALLOC;
+	role->ttl = c->p->ttl;
+	role->max_ttl = c->p->max_ttl;
+	role->mfa_required = c->p->mfa_required;
+	role->key_types = c->p->key_types;
+	if ((r = check_keys(c, n, "role", keys)) != 0 &&
+	    (r = keep_going(r)) != 0)
+		return r;
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if ((r = parts[i](c, kn, n, role)) != 0 &&
+		    (r = keep_going(r)) != 0)
 			return r;
-	}
-	if ((v = get(n, "windows")) != NULL &&
-	    (r = get_windows(c, v, "windows", &role->windows,
-	    &role->nwindows)) != 0)
-		return r;
-	if ((v = get(n, "from")) != NULL &&
-	    (r = get_cidrs(c, v, "from", &role->from, &role->nfrom,
-	    &role->from_text)) != 0)
-		return r;
 	return 0;
 }
 
@@ -1224,10 +1382,12 @@ load_roles(struct ctx *c, const struct pnode *n)
 	    (p->roles = calloc(n->n / 2, sizeof(*p->roles))) == NULL)
 		return JIT_ERR_ALLOC;
 	for (i = 0; i < n->n / 2; i++) {
-		r = load_role(c, n->items[2 * i], n->items[2 * i + 1],
-		    &p->roles[i]);
-		p->nroles++;
-		if (r != 0)
+		struct prole *role = &p->roles[p->nroles];
+
+		r = load_role(c, n->items[2 * i], n->items[2 * i + 1], role);
+		if (role->name != NULL)
+			p->nroles++;
+		if (r != 0 && (r = keep_going(r)) != 0)
 			return r;
 	}
 	if (p->nroles > 0)
@@ -1377,29 +1537,32 @@ jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
 	if ((r = pyaml_parse(c.name, yaml, len, &root, errp)) != 0)
 		goto out;
 	if ((r = want(&c, root, PN_MAP, "the policy")) != 0 ||
-	    (r = check_keys(&c, root, "policy", keys)) != 0)
+	    ((r = check_keys(&c, root, "policy", keys)) != 0 &&
+	    (r = keep_going(r)) != 0))
 		goto out;
+	/* Every section is checked, whatever the others hold. */
 	if ((v = get(root, "defaults")) != NULL &&
-	    (r = load_defaults(&c, v)) != 0)
+	    (r = load_defaults(&c, v)) != 0 && (r = keep_going(r)) != 0)
 		goto out;
-	if ((v = get(root, "users")) == NULL) {
-		r = perr(&c, root, "the policy needs a 'users' mapping");
+	if ((v = get(root, "users")) == NULL)
+		(void)perr(&c, root, "the policy needs a 'users' mapping");
+	else if ((r = load_users(&c, v)) != 0 && (r = keep_going(r)) != 0)
 		goto out;
-	}
-	if ((r = load_users(&c, v)) != 0)
-		goto out;
-	if ((v = get(root, "roles")) == NULL) {
-		r = perr(&c, root, "the policy needs a 'roles' mapping");
-		goto out;
-	}
-	if ((r = load_roles(&c, v)) != 0)
+	if ((v = get(root, "roles")) == NULL)
+		(void)perr(&c, root, "the policy needs a 'roles' mapping");
+	else if ((r = load_roles(&c, v)) != 0 && (r = keep_going(r)) != 0)
 		goto out;
 	if ((v = get(root, "auditors")) != NULL &&
 	    (r = get_list(&c, v, "auditors", check_known_group,
-	    &c.p->auditors)) != 0)
+	    &c.p->auditors)) != 0 && (r = keep_going(r)) != 0)
 		goto out;
-	if ((v = get(root, "notify")) != NULL && (r = load_notify(&c, v)) != 0)
+	if ((v = get(root, "notify")) != NULL && (r = load_notify(&c, v)) !=
+	    0 && (r = keep_going(r)) != 0)
 		goto out;
+	if (c.nerr > 0) {
+		r = JIT_ERR_POLICY;
+		goto out;
+	}
 	*pp = c.p;
 	c.p = NULL;
 	r = 0;

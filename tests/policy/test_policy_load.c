@@ -421,3 +421,39 @@ Test(policy_load, max_live_certs)
 	expect_error("defaults: { max_live_certs: \"5\" }\n" USERS, 1, 29,
 	    "max_live_certs");
 }
+
+/* One run names every problem, each with its position, in file order. */
+Test(policy_load, every_problem_in_one_run)
+{
+	static const char pol[] =
+	    "defaults: { ttl: 5x }\n"
+	    "users:\n"
+	    "  alice: { keys: [\"ssh-ed25519 AAAAbad\"], groups: [dev] }\n"
+	    "  bob: { keys: [\"" KEY_ED "\"], groups: [ops], color: red }\n"
+	    "roles:\n"
+	    "  dev: { groups: [devs], principals: [], ttl: 2h, max_ttl: 1h }\n"
+	    "  ops: { groups: [ops], principals: [root], windows: [whenever] }\n"
+	    "auditors: [nobody]\n";
+	static const char *const want[] = { "p:1:18: defaults.ttl",
+	    "p:3:19: user 'alice': malformed public key",
+	    "unknown key 'color'", "p:6:19: groups: unknown group 'devs'",
+	    "p:6:38: role 'dev': principals must not be empty",
+	    "p:6:47: role 'dev': ttl is longer than max_ttl",
+	    "p:7:55: window 'whenever'", "p:8:12: auditors: unknown group" };
+	struct jpolicy *p = NULL;
+	char *err = NULL, *line, *save = NULL;
+	size_t i = 0;
+
+	cr_assert_eq(jpolicy_load("p", (const unsigned char *)pol, strlen(pol),
+	    &p, &err), JIT_ERR_POLICY);
+	cr_assert_null(p);
+	cr_assert_not_null(err);
+	for (line = strtok_r(err, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), i++) {
+		cr_assert_lt(i, sizeof(want) / sizeof(want[0]), "extra: %s", line);
+		cr_assert_not_null(strstr(line, want[i]), "want '%s' in '%s'",
+		    want[i], line);
+	}
+	cr_assert_eq(i, sizeof(want) / sizeof(want[0]), "%zu problems", i);
+	free(err);
+}
