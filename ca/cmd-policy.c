@@ -1,6 +1,7 @@
 /*
  * cmd-policy.c: `jit-ssh-ca policy check` and `jit-ssh-ca policy explain`.
  */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,7 +118,15 @@ explain_role(const struct jpolicy *p, const char *user, const char *role,
 		return;
 	}
 	if (jpolicy_decision_verdict(d) == JPOLICY_DENY) {
-		printf("%s: no: %s\n", role, jpolicy_decision_reason(d));
+		if (jpolicy_decision_nreasons(d) == 1)
+			printf("%s: no: %s\n", role, jpolicy_decision_reason(d));
+		else {
+			printf("%s: no, for %zu reasons:\n", role,
+			    jpolicy_decision_nreasons(d));
+			for (i = 0; i < jpolicy_decision_nreasons(d); i++)
+				printf("    - %s\n",
+				    jpolicy_decision_reason_at(d, i));
+		}
 		jpolicy_decision_free(d);
 		return;
 	}
@@ -209,6 +218,16 @@ policy_explain(int argc, char **argv)
 	if (user == NULL || optind != argc) {
 		ca_error("policy explain needs --user U (and no other arguments)");
 		return CA_EXIT_USAGE;
+	}
+	{
+		unsigned char a[16];
+
+		if (inet_pton(AF_INET, from, a) != 1 &&
+		    inet_pton(AF_INET6, from, a) != 1) {
+			ca_error("policy explain: --from '%s' is not an IPv4 or "
+			    "IPv6 address", from);
+			return CA_EXIT_USAGE;
+		}
 	}
 	if (ca_load_policy(ca_dir(dir), NULL, &p) != 0)
 		return CA_EXIT_FAIL;

@@ -15,7 +15,9 @@
 
 struct jpolicy_decision {
 	enum jpolicy_verdict verdict;
-	char *reason;
+	char *reason;		/* every reason, joined with "; " */
+	char **reasons;		/* each condition that fails */
+	size_t nreasons;
 	char **principals;
 	size_t nprincipals;
 	uint64_t ttl, valid_after, valid_before, pending_ttl, pickup_ttl;
@@ -54,6 +56,9 @@ jpolicy_decision_free(struct jpolicy_decision *d)
 	if (d == NULL)
 		return;
 	free(d->reason);
+	for (i = 0; i < d->nreasons; i++)
+		free(d->reasons[i]);
+	free(d->reasons);
 	for (i = 0; i < d->nprincipals; i++)
 		free(d->principals[i]);
 	free(d->principals);
@@ -72,20 +77,35 @@ static int
 deny(struct jpolicy_decision *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * Records one failing condition: the decision is a denial, and it names
+ * every condition that fails (policy explain lists them all).
+ */
 static int
 deny(struct jpolicy_decision *d, const char *fmt, ...)
 {
+	char **nr, *msg, *joined;
 	va_list ap;
 	int n;
 
 	d->verdict = JPOLICY_DENY;
 	va_start(ap, fmt);
-	n = vasprintf(&d->reason, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	if (n == -1) {
-		d->reason = NULL;
+	if (n == -1)
+		return JIT_ERR_ALLOC;
+	if ((nr = realloc(d->reasons, (d->nreasons + 1) * sizeof(*nr))) ==
+	    NULL) {
+		free(msg);
 		return JIT_ERR_ALLOC;
 	}
+	d->reasons = nr;
+	d->reasons[d->nreasons++] = msg;
+	if (asprintf(&joined, "%s%s%s", d->reason != NULL ? d->reason : "",
+	    d->reason != NULL ? "; " : "", msg) == -1)
+		return JIT_ERR_ALLOC;
+	free(d->reason);
+	d->reason = joined;
 	return 0;
 }
 
@@ -260,36 +280,44 @@ jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
 		goto done;
 	}
 	if ((role = policy_find_role(p, req->role)) == NULL) {
-		r = deny(d, "there is no role '%s'", req->role);
+		/* Say what there is: the roles this user may request. */
+		for (i = 0, buf[0] = '\0'; i < p->nroles; i++)
+			for (j = 0; j < p->roles[i].groups.n; j++)
+				if (pstrv_has(&u->groups,
+				    p->roles[i].groups.v[j])) {
+					strncat(buf, buf[0] != '\0' ? ", " : "",
+					    sizeof(buf) - strlen(buf) - 1);
+					strncat(buf, p->roles[i].name,
+					    sizeof(buf) - strlen(buf) - 1);
+					break;
+				}
+		r = deny(d, "there is no role '%s' (%s may request: %s)",
+		    req->role, u->name, buf[0] != '\0' ? buf : "none");
 		goto done;
 	}
+	/* Every condition is checked: a denial names all that fail. */
 	for (i = 0; i < role->groups.n; i++)
 		if (pstrv_has(&u->groups, role->groups.v[i]))
 			break;
-	if (i == role->groups.n) {
-		r = deny(d, "%s is not in a group that may request role %s "
-		    "(%s)", u->name, role->name,
-		    join(role->groups.v, role->groups.n, buf, sizeof(buf)));
+	if (i == role->groups.n && (r = deny(d, "%s is not in a group that "
+	    "may request role %s (%s)", u->name, role->name,
+	    join(role->groups.v, role->groups.n, buf, sizeof(buf)))) != 0)
 		goto done;
-	}
-	if ((policy_key_type_bit(req->key_type) & role->key_types) == 0) {
-		r = deny(d, "role %s does not accept %s keys (allowed: %s)",
-		    role->name, jkey_family(req->key_type) != NULL ?
-		    jkey_family(req->key_type) : "unknown",
-		    key_types_text(role->key_types, buf2, sizeof(buf2)));
+	if ((policy_key_type_bit(req->key_type) & role->key_types) == 0 &&
+	    (r = deny(d, "role %s does not accept %s keys (allowed: %s)",
+	    role->name, jkey_family(req->key_type) != NULL ?
+	    jkey_family(req->key_type) : "unknown",
+	    key_types_text(role->key_types, buf2, sizeof(buf2)))) != 0)
 		goto done;
-	}
 	if (role->nfrom > 0) {
 		for (i = 0; have_addr && i < role->nfrom; i++)
 			if (policy_cidr_contains(&role->from[i], &addr))
 				break;
-		if (!have_addr || i == role->nfrom) {
-			r = deny(d, "role %s can only be requested from %s; "
-			    "this request comes from %s", role->name,
-			    role->from_text, req->address != NULL ?
-			    req->address : "an unknown address");
+		if ((!have_addr || i == role->nfrom) && (r = deny(d, "role %s "
+		    "can only be requested from %s; this request comes from %s",
+		    role->name, role->from_text, req->address != NULL ?
+		    req->address : "an unknown address")) != 0)
 			goto done;
-		}
 	}
 	if (role->nwindows > 0 && !policy_in_window(role->windows,
 	    role->nwindows, req->now, &wend)) {
@@ -298,24 +326,24 @@ jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
 			strncat(buf, role->windows[i].text,
 			    sizeof(buf) - strlen(buf) - 1);
 		}
-		r = deny(d, "role %s can only be requested during %s",
-		    role->name, buf);
-		goto done;
+		if ((r = deny(d, "role %s can only be requested during %s",
+		    role->name, buf)) != 0)
+			goto done;
 	}
-	if (role->mfa_required && !req->mfa_done) {
-		r = deny(d, "role %s requires MFA: this session has not "
-		    "completed a verification code", role->name);
+	if (role->mfa_required && !req->mfa_done && (r = deny(d, "role %s "
+	    "requires MFA: this session has not completed a verification "
+	    "code", role->name)) != 0)
 		goto done;
-	}
-	if (role->reason_required &&
-	    (req->reason == NULL || req->reason[0] == '\0')) {
-		r = deny(d, "role %s requires a reason (--reason TEXT)",
-		    role->name);
+	if (role->reason_required && (req->reason == NULL ||
+	    req->reason[0] == '\0') && (r = deny(d, "role %s requires a "
+	    "reason (--reason TEXT)", role->name)) != 0)
 		goto done;
-	}
-	if (role->source_requester && !have_addr) {
-		r = deny(d, "role %s binds the certificate to the requester's "
-		    "address, which is unknown", role->name);
+	if (role->source_requester && !have_addr && (r = deny(d, "role %s "
+	    "binds the certificate to the requester's address, which is "
+	    "unknown", role->name)) != 0)
+		goto done;
+	if (d->nreasons > 0) {
+		r = 0;		/* denied, with every reason */
 		goto done;
 	}
 
@@ -509,4 +537,16 @@ int
 jpolicy_decision_auto_approved(const struct jpolicy_decision *d)
 {
 	return d != NULL && d->auto_approved;
+}
+
+size_t
+jpolicy_decision_nreasons(const struct jpolicy_decision *d)
+{
+	return d == NULL ? 0 : d->nreasons;
+}
+
+const char *
+jpolicy_decision_reason_at(const struct jpolicy_decision *d, size_t i)
+{
+	return d == NULL || i >= d->nreasons ? NULL : d->reasons[i];
 }

@@ -107,8 +107,14 @@ int jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
 void jpolicy_decision_free(struct jpolicy_decision *d);
 
 enum jpolicy_verdict jpolicy_decision_verdict(const struct jpolicy_decision *d);
-/* Why it was denied, in words for a person; NULL unless denied. */
+/*
+ * Why it was denied, in words for a person (every failing condition,
+ * joined with "; "); NULL unless denied.  Each condition alone: reason_at.
+ */
 const char *jpolicy_decision_reason(const struct jpolicy_decision *d);
+size_t jpolicy_decision_nreasons(const struct jpolicy_decision *d);
+const char *jpolicy_decision_reason_at(const struct jpolicy_decision *d,
+    size_t i);
 
 /* Certificate parameters (meaningful unless denied); strings live with d. */
 size_t jpolicy_decision_nprincipals(const struct jpolicy_decision *d);

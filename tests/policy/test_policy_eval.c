@@ -370,3 +370,30 @@ Test(policy_eval, a_referenced_policy_outlives_its_owner)
 	cr_assert(jpolicy_can_approve(q, "prod", "carol"), "still whole");
 	jpolicy_free(q);
 }
+
+/* A denial names every condition that fails, not only the first. */
+Test(policy_eval, a_denial_names_every_failing_condition)
+{
+	struct jpolicy_request r = req("alice", "prod-root");
+	struct jpolicy_decision *d;
+
+	r.mfa_done = 0;
+	r.address = NULL;
+	d = eval(&r);
+	cr_assert_eq(jpolicy_decision_verdict(d), JPOLICY_DENY);
+	cr_assert_eq(jpolicy_decision_nreasons(d), 4, "%s",
+	    jpolicy_decision_reason(d));
+	cr_assert_not_null(strstr(jpolicy_decision_reason_at(d, 0),
+	    "not in a group"));
+	cr_assert_not_null(strstr(jpolicy_decision_reason_at(d, 1),
+	    "requires MFA"));
+	cr_assert_not_null(strstr(jpolicy_decision_reason_at(d, 2),
+	    "requires a reason"));
+	cr_assert_not_null(strstr(jpolicy_decision_reason_at(d, 3),
+	    "requester's address"));
+	cr_assert_not_null(strstr(jpolicy_decision_reason(d), "; "));
+	jpolicy_decision_free(d);
+	/* An unknown role names the roles the user may request. */
+	r = req("alice", "nope");
+	expect_deny(&r, "there is no role 'nope' (alice may request: ci, db-maint, dev)");
+}
