@@ -248,7 +248,7 @@ static int
 auth_code(ssh_session s)
 {
 	const char *env = getenv("JIT_SSH_OTP");
-	char code[64];
+	char code[64], *why;
 	int rc, tries, n, i, tty = js_have_tty();
 	char echo;
 
@@ -282,9 +282,16 @@ auth_code(ssh_session s)
 		}
 		if (rc == SSH_AUTH_SUCCESS || rc == SSH_AUTH_ERROR)
 			return rc;
-		fprintf(stderr, "jit-ssh: verification code refused (wrong, "
-		    "already used, or you are locked out after repeated "
-		    "failures)\n");
+		/* The CA says why in a banner: wrong, used, locked out. */
+		if ((why = ssh_get_issue_banner(s)) != NULL &&
+		    strncmp(why, "jit-ssh: ", 9) == 0)
+			fprintf(stderr, "jit-ssh: verification code refused: %s",
+			    why + 9);
+		else
+			fprintf(stderr, "jit-ssh: verification code refused (wrong, "
+			    "already used, or you are locked out after repeated "
+			    "failures)\n");
+		ssh_string_free_char(why);
 	}
 	return SSH_AUTH_DENIED;
 }

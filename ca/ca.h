@@ -34,6 +34,7 @@ const char *ca_dir(const char *opt);
 /* "dir/name" in a new string; exits on allocation failure. */
 char *ca_path(const char *dir, const char *name);
 
+
 /* Where the CA directory dir came from, in words, for error messages. */
 const char *ca_dir_origin(const char *dir);
 
@@ -46,6 +47,12 @@ struct jcert;
 struct jkey;
 struct jpolicy;
 struct jpolicy_decision;
+
+/*
+ * Loads the public key at path; when it fails, says why (a private key
+ * given by mistake is named as such).
+ */
+int ca_load_pubkey(const char *path, struct jkey **kp);
 struct jstore;
 
 /*

@@ -201,17 +201,20 @@ print_event(const struct jstore_event *ev, void *arg)
 		break;
 	default:
 		if (o->n == 0)
-			fprintf(o->f, "%-6s %-20s %-13s %-12s %-12s %-7s %-20s %-21s "
-			    "%s\n", "SEQ", "TIME", "EVENT", "USER", "ROLE",
-			    "SERIAL", "VALID UNTIL", "SOURCE", "REASON");
+			fprintf(o->f, "%-6s %-20s %-13s %-12s %-12s %-7s %-16s "
+			    "%-20s %-21s %-14s %s\n", "SEQ", "TIME", "EVENT",
+			    "USER", "ROLE", "SERIAL", "PRINCIPALS", "VALID UNTIL",
+			    "SOURCE", "APPROVERS", "REASON");
 		cell(o->f, seq, 6);
 		cell(o->f, t, 20);
 		cell(o->f, ev->event, 13);
 		cell(o->f, ev->user, 12);
 		cell(o->f, ev->role, 12);
 		cell(o->f, ev->serial ? serial : "", 7);
+		cell(o->f, ev->principals, 16);
 		cell(o->f, vb, 20);
 		cell(o->f, ev->source, 21);
+		cell(o->f, ev->approvers, 14);
 		cell(o->f, ev->reason, 0);
 		fputc('\n', o->f);
 		break;

@@ -155,10 +155,8 @@ cmd_sign_host(int argc, char **argv)
 		rc = CA_EXIT_USAGE;
 		goto out;
 	}
-	if ((r = jkey_load_public(pubpath, &key, NULL)) != 0) {
-		ca_error("%s: %s", pubpath, jit_strerror(r));
+	if ((r = ca_load_pubkey(pubpath, &key)) != 0)
 		goto out;
-	}
 	if ((r = jkey_load_private(capath = ca_path(dir, CA_HOST_KEY), &ca,
 	    NULL)) != 0) {
 		ca_error("%s: %s", capath, jit_strerror(r));

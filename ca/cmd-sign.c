@@ -115,10 +115,8 @@ cmd_sign(int argc, char **argv)
 	}
 	pubpath = argv[optind];
 	dir = ca_dir(dir);
-	if ((r = jkey_load_public(pubpath, &key, NULL)) != 0) {
-		ca_error("%s: %s", pubpath, jit_strerror(r));
+	if ((r = ca_load_pubkey(pubpath, &key)) != 0)
 		goto out;
-	}
 	{
 		struct jkey *own[CA_OWN_KEYS];
 		int which;

@@ -303,8 +303,17 @@ cmd_login(struct sess *se, int argc, char **argv)
 			    "(see the CA's log)\n");
 		goto out;
 	}
-	if (jpolicy_decision_ttl_capped(d) && !json)
-		err(se, "note: ttl capped by the policy\n");
+	if (jpolicy_decision_ttl_capped(d)) {
+		char got[32];
+
+		jpolicy_format_duration(jpolicy_decision_ttl(d), got,
+		    sizeof(got));
+		/* On stderr: stdout stays the certificate (or its JSON). */
+		err(se, "note: %s%s is more than role %s gives now (its max_ttl "
+		    "or the end of its time window): the certificate is valid "
+		    "for %s\n", ttl_s != NULL ? "--ttl " : "the default ttl",
+		    ttl_s != NULL ? ttl_s : "", role, got);
+	}
 	if (jpolicy_decision_auto_approved(d))
 		err(se, "approved by the policy (role %s: approval.auto)\n", role);
 	if (jcert_format_line(c, jcert_key_id(c), &line) != 0)

@@ -432,6 +432,38 @@ verify_code(const unsigned char *sealed, size_t len, void *arg,
  * the same transaction that reads the state, so parallel connections get
  * MAX_TOTP_FAILURES codes checked between them, no more.
  */
+/*
+ * Why a code was refused, told to the client as an SSH banner (stock ssh
+ * prints it; jit-ssh shows it): wrong, already used, or locked out and
+ * for how long.
+ */
+static void
+tell_code(struct sess *se, int r, const struct jstore_totp_check *c,
+    uint64_t now)
+{
+	char msg[256], left[32];
+	ssh_string b;
+
+	if (r == JIT_ERR_TOTP_LOCKED || c->locked_until > now) {
+		jpolicy_format_duration(c->locked_until > now ?
+		    c->locked_until - now : 1, left, sizeof(left));
+		snprintf(msg, sizeof(msg), "jit-ssh: locked out after %d wrong "
+		    "codes in a row: try again in %s\n", MAX_TOTP_FAILURES,
+		    left);
+	} else if (r == JIT_ERR_TOTP_REPLAY)
+		snprintf(msg, sizeof(msg), "jit-ssh: that code was already used: "
+		    "wait for the next one (a new code every 30 s)\n");
+	else if (r == JIT_ERR_TOTP_WRONG)
+		snprintf(msg, sizeof(msg), "jit-ssh: wrong code (%u of %d before "
+		    "a lockout)\n", c->failures, MAX_TOTP_FAILURES);
+	else
+		return;
+	if ((b = ssh_string_from_char(msg)) != NULL) {
+		(void)ssh_send_issue_banner(se->s, b);
+		ssh_string_free(b);
+	}
+}
+
 static int
 check_code(struct sess *se, const char *code)
 {
@@ -453,6 +485,7 @@ check_code(struct sess *se, const char *code)
 		grace_remember(se, a.sealed_hash);
 		return 0;
 	}
+	tell_code(se, r, &c, a.now);
 	if (r == JIT_ERR_TOTP_LOCKED) {
 		srv_log("mfa-fail user=%s from %s (locked out for %llu s more)",
 		    se->user, se->addr,

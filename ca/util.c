@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ca.h"
+#include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jkey.h"
@@ -149,4 +150,26 @@ ca_own_key_name(int which)
 	    "the host CA's key", "the CA service's host key" };
 
 	return which >= 0 && which < CA_OWN_KEYS ? what[which] : "?";
+}
+
+int
+ca_load_pubkey(const char *path, struct jkey **kp)
+{
+	struct jbuf *b = NULL;
+	int r;
+
+	if ((r = jkey_load_public(path, kp, NULL)) == 0)
+		return 0;
+	/* Say what it is when it is the private half. */
+	if (jit_file_read(path, 64 * 1024, 0, &b) == 0 && jbuf_len(b) > 10 &&
+	    memmem(jbuf_ptr(b), jbuf_len(b), "PRIVATE KEY-----", 16) != NULL)
+		ca_error("%s is a private key: give its public key (%s.pub); "
+		    "the private half never leaves its owner", path, path);
+	else
+		ca_error("%s: %s (want one OpenSSH public key line)", path,
+		    jit_strerror(r));
+	if (b != NULL)
+		jit_wipe((void *)(uintptr_t)jbuf_ptr(b), jbuf_len(b));
+	jbuf_free(b);
+	return r;
 }

@@ -132,12 +132,17 @@ run 3 "$fp_real" "no pinned key: exit 3 and the presented fingerprint" -- alice 
 conf alice
 (PORT=$(free_port); conf alice; run 3 "cannot reach the CA" "CA down: exit 3" -- alice roles); conf alice
 JIT_SSH_CONFIG=$T/erin.yaml JIT_SSH_OTP=123456 "$JIT_SSH" login --role dev > "$T/out" 2> "$T/err" < /dev/null && rc=0 || rc=$?
-[ $rc = 1 ] && grep -q "verification code refused" "$T/err" && ok "a wrong code: exit 1 with the reason" ||
+[ $rc = 1 ] && grep -q "verification code refused: wrong code (1 of 5 before a lockout)" "$T/err" &&
+	ok "a wrong code: exit 1 with the reason" ||
 	bad "wrong code: rc=$rc $(cat "$T/err")"
 JIT_SSH_CONFIG=$T/erin.yaml "$JIT_SSH" login --role dev > "$T/out" 2> "$T/err" < /dev/null && rc=0 || rc=$?
 [ $rc = 1 ] && grep -q "set JIT_SSH_OTP" "$T/err" && ok "no code and no terminal: exit 1, says JIT_SSH_OTP" ||
 	bad "no code: rc=$rc $(cat "$T/err")"
 run 1 "the CA refused the key" "a key the policy does not list: exit 1" -- alice --identity "$T/impostor" roles
+run 2 "is a public key: identity needs the private key file" "a .pub given as identity: exit 2, says so" \
+	-- alice --identity "$T/alice.pub" roles
+run 2 "does not exist" "a missing identity: a configuration error (exit 2)" -- alice --identity "$T/nothing-here" roles
+run 3 "(port 2222: 'ca:' names no port)" "ca: without a port says which port it used" -- alice --ca 127.0.0.2 roles
 chmod 644 "$T/erin"
 (unset SSH_AUTH_SOCK; run 1 "chmod 600" "an identity readable by others is refused" -- erin roles)
 chmod 600 "$T/erin"
@@ -208,6 +213,9 @@ grep -q "waiting for 1 approval(s) from leads" "$T/lerr" && ok "the waiting requ
 
 ssh-add -l | grep -q "jit:alice:prod:" && ssh_agent_in true 2> /dev/null &&
 	ok "the approved certificate is in the agent and opens sshd" || bad "prod cert: $(ssh-add -l)"
+js carol audit --event issue --role prod > "$T/atable" 2>&1
+head -1 "$T/atable" | grep -q "APPROVERS" && grep -E "^[0-9]+ .* issue .* alice .* bob " "$T/atable" > /dev/null &&
+	ok "the audit table shows who approved the issuance" || bad "audit table: $(cat "$T/atable")"
 js alice logout > /dev/null
 
 # An approver's own request: self-approval refused; deny withdraws it.

@@ -109,4 +109,10 @@ grep -q "bash-completion/completions/jit-ssh-ca" "$BUILD_ROOT/meson-info/intro-i
 	ok "a fresh CA's audit is empty, not an error" || bad "fresh audit: $(cat "$T/err")"
 "$JIT_SSH_CA" audit verify --dir "$T/fresh" > "$T/out" 2> "$T/err" && grep -q "^ok: 0 events" "$T/out" &&
 	ok "a fresh CA's audit verify says ok" || bad "fresh verify: $(cat "$T/out" "$T/err")"
+ssh-keygen -q -t ed25519 -N '' -f "$T/k"
+for c in "sign --user a --role r" "sign-host --hostname h"; do
+	rc=0; "$JIT_SSH_CA" $c --dir "$T/fresh" "$T/k" > /dev/null 2> "$T/err" || rc=$?
+	[ $rc != 0 ] && grep -q "$T/k is a private key: give its public key ($T/k.pub)" "$T/err" &&
+		ok "${c%% *} given a private key says so" || bad "${c%% *} private: rc=$rc $(cat "$T/err")"
+done
 finish

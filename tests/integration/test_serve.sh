@@ -21,6 +21,13 @@ YAML
 start_serve "$T/ca"
 ok "serve listens on 127.0.0.1:$PORT"
 ca() { ca_ssh "$@"; }
+# The same, with the CA's banners shown (why a code was refused).
+ca_told() {
+	local who=$1; shift
+	ssh -F /dev/null -p "$PORT" -i "$T/$who" -o IdentitiesOnly=yes -o IdentityAgent=none \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o LogLevel=INFO -o ConnectTimeout=10 "$who@127.0.0.1" "$@"
+}
 # Codes come through SSH_ASKPASS (no terminal here).
 printf '#!/bin/sh\ncat "%s/code"\n' "$T" > "$T/askpass"; chmod +x "$T/askpass"
 export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
@@ -46,6 +53,8 @@ left = (vb - datetime.datetime.utcnow()).total_seconds()
 assert 500 < left <= 600, left
 assert o["role"] == "ci" and o["key_id"].startswith("jit:alice:ci:")
 PY
+grep -q "note: --ttl 2h is more than role ci gives now .*: the certificate is valid for 10m" "$T/err" &&
+	ok "...and stderr says it was capped, to what" || bad "cap note: $(cat "$T/err")"
 
 # Refusals, each with its reason.
 expect_refusal() {	# WHAT NEEDLE RC USER ARGS...
@@ -84,11 +93,15 @@ code_now
 rc=0; ca alice login --role dev < "$T/new.pub" > "$T/dev-cert.pub" 2> "$T/err" || rc=$?
 [ $rc = 0 ] && ssh-keygen -L -f "$T/dev-cert.pub" | grep -q "jit:alice:dev:" &&
 	ok "with a valid code, the MFA role is issued" || bad "MFA login: rc=$rc $(cat "$T/err")"
-rc=0; ca alice whoami < /dev/null > /dev/null 2>&1 || rc=$?
+rc=0; ca_told alice whoami < /dev/null > /dev/null 2> "$T/err" || rc=$?
 [ $rc = 255 ] && ok "the same code a second time is refused (replay)" || bad "replayed code accepted"
+grep -q "that code was already used: wait for the next one" "$T/err" &&
+	ok "...and the client is told it was already used" || bad "replay message: $(cat "$T/err")"
 echo 000000 > "$T/code"
-rc=0; ca alice whoami < /dev/null > /dev/null 2>&1 || rc=$?
+rc=0; ca_told alice whoami < /dev/null > /dev/null 2> "$T/err" || rc=$?
 [ $rc = 255 ] && ok "a wrong code is refused" || bad "wrong code accepted"
+grep -q "wrong code ([0-9] of 5 before a lockout)" "$T/err" &&
+	ok "...and the client is told it is wrong, with the count" || bad "wrong-code message: $(cat "$T/err")"
 sleep 0.2
 n=$($J audit --dir "$T/ca" --event mfa-fail --json | wc -l)
 [ "$n" -ge 2 ] && ok "failed codes are audited ($n)" || bad "mfa-fail events: $n"
@@ -98,8 +111,10 @@ sleep 0.2
 $J audit --dir "$T/ca" --event lockout --json | grep -q '"user":"alice"' &&
 	ok "repeated failures lock the user out (audited)" || bad "no lockout event"
 code_next
-rc=0; ca alice whoami < /dev/null > /dev/null 2>&1 || rc=$?
+rc=0; ca_told alice whoami < /dev/null > /dev/null 2> "$T/err" || rc=$?
 [ $rc = 255 ] && ok "a locked-out user is refused even with a right code" || bad "lockout ignored"
+grep -q "locked out after 5 wrong codes in a row: try again in [0-9]*[sm]" "$T/err" &&
+	ok "...and told so, with the time left" || bad "lockout message: $(cat "$T/err")"
 
 # bob (not enrolled) still works meanwhile; SIGHUP with a broken policy.
 cp "$T/ca/policy.yaml" "$T/policy.good"
