@@ -466,12 +466,22 @@ cmd_roles(struct sess *se, int argc, char **argv)
 			    json_boolean(info.break_glass));
 			json_object_set_new(o, "auto_approval",
 			    json_boolean(info.auto_approval));
+			{
+				json_t *w = json_array();
+
+				for (k = 0; k < info.nwindows; k++)
+					json_array_append_new(w, json_string(
+					    jpolicy_role_window(p, rn, k)));
+				json_object_set_new(o, "windows", w);
+			}
+			json_object_set_new(o, "from",
+			    ca_json_list(jpolicy_role_from(p, rn)));
 			out_json(se, o);
 			continue;
 		}
 		if (!any)
-			out(se, "%-16s %-24s %-8s %-8s %-4s %s\n", "ROLE",
-			    "PRINCIPALS", "TTL", "MAX", "MFA", "APPROVAL");
+			out(se, "%-16s %-24s %-8s %-8s %-4s %-6s %s\n", "ROLE",
+			    "PRINCIPALS", "TTL", "MAX", "MFA", "REASON", "APPROVAL");
 		any = 1;
 		out(se, "%-16s ", rn);
 		{
@@ -492,12 +502,20 @@ cmd_roles(struct sess *se, int argc, char **argv)
 			}
 			out(se, "%-24s ", pr);
 		}
-		out(se, "%-8s %-8s %-4s ", ttl, max, info.mfa_required ? "yes" : "no");
+		out(se, "%-8s %-8s %-4s %-6s ", ttl, max, info.mfa_required ?
+		    "yes" : "no", info.reason_required ? "yes" : "no");
 		if (info.quorum > 0)
 			out(se, "%u approver(s)%s\n", info.quorum,
 			    info.auto_approval ? ", or the policy (auto)" : "");
 		else
 			out(se, "%s\n", info.break_glass ? "break-glass" : "-");
+		/* Limits on when and from where, on lines of their own. */
+		for (k = 0; k < info.nwindows; k++)
+			out(se, "%-16s   only during %s\n", "",
+			    jpolicy_role_window(p, rn, k));
+		if (jpolicy_role_from(p, rn) != NULL)
+			out(se, "%-16s   only from %s\n", "",
+			    jpolicy_role_from(p, rn));
 	}
 	if (!json && !any)
 		err(se, "%s may not request any role\n", se->user);

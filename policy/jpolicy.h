@@ -172,6 +172,11 @@ const char *jpolicy_role_principal(const struct jpolicy *p, const char *role,
 size_t jpolicy_role_ngroups(const struct jpolicy *p, const char *role);
 const char *jpolicy_role_group(const struct jpolicy *p, const char *role,
     size_t i);
+/* A role's time windows as written (i < info.nwindows), and its `from`
+ * networks joined with commas (NULL when none). */
+const char *jpolicy_role_window(const struct jpolicy *p, const char *role,
+    size_t i);
+const char *jpolicy_role_from(const struct jpolicy *p, const char *role);
 /* approval.escalate.groups: who may approve too after escalate.after. */
 size_t jpolicy_role_nescalate_groups(const struct jpolicy *p, const char *role);
 const char *jpolicy_role_escalate_group(const struct jpolicy *p,

@@ -211,3 +211,19 @@ jpolicy_role_escalate_group(const struct jpolicy *p, const char *role,
 	return r == NULL || i >= r->escalate_groups.n ? NULL :
 	    r->escalate_groups.v[i];
 }
+
+const char *
+jpolicy_role_window(const struct jpolicy *p, const char *role, size_t i)
+{
+	const struct prole *r = policy_find_role(p, role);
+
+	return r == NULL || i >= r->nwindows ? NULL : r->windows[i].text;
+}
+
+const char *
+jpolicy_role_from(const struct jpolicy *p, const char *role)
+{
+	const struct prole *r = policy_find_role(p, role);
+
+	return r == NULL ? NULL : r->from_text;
+}

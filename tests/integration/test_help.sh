@@ -100,6 +100,24 @@ grep -q "bash-completion/completions/jit-ssh-ca" "$BUILD_ROOT/meson-info/intro-i
 	grep -q "bash-completion/completions/jit-ssh\"" "$BUILD_ROOT/meson-info/intro-installed.json" &&
 	ok "meson install puts both completions where bash-completion looks" || bad "completions not installed"
 
+# The man pages name every flag the usages name.
+if command -v man > /dev/null; then
+	set -- $MANPAGES
+	man1=$(MANWIDTH=200 man -l "$1" 2> /dev/null | col -b); man8=$(MANWIDTH=200 man -l "$2" 2> /dev/null | col -b)
+	merr=""
+	for c in login status logout setup roles whoami requests approve deny audit; do
+		for f in $("$JIT_SSH" $c --help | grep -oE -- '--[a-z-]+' | sort -u || true); do
+			grep -q -- "$f" <<< "$man1" || merr="$merr jit-ssh:$c:$f"
+		done
+	done
+	for c in init serve enroll sign revoke lock unlock krl sign-host host-config audit policy; do
+		for f in $("$JIT_SSH_CA" $c --help | grep -oE -- '--[a-z-]+' | sort -u || true); do
+			grep -q -- "$f" <<< "$man8" || merr="$merr jit-ssh-ca:$c:$f"
+		done
+	done
+	[ -z "$merr" ] && ok "the man pages name every flag of every command" || bad "man pages lack:$merr"
+fi
+
 # A fresh CA answers krl, audit and audit verify at once.
 "$JIT_SSH_CA" init --dir "$T/fresh" > /dev/null
 "$JIT_SSH_CA" krl --dir "$T/fresh" -o "$T/fresh.krl" 2> "$T/err" &&

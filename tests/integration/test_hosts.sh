@@ -49,7 +49,8 @@ CA_LINE=$(grep '^@cert-authority \* ' "$T/hc") && ok "host-config prints the @ce
 grep -qx "$(cut -d' ' -f1,2 "$T/ca/user_ca.pub") jit-ssh user CA" "$T/hc" && ok "host-config prints the user CA key file" ||
 	bad "user CA: $(cat "$T/hc")"
 for l in "TrustedUserCAKeys /etc/ssh/jit-ssh-user-ca.pub" "AuthorizedPrincipalsFile /etc/ssh/auth_principals/%u" \
-	"RevokedKeys /etc/ssh/jit-ssh-revoked.krl" "LogLevel VERBOSE"; do
+	"RevokedKeys /etc/ssh/jit-ssh-revoked.krl" "LogLevel VERBOSE" "AuthorizedKeysFile none" \
+	"PasswordAuthentication no" "KbdInteractiveAuthentication no"; do
 	grep -qx "$l" "$T/hc" || bad "host-config lacks: $l"
 done
 ok "host-config prints the sshd_config lines"
@@ -58,7 +59,7 @@ grep '^@cert-authority' "$T/hc" > /dev/null
 sed -n '/^# --- on each host: \/etc\/ssh\/jit-ssh-user-ca.pub/{n;p}' "$T/hc" > "$T/h1/user-ca.pub"
 mkdir -p "$T/h1/principals"; echo deploy > "$T/h1/principals/$LOGIN_USER"
 $J krl --dir "$T/ca" -o "$T/h1/revoked.krl" 2> /dev/null
-grep -E '^(TrustedUserCAKeys|AuthorizedPrincipalsFile|RevokedKeys|LogLevel) ' "$T/hc" | sed \
+grep -E '^(TrustedUserCAKeys|AuthorizedPrincipalsFile|RevokedKeys|LogLevel|AuthorizedKeysFile|PasswordAuthentication|KbdInteractiveAuthentication) ' "$T/hc" | sed \
 	-e "s|/etc/ssh/jit-ssh-user-ca.pub|$T/h1/user-ca.pub|" -e "s|/etc/ssh/auth_principals/|$T/h1/principals/|" \
 	-e "s|/etc/ssh/jit-ssh-revoked.krl|$T/h1/revoked.krl|" -e '/^LogLevel/d' > "$T/h1/lines"
 mapfile -t LINES < "$T/h1/lines"

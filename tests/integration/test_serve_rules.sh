@@ -45,6 +45,13 @@ roles:
       groups: [leads]
       pending_ttl: 4s
       auto: { groups: [oncall], from: [127.0.0.0/8], reason_match: "^INC-[0-9]+" }
+  maint:
+    groups: [dev]
+    principals: [postgres]
+    mfa: optional
+    reason: required
+    windows: ["Sat 01:00-05:00 UTC"]
+    from: [10.0.0.0/8, "192.168.0.0/16"]
 notify: { command: "$T/notify.sh" }
 YAML
 $J policy check --dir "$T/ca" > /dev/null || { bad "policy refused: $($J policy check --dir "$T/ca" 2>&1)"; finish; }
@@ -108,6 +115,18 @@ rc=0; timeout 10 bash -c "$(declare -f ca_ssh); T=$T PORT=$PORT ca_ssh erin logi
 [ $rc = 1 ] && grep -q "waiting for 1 approval" "$T/noauto2.err" &&
 	ok "a requester outside auto.groups waits for an approver" || bad "no auto (group): rc=$rc $(cat "$T/noauto2.err")"
 [ "$(events request)" = $((n + 2)) ] && ok "those two were recorded as requests" || bad "requests: $(events request) vs $n"
+# 3. roles shows what each role takes: reason, windows, from, auto.
+ca_ssh bob roles < /dev/null > "$T/roles" 2>&1
+grep -E "^maint +postgres .* yes +-" "$T/roles" > /dev/null && grep -q "only during Sat 01:00-05:00 UTC" "$T/roles" &&
+	grep -q "only from 10.0.0.0/8,192.168.0.0/16" "$T/roles" && grep -q "or the policy (auto)" "$T/roles" &&
+	ok "roles shows reason required, windows, from limits and auto-approval" || bad "roles: $(cat "$T/roles")"
+ca_ssh bob roles --json < /dev/null | python3 -c '
+import json, sys
+r = {o["role"]: o for o in map(json.loads, sys.stdin)}
+m = r["maint"]
+assert m["reason"] is True and m["windows"] == ["Sat 01:00-05:00 UTC"], m
+assert m["from"] == ["10.0.0.0/8", "192.168.0.0/16"] and r["fix"]["auto_approval"] is True, r' &&
+	ok "roles --json has them too" || bad "roles --json"
 kill -TERM "$CA_PID"; wait "$CA_PID" 2> /dev/null || true
 $J audit verify --dir "$T/ca" > "$T/out" && ok "the store verifies (flags re-derived)" || bad "verify: $(cat "$T/out")"
 finish
