@@ -131,6 +131,16 @@ grep -q "policy reloaded" "$T/serve.log" && ok "a good policy is loaded on SIGHU
 
 # Other commands.
 ca bob roles < /dev/null | grep -q "^ci " && ok "roles lists what bob may request" || bad "roles"
+# A bare ssh (a shell request) gets the list of commands; --help the usage.
+rc=0; ca bob < /dev/null > "$T/bare" 2>&1 || rc=$?
+[ $rc = 0 ] && grep -q "^  login " "$T/bare" && grep -q "^  ca-keys " "$T/bare" && ! grep -qi "shell request failed" "$T/bare" &&
+	ok "a bare ssh to the CA lists its commands (exit 0)" || bad "bare ssh: rc=$rc $(cat "$T/bare")"
+rc=0; ca bob login --help < /dev/null > "$T/lh" 2>&1 || rc=$?
+[ $rc = 0 ] && grep -q "^usage: login \[--role R\]" "$T/lh" && ok "login --help over SSH prints the usage" ||
+	bad "login --help: rc=$rc $(cat "$T/lh")"
+rc=0; ca bob roles --jsn < /dev/null > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 2 ] && grep -q "unknown option '--jsn'" "$T/err" && ok "an unknown option is refused by the CA (exit 2)" ||
+	bad "roles --jsn: rc=$rc $(cat "$T/err")"
 ca bob whoami --json < /dev/null | python3 -c 'import json,sys; o=json.load(sys.stdin); assert o["user"]=="bob" and o["mfa"] is False' &&
 	ok "whoami --json" || bad "whoami --json"
 ca bob ca-keys < /dev/null | diff - <(cat "$T/ca/user_ca.pub" "$T/ca/host_ca.pub") > /dev/null &&
