@@ -99,18 +99,6 @@ command_usage(const struct command *c)
 	    c->summary);
 }
 
-/* 1 when a word (before "--") is -h or --help. */
-static int
-wants_help(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return 1;
-	return 0;
-}
-
 static void
 on_signal(int sig)
 {
@@ -350,7 +338,7 @@ main(int argc, char **argv)
 		return JS_EXIT_USAGE;
 	}
 	/* Help and the words' check come first: no file, no network. */
-	if (wants_help(argc, argv)) {
+	if (jit_args_want_help(argc, argv)) {
 		command_usage(c);
 		return JS_EXIT_OK;
 	}

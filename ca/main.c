@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ca.h"
+#include "jit-cmdspec.h"
 #include "jit-config.h"
 
 static const struct {
@@ -52,18 +53,6 @@ usage(FILE *f)
 		fprintf(f, "  jit-ssh-ca %s\n", commands[i].usage);
 }
 
-/* 1 when a word before "--" is -h or --help. */
-static int
-wants_help(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return 1;
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -86,7 +75,7 @@ main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name) != 0)
 			continue;
 		/* --help anywhere: the usage, before anything is touched. */
-		if (wants_help(argc - 1, argv + 1)) {
+		if (jit_args_want_help(argc - 1, argv + 1)) {
 			printf("usage: jit-ssh-ca %s\n\nSee jit-ssh-ca(8).\n",
 			    commands[i].usage);
 			return CA_EXIT_OK;

@@ -75,6 +75,17 @@ find_opt(const struct jit_cmdspec *c, const char *name)
 }
 
 int
+jit_args_want_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+int
 jit_cmdspec_check(const struct jit_cmdspec *c, int argc, char **argv,
     char *err, size_t len)
 {
@@ -82,9 +93,8 @@ jit_cmdspec_check(const struct jit_cmdspec *c, int argc, char **argv,
 	unsigned words = 0;
 	int i, seen[2] = { 0, 0 }, k;
 
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return 1;
+	if (jit_args_want_help(argc, argv))
+		return 1;
 	for (i = 1; i < argc; i++) {
 		if (argv[i][0] != '-' || argv[i][1] == '\0') {
 			words++;

@@ -39,6 +39,9 @@ const struct jit_cmdspec *jit_cmdspec_at(size_t i);
 int jit_cmdspec_check(const struct jit_cmdspec *c, int argc, char **argv,
     char *err, size_t len);
 
+/* 1 when a word of argv[1..argc-1] before "--" is -h or --help. */
+int jit_args_want_help(int argc, char **argv);
+
 /* The value of option name in argv, or NULL (after a good check). */
 const char *jit_cmdspec_value(int argc, char **argv, const char *name);
 
