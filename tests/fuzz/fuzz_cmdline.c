@@ -1,8 +1,10 @@
 /*
  * libFuzzer target: the CA service's command-line splitter (ca/cmdline.c),
- * the first thing that reads what a client sends.  Checks, beyond memory
- * safety: the words lie inside the buffer, are NUL-terminated there, are
- * clean text, and splitting is idempotent on a re-joined, re-quoted line.
+ * the first thing that reads what a client sends, and the command table's
+ * check of the words (common/cmdspec.c) that comes next.  Checks, beyond
+ * memory safety: the words lie inside the buffer, are NUL-terminated there,
+ * are clean text, splitting is idempotent on a re-joined, re-quoted line,
+ * and a check that fails says why.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "cmdline.h"
+#include "jit-cmdspec.h"
 #include "jtext.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
@@ -35,6 +38,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 	if (argc < 0 || argc > MAX)
 		abort();
+	if (argc > 0) {
+		const struct jit_cmdspec *c = jit_cmdspec_find(argv[0]);
+		char msg[512];
+		int r;
+
+		msg[0] = '\0';
+		if (c != NULL && (r = jit_cmdspec_check(c, argc, argv, msg,
+		    sizeof(msg))) < 0 && (msg[0] == '\0' ||
+		    strlen(msg) >= sizeof(msg)))
+			abort();
+	}
 	/* Re-join with every word single-quoted ('\'' for a quote). */
 	if ((again = malloc(len * 4 + MAX * 3 + 1)) == NULL) {
 		free(buf);

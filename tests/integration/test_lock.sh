@@ -146,10 +146,10 @@ for i in 1 2 3 4 5 6 7 8; do
 	$J sign --dir "$T/cap" --user bob --role dev "$T/new.pub" > "$T/cap$i.cert" 2> "$T/cap$i.err" &
 done
 wait
-got=$(cat "$T"/cap?.cert | grep -c cert-v01 || true)
+got=$(cat "$T"/cap?.cert | grep -c cert-v01) || true
 [ "$got" = 3 ] && [ "$($J audit --dir "$T/cap" --event issue --json | wc -l)" = 3 ] &&
 	ok "8 parallel signs under a cap of 3: 3 certificates, 3 issue events" || bad "cap: $got certificates"
-cat "$T"/cap?.err | grep -q "as many live certificates as the policy allows (defaults.max_live_certs)" &&
+grep -qh "as many live certificates as the policy allows (defaults.max_live_certs)" "$T"/cap?.err &&
 	ok "the others are told why" || bad "cap message: $(cat "$T"/cap?.err | head -3)"
 $J revoke --dir "$T/cap" --serial "$($J audit --dir "$T/cap" --event issue --json | head -1 |
 	sed 's/.*"serial":\([0-9]*\).*/\1/')" > /dev/null 2>&1 || bad "revoke one"

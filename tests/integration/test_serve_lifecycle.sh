@@ -13,8 +13,9 @@ $J init --dir "$T/ca" > /dev/null
 for u in bob carol erin; do ssh-keygen -q -t ed25519 -N '' -C "$u" -f "$T/$u"; done
 ssh-keygen -q -t ed25519 -N '' -f "$T/new"
 k() { cut -d' ' -f1,2 "$T/$1.pub"; }
-# A window that ends within the next hour: the ttl is capped by its end.
-now_h=$(date -u +%H); end_h=$(( (10#$now_h + 1) % 24 ))
+# A window that ends within the next two hours, so the 2h ttl is capped by
+# its end; two hours wide, so a run that crosses the hour stays inside.
+now_h=$(date -u +%H); end_h=$(( (10#$now_h + 2) % 24 ))
 write_policy() {	# QUORUM LEADS_OF_ERIN
 	cat > "$T/ca/policy.yaml" <<YAML
 defaults: { mfa_grace: 10m }

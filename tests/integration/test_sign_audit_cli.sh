@@ -99,6 +99,6 @@ rc=0; $J audit $D --since yesterday 2> "$T/err" || rc=$?
 rc=0; $J audit $D --event party 2> /dev/null || rc=$?
 [ $rc = 2 ] && ok "an unknown event is a usage error" || bad "unknown event rc=$rc"
 rc=0; $J audit --dir "$T/none" 2> "$T/err" || rc=$?
-[ $rc = 1 ] && grep -q "store" "$T/err" && [ ! -e "$T/none/store" ] &&
+[ $rc = 1 ] && grep -q "no CA at $T/none" "$T/err" && [ ! -e "$T/none/store" ] &&
 	ok "audit of a missing CA fails without creating it" || bad "missing store rc=$rc"
 finish
