@@ -52,12 +52,14 @@ export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
 # address, but grace dies with a restart of the CA).
 ca() {
 	if [ -f "$T/$1.secret" ]; then
-		local step; step=$(( $(date +%s) / 30 ))
+		# The code of the very second the step was taken from (a slow
+		# moment must not make it the next step's, used next time).
+		local now step; now=$(date +%s); step=$(( now / 30 ))
 		if [ "$step" = "$(cat "$T/$1.step" 2> /dev/null)" ]; then
-			sleep $(( 30 - $(date +%s) % 30 )); step=$(( $(date +%s) / 30 ))
+			sleep $(( 30 - now % 30 )); now=$(date +%s); step=$(( now / 30 ))
 		fi
 		echo "$step" > "$T/$1.step"
-		oathtool --totp -b "$(cat "$T/$1.secret")" > "$T/code"
+		oathtool --totp -b "$(cat "$T/$1.secret")" -N "@$now" > "$T/code"
 	fi
 	ca_ssh "$@"
 }
