@@ -696,6 +696,43 @@ live_key(const char *user, uint64_t valid_before, uint64_t serial,
 	return ul + 17;
 }
 
+static int meta_user_key(const char *prefix, const char *user, char *buf,
+    size_t size, MDB_val *k);
+
+/*
+ * Each user's number of keys in DB_LIVE, kept beside them in the meta
+ * database ("live:USER", be64), so the cap is checked without counting.
+ */
+static int
+live_counter(struct jstore *s, MDB_txn *txn, const char *user, int64_t delta,
+    uint64_t *np)
+{
+	char kb[KEY_MAX + 16];
+	unsigned char nb[8];
+	MDB_val k, v;
+	uint64_t n = 0;
+	int rc, r;
+
+	if ((r = meta_user_key("live", user, kb, sizeof(kb), &k)) != 0)
+		return r;
+	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == 0 &&
+	    v.mv_size == 8)
+		n = get_be64(v.mv_data);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	if (delta < 0 && n < (uint64_t)-delta)
+		return JIT_ERR_STORE_CORRUPT;
+	n = delta < 0 ? n - (uint64_t)-delta : n + (uint64_t)delta;
+	if (np != NULL)
+		*np = n;
+	if (delta == 0)
+		return 0;
+	put_be64(nb, n);
+	v.mv_data = nb;
+	v.mv_size = 8;
+	return mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+}
+
 static int
 live_event(struct jstore *s, MDB_txn *txn, const struct jstore_event *ev)
 {
@@ -711,24 +748,30 @@ live_event(struct jstore *s, MDB_txn *txn, const struct jstore_event *ev)
 	k.mv_size = live_key(ev->user, ev->valid_before, ev->serial, kb);
 	v.mv_data = (void *)(uintptr_t)"";
 	v.mv_size = 0;
-	rc = issue ? mdb_put(txn, s->dbi[DB_LIVE], &k, &v, 0) :
+	rc = issue ? mdb_put(txn, s->dbi[DB_LIVE], &k, &v, MDB_NOOVERWRITE) :
 	    mdb_del(txn, s->dbi[DB_LIVE], &k, NULL);
-	return rc == 0 || (!issue && rc == MDB_NOTFOUND) ? 0 : mdb_err(rc);
+	if (rc == MDB_KEYEXIST || rc == MDB_NOTFOUND)
+		return 0;	/* already there, or already gone */
+	if (rc != 0)
+		return mdb_err(rc);
+	return live_counter(s, txn, ev->user, issue ? 1 : -1, NULL);
 }
 
 /*
- * Removes user's expired keys (always right to do), then counts the
- * certificates still live.
+ * Removes user's expired keys from the front (they sort by expiry: always
+ * right to do, and each key is removed once), then *np is the number of
+ * certificates still live, from the counter.
  */
 static int
 live_count(struct jstore *s, MDB_txn *txn, const char *user, uint64_t now,
-    size_t *np)
+    uint64_t *np)
 {
 	unsigned char kb[LIVE_KEY_MAX];
 	size_t ul = strlen(user);
 	MDB_cursor *cur;
 	MDB_val k, v;
-	int rc, e = 0;
+	int64_t gone = 0;
+	int rc;
 
 	*np = 0;
 	if (ul > KEY_MAX)
@@ -740,17 +783,17 @@ live_count(struct jstore *s, MDB_txn *txn, const char *user, uint64_t now,
 	k.mv_data = kb;
 	k.mv_size = ul + 1;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
-	    k.mv_size == ul + 17 && memcmp(k.mv_data, kb, ul + 1) == 0;
+	    k.mv_size == ul + 17 && memcmp(k.mv_data, kb, ul + 1) == 0 &&
+	    get_be64((const unsigned char *)k.mv_data + ul + 1) <= now;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (get_be64((const unsigned char *)k.mv_data + ul + 1) > now)
-			(*np)++;
-		else if ((rc = mdb_cursor_del(cur, 0)) != 0)
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
 			break;
+		gone++;
 	}
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)
-		e = mdb_err(rc);
-	return e;
+		return mdb_err(rc);
+	return live_counter(s, txn, user, -gone, np);
 }
 
 /* A store made before DB_LIVE: index what the log says is live. */
@@ -954,7 +997,8 @@ issue_allowed(struct jstore *s, MDB_txn *txn, const struct jstore_event *evs,
     size_t n)
 {
 	unsigned cap = atomic_load(&s->live_cap);
-	size_t i, j, live, batch;
+	uint64_t live;
+	size_t i, j, batch;
 	uint64_t now;
 	int r;
 
@@ -1917,6 +1961,67 @@ vopen(struct vstate *v)
 	return 0;
 }
 
+/* Each user's live counter is the number of that user's keys in DB_LIVE. */
+static int
+vlive_counters(struct vstate *v)
+{
+	MDB_cursor *cur = NULL, *lc = NULL;
+	MDB_val k, val, lk, lv;
+	char user[KEY_MAX + 1];
+	unsigned char kb[KEY_MAX + 1];
+	uint64_t want, have;
+	size_t ul, nkeys = 0, counted = 0;
+	int rc, rc2;
+
+	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[DB_META], &cur)) != 0 ||
+	    (rc = mdb_cursor_open(v->txn, v->s->dbi[DB_LIVE], &lc)) != 0)
+		goto out;
+	k.mv_data = (void *)(uintptr_t)"live:";
+	k.mv_size = 5;
+	for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0 &&
+	    k.mv_size > 5 && memcmp(k.mv_data, "live:", 5) == 0;
+	    rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+		ul = k.mv_size - 5;
+		if (ul > KEY_MAX || val.mv_size != 8) {
+			vbad(v, "live: a counter that does not read");
+			continue;
+		}
+		snprintf(user, sizeof(user), "%.*s", (int)ul,
+		    (const char *)k.mv_data + 5);
+		want = get_be64(val.mv_data);
+		memcpy(kb, user, ul);
+		kb[ul] = '\0';
+		lk.mv_data = kb;
+		lk.mv_size = ul + 1;
+		for (have = 0, rc2 = mdb_cursor_get(lc, &lk, &lv, MDB_SET_RANGE);
+		    rc2 == 0 && lk.mv_size == ul + 17 &&
+		    memcmp(lk.mv_data, kb, ul + 1) == 0;
+		    rc2 = mdb_cursor_get(lc, &lk, &lv, MDB_NEXT))
+			have++;
+		counted += have;
+		if (have != want)
+			vbad(v, "live: %s's counter says %llu, the index holds %llu",
+			    user, (unsigned long long)want,
+			    (unsigned long long)have);
+	}
+	if (rc == MDB_NOTFOUND || rc == 0) {
+		MDB_stat st;
+
+		if ((rc = mdb_stat(v->txn, v->s->dbi[DB_LIVE], &st)) == 0) {
+			nkeys = st.ms_entries;
+			if (nkeys != counted)
+				vbad(v, "live: %zu index entries, the counters "
+				    "account for %zu", nkeys, counted);
+		}
+	}
+ out:
+	if (lc != NULL)
+		mdb_cursor_close(lc);
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+}
+
 /*
  * The live index: each key is a certificate the log issued to that user
  * with that expiry and did not revoke (expired keys may linger until the
@@ -1968,7 +2073,7 @@ vlive(struct vstate *v, struct derive *d, uint64_t now)
 		vbad(v, "live: %zu live certificates indexed, the log has %zu "
 		    "(an entry was removed: the cap would undercount)", n,
 		    store_derive_count(d, STORE_DERIVED_LIVE));
-	return 0;
+	return vlive_counters(v);
 }
 
 /* Each lock record is the log's last lock of that user, and none else. */
