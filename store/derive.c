@@ -2,7 +2,7 @@
  * derive.c: the state the store keeps beside its log (requests,
  * revocations, the serial high-water mark, TOTP enrollments), derived from
  * the log alone, for `audit verify` to compare with what the tables say.
- * No LMDB here: store.c feeds events in order and asks.
+ * No LMDB here: verify.c feeds events in order and asks.
  */
 #include <stdint.h>
 #include <stdio.h>

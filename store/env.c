@@ -1,0 +1,319 @@
+/*
+ * env.c: the environment: opening (and indexes older stores lack), closing, the meta helpers every part uses.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "jbuf.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jstore.h"
+#include "store-db.h"
+#include "store-impl.h"
+
+const char *const store_db_names[DB_COUNT] = { "meta", "events", "i_time",
+    "i_user", "i_role", "i_serial", "i_fp", "i_req", "revoked", "totp",
+    "requests", "open", "live" };
+
+int
+store_mdb_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_NOTFOUND:
+		return JIT_ERR_NOT_FOUND;
+	case MDB_KEYEXIST:
+		return JIT_ERR_EXISTS;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+	case MDB_PAGE_FULL:
+		return JIT_ERR_STORE_FULL;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_PANIC:
+	case MDB_BAD_TXN:
+		return JIT_ERR_STORE_CORRUPT;
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+	case MDB_INCOMPATIBLE:
+		return JIT_ERR_STORE_FOREIGN;
+	case MDB_READERS_FULL:
+		return JIT_ERR_STORE_BUSY;
+	case ENOMEM:
+		return JIT_ERR_ALLOC;
+	default:
+		if (rc > 0) {
+			errno = rc;
+			return JIT_ERR_SYSTEM;
+		}
+		return JIT_ERR_STORE;
+	}
+}
+
+void
+store_put_be64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+uint64_t
+store_get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int
+jstore_event_known(const char *name)
+{
+	static const char *const known[] = { "issue", "request", "approve",
+	    "deny", "expire", "revoke", "auth-fail", "mfa-fail", "lockout",
+	    "policy-reload", "break-glass", "enroll", "issue-host", "lock",
+	    "unlock", "remind", "escalate", NULL };
+	size_t i;
+
+	if (name == NULL)
+		return 0;
+	for (i = 0; known[i] != NULL; i++)
+		if (strcmp(known[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+init_or_check(struct jstore *s)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	MDB_dbi main_dbi;
+	MDB_stat st;
+	unsigned int flags;
+	int rc, r, i, fresh = 0;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, s->rdonly ? MDB_RDONLY : 0,
+	    &txn)) != 0)
+		return store_mdb_err(rc);
+	/* An environment with no meta database must be empty to be ours. */
+	if ((rc = mdb_dbi_open(txn, store_db_names[DB_META], 0,
+	    &s->dbi[DB_META])) == MDB_NOTFOUND) {
+		if ((rc = mdb_dbi_open(txn, NULL, 0, &main_dbi)) != 0 ||
+		    (rc = mdb_stat(txn, main_dbi, &st)) != 0) {
+			r = store_mdb_err(rc);
+			goto out;
+		}
+		if (st.ms_entries != 0) {
+			r = JIT_ERR_STORE_FOREIGN;
+			goto out;
+		}
+		if (s->rdonly) {
+			r = JIT_ERR_NOT_FOUND;
+			goto out;
+		}
+		fresh = 1;
+	} else if (rc != 0) {
+		r = store_mdb_err(rc);
+		goto out;
+	}
+	for (i = 0; i < DB_COUNT; i++) {
+		flags = fresh ? MDB_CREATE : 0;
+		if (i == DB_TIME || i == DB_USER || i == DB_ROLE ||
+		    i == DB_SERIAL || i == DB_FP || i == DB_REQ)
+			flags |= MDB_DUPSORT | MDB_DUPFIXED;
+		/* Stores made before these indexes get them here. */
+		if ((i == DB_OPEN || i == DB_LIVE) && !fresh &&
+		    (rc = mdb_dbi_open(txn, store_db_names[i], 0,
+		    &s->dbi[i])) == MDB_NOTFOUND) {
+			if (s->rdonly) {
+				*(i == DB_OPEN ? &s->no_open_index :
+				    &s->no_live_index) = 1;
+				continue;
+			}
+			if ((rc = mdb_dbi_open(txn, store_db_names[i], MDB_CREATE,
+			    &s->dbi[i])) != 0 || (r = i == DB_OPEN ?
+			    store_open_index_build(s, txn) : store_live_index_build(s,
+			    txn)) != 0) {
+				r = rc != 0 ? store_mdb_err(rc) : r;
+				goto out;
+			}
+			continue;
+		}
+		if ((rc = mdb_dbi_open(txn, store_db_names[i], flags,
+		    &s->dbi[i])) != 0) {
+			r = rc == MDB_NOTFOUND ? JIT_ERR_STORE_CORRUPT :
+			    rc == MDB_INCOMPATIBLE ? JIT_ERR_STORE_FOREIGN :
+			    store_mdb_err(rc);
+			goto out;
+		}
+	}
+	k.mv_data = (void *)(uintptr_t)"magic";
+	k.mv_size = 5;
+	if (fresh) {
+		v.mv_data = (void *)(uintptr_t)STORE_MAGIC;
+		v.mv_size = strlen(STORE_MAGIC);
+		if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0) {
+			r = store_mdb_err(rc);
+			goto out;
+		}
+	} else {
+		rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+		if (rc == MDB_NOTFOUND || (rc == 0 &&
+		    (v.mv_size != strlen(STORE_MAGIC) ||
+		    memcmp(v.mv_data, STORE_MAGIC, v.mv_size) != 0))) {
+			r = JIT_ERR_STORE_FOREIGN;
+			goto out;
+		}
+		if (rc != 0) {
+			r = store_mdb_err(rc);
+			goto out;
+		}
+	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	r = store_mdb_err(rc);
+ out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return r;
+}
+
+int
+jstore_open(const char *dir, int flags, uint64_t map_size, struct jstore **sp)
+{
+	struct jstore *s = NULL;
+	struct stat st;
+	int rc, r = JIT_ERR_INTERNAL;
+
+	if (sp == NULL || dir == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*sp = NULL;
+	if (stat(dir, &st) == -1) {
+		if (errno != ENOENT || (flags & JSTORE_RDONLY))
+			return errno == ENOENT ? JIT_ERR_NOT_FOUND : JIT_ERR_SYSTEM;
+		if (mkdir(dir, 0700) == -1)
+			return JIT_ERR_SYSTEM;
+	} else if (!S_ISDIR(st.st_mode))
+		return JIT_ERR_STORE_FOREIGN;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return JIT_ERR_ALLOC;
+	s->rdonly = (flags & JSTORE_RDONLY) != 0;
+	s->serial_block = (flags & JSTORE_ONESHOT) ? 1 : SERIAL_BLOCK;
+	atomic_init(&s->clients, 0);
+	atomic_init(&s->live_cap, 0);
+	{
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		s->spare = 4 * (unsigned)(ncpu > 0 ? ncpu : 1);
+	}
+	pthread_mutex_init(&s->wlock, NULL);
+	pthread_mutex_init(&s->slock, NULL);
+	pthread_cond_init(&s->qcond, NULL);
+	if ((s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		r = JIT_ERR_LIBCRYPTO;
+		goto out;
+	}
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, DB_COUNT + 2)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(s->env, 512)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, map_size != 0 ? map_size :
+	    JSTORE_MAPSIZE_DEFAULT)) != 0) {
+		r = store_mdb_err(rc);
+		goto out;
+	}
+	/*
+	 * Default durability: no MDB_NOSYNC, MDB_MAPASYNC or MDB_WRITEMAP.
+	 * MDB_NOTLS: read transactions are not tied to threads.
+	 */
+	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS |
+	    (s->rdonly ? MDB_RDONLY : 0), 0600)) != 0) {
+		r = store_mdb_err(rc);
+		goto out;
+	}
+	if ((r = init_or_check(s)) != 0)
+		goto out;
+	*sp = s;
+	s = NULL;
+	r = 0;
+ out:
+	jstore_close(s);
+	return r;
+}
+
+void
+jstore_close(struct jstore *s)
+{
+	if (s == NULL)
+		return;
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	EVP_MD_free(s->sha256);
+	pthread_mutex_destroy(&s->wlock);
+	pthread_mutex_destroy(&s->slock);
+	pthread_cond_destroy(&s->qcond);
+	free(s);
+}
+
+int
+store_get_meta_u64(struct jstore *s, MDB_txn *txn, const char *name, uint64_t *out)
+{
+	MDB_val k, v;
+	int rc;
+
+	*out = 0;
+	k.mv_data = (void *)(uintptr_t)name;
+	k.mv_size = strlen(name);
+	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store_mdb_err(rc);
+	if (v.mv_size != 8)
+		return JIT_ERR_STORE_CORRUPT;
+	*out = store_get_be64(v.mv_data);
+	return 0;
+}
+
+int
+store_put_meta_u64(struct jstore *s, MDB_txn *txn, const char *name, uint64_t val)
+{
+	unsigned char buf[8];
+	MDB_val k, v;
+
+	store_put_be64(buf, val);
+	k.mv_data = (void *)(uintptr_t)name;
+	k.mv_size = strlen(name);
+	v.mv_data = buf;
+	v.mv_size = 8;
+	return store_mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+}
+
+/* A per-user key in the meta database: "PREFIX:USER" in buf. */
+int
+store_meta_user_key(const char *prefix, const char *user, char *buf, size_t size,
+    MDB_val *k)
+{
+	int n = snprintf(buf, size, "%s:%s", prefix, user);
+
+	if (n < 0 || (size_t)n >= size)
+		return JIT_ERR_INVALID_ARGUMENT;
+	k->mv_data = buf;
+	k->mv_size = (size_t)n;
+	return 0;
+}

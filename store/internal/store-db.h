@@ -1,0 +1,148 @@
+/*
+ * store-db.h: the LMDB side of the store, shared by the files in store/
+ * that open transactions (env, commit, serial, log, index, live, lock,
+ * totp, request, revoke, verify).  The only header that includes
+ * <lmdb.h>; MDB_* codes become JIT_ERR_* in store_mdb_err().  Nothing
+ * outside store/ can include it (store/internal is not exported).
+ */
+#ifndef JIT_STORE_DB_H
+#define JIT_STORE_DB_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+#include <openssl/evp.h>
+
+#include "jstore.h"
+
+#define STORE_MAGIC	"jit-ssh store 1"
+#define SERIAL_BLOCK	256
+#define KEY_MAX		256	/* user, role, request id, event name */
+#define INDEX_BATCH	1024	/* events indexed together */
+
+enum { DB_META, DB_EVENTS, DB_TIME, DB_USER, DB_ROLE, DB_SERIAL, DB_FP,
+    DB_REQ, DB_REVOKED, DB_TOTP, DB_REQUESTS, DB_OPEN, DB_LIVE, DB_COUNT };
+
+extern const char *const store_db_names[DB_COUNT];
+
+/* A writer waiting for the group commit (commit.c). */
+struct pending {
+	int (*fn)(struct jstore *, MDB_txn *, void *);
+	void *arg;
+	int done, result;
+	struct pending *next;
+	pthread_cond_t wake;	/* signalled for this writer only */
+};
+
+struct jstore {
+	MDB_env *env;
+	MDB_dbi dbi[DB_COUNT];
+	int rdonly;
+	int no_open_index;	/* read-only, store older than DB_OPEN */
+	int no_live_index;	/* read-only, store older than DB_LIVE */
+	atomic_uint live_cap;	/* jstore_set_live_cap(); 0: none */
+	/* group commit */
+	pthread_mutex_t wlock;
+	struct pending *queue, *tail;
+	int leader;
+	size_t queued, last_batch;	/* requests waiting; size of the last batch */
+	int gathering;			/* a leader waits for the queue to fill */
+	size_t gather_want;		/* ...until this many have queued */
+	atomic_uint clients;		/* jstore_set_clients() */
+	unsigned spare;			/* clients that keep the CPUs busy */
+	pthread_cond_t qcond;
+	/* serial reservation */
+	pthread_mutex_t slock;
+	uint64_t serial_next, serial_end, serial_block;
+	EVP_MD *sha256;
+};
+
+/* env.c */
+int store_mdb_err(int rc);
+void store_put_be64(unsigned char *p, uint64_t v);
+uint64_t store_get_be64(const unsigned char *p);
+/* A counter in the meta database (0 when absent). */
+int store_get_meta_u64(struct jstore *s, MDB_txn *txn, const char *name,
+    uint64_t *out);
+int store_put_meta_u64(struct jstore *s, MDB_txn *txn, const char *name,
+    uint64_t val);
+/* A per-user meta key "PREFIX:USER" in buf, pointed to by k. */
+int store_meta_user_key(const char *prefix, const char *user, char *buf,
+    size_t size, MDB_val *k);
+
+/*
+ * commit.c: runs fn in a write transaction shared with other threads'
+ * writers and commits it durably; fn's result is returned.  A write
+ * function checks before it writes: a refusal (a "logical" error) leaves
+ * the shared transaction clean; any other failure redoes every writer of
+ * the batch alone.
+ */
+int store_run_write(struct jstore *s,
+    int (*fn)(struct jstore *, MDB_txn *, void *), void *arg);
+
+/* log.c */
+int store_get_head(struct jstore *s, MDB_txn *txn, uint64_t *seq,
+    unsigned char hash[32]);
+/* Appends n events in txn (chain, head, live index). */
+int store_append_txn(struct jstore *s, MDB_txn *txn, struct jstore_event *evs,
+    size_t n);
+/* The checks an "issue" event must pass in the txn that records it. */
+int store_issue_allowed(struct jstore *s, MDB_txn *txn,
+    const struct jstore_event *evs, size_t n);
+
+/* index.c */
+int store_fp_key(const char *fp, unsigned char out[32], size_t *lenp);
+int store_index_event(struct jstore *s, MDB_txn *txn,
+    const struct jstore_event *ev);
+int store_index_catch_up(struct jstore *s, uint64_t min_lag);
+/* Event seq, decoded into ev (strings in scratch). */
+int store_get_event(struct jstore *s, MDB_txn *txn, uint64_t seq,
+    struct jstore_event *ev, struct jbuf *scratch);
+int store_matches(const struct jstore_filter *f, const struct jstore_event *ev);
+/* A walk over the events a filter may match, by the best index. */
+struct walk {
+	MDB_cursor *cur;
+	int db, started, backward;
+	int in_tail;		/* walking the not yet indexed events */
+	uint64_t tail, indexed, head;
+	MDB_val key;		/* the index key we are on (not for time) */
+	unsigned char kbuf[KEY_MAX];
+	uint64_t since, until;	/* time walks */
+};
+int store_walk_start(struct jstore *s, MDB_txn *txn,
+    const struct jstore_filter *f, int backward, struct walk *w);
+/* The next seq; JIT_ERR_NOT_FOUND at the end. */
+int store_walk_next(struct walk *w, uint64_t *seqp);
+
+/* live.c */
+int store_live_event(struct jstore *s, MDB_txn *txn,
+    const struct jstore_event *ev);
+int store_live_count(struct jstore *s, MDB_txn *txn, const char *user,
+    uint64_t now, uint64_t *np);
+int store_live_index_build(struct jstore *s, MDB_txn *txn);
+
+/* lock.c */
+uint64_t store_lock_until(const MDB_val *v);
+int store_lock_held(struct jstore *s, MDB_txn *txn, const char *user,
+    uint64_t now);
+
+/* revoke.c: the "issue" event of serial. */
+int store_find_issue(struct jstore *s, MDB_txn *txn, uint64_t serial,
+    struct jstore_event *ev, struct jbuf *scratch);
+
+/* totp.c */
+int store_totp_read(struct jstore *s, MDB_txn *txn, const char *user,
+    struct jstore_totp *t);
+int store_secret_digest(const unsigned char *sealed, size_t len,
+    char out[64]);
+
+/* request.c */
+int store_req_read(struct jstore *s, MDB_txn *txn, const char *id,
+    struct jstore_request **rp);
+int store_req_is_open(const struct jstore_request *r);
+int store_open_index_build(struct jstore *s, MDB_txn *txn);
+
+#endif /* JIT_STORE_DB_H */

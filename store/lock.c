@@ -1,0 +1,177 @@
+/*
+ * lock.c: user locks: no new certificate for a locked user.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "jbuf.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jstore.h"
+#include "store-db.h"
+#include "store-impl.h"
+
+struct lock_arg {
+	const char *user, *by, *reason;
+	uint64_t until, now;
+	int lock;
+};
+
+/*
+ * A lock record: be64 end (0: until unlocked), then the reason's bytes.
+ * The same as the log's last lock event for the user, which audit verify
+ * checks.
+ */
+static int
+lock_fn(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	struct lock_arg *a = arg;
+	struct jstore_event ev;
+	char kb[KEY_MAX + 16];
+	struct jbuf *b = NULL;
+	MDB_val k, v;
+	int rc, r;
+
+	if ((r = store_meta_user_key("lock", a->user, kb, sizeof(kb), &k)) != 0)
+		return r;
+	if (!a->lock) {
+		if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) != 0)
+			return store_mdb_err(rc);	/* not locked: nothing written */
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.time = a->now;
+	ev.event = a->lock ? "lock" : "unlock";
+	ev.user = a->user;
+	ev.valid_before = a->lock ? a->until : 0;	/* the lock's end */
+	ev.source = a->by;
+	ev.reason = a->reason;
+	if ((r = store_append_txn(s, txn, &ev, 1)) != 0)
+		return r;
+	if (!a->lock)
+		return store_mdb_err(mdb_del(txn, s->dbi[DB_META], &k, NULL));
+	if ((b = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((r = jbuf_put_u64(b, a->until)) == 0 && (r = jbuf_put(b,
+	    a->reason != NULL ? a->reason : "", a->reason != NULL ?
+	    strlen(a->reason) : 0)) == 0) {
+		v.mv_data = (void *)(uintptr_t)jbuf_ptr(b);
+		v.mv_size = jbuf_len(b);
+		r = store_mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+	}
+	jbuf_free(b);
+	return r;
+}
+
+static int
+lock_args(struct jstore *s, const char *event, const char *user,
+    const char *by, const char *reason)
+{
+	struct jstore_event ev;
+
+	if (s == NULL || user == NULL || *user == '\0' || by == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	memset(&ev, 0, sizeof(ev));
+	ev.event = event;
+	ev.user = user;
+	ev.source = by;
+	ev.reason = reason;
+	return store_event_check(&ev);
+}
+
+int
+jstore_lock(struct jstore *s, const char *user, uint64_t until,
+    const char *by, const char *reason, uint64_t now)
+{
+	struct lock_arg a = { user, by, reason, until, now, 1 };
+	int r;
+
+	if ((r = lock_args(s, "lock", user, by, reason)) != 0)
+		return r;
+	if (until != 0 && until <= now)
+		return JIT_ERR_INVALID_ARGUMENT;
+	return store_run_write(s, lock_fn, &a);
+}
+
+int
+jstore_unlock(struct jstore *s, const char *user, const char *by,
+    const char *reason, uint64_t now)
+{
+	struct lock_arg a = { user, by, reason, 0, now, 0 };
+	int r;
+
+	if ((r = lock_args(s, "unlock", user, by, reason)) != 0)
+		return r;
+	return store_run_write(s, lock_fn, &a);
+}
+
+/* The lock record's end; a record that does not read holds forever. */
+uint64_t
+store_lock_until(const MDB_val *v)
+{
+	return v->mv_size >= 8 ? store_get_be64(v->mv_data) : 0;
+}
+
+int
+store_lock_held(struct jstore *s, MDB_txn *txn, const char *user, uint64_t now)
+{
+	char kb[KEY_MAX + 16];
+	MDB_val k, v;
+	uint64_t until;
+	int rc;
+
+	if (user == NULL || store_meta_user_key("lock", user, kb, sizeof(kb), &k) != 0)
+		return 0;
+	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store_mdb_err(rc);
+	until = store_lock_until(&v);
+	return until == 0 || until > now ? JIT_ERR_USER_LOCKED : 0;
+}
+
+int
+jstore_locked(struct jstore *s, const char *user, uint64_t now,
+    uint64_t *untilp, char **reasonp)
+{
+	char kb[KEY_MAX + 16];
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	uint64_t until = 0;
+	int rc, r, held = 0;
+
+	if (s == NULL || user == NULL || untilp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*untilp = 0;
+	if (reasonp != NULL)
+		*reasonp = NULL;
+	if ((r = store_meta_user_key("lock", user, kb, sizeof(kb), &k)) != 0)
+		return r;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_mdb_err(rc);
+	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == 0) {
+		until = store_lock_until(&v);
+		held = until == 0 || until > now;
+		if (held && reasonp != NULL && (*reasonp = strndup(
+		    v.mv_size > 8 ? (const char *)v.mv_data + 8 : "",
+		    v.mv_size > 8 ? v.mv_size - 8 : 0)) == NULL)
+			rc = ENOMEM;
+	}
+	mdb_txn_abort(txn);
+	if (rc == ENOMEM)
+		return JIT_ERR_ALLOC;
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_mdb_err(rc);
+	*untilp = held ? until : 0;	/* 0: until unlocked */
+	return held;
+}
