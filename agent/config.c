@@ -1,7 +1,7 @@
 /*
  * config.c: the client's YAML configuration, one flat mapping of scalars
- * (ca, user, identity, ca_host_key).  The only user of <yaml.h> in agent/;
- * the policy's YAML reader lives in policy/, which the client may not use.
+ * (ca, user, identity, ca_host_key), read with the one strict YAML tree
+ * of jit-ssh (common/jyaml, which the policy uses too).
  */
 #include <errno.h>
 #include <pwd.h>
@@ -10,11 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <yaml.h>
-
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jbuf.h"
+#include "jyaml.h"
 #include "jitssh.h"
 
 char *
@@ -60,20 +59,22 @@ js_config_free(struct js_config *cfg)
 }
 
 static int
-bad(const char *path, const yaml_mark_t *m, const char *msg, const char *arg)
+bad(const char *path, const struct jyaml_node *n, const char *msg,
+    const char *arg)
 {
-	fprintf(stderr, "%s:%zu:%zu: %s%s%s\n", path, m->line + 1,
-	    m->column + 1, msg, arg != NULL ? ": " : "", arg != NULL ? arg : "");
+	fprintf(stderr, "%s:%u:%u: %s%s%s\n", path, n != NULL ? n->line : 1,
+	    n != NULL ? n->col : 1, msg, arg != NULL ? ": " : "",
+	    arg != NULL ? arg : "");
 	return -1;
 }
 
 /* One key's value: checked and stored. */
 static int
-set_value(const char *path, struct js_config *cfg, const char *key,
-    const yaml_mark_t *km, const char *val, const yaml_mark_t *m)
+set_value(const char *path, struct js_config *cfg, const struct jyaml_node *k,
+    const struct jyaml_node *v)
 {
+	const char *key = k->value, *p;
 	char **slot;
-	const char *p;
 
 	if (strcmp(key, "ca") == 0)
 		slot = &cfg->ca;
@@ -84,108 +85,57 @@ set_value(const char *path, struct js_config *cfg, const char *key,
 	else if (strcmp(key, "ca_host_key") == 0)
 		slot = &cfg->ca_host_key;
 	else
-		return bad(path, km, "unknown key (expected ca, user, identity "
+		return bad(path, k, "unknown key (expected ca, user, identity "
 		    "or ca_host_key)", key);
 	if (*slot != NULL)
-		return bad(path, km, "key given twice", key);
-	if (*val == '\0')
-		return bad(path, m, "empty value", key);
-	for (p = val; *p != '\0'; p++)
+		return bad(path, k, "key given twice", key);
+	if (v->type != JYAML_SCALAR)
+		return bad(path, v, "values must be plain strings", key);
+	if (v->len >= JS_VALUE_MAX)
+		return bad(path, v, "value too long", key);
+	if (*v->value == '\0')
+		return bad(path, v, "empty value", key);
+	for (p = v->value; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20)
-			return bad(path, m, "control character in value", key);
-	if (slot == &cfg->identity)
-		*slot = js_expand_home(val);
-	else
-		*slot = strdup(val);
+			return bad(path, v, "control character in value", key);
+	*slot = slot == &cfg->identity ? js_expand_home(v->value) :
+	    strdup(v->value);
 	if (*slot == NULL)
-		return bad(path, m, "out of memory", NULL);
+		return bad(path, v, "out of memory", NULL);
 	return 0;
 }
 
+/* The one strict YAML reader (common/jyaml), a flat mapping of strings. */
 int
 js_config_parse(const char *path, const unsigned char *text, size_t len,
     struct js_config *cfg)
 {
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	char *key = NULL;
-	yaml_mark_t km = { 0 };
-	int depth = 0, rc = -1, done = 0, docs = 0;
+	struct jyaml_node *root = NULL;
+	char *err = NULL;
+	size_t i;
+	int rc = -1;
 
-	if (!yaml_parser_initialize(&parser))
-		return bad(path, &(yaml_mark_t){ 0 }, "out of memory", NULL);
-	yaml_parser_set_input_string(&parser, text, len);
-	while (!done) {
-		if (!yaml_parser_parse(&parser, &ev)) {
-			bad(path, &parser.problem_mark, parser.problem != NULL ?
-			    parser.problem : "invalid YAML", NULL);
+	if (jyaml_parse(path, text, len, &root, &err) != 0) {
+		fprintf(stderr, "%s\n", err != NULL ? err : "invalid YAML");
+		free(err);
+		return -1;
+	}
+	if (root->type != JYAML_MAP) {
+		bad(path, root, "expected a mapping of settings", NULL);
+		goto out;
+	}
+	for (i = 0; i + 1 < root->n; i += 2) {
+		if (root->items[i]->type != JYAML_SCALAR) {
+			bad(path, root->items[i], "expected a mapping of settings",
+			    NULL);
 			goto out;
 		}
-		switch (ev.type) {
-		case YAML_STREAM_START_EVENT:
-		case YAML_DOCUMENT_END_EVENT:
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (++docs > 1) {
-				bad(path, &ev.start_mark, "only one document "
-				    "allowed", NULL);
-				goto fail;
-			}
-			break;
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_MAPPING_START_EVENT:
-			if (depth++ == 0)
-				break;
-			bad(path, &ev.start_mark, "values must be plain "
-			    "strings", key);
-			goto fail;
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		case YAML_SCALAR_EVENT:
-			if (depth == 0) {
-				/* An empty document is a scalar "" at most. */
-				if (ev.data.scalar.length == 0)
-					break;
-				bad(path, &ev.start_mark, "expected a mapping "
-				    "of settings", NULL);
-				goto fail;
-			}
-			if (ev.data.scalar.length >= JS_VALUE_MAX) {
-				bad(path, &ev.start_mark, "value too long",
-				    key);
-				goto fail;
-			}
-			if (key == NULL) {
-				if ((key = strdup((char *)ev.data.scalar.value))
-				    == NULL)
-					goto fail;
-				km = ev.start_mark;
-				break;
-			}
-			if (set_value(path, cfg, key, &km,
-			    (char *)ev.data.scalar.value, &ev.start_mark) != 0)
-				goto fail;
-			free(key);
-			key = NULL;
-			break;
-		default:	/* sequences, aliases */
-			bad(path, &ev.start_mark, key != NULL ?
-			    "values must be plain strings" :
-			    "expected a mapping of settings", key);
-			goto fail;
-		}
-		yaml_event_delete(&ev);
+		if (set_value(path, cfg, root->items[i], root->items[i + 1]) != 0)
+			goto out;
 	}
 	rc = 0;
-	goto out;
- fail:
-	yaml_event_delete(&ev);
  out:
-	free(key);
-	yaml_parser_delete(&parser);
+	jyaml_free(root);
 	return rc;
 }
 

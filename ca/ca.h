@@ -169,6 +169,12 @@ int ca_parse_until(const char *s, uint64_t now, uint64_t *out);
  */
 char *ca_join_decision(const struct jpolicy_decision *d, int groups);
 
+/*
+ * Reads DIR/config.yaml: *listenp is "ADDR:PORT" (default 127.0.0.1:2222;
+ * caller frees).  On a problem, "file:line:column: message" in *errp.
+ */
+int ca_config_read(const char *path, char **listenp, char **errp);
+
 /* Loads DIR/policy.yaml, or file when not NULL; prints why it is refused. */
 int ca_load_policy(const char *dir, const char *file, struct jpolicy **pp);
 

@@ -46,7 +46,7 @@ ca_config_listen(const char *dir, char **listenp)
 	char *path = ca_path(dir, CA_CONFIG), *err = NULL;
 	int r;
 
-	if ((r = jpolicy_config_load(path, listenp, &err)) != 0)
+	if ((r = ca_config_read(path, listenp, &err)) != 0)
 		fprintf(stderr, "%s\n", err != NULL ? err : jit_strerror(r));
 	free(err);
 	free(path);

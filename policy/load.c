@@ -14,7 +14,7 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "policy-impl.h"
-#include "pyaml.h"
+#include "jyaml.h"
 
 #define NAME_MAX_LEN	64
 #define LIVE_CERTS_DEFAULT	100	/* per user, unexpired and unrevoked */
@@ -34,11 +34,11 @@ struct ctx {
 #define ERRORS_MAX	100	/* reported in one run; the rest counted */
 
 static int
-perr(struct ctx *c, const struct pnode *n, const char *fmt, ...)
+perr(struct ctx *c, const struct jyaml_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
-perr(struct ctx *c, const struct pnode *n, const char *fmt, ...)
+perr(struct ctx *c, const struct jyaml_node *n, const char *fmt, ...)
 {
 	char msg[JPOLICY_ERR_MAX], *all;
 	va_list ap;
@@ -119,8 +119,8 @@ pstrv_has(const struct pstrv *v, const char *s)
 static int
 cmp_node_value(const void *a, const void *b)
 {
-	const struct pnode *x = *(const struct pnode *const *)a;
-	const struct pnode *y = *(const struct pnode *const *)b;
+	const struct jyaml_node *x = *(const struct jyaml_node *const *)a;
+	const struct jyaml_node *y = *(const struct jyaml_node *const *)b;
 	int d = strcmp(x->value, y->value);
 
 	if (d != 0)
@@ -132,13 +132,13 @@ cmp_node_value(const void *a, const void *b)
 }
 
 static const char *
-type_word(enum pnode_type t)
+type_word(enum jyaml_type t)
 {
-	return t == PN_MAP ? "a mapping" : t == PN_SEQ ? "a list" : "a value";
+	return t == JYAML_MAP ? "a mapping" : t == JYAML_SEQ ? "a list" : "a value";
 }
 
 static int
-want(struct ctx *c, const struct pnode *n, enum pnode_type t, const char *what)
+want(struct ctx *c, const struct jyaml_node *n, enum jyaml_type t, const char *what)
 {
 	if (n->type != t)
 		return perr(c, n, "%s must be %s, not %s", what, type_word(t),
@@ -151,17 +151,17 @@ want(struct ctx *c, const struct pnode *n, enum pnode_type t, const char *what)
  * allowed is NULL).
  */
 static int
-check_keys(struct ctx *c, const struct pnode *map, const char *what,
+check_keys(struct ctx *c, const struct jyaml_node *map, const char *what,
     const char *const *allowed)
 {
-	const struct pnode **keys = NULL;
+	const struct jyaml_node **keys = NULL;
 	size_t i, j, nk = map->n / 2;
 	int r = 0;
 
 	for (i = 0; i < nk; i++) {
-		const struct pnode *k = map->items[2 * i];
+		const struct jyaml_node *k = map->items[2 * i];
 
-		if (k->type != PN_SCALAR)
+		if (k->type != JYAML_SCALAR)
 			return perr(c, k, "%s: keys must be plain names", what);
 		if (allowed == NULL)
 			continue;
@@ -190,17 +190,6 @@ check_keys(struct ctx *c, const struct pnode *map, const char *what,
 }
 
 /* The value node for key in map, or NULL. */
-static const struct pnode *
-get(const struct pnode *map, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < map->n; i += 2)
-		if (strcmp(map->items[i]->value, key) == 0)
-			return map->items[i + 1];
-	return NULL;
-}
-
 /* Users, groups and roles: [A-Za-z0-9._@-], 1..64, not starting with '-'. */
 static int
 name_ok(const char *s)
@@ -221,11 +210,11 @@ name_ok(const char *s)
 }
 
 static int
-get_name(struct ctx *c, const struct pnode *n, const char *what)
+get_name(struct ctx *c, const struct jyaml_node *n, const char *what)
 {
 	int r;
 
-	if ((r = want(c, n, PN_SCALAR, what)) != 0)
+	if ((r = want(c, n, JYAML_SCALAR, what)) != 0)
 		return r;
 	if (!name_ok(n->value))
 		return perr(c, n, "%s '%s' is not a valid name (letters, digits, "
@@ -310,12 +299,12 @@ jpolicy_format_duration(uint64_t secs, char *buf, size_t len)
 }
 
 static int
-get_duration(struct ctx *c, const struct pnode *n, const char *what,
+get_duration(struct ctx *c, const struct jyaml_node *n, const char *what,
     uint64_t *out)
 {
 	int r;
 
-	if ((r = want(c, n, PN_SCALAR, what)) != 0)
+	if ((r = want(c, n, JYAML_SCALAR, what)) != 0)
 		return r;
 	if (jpolicy_parse_duration(n->value, out) != 0)
 		return perr(c, n, "%s: '%s' is not a duration (a positive "
@@ -325,11 +314,11 @@ get_duration(struct ctx *c, const struct pnode *n, const char *what,
 }
 
 static int
-get_bool(struct ctx *c, const struct pnode *n, const char *what, int *out)
+get_bool(struct ctx *c, const struct jyaml_node *n, const char *what, int *out)
 {
 	int r;
 
-	if ((r = want(c, n, PN_SCALAR, what)) != 0)
+	if ((r = want(c, n, JYAML_SCALAR, what)) != 0)
 		return r;
 	if (n->plain && strcmp(n->value, "true") == 0)
 		*out = 1;
@@ -343,11 +332,11 @@ get_bool(struct ctx *c, const struct pnode *n, const char *what, int *out)
 
 /* "required" or "optional". */
 static int
-get_required(struct ctx *c, const struct pnode *n, const char *what, int *out)
+get_required(struct ctx *c, const struct jyaml_node *n, const char *what, int *out)
 {
 	int r;
 
-	if ((r = want(c, n, PN_SCALAR, what)) != 0)
+	if ((r = want(c, n, JYAML_SCALAR, what)) != 0)
 		return r;
 	if (strcmp(n->value, "required") == 0)
 		*out = 1;
@@ -361,22 +350,22 @@ get_required(struct ctx *c, const struct pnode *n, const char *what, int *out)
 
 /* A list of scalars; each is passed to check (may be NULL) then kept. */
 static int
-get_list(struct ctx *c, const struct pnode *n, const char *what,
-    int (*check)(struct ctx *, const struct pnode *, const char *),
+get_list(struct ctx *c, const struct jyaml_node *n, const char *what,
+    int (*check)(struct ctx *, const struct jyaml_node *, const char *),
     struct pstrv *out)
 {
 	size_t i;
 	int r;
 
-	if ((r = want(c, n, PN_SEQ, what)) != 0)
+	if ((r = want(c, n, JYAML_SEQ, what)) != 0)
 		return r;
 	if (n->n > LIST_MAX)
 		return perr(c, n, "%s: too many entries (limit %d)", what,
 		    LIST_MAX);
 	for (i = 0; i < n->n; i++) {
-		const struct pnode *it = n->items[i];
+		const struct jyaml_node *it = n->items[i];
 
-		if ((r = want(c, it, PN_SCALAR, what)) != 0)
+		if ((r = want(c, it, JYAML_SCALAR, what)) != 0)
 			return r;
 		if (check != NULL && (r = check(c, it, what)) != 0)
 			return r;
@@ -390,7 +379,7 @@ get_list(struct ctx *c, const struct pnode *n, const char *what,
 }
 
 static int
-check_known_group(struct ctx *c, const struct pnode *n, const char *what)
+check_known_group(struct ctx *c, const struct jyaml_node *n, const char *what)
 {
 	if (c->groups.n == 0 || bsearch(&n->value, c->groups.v, c->groups.n,
 	    sizeof(char *), cmp_str) == NULL)
@@ -400,14 +389,14 @@ check_known_group(struct ctx *c, const struct pnode *n, const char *what)
 }
 
 static int
-check_user_group(struct ctx *c, const struct pnode *n, const char *what)
+check_user_group(struct ctx *c, const struct jyaml_node *n, const char *what)
 {
 	return get_name(c, n, what);
 }
 
 /* Principals: no whitespace, commas or control characters; "{user}" only. */
 static int
-check_principal(struct ctx *c, const struct pnode *n, const char *what)
+check_principal(struct ctx *c, const struct jyaml_node *n, const char *what)
 {
 	const char *s = n->value, *b;
 	size_t i, users = 0, len = strlen(s);
@@ -444,7 +433,7 @@ check_principal(struct ctx *c, const struct pnode *n, const char *what)
 }
 
 static int
-check_extension(struct ctx *c, const struct pnode *n, const char *what)
+check_extension(struct ctx *c, const struct jyaml_node *n, const char *what)
 {
 	static const char *const known[] = { "no-touch-required",
 	    "permit-X11-forwarding", "permit-agent-forwarding",
@@ -467,22 +456,22 @@ check_extension(struct ctx *c, const struct pnode *n, const char *what)
 }
 
 static int
-get_key_types(struct ctx *c, const struct pnode *n, const char *what,
+get_key_types(struct ctx *c, const struct jyaml_node *n, const char *what,
     unsigned *out)
 {
 	size_t i;
 	unsigned bit;
 	int r;
 
-	if ((r = want(c, n, PN_SEQ, what)) != 0)
+	if ((r = want(c, n, JYAML_SEQ, what)) != 0)
 		return r;
 	if (n->n == 0)
 		return perr(c, n, "%s must not be empty", what);
 	*out = 0;
 	for (i = 0; i < n->n; i++) {
-		const struct pnode *it = n->items[i];
+		const struct jyaml_node *it = n->items[i];
 
-		if ((r = want(c, it, PN_SCALAR, what)) != 0)
+		if ((r = want(c, it, JYAML_SCALAR, what)) != 0)
 			return r;
 		if (strcmp(it->value, "ed25519") == 0)
 			bit = KT_ED25519;
@@ -561,14 +550,14 @@ policy_cidr_contains(const struct pcidr *c, const struct pcidr *a)
 }
 
 static int
-get_cidrs(struct ctx *c, const struct pnode *n, const char *what,
+get_cidrs(struct ctx *c, const struct jyaml_node *n, const char *what,
     struct pcidr **out, size_t *nout, char **textp)
 {
 	struct jbuf *text = NULL;
 	size_t i;
 	int r;
 
-	if ((r = want(c, n, PN_SEQ, what)) != 0)
+	if ((r = want(c, n, JYAML_SEQ, what)) != 0)
 		return r;
 	if (n->n == 0)
 		return perr(c, n, "%s must not be empty", what);
@@ -580,9 +569,9 @@ get_cidrs(struct ctx *c, const struct pnode *n, const char *what,
 		goto out;
 	}
 	for (i = 0; i < n->n; i++) {
-		const struct pnode *it = n->items[i];
+		const struct jyaml_node *it = n->items[i];
 
-		if ((r = want(c, it, PN_SCALAR, what)) != 0)
+		if ((r = want(c, it, JYAML_SCALAR, what)) != 0)
 			goto out;
 		if (policy_parse_cidr(it->value, &(*out)[i]) != 0) {
 			r = perr(c, it, "%s: '%s' is not an address or CIDR "
@@ -668,33 +657,33 @@ parse_window(const char *s, struct pwindow *w)
 }
 
 static int
-load_defaults(struct ctx *c, const struct pnode *n)
+load_defaults(struct ctx *c, const struct jyaml_node *n)
 {
 	static const char *const keys[] = { "ttl", "max_ttl", "clock_skew",
 	    "mfa_grace", "key_types", "mfa", "pending_ttl", "max_live_certs",
 	    NULL };
 	struct jpolicy *p = c->p;
-	const struct pnode *v;
+	const struct jyaml_node *v;
 	unsigned long ml;
 	char *end;
 	int r;
 
-	if ((r = want(c, n, PN_MAP, "defaults")) != 0 ||
+	if ((r = want(c, n, JYAML_MAP, "defaults")) != 0 ||
 	    (r = check_keys(c, n, "defaults", keys)) != 0)
 		return r;
-	if ((v = get(n, "ttl")) != NULL &&
+	if ((v = jyaml_get(n, "ttl")) != NULL &&
 	    (r = get_duration(c, v, "defaults.ttl", &p->ttl)) != 0)
 		return r;
-	if ((v = get(n, "max_ttl")) != NULL &&
+	if ((v = jyaml_get(n, "max_ttl")) != NULL &&
 	    (r = get_duration(c, v, "defaults.max_ttl", &p->max_ttl)) != 0)
 		return r;
-	if ((v = get(n, "pending_ttl")) != NULL &&
+	if ((v = jyaml_get(n, "pending_ttl")) != NULL &&
 	    (r = get_duration(c, v, "defaults.pending_ttl",
 	    &p->pending_ttl)) != 0)
 		return r;
 	/* Zero is meaningful for these two: no skew, no grace. */
-	if ((v = get(n, "clock_skew")) != NULL) {
-		if ((r = want(c, v, PN_SCALAR, "defaults.clock_skew")) != 0)
+	if ((v = jyaml_get(n, "clock_skew")) != NULL) {
+		if ((r = want(c, v, JYAML_SCALAR, "defaults.clock_skew")) != 0)
 			return r;
 		if (strcmp(v->value, "0s") == 0 || strcmp(v->value, "0") == 0)
 			p->clock_skew = 0;
@@ -704,8 +693,8 @@ load_defaults(struct ctx *c, const struct pnode *n)
 		if (p->clock_skew > 3600)
 			return perr(c, v, "defaults.clock_skew is at most 1h");
 	}
-	if ((v = get(n, "mfa_grace")) != NULL) {
-		if ((r = want(c, v, PN_SCALAR, "defaults.mfa_grace")) != 0)
+	if ((v = jyaml_get(n, "mfa_grace")) != NULL) {
+		if ((r = want(c, v, JYAML_SCALAR, "defaults.mfa_grace")) != 0)
 			return r;
 		if (strcmp(v->value, "0s") == 0 || strcmp(v->value, "0") == 0)
 			p->mfa_grace = 0;
@@ -713,14 +702,14 @@ load_defaults(struct ctx *c, const struct pnode *n)
 		    &p->mfa_grace)) != 0)
 			return r;
 	}
-	if ((v = get(n, "key_types")) != NULL &&
+	if ((v = jyaml_get(n, "key_types")) != NULL &&
 	    (r = get_key_types(c, v, "defaults.key_types", &p->key_types)) != 0)
 		return r;
-	if ((v = get(n, "mfa")) != NULL &&
+	if ((v = jyaml_get(n, "mfa")) != NULL &&
 	    (r = get_required(c, v, "defaults.mfa", &p->mfa_required)) != 0)
 		return r;
-	if ((v = get(n, "max_live_certs")) != NULL) {
-		if ((r = want(c, v, PN_SCALAR, "defaults.max_live_certs")) != 0)
+	if ((v = jyaml_get(n, "max_live_certs")) != NULL) {
+		if ((r = want(c, v, JYAML_SCALAR, "defaults.max_live_certs")) != 0)
 			return r;
 		ml = strtoul(v->value, &end, 10);
 		if (!v->plain || *end != '\0' || v->value[0] < '1' ||
@@ -731,7 +720,7 @@ load_defaults(struct ctx *c, const struct pnode *n)
 		p->max_live_certs = (unsigned)ml;
 	}
 	if (p->ttl > p->max_ttl)
-		return perr(c, get(n, "ttl") != NULL ? get(n, "ttl") : n,
+		return perr(c, jyaml_get(n, "ttl") != NULL ? jyaml_get(n, "ttl") : n,
 		    "defaults.ttl is longer than defaults.max_ttl");
 	return 0;
 }
@@ -751,16 +740,16 @@ cmp_role(const void *a, const void *b)
 }
 
 static int
-user_keys(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+user_keys(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct puser *u)
 {
-	const struct pnode *v;
+	const struct jyaml_node *v;
 	size_t i;
 	int r, bad = 0;
 
-	if ((v = get(n, "keys")) == NULL)
+	if ((v = jyaml_get(n, "keys")) == NULL)
 		return perr(c, kn, "user '%s' has no keys", kn->value);
-	if ((r = want(c, v, PN_SEQ, "keys")) != 0)
+	if ((r = want(c, v, JYAML_SEQ, "keys")) != 0)
 		return r;
 	if (v->n == 0)
 		return perr(c, v, "user '%s' has no keys", kn->value);
@@ -769,9 +758,9 @@ user_keys(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 	if ((u->keys = calloc(v->n, sizeof(*u->keys))) == NULL)
 		return JIT_ERR_ALLOC;
 	for (i = 0; i < v->n; i++) {
-		const struct pnode *kl = v->items[i];
+		const struct jyaml_node *kl = v->items[i];
 
-		if (want(c, kl, PN_SCALAR, "a key") != 0) {
+		if (want(c, kl, JYAML_SCALAR, "a key") != 0) {
 			bad = 1;
 			continue;
 		}
@@ -788,15 +777,15 @@ user_keys(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 }
 
 static int
-load_user(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+load_user(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct puser *u)
 {
 	static const char *const keys[] = { "keys", "groups", NULL };
-	const struct pnode *v;
+	const struct jyaml_node *v;
 	int r;
 
 	if ((r = get_name(c, kn, "user name")) != 0 ||
-	    (r = want(c, n, PN_MAP, "a user")) != 0)
+	    (r = want(c, n, JYAML_MAP, "a user")) != 0)
 		return r;
 	if ((u->name = strdup(kn->value)) == NULL)
 		return JIT_ERR_ALLOC;
@@ -806,20 +795,20 @@ load_user(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 		return r;
 	if ((r = user_keys(c, kn, n, u)) != 0 && (r = keep_going(r)) != 0)
 		return r;
-	if ((v = get(n, "groups")) != NULL &&
+	if ((v = jyaml_get(n, "groups")) != NULL &&
 	    (r = get_list(c, v, "groups", check_user_group, &u->groups)) != 0)
 		return r;
 	return 0;
 }
 
 static int
-load_users(struct ctx *c, const struct pnode *n)
+load_users(struct ctx *c, const struct jyaml_node *n)
 {
 	struct jpolicy *p = c->p;
 	size_t i, j;
 	int r;
 
-	if ((r = want(c, n, PN_MAP, "users")) != 0 ||
+	if ((r = want(c, n, JYAML_MAP, "users")) != 0 ||
 	    (r = check_keys(c, n, "users", NULL)) != 0)
 		return r;
 	if (n->n / 2 > 0 &&
@@ -878,7 +867,7 @@ policy_find_role(const struct jpolicy *p, const char *name)
  * other than the requester must be at least quorum.
  */
 static int
-check_quorum(struct ctx *c, const struct pnode *qn, struct prole *role)
+check_quorum(struct ctx *c, const struct jyaml_node *qn, struct prole *role)
 {
 	const struct jpolicy *p = c->p;
 	size_t i, j, napprovers = 0, pool;
@@ -915,13 +904,13 @@ check_quorum(struct ctx *c, const struct pnode *qn, struct prole *role)
 
 /* A list of windows ("Mon-Fri 09:00-17:00 UTC", ...). */
 static int
-get_windows(struct ctx *c, const struct pnode *v, const char *what,
+get_windows(struct ctx *c, const struct jyaml_node *v, const char *what,
     struct pwindow **wp, size_t *np)
 {
 	size_t i;
 	int r;
 
-	if ((r = want(c, v, PN_SEQ, what)) != 0)
+	if ((r = want(c, v, JYAML_SEQ, what)) != 0)
 		return r;
 	if (v->n == 0)
 		return perr(c, v, "%s must not be empty", what);
@@ -930,9 +919,9 @@ get_windows(struct ctx *c, const struct pnode *v, const char *what,
 	if ((*wp = calloc(v->n, sizeof(**wp))) == NULL)
 		return JIT_ERR_ALLOC;
 	for (i = 0; i < v->n; i++) {
-		const struct pnode *w = v->items[i];
+		const struct jyaml_node *w = v->items[i];
 
-		if ((r = want(c, w, PN_SCALAR, "a window")) != 0)
+		if ((r = want(c, w, JYAML_SCALAR, "a window")) != 0)
 			return r;
 		r = parse_window(w->value, &(*wp)[i]);
 		if (r == -2)
@@ -949,16 +938,16 @@ get_windows(struct ctx *c, const struct pnode *v, const char *what,
 
 /* approval.escalate: { after: D, groups: [...] }, before the wait ends. */
 static int
-load_escalate(struct ctx *c, const struct pnode *n, struct prole *role)
+load_escalate(struct ctx *c, const struct jyaml_node *n, struct prole *role)
 {
 	static const char *const keys[] = { "after", "groups", NULL };
-	const struct pnode *v;
+	const struct jyaml_node *v;
 	int r;
 
-	if ((r = want(c, n, PN_MAP, "approval.escalate")) != 0 ||
+	if ((r = want(c, n, JYAML_MAP, "approval.escalate")) != 0 ||
 	    (r = check_keys(c, n, "approval.escalate", keys)) != 0)
 		return r;
-	if ((v = get(n, "after")) == NULL)
+	if ((v = jyaml_get(n, "after")) == NULL)
 		return perr(c, n, "approval.escalate needs after (how long a "
 		    "request waits before more people may approve)");
 	if ((r = get_duration(c, v, "approval.escalate.after",
@@ -967,7 +956,7 @@ load_escalate(struct ctx *c, const struct pnode *n, struct prole *role)
 	if (role->escalate_after >= role->pending_ttl)
 		return perr(c, v, "approval.escalate.after must be shorter "
 		    "than pending_ttl, or it never happens");
-	if ((v = get(n, "groups")) == NULL)
+	if ((v = jyaml_get(n, "groups")) == NULL)
 		return perr(c, n, "approval.escalate needs groups (who may "
 		    "approve too from then on)");
 	if ((r = get_list(c, v, "approval.escalate.groups",
@@ -985,16 +974,16 @@ load_escalate(struct ctx *c, const struct pnode *n, struct prole *role)
  * a request meeting all of those given needs no approver.
  */
 static int
-load_auto(struct ctx *c, const struct pnode *n, struct prole *role)
+load_auto(struct ctx *c, const struct jyaml_node *n, struct prole *role)
 {
 	static const char *const keys[] = { "windows", "from", "groups",
 	    "reason_match", NULL };
 	struct pauto *a = &role->autoapp;
-	const struct pnode *v;
+	const struct jyaml_node *v;
 	char msg[128];
 	int r, rc;
 
-	if ((r = want(c, n, PN_MAP, "approval.auto")) != 0 ||
+	if ((r = want(c, n, JYAML_MAP, "approval.auto")) != 0 ||
 	    (r = check_keys(c, n, "approval.auto", keys)) != 0)
 		return r;
 	if (n->n == 0)
@@ -1002,15 +991,15 @@ load_auto(struct ctx *c, const struct pnode *n, struct prole *role)
 		    "(windows, from, groups, reason_match); without any, the "
 		    "role needs no approval at all: remove approval instead");
 	a->set = 1;
-	if ((v = get(n, "windows")) != NULL &&
+	if ((v = jyaml_get(n, "windows")) != NULL &&
 	    (r = get_windows(c, v, "approval.auto.windows", &a->windows,
 	    &a->nwindows)) != 0)
 		return r;
-	if ((v = get(n, "from")) != NULL &&
+	if ((v = jyaml_get(n, "from")) != NULL &&
 	    (r = get_cidrs(c, v, "approval.auto.from", &a->from, &a->nfrom,
 	    &a->from_text)) != 0)
 		return r;
-	if ((v = get(n, "groups")) != NULL) {
+	if ((v = jyaml_get(n, "groups")) != NULL) {
 		if ((r = get_list(c, v, "approval.auto.groups",
 		    check_known_group, &a->groups)) != 0)
 			return r;
@@ -1018,8 +1007,8 @@ load_auto(struct ctx *c, const struct pnode *n, struct prole *role)
 			return perr(c, v, "approval.auto.groups must not be "
 			    "empty");
 	}
-	if ((v = get(n, "reason_match")) != NULL) {
-		if ((r = want(c, v, PN_SCALAR, "approval.auto.reason_match")) != 0)
+	if ((v = jyaml_get(n, "reason_match")) != NULL) {
+		if ((r = want(c, v, JYAML_SCALAR, "approval.auto.reason_match")) != 0)
 			return r;
 		if (v->value[0] == '\0' || strlen(v->value) > REASON_RE_MAX)
 			return perr(c, v, "approval.auto.reason_match must be a "
@@ -1039,30 +1028,30 @@ load_auto(struct ctx *c, const struct pnode *n, struct prole *role)
 }
 
 static int
-load_approval(struct ctx *c, const struct pnode *n, struct prole *role)
+load_approval(struct ctx *c, const struct jyaml_node *n, struct prole *role)
 {
 	static const char *const keys[] = { "groups", "quorum", "pending_ttl",
 	    "pickup_ttl", "remind_after", "escalate", "auto", NULL };
-	const struct pnode *v, *qn;
+	const struct jyaml_node *v, *qn;
 	char *end;
 	unsigned long q;
 	int r;
 
-	if ((r = want(c, n, PN_MAP, "approval")) != 0 ||
+	if ((r = want(c, n, JYAML_MAP, "approval")) != 0 ||
 	    (r = check_keys(c, n, "approval", keys)) != 0)
 		return r;
 	role->has_approval = 1;
 	role->quorum = 1;
 	role->pending_ttl = c->p->pending_ttl;
-	if ((v = get(n, "groups")) == NULL)
+	if ((v = jyaml_get(n, "groups")) == NULL)
 		return perr(c, n, "approval needs groups (who may approve)");
 	if ((r = get_list(c, v, "approval.groups", check_known_group,
 	    &role->approval_groups)) != 0)
 		return r;
 	if (role->approval_groups.n == 0)
 		return perr(c, v, "approval.groups must not be empty");
-	if ((qn = get(n, "quorum")) != NULL) {
-		if ((r = want(c, qn, PN_SCALAR, "approval.quorum")) != 0)
+	if ((qn = jyaml_get(n, "quorum")) != NULL) {
+		if ((r = want(c, qn, JYAML_SCALAR, "approval.quorum")) != 0)
 			return r;
 		q = strtoul(qn->value, &end, 10);
 		if (!qn->plain || *end != '\0' || qn->value[0] < '1' ||
@@ -1072,17 +1061,17 @@ load_approval(struct ctx *c, const struct pnode *n, struct prole *role)
 			    qn->value);
 		role->quorum = (unsigned)q;
 	}
-	if ((v = get(n, "pending_ttl")) != NULL &&
+	if ((v = jyaml_get(n, "pending_ttl")) != NULL &&
 	    (r = get_duration(c, v, "approval.pending_ttl",
 	    &role->pending_ttl)) != 0)
 		return r;
 	/* An approval is picked up within this long, or it lapses. */
 	role->pickup_ttl = role->pending_ttl;
-	if ((v = get(n, "pickup_ttl")) != NULL &&
+	if ((v = jyaml_get(n, "pickup_ttl")) != NULL &&
 	    (r = get_duration(c, v, "approval.pickup_ttl",
 	    &role->pickup_ttl)) != 0)
 		return r;
-	if ((v = get(n, "remind_after")) != NULL) {
+	if ((v = jyaml_get(n, "remind_after")) != NULL) {
 		if ((r = get_duration(c, v, "approval.remind_after",
 		    &role->remind_after)) != 0)
 			return r;
@@ -1090,10 +1079,10 @@ load_approval(struct ctx *c, const struct pnode *n, struct prole *role)
 			return perr(c, v, "approval.remind_after must be shorter "
 			    "than pending_ttl, or it never happens");
 	}
-	if ((v = get(n, "escalate")) != NULL &&
+	if ((v = jyaml_get(n, "escalate")) != NULL &&
 	    (r = load_escalate(c, v, role)) != 0)
 		return r;
-	if ((v = get(n, "auto")) != NULL && (r = load_auto(c, v, role)) != 0)
+	if ((v = jyaml_get(n, "auto")) != NULL && (r = load_auto(c, v, role)) != 0)
 		return r;
 	return check_quorum(c, qn != NULL ? qn : n, role);
 }
@@ -1104,7 +1093,7 @@ load_approval(struct ctx *c, const struct pnode *n, struct prole *role)
  * name: refused at load, never cut at issuance.
  */
 static int
-check_principals_total(struct ctx *c, const struct pnode *n,
+check_principals_total(struct ctx *c, const struct jyaml_node *n,
     const char *role, const struct pstrv *l)
 {
 	const char *b;
@@ -1128,13 +1117,13 @@ check_principals_total(struct ctx *c, const struct pnode *n,
  * next one is still checked, so `policy check` names every problem.
  */
 static int
-role_groups(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+role_groups(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct prole *role)
 {
-	const struct pnode *v;
+	const struct jyaml_node *v;
 	int r;
 
-	if ((v = get(n, "groups")) == NULL)
+	if ((v = jyaml_get(n, "groups")) == NULL)
 		return perr(c, kn, "role '%s' needs groups (who may request it)",
 		    kn->value);
 	if ((r = get_list(c, v, "groups", check_known_group,
@@ -1147,13 +1136,13 @@ role_groups(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 }
 
 static int
-role_principals(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+role_principals(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct prole *role)
 {
-	const struct pnode *v;
+	const struct jyaml_node *v;
 	int r;
 
-	if ((v = get(n, "principals")) == NULL)
+	if ((v = jyaml_get(n, "principals")) == NULL)
 		return perr(c, kn, "role '%s' needs principals", kn->value);
 	if ((r = get_list(c, v, "principals", check_principal,
 	    &role->principals)) != 0)
@@ -1169,16 +1158,16 @@ role_principals(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 }
 
 static int
-role_ttls(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+role_ttls(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct prole *role)
 {
-	const struct pnode *v, *ttl_node = NULL;
+	const struct jyaml_node *v, *ttl_node = NULL;
 	int r;
 
-	if ((v = get(n, "max_ttl")) != NULL &&
+	if ((v = jyaml_get(n, "max_ttl")) != NULL &&
 	    (r = get_duration(c, v, "max_ttl", &role->max_ttl)) != 0)
 		return r;
-	if ((v = get(n, "ttl")) != NULL) {
+	if ((v = jyaml_get(n, "ttl")) != NULL) {
 		if ((r = get_duration(c, v, "ttl", &role->ttl)) != 0)
 			return r;
 		ttl_node = v;
@@ -1194,44 +1183,44 @@ role_ttls(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 }
 
 static int
-role_mfa(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+role_mfa(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct prole *role)
 {
-	const struct pnode *v;
+	const struct jyaml_node *v;
 
 	(void)kn;
-	return (v = get(n, "mfa")) != NULL ?
+	return (v = jyaml_get(n, "mfa")) != NULL ?
 	    get_required(c, v, "mfa", &role->mfa_required) : 0;
 }
 
 static int
-role_reason(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+role_reason(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct prole *role)
 {
-	const struct pnode *v;
+	const struct jyaml_node *v;
 
 	(void)kn;
-	return (v = get(n, "reason")) != NULL ?
+	return (v = jyaml_get(n, "reason")) != NULL ?
 	    get_required(c, v, "reason", &role->reason_required) : 0;
 }
 
 static int
-role_source(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+role_source(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct prole *role)
 {
-	const struct pnode *v;
+	const struct jyaml_node *v;
 	struct pcidr *tmp = NULL;
 	size_t ntmp = 0;
 	int r;
 
 	(void)kn;
-	if ((v = get(n, "source_address")) == NULL)
+	if ((v = jyaml_get(n, "source_address")) == NULL)
 		return 0;
-	if (v->type == PN_SCALAR && strcmp(v->value, "requester") == 0) {
+	if (v->type == JYAML_SCALAR && strcmp(v->value, "requester") == 0) {
 		role->source_requester = 1;
 		return 0;
 	}
-	if (v->type == PN_SCALAR)
+	if (v->type == JYAML_SCALAR)
 		return perr(c, v, "source_address must be 'requester' or a list "
 		    "of CIDR networks, not '%s'", v->value);
 	r = get_cidrs(c, v, "source_address", &tmp, &ntmp,
@@ -1241,17 +1230,17 @@ role_source(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 }
 
 static int
-role_force_command(struct ctx *c, const struct pnode *kn,
-    const struct pnode *n, struct prole *role)
+role_force_command(struct ctx *c, const struct jyaml_node *kn,
+    const struct jyaml_node *n, struct prole *role)
 {
-	const struct pnode *v;
+	const struct jyaml_node *v;
 	size_t i;
 	int r;
 
 	(void)kn;
-	if ((v = get(n, "force_command")) == NULL)
+	if ((v = jyaml_get(n, "force_command")) == NULL)
 		return 0;
-	if ((r = want(c, v, PN_SCALAR, "force_command")) != 0)
+	if ((r = want(c, v, JYAML_SCALAR, "force_command")) != 0)
 		return r;
 	if (v->len == 0 || v->len > 4096)
 		return perr(c, v, "force_command must not be empty");
@@ -1264,14 +1253,14 @@ role_force_command(struct ctx *c, const struct pnode *kn,
 }
 
 static int
-role_extensions(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+role_extensions(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct prole *role)
 {
-	const struct pnode *v;
+	const struct jyaml_node *v;
 	int r;
 
 	(void)kn;
-	if ((v = get(n, "extensions")) == NULL)
+	if ((v = jyaml_get(n, "extensions")) == NULL)
 		return 0;
 	if ((r = get_list(c, v, "extensions", check_extension,
 	    &role->extensions)) != 0)
@@ -1283,27 +1272,27 @@ role_extensions(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 }
 
 static int
-role_key_types(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+role_key_types(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct prole *role)
 {
-	const struct pnode *v;
+	const struct jyaml_node *v;
 
 	(void)kn;
-	return (v = get(n, "key_types")) != NULL ?
+	return (v = jyaml_get(n, "key_types")) != NULL ?
 	    get_key_types(c, v, "key_types", &role->key_types) : 0;
 }
 
 static int
-role_approval(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+role_approval(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct prole *role)
 {
-	const struct pnode *v;
+	const struct jyaml_node *v;
 	int r;
 
-	if ((v = get(n, "break_glass")) != NULL &&
+	if ((v = jyaml_get(n, "break_glass")) != NULL &&
 	    (r = get_bool(c, v, "break_glass", &role->break_glass)) != 0)
 		return r;
-	if ((v = get(n, "approval")) == NULL)
+	if ((v = jyaml_get(n, "approval")) == NULL)
 		return 0;
 	if (role->break_glass)
 		return perr(c, v, "role '%s': a break_glass role is issued "
@@ -1312,37 +1301,37 @@ role_approval(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 }
 
 static int
-role_windows(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+role_windows(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct prole *role)
 {
-	const struct pnode *v;
+	const struct jyaml_node *v;
 
 	(void)kn;
-	return (v = get(n, "windows")) != NULL ? get_windows(c, v, "windows",
+	return (v = jyaml_get(n, "windows")) != NULL ? get_windows(c, v, "windows",
 	    &role->windows, &role->nwindows) : 0;
 }
 
 static int
-role_from(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+role_from(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct prole *role)
 {
-	const struct pnode *v;
+	const struct jyaml_node *v;
 
 	(void)kn;
-	return (v = get(n, "from")) != NULL ? get_cidrs(c, v, "from",
+	return (v = jyaml_get(n, "from")) != NULL ? get_cidrs(c, v, "from",
 	    &role->from, &role->nfrom, &role->from_text) : 0;
 }
 
 static int
-load_role(struct ctx *c, const struct pnode *kn, const struct pnode *n,
+load_role(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct prole *role)
 {
 	static const char *const keys[] = { "groups", "principals", "ttl",
 	    "max_ttl", "mfa", "reason", "source_address", "force_command",
 	    "extensions", "key_types", "approval", "break_glass", "windows",
 	    "from", NULL };
-	static int (*const parts[])(struct ctx *, const struct pnode *,
-	    const struct pnode *, struct prole *) = { role_groups,
+	static int (*const parts[])(struct ctx *, const struct jyaml_node *,
+	    const struct jyaml_node *, struct prole *) = { role_groups,
 	    role_principals, role_ttls, role_mfa, role_reason, role_source,
 	    role_force_command, role_extensions, role_key_types,
 	    role_approval, role_windows, role_from };
@@ -1350,7 +1339,7 @@ load_role(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 	int r;
 
 	if ((r = get_name(c, kn, "role name")) != 0 ||
-	    (r = want(c, n, PN_MAP, "a role")) != 0)
+	    (r = want(c, n, JYAML_MAP, "a role")) != 0)
 		return r;
 	if ((role->name = strdup(kn->value)) == NULL)
 		return JIT_ERR_ALLOC;
@@ -1369,13 +1358,13 @@ load_role(struct ctx *c, const struct pnode *kn, const struct pnode *n,
 }
 
 static int
-load_roles(struct ctx *c, const struct pnode *n)
+load_roles(struct ctx *c, const struct jyaml_node *n)
 {
 	struct jpolicy *p = c->p;
 	size_t i;
 	int r;
 
-	if ((r = want(c, n, PN_MAP, "roles")) != 0 ||
+	if ((r = want(c, n, JYAML_MAP, "roles")) != 0 ||
 	    (r = check_keys(c, n, "roles", NULL)) != 0)
 		return r;
 	if (n->n / 2 > 0 &&
@@ -1396,20 +1385,20 @@ load_roles(struct ctx *c, const struct pnode *n)
 }
 
 static int
-load_notify(struct ctx *c, const struct pnode *n)
+load_notify(struct ctx *c, const struct jyaml_node *n)
 {
 	static const char *const keys[] = { "command", NULL };
-	const struct pnode *v;
+	const struct jyaml_node *v;
 	struct pstrv argv = { NULL, 0 };
 	size_t i;
 	int r;
 
-	if ((r = want(c, n, PN_MAP, "notify")) != 0 ||
+	if ((r = want(c, n, JYAML_MAP, "notify")) != 0 ||
 	    (r = check_keys(c, n, "notify", keys)) != 0)
 		return r;
-	if ((v = get(n, "command")) == NULL)
+	if ((v = jyaml_get(n, "command")) == NULL)
 		return perr(c, n, "notify needs a command");
-	if (v->type == PN_SCALAR)
+	if (v->type == JYAML_SCALAR)
 		r = pstrv_add(&argv, v->value);
 	else
 		r = get_list(c, v, "notify.command", NULL, &argv);
@@ -1507,8 +1496,8 @@ jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
 	static const char *const keys[] = { "defaults", "users", "roles",
 	    "auditors", "notify", NULL };
 	struct ctx c;
-	struct pnode *root = NULL;
-	const struct pnode *v;
+	struct jyaml_node *root = NULL;
+	const struct jyaml_node *v;
 	int r;
 
 	if (pp == NULL || (yaml == NULL && len != 0))
@@ -1534,29 +1523,32 @@ jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
 	c.p->pending_ttl = 15 * 60;
 	c.p->key_types = KT_ALL;
 	c.p->mfa_required = 1;
-	if ((r = pyaml_parse(c.name, yaml, len, &root, errp)) != 0)
+	if ((r = jyaml_parse(c.name, yaml, len, &root, errp)) != 0) {
+		if (r == JIT_ERR_INVALID_FORMAT)
+			r = JIT_ERR_POLICY;	/* errp says where */
 		goto out;
-	if ((r = want(&c, root, PN_MAP, "the policy")) != 0 ||
+	}
+	if ((r = want(&c, root, JYAML_MAP, "the policy")) != 0 ||
 	    ((r = check_keys(&c, root, "policy", keys)) != 0 &&
 	    (r = keep_going(r)) != 0))
 		goto out;
 	/* Every section is checked, whatever the others hold. */
-	if ((v = get(root, "defaults")) != NULL &&
+	if ((v = jyaml_get(root, "defaults")) != NULL &&
 	    (r = load_defaults(&c, v)) != 0 && (r = keep_going(r)) != 0)
 		goto out;
-	if ((v = get(root, "users")) == NULL)
+	if ((v = jyaml_get(root, "users")) == NULL)
 		(void)perr(&c, root, "the policy needs a 'users' mapping");
 	else if ((r = load_users(&c, v)) != 0 && (r = keep_going(r)) != 0)
 		goto out;
-	if ((v = get(root, "roles")) == NULL)
+	if ((v = jyaml_get(root, "roles")) == NULL)
 		(void)perr(&c, root, "the policy needs a 'roles' mapping");
 	else if ((r = load_roles(&c, v)) != 0 && (r = keep_going(r)) != 0)
 		goto out;
-	if ((v = get(root, "auditors")) != NULL &&
+	if ((v = jyaml_get(root, "auditors")) != NULL &&
 	    (r = get_list(&c, v, "auditors", check_known_group,
 	    &c.p->auditors)) != 0 && (r = keep_going(r)) != 0)
 		goto out;
-	if ((v = get(root, "notify")) != NULL && (r = load_notify(&c, v)) !=
+	if ((v = jyaml_get(root, "notify")) != NULL && (r = load_notify(&c, v)) !=
 	    0 && (r = keep_going(r)) != 0)
 		goto out;
 	if (c.nerr > 0) {
@@ -1567,7 +1559,7 @@ jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
 	c.p = NULL;
 	r = 0;
  out:
-	pnode_free(root);
+	jyaml_free(root);
 	pstrv_free(&c.groups);
 	jpolicy_free(c.p);
 	return r;

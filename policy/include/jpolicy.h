@@ -188,10 +188,5 @@ void jpolicy_format_duration(uint64_t secs, char *buf, size_t len);
 /* Parses "90s", "5m", "1h", "1h30m", "2d" (> 0).  JIT_ERR_INVALID_FORMAT. */
 int jpolicy_parse_duration(const char *s, uint64_t *secsp);
 
-/*
- * The CA service's config file (DIR/config.yaml): *listenp is "ADDR:PORT"
- * (default 127.0.0.1:2222; caller frees).  Errors as for the policy.
- */
-int jpolicy_config_load(const char *path, char **listenp, char **errp);
 
 #endif /* JIT_JPOLICY_H */

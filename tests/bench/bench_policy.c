@@ -16,7 +16,7 @@
 #include "jit-err.h"
 #include "jkey.h"
 #include "jpolicy.h"
-#include "pyaml.h"
+#include "jyaml.h"
 
 #define NUSERS	1000
 #define NROLES	200
@@ -84,7 +84,7 @@ main(int argc, char **argv)
 	long evals = argc > 2 ? atol(argv[2]) : 200000, e;
 	struct jbuf *yaml = make_policy();
 	struct jpolicy *p = NULL;
-	struct pnode *root;
+	struct jyaml_node *root;
 	struct jpolicy_decision *d;
 	double tl[256], tp[256], t, allow = 0, deny = 0, appr = 0;
 	char *err = NULL, user[16], role[16];
@@ -97,11 +97,11 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < loads; i++) {
 		t = bench_wall();
-		if (pyaml_parse("bench", jbuf_ptr(yaml), jbuf_len(yaml), &root,
+		if (jyaml_parse("bench", jbuf_ptr(yaml), jbuf_len(yaml), &root,
 		    &err) != 0)
 			abort();
 		tp[i] = bench_wall() - t;
-		pnode_free(root);
+		jyaml_free(root);
 		t = bench_wall();
 		if ((r = jpolicy_load("bench", jbuf_ptr(yaml), jbuf_len(yaml), &p,
 		    &err)) != 0) {

@@ -66,20 +66,23 @@ cases = [
 ]
 bad = 0
 for src, name, allowed, forbidden in cases:
+    here = 0
     for h in allowed:
         if not compiles(src, h):
-            print("not ok - %s: the allowed %s does not compile" % (name, h)); bad += 1
+            print("not ok - %s: the allowed %s does not compile (alone)" % (name, h)); here += 1
     for h in forbidden:
         if compiles(src, h):
-            print("not ok - %s can include %s" % (name, h)); bad += 1
-    print("ok - %s: %d allowed headers compile, %d forbidden ones are not found"
-          % (name, len(allowed), len(forbidden)))
+            print("not ok - %s can include %s" % (name, h)); here += 1
+    if here == 0:
+        print("ok - %s: %d allowed headers compile alone, %d forbidden ones are not found"
+              % (name, len(allowed), len(forbidden)))
+    bad += here
 sys.exit(1 if bad else 0)
 PY
 cat "$T/out"
 grep -q "^not ok" "$T/out" && bad "a forbidden arrow compiles" || ok "every forbidden arrow fails to compile"
-n=$(grep -c "^ok - " "$T/out" || true)
-[ "$n" = 6 ] && ok "all six folders' flags were probed" || bad "probed $n of 6"
+n=$(grep -c "^ok - \|^not ok - " "$T/out" || true)
+[ "$n" -ge 6 ] && ok "all six folders' flags were probed" || bad "probed $n of 6"
 # No source reaches around the include folders.
 if grep -rnE '#include "(\.\./|[a-z]+/)' "$SRC"/common "$SRC"/policy "$SRC"/store "$SRC"/ca "$SRC"/agent \
 	--include=*.c --include=*.h > "$T/rel"; then

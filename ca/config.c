@@ -1,6 +1,6 @@
 /*
- * config.c: DIR/config.yaml, the CA service's own settings (libyaml through
- * pyaml, as strict as the policy).  Keys: listen (ADDR:PORT).
+ * config.c: DIR/config.yaml, the CA service's own settings, read with the
+ * same strict YAML tree as the policy (jyaml).  Keys: listen (ADDR:PORT).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,24 +9,24 @@
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"
-#include "jpolicy.h"
-#include "pyaml.h"
+#include "ca.h"
+#include "jyaml.h"
 
 static int
-cerr(char **errp, const char *name, const struct pnode *n, const char *msg)
+cerr(char **errp, const char *name, const struct jyaml_node *n, const char *msg)
 {
 	if (errp != NULL && asprintf(errp, "%s:%u:%u: %s", name,
 	    n != NULL ? n->line : 1, n != NULL ? n->col : 1, msg) == -1)
 		*errp = NULL;
-	return JIT_ERR_POLICY;
+	return JIT_ERR_INVALID_FORMAT;
 }
 
 int
-jpolicy_config_load(const char *path, char **listenp, char **errp)
+ca_config_read(const char *path, char **listenp, char **errp)
 {
 	struct jbuf *b = NULL;
-	struct pnode *root = NULL;
-	const struct pnode *k, *v;
+	struct jyaml_node *root = NULL;
+	const struct jyaml_node *k, *v;
 	size_t i;
 	int r;
 
@@ -39,21 +39,21 @@ jpolicy_config_load(const char *path, char **listenp, char **errp)
 			*errp = NULL;
 		return r;
 	}
-	if ((r = pyaml_parse(path, jbuf_ptr(b), jbuf_len(b), &root, errp)) != 0)
+	if ((r = jyaml_parse(path, jbuf_ptr(b), jbuf_len(b), &root, errp)) != 0)
 		goto out;
-	if (root->type != PN_MAP) {
+	if (root->type != JYAML_MAP) {
 		r = cerr(errp, path, root, "the config must be a mapping");
 		goto out;
 	}
 	for (i = 0; i + 1 < root->n; i += 2) {
 		k = root->items[i];
 		v = root->items[i + 1];
-		if (k->type != PN_SCALAR || strcmp(k->value, "listen") != 0) {
+		if (k->type != JYAML_SCALAR || strcmp(k->value, "listen") != 0) {
 			r = cerr(errp, path, k, "unknown key (the config has: "
 			    "listen)");
 			goto out;
 		}
-		if (v->type != PN_SCALAR || strchr(v->value, ':') == NULL ||
+		if (v->type != JYAML_SCALAR || strchr(v->value, ':') == NULL ||
 		    *listenp != NULL) {
 			r = cerr(errp, path, v, "listen must be ADDR:PORT, once");
 			goto out;
@@ -70,7 +70,7 @@ jpolicy_config_load(const char *path, char **listenp, char **errp)
 		free(*listenp);
 		*listenp = NULL;
 	}
-	pnode_free(root);
+	jyaml_free(root);
 	jbuf_free(b);
 	return r;
 }

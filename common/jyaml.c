@@ -1,6 +1,6 @@
 /*
- * yaml.c: libyaml events -> struct pnode tree.  The only user of <yaml.h>;
- * libyaml's errors become "name:line:column: message" here.
+ * jyaml.c: libyaml events -> struct jyaml_node tree.  The only user of
+ * <yaml.h>; libyaml's errors become "name:line:column: message" here.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,15 +10,15 @@
 #include <yaml.h>
 
 #include "jit-err.h"
-#include "pyaml.h"
+#include "jyaml.h"
 
 struct builder {
 	const char *name;
 	char **errp;
 	size_t nodes;
-	struct pnode *stack[PYAML_DEPTH_MAX + 1];
+	struct jyaml_node *stack[JYAML_DEPTH_MAX + 1];
 	size_t depth;
-	struct pnode *root;
+	struct jyaml_node *root;
 };
 
 static int fail(struct builder *bld, unsigned line, unsigned col,
@@ -38,27 +38,27 @@ fail(struct builder *bld, unsigned line, unsigned col, const char *fmt, ...)
 		    msg) == -1)
 			*bld->errp = NULL;
 	}
-	return JIT_ERR_POLICY;
+	return JIT_ERR_INVALID_FORMAT;
 }
 
 void
-pnode_free(struct pnode *n)
+jyaml_free(struct jyaml_node *n)
 {
 	size_t i;
 
 	if (n == NULL)
 		return;
 	for (i = 0; i < n->n; i++)
-		pnode_free(n->items[i]);
+		jyaml_free(n->items[i]);
 	free(n->items);
 	free(n->value);
 	free(n);
 }
 
 static int
-attach(struct builder *bld, struct pnode *n)
+attach(struct builder *bld, struct jyaml_node *n)
 {
-	struct pnode *parent, **items;
+	struct jyaml_node *parent, **items;
 
 	if (bld->depth == 0) {
 		if (bld->root != NULL)
@@ -82,12 +82,12 @@ attach(struct builder *bld, struct pnode *n)
 }
 
 static int
-on_node(struct builder *bld, const yaml_event_t *ev, struct pnode **np)
+on_node(struct builder *bld, const yaml_event_t *ev, struct jyaml_node **np)
 {
 	const yaml_mark_t *m = &ev->start_mark;
 	unsigned line = (unsigned)m->line + 1, col = (unsigned)m->column + 1;
 	const yaml_char_t *anchor = NULL, *tag = NULL;
-	struct pnode *n;
+	struct jyaml_node *n;
 	int r;
 
 	*np = NULL;
@@ -109,39 +109,39 @@ on_node(struct builder *bld, const yaml_event_t *ev, struct pnode **np)
 	}
 	if (anchor != NULL)
 		return fail(bld, line, col,
-		    "YAML anchors and aliases are not allowed in a policy");
+		    "YAML anchors and aliases are not allowed");
 	if (tag != NULL)
 		return fail(bld, line, col,
-		    "YAML tags (%s) are not allowed in a policy", (const char *)tag);
-	if (++bld->nodes > PYAML_NODES_MAX)
+		    "YAML tags (%s) are not allowed", (const char *)tag);
+	if (++bld->nodes > JYAML_NODES_MAX)
 		return fail(bld, line, col, "too many YAML nodes (limit %u)",
-		    PYAML_NODES_MAX);
+		    JYAML_NODES_MAX);
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return JIT_ERR_ALLOC;
 	n->line = line;
 	n->col = col;
 	if (ev->type == YAML_SCALAR_EVENT) {
-		n->type = PN_SCALAR;
+		n->type = JYAML_SCALAR;
 		n->len = ev->data.scalar.length;
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		if (n->len > PYAML_SCALAR_MAX) {
-			pnode_free(n);
+		if (n->len > JYAML_SCALAR_MAX) {
+			jyaml_free(n);
 			return fail(bld, line, col, "value is too long");
 		}
 		if (memchr(ev->data.scalar.value, '\0', n->len) != NULL) {
-			pnode_free(n);
+			jyaml_free(n);
 			return fail(bld, line, col, "value contains a NUL byte");
 		}
 		if ((n->value = strndup((const char *)ev->data.scalar.value,
 		    n->len)) == NULL) {
-			pnode_free(n);
+			jyaml_free(n);
 			return JIT_ERR_ALLOC;
 		}
 	} else
-		n->type = ev->type == YAML_SEQUENCE_START_EVENT ? PN_SEQ : PN_MAP;
+		n->type = ev->type == YAML_SEQUENCE_START_EVENT ? JYAML_SEQ : JYAML_MAP;
 	if ((r = attach(bld, n)) != 0) {
 		if (bld->root != n)
-			pnode_free(n);
+			jyaml_free(n);
 		return r;
 	}
 	*np = n;
@@ -149,13 +149,13 @@ on_node(struct builder *bld, const yaml_event_t *ev, struct pnode **np)
 }
 
 int
-pyaml_parse(const char *name, const unsigned char *data, size_t len,
-    struct pnode **rootp, char **errp)
+jyaml_parse(const char *name, const unsigned char *data, size_t len,
+    struct jyaml_node **rootp, char **errp)
 {
 	struct builder bld;
 	yaml_parser_t parser;
 	yaml_event_t ev;
-	struct pnode *n;
+	struct jyaml_node *n;
 	int r = JIT_ERR_INTERNAL, done = 0, have_event = 0, docs = 0;
 
 	*rootp = NULL;
@@ -195,7 +195,7 @@ pyaml_parse(const char *name, const unsigned char *data, size_t len,
 		case YAML_ALIAS_EVENT:
 			r = fail(&bld, (unsigned)ev.start_mark.line + 1,
 			    (unsigned)ev.start_mark.column + 1,
-			    "YAML anchors and aliases are not allowed in a policy");
+			    "YAML anchors and aliases are not allowed");
 			goto out;
 		case YAML_SCALAR_EVENT:
 			if ((r = on_node(&bld, &ev, &n)) != 0)
@@ -205,10 +205,10 @@ pyaml_parse(const char *name, const unsigned char *data, size_t len,
 		case YAML_MAPPING_START_EVENT:
 			if ((r = on_node(&bld, &ev, &n)) != 0)
 				goto out;
-			if (bld.depth >= PYAML_DEPTH_MAX) {
+			if (bld.depth >= JYAML_DEPTH_MAX) {
 				r = fail(&bld, n->line, n->col,
 				    "YAML nested too deeply (limit %d)",
-				    PYAML_DEPTH_MAX);
+				    JYAML_DEPTH_MAX);
 				goto out;
 			}
 			bld.stack[bld.depth++] = n;
@@ -233,7 +233,7 @@ pyaml_parse(const char *name, const unsigned char *data, size_t len,
 			r = JIT_ERR_ALLOC;
 			goto out;
 		}
-		bld.root->type = PN_MAP;
+		bld.root->type = JYAML_MAP;
 		bld.root->line = bld.root->col = 1;
 	}
 	*rootp = bld.root;
@@ -242,7 +242,21 @@ pyaml_parse(const char *name, const unsigned char *data, size_t len,
  out:
 	if (have_event)
 		yaml_event_delete(&ev);
-	pnode_free(bld.root);
+	jyaml_free(bld.root);
 	yaml_parser_delete(&parser);
 	return r;
+}
+
+const struct jyaml_node *
+jyaml_get(const struct jyaml_node *m, const char *key)
+{
+	size_t i;
+
+	if (m == NULL || m->type != JYAML_MAP)
+		return NULL;
+	for (i = 0; i + 1 < m->n; i += 2)
+		if (m->items[i]->type == JYAML_SCALAR &&
+		    strcmp(m->items[i]->value, key) == 0)
+			return m->items[i + 1];
+	return NULL;
 }
