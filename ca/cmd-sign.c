@@ -149,7 +149,7 @@ cmd_sign(int argc, char **argv)
 	}
 	if (jpolicy_decision_verdict(d) == JPOLICY_DENY) {
 		ca_error("denied: %s%s", jpolicy_decision_reason(d),
-		    strstr(jpolicy_decision_reason(d), "MFA") != NULL ?
+		    (jpolicy_decision_denials(d) & JPOLICY_DENY_MFA) ?
 		    " (offline: --force-offline, which is audited)" : "");
 		goto out;
 	}

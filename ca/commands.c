@@ -238,13 +238,8 @@ cmd_login(struct sess *se, int argc, char **argv)
 		/* No --role: the one role this user may request, if only one. */
 		for (i = 0, n = 0; i < jpolicy_nroles(p); i++) {
 			const char *rn = jpolicy_role_name(p, i);
-			size_t g;
 
-			for (g = 0; g < jpolicy_role_ngroups(p, rn); g++)
-				if (jpolicy_user_in_group(p, se->user,
-				    jpolicy_role_group(p, rn, g)))
-					break;
-			if (g < jpolicy_role_ngroups(p, rn)) {
+			if (jpolicy_user_may_request(p, se->user, rn)) {
 				role = rn;
 				n++;
 			}
@@ -360,24 +355,6 @@ cmd_login(struct sess *se, int argc, char **argv)
 	return rc;
 }
 
-/* A role's principal template with {user} replaced, into buf. */
-static const char *
-expand_user(const char *tmpl, const char *user, char *buf, size_t len)
-{
-	const char *p = tmpl, *b;
-	size_t off = 0;
-
-	buf[0] = '\0';
-	while ((b = strstr(p, "{user}")) != NULL && off < len) {
-		off += (size_t)snprintf(buf + off, len - off, "%.*s%s",
-		    (int)(b - p), p, user);
-		p = b + 6;
-	}
-	if (off < len)
-		snprintf(buf + off, len - off, "%s", p);
-	return buf;
-}
-
 /* ---- whoami, roles, krl, ca-keys ---- */
 
 static int
@@ -428,8 +405,8 @@ cmd_roles(struct sess *se, int argc, char **argv)
 	    { NULL, 0, NULL, NULL } };
 	struct jpolicy *p;
 	struct jpolicy_role_info info;
-	char ttl[32], max[32], x[256];
-	size_t i, g, k;
+	char ttl[32], max[32], *x;
+	size_t i, k;
 
 	if (parse_opts(se, argc, argv, opts, NULL) != 0)
 		return EXIT_USAGE;
@@ -437,11 +414,7 @@ cmd_roles(struct sess *se, int argc, char **argv)
 	for (i = 0; i < jpolicy_nroles(p); i++) {
 		const char *rn = jpolicy_role_name(p, i);
 
-		for (g = 0; g < jpolicy_role_ngroups(p, rn); g++)
-			if (jpolicy_user_in_group(p, se->user,
-			    jpolicy_role_group(p, rn, g)))
-				break;
-		if (g == jpolicy_role_ngroups(p, rn) ||
+		if (!jpolicy_user_may_request(p, se->user, rn) ||
 		    jpolicy_role_info(p, rn, &info) != 0)
 			continue;
 		jpolicy_format_duration(info.ttl, ttl, sizeof(ttl));
@@ -449,10 +422,13 @@ cmd_roles(struct sess *se, int argc, char **argv)
 		if (json) {
 			json_t *o = json_object(), *pr = json_array();
 
-			for (k = 0; k < jpolicy_role_nprincipals(p, rn); k++)
-				json_array_append_new(pr, json_string(expand_user(
-				    jpolicy_role_principal(p, rn, k), se->user, x,
-				    sizeof(x))));
+			for (k = 0; k < jpolicy_role_nprincipals(p, rn); k++) {
+				x = jpolicy_expand_principal(
+				    jpolicy_role_principal(p, rn, k), se->user);
+				json_array_append_new(pr, json_string(x != NULL ?
+				    x : "?"));
+				free(x);
+			}
 			json_object_set_new(o, "role", json_string(rn));
 			json_object_set_new(o, "principals", pr);
 			json_object_set_new(o, "ttl", json_string(ttl));
@@ -492,10 +468,13 @@ cmd_roles(struct sess *se, int argc, char **argv)
 			/* A display column: a long list is cut, not overrun. */
 			for (k = 0; k < jpolicy_role_nprincipals(p, rn) &&
 			    len < sizeof(pr) - 1; k++) {
-				int n = snprintf(pr + len, sizeof(pr) - len,
-				    "%s%s", k ? "," : "",
-				    expand_user(jpolicy_role_principal(p, rn, k),
-				    se->user, x, sizeof(x)));
+				int n;
+
+				x = jpolicy_expand_principal(
+				    jpolicy_role_principal(p, rn, k), se->user);
+				n = snprintf(pr + len, sizeof(pr) - len, "%s%s",
+				    k ? "," : "", x != NULL ? x : "?");
+				free(x);
 				if (n < 0)
 					break;
 				len += (size_t)n;

@@ -18,6 +18,7 @@ struct jpolicy_decision {
 	char *reason;		/* every reason, joined with "; " */
 	char **reasons;		/* each condition that fails */
 	size_t nreasons;
+	unsigned denials;	/* JPOLICY_DENY_* of each */
 	char **principals;
 	size_t nprincipals;
 	uint64_t ttl, valid_after, valid_before, pending_ttl, pickup_ttl;
@@ -74,21 +75,22 @@ jpolicy_decision_free(struct jpolicy_decision *d)
 }
 
 static int
-deny(struct jpolicy_decision *d, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+deny(struct jpolicy_decision *d, unsigned code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Records one failing condition: the decision is a denial, and it names
  * every condition that fails (policy explain lists them all).
  */
 static int
-deny(struct jpolicy_decision *d, const char *fmt, ...)
+deny(struct jpolicy_decision *d, unsigned code, const char *fmt, ...)
 {
 	char **nr, *msg, *joined;
 	va_list ap;
 	int n;
 
 	d->verdict = JPOLICY_DENY;
+	d->denials |= code;
 	va_start(ap, fmt);
 	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
@@ -158,8 +160,8 @@ copy_strv(char *const *v, size_t n)
 }
 
 /* Replaces each "{user}" in tmpl by user. */
-static char *
-expand(const char *tmpl, const char *user)
+char *
+jpolicy_expand_principal(const char *tmpl, const char *user)
 {
 	char buf[PRINCIPAL_OUT_MAX];
 	const char *p = tmpl, *b;
@@ -179,42 +181,6 @@ expand(const char *tmpl, const char *user)
 		return NULL;
 	memcpy(buf + off, p, chunk + 1);
 	return strdup(buf);
-}
-
-int
-policy_in_window(const struct pwindow *windows, size_t n, uint64_t now,
-    uint64_t *endp)
-{
-	uint64_t day_start, wday, start, end;
-	size_t i;
-	int k, found = 0;
-
-	*endp = 0;
-	day_start = now - now % 86400;
-	/* 1970-01-01 was a Thursday (4). */
-	wday = (now / 86400 + 4) % 7;
-	for (i = 0; i < n; i++) {
-		const struct pwindow *w = &windows[i];
-
-		/* A window that opened today, or yesterday and runs past midnight. */
-		for (k = 0; k <= 1; k++) {
-			uint64_t d = (wday + 7 - (uint64_t)k) % 7;
-			uint64_t base = day_start - (uint64_t)k * 86400;
-
-			if (!(w->days & (1u << d)) || now < (uint64_t)k * 86400)
-				continue;
-			start = base + w->start * 60ULL;
-			end = base + w->end * 60ULL;
-			if (w->end <= w->start)
-				end += 86400;
-			if (now >= start && now < end) {
-				found = 1;
-				if (end > *endp)
-					*endp = end;
-			}
-		}
-	}
-	return found;
 }
 
 /* Every condition approval.auto gives holds for this request. */
@@ -276,7 +242,7 @@ jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
 	    addr.bits == (addr.family == AF_INET ? 32u : 128u);
 
 	if ((u = policy_find_user(p, req->user)) == NULL) {
-		r = deny(d, "unknown user '%s'", req->user);
+		r = deny(d, JPOLICY_DENY_USER, "unknown user '%s'", req->user);
 		goto done;
 	}
 	if ((role = policy_find_role(p, req->role)) == NULL) {
@@ -291,7 +257,7 @@ jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
 					    sizeof(buf) - strlen(buf) - 1);
 					break;
 				}
-		r = deny(d, "there is no role '%s' (%s may request: %s)",
+		r = deny(d, JPOLICY_DENY_ROLE, "there is no role '%s' (%s may request: %s)",
 		    req->role, u->name, buf[0] != '\0' ? buf : "none");
 		goto done;
 	}
@@ -299,12 +265,12 @@ jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
 	for (i = 0; i < role->groups.n; i++)
 		if (pstrv_has(&u->groups, role->groups.v[i]))
 			break;
-	if (i == role->groups.n && (r = deny(d, "%s is not in a group that "
+	if (i == role->groups.n && (r = deny(d, JPOLICY_DENY_GROUP, "%s is not in a group that "
 	    "may request role %s (%s)", u->name, role->name,
 	    join(role->groups.v, role->groups.n, buf, sizeof(buf)))) != 0)
 		goto done;
 	if ((policy_key_type_bit(req->key_type) & role->key_types) == 0 &&
-	    (r = deny(d, "role %s does not accept %s keys (allowed: %s)",
+	    (r = deny(d, JPOLICY_DENY_KEY_TYPE, "role %s does not accept %s keys (allowed: %s)",
 	    role->name, jkey_family(req->key_type) != NULL ?
 	    jkey_family(req->key_type) : "unknown",
 	    key_types_text(role->key_types, buf2, sizeof(buf2)))) != 0)
@@ -313,7 +279,7 @@ jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
 		for (i = 0; have_addr && i < role->nfrom; i++)
 			if (policy_cidr_contains(&role->from[i], &addr))
 				break;
-		if ((!have_addr || i == role->nfrom) && (r = deny(d, "role %s "
+		if ((!have_addr || i == role->nfrom) && (r = deny(d, JPOLICY_DENY_FROM, "role %s "
 		    "can only be requested from %s; this request comes from %s",
 		    role->name, role->from_text, req->address != NULL ?
 		    req->address : "an unknown address")) != 0)
@@ -326,19 +292,19 @@ jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
 			strncat(buf, role->windows[i].text,
 			    sizeof(buf) - strlen(buf) - 1);
 		}
-		if ((r = deny(d, "role %s can only be requested during %s",
+		if ((r = deny(d, JPOLICY_DENY_WINDOW, "role %s can only be requested during %s",
 		    role->name, buf)) != 0)
 			goto done;
 	}
-	if (role->mfa_required && !req->mfa_done && (r = deny(d, "role %s "
+	if (role->mfa_required && !req->mfa_done && (r = deny(d, JPOLICY_DENY_MFA, "role %s "
 	    "requires MFA: this session has not completed a verification "
 	    "code", role->name)) != 0)
 		goto done;
 	if (role->reason_required && (req->reason == NULL ||
-	    req->reason[0] == '\0') && (r = deny(d, "role %s requires a "
+	    req->reason[0] == '\0') && (r = deny(d, JPOLICY_DENY_REASON, "role %s requires a "
 	    "reason (--reason TEXT)", role->name)) != 0)
 		goto done;
-	if (role->source_requester && !have_addr && (r = deny(d, "role %s "
+	if (role->source_requester && !have_addr && (r = deny(d, JPOLICY_DENY_ADDRESS, "role %s "
 	    "binds the certificate to the requester's address, which is "
 	    "unknown", role->name)) != 0)
 		goto done;
@@ -363,7 +329,7 @@ jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
 	if ((d->principals = calloc(role->principals.n, sizeof(char *))) == NULL)
 		goto oom;
 	for (i = 0; i < role->principals.n; i++) {
-		char *x = expand(role->principals.v[i], u->name);
+		char *x = jpolicy_expand_principal(role->principals.v[i], u->name);
 
 		if (x == NULL)
 			goto oom;
@@ -549,4 +515,10 @@ const char *
 jpolicy_decision_reason_at(const struct jpolicy_decision *d, size_t i)
 {
 	return d == NULL || i >= d->nreasons ? NULL : d->reasons[i];
+}
+
+unsigned
+jpolicy_decision_denials(const struct jpolicy_decision *d)
+{
+	return d == NULL ? 0 : d->denials;
 }

@@ -227,3 +227,19 @@ jpolicy_role_from(const struct jpolicy *p, const char *role)
 
 	return r == NULL ? NULL : r->from_text;
 }
+
+int
+jpolicy_user_may_request(const struct jpolicy *p, const char *user,
+    const char *role)
+{
+	const struct puser *u = policy_find_user(p, user);
+	const struct prole *r = policy_find_role(p, role);
+	size_t i;
+
+	if (u == NULL || r == NULL)
+		return 0;
+	for (i = 0; i < r->groups.n; i++)
+		if (pstrv_has(&u->groups, r->groups.v[i]))
+			return 1;
+	return 0;
+}

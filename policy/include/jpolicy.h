@@ -74,6 +74,16 @@ int jpolicy_can_approve(const struct jpolicy *p, const char *role,
 int jpolicy_can_approve_at(const struct jpolicy *p, const char *role,
     const char *user, uint64_t age);
 
+/* 1 when user is in one of the groups that may request role. */
+int jpolicy_user_may_request(const struct jpolicy *p, const char *user,
+    const char *role);
+
+/*
+ * A principal template with every "{user}" replaced by user: a new string
+ * (caller frees), NULL when out of memory or longer than a principal.
+ */
+char *jpolicy_expand_principal(const char *tmpl, const char *user);
+
 /* Roles, in name order. */
 size_t jpolicy_nroles(const struct jpolicy *p);
 const char *jpolicy_role_name(const struct jpolicy *p, size_t i);
@@ -113,6 +123,17 @@ enum jpolicy_verdict jpolicy_decision_verdict(const struct jpolicy_decision *d);
  */
 const char *jpolicy_decision_reason(const struct jpolicy_decision *d);
 size_t jpolicy_decision_nreasons(const struct jpolicy_decision *d);
+/* Which conditions failed, as JPOLICY_DENY_* bits (0 unless denied). */
+#define JPOLICY_DENY_USER	0x001	/* not a user of the policy */
+#define JPOLICY_DENY_ROLE	0x002	/* no such role */
+#define JPOLICY_DENY_GROUP	0x004	/* not in a group that may request it */
+#define JPOLICY_DENY_KEY_TYPE	0x008
+#define JPOLICY_DENY_FROM	0x010	/* the address is outside `from` */
+#define JPOLICY_DENY_WINDOW	0x020	/* outside the role's windows */
+#define JPOLICY_DENY_MFA	0x040	/* no verification code in the session */
+#define JPOLICY_DENY_REASON	0x080	/* a reason is required */
+#define JPOLICY_DENY_ADDRESS	0x100	/* source_address: requester, unknown */
+unsigned jpolicy_decision_denials(const struct jpolicy_decision *d);
 const char *jpolicy_decision_reason_at(const struct jpolicy_decision *d,
     size_t i);
 
