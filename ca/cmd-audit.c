@@ -11,129 +11,19 @@
 
 #include <jansson.h>
 
-#include "ca.h"
+#include "audit.h"
+#include "cadir.h"
+#include "calog.h"
+#include "cmdopt.h"
+#include "commands.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jstore.h"
 #include "jtext.h"
+#include "textout.h"
+#include "timefmt.h"
 
 enum { OUT_TABLE, OUT_JSON, OUT_CSV };
-
-/*
- * A JSON string that is never dropped: jansson refuses invalid UTF-8
- * (json_string() gives NULL and the field vanishes), so text that is not
- * clean (an old record, a foreign store) is escaped instead.
- */
-json_t *
-ca_json_text(const char *s, size_t len)
-{
-	json_t *j;
-	char *e;
-
-	if (jtext_valid(s, len, 1) && (j = json_stringn(s, len)) != NULL)
-		return j;
-	if ((e = jtext_escape_dup(s, len)) == NULL)
-		return NULL;
-	j = json_string(e);
-	free(e);
-	return j;
-}
-
-json_t *
-ca_json_list(const char *s)
-{
-	json_t *a = json_array();
-	const char *p = s, *comma;
-
-	if (a == NULL)
-		return NULL;
-	while (p != NULL && *p != '\0') {
-		comma = strchr(p, ',');
-		json_array_append_new(a, ca_json_text(p, comma != NULL ?
-		    (size_t)(comma - p) : strlen(p)));
-		p = comma != NULL ? comma + 1 : NULL;
-	}
-	return a;
-}
-
-static json_t *
-time_or_null(uint64_t t)
-{
-	char buf[32];
-
-	if (t == 0)
-		return json_null();
-	jit_format_time(t, buf, sizeof(buf));
-	return json_string(buf);
-}
-
-static json_t *
-str_or_null(const char *s)
-{
-	return s == NULL || *s == '\0' ? json_null() : ca_json_text(s, strlen(s));
-}
-
-static void
-hex(const unsigned char *p, size_t len, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
-
-json_t *
-ca_event_json(const struct jstore_event *ev)
-{
-	char h[65];
-	json_t *o = json_object();
-
-	if (o == NULL)
-		return NULL;
-	hex(ev->hash, 32, h);
-	json_object_set_new(o, "seq", json_integer((json_int_t)ev->seq));
-	json_object_set_new(o, "time", time_or_null(ev->time));
-	json_object_set_new(o, "event", ca_json_text(ev->event, strlen(ev->event)));
-	json_object_set_new(o, "user", str_or_null(ev->user));
-	json_object_set_new(o, "role", str_or_null(ev->role));
-	json_object_set_new(o, "serial", ev->serial != 0 ?
-	    json_integer((json_int_t)ev->serial) : json_null());
-	json_object_set_new(o, "key_id", str_or_null(ev->key_id));
-	json_object_set_new(o, "principals", ca_json_list(ev->principals));
-	json_object_set_new(o, "valid_after", time_or_null(ev->valid_after));
-	json_object_set_new(o, "valid_before", time_or_null(ev->valid_before));
-	json_object_set_new(o, "fingerprint", str_or_null(ev->fingerprint));
-	json_object_set_new(o, "source", str_or_null(ev->source));
-	json_object_set_new(o, "reason", str_or_null(ev->reason));
-	json_object_set_new(o, "request_id", str_or_null(ev->request_id));
-	json_object_set_new(o, "approvers", ca_json_list(ev->approvers));
-	json_object_set_new(o, "hash", json_string(h));
-	return o;
-}
-
-void
-ca_csv_field(FILE *f, const char *s, int last)
-{
-	char *e = jtext_escape_dup(s, strlen(s)), *p;
-
-	fputc('"', f);
-	/* OWASP's list: = + - @, tab and carriage return start a formula. */
-	if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-	    s[0] == '\t' || s[0] == '\r')
-		fputc('\'', f);
-	for (p = e != NULL ? e : "?"; *p != '\0'; p++) {
-		if (*p == '"')
-			fputc('"', f);
-		fputc(*p, f);
-	}
-	free(e);
-	fputc('"', f);
-	fputc(last ? '\n' : ',', f);
-}
 
 /* Table cells: one line, no control characters. */
 static void
@@ -179,7 +69,7 @@ print_event(const struct jstore_event *ev, void *arg)
 		json_decref(j);
 		break;
 	case OUT_CSV:
-		hex(ev->hash, 32, h);
+		ca_hex(ev->hash, 32, h);
 		ca_csv_field(o->f, seq, 0);
 		ca_csv_field(o->f, t, 0);
 		ca_csv_field(o->f, ev->event, 0);
@@ -233,26 +123,25 @@ print_mismatch(const char *what, void *arg)
 static int
 audit_verify(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct jstore *st = NULL;
 	const char *dir = NULL;
+	const struct ca_opt opts[] = {
+		{ "dir", 'd', &dir, NULL },
+		{ NULL, 0, NULL, NULL },
+	};
 	unsigned char head[32];
 	uint64_t n = 0, bad = 0;
 	size_t nbad = 0;
 	char h[65];
-	int ch, r;
+	int argi, r;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
-		if (ch != 'd')
-			return CA_EXIT_USAGE;
-		dir = optarg;
-	}
-	if (optind != argc)
+	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca audit verify [--dir DIR]",
+	    &argi)) != CA_OPTS_GO)
+		return r;
+	if (argi != argc) {
+		ca_error("audit verify: unexpected argument '%s'", argv[argi]);
 		return CA_EXIT_USAGE;
+	}
 	if (ca_open_store(ca_dir(dir), JSTORE_RDONLY, &st) != 0)
 		return CA_EXIT_FAIL;
 	r = jstore_verify(st, &n, &bad, head);
@@ -279,7 +168,7 @@ audit_verify(int argc, char **argv)
 		ca_error("verify: %s", jit_strerror(r));
 		return CA_EXIT_FAIL;
 	}
-	hex(head, 32, h);
+	ca_hex(head, 32, h);
 	/* Record the head elsewhere: it proves later that nothing was rewritten. */
 	printf("ok: %llu events, chain head %s\n", (unsigned long long)n, h);
 	return CA_EXIT_OK;

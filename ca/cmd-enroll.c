@@ -3,7 +3,6 @@
  * secret (160 bits from the CSPRNG), stored in the store with an "enroll"
  * event, and prints the otpauth:// URI (and a QR code on a terminal).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +11,16 @@
 
 #include <qrencode.h>
 
-#include "ca.h"
+#include "cadir.h"
+#include "calog.h"
+#include "cmdopt.h"
+#include "commands.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jpolicy.h"
 #include "jstore.h"
 #include "jtotp.h"
+#include "totp-seal.h"
 
 /* Percent-encodes everything but unreserved characters (RFC 3986). */
 static char *
@@ -75,11 +78,6 @@ print_qr(FILE *f, const char *text)
 int
 cmd_enroll(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "user", required_argument, NULL, 'u' },
-		{ NULL, 0, NULL, 0 },
-	};
 	unsigned char secret[JTOTP_SECRET_LEN], key[CA_TOTP_KEY_LEN];
 	unsigned char sealed[CA_TOTP_SEALED_MAX];
 	size_t sealed_len = 0;
@@ -88,22 +86,17 @@ cmd_enroll(int argc, char **argv)
 	struct jstore *st = NULL;
 	struct jstore_totp old;
 	char *b32 = NULL, *uri = NULL, *euser = NULL;
-	int ch, r, rc = CA_EXIT_FAIL, replaced;
+	const struct ca_opt opts[] = {
+		{ "dir", 'd', &dir, NULL },
+		{ "user", 'u', &user, NULL },
+		{ NULL, 0, NULL, NULL },
+	};
+	int argi, r, rc = CA_EXIT_FAIL, replaced;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:u:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'u':
-			user = optarg;
-			break;
-		default:
-			return CA_EXIT_USAGE;
-		}
-	}
-	if (user == NULL || optind != argc) {
+	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca enroll --dir DIR --user U",
+	    &argi)) != CA_OPTS_GO)
+		return r;
+	if (user == NULL || argi != argc) {
 		ca_error("usage: jit-ssh-ca enroll --dir DIR --user U");
 		return CA_EXIT_USAGE;
 	}

@@ -4,13 +4,16 @@
  * store like user certificates; `host-config` prints the sshd_config lines,
  * the user CA key file and the clients' @cert-authority line.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "ca.h"
+#include "cadir.h"
+#include "calog.h"
+#include "cmdopt.h"
+#include "commands.h"
+#include "issue.h"
 #include "jcert.h"
 #include "jit-err.h"
 #include "jit-util.h"
@@ -98,13 +101,6 @@ add_hostname(const char *p, size_t len, void *arg)
 int
 cmd_sign_host(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "hostname", required_argument, NULL, 'n' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *dir = NULL, *names = NULL, *pubpath;
 	struct jkey *key = NULL, *ca = NULL;
 	struct jcert *c = NULL;
@@ -112,42 +108,32 @@ cmd_sign_host(int argc, char **argv)
 	struct jstore_event ev;
 	char *capath = NULL, *line = NULL, *fp = NULL, key_id[320];
 	uint64_t ttl = HOST_TTL_DEFAULT, now = (uint64_t)time(NULL), serial;
-	int ch, write_file = 0, rc = CA_EXIT_FAIL, r;
+	const char *ttl_s = NULL;
+	int argi, write_file = 0, rc = CA_EXIT_FAIL, r;
+	const struct ca_opt opts[] = {
+		{ "dir", 'd', &dir, NULL },
+		{ "hostname", 'n', &names, NULL },
+		{ "ttl", 't', &ttl_s, NULL },
+		{ "", 'o', NULL, &write_file },	/* -o: next to the key */
+		{ NULL, 0, NULL, NULL },
+	};
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:n:t:oh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'n':
-			names = optarg;
-			break;
-		case 't':
-			if (jpolicy_parse_duration(optarg, &ttl) != 0 ||
-			    ttl == 0 || ttl > HOST_TTL_MAX) {
-				ca_error("--ttl: '%s' is not a duration from 1s "
-				    "to 366d (30d, 12h)", optarg);
-				return CA_EXIT_USAGE;
-			}
-			break;
-		case 'o':
-			write_file = 1;
-			break;
-		case 'h':
-			printf("usage: jit-ssh-ca sign-host --dir DIR --hostname "
-			    "H[,H...] [--ttl D] [-o] HOSTKEY.pub\n");
-			return CA_EXIT_OK;
-		default:
-			return CA_EXIT_USAGE;
-		}
+	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca sign-host --dir DIR "
+	    "--hostname H[,H...] [--ttl D] [-o] HOSTKEY.pub", &argi)) !=
+	    CA_OPTS_GO)
+		return r;
+	if (ttl_s != NULL && (jpolicy_parse_duration(ttl_s, &ttl) != 0 ||
+	    ttl == 0 || ttl > HOST_TTL_MAX)) {
+		ca_error("--ttl: '%s' is not a duration from 1s to 366d (30d, "
+		    "12h)", ttl_s);
+		return CA_EXIT_USAGE;
 	}
-	if (names == NULL || optind + 1 != argc) {
+	if (names == NULL || argi + 1 != argc) {
 		ca_error("sign-host needs --hostname H[,H...] and one host public "
 		    "key file");
 		return CA_EXIT_USAGE;
 	}
-	pubpath = argv[optind];
+	pubpath = argv[argi];
 	dir = ca_dir(dir);
 	if ((c = jcert_new()) == NULL)
 		goto out;
@@ -244,40 +230,29 @@ pub_line(const char *dir, const char *name)
 int
 cmd_host_config(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "hosts", required_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *dir = NULL, *hosts = "*";
 	char *user_ca = NULL, *host_ca = NULL;
-	int ch, rc = CA_EXIT_FAIL;
+	const char *hosts_opt = NULL;
+	const struct ca_opt opts[] = {
+		{ "dir", 'd', &dir, NULL },
+		{ "hosts", 'H', &hosts_opt, NULL },
+		{ NULL, 0, NULL, NULL },
+	};
+	int argi, rc = CA_EXIT_FAIL;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:H:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'H':
-			if (each_name(optarg, pattern_ok, NULL) != 0) {
-				ca_error("--hosts: '%s' is not a host pattern",
-				    optarg);
-				return CA_EXIT_USAGE;
-			}
-			hosts = optarg;
-			break;
-		case 'h':
-			printf("usage: jit-ssh-ca host-config --dir DIR "
-			    "[--hosts PATTERN]\n");
-			return CA_EXIT_OK;
-		default:
+	if ((rc = ca_opts(argc, argv, opts, "jit-ssh-ca host-config --dir DIR "
+	    "[--hosts PATTERN]", &argi)) != CA_OPTS_GO)
+		return rc;
+	rc = CA_EXIT_FAIL;
+	if (hosts_opt != NULL) {
+		if (each_name(hosts_opt, pattern_ok, NULL) != 0) {
+			ca_error("--hosts: '%s' is not a host pattern", hosts_opt);
 			return CA_EXIT_USAGE;
 		}
+		hosts = hosts_opt;
 	}
-	if (optind != argc) {
-		ca_error("host-config: unexpected '%s'", argv[optind]);
+	if (argi != argc) {
+		ca_error("host-config: unexpected '%s'", argv[argi]);
 		return CA_EXIT_USAGE;
 	}
 	dir = ca_dir(dir);

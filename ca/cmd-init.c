@@ -4,18 +4,21 @@
  * It never overwrites an existing CA and leaves nothing behind on failure.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ca.h"
+#include "cadir.h"
+#include "calog.h"
+#include "cmdopt.h"
+#include "commands.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jkey.h"
 #include "jstore.h"
+#include "totp-seal.h"
 
 static const char config_text[] =
     "# jit-ssh-ca configuration (see README.md)\n"
@@ -178,42 +181,29 @@ dir_prepare(struct created *cr, const char *dir)
 int
 cmd_init(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "key-type", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct created cr = { .n = 0 };
 	enum jkey_type type = JKEY_ED25519;
 	const char *dir_opt = NULL, *dir;
 	char *store = NULL;
 	unsigned char totp_key[CA_TOTP_KEY_LEN];
-	int ch, ok = 0;
+	const char *type_s = NULL;
+	const struct ca_opt opts[] = {
+		{ "dir", 'd', &dir_opt, NULL },
+		{ "key-type", 't', &type_s, NULL },
+		{ NULL, 0, NULL, NULL },
+	};
+	int argi, r, ok = 0;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:t:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			dir_opt = optarg;
-			break;
-		case 't':
-			if (parse_key_type(optarg, &type) != 0) {
-				ca_error("unknown --key-type '%s' "
-				    "(ed25519, ecdsa or rsa)", optarg);
-				return CA_EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			printf("usage: jit-ssh-ca init --dir DIR "
-			    "[--key-type ed25519|ecdsa|rsa]\n");
-			return CA_EXIT_OK;
-		default:
-			return CA_EXIT_USAGE;
-		}
+	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca init --dir DIR "
+	    "[--key-type ed25519|ecdsa|rsa]", &argi)) != CA_OPTS_GO)
+		return r;
+	if (type_s != NULL && parse_key_type(type_s, &type) != 0) {
+		ca_error("unknown --key-type '%s' (ed25519, ecdsa or rsa)",
+		    type_s);
+		return CA_EXIT_USAGE;
 	}
-	if (optind != argc) {
-		ca_error("init: unexpected argument '%s'", argv[optind]);
+	if (argi != argc) {
+		ca_error("init: unexpected argument '%s'", argv[argi]);
 		return CA_EXIT_USAGE;
 	}
 	dir = ca_dir(dir_opt);

@@ -4,59 +4,40 @@
  * `jit-ssh-ca unlock --user U [--reason TEXT]` ends it.  Certificates
  * already issued stay valid: revoke them (revoke --user U --lock does both).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include "ca.h"
+#include "cadir.h"
+#include "calog.h"
+#include "cmdopt.h"
+#include "commands.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jstore.h"
+#include "timefmt.h"
 
 static int
 lock_main(int argc, char **argv, int lock)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "until", required_argument, NULL, 't' },
-		{ "reason", required_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *dir = NULL, *user = NULL, *until_s = NULL, *reason = NULL;
 	struct jstore *st = NULL;
 	uint64_t now = (uint64_t)time(NULL), until = 0;
 	char when[32];
-	int ch, r;
+	const struct ca_opt opts[] = {
+		{ "dir", 'd', &dir, NULL },
+		{ "user", 'u', &user, NULL },
+		{ "until", 't', &until_s, NULL },
+		{ "reason", 'R', &reason, NULL },
+		{ NULL, 0, NULL, NULL },
+	};
+	int argi, r;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:u:t:R:h", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'u':
-			user = optarg;
-			break;
-		case 't':
-			until_s = optarg;
-			break;
-		case 'R':
-			reason = optarg;
-			break;
-		case 'h':
-			printf(lock ? "usage: jit-ssh-ca lock --dir DIR --user U "
-			    "[--until T] --reason TEXT\n" : "usage: jit-ssh-ca "
-			    "unlock --dir DIR --user U [--reason TEXT]\n");
-			return CA_EXIT_OK;
-		default:
-			return CA_EXIT_USAGE;
-		}
-	}
-	if (user == NULL || optind != argc || (lock && reason == NULL) ||
+	if ((r = ca_opts(argc, argv, opts, lock ? "jit-ssh-ca lock --dir DIR "
+	    "--user U [--until T] --reason TEXT" : "jit-ssh-ca unlock --dir DIR "
+	    "--user U [--reason TEXT]", &argi)) != CA_OPTS_GO)
+		return r;
+	if (user == NULL || argi != argc || (lock && reason == NULL) ||
 	    (!lock && until_s != NULL)) {
 		ca_error(lock ? "lock needs --user U and --reason TEXT" :
 		    "unlock needs --user U");

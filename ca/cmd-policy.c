@@ -2,86 +2,37 @@
  * cmd-policy.c: `jit-ssh-ca policy check` and `jit-ssh-ca policy explain`.
  */
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
 
-#include "ca.h"
+#include "cadir.h"
+#include "calog.h"
+#include "cmdopt.h"
+#include "commands.h"
 #include "jit-err.h"
 #include "jpolicy.h"
-
-/* Loads DIR/policy.yaml (or file) and prints the error if it is refused. */
-int
-ca_load_policy(const char *dir, const char *file, struct jpolicy **pp)
-{
-	char *path = file != NULL ? strdup(file) : ca_path(dir, CA_POLICY);
-	char *err = NULL;
-	int r;
-
-	if (path == NULL) {
-		ca_error("out of memory");
-		return JIT_ERR_ALLOC;
-	}
-	if ((r = jpolicy_load_file(path, pp, &err)) != 0) {
-		size_t n = 1;
-		const char *e;
-
-		fprintf(stderr, "%s\n", err != NULL ? err : jit_strerror(r));
-		for (e = err; e != NULL && (e = strchr(e, '\n')) != NULL; e++)
-			n++;
-		if (err != NULL && n > 1)
-			fprintf(stderr, "%zu problems\n", n);
-	}
-	free(err);
-	free(path);
-	return r;
-}
-
-int
-ca_config_listen(const char *dir, char **listenp)
-{
-	char *path = ca_path(dir, CA_CONFIG), *err = NULL;
-	int r;
-
-	if ((r = ca_config_read(path, listenp, &err)) != 0)
-		fprintf(stderr, "%s\n", err != NULL ? err : jit_strerror(r));
-	free(err);
-	free(path);
-	return r;
-}
 
 static int
 policy_check(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct jpolicy *p = NULL;
 	const char *dir = NULL, *file = NULL;
 	struct stat st;
-	int ch;
+	const struct ca_opt opts[] = {
+		{ "dir", 'd', &dir, NULL },
+		{ NULL, 0, NULL, NULL },
+	};
+	int argi, r;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'h':
-			printf("usage: jit-ssh-ca policy check [--dir DIR | FILE]\n");
-			return CA_EXIT_OK;
-		default:
-			return CA_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		file = argv[optind++];
-	if (optind != argc || (file != NULL && dir != NULL)) {
+	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca policy check "
+	    "[--dir DIR | FILE]", &argi)) != CA_OPTS_GO)
+		return r;
+	if (argi < argc)
+		file = argv[argi++];
+	if (argi != argc || (file != NULL && dir != NULL)) {
 		ca_error("policy check takes --dir DIR or one FILE");
 		return CA_EXIT_USAGE;
 	}
@@ -177,45 +128,23 @@ explain_role(const struct jpolicy *p, const char *user, const char *role,
 static int
 policy_explain(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct jpolicy *p = NULL;
 	const char *dir = NULL, *user = NULL, *role = NULL, *from = "127.0.0.1";
 	uint64_t now = (uint64_t)time(NULL);
 	size_t i, ng;
-	int ch;
+	const struct ca_opt opts[] = {
+		{ "dir", 'd', &dir, NULL },
+		{ "user", 'u', &user, NULL },
+		{ "role", 'r', &role, NULL },
+		{ "from", 'f', &from, NULL },
+		{ NULL, 0, NULL, NULL },
+	};
+	int argi, r;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:u:r:f:h", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'u':
-			user = optarg;
-			break;
-		case 'r':
-			role = optarg;
-			break;
-		case 'f':
-			from = optarg;
-			break;
-		case 'h':
-			printf("usage: jit-ssh-ca policy explain --dir DIR --user U "
-			    "[--role R] [--from ADDR]\n");
-			return CA_EXIT_OK;
-		default:
-			return CA_EXIT_USAGE;
-		}
-	}
-	if (user == NULL || optind != argc) {
+	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca policy explain --dir DIR "
+	    "--user U [--role R] [--from ADDR]", &argi)) != CA_OPTS_GO)
+		return r;
+	if (user == NULL || argi != argc) {
 		ca_error("policy explain needs --user U (and no other arguments)");
 		return CA_EXIT_USAGE;
 	}

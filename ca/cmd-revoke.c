@@ -1,14 +1,17 @@
 /*
  * cmd-revoke.c: `jit-ssh-ca revoke` and `jit-ssh-ca krl`.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "ca.h"
+#include "audit.h"
+#include "cadir.h"
+#include "calog.h"
+#include "cmdopt.h"
+#include "commands.h"
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"
@@ -80,63 +83,45 @@ offer_lock(const char *user)
 int
 cmd_revoke(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "serial", required_argument, NULL, 's' },
-		{ "key-id", required_argument, NULL, 'k' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "reason", required_argument, NULL, 'R' },
-		{ "lock", no_argument, NULL, 'L' },
-		{ "no-lock", no_argument, NULL, 'N' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *dir = NULL, *key_id = NULL, *user = NULL, *reason = NULL;
+	const char *serial_s = NULL;
 	int lock = -1;	/* --lock 1, --no-lock 0, neither: ask */
+	int lock_f = 0, nolock_f = 0;
+	const struct ca_opt opts[] = {
+		{ "dir", 'd', &dir, NULL },
+		{ "serial", 's', &serial_s, NULL },
+		{ "key-id", 'k', &key_id, NULL },
+		{ "user", 'u', &user, NULL },
+		{ "reason", 'R', &reason, NULL },
+		{ "lock", 'L', NULL, &lock_f },
+		{ "no-lock", 'N', NULL, &nolock_f },
+		{ NULL, 0, NULL, NULL },
+	};
 	struct jstore *st = NULL;
 	uint64_t serial = 0, now = (uint64_t)time(NULL), *serials = NULL;
 	char found[512], *end;
 	size_t n = 0, i, batch = 0, done = 0, total = 0;
-	int ch, nsel = 0, rc = CA_EXIT_FAIL, r;
+	int argi, nsel, rc = CA_EXIT_FAIL, r;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:s:k:u:R:LN", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 's':
-			serial = strtoull(optarg, &end, 10);
-			if (*optarg < '1' || *optarg > '9' || *end != '\0') {
-				ca_error("--serial: '%s' is not a serial", optarg);
-				return CA_EXIT_USAGE;
-			}
-			nsel++;
-			break;
-		case 'k':
-			key_id = optarg;
-			nsel++;
-			break;
-		case 'u':
-			user = optarg;
-			nsel++;
-			break;
-		case 'R':
-			reason = optarg;
-			break;
-		case 'L':
-		case 'N':
-			if (lock != -1) {
-				ca_error("revoke: --lock or --no-lock, not both");
-				return CA_EXIT_USAGE;
-			}
-			lock = ch == 'L';
-			break;
-		default:
+	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca revoke [--dir DIR] "
+	    "(--serial N | --key-id ID | --user U) [--reason TEXT] "
+	    "[--lock | --no-lock]", &argi)) != CA_OPTS_GO)
+		return r;
+	if (serial_s != NULL) {
+		serial = strtoull(serial_s, &end, 10);
+		if (*serial_s < '1' || *serial_s > '9' || *end != '\0') {
+			ca_error("--serial: '%s' is not a serial", serial_s);
 			return CA_EXIT_USAGE;
 		}
 	}
-	if (nsel != 1 || optind != argc) {
+	nsel = (serial_s != NULL) + (key_id != NULL) + (user != NULL);
+	if (lock_f && nolock_f) {
+		ca_error("revoke: --lock or --no-lock, not both");
+		return CA_EXIT_USAGE;
+	}
+	if (lock_f || nolock_f)
+		lock = lock_f;
+	if (nsel != 1 || argi != argc) {
 		ca_error("revoke needs exactly one of --serial N, --key-id ID, "
 		    "--user U");
 		return CA_EXIT_USAGE;
@@ -262,33 +247,25 @@ ca_build_krl(const struct jkey *ca, struct jstore *st, struct jbuf *out)
 int
 cmd_krl(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *dir = NULL, *outpath = NULL;
+	const struct ca_opt opts[] = {
+		{ "dir", 'd', &dir, NULL },
+		{ "output", 'o', &outpath, NULL },
+		{ NULL, 0, NULL, NULL },
+	};
 	struct jstore *st = NULL;
 	struct jbuf *b = NULL;
 	struct jkey *ca = NULL;
 	char *path = NULL;
-	int ch, rc = CA_EXIT_FAIL, r;
+	int argi, rc = CA_EXIT_FAIL, r;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:o:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'o':
-			outpath = optarg;
-			break;
-		default:
-			return CA_EXIT_USAGE;
-		}
-	}
-	if (optind != argc)
+	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca krl [--dir DIR] "
+	    "[--output FILE]", &argi)) != CA_OPTS_GO)
+		return r;
+	if (argi != argc) {
+		ca_error("krl: unexpected argument '%s'", argv[argi]);
 		return CA_EXIT_USAGE;
+	}
 	dir = ca_dir(dir);
 	if ((b = jbuf_new()) == NULL)
 		return CA_EXIT_FAIL;

@@ -4,13 +4,16 @@
  * approval are refused unless the operator says --force-offline, which the
  * audit log records.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "ca.h"
+#include "cadir.h"
+#include "calog.h"
+#include "cmdopt.h"
+#include "commands.h"
+#include "issue.h"
 #include "jbuf.h"
 #include "jcert.h"
 #include "jit-err.h"
@@ -49,16 +52,6 @@ ca_output_cert(const char *pubpath, const char *line, int write_file)
 int
 cmd_sign(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "reason", required_argument, NULL, 'R' },
-		{ "force-offline", no_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *dir = NULL, *user = NULL, *role = NULL, *reason = NULL;
 	const char *pubpath;
 	struct jpolicy *p = NULL;
@@ -69,51 +62,32 @@ cmd_sign(int argc, char **argv)
 	struct jcert *c = NULL;
 	char *line = NULL;
 	uint64_t ttl = 0;
-	int ch, force = 0, write_file = 0, rc = CA_EXIT_FAIL, r;
+	const char *ttl_s = NULL;
+	int argi, force = 0, write_file = 0, rc = CA_EXIT_FAIL, r;
+	const struct ca_opt opts[] = {
+		{ "dir", 'd', &dir, NULL },
+		{ "user", 'u', &user, NULL },
+		{ "role", 'r', &role, NULL },
+		{ "ttl", 't', &ttl_s, NULL },
+		{ "reason", 'R', &reason, NULL },
+		{ "force-offline", 'F', NULL, &force },
+		{ "", 'o', NULL, &write_file },	/* -o: next to the key */
+		{ NULL, 0, NULL, NULL },
+	};
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:u:r:t:R:Foh", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'u':
-			user = optarg;
-			break;
-		case 'r':
-			role = optarg;
-			break;
-		case 't':
-			if (jpolicy_parse_duration(optarg, &ttl) != 0) {
-				ca_error("--ttl: '%s' is not a duration (90s, 5m, "
-				    "1h)", optarg);
-				return CA_EXIT_USAGE;
-			}
-			break;
-		case 'R':
-			reason = optarg;
-			break;
-		case 'F':
-			force = 1;
-			break;
-		case 'o':
-			write_file = 1;
-			break;
-		case 'h':
-			printf("usage: jit-ssh-ca sign --dir DIR --user U --role R "
-			    "[--ttl D] [--reason T] [--force-offline] [-o] "
-			    "PUBKEY\n");
-			return CA_EXIT_OK;
-		default:
-			return CA_EXIT_USAGE;
-		}
+	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca sign --dir DIR --user U "
+	    "--role R [--ttl D] [--reason T] [--force-offline] [-o] PUBKEY",
+	    &argi)) != CA_OPTS_GO)
+		return r;
+	if (ttl_s != NULL && jpolicy_parse_duration(ttl_s, &ttl) != 0) {
+		ca_error("--ttl: '%s' is not a duration (90s, 5m, 1h)", ttl_s);
+		return CA_EXIT_USAGE;
 	}
-	if (user == NULL || role == NULL || optind + 1 != argc) {
+	if (user == NULL || role == NULL || argi + 1 != argc) {
 		ca_error("sign needs --user U --role R and one public key file");
 		return CA_EXIT_USAGE;
 	}
-	pubpath = argv[optind];
+	pubpath = argv[argi];
 	dir = ca_dir(dir);
 	if ((r = ca_load_pubkey(pubpath, &key)) != 0)
 		goto out;

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cadir.h"
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"
-#include "ca.h"
 #include "jyaml.h"
 
 static int
@@ -72,5 +72,18 @@ ca_config_read(const char *path, char **listenp, char **errp)
 	}
 	jyaml_free(root);
 	jbuf_free(b);
+	return r;
+}
+
+int
+ca_config_listen(const char *dir, char **listenp)
+{
+	char *path = ca_path(dir, CA_CONFIG), *err = NULL;
+	int r;
+
+	if ((r = ca_config_read(path, listenp, &err)) != 0)
+		fprintf(stderr, "%s\n", err != NULL ? err : jit_strerror(r));
+	free(err);
+	free(path);
 	return r;
 }

@@ -9,35 +9,15 @@
 #include <time.h>
 #include <sys/stat.h>
 
-#include "ca.h"
+#include "cadir.h"
+#include "calog.h"
+#include "issue.h"
 #include "jbuf.h"
 #include "jcert.h"
 #include "jit-err.h"
 #include "jkey.h"
 #include "jpolicy.h"
 #include "jstore.h"
-
-int
-ca_open_store(const char *dir, int flags, struct jstore **sp)
-{
-	char *path = ca_path(dir, CA_STORE);
-	struct stat st;
-	int r;
-
-	if ((r = jstore_open(path, flags, 0, sp)) != 0) {
-		if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
-			ca_error("no CA at %s (%s): give the CA directory with "
-			    "--dir DIR or $%s, or create one with `jit-ssh-ca "
-			    "init --dir DIR`", dir, ca_dir_origin(dir),
-			    CA_DIR_ENV);
-		else
-			ca_error("store %s: %s (is %s a CA directory? --dir DIR "
-			    "or $%s names it)", path, jit_strerror(r), dir,
-			    CA_DIR_ENV);
-	}
-	free(path);
-	return r;
-}
 
 char *
 ca_join_decision(const struct jpolicy_decision *d, int groups)

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca.h"
+#include "cadir.h"
+#include "calog.h"
+#include "commands.h"
 #include "jit-cmdspec.h"
 #include "jit-config.h"
 

@@ -18,11 +18,14 @@
 
 #include <jansson.h>
 
-#include "ca.h"
+#include "calog.h"
 #include "jit-err.h"
+#include "jit-util.h"
 #include "jpolicy.h"
 #include "jstore.h"
-#include "serve.h"
+#include "notify.h"
+#include "state.h"
+#include "textout.h"
 
 #define NOTIFY_TIMEOUT_SEC	5
 
@@ -86,10 +89,10 @@ notify_main(void *arg)
 	if (w == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		srv_log("notify: %s killed after %d s", j->argv[0],
+		ca_log("notify: %s killed after %d s", j->argv[0],
 		    NOTIFY_TIMEOUT_SEC);
 	} else if (w > 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
-		srv_log("notify: %s failed (status %d)", j->argv[0],
+		ca_log("notify: %s failed (status %d)", j->argv[0],
 		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
  out:
 	job_free(j);
@@ -97,8 +100,9 @@ notify_main(void *arg)
 	return NULL;
 }
 
-int
-srv_notify(struct server *srv, const struct jstore_event *ev)
+/* -1 (nothing started) while NOTIFY_MAX_RUNNING runs are still going. */
+static int
+notify_run(struct svc *s, const struct jstore_event *ev)
 {
 	struct jpolicy *p;
 	char *const *argv;
@@ -113,7 +117,7 @@ srv_notify(struct server *srv, const struct jstore_event *ev)
 		return -1;	/* busy: the event is told later, not dropped */
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return 0;
-	p = srv_policy_get(srv);
+	p = svc_policy_get(s);
 	if ((argv = jpolicy_notify_argv(p)) != NULL) {
 		for (n = 0; argv[n] != NULL; n++)
 			;
@@ -122,7 +126,7 @@ srv_notify(struct server *srv, const struct jstore_event *ev)
 		for (i = 0; ok && i < n; i++)
 			ok = (j->argv[i] = strdup(argv[i])) != NULL;
 	}
-	srv_policy_put(srv, p);
+	svc_policy_put(s, p);
 	if (argv == NULL || !ok || (o = ca_event_json(ev)) == NULL) {
 		job_free(j);
 		return 0;
@@ -177,42 +181,38 @@ notify_kind(const char *kind)
 static int
 notify_one(const struct jstore_event *ev, void *arg)
 {
-	if (notify_kind(ev->event) && srv_notify(arg, ev) != 0)
+	if (notify_kind(ev->event) && notify_run(arg, ev) != 0)
 		return 1;	/* busy: from this event on, next time */
 	return 0;
 }
 
 void
-srv_notify_follow(struct server *srv)
+notify_follow(struct svc *s, struct notifier *n)
 {
-	struct timespec now;
 	struct jpolicy *p;
-	uint64_t last, ms;
+	uint64_t last, ms = jit_monotonic_ms();
 	int r, configured;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
-	if (srv->notify_started && ms - srv->notify_ms < 200)
+	if (n->started && ms - n->ms < 200)
 		return;		/* called per accepted connection: not that often */
-	srv->notify_ms = ms;
-	p = srv_policy_get(srv);
+	n->ms = ms;
+	p = svc_policy_get(s);
 	configured = jpolicy_notify_argv(p) != NULL;
-	srv_policy_put(srv, p);
-	if (!configured && srv->notify_started) {
+	svc_policy_put(s, p);
+	if (!configured && n->started) {
 		/* Nothing to tell: keep up with the log's end only. */
-		(void)jstore_head(srv->store, &srv->notify_seq);
+		(void)jstore_head(s->store, &n->seq);
 		return;
 	}
-	if (!srv->notify_started) {
+	if (!n->started) {
 		/* Only what happens from now on: no replay of history. */
-		if (jstore_head(srv->store, &srv->notify_seq) == 0)
-			srv->notify_started = 1;
+		if (jstore_head(s->store, &n->seq) == 0)
+			n->started = 1;
 		return;
 	}
 	/* A bounded bite per call: the rest waits for the next one. */
-	r = jstore_events_after(srv->store, srv->notify_seq, 1000, notify_one,
-	    srv, &last);
+	r = jstore_events_after(s->store, n->seq, 1000, notify_one, s, &last);
 	if (r < 0)
-		srv_log("notify: reading the log: %s", jit_strerror(r));
-	srv->notify_seq = last;
+		ca_log("notify: reading the log: %s", jit_strerror(r));
+	n->seq = last;
 }

@@ -10,12 +10,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "ca.h"
+#include "calog.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jpolicy.h"
 #include "jstore.h"
-#include "serve.h"
+#include "state.h"
+#include "sweep.h"
 
 #define SWEEP_INTERVAL_MS	1000
 #define SWEEP_MAX		64	/* marks per sweep; the rest next time */
@@ -103,43 +104,40 @@ sweep_one(const struct jstore_request *r, void *arg)
 }
 
 void
-srv_sweep_requests(struct server *srv)
+sweep_requests(struct svc *s, uint64_t *last_ms)
 {
-	struct timespec ts;
 	struct sweep *sw;
-	uint64_t ms;
+	uint64_t ms = jit_monotonic_ms();
 	unsigned n = 0;
 	size_t i;
 	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	if (srv->sweep_ms != 0 && ms - srv->sweep_ms < SWEEP_INTERVAL_MS)
+	if (*last_ms != 0 && ms - *last_ms < SWEEP_INTERVAL_MS)
 		return;
-	srv->sweep_ms = ms;
+	*last_ms = ms;
 	if ((sw = calloc(1, sizeof(*sw))) == NULL)
 		return;
 	sw->now = (uint64_t)time(NULL);
-	sw->p = srv_policy_get(srv);
-	r = jstore_request_list_open(srv->store, NULL, sweep_one, sw);
-	srv_policy_put(srv, sw->p);
+	sw->p = svc_policy_get(s);
+	r = jstore_request_list_open(s->store, NULL, sweep_one, sw);
+	svc_policy_put(s, sw->p);
 	if (r != 0)
-		srv_log("requests: reading the open ones: %s", jit_strerror(r));
+		ca_log("requests: reading the open ones: %s", jit_strerror(r));
 	/* Writes only when there is something to write. */
-	if (sw->due && (r = jstore_request_expire(srv->store, sw->now,
+	if (sw->due && (r = jstore_request_expire(s->store, sw->now,
 	    &n)) != 0)
-		srv_log("requests: expiring: %s", jit_strerror(r));
+		ca_log("requests: expiring: %s", jit_strerror(r));
 	else if (n > 0)
-		srv_log("requests: %u expired", n);
+		ca_log("requests: %u expired", n);
 	for (i = 0; i < sw->n; i++) {
-		r = jstore_request_mark(srv->store, sw->marks[i].id,
+		r = jstore_request_mark(s->store, sw->marks[i].id,
 		    sw->marks[i].flag, sw->marks[i].note, sw->now);
 		if (r == 0)
-			srv_log("request %s: %s: %s", sw->marks[i].id,
+			ca_log("request %s: %s: %s", sw->marks[i].id,
 			    sw->marks[i].flag == JSTORE_REQ_REMINDED ?
 			    "reminder" : "escalated", sw->marks[i].note);
 		else if (r != JIT_ERR_EXISTS && r != JIT_ERR_REQUEST_DECIDED)
-			srv_log("request %s: marking: %s", sw->marks[i].id,
+			ca_log("request %s: marking: %s", sw->marks[i].id,
 			    jit_strerror(r));
 	}
 	free(sw);

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ca.h"
 #include "jpolicy.h"
+#include "timefmt.h"
 
 int
 ca_parse_time(const char *s, uint64_t now, uint64_t *out)

@@ -12,10 +12,12 @@
 
 #include <openssl/evp.h>
 
-#include "ca.h"
+#include "cadir.h"
+#include "calog.h"
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"
+#include "totp-seal.h"
 
 #define NONCE_LEN	12
 #define TAG_LEN		16

@@ -322,14 +322,21 @@ jbuf_get_u64(struct jbuf *b, uint64_t *v)
 	return 0;
 }
 
-/* Length of the string at the read position, checked against the data. */
+/*
+ * The string at the read position, checked against the data and not yet
+ * consumed: its body at *pp, len bytes.
+ */
 static int
-jbuf_peek_string_len(const struct jbuf *b, size_t *lenp)
+peek_string(const struct jbuf *b, const unsigned char **pp, size_t *lenp)
 {
-	const unsigned char *p = jbuf_ptr(b);
+	const unsigned char *p;
 	size_t len;
 
+	*pp = NULL;
 	*lenp = 0;
+	if (b == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	p = jbuf_ptr(b);
 	if (jbuf_len(b) < 4)
 		return JIT_ERR_MESSAGE_INCOMPLETE;
 	len = (size_t)p[0] << 24 | (size_t)p[1] << 16 |
@@ -338,8 +345,32 @@ jbuf_peek_string_len(const struct jbuf *b, size_t *lenp)
 		return JIT_ERR_STRING_TOO_LARGE;
 	if (jbuf_len(b) - 4 < len)
 		return JIT_ERR_MESSAGE_INCOMPLETE;
+	*pp = p + 4;
 	*lenp = len;
 	return 0;
+}
+
+/* Consumes the peeked string of len bytes and reports its length. */
+static int
+take_string(struct jbuf *b, size_t len, size_t *lenp)
+{
+	(void)jbuf_consume(b, 4 + len);
+	if (lenp != NULL)
+		*lenp = len;
+	return 0;
+}
+
+/* A NUL-terminated copy of the len bytes at p. */
+static unsigned char *
+dup_body(const unsigned char *p, size_t len)
+{
+	unsigned char *v;
+
+	if ((v = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(v, p, len);
+	v[len] = '\0';
+	return v;
 }
 
 int
@@ -354,25 +385,17 @@ jbuf_get_string_direct(struct jbuf *b, const unsigned char **valp,
 		*valp = NULL;
 	if (lenp != NULL)
 		*lenp = 0;
-	if (b == NULL)
-		return JIT_ERR_INVALID_ARGUMENT;
-	if ((r = jbuf_peek_string_len(b, &len)) != 0)
-		return r;
-	p = jbuf_ptr(b) + 4;
-	if ((r = jbuf_consume(b, 4 + len)) != 0)
+	if ((r = peek_string(b, &p, &len)) != 0)
 		return r;
 	if (valp != NULL)
 		*valp = p;
-	if (lenp != NULL)
-		*lenp = len;
-	return 0;
+	return take_string(b, len, lenp);
 }
 
 int
 jbuf_get_string(struct jbuf *b, unsigned char **valp, size_t *lenp)
 {
 	const unsigned char *p;
-	unsigned char *v;
 	size_t len;
 	int r;
 
@@ -380,22 +403,11 @@ jbuf_get_string(struct jbuf *b, unsigned char **valp, size_t *lenp)
 		*valp = NULL;
 	if (lenp != NULL)
 		*lenp = 0;
-	if (b == NULL)
-		return JIT_ERR_INVALID_ARGUMENT;
-	if ((r = jbuf_peek_string_len(b, &len)) != 0)
+	if ((r = peek_string(b, &p, &len)) != 0)
 		return r;
-	if (valp != NULL) {
-		if ((v = malloc(len + 1)) == NULL)
-			return JIT_ERR_ALLOC;
-		p = jbuf_ptr(b) + 4;
-		memcpy(v, p, len);
-		v[len] = '\0';
-		*valp = v;
-	}
-	(void)jbuf_consume(b, 4 + len);
-	if (lenp != NULL)
-		*lenp = len;
-	return 0;
+	if (valp != NULL && (*valp = dup_body(p, len)) == NULL)
+		return JIT_ERR_ALLOC;
+	return take_string(b, len, lenp);
 }
 
 int
@@ -403,31 +415,19 @@ jbuf_get_cstring(struct jbuf *b, char **valp, size_t *lenp)
 {
 	const unsigned char *p;
 	size_t len;
-	char *v;
 	int r;
 
 	if (valp != NULL)
 		*valp = NULL;
 	if (lenp != NULL)
 		*lenp = 0;
-	if (b == NULL)
-		return JIT_ERR_INVALID_ARGUMENT;
-	if ((r = jbuf_peek_string_len(b, &len)) != 0)
+	if ((r = peek_string(b, &p, &len)) != 0)
 		return r;
-	p = jbuf_ptr(b) + 4;
 	if (len != 0 && memchr(p, '\0', len) != NULL)
 		return JIT_ERR_EMBEDDED_NUL;
-	if (valp != NULL) {
-		if ((v = malloc(len + 1)) == NULL)
-			return JIT_ERR_ALLOC;
-		memcpy(v, p, len);
-		v[len] = '\0';
-		*valp = v;
-	}
-	(void)jbuf_consume(b, 4 + len);
-	if (lenp != NULL)
-		*lenp = len;
-	return 0;
+	if (valp != NULL && (*valp = (char *)dup_body(p, len)) == NULL)
+		return JIT_ERR_ALLOC;
+	return take_string(b, len, lenp);
 }
 
 int
@@ -441,16 +441,12 @@ jbuf_froms(struct jbuf *b, struct jbuf **subp)
 	if (subp == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	*subp = NULL;
-	if (b == NULL)
-		return JIT_ERR_INVALID_ARGUMENT;
-	if ((r = jbuf_peek_string_len(b, &len)) != 0)
+	if ((r = peek_string(b, &p, &len)) != 0)
 		return r;
-	p = jbuf_ptr(b) + 4;
 	if ((sub = jbuf_from(p, len)) == NULL)
 		return JIT_ERR_ALLOC;
-	(void)jbuf_consume(b, 4 + len);
 	*subp = sub;
-	return 0;
+	return take_string(b, len, NULL);
 }
 
 int
@@ -465,11 +461,8 @@ jbuf_get_mpint_direct(struct jbuf *b, const unsigned char **valp,
 		*valp = NULL;
 	if (lenp != NULL)
 		*lenp = 0;
-	if (b == NULL)
-		return JIT_ERR_INVALID_ARGUMENT;
-	if ((r = jbuf_peek_string_len(b, &len)) != 0)
+	if ((r = peek_string(b, &p, &len)) != 0)
 		return r;
-	p = jbuf_ptr(b) + 4;
 	if (len > JBUF_MPINT_MAX_BYTES)
 		return JIT_ERR_BIGNUM_TOO_LARGE;
 	if (len > 0 && (p[0] & 0x80) != 0)
@@ -477,7 +470,7 @@ jbuf_get_mpint_direct(struct jbuf *b, const unsigned char **valp,
 	/* One zero byte is allowed only to keep a set top bit positive. */
 	if (len > 0 && p[0] == 0 && (len == 1 || (p[1] & 0x80) == 0))
 		return JIT_ERR_INVALID_FORMAT;
-	(void)jbuf_consume(b, 4 + len);
+	(void)take_string(b, len, NULL);
 	if (len > 0 && p[0] == 0) {
 		p++;
 		len--;

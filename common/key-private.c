@@ -25,8 +25,8 @@
 #define PRIVATE_MAX	(64 * 1024)
 
 /* OSSL_PARAM_clear_free() is OpenSSL 3.2; wipe by hand for 3.0. */
-static void
-params_clear_free(OSSL_PARAM *params)
+void
+jkey_params_clear_free(OSSL_PARAM *params)
 {
 	OSSL_PARAM *p;
 
@@ -39,83 +39,9 @@ params_clear_free(OSSL_PARAM *params)
 int
 jkey_put_private_fields(const struct jkey *k, struct jbuf *b)
 {
-	const struct jkey_info *ki = jkey_info(k->type);
-	unsigned char raw[64], point[256];
-	size_t len;
-	BIGNUM *n = NULL, *e = NULL, *d = NULL, *p = NULL, *q = NULL;
-	BIGNUM *iqmp = NULL, *priv = NULL;
-	int r = JIT_ERR_INTERNAL;
-
 	if (k == NULL || b == NULL || !k->priv)
 		return JIT_ERR_INVALID_ARGUMENT;
-	switch (k->type) {
-	case JKEY_ED25519:
-		/* OpenSSH keeps seed || public as the 64-byte private key. */
-		len = 32;
-		if (EVP_PKEY_get_raw_private_key(k->pkey, raw, &len) != 1 ||
-		    len != 32) {
-			r = JIT_ERR_LIBCRYPTO;
-			goto out;
-		}
-		len = 32;
-		if (EVP_PKEY_get_raw_public_key(k->pkey, raw + 32, &len) != 1 ||
-		    len != 32) {
-			r = JIT_ERR_LIBCRYPTO;
-			goto out;
-		}
-		if ((r = jbuf_put_string(b, raw + 32, 32)) != 0 ||
-		    (r = jbuf_put_string(b, raw, 64)) != 0)
-			goto out;
-		break;
-	case JKEY_ECDSA_P256:
-	case JKEY_ECDSA_P384:
-	case JKEY_ECDSA_P521:
-		if ((r = jkey_ec_point(k->type, k->pkey, point, sizeof(point))) != 0)
-			goto out;
-		if ((priv = jkey_bn_param(k->pkey,
-		    OSSL_PKEY_PARAM_PRIV_KEY)) == NULL) {
-			r = JIT_ERR_LIBCRYPTO;
-			goto out;
-		}
-		if ((r = jbuf_put_cstring(b, ki->curve)) != 0 ||
-		    (r = jbuf_put_string(b, point, ki->point_len)) != 0 ||
-		    (r = jkey_put_bn(b, priv)) != 0)
-			goto out;
-		break;
-	case JKEY_RSA:
-		if ((n = jkey_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N)) == NULL ||
-		    (e = jkey_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E)) == NULL ||
-		    (d = jkey_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_D)) == NULL ||
-		    (p = jkey_bn_param(k->pkey,
-		    OSSL_PKEY_PARAM_RSA_FACTOR1)) == NULL ||
-		    (q = jkey_bn_param(k->pkey,
-		    OSSL_PKEY_PARAM_RSA_FACTOR2)) == NULL ||
-		    (iqmp = jkey_bn_param(k->pkey,
-		    OSSL_PKEY_PARAM_RSA_COEFFICIENT1)) == NULL) {
-			r = JIT_ERR_LIBCRYPTO;
-			goto out;
-		}
-		if ((r = jkey_put_bn(b, n)) != 0 || (r = jkey_put_bn(b, e)) != 0 ||
-		    (r = jkey_put_bn(b, d)) != 0 ||
-		    (r = jkey_put_bn(b, iqmp)) != 0 ||
-		    (r = jkey_put_bn(b, p)) != 0 || (r = jkey_put_bn(b, q)) != 0)
-			goto out;
-		break;
-	default:
-		r = JIT_ERR_KEY_TYPE_UNKNOWN;
-		goto out;
-	}
-	r = 0;
- out:
-	OPENSSL_cleanse(raw, sizeof(raw));
-	BN_free(n);
-	BN_free(e);
-	BN_clear_free(d);
-	BN_clear_free(p);
-	BN_clear_free(q);
-	BN_clear_free(iqmp);
-	BN_clear_free(priv);
-	return r;
+	return jkey_info(k->type)->ops->put_private(k, b);
 }
 
 int
@@ -178,165 +104,6 @@ jkey_private_serialize(const struct jkey *k, const char *comment,
 	jbuf_free(inner);
 	jbuf_free(pub);
 	jbuf_free(pem);
-	return r;
-}
-
-static int
-get_ed25519_private(struct jbuf *b, EVP_PKEY **pkeyp)
-{
-	const unsigned char *pk, *sk;
-	size_t pk_len, sk_len;
-	unsigned char derived[32];
-	size_t dlen = sizeof(derived);
-	int r;
-
-	*pkeyp = NULL;
-	if ((r = jbuf_get_string_direct(b, &pk, &pk_len)) != 0 ||
-	    (r = jbuf_get_string_direct(b, &sk, &sk_len)) != 0)
-		return r;
-	if (pk_len != 32 || sk_len != 64)
-		return JIT_ERR_INVALID_FORMAT;
-	if ((*pkeyp = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
-	    sk, 32)) == NULL)
-		return JIT_ERR_KEY_INVALID;
-	/* The seed must give the public key stored twice beside it. */
-	if (EVP_PKEY_get_raw_public_key(*pkeyp, derived, &dlen) != 1 ||
-	    dlen != 32 || memcmp(derived, pk, 32) != 0 ||
-	    memcmp(derived, sk + 32, 32) != 0) {
-		EVP_PKEY_free(*pkeyp);
-		*pkeyp = NULL;
-		return JIT_ERR_KEY_INVALID;
-	}
-	return 0;
-}
-
-static int
-get_ecdsa_private(const struct jkey_info *ki, struct jbuf *b, EVP_PKEY **pkeyp)
-{
-	const unsigned char *curve, *q;
-	size_t curve_len, q_len;
-	BIGNUM *priv = NULL;
-	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	int r;
-
-	*pkeyp = NULL;
-	if ((r = jbuf_get_string_direct(b, &curve, &curve_len)) != 0 ||
-	    (r = jbuf_get_string_direct(b, &q, &q_len)) != 0 ||
-	    (r = jkey_get_bn(b, &priv)) != 0)
-		goto out;
-	if (curve_len != strlen(ki->curve) ||
-	    memcmp(curve, ki->curve, curve_len) != 0) {
-		r = JIT_ERR_KEY_TYPE_MISMATCH;
-		goto out;
-	}
-	if (q_len != ki->point_len || q[0] != 0x04) {
-		r = JIT_ERR_KEY_INVALID;
-		goto out;
-	}
-	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
-	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-	    ki->group, 0) != 1 ||
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
-	    q, q_len) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1 ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL) {
-		r = JIT_ERR_LIBCRYPTO;
-		goto out;
-	}
-	if ((r = jkey_fromdata("EC", EVP_PKEY_KEYPAIR, params, pkeyp)) != 0)
-		goto out;
-	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, *pkeyp, NULL)) == NULL ||
-	    EVP_PKEY_pairwise_check(ctx) != 1) {
-		EVP_PKEY_free(*pkeyp);
-		*pkeyp = NULL;
-		r = JIT_ERR_KEY_INVALID;
-		goto out;
-	}
-	r = 0;
- out:
-	EVP_PKEY_CTX_free(ctx);
-	params_clear_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	BN_clear_free(priv);
-	return r;
-}
-
-static int
-get_rsa_private(struct jbuf *b, EVP_PKEY **pkeyp)
-{
-	BIGNUM *n = NULL, *e = NULL, *d = NULL, *iqmp = NULL, *p = NULL;
-	BIGNUM *q = NULL, *dmp1 = NULL, *dmq1 = NULL, *tmp = NULL;
-	BN_CTX *bnctx = NULL;
-	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	int r;
-
-	*pkeyp = NULL;
-	if ((r = jkey_get_bn(b, &n)) != 0 || (r = jkey_get_bn(b, &e)) != 0 ||
-	    (r = jkey_get_bn(b, &d)) != 0 || (r = jkey_get_bn(b, &iqmp)) != 0 ||
-	    (r = jkey_get_bn(b, &p)) != 0 || (r = jkey_get_bn(b, &q)) != 0)
-		goto out;
-	if ((r = jkey_rsa_bits_ok(n)) != 0)
-		goto out;
-	if (BN_is_zero(p) || BN_is_zero(q) || BN_is_one(p) || BN_is_one(q)) {
-		r = JIT_ERR_KEY_INVALID;
-		goto out;
-	}
-	/* OpenSSH does not store the CRT exponents; derive them. */
-	if ((bnctx = BN_CTX_secure_new()) == NULL ||
-	    (dmp1 = BN_secure_new()) == NULL ||
-	    (dmq1 = BN_secure_new()) == NULL ||
-	    (tmp = BN_secure_new()) == NULL ||
-	    BN_sub(tmp, p, BN_value_one()) != 1 ||
-	    BN_mod(dmp1, d, tmp, bnctx) != 1 ||
-	    BN_sub(tmp, q, BN_value_one()) != 1 ||
-	    BN_mod(dmq1, d, tmp, bnctx) != 1) {
-		r = JIT_ERR_LIBCRYPTO;
-		goto out;
-	}
-	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, d) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR1, p) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR2, q) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT1,
-	    dmp1) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT2,
-	    dmq1) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
-	    iqmp) != 1 ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL) {
-		r = JIT_ERR_LIBCRYPTO;
-		goto out;
-	}
-	if ((r = jkey_fromdata("RSA", EVP_PKEY_KEYPAIR, params, pkeyp)) != 0)
-		goto out;
-	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, *pkeyp, NULL)) == NULL ||
-	    EVP_PKEY_pairwise_check(ctx) != 1) {
-		EVP_PKEY_free(*pkeyp);
-		*pkeyp = NULL;
-		r = JIT_ERR_KEY_INVALID;
-		goto out;
-	}
-	r = 0;
- out:
-	EVP_PKEY_CTX_free(ctx);
-	params_clear_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	BN_CTX_free(bnctx);
-	BN_free(n);
-	BN_free(e);
-	BN_clear_free(d);
-	BN_clear_free(iqmp);
-	BN_clear_free(p);
-	BN_clear_free(q);
-	BN_clear_free(dmp1);
-	BN_clear_free(dmq1);
-	BN_clear_free(tmp);
 	return r;
 }
 
@@ -441,23 +208,8 @@ jkey_private_parse(const unsigned char *text, size_t len, struct jkey **keyp,
 		r = JIT_ERR_KEY_TYPE_MISMATCH;
 		goto out;
 	}
-	switch (type) {
-	case JKEY_ED25519:
-		r = get_ed25519_private(inner, &pkey);
-		break;
-	case JKEY_ECDSA_P256:
-	case JKEY_ECDSA_P384:
-	case JKEY_ECDSA_P521:
-		r = get_ecdsa_private(jkey_info(type), inner, &pkey);
-		break;
-	case JKEY_RSA:
-		r = get_rsa_private(inner, &pkey);
-		break;
-	default:
-		r = JIT_ERR_KEY_TYPE_UNKNOWN;
-		break;
-	}
-	if (r != 0)
+	if ((r = jkey_info(type)->ops->get_private(jkey_info(type), inner,
+	    &pkey)) != 0)
 		goto out;
 	if ((r = jkey_wrap(type, pkey, 1, NULL, 0, &k)) != 0)
 		goto out;

@@ -16,14 +16,16 @@
 #include "jkey-impl.h"
 
 static const struct jkey_info infos[] = {
-	{ JKEY_ED25519, "ssh-ed25519", "ssh-ed25519", "ed25519", NULL, NULL, 0 },
+	{ JKEY_ED25519, "ssh-ed25519", "ssh-ed25519", "ed25519", NULL, NULL, 0,
+	    NULL, &jkey_ed25519_ops },
 	{ JKEY_ECDSA_P256, "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256",
-	    "ecdsa", "nistp256", "P-256", 65 },
+	    "ecdsa", "nistp256", "P-256", 65, EVP_sha256, &jkey_ecdsa_ops },
 	{ JKEY_ECDSA_P384, "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384",
-	    "ecdsa", "nistp384", "P-384", 97 },
+	    "ecdsa", "nistp384", "P-384", 97, EVP_sha384, &jkey_ecdsa_ops },
 	{ JKEY_ECDSA_P521, "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521",
-	    "ecdsa", "nistp521", "P-521", 133 },
-	{ JKEY_RSA, "ssh-rsa", "rsa-sha2-512", "rsa", NULL, NULL, 0 },
+	    "ecdsa", "nistp521", "P-521", 133, EVP_sha512, &jkey_ecdsa_ops },
+	{ JKEY_RSA, "ssh-rsa", "rsa-sha2-512", "rsa", NULL, NULL, 0, EVP_sha512,
+	    &jkey_rsa_ops },
 };
 
 const struct jkey_info *
@@ -75,19 +77,19 @@ jkey_type_from_name(const char *name, size_t len)
 	return JKEY_UNSPEC;
 }
 
-static int encode_fields(enum jkey_type type, EVP_PKEY *pkey,
-    struct jbuf *b);
-
 int
 jkey_wrap(enum jkey_type type, EVP_PKEY *pkey, int priv,
     const unsigned char *fields, size_t fields_len, struct jkey **keyp)
 {
+	const struct jkey_info *ki = jkey_info(type);
 	struct jkey *k = NULL;
 	struct jbuf *b = NULL;
 	size_t name_len;
 	int r = JIT_ERR_INTERNAL;
 
 	*keyp = NULL;
+	if (ki == NULL)
+		return JIT_ERR_KEY_TYPE_UNKNOWN;
 	if ((b = jbuf_new()) == NULL || (k = calloc(1, sizeof(*k))) == NULL) {
 		r = JIT_ERR_ALLOC;
 		goto out;
@@ -98,7 +100,7 @@ jkey_wrap(enum jkey_type type, EVP_PKEY *pkey, int priv,
 	if (fields != NULL)
 		r = jbuf_put(b, fields, fields_len);
 	else
-		r = encode_fields(type, pkey, b);
+		r = ki->ops->put_public(ki, pkey, b);
 	if (r != 0)
 		goto out;
 	if ((k->blob = malloc(jbuf_len(b))) == NULL) {
@@ -235,35 +237,6 @@ jkey_fromdata(const char *alg, int selection, OSSL_PARAM *params,
 }
 
 int
-jkey_rsa_bits_ok(const BIGNUM *n)
-{
-	int bits = BN_num_bits(n);
-
-	if (bits < JKEY_RSA_MIN_BITS)
-		return JIT_ERR_KEY_TOO_SMALL;
-	if (bits > JKEY_RSA_MAX_BITS)
-		return JIT_ERR_KEY_INVALID;
-	return 0;
-}
-
-int
-jkey_ec_point(enum jkey_type type, EVP_PKEY *pkey, unsigned char *buf,
-    size_t len)
-{
-	const struct jkey_info *ki = jkey_info(type);
-	size_t got = 0;
-
-	if (ki == NULL || ki->point_len == 0 || len < ki->point_len)
-		return JIT_ERR_INVALID_ARGUMENT;
-	if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY,
-	    buf, len, &got) != 1)
-		return JIT_ERR_LIBCRYPTO;
-	if (got != ki->point_len || buf[0] != 0x04)
-		return JIT_ERR_KEY_INVALID;
-	return 0;
-}
-
-int
 jkey_generate(enum jkey_type type, unsigned bits, struct jkey **keyp)
 {
 	const struct jkey_info *ki = jkey_info(type);
@@ -275,94 +248,10 @@ jkey_generate(enum jkey_type type, unsigned bits, struct jkey **keyp)
 	*keyp = NULL;
 	if (ki == NULL)
 		return JIT_ERR_KEY_TYPE_UNKNOWN;
-	switch (type) {
-	case JKEY_ED25519:
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-		break;
-	case JKEY_ECDSA_P256:
-	case JKEY_ECDSA_P384:
-	case JKEY_ECDSA_P521:
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", ki->group);
-		break;
-	case JKEY_RSA:
-		if (bits == 0)
-			bits = JKEY_RSA_DEFAULT_BITS;
-		if (bits < JKEY_RSA_MIN_BITS)
-			return JIT_ERR_KEY_TOO_SMALL;
-		if (bits > JKEY_RSA_MAX_BITS)
-			return JIT_ERR_INVALID_ARGUMENT;
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
-		break;
-	default:
-		return JIT_ERR_KEY_TYPE_UNKNOWN;
-	}
-	if (pkey == NULL)
-		return JIT_ERR_LIBCRYPTO;
+	if ((r = ki->ops->generate(ki, bits, &pkey)) != 0)
+		return r;
 	if ((r = jkey_wrap(type, pkey, 1, NULL, 0, keyp)) != 0)
 		EVP_PKEY_free(pkey);
-	return r;
-}
-
-int
-jkey_ed25519_from_seed(const unsigned char seed[32], struct jkey **keyp)
-{
-	EVP_PKEY *pkey;
-	int r;
-
-	if (seed == NULL || keyp == NULL)
-		return JIT_ERR_INVALID_ARGUMENT;
-	*keyp = NULL;
-	if ((pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed,
-	    32)) == NULL)
-		return JIT_ERR_LIBCRYPTO;
-	if ((r = jkey_wrap(JKEY_ED25519, pkey, 1, NULL, 0, keyp)) != 0)
-		EVP_PKEY_free(pkey);
-	return r;
-}
-
-/* Encodes the public fields of pkey (the slow path, done once per key). */
-static int
-encode_fields(enum jkey_type type, EVP_PKEY *pkey, struct jbuf *b)
-{
-	const struct jkey_info *ki;
-	unsigned char raw[256];
-	size_t len = 32;
-	BIGNUM *n = NULL, *e = NULL;
-	int r = JIT_ERR_INTERNAL;
-
-	if ((ki = jkey_info(type)) == NULL)
-		return JIT_ERR_INVALID_ARGUMENT;
-	switch (type) {
-	case JKEY_ED25519:
-		if (EVP_PKEY_get_raw_public_key(pkey, raw, &len) != 1 ||
-		    len != 32)
-			return JIT_ERR_LIBCRYPTO;
-		return jbuf_put_string(b, raw, len);
-	case JKEY_ECDSA_P256:
-	case JKEY_ECDSA_P384:
-	case JKEY_ECDSA_P521:
-		if ((r = jkey_ec_point(type, pkey, raw, sizeof(raw))) != 0)
-			return r;
-		if ((r = jbuf_put_cstring(b, ki->curve)) != 0 ||
-		    (r = jbuf_put_string(b, raw, ki->point_len)) != 0)
-			return r;
-		return 0;
-	case JKEY_RSA:
-		if ((n = jkey_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N)) == NULL ||
-		    (e = jkey_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E)) == NULL) {
-			r = JIT_ERR_LIBCRYPTO;
-			goto out;
-		}
-		if ((r = jkey_put_bn(b, e)) != 0 || (r = jkey_put_bn(b, n)) != 0)
-			goto out;
-		r = 0;
-		break;
-	default:
-		return JIT_ERR_KEY_TYPE_UNKNOWN;
-	}
- out:
-	BN_free(n);
-	BN_free(e);
 	return r;
 }
 
@@ -382,85 +271,12 @@ jkey_put_public(const struct jkey *k, struct jbuf *b)
 	return jbuf_put(b, k->blob, k->blob_len);
 }
 
-/* Public ECDSA key from the curve name and point of a blob. */
-static int
-get_ecdsa_public(const struct jkey_info *ki, struct jbuf *b, EVP_PKEY **pkeyp)
-{
-	OSSL_PARAM params[3];
-	const unsigned char *curve, *q;
-	size_t curve_len, q_len;
-	EVP_PKEY_CTX *ctx = NULL;
-	int r;
-
-	*pkeyp = NULL;
-	if ((r = jbuf_get_string_direct(b, &curve, &curve_len)) != 0 ||
-	    (r = jbuf_get_string_direct(b, &q, &q_len)) != 0)
-		return r;
-	if (curve_len != strlen(ki->curve) ||
-	    memcmp(curve, ki->curve, curve_len) != 0)
-		return JIT_ERR_KEY_TYPE_MISMATCH;
-	/* Uncompressed points only, as OpenSSH sends them. */
-	if (q_len != ki->point_len || q[0] != 0x04)
-		return JIT_ERR_KEY_INVALID;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-	    (char *)(uintptr_t)ki->group, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-	    (void *)(uintptr_t)q, q_len);
-	params[2] = OSSL_PARAM_construct_end();
-	if ((r = jkey_fromdata("EC", EVP_PKEY_PUBLIC_KEY, params, pkeyp)) != 0)
-		return r;
-	/* fromdata checks the point is on the curve; also check its order. */
-	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, *pkeyp, NULL)) == NULL ||
-	    EVP_PKEY_public_check(ctx) != 1) {
-		EVP_PKEY_CTX_free(ctx);
-		EVP_PKEY_free(*pkeyp);
-		*pkeyp = NULL;
-		return JIT_ERR_KEY_INVALID;
-	}
-	EVP_PKEY_CTX_free(ctx);
-	return 0;
-}
-
-static int
-get_rsa_public(struct jbuf *b, EVP_PKEY **pkeyp)
-{
-	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	BIGNUM *n = NULL, *e = NULL;
-	int r;
-
-	*pkeyp = NULL;
-	if ((r = jkey_get_bn(b, &e)) != 0 || (r = jkey_get_bn(b, &n)) != 0)
-		goto out;
-	if ((r = jkey_rsa_bits_ok(n)) != 0)
-		goto out;
-	if (!BN_is_odd(e) || BN_num_bits(e) < 2 || BN_num_bits(e) > 64 ||
-	    !BN_is_odd(n)) {
-		r = JIT_ERR_KEY_INVALID;
-		goto out;
-	}
-	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1 ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL) {
-		r = JIT_ERR_LIBCRYPTO;
-		goto out;
-	}
-	r = jkey_fromdata("RSA", EVP_PKEY_PUBLIC_KEY, params, pkeyp);
- out:
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	BN_free(n);
-	BN_free(e);
-	return r;
-}
-
 int
 jkey_get_public_fields(enum jkey_type type, struct jbuf *b, struct jkey **keyp)
 {
 	const struct jkey_info *ki = jkey_info(type);
-	const unsigned char *pk, *start = jbuf_ptr(b);
-	size_t pk_len, before = jbuf_len(b);
+	const unsigned char *start = jbuf_ptr(b);
+	size_t before = jbuf_len(b);
 	EVP_PKEY *pkey = NULL;
 	int r;
 
@@ -469,32 +285,8 @@ jkey_get_public_fields(enum jkey_type type, struct jbuf *b, struct jkey **keyp)
 	*keyp = NULL;
 	if (ki == NULL)
 		return JIT_ERR_KEY_TYPE_UNKNOWN;
-	switch (type) {
-	case JKEY_ED25519:
-		if ((r = jbuf_get_string_direct(b, &pk, &pk_len)) != 0)
-			return r;
-		if (pk_len != 32)
-			return JIT_ERR_KEY_INVALID;
-		/*
-		 * Any 32 bytes are an Ed25519 public key as far as encoding
-		 * goes; the EVP_PKEY (a provider fetch, the costliest part of
-		 * parsing a key we are only asked to certify) is made when a
-		 * signature is verified.
-		 */
-		break;
-	case JKEY_ECDSA_P256:
-	case JKEY_ECDSA_P384:
-	case JKEY_ECDSA_P521:
-		if ((r = get_ecdsa_public(ki, b, &pkey)) != 0)
-			return r;
-		break;
-	case JKEY_RSA:
-		if ((r = get_rsa_public(b, &pkey)) != 0)
-			return r;
-		break;
-	default:
-		return JIT_ERR_KEY_TYPE_UNKNOWN;
-	}
+	if ((r = ki->ops->get_public(ki, b, &pkey)) != 0)
+		return r;
 	/* The strict parse above accepts only the canonical encoding. */
 	if ((r = jkey_wrap(type, pkey, 0, start, before - jbuf_len(b),
 	    keyp)) != 0)

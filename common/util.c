@@ -241,6 +241,15 @@ jit_file_write(const char *path, const void *data, size_t len, mode_t mode,
 	return r;
 }
 
+uint64_t
+jit_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 void
 jit_format_time(uint64_t t, char *buf, size_t len)
 {

@@ -30,6 +30,9 @@ size_t jit_list_count(const char *list);
 /* Fills buf with len bytes from the CSPRNG. */
 int jit_random(void *buf, size_t len);
 
+/* Milliseconds on the monotonic clock (for intervals, never dates). */
+uint64_t jit_monotonic_ms(void);
+
 /* t as RFC 3339 UTC ("2026-12-03T09:00:00Z") into buf (32 bytes do). */
 void jit_format_time(uint64_t t, char *buf, size_t len);
 

@@ -18,6 +18,8 @@
 
 #include "jstore.h"
 
+struct jbuf;
+
 #define STORE_MAGIC	"jit-ssh store 1"
 #define SERIAL_BLOCK	256
 #define KEY_MAX		256	/* user, role, request id, event name */

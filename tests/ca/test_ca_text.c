@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "ca.h"
+#include "textout.h"
 #include "jstore.h"
 
 static char *

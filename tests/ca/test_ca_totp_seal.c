@@ -6,7 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ca.h"
+#include "cadir.h"
+#include "totp-seal.h"
 #include "jit-err.h"
 
 static char dir[64];

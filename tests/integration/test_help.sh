@@ -71,6 +71,24 @@ rm -f "$JIT_SSH_CONFIG"
 # jit-ssh-ca: --json with --csv refused; errors about a missing CA name --dir and JIT_SSH_CA_DIR.
 rc=0; "$JIT_SSH_CA" audit --json --csv > /dev/null 2> "$T/err" || rc=$?
 [ $rc = 2 ] && grep -q "csv" "$T/err" && ok "jit-ssh-ca audit --json --csv is refused" || bad "audit json+csv: rc=$rc $(cat "$T/err")"
+# Every jit-ssh-ca command parses its flags from one table: an option
+# given twice is refused rather than one of them silently winning, and a
+# bad value is refused before anything is touched.
+errs=""
+for args in "sign --user a --user b --role r k.pub" "revoke --user a --user b" \
+	"lock --user a --reason x --reason y" "krl -o a -o b" "enroll --dir a --dir b --user u" \
+	"sign-host --ttl 1d --ttl 2d --hostname h k.pub" "policy explain --user a --user b"; do
+	rc=0; "$JIT_SSH_CA" $args > /dev/null 2> "$T/err" || rc=$?
+	[ $rc = 2 ] && grep -q "given twice" "$T/err" || errs="$errs [$args: rc=$rc $(cat "$T/err")]"
+done
+for args in "init --key-type dsa" "sign-host --ttl 0s --hostname h k.pub" "sign --ttl 5x --user a --role r k.pub" \
+	"revoke --serial 0" "host-config --hosts a,,b"; do
+	rc=0; "$JIT_SSH_CA" $args > /dev/null 2> "$T/err" || rc=$?
+	[ $rc = 2 ] && [ -s "$T/err" ] || errs="$errs [$args: rc=$rc]"
+done
+[ ! -e "$T/no-ca" ] || errs="$errs (a refused command created the CA dir)"
+[ -z "$errs" ] && ok "jit-ssh-ca: repeated options and bad values are refused (exit 2), nothing created" ||
+	bad "jit-ssh-ca options:$errs"
 rc=0; "$JIT_SSH_CA" audit > /dev/null 2> "$T/err" || rc=$?
 [ $rc != 0 ] && grep -q -- "--dir" "$T/err" && grep -q "JIT_SSH_CA_DIR" "$T/err" &&
 	ok "a missing CA directory is named with --dir and JIT_SSH_CA_DIR" || bad "no CA: $(cat "$T/err")"

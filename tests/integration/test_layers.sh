@@ -9,7 +9,7 @@
 : "${BUILD_ROOT:?}"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 [ -f "$BUILD_ROOT/compile_commands.json" ] || skip "no compile_commands.json in $BUILD_ROOT"
-python3 - "$BUILD_ROOT/compile_commands.json" "$T" > "$T/out" <<'PY' || true
+python3 - "$BUILD_ROOT/compile_commands.json" "$T" "$SRC" > "$T/out" <<'PY' || true
 import json, os, shlex, subprocess, sys
 
 db = json.load(open(sys.argv[1]))
@@ -48,20 +48,20 @@ def compiles(suffix, header):
 cases = [
     ("common/jbuf.c", "common", ["jkey.h", "jkey-impl.h"],
      ["jpolicy.h", "policy-impl.h", "jstore.h", "store-impl.h", "jagent.h",
-      "jitssh.h", "ca.h", "serve.h"]),
+      "jitssh.h", "cadir.h", "rpc.h", "session.h"]),
     ("policy/eval.c", "policy", ["jkey.h", "jpolicy.h", "policy-impl.h"],
      ["jstore.h", "store-impl.h", "jkey-impl.h", "jagent.h", "jitssh.h",
-      "ca.h", "serve.h"]),
+      "cadir.h", "rpc.h", "session.h"]),
     ("store/event.c", "store", ["jkey.h", "jstore.h", "store-impl.h"],
      ["jpolicy.h", "policy-impl.h", "jkey-impl.h", "jagent.h", "jitssh.h",
-      "ca.h", "serve.h"]),
+      "cadir.h", "rpc.h", "session.h"]),
     ("agent/agentproto.c", "agent library", ["jkey.h", "jagent.h"],
      ["jpolicy.h", "policy-impl.h", "jstore.h", "store-impl.h",
-      "jkey-impl.h", "ca.h", "serve.h"]),
+      "jkey-impl.h", "cadir.h", "rpc.h", "session.h"]),
     ("agent/main.c", "jit-ssh", ["jkey.h", "jagent.h", "jitssh.h"],
      ["jpolicy.h", "policy-impl.h", "jstore.h", "store-impl.h",
-      "jkey-impl.h", "ca.h", "serve.h"]),
-    ("ca/issue.c", "ca", ["jkey.h", "jpolicy.h", "jstore.h", "ca.h"],
+      "jkey-impl.h", "cadir.h", "rpc.h", "session.h"]),
+    ("ca/issue.c", "ca", ["jkey.h", "jpolicy.h", "jstore.h", "cadir.h"],
      ["policy-impl.h", "store-impl.h", "jkey-impl.h", "jagent.h", "jitssh.h"]),
 ]
 bad = 0
@@ -77,12 +77,74 @@ for src, name, allowed, forbidden in cases:
         print("ok - %s: %d allowed headers compile alone, %d forbidden ones are not found"
               % (name, len(allowed), len(forbidden)))
     bad += here
+
+# Every header compiles alone (it includes what it uses), with the flags
+# of its folder's sources.
+src_root = sys.argv[3]
+folders = {"common": "common/jbuf.c", "policy": "policy/eval.c",
+           "store": "store/event.c", "agent/include": "agent/agentproto.c",
+           "agent/internal": "agent/main.c", "ca": "ca/issue.c"}
+nh = 0
+for folder, src in sorted(folders.items()):
+    for root, dirs, files in os.walk(os.path.join(src_root, folder)):
+        for fn in sorted(files):
+            if fn.endswith(".h"):
+                nh += 1
+                if not compiles(src, fn):
+                    print("not ok - header %s does not compile alone" %
+                          os.path.relpath(os.path.join(root, fn), src_root))
+                    bad += 1
+print("headers checked: %d" % nh)
+
+# No include cycles among a folder's own headers.
+import re
+def cycles(folder):
+    hs = {}
+    for root, dirs, files in os.walk(os.path.join(src_root, folder)):
+        for fn in files:
+            if fn.endswith(".h"):
+                txt = open(os.path.join(root, fn)).read()
+                hs[fn] = re.findall(r'#include "([^"]+)"', txt)
+    state = {}
+    def visit(h, path):
+        if state.get(h) == 1:
+            return path[path.index(h):] + [h]
+        if state.get(h) == 2 or h not in hs:
+            return None
+        state[h] = 1
+        for d in hs[h]:
+            c = visit(d, path + [h])
+            if c:
+                return c
+        state[h] = 2
+        return None
+    for h in sorted(hs):
+        c = visit(h, [])
+        if c:
+            return c
+    return None
+for folder in ("common", "policy", "store", "agent", "ca"):
+    c = cycles(folder)
+    if c:
+        print("not ok - include cycle in %s: %s" % (folder, " -> ".join(c)))
+        bad += 1
+print("include graphs checked: 5 folders")
 sys.exit(1 if bad else 0)
 PY
 cat "$T/out"
-grep -q "^not ok" "$T/out" && bad "a forbidden arrow compiles" || ok "every forbidden arrow fails to compile"
-n=$(grep -c "^ok - \|^not ok - " "$T/out" || true)
+grep -q "^not ok - .*\(can include\|allowed\)" "$T/out" && bad "a forbidden arrow compiles" || ok "every forbidden arrow fails to compile"
+n=$(grep -c "^ok - .*headers compile alone\|^not ok - .*can include\|^not ok - .*allowed" "$T/out" || true)
 [ "$n" -ge 6 ] && ok "all six folders' flags were probed" || bad "probed $n of 6"
+if grep -q "^headers checked: [1-9]" "$T/out" && ! grep -q "^not ok - header" "$T/out"; then
+	ok "every header compiles alone"
+else
+	bad "a header does not compile alone (or none was checked)"
+fi
+if grep -q "^include graphs checked" "$T/out" && ! grep -q "include cycle" "$T/out"; then
+	ok "no include cycles"
+else
+	bad "an include cycle (or the check did not run)"
+fi
 # No source reaches around the include folders.
 if grep -rnE '#include "(\.\./|[a-z]+/)' "$SRC"/common "$SRC"/policy "$SRC"/store "$SRC"/ca "$SRC"/agent \
 	--include=*.c --include=*.h > "$T/rel"; then

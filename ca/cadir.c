@@ -1,6 +1,6 @@
 /*
- * util.c: what every jit-ssh-ca command shares: messages, the CA
- * directory and paths inside it.
+ * cadir.c: the CA directory (cadir.h): where it is, the paths inside it,
+ * and loading what it holds: own keys, public keys, policy and store.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,60 +8,18 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
-#include "ca.h"
+#include "cadir.h"
+#include "calog.h"
+#include "commands.h"
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jkey.h"
+#include "jpolicy.h"
+#include "jstore.h"
 #include "jtext.h"
-
-/*
- * One line, one write(2): lines from concurrent threads never interleave
- * (a line up to PIPE_BUF is atomic on a pipe or journal socket).  A longer
- * line is cut and ends in "...".
- */
-void
-ca_vlog(int stamp, const char *fmt, va_list ap)
-{
-	char msg[1024], line[1024 + 64];
-	size_t len = 0, max = sizeof(line) - 1, n;
-	int m;
-
-	if (stamp) {
-		jit_format_time((uint64_t)time(NULL), line, sizeof(line));
-		len = strlen(line);
-		line[len++] = ' ';
-	}
-	memcpy(line + len, "jit-ssh-ca: ", 12);
-	len += 12;
-	if ((m = vsnprintf(msg, sizeof(msg), fmt, ap)) < 0)
-		m = 0;
-	/*
-	 * One line, whatever the arguments hold: a user name with a newline
-	 * or an escape sequence is written as \xNN, never raw.
-	 */
-	n = jtext_escape(line + len, max - len - 3, msg,
-	    (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1);
-	if (n >= max - len - 3 || (size_t)m >= sizeof(msg)) {
-		len = strlen(line);	/* cut between characters: room for ... */
-		memcpy(line + len, "...", 3);
-		len += 3;
-	} else
-		len += n;
-	line[len++] = '\n';
-	(void)!write(STDERR_FILENO, line, len);
-}
-
-void
-ca_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ca_vlog(0, fmt, ap);
-	va_end(ap);
-}
 
 const char *
 ca_dir(const char *opt)
@@ -171,5 +129,54 @@ ca_load_pubkey(const char *path, struct jkey **kp)
 	if (b != NULL)
 		jit_wipe((void *)(uintptr_t)jbuf_ptr(b), jbuf_len(b));
 	jbuf_free(b);
+	return r;
+}
+
+int
+ca_open_store(const char *dir, int flags, struct jstore **sp)
+{
+	char *path = ca_path(dir, CA_STORE);
+	struct stat st;
+	int r;
+
+	if ((r = jstore_open(path, flags, 0, sp)) != 0) {
+		if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
+			ca_error("no CA at %s (%s): give the CA directory with "
+			    "--dir DIR or $%s, or create one with `jit-ssh-ca "
+			    "init --dir DIR`", dir, ca_dir_origin(dir),
+			    CA_DIR_ENV);
+		else
+			ca_error("store %s: %s (is %s a CA directory? --dir DIR "
+			    "or $%s names it)", path, jit_strerror(r), dir,
+			    CA_DIR_ENV);
+	}
+	free(path);
+	return r;
+}
+
+/* Loads DIR/policy.yaml (or file) and prints the error if it is refused. */
+int
+ca_load_policy(const char *dir, const char *file, struct jpolicy **pp)
+{
+	char *path = file != NULL ? strdup(file) : ca_path(dir, CA_POLICY);
+	char *err = NULL;
+	int r;
+
+	if (path == NULL) {
+		ca_error("out of memory");
+		return JIT_ERR_ALLOC;
+	}
+	if ((r = jpolicy_load_file(path, pp, &err)) != 0) {
+		size_t n = 1;
+		const char *e;
+
+		fprintf(stderr, "%s\n", err != NULL ? err : jit_strerror(r));
+		for (e = err; e != NULL && (e = strchr(e, '\n')) != NULL; e++)
+			n++;
+		if (err != NULL && n > 1)
+			fprintf(stderr, "%zu problems\n", n);
+	}
+	free(err);
+	free(path);
 	return r;
 }

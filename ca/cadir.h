@@ -1,0 +1,69 @@
+/*
+ * cadir.h: the CA directory (--dir, $JIT_SSH_CA_DIR, /var/lib/jit-ssh-ca)
+ * and what it holds: keys, config.yaml, policy.yaml, the store.  The
+ * functions print why they fail (ca_error) and return a JIT_ERR_* code.
+ */
+#ifndef JIT_CA_CADIR_H
+#define JIT_CA_CADIR_H
+
+struct jkey;
+struct jpolicy;
+struct jstore;
+
+#define CA_DIR_ENV	"JIT_SSH_CA_DIR"
+#define CA_DIR_DEFAULT	"/var/lib/jit-ssh-ca"
+
+/* File names inside the CA directory. */
+#define CA_USER_KEY	"user_ca"
+#define CA_HOST_KEY	"host_ca"
+#define CA_LISTEN_KEY	"ssh_host_ed25519_key"
+#define CA_CONFIG	"config.yaml"
+#define CA_POLICY	"policy.yaml"
+#define CA_STORE	"store"
+#define CA_TOTP_KEY	"totp.key"	/* seals the TOTP secrets in the store */
+
+/* The CA directory: the --dir value, else $JIT_SSH_CA_DIR, else the default. */
+const char *ca_dir(const char *opt);
+
+/* "dir/name" in a new string; exits on allocation failure. */
+char *ca_path(const char *dir, const char *name);
+
+/* Where the CA directory dir came from, in words, for error messages. */
+const char *ca_dir_origin(const char *dir);
+
+/* Opens DIR/store. */
+int ca_open_store(const char *dir, int flags, struct jstore **sp);
+
+/* Loads DIR/policy.yaml, or file when not NULL. */
+int ca_load_policy(const char *dir, const char *file, struct jpolicy **pp);
+
+/*
+ * Reads the config file at path: *listenp is "ADDR:PORT" (default
+ * 127.0.0.1:2222; caller frees).  On a problem returns a JIT_ERR_* code
+ * with "file:line:column: message" in *errp (unprinted).
+ */
+int ca_config_read(const char *path, char **listenp, char **errp);
+
+/* The listen address from DIR/config.yaml. */
+int ca_config_listen(const char *dir, char **listenp);
+
+/*
+ * Loads the public key at path; when it fails, says why (a private key
+ * given by mistake is named as such).
+ */
+int ca_load_pubkey(const char *path, struct jkey **kp);
+
+/*
+ * The CA's own public keys (user CA, host CA, the service's host key),
+ * which it never certifies: a certificate for one of them would let its
+ * holder pass for the CA.
+ */
+enum { CA_OWN_USER_CA, CA_OWN_HOST_CA, CA_OWN_LISTENER, CA_OWN_KEYS };
+int ca_own_keys_load(const char *dir, struct jkey *keys[CA_OWN_KEYS]);
+void ca_own_keys_free(struct jkey *keys[CA_OWN_KEYS]);
+/* Which of them k is (CA_OWN_*), or -1. */
+int ca_own_key(struct jkey *const keys[CA_OWN_KEYS], const struct jkey *k);
+/* "the user CA's key", ... */
+const char *ca_own_key_name(int which);
+
+#endif /* JIT_CA_CADIR_H */

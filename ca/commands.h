@@ -1,0 +1,25 @@
+/*
+ * commands.h: the jit-ssh-ca subcommands (main.c dispatches to them) and
+ * the exit statuses they return: 0 ok, 1 failure or refusal, 2 usage.
+ */
+#ifndef JIT_CA_COMMANDS_H
+#define JIT_CA_COMMANDS_H
+
+#define CA_EXIT_OK	0
+#define CA_EXIT_FAIL	1
+#define CA_EXIT_USAGE	2
+
+int cmd_init(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_enroll(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
+int cmd_unlock(int argc, char **argv);
+int cmd_krl(int argc, char **argv);
+int cmd_sign_host(int argc, char **argv);
+int cmd_host_config(int argc, char **argv);
+
+#endif /* JIT_CA_COMMANDS_H */

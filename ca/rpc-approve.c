@@ -1,0 +1,173 @@
+/*
+ * rpc-approve.c: requests, approve and deny: the approvers' side of a
+ * request.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "cadir.h"
+#include "calog.h"
+#include "cmdline.h"
+#include "issue.h"
+#include "jbuf.h"
+#include "jcert.h"
+#include "jit-cmdspec.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jkey.h"
+#include "jpolicy.h"
+#include "jstore.h"
+#include "rpc-impl.h"
+#include "state.h"
+#include "textout.h"
+
+struct list_ctx {
+	struct rpc *cx;
+	struct jpolicy *p;
+	int json, n;
+	uint64_t now;
+};
+
+static int
+list_one(const struct jstore_request *r, void *arg)
+{
+	struct list_ctx *l = arg;
+	struct rpc *cx = l->cx;
+	char exp[32];
+	int mine = strcmp(r->user, cx->user) == 0;
+
+	if (r->state != JSTORE_REQ_PENDING ||
+	    (!mine && !jpolicy_can_approve_at(l->p, r->role, cx->user,
+	    l->now > r->created ? l->now - r->created : 0)))
+		return 0;
+	jit_format_time(r->expires, exp, sizeof(exp));
+	if (l->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "request_id", json_string(r->id));
+		json_object_set_new(o, "user", json_string(r->user));
+		json_object_set_new(o, "role", json_string(r->role));
+		json_object_set_new(o, "principals", ca_json_list(r->principals));
+		json_object_set_new(o, "ttl", json_integer((json_int_t)r->ttl));
+		json_object_set_new(o, "fingerprint", json_string(r->fingerprint));
+		json_object_set_new(o, "reason", json_string(r->reason));
+		json_object_set_new(o, "source", json_string(r->source));
+		json_object_set_new(o, "expires", json_string(exp));
+		json_object_set_new(o, "approvers", ca_json_list(r->approvers));
+		json_object_set_new(o, "quorum", json_integer(r->quorum));
+		json_object_set_new(o, "yours", json_boolean(mine));
+		rpc_json(cx, o);
+	} else {
+		if (l->n == 0)
+			rpc_out(cx, "%-19s %-10s %-12s %-14s %-21s %-9s %s\n", "ID",
+			    "USER", "ROLE", "PRINCIPALS", "EXPIRES", "APPROVALS",
+			    "REASON");
+		rpc_out(cx, "%-19s %-10s %-12s %-14s %-21s %zu/%-7u %s\n", r->id,
+		    r->user, r->role, r->principals, exp,
+		    jit_list_count(r->approvers), r->quorum, r->reason);
+	}
+	l->n++;
+	return 0;
+}
+
+int
+rpc_requests(struct rpc *cx, int argc, char **argv)
+{
+	int json = 0;
+	struct rpc_opt opts[] = { { "--json", 0, NULL, &json },
+	    { NULL, 0, NULL, NULL } };
+	struct list_ctx l = { cx, NULL, 0, 0, (uint64_t)time(NULL) };
+
+	if (rpc_parse_opts(cx, argc, argv, opts, NULL) != 0)
+		return RPC_USAGE;
+	(void)jstore_request_expire(cx->svc->store, (uint64_t)time(NULL), NULL);
+	l.p = svc_policy_get(cx->svc);
+	l.json = json;
+	(void)jstore_request_list_open(cx->svc->store, NULL, list_one,
+	    &l);
+	svc_policy_put(cx->svc, l.p);
+	if (!json && l.n == 0)
+		rpc_err(cx, "no pending requests for you to decide or of yours\n");
+	return RPC_OK;
+}
+
+static int
+decide_cmd(struct rpc *cx, int argc, char **argv, int approve)
+{
+	const char *comment = NULL, *id = NULL;
+	struct rpc_opt opts[] = { { "--comment", 1, &comment, NULL },
+	    { NULL, 0, NULL, NULL } };
+	struct jstore_request *rq = NULL;
+	struct jpolicy *p;
+	struct jpolicy_role_info info;
+	enum jstore_request_state st = 0;
+	unsigned quorum = 0;
+	int r, may, rc = RPC_DENIED;
+
+	if (rpc_parse_opts(cx, argc, argv, opts, &id) != 0)
+		return RPC_USAGE;
+	if (id == NULL) {
+		rpc_err(cx, "%s: which request? (see `requests`)\n", argv[0]);
+		return RPC_USAGE;
+	}
+	if (comment != NULL && strlen(comment) > 1024) {
+		rpc_err(cx, "%s: --comment is longer than 1024 bytes\n", argv[0]);
+		return RPC_USAGE;
+	}
+	if (jstore_request_get(cx->svc->store, id, &rq) != 0) {
+		rpc_err(cx, "%s: no request %s\n", argv[0], id);
+		return RPC_DENIED;
+	}
+	p = svc_policy_get(cx->svc);
+	may = jpolicy_can_approve_at(p, rq->role, cx->user,
+	    (uint64_t)time(NULL) > rq->created ? (uint64_t)time(NULL) -
+	    rq->created : 0);
+	if (jpolicy_role_info(p, rq->role, &info) == 0 && info.quorum > 0)
+		quorum = info.quorum;	/* the quorum as the policy is now */
+	svc_policy_put(cx->svc, p);
+	/* A requester may withdraw (deny) their own request. */
+	if (!may && !(!approve && strcmp(rq->user, cx->user) == 0)) {
+		rpc_err(cx, "%s: %s may not decide requests for role %s\n", argv[0],
+		    cx->user, rq->role);
+		goto out;
+	}
+	if (may && !cx->mfa_done && strcmp(rq->user, cx->user) != 0) {
+		rpc_err(cx, "%s: approvers need MFA: this session has not completed "
+		    "a verification code\n", argv[0]);
+		goto out;
+	}
+	r = approve ? jstore_request_approve(cx->svc->store, id, cx->user,
+	    comment, (uint64_t)time(NULL), quorum, &st) :
+	    jstore_request_deny(cx->svc->store, id, cx->user, comment,
+	    (uint64_t)time(NULL));
+	if (r != 0) {
+		rpc_err(cx, "%s %s: %s\n", argv[0], id, jit_strerror(r));
+		goto out;
+	}
+	rpc_out(cx, "%s: %s\n", id, approve ? jstore_request_state_name(st) :
+	    "denied");
+	ca_log("%s %s by %s", approve ? "approve" : "deny", id, cx->user);
+	rc = RPC_OK;
+ out:
+	jstore_request_free(rq);
+	return rc;
+}
+
+int
+rpc_approve(struct rpc *cx, int argc, char **argv)
+{
+	return decide_cmd(cx, argc, argv, 1);
+}
+
+int
+rpc_deny(struct rpc *cx, int argc, char **argv)
+{
+	return decide_cmd(cx, argc, argv, 0);
+}

@@ -1,0 +1,113 @@
+/*
+ * rpc-audit.c: audit over SSH (auditors): streamed, and bounded.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "cadir.h"
+#include "calog.h"
+#include "cmdline.h"
+#include "issue.h"
+#include "jbuf.h"
+#include "jcert.h"
+#include "jit-cmdspec.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jkey.h"
+#include "jpolicy.h"
+#include "jstore.h"
+#include "rpc-impl.h"
+#include "state.h"
+#include "textout.h"
+
+struct audit_cookie {
+	struct rpc *cx;
+	size_t total;
+	int cut, broken;
+};
+
+static ssize_t
+audit_write(void *cookie, const char *buf, size_t len)
+{
+	struct audit_cookie *ac = cookie;
+
+	if (ac->cut || ac->broken)
+		return -1;
+	if (ac->total + len > RPC_AUDIT_MAX) {
+		ac->cut = 1;
+		return -1;	/* stops the printing */
+	}
+	if (ac->cx->io.write(ac->cx->io.arg, 0, buf, len) != 0) {
+		ac->broken = 1;	/* the reader has gone */
+		return -1;
+	}
+	ac->total += len;
+	return (ssize_t)len;
+}
+
+int
+rpc_audit(struct rpc *cx, int argc, char **argv)
+{
+	struct jstore_filter f;
+	struct jpolicy *p;
+	struct audit_cookie ac = { cx, 0, 0, 0 };
+	char errbuf[256];
+	FILE *out;
+	int i, mode = 0, auditor, r;
+
+	p = svc_policy_get(cx->svc);
+	auditor = jpolicy_is_auditor(p, cx->user);
+	svc_policy_put(cx->svc, p);
+	if (!auditor) {
+		rpc_err(cx, "audit: %s is not in an auditors group\n", cx->user);
+		return RPC_DENIED;
+	}
+	memset(&f, 0, sizeof(f));
+	for (i = 1; i < argc; i++) {
+		const char *name = argv[i], *val = NULL;
+
+		if (strncmp(name, "--", 2) != 0) {
+			rpc_err(cx, "audit: unexpected argument '%s'\n", name);
+			return RPC_USAGE;
+		}
+		name += 2;
+		if (strcmp(name, "json") != 0 && strcmp(name, "csv") != 0)
+			val = i + 1 < argc ? argv[++i] : NULL;
+		if (ca_audit_option(&f, &mode, name, val, errbuf,
+		    sizeof(errbuf)) != 0) {
+			rpc_err(cx, "audit: %s\n", errbuf);
+			return RPC_USAGE;
+		}
+	}
+	/*
+	 * Streamed to the channel as it is printed (a slow reader only slows
+	 * this session), and bounded: past RPC_AUDIT_MAX bytes it stops.
+	 */
+	if ((out = fopencookie(&ac, "w", (cookie_io_functions_t){
+	    .write = audit_write })) == NULL)
+		return RPC_ERROR;
+	setvbuf(out, NULL, _IOFBF, 32768);
+	r = ca_audit_print(cx->svc->store, &f, mode, out);
+	if (fclose(out) != 0 && r == 0)
+		r = JIT_ERR_SYSTEM;
+	if (ac.cut) {
+		rpc_err(cx, "audit: output stopped after %d MiB: narrow it with "
+		    "--since, --until, --user or --limit\n",
+		    RPC_AUDIT_MAX >> 20);
+		return RPC_DENIED;
+	}
+	if (ac.broken)
+		return RPC_ERROR;	/* the client went away */
+	if (r != 0) {
+		rpc_err(cx, "audit: %s\n", jit_strerror(r));
+		return RPC_ERROR;
+	}
+	return RPC_OK;
+}

@@ -1,0 +1,182 @@
+/*
+ * rpc.c: the service's command line: split without a shell, checked
+ * against the command table (jit-cmdspec.h, shared with the client),
+ * dispatched; and the output helpers every command uses.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "cadir.h"
+#include "calog.h"
+#include "cmdline.h"
+#include "issue.h"
+#include "jbuf.h"
+#include "jcert.h"
+#include "jit-cmdspec.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jkey.h"
+#include "jpolicy.h"
+#include "jstore.h"
+#include "rpc-impl.h"
+#include "state.h"
+#include "textout.h"
+
+#define MAX_ARGS	32	/* words in a command line */
+
+static void
+vwrite(struct rpc *cx, int to_stderr, const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	int n;
+
+	if ((n = vasprintf(&s, fmt, ap)) < 0)
+		return;
+	(void)cx->io.write(cx->io.arg, to_stderr, s, (size_t)n);
+	free(s);
+}
+
+void
+rpc_out(struct rpc *cx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwrite(cx, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+rpc_err(struct rpc *cx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwrite(cx, 1, fmt, ap);
+	va_end(ap);
+}
+
+void
+rpc_json(struct rpc *cx, json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	if (s != NULL)
+		rpc_out(cx, "%s\n", s);
+	free(s);
+	json_decref(o);
+}
+
+int
+rpc_parse_opts(struct rpc *cx, int argc, char **argv, struct rpc_opt *opts,
+    const char **positional)
+{
+	int i;
+	struct rpc_opt *o;
+
+	if (positional != NULL)
+		*positional = NULL;
+	for (i = 1; i < argc; i++) {
+		for (o = opts; o->name != NULL; o++)
+			if (strcmp(argv[i], o->name) == 0)
+				break;
+		if (o->name == NULL) {
+			if (argv[i][0] != '-' && positional != NULL &&
+			    *positional == NULL) {
+				*positional = argv[i];
+				continue;
+			}
+			rpc_err(cx, "%s: unknown option or argument '%s'\n", argv[0],
+			    argv[i]);
+			return -1;
+		}
+		if (o->has_value) {
+			if (i + 1 >= argc) {
+				rpc_err(cx, "%s: %s needs a value\n", argv[0], o->name);
+				return -1;
+			}
+			*o->value = argv[++i];
+		} else
+			*o->flag = 1;
+	}
+	return 0;
+}
+
+/* `help`, and what a bare `ssh user@ca` (a shell request) gets. */
+static int
+rpc_help(struct rpc *cx, int argc, char **argv)
+{
+	const struct jit_cmdspec *c;
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	rpc_out(cx, "jit-ssh-ca: commands (as exec requests: ssh -p PORT %s@CA "
+	    "COMMAND ...):\n", cx->user);
+	for (i = 0; (c = jit_cmdspec_at(i)) != NULL; i++)
+		rpc_out(cx, "  %-10s %s\n", c->name, c->summary);
+	rpc_out(cx, "COMMAND --help shows its usage.  The jit-ssh client runs "
+	    "them for you: jit-ssh --help.\n");
+	return RPC_OK;
+}
+
+int
+rpc_run(struct rpc *cx, const char *command)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct rpc *, int, char **);
+	} cmds[] = {
+		{ "login", rpc_login }, { "whoami", rpc_whoami },
+		{ "roles", rpc_roles }, { "krl", rpc_krl },
+		{ "ca-keys", rpc_ca_keys }, { "requests", rpc_requests },
+		{ "approve", rpc_approve }, { "deny", rpc_deny },
+		{ "audit", rpc_audit }, { "status", rpc_status },
+		{ "help", rpc_help },
+	};
+	const struct jit_cmdspec *spec;
+	char *buf, *argv[MAX_ARGS], msg[512];
+	int argc = 0, rc = RPC_USAGE, r;
+	size_t i;
+
+	if ((buf = strdup(command)) == NULL)
+		return RPC_ERROR;
+	if ((r = ca_split_args(buf, argv, MAX_ARGS, &argc)) ==
+	    JIT_ERR_BAD_TEXT) {
+		/* Reasons and comments reach approvers' terminals and JSON. */
+		rpc_err(cx, "the command must be UTF-8 text without control "
+		    "characters\n");
+		goto out;
+	}
+	if (r != 0 || argc == 0) {
+		rpc_err(cx, "cannot parse the command (unbalanced quotes, control "
+		    "characters or more than %d words)\n", MAX_ARGS);
+		goto out;
+	}
+	/* Options are checked against the one table the client uses too. */
+	if ((spec = jit_cmdspec_find(argv[0])) != NULL &&
+	    (r = jit_cmdspec_check(spec, argc, argv, msg, sizeof(msg))) != 0) {
+		if (r > 0) {
+			rpc_out(cx, "usage: %s\n  %s\n", spec->usage, spec->summary);
+			rc = RPC_OK;
+		} else
+			rpc_err(cx, "%s\n", msg);
+		goto out;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[0], cmds[i].name) == 0) {
+			rc = cmds[i].fn(cx, argc, argv);
+			goto out;
+		}
+	rpc_err(cx, "unknown command '%s' (`help` lists them)\n", argv[0]);
+ out:
+	free(buf);
+	return rc;
+}

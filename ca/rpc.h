@@ -1,0 +1,62 @@
+/*
+ * rpc.h: the commands the service answers (login, roles, whoami, status,
+ * requests, approve, deny, audit, krl, ca-keys, help), for an
+ * authenticated user.  They write through an output of the caller's
+ * (session.c: the SSH channel), never to SSH themselves.
+ */
+#ifndef JIT_CA_RPC_H
+#define JIT_CA_RPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct jbuf;
+struct svc;
+
+#define RPC_WAIT		(-1)	/* a login waits for approval */
+#define RPC_STDIN_MAX		(16 * 1024)
+#define RPC_COMMAND_MAX		4096
+#define RPC_AUDIT_MAX		(256 << 20)	/* bytes of remote audit output */
+#define RPC_PENDING_PER_USER	5
+
+/* Exit statuses of the commands. */
+enum { RPC_OK = 0, RPC_DENIED = 1, RPC_USAGE = 2, RPC_ERROR = 3 };
+
+/*
+ * Where a command's output goes: write() takes len bytes for stdout (or
+ * stderr) and returns 0, or -1 when the reader has gone.
+ */
+struct rpc_io {
+	int (*write)(void *arg, int to_stderr, const char *data, size_t len);
+	void *arg;
+};
+
+/* One command's context: who runs it, its input, its output. */
+struct rpc {
+	struct svc *svc;
+	struct rpc_io io;
+	const char *user, *addr;	/* authenticated user, client address */
+	int mfa_done;
+	uint64_t mfa_time;
+	const struct jbuf *in;		/* stdin, up to RPC_STDIN_MAX */
+	int in_too_big;
+	char wait_id[32];		/* set by a login that waits */
+	int wait_json;
+};
+
+/*
+ * Runs one command line (split without a shell): its exit status, or
+ * RPC_WAIT when a login waits for approval (then rpc_login_poll()).
+ */
+int rpc_run(struct rpc *r, const char *command);
+
+/* The awaited request: RPC_WAIT, or the exit status once decided. */
+int rpc_login_poll(struct rpc *r);
+
+/*
+ * The waiter asked to stop (Ctrl-C in jit-ssh): the request is withdrawn
+ * (a deny by the requester, audited) unless it was decided meanwhile.
+ */
+int rpc_login_withdraw(struct rpc *r);
+
+#endif /* JIT_CA_RPC_H */

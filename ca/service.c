@@ -1,0 +1,229 @@
+/*
+ * service.c: `jit-ssh-ca serve`, the CA as an SSH server.
+ *
+ * The main thread listens, admits connections under the caps (caps.c) and
+ * hands each to a session thread (session.c); between connections it
+ * reloads the policy on SIGHUP, sweeps waiting requests (sweep.c) and
+ * tells notify.command what reached the log (notify.c).  We open and
+ * listen on the socket ourselves (libssh's ssh_bind_listen() uses a
+ * backlog of 10).  SIGTERM: no new connections, sessions wind down,
+ * commands in flight finish.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "cadir.h"
+#include "calog.h"
+#include "caps.h"
+#include "commands.h"
+#include "jit-err.h"
+#include "jpolicy.h"
+#include "notify.h"
+#include "session.h"
+#include "state.h"
+#include "sweep.h"
+
+static volatile sig_atomic_t got_stop, got_reload;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_reload = 1;
+	else
+		got_stop = 1;
+}
+
+static int
+open_listener(const char *listen_addr, int *fdp)
+{
+	char host[256], *port;
+	struct addrinfo hints, *res = NULL;
+	int fd = -1, one = 1, r;
+
+	*fdp = -1;
+	snprintf(host, sizeof(host), "%s", listen_addr);
+	if ((port = strrchr(host, ':')) == NULL) {
+		ca_error("listen: '%s' is not ADDR:PORT", listen_addr);
+		return -1;
+	}
+	*port++ = '\0';
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		ca_error("listen %s: %s", listen_addr, gai_strerror(r));
+		return -1;
+	}
+	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, 1024) == -1) {
+		ca_error("listen %s: %s", listen_addr, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	*fdp = fd;
+	return 0;
+}
+
+/* SIGHUP: a policy that loads replaces the running one; else it stays. */
+static void
+reload(struct svc *s)
+{
+	struct jpolicy *p = NULL;
+	char *err = NULL, *path = ca_path(s->dir, CA_POLICY);
+	size_t nroles;
+	int r;
+
+	r = jpolicy_load_file(path, &p, &err);
+	free(path);
+	if (r != 0) {
+		ca_log("policy reload refused, keeping the running policy: %s",
+		    err != NULL ? err : jit_strerror(r));
+		svc_event(s, "policy-reload", NULL, "SIGHUP",
+		    "refused: the new policy does not load");
+		free(err);
+		return;
+	}
+	nroles = jpolicy_nroles(p);
+	svc_policy_swap(s, p);
+	auth_forget_grace(s->auth);
+	ca_log("policy reloaded (%zu roles)", nroles);
+	svc_event(s, "policy-reload", NULL, "SIGHUP", "loaded");
+}
+
+/* Accepts one connection, if any: admitted, it gets a session. */
+static void
+accept_one(struct svc *s, struct session_bind *b, int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char addr[INET6_ADDRSTRLEN] = "?";
+	int fd, one = 1;
+
+	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC)) == -1)
+		return;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr,
+		    sizeof(addr));
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    addr, sizeof(addr));
+	if (!caps_admit(s->caps, addr)) {
+		close(fd);
+		return;
+	}
+	(void)session_start(s, b, fd, addr);
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct svc svc;
+	struct session_bind *bind = NULL;
+	struct notifier nf;
+	const char *dir = NULL, *listen_opt = NULL;
+	char *listen_cfg = NULL, *hostkey = NULL;
+	struct sigaction sa;
+	struct pollfd pfd;
+	uint64_t sweep_ms = 0;
+	int ch, lfd = -1, rc = CA_EXIT_FAIL;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:l:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'l':
+			listen_opt = optarg;
+			break;
+		default:
+			return CA_EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return CA_EXIT_USAGE;
+	memset(&svc, 0, sizeof(svc));
+	memset(&nf, 0, sizeof(nf));
+	if (svc_open(&svc, ca_dir(dir)) != 0)
+		goto out;
+	if ((svc.auth = auth_tables_new()) == NULL ||
+	    (svc.caps = caps_new(svc.store)) == NULL) {
+		ca_error("out of memory");
+		goto out;
+	}
+	if (listen_opt == NULL && ca_config_listen(svc.dir, &listen_cfg) != 0)
+		goto out;
+	if (open_listener(listen_opt != NULL ? listen_opt : listen_cfg,
+	    &lfd) != 0)
+		goto out;
+	hostkey = ca_path(svc.dir, CA_LISTEN_KEY);
+	if (session_bind_new(hostkey, &bind) != 0)
+		goto out;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ca_log("serving %s on %s", svc.dir,
+	    listen_opt != NULL ? listen_opt : listen_cfg);
+	notify_follow(&svc, &nf);	/* from the log's end on */
+	while (!got_stop) {
+		if (got_reload) {
+			got_reload = 0;
+			reload(&svc);
+		}
+		sweep_requests(&svc, &sweep_ms);
+		notify_follow(&svc, &nf);
+		pfd.fd = lfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 500) > 0)
+			accept_one(&svc, bind, lfd);
+	}
+	/* SIGTERM: no new connections; let commands in flight finish. */
+	atomic_store(&svc.stopping, 1);
+	close(lfd);
+	lfd = -1;
+	ca_log("stopping: waiting for %u sessions", caps_sessions(svc.caps));
+	caps_drain(svc.caps);
+	rc = CA_EXIT_OK;
+ out:
+	if (lfd != -1)
+		close(lfd);
+	session_bind_free(bind);
+	free(hostkey);
+	free(listen_cfg);
+	caps_free(svc.caps);
+	auth_tables_free(svc.auth);
+	svc_close(&svc);
+	return rc;
+}

@@ -1,0 +1,536 @@
+/*
+ * session.c: one client connection over SSH (see session.h).
+ *
+ * A thread per connection.  Authentication: publickey against the
+ * policy's user keys, then, for users with a TOTP secret, keyboard-
+ * interactive "Verification code:" (partial success); the decisions are
+ * auth.c's.  Commands arrive as exec requests and are run by rpc.c, never
+ * by a shell; their output goes back through chan_write().
+ */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include "auth.h"
+#include "calog.h"
+#include "caps.h"
+#include "jbuf.h"
+#include "jit-err.h"
+#include "jkey.h"
+#include "jsshkey.h"
+#include "rpc.h"
+#include "session.h"
+#include "state.h"
+
+#define AUTH_DEADLINE_SEC	30
+#define IDLE_SEC		120
+#define STDIN_DEADLINE_SEC	10	/* login: the key and the end of stdin */
+#define KEX_TIMEOUT_SEC		10
+#define STOP_GRACE_SEC		2	/* SIGTERM: a moment to read and close */
+
+struct session_bind {
+	ssh_bind bind;
+};
+
+struct sess {
+	struct svc *svc;
+	ssh_session s;
+	struct auth auth;
+	int caps_authed;		/* caps_authed() ran */
+	time_t last_activity;
+	ssh_channel chan;
+	int chan_closed;		/* the client closed it */
+	time_t cmd_time;		/* when the exec request came */
+	char *cmd;
+	struct jbuf *in;
+	int in_eof;
+	int withdraw;			/* the waiter sent INT: withdraw */
+	time_t wait_check;
+	time_t stop_at;			/* when SIGTERM found the session idle */
+	struct rpc rpc;			/* the command's context */
+	struct ssh_server_callbacks_struct scb;
+	struct ssh_channel_callbacks_struct ccb;
+};
+
+int
+session_bind_new(const char *path, struct session_bind **bp)
+{
+	struct session_bind *b;
+	ssh_key key = NULL;
+	int r;
+
+	*bp = NULL;
+	ssh_init();
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->bind = ssh_bind_new()) == NULL) {
+		ca_error("setting up the SSH listener: out of memory");
+		free(b);
+		return JIT_ERR_ALLOC;
+	}
+	if ((r = jssh_import_private(path, NULL, NULL, &key)) != 0) {
+		ca_error("%s: %s", path, r == JIT_ERR_INVALID_FORMAT ?
+		    "not an OpenSSH private key without passphrase" :
+		    jit_strerror(r));
+		session_bind_free(b);
+		return r;
+	}
+	/* The bind owns the key from here (ssh_bind_free frees it). */
+	if (ssh_bind_options_set(b->bind, SSH_BIND_OPTIONS_IMPORT_KEY, key) !=
+	    SSH_OK) {
+		ca_error("%s: %s", path, ssh_get_error(b->bind));
+		ssh_key_free(key);
+		session_bind_free(b);
+		return JIT_ERR_INVALID_FORMAT;
+	}
+	*bp = b;
+	return 0;
+}
+
+void
+session_bind_free(struct session_bind *b)
+{
+	if (b == NULL)
+		return;
+	if (b->bind != NULL)
+		ssh_bind_free(b->bind);
+	free(b);
+}
+
+/* rpc.c's output: all of data on the channel, or -1 when it is gone. */
+static int
+chan_write(void *arg, int to_stderr, const char *data, size_t len)
+{
+	struct sess *se = arg;
+	size_t off = 0;
+	uint32_t chunk;
+	int n;
+
+	while (off < len) {
+		chunk = (uint32_t)(len - off > 65536 ? 65536 : len - off);
+		n = to_stderr ?
+		    ssh_channel_write_stderr(se->chan, data + off, chunk) :
+		    ssh_channel_write(se->chan, data + off, chunk);
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Authenticated: the session leaves the pre-auth caps; commands may run. */
+static void
+sess_authed(struct sess *se)
+{
+	if (!se->caps_authed) {
+		se->caps_authed = 1;
+		caps_authed(se->svc->caps, se->auth.addr);
+	}
+	se->rpc.mfa_done = se->auth.mfa_done;
+	se->rpc.mfa_time = se->auth.mfa_time;
+}
+
+/* ---- authentication ---- */
+
+static int
+on_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
+    char signature_state, void *userdata)
+{
+	struct sess *se = userdata;
+	struct jkey *k = NULL;
+
+	(void)session;
+	if (se->auth.kick)
+		return SSH_AUTH_DENIED;
+	if (signature_state != SSH_PUBLICKEY_STATE_NONE &&
+	    signature_state != SSH_PUBLICKEY_STATE_VALID) {
+		auth_refused(&se->auth);
+		return SSH_AUTH_DENIED;
+	}
+	if (jkey_from_ssh(pubkey, &k) != 0) {
+		jkey_free(k);
+		k = NULL;	/* refused (and counted) below */
+	}
+	switch (auth_publickey(&se->auth, user, k,
+	    signature_state == SSH_PUBLICKEY_STATE_VALID)) {
+	case AUTH_OK:
+		if (se->auth.authed)
+			sess_authed(se);
+		return SSH_AUTH_SUCCESS;
+	case AUTH_PARTIAL:	/* a verification code is owed next */
+		ssh_set_auth_methods(se->s, SSH_AUTH_METHOD_INTERACTIVE);
+		return SSH_AUTH_PARTIAL;
+	default:
+		return SSH_AUTH_DENIED;
+	}
+}
+
+/* Why a code was refused, as an SSH banner (stock ssh prints it). */
+static void
+send_banner(struct sess *se, const char *msg)
+{
+	ssh_string b;
+
+	if (*msg == '\0')
+		return;
+	if ((b = ssh_string_from_char(msg)) != NULL) {
+		(void)ssh_send_issue_banner(se->s, b);
+		ssh_string_free(b);
+	}
+}
+
+static int
+on_message(ssh_session session, ssh_message msg, void *userdata)
+{
+	struct sess *se = userdata;
+	static const char *prompts[] = { "Verification code: " };
+	char echo[] = { 0 }, why[256];
+
+	(void)session;
+	if (ssh_message_type(msg) != SSH_REQUEST_AUTH)
+		return 1;	/* not ours: default handling */
+	if (se->auth.kick) {
+		ssh_message_reply_default(msg);
+		return 0;
+	}
+	if (ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE) {
+		/* none, password, hostbased: refused (and counted). */
+		auth_refused(&se->auth);
+		return 1;
+	}
+	/* Only after the user's key, and for that same user. */
+	if (!se->auth.pk_ok || (!ssh_message_auth_kbdint_is_response(msg) &&
+	    (ssh_message_auth_user(msg) == NULL ||
+	    strcmp(ssh_message_auth_user(msg), se->auth.user) != 0))) {
+		ssh_message_auth_set_methods(msg, se->auth.pk_ok ?
+		    SSH_AUTH_METHOD_INTERACTIVE : SSH_AUTH_METHOD_PUBLICKEY);
+		ssh_message_reply_default(msg);
+		return 0;
+	}
+	if (!ssh_message_auth_kbdint_is_response(msg)) {
+		ssh_message_auth_interactive_request(msg, "jit-ssh",
+		    "Enter the code from your authenticator app.", 1, prompts,
+		    echo);
+		return 0;
+	}
+	if (auth_code(&se->auth, ssh_userauth_kbdint_getanswer(se->s, 0), why,
+	    sizeof(why)) == AUTH_OK) {
+		sess_authed(se);
+		ssh_message_auth_reply_success(msg, 0);
+		return 0;
+	}
+	send_banner(se, why);
+	ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+	ssh_message_reply_default(msg);
+	return 0;
+}
+
+/* ---- channels ---- */
+
+static int
+on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	struct sess *se = userdata;
+
+	(void)session;
+	(void)channel;
+	if (is_stderr)
+		return (int)len;
+	se->last_activity = time(NULL);
+	/* Bounded: the rest is read and dropped, and the command refused. */
+	if (jbuf_len(se->in) + len > RPC_STDIN_MAX)
+		se->rpc.in_too_big = 1;
+	else if (jbuf_put(se->in, data, len) != 0)
+		se->rpc.in_too_big = 1;
+	return (int)len;
+}
+
+static void
+on_eof(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct sess *se = userdata;
+
+	(void)session;
+	(void)channel;
+	se->in_eof = 1;
+}
+
+static void
+on_close(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct sess *se = userdata;
+
+	(void)session;
+	(void)channel;
+	se->chan_closed = 1;
+}
+
+static int
+on_exec(ssh_session session, ssh_channel channel, const char *command,
+    void *userdata)
+{
+	struct sess *se = userdata;
+
+	(void)session;
+	(void)channel;
+	if (se->cmd != NULL || strlen(command) > RPC_COMMAND_MAX)
+		return 1;
+	if ((se->cmd = strdup(command)) == NULL)
+		return 1;
+	se->cmd_time = time(NULL);
+	return 0;
+}
+
+/* A bare `ssh user@ca`: no shell here, the list of commands instead. */
+static int
+on_shell(ssh_session session, ssh_channel channel, void *userdata)
+{
+	return on_exec(session, channel, "help", userdata);
+}
+
+/* The jit-ssh client sends INT on Ctrl-C: a waiting login withdraws. */
+static void
+on_chan_signal(ssh_session session, ssh_channel channel, const char *signal,
+    void *userdata)
+{
+	struct sess *se = userdata;
+
+	(void)session;
+	(void)channel;
+	if (strcmp(signal, "INT") == 0 || strcmp(signal, "TERM") == 0 ||
+	    strcmp(signal, "HUP") == 0)
+		se->withdraw = 1;
+}
+
+static ssh_channel
+on_channel_open(ssh_session session, void *userdata)
+{
+	struct sess *se = userdata;
+
+	if (se->chan != NULL || !se->auth.authed)
+		return NULL;	/* one command at a time */
+	if ((se->chan = ssh_channel_new(session)) == NULL)
+		return NULL;
+	memset(&se->ccb, 0, sizeof(se->ccb));
+	se->ccb.userdata = se;
+	se->ccb.channel_data_function = on_data;
+	se->ccb.channel_eof_function = on_eof;
+	se->ccb.channel_exec_request_function = on_exec;
+	se->ccb.channel_shell_request_function = on_shell;
+	se->ccb.channel_signal_function = on_chan_signal;
+	se->ccb.channel_close_function = on_close;
+	ssh_callbacks_init(&se->ccb);
+	ssh_set_channel_callbacks(se->chan, &se->ccb);
+	jbuf_reset(se->in);
+	se->in_eof = se->rpc.in_too_big = se->withdraw = se->chan_closed = 0;
+	se->last_activity = time(NULL);
+	return se->chan;
+}
+
+static void
+finish_channel(struct sess *se, int status)
+{
+	if (!se->chan_closed) {
+		ssh_channel_request_send_exit_status(se->chan, status);
+		ssh_channel_send_eof(se->chan);
+		ssh_channel_close(se->chan);
+	}
+	ssh_channel_free(se->chan);
+	se->chan = NULL;
+	free(se->cmd);
+	se->cmd = NULL;
+	se->rpc.wait_id[0] = '\0';
+}
+
+/*
+ * One turn of the session's loop, after polling: 0 to go on, -1 to end
+ * the connection.
+ */
+static int
+sess_step(struct sess *se, time_t start)
+{
+	time_t now = time(NULL);
+	int stopping = atomic_load(&se->svc->stopping), status;
+	int waiting = se->chan != NULL && se->rpc.wait_id[0] != '\0';
+	char msg[128];
+
+	if (se->auth.kick || (!se->auth.authed &&
+	    (now - start > AUTH_DEADLINE_SEC || se->auth.code_failures >= 3)))
+		return -1;
+	/* Idle: no command running, no login waiting, channel or not. */
+	if (now - se->last_activity > IDLE_SEC && !waiting)
+		return -1;
+	if (se->chan != NULL && se->chan_closed) {
+		/*
+		 * The client closed the channel (a refused request, or it went
+		 * away while waiting: the request stays for a later login to
+		 * pick up); the next channel may open.
+		 */
+		finish_channel(se, 255);
+		return 0;
+	}
+	if (stopping && se->chan == NULL) {
+		/* Give the client a moment to read and close first. */
+		if (se->stop_at == 0)
+			se->stop_at = now;
+		else if (now - se->stop_at >= STOP_GRACE_SEC)
+			return -1;
+	}
+	if (waiting && stopping) {
+		/* The request is durable: tell the waiter how to resume. */
+		snprintf(msg, sizeof(msg), "the CA is stopping: run login again "
+		    "to pick up request %s\n", se->rpc.wait_id);
+		(void)chan_write(se, 1, msg, strlen(msg));
+		finish_channel(se, RPC_ERROR);	/* unavailable, not refused */
+		return 0;
+	}
+	if (waiting && se->withdraw) {
+		finish_channel(se, rpc_login_withdraw(&se->rpc));
+		return 0;
+	}
+	if (waiting) {
+		/* A login waiting for approval: look again each second. */
+		if (now != se->wait_check) {
+			se->wait_check = now;
+			se->last_activity = now;
+			if ((status = rpc_login_poll(&se->rpc)) != RPC_WAIT)
+				finish_channel(se, status);
+		}
+		return 0;
+	}
+	if (se->chan == NULL || se->cmd == NULL)
+		return 0;
+	/* login reads a key on stdin: wait for its end, not forever. */
+	if (strncmp(se->cmd, "login", 5) == 0 && !se->in_eof &&
+	    !se->rpc.in_too_big) {
+		if (now - se->cmd_time > STDIN_DEADLINE_SEC) {
+			snprintf(msg, sizeof(msg), "login: stdin did not end "
+			    "within %d s: send the public key and close stdin\n",
+			    STDIN_DEADLINE_SEC);
+			(void)chan_write(se, 1, msg, strlen(msg));
+			finish_channel(se, RPC_USAGE);
+		}
+		return 0;
+	}
+	se->last_activity = now;
+	if ((status = rpc_run(&se->rpc, se->cmd)) != RPC_WAIT)
+		finish_channel(se, status);
+	return 0;
+}
+
+static void
+sess_free(struct sess *se)
+{
+	if (se->s != NULL)
+		ssh_free(se->s);
+	auth_clear(&se->auth);
+	jbuf_free(se->in);
+	caps_release(se->svc->caps, se->auth.addr, se->caps_authed);
+	free(se);
+}
+
+static void *
+sess_main(void *arg)
+{
+	struct sess *se = arg;
+	ssh_event ev = NULL;
+	time_t start = time(NULL);
+	long kex_timeout = KEX_TIMEOUT_SEC;
+
+	se->last_activity = start;
+	memset(&se->scb, 0, sizeof(se->scb));
+	se->scb.userdata = se;
+	se->scb.auth_pubkey_function = on_pubkey;
+	se->scb.channel_open_request_session_function = on_channel_open;
+	ssh_callbacks_init(&se->scb);
+	ssh_set_server_callbacks(se->s, &se->scb);
+	ssh_set_message_callback(se->s, on_message, se);
+	ssh_set_auth_methods(se->s, SSH_AUTH_METHOD_PUBLICKEY);
+	/* A peer that never finishes the key exchange is dropped. */
+	ssh_options_set(se->s, SSH_OPTIONS_TIMEOUT, &kex_timeout);
+	if (ssh_handle_key_exchange(se->s) != SSH_OK)
+		goto out;
+	if ((ev = ssh_event_new()) == NULL ||
+	    ssh_event_add_session(ev, se->s) != SSH_OK)
+		goto out;
+	while (ssh_is_connected(se->s)) {
+		if (ssh_event_dopoll(ev, 200) == SSH_ERROR)
+			break;
+		if (sess_step(se, start) != 0)
+			break;
+	}
+ out:
+	if (se->chan != NULL)
+		finish_channel(se, 255);
+	/* What we wrote last (exit status, a parting message) goes out first. */
+	if (ssh_is_connected(se->s))
+		(void)ssh_blocking_flush(se->s, 1000);
+	if (ev != NULL) {
+		ssh_event_remove_session(ev, se->s);
+		ssh_event_free(ev);
+	}
+	ssh_disconnect(se->s);
+	/*
+	 * Free this thread's OpenSSL state (its DRBGs) now: once released,
+	 * the session no longer holds up a SIGTERM drain, and the process may
+	 * exit before a detached thread's own exit handlers have run.
+	 */
+	OPENSSL_thread_stop();
+	sess_free(se);
+	return NULL;
+}
+
+int
+session_start(struct svc *s, struct session_bind *b, int fd, const char *addr)
+{
+	struct sess *se;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int r = -1;
+
+	if ((se = calloc(1, sizeof(*se))) == NULL) {
+		close(fd);
+		caps_release(s->caps, addr, 0);
+		return -1;
+	}
+	se->svc = s;
+	se->auth.svc = s;
+	snprintf(se->auth.addr, sizeof(se->auth.addr), "%s", addr);
+	se->rpc.svc = s;
+	se->rpc.io.write = chan_write;
+	se->rpc.io.arg = se;
+	se->rpc.user = se->auth.user;
+	se->rpc.addr = se->auth.addr;
+	if ((se->in = jbuf_new()) == NULL || (se->s = ssh_new()) == NULL) {
+		close(fd);
+		sess_free(se);
+		return -1;
+	}
+	se->rpc.in = se->in;
+	/* From here the session owns fd (ssh_free closes it). */
+	if (ssh_bind_accept_fd(b->bind, se->s, fd) != SSH_OK) {
+		sess_free(se);
+		return -1;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	if (pthread_create(&tid, &attr, sess_main, se) == 0)
+		r = 0;
+	else
+		sess_free(se);
+	pthread_attr_destroy(&attr);
+	return r;
+}
