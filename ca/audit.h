@@ -8,8 +8,6 @@
 #include <stddef.h>
 #include <stdio.h>
 
-struct jbuf;
-struct jkey;
 struct jstore;
 struct jstore_filter;
 
@@ -27,8 +25,5 @@ int ca_audit_option(struct jstore_filter *f, int *mode, const char *name,
 /* Prints matching events to out as a table, JSON Lines or CSV. */
 int ca_audit_print(struct jstore *st, const struct jstore_filter *f, int mode,
     FILE *out);
-
-/* The KRL of every revoked, unexpired certificate under the user CA ca. */
-int ca_build_krl(const struct jkey *ca, struct jstore *st, struct jbuf *out);
 
 #endif /* JIT_CA_AUDIT_H */

@@ -19,7 +19,6 @@
 #include "jkey.h"
 #include "jpolicy.h"
 #include "jstore.h"
-#include "jtext.h"
 
 const char *
 ca_dir(const char *opt)
@@ -108,6 +107,24 @@ ca_own_key_name(int which)
 	    "the host CA's key", "the CA service's host key" };
 
 	return which >= 0 && which < CA_OWN_KEYS ? what[which] : "?";
+}
+
+int
+ca_refuse_own_key(const char *dir, const struct jkey *k, const char *path,
+    int host)
+{
+	struct jkey *own[CA_OWN_KEYS];
+	int which;
+
+	if (ca_own_keys_load(dir, own) != 0)
+		return -1;
+	which = ca_own_key(own, k);
+	ca_own_keys_free(own);
+	if (which < 0 || (host && which == CA_OWN_LISTENER))
+		return 0;
+	ca_error("%s is %s: the CA does not certify its own keys", path,
+	    ca_own_key_name(which));
+	return -1;
 }
 
 int

@@ -65,5 +65,12 @@ void ca_own_keys_free(struct jkey *keys[CA_OWN_KEYS]);
 int ca_own_key(struct jkey *const keys[CA_OWN_KEYS], const struct jkey *k);
 /* "the user CA's key", ... */
 const char *ca_own_key_name(int which);
+/*
+ * Refuses (saying why) to certify one of the CA's own keys: 0 when k at
+ * path is none of them, -1 when it is or they cannot be read.  With host
+ * set, the service's host key may be certified (as a host: it is one).
+ */
+int ca_refuse_own_key(const char *dir, const struct jkey *k,
+    const char *path, int host);
 
 #endif /* JIT_CA_CADIR_H */

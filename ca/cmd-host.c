@@ -16,7 +16,6 @@
 #include "issue.h"
 #include "jcert.h"
 #include "jit-err.h"
-#include "jit-util.h"
 #include "jkey.h"
 #include "jpolicy.h"
 #include "jstore.h"
@@ -148,21 +147,9 @@ cmd_sign_host(int argc, char **argv)
 		ca_error("%s: %s", capath, jit_strerror(r));
 		goto out;
 	}
-	{
-		struct jkey *own[CA_OWN_KEYS];
-		int which;
-
-		if (ca_own_keys_load(dir, own) != 0)
-			goto out;
-		which = ca_own_key(own, key);
-		ca_own_keys_free(own);
-		/* The service's host key may be a host: it is one. */
-		if (which == CA_OWN_USER_CA || which == CA_OWN_HOST_CA) {
-			ca_error("%s is %s: the CA does not certify its own "
-			    "keys", pubpath, ca_own_key_name(which));
-			goto out;
-		}
-	}
+	/* The service's host key may be a host: it is one. */
+	if (ca_refuse_own_key(dir, key, pubpath, 1) != 0)
+		goto out;
 	if ((r = ca_open_store(dir, JSTORE_ONESHOT, &st)) != 0)
 		goto out;
 	if ((r = jstore_next_serial(st, &serial)) != 0) {

@@ -14,40 +14,11 @@
 #include "cmdopt.h"
 #include "commands.h"
 #include "issue.h"
-#include "jbuf.h"
 #include "jcert.h"
 #include "jit-err.h"
-#include "jit-util.h"
 #include "jkey.h"
 #include "jpolicy.h"
 #include "jstore.h"
-
-int
-ca_output_cert(const char *pubpath, const char *line, int write_file)
-{
-	char *out = NULL, *text = NULL;
-	size_t len = strlen(pubpath);
-	int r;
-
-	if (!write_file) {
-		printf("%s\n", line);
-		return 0;
-	}
-	/* Like ssh-keygen: key.pub -> key-cert.pub. */
-	if (asprintf(&out, "%.*s-cert.pub", (int)(len > 4 &&
-	    strcmp(pubpath + len - 4, ".pub") == 0 ? len - 4 : len),
-	    pubpath) == -1 || asprintf(&text, "%s\n", line) == -1) {
-		ca_error("out of memory");
-		return JIT_ERR_ALLOC;
-	}
-	if ((r = jit_file_write(out, text, strlen(text), 0644, 1)) != 0)
-		ca_error("writing %s: %s", out, jit_strerror(r));
-	else
-		fprintf(stderr, "wrote %s\n", out);
-	free(out);
-	free(text);
-	return r;
-}
 
 int
 cmd_sign(int argc, char **argv)
@@ -91,20 +62,8 @@ cmd_sign(int argc, char **argv)
 	dir = ca_dir(dir);
 	if ((r = ca_load_pubkey(pubpath, &key)) != 0)
 		goto out;
-	{
-		struct jkey *own[CA_OWN_KEYS];
-		int which;
-
-		if (ca_own_keys_load(dir, own) != 0)
-			goto out;
-		which = ca_own_key(own, key);
-		ca_own_keys_free(own);
-		if (which >= 0) {
-			ca_error("%s is %s: the CA does not certify its own "
-			    "keys", pubpath, ca_own_key_name(which));
-			goto out;
-		}
-	}
+	if (ca_refuse_own_key(dir, key, pubpath, 0) != 0)
+		goto out;
 	if (ca_load_policy(dir, NULL, &p) != 0)
 		goto out;
 	{

@@ -9,12 +9,12 @@
 #include <time.h>
 #include <sys/stat.h>
 
-#include "cadir.h"
 #include "calog.h"
 #include "issue.h"
 #include "jbuf.h"
 #include "jcert.h"
 #include "jit-err.h"
+#include "jit-util.h"
 #include "jkey.h"
 #include "jpolicy.h"
 #include "jstore.h"
@@ -149,5 +149,32 @@ ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
 	free(principals);
 	free(fp);
 	jcert_free(c);
+	return r;
+}
+
+int
+ca_output_cert(const char *pubpath, const char *line, int write_file)
+{
+	char *out = NULL, *text = NULL;
+	size_t len = strlen(pubpath);
+	int r;
+
+	if (!write_file) {
+		printf("%s\n", line);
+		return 0;
+	}
+	/* Like ssh-keygen: key.pub -> key-cert.pub. */
+	if (asprintf(&out, "%.*s-cert.pub", (int)(len > 4 &&
+	    strcmp(pubpath + len - 4, ".pub") == 0 ? len - 4 : len),
+	    pubpath) == -1 || asprintf(&text, "%s\n", line) == -1) {
+		ca_error("out of memory");
+		return JIT_ERR_ALLOC;
+	}
+	if ((r = jit_file_write(out, text, strlen(text), 0644, 1)) != 0)
+		ca_error("writing %s: %s", out, jit_strerror(r));
+	else
+		fprintf(stderr, "wrote %s\n", out);
+	free(out);
+	free(text);
 	return r;
 }

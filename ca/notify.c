@@ -1,6 +1,6 @@
 /*
- * notify.c: the policy's notify.command, run for "request", "break-glass"
- * and "lockout" events with the event as one JSON line on stdin.  No
+ * notify.c: the policy's notify.command, run for each lifecycle event in
+ * the log with the event as one JSON line on stdin (see notify.h).  No
  * shell; a detached thread per event; killed after NOTIFY_TIMEOUT_SEC.  A
  * failing or hanging command is logged and never delays an issuance.
  */
@@ -21,10 +21,8 @@
 #include "calog.h"
 #include "jit-err.h"
 #include "jit-util.h"
-#include "jpolicy.h"
 #include "jstore.h"
 #include "notify.h"
-#include "state.h"
 #include "textout.h"
 
 #define NOTIFY_TIMEOUT_SEC	5
@@ -100,12 +98,9 @@ notify_main(void *arg)
 	return NULL;
 }
 
-/* -1 (nothing started) while NOTIFY_MAX_RUNNING runs are still going. */
-static int
-notify_run(struct svc *s, const struct jstore_event *ev)
+int
+notify_run(char *const *argv, const struct jstore_event *ev)
 {
-	struct jpolicy *p;
-	char *const *argv;
 	struct job *j;
 	json_t *o;
 	pthread_attr_t attr;
@@ -117,8 +112,7 @@ notify_run(struct svc *s, const struct jstore_event *ev)
 		return -1;	/* busy: the event is told later, not dropped */
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return 0;
-	p = svc_policy_get(s);
-	if ((argv = jpolicy_notify_argv(p)) != NULL) {
+	if (argv != NULL) {
 		for (n = 0; argv[n] != NULL; n++)
 			;
 		if ((j->argv = calloc(n + 1, sizeof(char *))) == NULL)
@@ -126,7 +120,6 @@ notify_run(struct svc *s, const struct jstore_event *ev)
 		for (i = 0; ok && i < n; i++)
 			ok = (j->argv[i] = strdup(argv[i])) != NULL;
 	}
-	svc_policy_put(s, p);
 	if (argv == NULL || !ok || (o = ca_event_json(ev)) == NULL) {
 		job_free(j);
 		return 0;
@@ -178,40 +171,43 @@ notify_kind(const char *kind)
 	return 0;
 }
 
+struct follow {
+	char *const *argv;
+};
+
 static int
 notify_one(const struct jstore_event *ev, void *arg)
 {
-	if (notify_kind(ev->event) && notify_run(arg, ev) != 0)
+	struct follow *f = arg;
+
+	if (notify_kind(ev->event) && notify_run(f->argv, ev) != 0)
 		return 1;	/* busy: from this event on, next time */
 	return 0;
 }
 
 void
-notify_follow(struct svc *s, struct notifier *n)
+notify_follow(struct notifier *n, struct jstore *st, char *const *argv)
 {
-	struct jpolicy *p;
+	struct follow f = { argv };
 	uint64_t last, ms = jit_monotonic_ms();
-	int r, configured;
+	int r;
 
 	if (n->started && ms - n->ms < 200)
 		return;		/* called per accepted connection: not that often */
 	n->ms = ms;
-	p = svc_policy_get(s);
-	configured = jpolicy_notify_argv(p) != NULL;
-	svc_policy_put(s, p);
-	if (!configured && n->started) {
+	if (argv == NULL && n->started) {
 		/* Nothing to tell: keep up with the log's end only. */
-		(void)jstore_head(s->store, &n->seq);
+		(void)jstore_head(st, &n->seq);
 		return;
 	}
 	if (!n->started) {
 		/* Only what happens from now on: no replay of history. */
-		if (jstore_head(s->store, &n->seq) == 0)
+		if (jstore_head(st, &n->seq) == 0)
 			n->started = 1;
 		return;
 	}
 	/* A bounded bite per call: the rest waits for the next one. */
-	r = jstore_events_after(s->store, n->seq, 1000, notify_one, s, &last);
+	r = jstore_events_after(st, n->seq, 1000, notify_one, &f, &last);
 	if (r < 0)
 		ca_log("notify: reading the log: %s", jit_strerror(r));
 	n->seq = last;

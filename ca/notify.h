@@ -9,7 +9,8 @@
 
 #include <stdint.h>
 
-struct svc;
+struct jstore;
+struct jstore_event;
 
 /* Where the notifier has read the log to; zeroed before the first call. */
 struct notifier {
@@ -19,11 +20,18 @@ struct notifier {
 };
 
 /*
- * Runs the command for each event added since the last call, each in the
- * background with the event as one JSON line on stdin (the first call only
- * marks the log's end: no replay of history).  At most 16 runs at once;
- * the rest waits for a later call, never dropped.
+ * Runs argv (NULL: none configured) for each lifecycle event st's log got
+ * since the last call (the first call only marks the log's end: no replay
+ * of history), in log order.  At most 16 runs at once; the rest waits for
+ * a later call, never dropped.
  */
-void notify_follow(struct svc *s, struct notifier *n);
+void notify_follow(struct notifier *n, struct jstore *st, char *const *argv);
+
+/*
+ * Runs argv (no shell) in the background with ev as one JSON line on its
+ * stdin; killed after 5 s; a failure is logged.  -1 (nothing started)
+ * while 16 runs are still going, else 0.
+ */
+int notify_run(char *const *argv, const struct jstore_event *ev);
 
 #endif /* JIT_CA_NOTIFY_H */

@@ -11,17 +11,9 @@
 
 #include <jansson.h>
 
-#include "audit.h"
-#include "cadir.h"
 #include "calog.h"
-#include "cmdline.h"
-#include "issue.h"
-#include "jbuf.h"
-#include "jcert.h"
-#include "jit-cmdspec.h"
 #include "jit-err.h"
 #include "jit-util.h"
-#include "jkey.h"
 #include "jpolicy.h"
 #include "jstore.h"
 #include "rpc-impl.h"

@@ -11,19 +11,12 @@
 
 #include <jansson.h>
 
-#include "audit.h"
-#include "cadir.h"
-#include "calog.h"
-#include "cmdline.h"
-#include "issue.h"
 #include "jbuf.h"
-#include "jcert.h"
-#include "jit-cmdspec.h"
 #include "jit-err.h"
 #include "jit-util.h"
-#include "jkey.h"
 #include "jpolicy.h"
 #include "jstore.h"
+#include "revoked.h"
 #include "rpc-impl.h"
 #include "state.h"
 #include "textout.h"

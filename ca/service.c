@@ -113,6 +113,16 @@ reload(struct svc *s)
 	svc_event(s, "policy-reload", NULL, "SIGHUP", "loaded");
 }
 
+/* notify.command, of the policy in force, for what reached the log. */
+static void
+notify(struct svc *s, struct notifier *n)
+{
+	struct jpolicy *p = svc_policy_get(s);
+
+	notify_follow(n, s->store, jpolicy_notify_argv(p));
+	svc_policy_put(s, p);
+}
+
 /* Accepts one connection, if any: admitted, it gets a session. */
 static void
 accept_one(struct svc *s, struct session_bind *b, int lfd)
@@ -196,14 +206,14 @@ cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	ca_log("serving %s on %s", svc.dir,
 	    listen_opt != NULL ? listen_opt : listen_cfg);
-	notify_follow(&svc, &nf);	/* from the log's end on */
+	notify(&svc, &nf);	/* from the log's end on */
 	while (!got_stop) {
 		if (got_reload) {
 			got_reload = 0;
 			reload(&svc);
 		}
 		sweep_requests(&svc, &sweep_ms);
-		notify_follow(&svc, &nf);
+		notify(&svc, &nf);
 		pfd.fd = lfd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 500) > 0)

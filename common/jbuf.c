@@ -323,11 +323,13 @@ jbuf_get_u64(struct jbuf *b, uint64_t *v)
 }
 
 /*
- * The string at the read position, checked against the data and not yet
- * consumed: its body at *pp, len bytes.
+ * The string at the read position, checked against the data: its body at
+ * *pp, *lenp bytes (NULL and 0 on error).  Consumed only with consume set,
+ * so a getter that refuses what it found leaves the buffer as it was.
  */
 static int
-peek_string(const struct jbuf *b, const unsigned char **pp, size_t *lenp)
+string_at(struct jbuf *b, int consume, const unsigned char **pp,
+    size_t *lenp)
 {
 	const unsigned char *p;
 	size_t len;
@@ -345,32 +347,44 @@ peek_string(const struct jbuf *b, const unsigned char **pp, size_t *lenp)
 		return JIT_ERR_STRING_TOO_LARGE;
 	if (jbuf_len(b) - 4 < len)
 		return JIT_ERR_MESSAGE_INCOMPLETE;
+	if (consume)
+		(void)jbuf_consume(b, 4 + len);
 	*pp = p + 4;
 	*lenp = len;
 	return 0;
 }
 
-/* Consumes the peeked string of len bytes and reports its length. */
+/*
+ * The next string, copied and NUL-terminated into *valp (when not NULL);
+ * with nul_ok 0, one with a NUL inside is refused.  Consumed on success.
+ */
 static int
-take_string(struct jbuf *b, size_t len, size_t *lenp)
+string_copy(struct jbuf *b, int nul_ok, unsigned char **valp, size_t *lenp)
 {
+	const unsigned char *p;
+	unsigned char *v = NULL;
+	size_t len;
+	int r;
+
+	if (valp != NULL)
+		*valp = NULL;
+	if (lenp != NULL)
+		*lenp = 0;
+	if ((r = string_at(b, 0, &p, &len)) != 0)
+		return r;
+	if (!nul_ok && len != 0 && memchr(p, '\0', len) != NULL)
+		return JIT_ERR_EMBEDDED_NUL;
+	if (valp != NULL) {
+		if ((v = malloc(len + 1)) == NULL)
+			return JIT_ERR_ALLOC;
+		memcpy(v, p, len);
+		v[len] = '\0';
+		*valp = v;
+	}
 	(void)jbuf_consume(b, 4 + len);
 	if (lenp != NULL)
 		*lenp = len;
 	return 0;
-}
-
-/* A NUL-terminated copy of the len bytes at p. */
-static unsigned char *
-dup_body(const unsigned char *p, size_t len)
-{
-	unsigned char *v;
-
-	if ((v = malloc(len + 1)) == NULL)
-		return NULL;
-	memcpy(v, p, len);
-	v[len] = '\0';
-	return v;
 }
 
 int
@@ -379,74 +393,48 @@ jbuf_get_string_direct(struct jbuf *b, const unsigned char **valp,
 {
 	const unsigned char *p;
 	size_t len;
-	int r;
+	int r = string_at(b, 1, &p, &len);
 
 	if (valp != NULL)
-		*valp = NULL;
-	if (lenp != NULL)
-		*lenp = 0;
-	if ((r = peek_string(b, &p, &len)) != 0)
-		return r;
-	if (valp != NULL)
 		*valp = p;
-	return take_string(b, len, lenp);
+	if (lenp != NULL)
+		*lenp = len;
+	return r;
 }
 
 int
 jbuf_get_string(struct jbuf *b, unsigned char **valp, size_t *lenp)
 {
-	const unsigned char *p;
-	size_t len;
-	int r;
-
-	if (valp != NULL)
-		*valp = NULL;
-	if (lenp != NULL)
-		*lenp = 0;
-	if ((r = peek_string(b, &p, &len)) != 0)
-		return r;
-	if (valp != NULL && (*valp = dup_body(p, len)) == NULL)
-		return JIT_ERR_ALLOC;
-	return take_string(b, len, lenp);
+	return string_copy(b, 1, valp, lenp);
 }
 
 int
 jbuf_get_cstring(struct jbuf *b, char **valp, size_t *lenp)
 {
-	const unsigned char *p;
-	size_t len;
-	int r;
+	unsigned char *v = NULL;
+	int r = string_copy(b, 0, valp != NULL ? &v : NULL, lenp);
 
 	if (valp != NULL)
-		*valp = NULL;
-	if (lenp != NULL)
-		*lenp = 0;
-	if ((r = peek_string(b, &p, &len)) != 0)
-		return r;
-	if (len != 0 && memchr(p, '\0', len) != NULL)
-		return JIT_ERR_EMBEDDED_NUL;
-	if (valp != NULL && (*valp = (char *)dup_body(p, len)) == NULL)
-		return JIT_ERR_ALLOC;
-	return take_string(b, len, lenp);
+		*valp = (char *)v;
+	return r;
 }
 
 int
 jbuf_froms(struct jbuf *b, struct jbuf **subp)
 {
 	const unsigned char *p;
-	struct jbuf *sub;
 	size_t len;
 	int r;
 
 	if (subp == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	*subp = NULL;
-	if ((r = peek_string(b, &p, &len)) != 0)
+	if ((r = string_at(b, 0, &p, &len)) != 0)
 		return r;
-	if ((sub = jbuf_from(p, len)) == NULL)
+	if ((*subp = jbuf_from(p, len)) == NULL)
 		return JIT_ERR_ALLOC;
-	*subp = sub;
-	return take_string(b, len, NULL);
+	(void)jbuf_consume(b, 4 + len);
+	return 0;
 }
 
 int
@@ -461,7 +449,7 @@ jbuf_get_mpint_direct(struct jbuf *b, const unsigned char **valp,
 		*valp = NULL;
 	if (lenp != NULL)
 		*lenp = 0;
-	if ((r = peek_string(b, &p, &len)) != 0)
+	if ((r = string_at(b, 0, &p, &len)) != 0)
 		return r;
 	if (len > JBUF_MPINT_MAX_BYTES)
 		return JIT_ERR_BIGNUM_TOO_LARGE;
@@ -470,7 +458,7 @@ jbuf_get_mpint_direct(struct jbuf *b, const unsigned char **valp,
 	/* One zero byte is allowed only to keep a set top bit positive. */
 	if (len > 0 && p[0] == 0 && (len == 1 || (p[1] & 0x80) == 0))
 		return JIT_ERR_INVALID_FORMAT;
-	(void)take_string(b, len, NULL);
+	(void)jbuf_consume(b, 4 + len);
 	if (len > 0 && p[0] == 0) {
 		p++;
 		len--;

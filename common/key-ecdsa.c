@@ -120,7 +120,6 @@ ecdsa_get_private(const struct jkey_info *ki, struct jbuf *b,
 	BIGNUM *priv = NULL;
 	OSSL_PARAM_BLD *bld = NULL;
 	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
 	int r;
 
 	*pkeyp = NULL;
@@ -147,18 +146,9 @@ ecdsa_get_private(const struct jkey_info *ki, struct jbuf *b,
 		r = JIT_ERR_LIBCRYPTO;
 		goto out;
 	}
-	if ((r = jkey_fromdata("EC", EVP_PKEY_KEYPAIR, params, pkeyp)) != 0)
-		goto out;
-	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, *pkeyp, NULL)) == NULL ||
-	    EVP_PKEY_pairwise_check(ctx) != 1) {
-		EVP_PKEY_free(*pkeyp);
-		*pkeyp = NULL;
-		r = JIT_ERR_KEY_INVALID;
-		goto out;
-	}
-	r = 0;
+	r = jkey_keypair("EC", params, pkeyp);
+	params = NULL;
  out:
-	EVP_PKEY_CTX_free(ctx);
 	jkey_params_clear_free(params);
 	OSSL_PARAM_BLD_free(bld);
 	BN_clear_free(priv);

@@ -142,7 +142,6 @@ int
 jkey_ed25519_from_seed(const unsigned char seed[32], struct jkey **keyp)
 {
 	EVP_PKEY *pkey;
-	int r;
 
 	if (seed == NULL || keyp == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
@@ -150,7 +149,5 @@ jkey_ed25519_from_seed(const unsigned char seed[32], struct jkey **keyp)
 	if ((pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed,
 	    32)) == NULL)
 		return JIT_ERR_LIBCRYPTO;
-	if ((r = jkey_wrap(JKEY_ED25519, pkey, 1, NULL, 0, keyp)) != 0)
-		EVP_PKEY_free(pkey);
-	return r;
+	return jkey_wrap(JKEY_ED25519, pkey, 1, NULL, 0, keyp);
 }

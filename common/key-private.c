@@ -211,9 +211,10 @@ jkey_private_parse(const unsigned char *text, size_t len, struct jkey **keyp,
 	if ((r = jkey_info(type)->ops->get_private(jkey_info(type), inner,
 	    &pkey)) != 0)
 		goto out;
-	if ((r = jkey_wrap(type, pkey, 1, NULL, 0, &k)) != 0)
+	r = jkey_wrap(type, pkey, 1, NULL, 0, &k);
+	pkey = NULL;	/* jkey_wrap's, whatever it answered */
+	if (r != 0)
 		goto out;
-	pkey = NULL;
 	if (!jkey_equal_public(k, pub)) {
 		r = JIT_ERR_KEY_INVALID;
 		goto out;

@@ -88,8 +88,10 @@ jkey_wrap(enum jkey_type type, EVP_PKEY *pkey, int priv,
 	int r = JIT_ERR_INTERNAL;
 
 	*keyp = NULL;
-	if (ki == NULL)
+	if (ki == NULL) {
+		EVP_PKEY_free(pkey);
 		return JIT_ERR_KEY_TYPE_UNKNOWN;
+	}
 	if ((b = jbuf_new()) == NULL || (k = calloc(1, sizeof(*k))) == NULL) {
 		r = JIT_ERR_ALLOC;
 		goto out;
@@ -113,18 +115,15 @@ jkey_wrap(enum jkey_type type, EVP_PKEY *pkey, int priv,
 	k->type = type;
 	k->pkey = pkey;
 	k->priv = priv;
-	if (priv && (r = jkey_sign_prepare(k)) != 0) {
-		k->pkey = NULL;	/* the caller still owns it */
+	pkey = NULL;	/* k's now */
+	if (priv && (r = jkey_sign_prepare(k)) != 0)
 		goto out;
-	}
 	*keyp = k;
 	k = NULL;
 	r = 0;
  out:
-	if (k != NULL) {
-		free(k->blob);
-		free(k);
-	}
+	jkey_free(k);
+	EVP_PKEY_free(pkey);
 	jbuf_free(b);
 	return r;
 }
@@ -237,22 +236,46 @@ jkey_fromdata(const char *alg, int selection, OSSL_PARAM *params,
 }
 
 int
-jkey_generate(enum jkey_type type, unsigned bits, struct jkey **keyp)
+jkey_keypair(const char *alg, OSSL_PARAM *params, EVP_PKEY **pkeyp)
 {
-	const struct jkey_info *ki = jkey_info(type);
-	EVP_PKEY *pkey = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
 	int r;
 
+	if ((r = jkey_fromdata(alg, EVP_PKEY_KEYPAIR, params, pkeyp)) == 0 &&
+	    ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, *pkeyp, NULL)) == NULL ||
+	    EVP_PKEY_pairwise_check(ctx) != 1)) {
+		EVP_PKEY_free(*pkeyp);
+		*pkeyp = NULL;
+		r = JIT_ERR_KEY_INVALID;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	jkey_params_clear_free(params);
+	return r;
+}
+
+/* What every constructor checks first: keyp (reset), the type's info. */
+static int
+begin(enum jkey_type type, struct jkey **keyp, const struct jkey_info **kip)
+{
 	if (keyp == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	*keyp = NULL;
-	if (ki == NULL)
+	if ((*kip = jkey_info(type)) == NULL)
 		return JIT_ERR_KEY_TYPE_UNKNOWN;
-	if ((r = ki->ops->generate(ki, bits, &pkey)) != 0)
+	return 0;
+}
+
+int
+jkey_generate(enum jkey_type type, unsigned bits, struct jkey **keyp)
+{
+	const struct jkey_info *ki;
+	EVP_PKEY *pkey = NULL;
+	int r;
+
+	if ((r = begin(type, keyp, &ki)) != 0 ||
+	    (r = ki->ops->generate(ki, bits, &pkey)) != 0)
 		return r;
-	if ((r = jkey_wrap(type, pkey, 1, NULL, 0, keyp)) != 0)
-		EVP_PKEY_free(pkey);
-	return r;
+	return jkey_wrap(type, pkey, 1, NULL, 0, keyp);
 }
 
 int
@@ -274,24 +297,17 @@ jkey_put_public(const struct jkey *k, struct jbuf *b)
 int
 jkey_get_public_fields(enum jkey_type type, struct jbuf *b, struct jkey **keyp)
 {
-	const struct jkey_info *ki = jkey_info(type);
+	const struct jkey_info *ki;
 	const unsigned char *start = jbuf_ptr(b);
 	size_t before = jbuf_len(b);
 	EVP_PKEY *pkey = NULL;
 	int r;
 
-	if (keyp == NULL)
-		return JIT_ERR_INVALID_ARGUMENT;
-	*keyp = NULL;
-	if (ki == NULL)
-		return JIT_ERR_KEY_TYPE_UNKNOWN;
-	if ((r = ki->ops->get_public(ki, b, &pkey)) != 0)
+	if ((r = begin(type, keyp, &ki)) != 0 ||
+	    (r = ki->ops->get_public(ki, b, &pkey)) != 0)
 		return r;
 	/* The strict parse above accepts only the canonical encoding. */
-	if ((r = jkey_wrap(type, pkey, 0, start, before - jbuf_len(b),
-	    keyp)) != 0)
-		EVP_PKEY_free(pkey);
-	return r;
+	return jkey_wrap(type, pkey, 0, start, before - jbuf_len(b), keyp);
 }
 
 int
@@ -333,8 +349,6 @@ jkey_from_blob(const unsigned char *blob, size_t len, struct jkey **keyp)
 int
 jkey_demote(const struct jkey *k, struct jkey **pubp)
 {
-	int r;
-
 	if (pubp == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	*pubp = NULL;
@@ -346,10 +360,8 @@ jkey_demote(const struct jkey *k, struct jkey **pubp)
 	 */
 	if (k->pkey != NULL && EVP_PKEY_up_ref(k->pkey) != 1)
 		return JIT_ERR_LIBCRYPTO;
-	if ((r = jkey_wrap(k->type, k->pkey, 0, k->blob + k->fields_off,
-	    k->blob_len - k->fields_off, pubp)) != 0)
-		EVP_PKEY_free(k->pkey);
-	return r;
+	return jkey_wrap(k->type, k->pkey, 0, k->blob + k->fields_off,
+	    k->blob_len - k->fields_off, pubp);
 }
 
 int

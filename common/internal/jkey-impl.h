@@ -72,9 +72,9 @@ struct jkey_info {
 const struct jkey_info *jkey_info(enum jkey_type type);
 
 /*
- * Wraps pkey (taking ownership on success) into a new struct jkey.  fields
- * are the already-encoded public fields when the caller has them (parsing),
- * or NULL to encode them from pkey.
+ * Wraps pkey into a new struct jkey, taking it over (freed on failure).
+ * fields are the already-encoded public fields when the caller has them
+ * (parsing), or NULL to encode them from pkey.
  */
 int jkey_wrap(enum jkey_type type, EVP_PKEY *pkey, int priv,
     const unsigned char *fields, size_t fields_len, struct jkey **keyp);
@@ -100,6 +100,13 @@ BIGNUM *jkey_bn_param(const EVP_PKEY *pkey, const char *name);
 /* Builds an EVP_PKEY of the algorithm from params (public or key pair). */
 int jkey_fromdata(const char *alg, int selection, OSSL_PARAM *params,
     EVP_PKEY **pkeyp);
+
+/*
+ * A key pair of the algorithm from params, checked (the private half must
+ * give the public one: EVP_PKEY_pairwise_check); params are wiped and
+ * freed.
+ */
+int jkey_keypair(const char *alg, OSSL_PARAM *params, EVP_PKEY **pkeyp);
 
 /* Frees params made from secrets, wiping them first. */
 void jkey_params_clear_free(OSSL_PARAM *params);

@@ -145,6 +145,49 @@ if grep -q "^include graphs checked" "$T/out" && ! grep -q "include cycle" "$T/o
 else
 	bad "an include cycle (or the check did not run)"
 fi
+# No call cycles among ca/'s files: from the objects' symbols (nm), which
+# file calls into which; a cycle is a strongly connected component.
+python3 - "$BUILD_ROOT/ca/libjitca.a.p" > "$T/calls" <<'PY' || true
+import glob, os, subprocess, sys
+defs, uses = {}, {}
+for o in sorted(glob.glob(os.path.join(sys.argv[1], "*.o"))):
+    n = os.path.basename(o).replace(".c.o", ".c")
+    uses[n] = set()
+    for line in subprocess.run(["nm", o], capture_output=True, text=True).stdout.splitlines():
+        p = line.split()
+        if len(p) == 3 and p[1] in "TDBRC":
+            defs[p[2]] = n
+        elif len(p) == 2 and p[0] == "U":
+            uses[n].add(p[1])
+g = {n: sorted({defs[s] for s in u if s in defs and defs[s] != n}) for n, u in uses.items()}
+index, low, stack, on, cycles = {}, {}, [], set(), []
+def visit(v):
+    index[v] = low[v] = len(index); stack.append(v); on.add(v)
+    for w in g[v]:
+        if w not in index:
+            visit(w); low[v] = min(low[v], low[w])
+        elif w in on:
+            low[v] = min(low[v], index[w])
+    if low[v] == index[v]:
+        comp = []
+        while True:
+            w = stack.pop(); on.discard(w); comp.append(w)
+            if w == v:
+                break
+        if len(comp) > 1:
+            cycles.append(sorted(comp))
+for v in sorted(g):
+    if v not in index:
+        visit(v)
+print("files %d edges %d" % (len(g), sum(len(e) for e in g.values())))
+for c in cycles:
+    print("cycle: " + " <-> ".join(c))
+PY
+if grep -q "^files [1-9]" "$T/calls" && ! grep -q "^cycle" "$T/calls"; then
+	ok "no call cycles among ca/'s files ($(head -1 "$T/calls"))"
+else
+	bad "ca/ call graph: $(cat "$T/calls")"
+fi
 # No source reaches around the include folders.
 if grep -rnE '#include "(\.\./|[a-z]+/)' "$SRC"/common "$SRC"/policy "$SRC"/store "$SRC"/ca "$SRC"/agent \
 	--include=*.c --include=*.h > "$T/rel"; then

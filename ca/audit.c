@@ -1,0 +1,237 @@
+/*
+ * audit.c: the audit trail as people and programs read it: the filter
+ * flags (shared by `jit-ssh-ca audit` and the service's `audit`), and
+ * printing as a table, JSON Lines (the contract's field names, design.md
+ * "Audit JSON fields") or CSV.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "calog.h"
+#include "commands.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jstore.h"
+#include "jtext.h"
+#include "textout.h"
+#include "timefmt.h"
+
+enum { OUT_TABLE, OUT_JSON, OUT_CSV };
+
+/* Table cells: one line, no control characters. */
+static void
+cell(FILE *f, const char *s, int width)
+{
+	char buf[256];
+
+	(void)jtext_escape(buf, sizeof(buf), s, strlen(s));
+	fprintf(f, "%-*s ", width, buf[0] != '\0' ? buf : "-");
+}
+
+struct out_ctx {
+	int mode;
+	unsigned long n;
+	FILE *f;
+};
+
+static int
+print_event(const struct jstore_event *ev, void *arg)
+{
+	struct out_ctx *o = arg;
+	char t[32], vb[32], serial[24], seq[24], h[65];
+	json_t *j;
+	char *s;
+
+	jit_format_time(ev->time, t, sizeof(t));
+	if (ev->valid_before != 0)
+		jit_format_time(ev->valid_before, vb, sizeof(vb));
+	else
+		strcpy(vb, "");
+	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)ev->serial);
+	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)ev->seq);
+	switch (o->mode) {
+	case OUT_JSON:
+		if ((j = ca_event_json(ev)) == NULL ||
+		    (s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
+		    NULL) {
+			json_decref(j);
+			return JIT_ERR_ALLOC;
+		}
+		fprintf(o->f, "%s\n", s);
+		free(s);
+		json_decref(j);
+		break;
+	case OUT_CSV:
+		ca_hex(ev->hash, 32, h);
+		ca_csv_field(o->f, seq, 0);
+		ca_csv_field(o->f, t, 0);
+		ca_csv_field(o->f, ev->event, 0);
+		ca_csv_field(o->f, ev->user, 0);
+		ca_csv_field(o->f, ev->role, 0);
+		ca_csv_field(o->f, ev->serial ? serial : "", 0);
+		ca_csv_field(o->f, ev->key_id, 0);
+		ca_csv_field(o->f, ev->principals, 0);
+		if (ev->valid_after != 0)
+			jit_format_time(ev->valid_after, t, sizeof(t));
+		ca_csv_field(o->f, ev->valid_after ? t : "", 0);
+		ca_csv_field(o->f, vb, 0);
+		ca_csv_field(o->f, ev->fingerprint, 0);
+		ca_csv_field(o->f, ev->source, 0);
+		ca_csv_field(o->f, ev->reason, 0);
+		ca_csv_field(o->f, ev->request_id, 0);
+		ca_csv_field(o->f, ev->approvers, 0);
+		ca_csv_field(o->f, h, 1);
+		break;
+	default:
+		if (o->n == 0)
+			fprintf(o->f, "%-6s %-20s %-13s %-12s %-12s %-7s %-16s "
+			    "%-20s %-21s %-14s %s\n", "SEQ", "TIME", "EVENT",
+			    "USER", "ROLE", "SERIAL", "PRINCIPALS", "VALID UNTIL",
+			    "SOURCE", "APPROVERS", "REASON");
+		cell(o->f, seq, 6);
+		cell(o->f, t, 20);
+		cell(o->f, ev->event, 13);
+		cell(o->f, ev->user, 12);
+		cell(o->f, ev->role, 12);
+		cell(o->f, ev->serial ? serial : "", 7);
+		cell(o->f, ev->principals, 16);
+		cell(o->f, vb, 20);
+		cell(o->f, ev->source, 21);
+		cell(o->f, ev->approvers, 14);
+		cell(o->f, ev->reason, 0);
+		fputc('\n', o->f);
+		break;
+	}
+	o->n++;
+	return 0;
+}
+
+int
+ca_audit_option(struct jstore_filter *f, int *mode, const char *name,
+    const char *val, char *err, size_t errlen)
+{
+	uint64_t now = (uint64_t)time(NULL), *tp;
+	char *end;
+
+	if (strcmp(name, "json") == 0 || strcmp(name, "csv") == 0) {
+		if (*mode != OUT_TABLE && *mode != (name[0] == 'j' ? OUT_JSON :
+		    OUT_CSV)) {
+			snprintf(err, errlen, "--json and --csv do not go "
+			    "together");
+			return -1;
+		}
+		*mode = name[0] == 'j' ? OUT_JSON : OUT_CSV;
+	} else if (val == NULL) {
+		snprintf(err, errlen, "--%s needs a value", name);
+		return -1;
+	} else if (strcmp(name, "user") == 0)
+		f->user = val;
+	else if (strcmp(name, "role") == 0)
+		f->role = val;
+	else if (strcmp(name, "request") == 0)
+		f->request_id = val;
+	else if (strcmp(name, "event") == 0) {
+		if (!jstore_event_known(val)) {
+			snprintf(err, errlen, "--event: unknown event '%s'", val);
+			return -1;
+		}
+		f->event = val;
+	} else if (strcmp(name, "serial") == 0) {
+		f->serial = strtoull(val, &end, 10);
+		if (*val < '1' || *val > '9' || *end != '\0') {
+			snprintf(err, errlen, "--serial: '%s' is not a serial", val);
+			return -1;
+		}
+	} else if (strcmp(name, "since") == 0 || strcmp(name, "until") == 0) {
+		tp = name[0] == 's' ? &f->since : &f->until;
+		if (ca_parse_time(val, now, tp) != 0) {
+			snprintf(err, errlen, "--%s: '%s' is neither RFC 3339 "
+			    "(2026-11-28T09:00:00Z) nor a duration ago (90m, 24h, "
+			    "7d)", name, val);
+			return -1;
+		}
+	} else if (strcmp(name, "limit") == 0) {
+		f->limit = strtoull(val, &end, 10);
+		if (*val < '1' || *val > '9' || *end != '\0' ||
+		    f->limit > 1000000) {
+			snprintf(err, errlen, "--limit: 1 to 1000000");
+			return -1;
+		}
+	} else {
+		snprintf(err, errlen, "unknown option --%s", name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ca_audit_parse(int argc, char **argv, struct jstore_filter *f, int *mode,
+    const char **dirp)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "event", required_argument, NULL, 'e' },
+		{ "request", required_argument, NULL, 'q' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "csv", no_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[256];
+	int ch, idx = 0;
+
+	memset(f, 0, sizeof(*f));
+	*mode = OUT_TABLE;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
+		if (ch == '?')
+			return CA_EXIT_USAGE;
+		if (ch == 'd') {
+			if (dirp == NULL)
+				return CA_EXIT_USAGE;
+			*dirp = optarg;
+			continue;
+		}
+		if (ca_audit_option(f, mode, longopts[idx].name, optarg, err,
+		    sizeof(err)) != 0) {
+			ca_error("%s", err);
+			return CA_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		ca_error("audit: unexpected argument '%s'", argv[optind]);
+		return CA_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
+ca_audit_print(struct jstore *st, const struct jstore_filter *f, int mode,
+    FILE *out)
+{
+	struct out_ctx o = { mode, 0, out };
+	int r;
+
+	if (mode == OUT_CSV)
+		fprintf(out, "seq,time,event,user,role,serial,key_id,principals,"
+		    "valid_after,valid_before,fingerprint,source,reason,"
+		    "request_id,approvers,hash\n");
+	if ((r = jstore_query(st, f, print_event, &o)) != 0) {
+		ca_error("audit: %s", jit_strerror(r));
+		return CA_EXIT_FAIL;
+	}
+	if (mode == OUT_TABLE && o.n == 0)
+		fprintf(stderr, "no matching events\n");
+	return CA_EXIT_OK;
+}

@@ -1,0 +1,91 @@
+/*
+ * rpc-out.c: what every command of the service writes with: printf-style
+ * output to the command's stdout and stderr, JSON Lines, and the --name
+ * VALUE options of the commands (see rpc-impl.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "rpc-impl.h"
+
+static void
+vwrite(struct rpc *cx, int to_stderr, const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	int n;
+
+	if ((n = vasprintf(&s, fmt, ap)) < 0)
+		return;
+	(void)cx->io.write(cx->io.arg, to_stderr, s, (size_t)n);
+	free(s);
+}
+
+void
+rpc_out(struct rpc *cx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwrite(cx, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+rpc_err(struct rpc *cx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwrite(cx, 1, fmt, ap);
+	va_end(ap);
+}
+
+void
+rpc_json(struct rpc *cx, json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	if (s != NULL)
+		rpc_out(cx, "%s\n", s);
+	free(s);
+	json_decref(o);
+}
+
+int
+rpc_parse_opts(struct rpc *cx, int argc, char **argv, struct rpc_opt *opts,
+    const char **positional)
+{
+	int i;
+	struct rpc_opt *o;
+
+	if (positional != NULL)
+		*positional = NULL;
+	for (i = 1; i < argc; i++) {
+		for (o = opts; o->name != NULL; o++)
+			if (strcmp(argv[i], o->name) == 0)
+				break;
+		if (o->name == NULL) {
+			if (argv[i][0] != '-' && positional != NULL &&
+			    *positional == NULL) {
+				*positional = argv[i];
+				continue;
+			}
+			rpc_err(cx, "%s: unknown option or argument '%s'\n", argv[0],
+			    argv[i]);
+			return -1;
+		}
+		if (o->has_value) {
+			if (i + 1 >= argc) {
+				rpc_err(cx, "%s: %s needs a value\n", argv[0], o->name);
+				return -1;
+			}
+			*o->value = argv[++i];
+		} else
+			*o->flag = 1;
+	}
+	return 0;
+}
