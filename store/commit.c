@@ -28,32 +28,6 @@
 
 #define GATHER_MAX	32		/* never wait for more than this */
 
-/*
- * Errors a write function reports before it writes anything: the others
- * (a full map, I/O, corruption) may strike half-way through its writes.
- */
-static int
-logical_error(int r)
-{
-	switch (r) {
-	case JIT_ERR_NOT_FOUND:
-	case JIT_ERR_EXISTS:
-	case JIT_ERR_INVALID_ARGUMENT:
-	case JIT_ERR_STRING_TOO_LARGE:
-	case JIT_ERR_NO_BUFFER_SPACE:
-	case JIT_ERR_TOTP_REPLAY:
-	case JIT_ERR_TOTP_LOCKED:
-	case JIT_ERR_BAD_TEXT:
-	case JIT_ERR_USER_LOCKED:
-	case JIT_ERR_CERT_CAP:
-	case JIT_ERR_REQUEST_SELF:
-	case JIT_ERR_REQUEST_DECIDED:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 /* One request in a transaction of its own (the slow, isolating path). */
 static void
 commit_one(struct jstore *s, struct pending *p)
@@ -74,17 +48,15 @@ commit_one(struct jstore *s, struct pending *p)
 }
 
 /*
- * Applies a batch in one transaction.  Write functions check before they
- * write, so a logical refusal leaves the transaction clean for the others.
- * Any other failure may have left half a request behind: then the whole
- * transaction is dropped and each request is redone on its own, so only
- * the one that fails fails.
+ * Applies a batch in one durable transaction, each request in a nested
+ * transaction of its own: a request that fails, for whatever reason and
+ * however far it got, is rolled back alone and the others go on.
  */
 static void
 commit_batch(struct jstore *s, struct pending *batch)
 {
 	struct pending *p;
-	MDB_txn *txn = NULL;
+	MDB_txn *txn = NULL, *child;
 	int rc, any = 0;
 
 	if (batch->next == NULL) {
@@ -97,15 +69,19 @@ commit_batch(struct jstore *s, struct pending *batch)
 		return;
 	}
 	for (p = batch; p != NULL; p = p->next) {
-		p->result = p->fn(s, txn, p->arg);
-		if (p->result == 0)
-			any = 1;
-		else if (!logical_error(p->result)) {
-			mdb_txn_abort(txn);
-			for (p = batch; p != NULL; p = p->next)
-				commit_one(s, p);
-			return;
+		if ((rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0) {
+			p->result = store_mdb_err(rc);
+			continue;
 		}
+		if ((p->result = p->fn(s, child, p->arg)) != 0) {
+			mdb_txn_abort(child);
+			continue;
+		}
+		if ((rc = mdb_txn_commit(child)) != 0) {
+			p->result = store_mdb_err(rc);
+			continue;
+		}
+		any = 1;
 	}
 	if (!any) {
 		mdb_txn_abort(txn);

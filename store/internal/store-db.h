@@ -76,11 +76,10 @@ int store_meta_user_key(const char *prefix, const char *user, char *buf,
     size_t size, MDB_val *k);
 
 /*
- * commit.c: runs fn in a write transaction shared with other threads'
- * writers and commits it durably; fn's result is returned.  A write
- * function checks before it writes: a refusal (a "logical" error) leaves
- * the shared transaction clean; any other failure redoes every writer of
- * the batch alone.
+ * commit.c: runs fn in a nested transaction of its own inside a write
+ * transaction shared with other threads' writers, and commits that
+ * durably; fn's result is returned.  When fn fails, at whatever point,
+ * what it wrote is rolled back and only that.
  */
 int store_run_write(struct jstore *s,
     int (*fn)(struct jstore *, MDB_txn *, void *), void *arg);

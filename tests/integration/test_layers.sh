@@ -188,6 +188,10 @@ if grep -q "^files [1-9]" "$T/calls" && ! grep -q "^cycle" "$T/calls"; then
 else
 	bad "ca/ call graph: $(cat "$T/calls")"
 fi
+# No C file grows past 900 lines (a file is one concern).
+long=$(find "$SRC"/common "$SRC"/policy "$SRC"/store "$SRC"/ca "$SRC"/agent "$SRC"/tests -name '*.c' \
+	-exec awk 'END { if (NR > 900) print FILENAME ": " NR }' {} \;)
+[ -z "$long" ] && ok "no C file over 900 lines" || bad "C files over 900 lines: $long"
 # No source reaches around the include folders.
 if grep -rnE '#include "(\.\./|[a-z]+/)' "$SRC"/common "$SRC"/policy "$SRC"/store "$SRC"/ca "$SRC"/agent \
 	--include=*.c --include=*.h > "$T/rel"; then

@@ -1,4 +1,7 @@
-/* Store: serials, concurrent writers and readers under group commit, a full map, foreign files. */
+/*
+ * Store: serials, concurrent writers and readers under group commit, a
+ * writer that fails half-way, a full map, foreign files.
+ */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +14,7 @@
 
 #include "jit-err.h"
 #include "jstore.h"
+#include "store-db.h"
 #include "store_fixture.h"
 
 TestSuite(store_commit, .init = store_setup, .fini = store_teardown);
@@ -145,6 +149,90 @@ Test(store_commit, busy_server_gathering_loses_nothing)
 	cr_assert_eq(lone.failed, 0);
 	cr_assert_eq(jstore_verify(s, &n, &bad, NULL), 0);
 	cr_assert_eq(n, 805);
+	jstore_close(s);
+}
+
+/*
+ * A writer that fails after it has written (whatever the error: a refusal
+ * found late, or I/O) takes back all it wrote, and only that: the writers
+ * sharing its batch commit theirs.
+ */
+struct half_op {
+	char key[32];
+	int result;
+};
+
+static int
+write_then(struct jstore *s, MDB_txn *txn, void *arg)
+{
+	const struct half_op *op = arg;
+	int r;
+
+	if ((r = store_put_meta_u64(s, txn, op->key, 1)) != 0)
+		return r;
+	return op->result;
+}
+
+struct half_writer {
+	struct jstore *s;
+	int id, wrong;
+};
+
+#define HALF_OPS	60
+
+static int
+half_result(int i)
+{
+	return i % 3 == 0 ? 0 : i % 3 == 1 ? JIT_ERR_EXISTS : JIT_ERR_LIBCRYPTO;
+}
+
+static void *
+half_main(void *arg)
+{
+	struct half_writer *w = arg;
+	struct half_op op;
+	int i;
+
+	for (i = 0; i < HALF_OPS; i++) {
+		snprintf(op.key, sizeof(op.key), "test:%d:%d", w->id, i);
+		op.result = half_result(i);
+		if (store_run_write(w->s, write_then, &op) != op.result)
+			w->wrong++;
+	}
+	return NULL;
+}
+
+Test(store_commit, a_writer_failing_half_way_takes_back_only_its_own)
+{
+	struct jstore *s = open_store(0);
+	struct half_writer w[8];
+	pthread_t t[8];
+	MDB_txn *txn;
+	uint64_t v;
+	char key[32];
+	int i, j, found, misplaced = 0;
+
+	jstore_set_clients(s, 64);	/* leaders wait: batches are shared */
+	for (i = 0; i < 8; i++) {
+		w[i] = (struct half_writer){ s, i, 0 };
+		cr_assert_eq(pthread_create(&t[i], NULL, half_main, &w[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(w[i].wrong, 0, "a writer got another's answer");
+	}
+	cr_assert_eq(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+	for (i = 0; i < 8; i++)
+		for (j = 0; j < HALF_OPS; j++) {
+			snprintf(key, sizeof(key), "test:%d:%d", i, j);
+			cr_assert_eq(store_get_meta_u64(s, txn, key, &v), 0);
+			found = v == 1;
+			if (found != (half_result(j) == 0))
+				misplaced++;
+		}
+	mdb_txn_abort(txn);
+	cr_assert_eq(misplaced, 0, "%d writes of failed writers were "
+	    "committed or of good ones lost", misplaced);
 	jstore_close(s);
 }
 
