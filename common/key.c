@@ -457,6 +457,24 @@ jkey_parse_line(const char *line, struct jkey **keyp, char **commentp)
 	return r;
 }
 
+/* k's public key blob in a new buffer. */
+static int
+public_blob(const struct jkey *k, struct jbuf **bp)
+{
+	int r;
+
+	*bp = NULL;
+	if (k == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((*bp = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((r = jkey_put_public(k, *bp)) != 0) {
+		jbuf_free(*bp);
+		*bp = NULL;
+	}
+	return r;
+}
+
 int
 jkey_format_line(const struct jkey *k, const char *comment, char **linep)
 {
@@ -467,13 +485,7 @@ jkey_format_line(const struct jkey *k, const char *comment, char **linep)
 	if (linep == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	*linep = NULL;
-	if (k == NULL)
-		return JIT_ERR_INVALID_ARGUMENT;
-	if ((b = jbuf_new()) == NULL) {
-		r = JIT_ERR_ALLOC;
-		goto out;
-	}
-	if ((r = jkey_put_public(k, b)) != 0 || (r = jbuf_dtob64(b, &b64)) != 0)
+	if ((r = public_blob(k, &b)) != 0 || (r = jbuf_dtob64(b, &b64)) != 0)
 		goto out;
 	if (asprintf(&line, "%s %s%s%s", jkey_type_name(k->type), b64,
 	    comment != NULL && *comment != '\0' ? " " : "",
@@ -501,13 +513,7 @@ jkey_fingerprint(const struct jkey *k, char **fpp)
 	if (fpp == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	*fpp = NULL;
-	if (k == NULL)
-		return JIT_ERR_INVALID_ARGUMENT;
-	if ((b = jbuf_new()) == NULL) {
-		r = JIT_ERR_ALLOC;
-		goto out;
-	}
-	if ((r = jkey_put_public(k, b)) != 0)
+	if ((r = public_blob(k, &b)) != 0)
 		goto out;
 	if (EVP_Digest(jbuf_ptr(b), jbuf_len(b), md, NULL, EVP_sha256(),
 	    NULL) != 1) {

@@ -74,7 +74,9 @@ index_put(struct jstore *s, MDB_txn *txn, int db, const void *key,
  * the few newer events directly, so they never miss one.
  */
 int
-store_index_event(struct jstore *s, MDB_txn *txn, const struct jstore_event *ev)
+store_index_entries(const struct jstore_event *ev,
+    int (*put)(void *arg, int db, const void *key, size_t klen,
+    const unsigned char seqbe[8]), void *arg)
 {
 	unsigned char seqbe[8], tbe[8], sbe[8], fpk[32];
 	size_t fpl = 0;
@@ -86,18 +88,37 @@ store_index_event(struct jstore *s, MDB_txn *txn, const struct jstore_event *ev)
 	if (ev->fingerprint[0] != '\0' &&
 	    store_fp_key(ev->fingerprint, fpk, &fpl) != 0)
 		return JIT_ERR_STORE_CORRUPT;
-	if ((r = index_put(s, txn, DB_TIME, tbe, 8, seqbe)) != 0 ||
-	    (r = index_put(s, txn, DB_USER, ev->user, strlen(ev->user),
-	    seqbe)) != 0 ||
-	    (r = index_put(s, txn, DB_ROLE, ev->role, strlen(ev->role),
-	    seqbe)) != 0 ||
-	    (ev->serial != 0 && (r = index_put(s, txn, DB_SERIAL, sbe, 8,
-	    seqbe)) != 0) ||
-	    (r = index_put(s, txn, DB_FP, fpk, fpl, seqbe)) != 0 ||
-	    (r = index_put(s, txn, DB_REQ, ev->request_id,
-	    strlen(ev->request_id), seqbe)) != 0)
+	if ((r = put(arg, DB_TIME, tbe, 8, seqbe)) != 0 ||
+	    (r = put(arg, DB_USER, ev->user, strlen(ev->user), seqbe)) != 0 ||
+	    (r = put(arg, DB_ROLE, ev->role, strlen(ev->role), seqbe)) != 0 ||
+	    (ev->serial != 0 && (r = put(arg, DB_SERIAL, sbe, 8, seqbe)) != 0) ||
+	    (r = put(arg, DB_FP, fpk, fpl, seqbe)) != 0 ||
+	    (r = put(arg, DB_REQ, ev->request_id, strlen(ev->request_id),
+	    seqbe)) != 0)
 		return r;
 	return 0;
+}
+
+struct index_put_arg {
+	struct jstore *s;
+	MDB_txn *txn;
+};
+
+static int
+index_put_cb(void *arg, int db, const void *key, size_t klen,
+    const unsigned char seqbe[8])
+{
+	struct index_put_arg *a = arg;
+
+	return index_put(a->s, a->txn, db, key, klen, seqbe);
+}
+
+int
+store_index_event(struct jstore *s, MDB_txn *txn, const struct jstore_event *ev)
+{
+	struct index_put_arg a = { s, txn };
+
+	return store_index_entries(ev, index_put_cb, &a);
 }
 
 /* Indexes every event after "indexed", when at least min_lag are waiting. */

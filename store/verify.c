@@ -59,9 +59,10 @@ db_label(int db)
 
 /* One index entry the log says must exist: it must. */
 static int
-vindex(struct vstate *v, int db, const void *key, size_t klen,
+vindex(void *arg, int db, const void *key, size_t klen,
     const unsigned char seqbe[8])
 {
+	struct vstate *v = arg;
 	MDB_val k, d;
 	int rc;
 
@@ -87,25 +88,7 @@ vindex(struct vstate *v, int db, const void *key, size_t klen,
 static int
 vindex_event(struct vstate *v, const struct jstore_event *ev)
 {
-	unsigned char seqbe[8], tbe[8], sbe[8], fpk[32];
-	size_t fpl = 0;
-	int r;
-
-	store_put_be64(seqbe, ev->seq);
-	store_put_be64(tbe, ev->time);
-	store_put_be64(sbe, ev->serial);
-	if (ev->fingerprint[0] != '\0' &&
-	    store_fp_key(ev->fingerprint, fpk, &fpl) != 0)
-		return JIT_ERR_STORE_CORRUPT;
-	if ((r = vindex(v, DB_TIME, tbe, 8, seqbe)) != 0 ||
-	    (r = vindex(v, DB_USER, ev->user, strlen(ev->user), seqbe)) != 0 ||
-	    (r = vindex(v, DB_ROLE, ev->role, strlen(ev->role), seqbe)) != 0 ||
-	    (ev->serial != 0 && (r = vindex(v, DB_SERIAL, sbe, 8, seqbe)) != 0) ||
-	    (r = vindex(v, DB_FP, fpk, fpl, seqbe)) != 0 ||
-	    (r = vindex(v, DB_REQ, ev->request_id, strlen(ev->request_id),
-	    seqbe)) != 0)
-		return r;
-	return 0;
+	return store_index_entries(ev, vindex, v);
 }
 
 static int

@@ -98,6 +98,10 @@ int store_issue_allowed(struct jstore *s, MDB_txn *txn,
 int store_fp_key(const char *fp, unsigned char out[32], size_t *lenp);
 int store_index_event(struct jstore *s, MDB_txn *txn,
     const struct jstore_event *ev);
+/* Calls put for each index entry ev has (verify checks them the same way). */
+int store_index_entries(const struct jstore_event *ev,
+    int (*put)(void *arg, int db, const void *key, size_t klen,
+    const unsigned char seqbe[8]), void *arg);
 int store_index_catch_up(struct jstore *s, uint64_t min_lag);
 /* Event seq, decoded into ev (strings in scratch). */
 int store_get_event(struct jstore *s, MDB_txn *txn, uint64_t seq,
