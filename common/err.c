@@ -98,6 +98,10 @@ jit_strerror(int r)
 		return "the user holds as many live certificates as the policy "
 		    "allows (defaults.max_live_certs): wait for some to expire "
 		    "or have them revoked";
+	case JIT_ERR_STORE_UNAVAILABLE:
+		return "the store's database is unavailable";
+	case JIT_ERR_NOT_SUPPORTED:
+		return "not supported by this build";
 	case JIT_ERR_REQUEST_SELF:
 		return "a requester cannot approve their own request";
 	case JIT_ERR_REQUEST_DECIDED:

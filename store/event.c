@@ -152,3 +152,20 @@ store_event_decode(const unsigned char *p, size_t len, struct jstore_event *ev,
 	jbuf_free(b);
 	return r;
 }
+
+int
+jstore_event_known(const char *name)
+{
+	static const char *const known[] = { "issue", "request", "approve",
+	    "deny", "expire", "revoke", "auth-fail", "mfa-fail", "lockout",
+	    "policy-reload", "break-glass", "enroll", "issue-host", "lock",
+	    "unlock", "remind", "escalate", NULL };
+	size_t i;
+
+	if (name == NULL)
+		return 0;
+	for (i = 0; known[i] != NULL; i++)
+		if (strcmp(known[i], name) == 0)
+			return 1;
+	return 0;
+}

@@ -60,7 +60,9 @@ enum jit_err {
 	JIT_ERR_BAD_TEXT = -47,
 	JIT_ERR_USER_LOCKED = -48,
 	JIT_ERR_CERT_CAP = -49,
-	JIT_ERR_LAST = -50,	/* keep last */
+	JIT_ERR_STORE_UNAVAILABLE = -50,
+	JIT_ERR_NOT_SUPPORTED = -51,
+	JIT_ERR_LAST = -52,	/* keep last */
 };
 
 /*

@@ -55,6 +55,17 @@ int jstore_event_known(const char *name);
 int jstore_open(const char *dir, int flags, uint64_t map_size,
     struct jstore **sp);
 
+/*
+ * 1 when where names a PostgreSQL database (a "postgresql://" or
+ * "postgres://" URL, or a conninfo string: "key=value ..."), which
+ * jstore_open() opens with the PostgreSQL backend; anything else is an
+ * LMDB directory.
+ */
+int jstore_is_url(const char *where);
+
+/* "lmdb" or "postgresql". */
+const char *jstore_backend(const struct jstore *s);
+
 /* Closes s; waits for nothing (callers finish their appends first). */
 void jstore_close(struct jstore *s);
 

@@ -14,7 +14,7 @@
 
 #include "jit-err.h"
 #include "jstore.h"
-#include "store-db.h"
+#include "lmdb-store.h"
 #include "store_fixture.h"
 
 TestSuite(store_commit, .init = store_setup, .fini = store_teardown);
@@ -163,7 +163,7 @@ struct half_op {
 };
 
 static int
-write_then(struct jstore *s, MDB_txn *txn, void *arg)
+write_then(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	const struct half_op *op = arg;
 	int r;
@@ -174,7 +174,7 @@ write_then(struct jstore *s, MDB_txn *txn, void *arg)
 }
 
 struct half_writer {
-	struct jstore *s;
+	struct store_be *s;
 	int id, wrong;
 };
 
@@ -214,18 +214,20 @@ Test(store_commit, a_writer_failing_half_way_takes_back_only_its_own)
 
 	jstore_set_clients(s, 64);	/* leaders wait: batches are shared */
 	for (i = 0; i < 8; i++) {
-		w[i] = (struct half_writer){ s, i, 0 };
+		w[i] = (struct half_writer){ store_be_of(s), i, 0 };
 		cr_assert_eq(pthread_create(&t[i], NULL, half_main, &w[i]), 0);
 	}
 	for (i = 0; i < 8; i++) {
 		pthread_join(t[i], NULL);
 		cr_assert_eq(w[i].wrong, 0, "a writer got another's answer");
 	}
-	cr_assert_eq(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+	cr_assert_eq(mdb_txn_begin(store_be_of(s)->env, NULL, MDB_RDONLY,
+	    &txn), 0);
 	for (i = 0; i < 8; i++)
 		for (j = 0; j < HALF_OPS; j++) {
 			snprintf(key, sizeof(key), "test:%d:%d", i, j);
-			cr_assert_eq(store_get_meta_u64(s, txn, key, &v), 0);
+			cr_assert_eq(store_get_meta_u64(store_be_of(s), txn, key,
+			    &v), 0);
 			found = v == 1;
 			if (found != (half_result(j) == 0))
 				misplaced++;

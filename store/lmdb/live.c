@@ -19,7 +19,7 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jstore.h"
-#include "store-db.h"
+#include "lmdb-store.h"
 #include "store-impl.h"
 
 /*
@@ -50,7 +50,7 @@ live_key(const char *user, uint64_t valid_before, uint64_t serial,
  * database ("live:USER", be64), so the cap is checked without counting.
  */
 static int
-live_counter(struct jstore *s, MDB_txn *txn, const char *user, int64_t delta,
+live_counter(struct store_be *s, MDB_txn *txn, const char *user, int64_t delta,
     uint64_t *np)
 {
 	char kb[KEY_MAX + 16];
@@ -80,7 +80,7 @@ live_counter(struct jstore *s, MDB_txn *txn, const char *user, int64_t delta,
 }
 
 int
-store_live_event(struct jstore *s, MDB_txn *txn, const struct jstore_event *ev)
+store_live_event(struct store_be *s, MDB_txn *txn, const struct jstore_event *ev)
 {
 	unsigned char kb[LIVE_KEY_MAX];
 	MDB_val k, v;
@@ -109,7 +109,7 @@ store_live_event(struct jstore *s, MDB_txn *txn, const struct jstore_event *ev)
  * certificates still live, from the counter.
  */
 int
-store_live_count(struct jstore *s, MDB_txn *txn, const char *user, uint64_t now,
+store_live_count(struct store_be *s, MDB_txn *txn, const char *user, uint64_t now,
     uint64_t *np)
 {
 	unsigned char kb[LIVE_KEY_MAX];
@@ -144,7 +144,7 @@ store_live_count(struct jstore *s, MDB_txn *txn, const char *user, uint64_t now,
 
 /* A store made before DB_LIVE: index what the log says is live. */
 int
-store_live_index_build(struct jstore *s, MDB_txn *txn)
+store_live_index_build(struct store_be *s, MDB_txn *txn)
 {
 	struct jstore_event ev;
 	struct jbuf *scratch;
@@ -177,7 +177,7 @@ store_live_index_build(struct jstore *s, MDB_txn *txn)
 }
 
 void
-jstore_set_live_cap(struct jstore *s, unsigned cap)
+lmdb_set_live_cap(struct store_be *s, unsigned cap)
 {
 	if (s != NULL)
 		atomic_store(&s->live_cap, cap);

@@ -19,7 +19,7 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jstore.h"
-#include "store-db.h"
+#include "lmdb-store.h"
 #include "store-impl.h"
 
 #define INDEX_BATCH	1024	/* events indexed together */
@@ -50,7 +50,7 @@ store_fp_key(const char *fp, unsigned char out[32], size_t *lenp)
 }
 
 static int
-index_put(struct jstore *s, MDB_txn *txn, int db, const void *key,
+index_put(struct store_be *s, MDB_txn *txn, int db, const void *key,
     size_t klen, const unsigned char seqbe[8])
 {
 	MDB_val k, v;
@@ -100,7 +100,7 @@ store_index_entries(const struct jstore_event *ev,
 }
 
 struct index_put_arg {
-	struct jstore *s;
+	struct store_be *s;
 	MDB_txn *txn;
 };
 
@@ -114,7 +114,7 @@ index_put_cb(void *arg, int db, const void *key, size_t klen,
 }
 
 int
-store_index_event(struct jstore *s, MDB_txn *txn, const struct jstore_event *ev)
+store_index_event(struct store_be *s, MDB_txn *txn, const struct jstore_event *ev)
 {
 	struct index_put_arg a = { s, txn };
 
@@ -123,7 +123,7 @@ store_index_event(struct jstore *s, MDB_txn *txn, const struct jstore_event *ev)
 
 /* Indexes every event after "indexed", when at least min_lag are waiting. */
 int
-store_index_catch_up(struct jstore *s, uint64_t min_lag)
+store_index_catch_up(struct store_be *s, uint64_t min_lag)
 {
 	struct jstore_event ev;
 	struct jbuf *scratch = NULL;
@@ -165,7 +165,7 @@ store_index_catch_up(struct jstore *s, uint64_t min_lag)
 
 /* Reads event seq (a read or write txn); pointers live in scratch. */
 int
-store_get_event(struct jstore *s, MDB_txn *txn, uint64_t seq,
+store_get_event(struct store_be *s, MDB_txn *txn, uint64_t seq,
     struct jstore_event *ev, struct jbuf *scratch)
 {
 	unsigned char seqbe[8];
@@ -216,7 +216,7 @@ store_matches(const struct jstore_filter *f, const struct jstore_event *ev)
  * names, walked forward (oldest first) or backward (newest first).
  */
 int
-store_walk_start(struct jstore *s, MDB_txn *txn, const struct jstore_filter *f,
+store_walk_start(struct store_be *s, MDB_txn *txn, const struct jstore_filter *f,
     int backward, struct walk *w)
 {
 	unsigned char fpk[32];
@@ -385,7 +385,7 @@ walk_index_next(struct walk *w, uint64_t *seqp)
 }
 
 int
-jstore_query(struct jstore *s, const struct jstore_filter *f,
+lmdb_query(struct store_be *s, const struct jstore_filter *f,
     int (*cb)(const struct jstore_event *ev, void *arg), void *arg)
 {
 	static const struct jstore_filter all;

@@ -19,12 +19,12 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jstore.h"
-#include "store-db.h"
+#include "lmdb-store.h"
 #include "store-impl.h"
 
 /* Finds the "issue" event of serial inside txn. */
 int
-store_find_issue(struct jstore *s, MDB_txn *txn, uint64_t serial,
+store_find_issue(struct store_be *s, MDB_txn *txn, uint64_t serial,
     struct jstore_event *ev, struct jbuf *scratch)
 {
 	struct jstore_filter f;
@@ -52,7 +52,7 @@ struct revoke_arg {
 };
 
 static int
-revoke_fn(struct jstore *s, MDB_txn *txn, void *arg)
+revoke_fn(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	struct revoke_arg *a = arg;
 	struct jstore_event issue, ev;
@@ -110,7 +110,7 @@ struct revoke_many_arg {
 
 /* Every serial of the batch not revoked yet, in one transaction. */
 static int
-revoke_many_fn(struct jstore *s, MDB_txn *txn, void *arg)
+revoke_many_fn(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	struct revoke_many_arg *a = arg;
 	struct revoke_arg one;
@@ -133,7 +133,7 @@ revoke_many_fn(struct jstore *s, MDB_txn *txn, void *arg)
 }
 
 int
-jstore_revoke_many(struct jstore *s, const uint64_t *serials, size_t n,
+lmdb_revoke_many(struct store_be *s, const uint64_t *serials, size_t n,
     const char *by, const char *reason, uint64_t now, size_t *donep)
 {
 	struct revoke_many_arg a = { serials, n, 0, now, by, reason };
@@ -148,7 +148,7 @@ jstore_revoke_many(struct jstore *s, const uint64_t *serials, size_t n,
 }
 
 int
-jstore_revoke(struct jstore *s, uint64_t serial, const char *by,
+lmdb_revoke(struct store_be *s, uint64_t serial, const char *by,
     const char *reason, uint64_t now)
 {
 	struct revoke_arg a = { serial, now, by, reason };
@@ -162,7 +162,7 @@ jstore_revoke(struct jstore *s, uint64_t serial, const char *by,
 }
 
 int
-jstore_cert_info(struct jstore *s, uint64_t serial, char *key_id,
+lmdb_cert_info(struct store_be *s, uint64_t serial, char *key_id,
     size_t key_id_len, uint64_t *valid_before, char *role, size_t role_len)
 {
 	struct jstore_event ev;
@@ -194,7 +194,7 @@ jstore_cert_info(struct jstore *s, uint64_t serial, char *key_id,
 }
 
 int
-jstore_user_serials(struct jstore *s, const char *user, uint64_t now,
+lmdb_user_serials(struct store_be *s, const char *user, uint64_t now,
     uint64_t **serialsp, size_t *np)
 {
 	uint64_t *serials = NULL, *ns;
@@ -254,7 +254,7 @@ jstore_user_serials(struct jstore *s, const char *user, uint64_t now,
 }
 
 int
-jstore_revoked(struct jstore *s, uint64_t now,
+lmdb_revoked(struct store_be *s, uint64_t now,
     int (*cb)(uint64_t serial, const char *key_id, void *arg), void *arg,
     uint64_t *versionp)
 {

@@ -19,11 +19,11 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jstore.h"
-#include "store-db.h"
+#include "lmdb-store.h"
 #include "store-impl.h"
 
 static int
-reserve_serials(struct jstore *s, MDB_txn *txn, void *arg)
+reserve_serials(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	uint64_t *range = arg, hwm;
 	int r;
@@ -38,7 +38,7 @@ reserve_serials(struct jstore *s, MDB_txn *txn, void *arg)
 }
 
 int
-jstore_next_serial(struct jstore *s, uint64_t *serialp)
+lmdb_next_serial(struct store_be *s, uint64_t *serialp)
 {
 	uint64_t range[3];
 	int r = 0;

@@ -19,11 +19,11 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jstore.h"
-#include "store-db.h"
+#include "lmdb-store.h"
 #include "store-impl.h"
 
 int
-store_totp_read(struct jstore *s, MDB_txn *txn, const char *user,
+store_totp_read(struct store_be *s, MDB_txn *txn, const char *user,
     struct jstore_totp *t)
 {
 	MDB_val k, v;
@@ -40,7 +40,7 @@ store_totp_read(struct jstore *s, MDB_txn *txn, const char *user,
 }
 
 static int
-totp_write(struct jstore *s, MDB_txn *txn, const char *user,
+totp_write(struct store_be *s, MDB_txn *txn, const char *user,
     const struct jstore_totp *t)
 {
 	struct jbuf *b;
@@ -96,7 +96,7 @@ store_secret_digest(const unsigned char *sealed, size_t len, char out[64])
  * fingerprint is the digest of this very secret.
  */
 static int
-totp_bound(struct jstore *s, MDB_txn *txn, const char *user,
+totp_bound(struct store_be *s, MDB_txn *txn, const char *user,
     const struct jstore_totp *t)
 {
 	struct jstore_event ev;
@@ -129,7 +129,7 @@ totp_bound(struct jstore *s, MDB_txn *txn, const char *user,
 }
 
 static int
-enroll_fn(struct jstore *s, MDB_txn *txn, void *arg)
+enroll_fn(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	struct totp_arg *a = arg;
 	struct jstore_totp t;
@@ -166,7 +166,7 @@ enroll_fn(struct jstore *s, MDB_txn *txn, void *arg)
 }
 
 int
-jstore_totp_enroll(struct jstore *s, const char *user,
+lmdb_totp_enroll(struct store_be *s, const char *user,
     const unsigned char *secret, size_t len, uint64_t now)
 {
 	struct totp_arg a = { user, secret, len, now };
@@ -178,7 +178,7 @@ jstore_totp_enroll(struct jstore *s, const char *user,
 }
 
 int
-jstore_totp_get(struct jstore *s, const char *user, struct jstore_totp *t)
+lmdb_totp_get(struct store_be *s, const char *user, struct jstore_totp *t)
 {
 	MDB_txn *txn = NULL;
 	int rc, r;
@@ -202,7 +202,7 @@ struct check_arg {
 };
 
 static int
-check_fn(struct jstore *s, MDB_txn *txn, void *arg)
+check_fn(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	struct check_arg *a = arg;
 	struct jstore_totp_check *c = a->c;
@@ -270,7 +270,7 @@ check_fn(struct jstore *s, MDB_txn *txn, void *arg)
 }
 
 int
-jstore_totp_check(struct jstore *s, const char *user,
+lmdb_totp_check(struct store_be *s, const char *user,
     struct jstore_totp_check *c)
 {
 	struct check_arg a = { user, c, 0 };

@@ -19,7 +19,7 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jstore.h"
-#include "store-db.h"
+#include "lmdb-store.h"
 #include "store-impl.h"
 
 struct lock_arg {
@@ -34,7 +34,7 @@ struct lock_arg {
  * checks.
  */
 static int
-lock_fn(struct jstore *s, MDB_txn *txn, void *arg)
+lock_fn(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	struct lock_arg *a = arg;
 	struct jstore_event ev;
@@ -74,7 +74,7 @@ lock_fn(struct jstore *s, MDB_txn *txn, void *arg)
 }
 
 static int
-lock_args(struct jstore *s, const char *event, const char *user,
+lock_args(struct store_be *s, const char *event, const char *user,
     const char *by, const char *reason)
 {
 	struct jstore_event ev;
@@ -90,7 +90,7 @@ lock_args(struct jstore *s, const char *event, const char *user,
 }
 
 int
-jstore_lock(struct jstore *s, const char *user, uint64_t until,
+lmdb_lock(struct store_be *s, const char *user, uint64_t until,
     const char *by, const char *reason, uint64_t now)
 {
 	struct lock_arg a = { user, by, reason, until, now, 1 };
@@ -104,7 +104,7 @@ jstore_lock(struct jstore *s, const char *user, uint64_t until,
 }
 
 int
-jstore_unlock(struct jstore *s, const char *user, const char *by,
+lmdb_unlock(struct store_be *s, const char *user, const char *by,
     const char *reason, uint64_t now)
 {
 	struct lock_arg a = { user, by, reason, 0, now, 0 };
@@ -123,7 +123,7 @@ store_lock_until(const MDB_val *v)
 }
 
 int
-store_lock_held(struct jstore *s, MDB_txn *txn, const char *user, uint64_t now)
+store_lock_held(struct store_be *s, MDB_txn *txn, const char *user, uint64_t now)
 {
 	char kb[KEY_MAX + 16];
 	MDB_val k, v;
@@ -141,7 +141,7 @@ store_lock_held(struct jstore *s, MDB_txn *txn, const char *user, uint64_t now)
 }
 
 int
-jstore_locked(struct jstore *s, const char *user, uint64_t now,
+lmdb_locked(struct store_be *s, const char *user, uint64_t now,
     uint64_t *untilp, char **reasonp)
 {
 	char kb[KEY_MAX + 16];

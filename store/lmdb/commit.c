@@ -19,7 +19,7 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jstore.h"
-#include "store-db.h"
+#include "lmdb-store.h"
 #include "store-impl.h"
 
 #define GATHER_NS	300000L		/* 0.3 ms for the last batch's writers */
@@ -30,7 +30,7 @@
 
 /* One request in a transaction of its own (the slow, isolating path). */
 static void
-commit_one(struct jstore *s, struct pending *p)
+commit_one(struct store_be *s, struct pending *p)
 {
 	MDB_txn *txn;
 	int rc;
@@ -53,7 +53,7 @@ commit_one(struct jstore *s, struct pending *p)
  * however far it got, is rolled back alone and the others go on.
  */
 static void
-commit_batch(struct jstore *s, struct pending *batch)
+commit_batch(struct store_be *s, struct pending *batch)
 {
 	struct pending *p;
 	MDB_txn *txn = NULL, *child;
@@ -106,11 +106,11 @@ commit_batch(struct jstore *s, struct pending *batch)
  * But a writer waiting here is a client not using the CPU: with 8 clients
  * the same wait starved the machine (58% instead of 79%).  So the long wait
  * applies only while at least `spare` (4 per CPU) other clients of the
- * owner, as told by jstore_set_clients(), still have work to do; otherwise
+ * owner, as told by lmdb_set_clients(), still have work to do; otherwise
  * the leader waits up to 0.3 ms for the last batch's writers to return.
  */
 static void
-gather(struct jstore *s)
+gather(struct store_be *s)
 {
 	struct timespec deadline;
 	unsigned clients = atomic_load(&s->clients);
@@ -140,7 +140,7 @@ gather(struct jstore *s)
 }
 
 void
-jstore_set_clients(struct jstore *s, unsigned n)
+lmdb_set_clients(struct store_be *s, unsigned n)
 {
 	atomic_store(&s->clients, n);
 }
@@ -154,7 +154,7 @@ jstore_set_clients(struct jstore *s, unsigned n)
  * (a broadcast would wake everybody queued, only to sleep again).
  */
 int
-store_run_write(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
+store_run_write(struct store_be *s, int (*fn)(struct store_be *, MDB_txn *, void *),
     void *arg)
 {
 	struct pending p = { fn, arg, 0, 0, NULL, PTHREAD_COND_INITIALIZER };

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "jstore.h"
+#include "store-backend.h"
 
 struct jbuf;
 
@@ -32,20 +33,20 @@ extern const char *const store_db_names[DB_COUNT];
 
 /* A writer waiting for the group commit (commit.c). */
 struct pending {
-	int (*fn)(struct jstore *, MDB_txn *, void *);
+	int (*fn)(struct store_be *, MDB_txn *, void *);
 	void *arg;
 	int done, result;
 	struct pending *next;
 	pthread_cond_t wake;	/* signalled for this writer only */
 };
 
-struct jstore {
+struct store_be {
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	int rdonly;
 	int no_open_index;	/* read-only, store older than DB_OPEN */
 	int no_live_index;	/* read-only, store older than DB_LIVE */
-	atomic_uint live_cap;	/* jstore_set_live_cap(); 0: none */
+	atomic_uint live_cap;	/* lmdb_set_live_cap(); 0: none */
 	/* group commit */
 	pthread_mutex_t wlock;
 	struct pending *queue, *tail;
@@ -53,7 +54,7 @@ struct jstore {
 	size_t queued, last_batch;	/* requests waiting; size of the last batch */
 	int gathering;			/* a leader waits for the queue to fill */
 	size_t gather_want;		/* ...until this many have queued */
-	atomic_uint clients;		/* jstore_set_clients() */
+	atomic_uint clients;		/* lmdb_set_clients() */
 	unsigned spare;			/* clients that keep the CPUs busy */
 	pthread_cond_t qcond;
 	/* serial reservation */
@@ -62,14 +63,16 @@ struct jstore {
 	EVP_MD *sha256;
 };
 
+STORE_BE_DECLARE(lmdb)
+
 /* env.c */
 int store_mdb_err(int rc);
 void store_put_be64(unsigned char *p, uint64_t v);
 uint64_t store_get_be64(const unsigned char *p);
 /* A counter in the meta database (0 when absent). */
-int store_get_meta_u64(struct jstore *s, MDB_txn *txn, const char *name,
+int store_get_meta_u64(struct store_be *s, MDB_txn *txn, const char *name,
     uint64_t *out);
-int store_put_meta_u64(struct jstore *s, MDB_txn *txn, const char *name,
+int store_put_meta_u64(struct store_be *s, MDB_txn *txn, const char *name,
     uint64_t val);
 /* A per-user meta key "PREFIX:USER" in buf, pointed to by k. */
 int store_meta_user_key(const char *prefix, const char *user, char *buf,
@@ -81,30 +84,30 @@ int store_meta_user_key(const char *prefix, const char *user, char *buf,
  * durably; fn's result is returned.  When fn fails, at whatever point,
  * what it wrote is rolled back and only that.
  */
-int store_run_write(struct jstore *s,
-    int (*fn)(struct jstore *, MDB_txn *, void *), void *arg);
+int store_run_write(struct store_be *s,
+    int (*fn)(struct store_be *, MDB_txn *, void *), void *arg);
 
 /* log.c */
-int store_get_head(struct jstore *s, MDB_txn *txn, uint64_t *seq,
+int store_get_head(struct store_be *s, MDB_txn *txn, uint64_t *seq,
     unsigned char hash[32]);
 /* Appends n events in txn (chain, head, live index). */
-int store_append_txn(struct jstore *s, MDB_txn *txn, struct jstore_event *evs,
+int store_append_txn(struct store_be *s, MDB_txn *txn, struct jstore_event *evs,
     size_t n);
 /* The checks an "issue" event must pass in the txn that records it. */
-int store_issue_allowed(struct jstore *s, MDB_txn *txn,
+int store_issue_allowed(struct store_be *s, MDB_txn *txn,
     const struct jstore_event *evs, size_t n);
 
 /* index.c */
 int store_fp_key(const char *fp, unsigned char out[32], size_t *lenp);
-int store_index_event(struct jstore *s, MDB_txn *txn,
+int store_index_event(struct store_be *s, MDB_txn *txn,
     const struct jstore_event *ev);
 /* Calls put for each index entry ev has (verify checks them the same way). */
 int store_index_entries(const struct jstore_event *ev,
     int (*put)(void *arg, int db, const void *key, size_t klen,
     const unsigned char seqbe[8]), void *arg);
-int store_index_catch_up(struct jstore *s, uint64_t min_lag);
+int store_index_catch_up(struct store_be *s, uint64_t min_lag);
 /* Event seq, decoded into ev (strings in scratch). */
-int store_get_event(struct jstore *s, MDB_txn *txn, uint64_t seq,
+int store_get_event(struct store_be *s, MDB_txn *txn, uint64_t seq,
     struct jstore_event *ev, struct jbuf *scratch);
 int store_matches(const struct jstore_filter *f, const struct jstore_event *ev);
 /* A walk over the events a filter may match, by the best index. */
@@ -117,37 +120,37 @@ struct walk {
 	unsigned char kbuf[KEY_MAX];
 	uint64_t since, until;	/* time walks */
 };
-int store_walk_start(struct jstore *s, MDB_txn *txn,
+int store_walk_start(struct store_be *s, MDB_txn *txn,
     const struct jstore_filter *f, int backward, struct walk *w);
 /* The next seq; JIT_ERR_NOT_FOUND at the end. */
 int store_walk_next(struct walk *w, uint64_t *seqp);
 
 /* live.c */
-int store_live_event(struct jstore *s, MDB_txn *txn,
+int store_live_event(struct store_be *s, MDB_txn *txn,
     const struct jstore_event *ev);
-int store_live_count(struct jstore *s, MDB_txn *txn, const char *user,
+int store_live_count(struct store_be *s, MDB_txn *txn, const char *user,
     uint64_t now, uint64_t *np);
-int store_live_index_build(struct jstore *s, MDB_txn *txn);
+int store_live_index_build(struct store_be *s, MDB_txn *txn);
 
 /* lock.c */
 uint64_t store_lock_until(const MDB_val *v);
-int store_lock_held(struct jstore *s, MDB_txn *txn, const char *user,
+int store_lock_held(struct store_be *s, MDB_txn *txn, const char *user,
     uint64_t now);
 
 /* revoke.c: the "issue" event of serial. */
-int store_find_issue(struct jstore *s, MDB_txn *txn, uint64_t serial,
+int store_find_issue(struct store_be *s, MDB_txn *txn, uint64_t serial,
     struct jstore_event *ev, struct jbuf *scratch);
 
 /* totp.c */
-int store_totp_read(struct jstore *s, MDB_txn *txn, const char *user,
+int store_totp_read(struct store_be *s, MDB_txn *txn, const char *user,
     struct jstore_totp *t);
 int store_secret_digest(const unsigned char *sealed, size_t len,
     char out[64]);
 
 /* request.c */
-int store_req_read(struct jstore *s, MDB_txn *txn, const char *id,
+int store_req_read(struct store_be *s, MDB_txn *txn, const char *id,
     struct jstore_request **rp);
 int store_req_is_open(const struct jstore_request *r);
-int store_open_index_build(struct jstore *s, MDB_txn *txn);
+int store_open_index_build(struct store_be *s, MDB_txn *txn);
 
 #endif /* JIT_STORE_DB_H */

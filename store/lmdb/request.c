@@ -19,11 +19,11 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jstore.h"
-#include "store-db.h"
+#include "lmdb-store.h"
 #include "store-impl.h"
 
 int
-store_req_read(struct jstore *s, MDB_txn *txn, const char *id,
+store_req_read(struct store_be *s, MDB_txn *txn, const char *id,
     struct jstore_request **rp)
 {
 	MDB_val k, v;
@@ -82,7 +82,7 @@ open_key_exp(uint64_t expires, const char *id, unsigned char *buf)
 }
 
 static int
-open_index(struct jstore *s, MDB_txn *txn, const struct jstore_request *r,
+open_index(struct store_be *s, MDB_txn *txn, const struct jstore_request *r,
     int add)
 {
 	unsigned char kb[2][OPEN_KEY_MAX], st = (unsigned char)r->state;
@@ -108,7 +108,7 @@ open_index(struct jstore *s, MDB_txn *txn, const struct jstore_request *r,
 }
 
 static int
-req_write(struct jstore *s, MDB_txn *txn, const struct jstore_request *r,
+req_write(struct store_be *s, MDB_txn *txn, const struct jstore_request *r,
     unsigned int flags)
 {
 	struct jstore_request *old = NULL;
@@ -143,7 +143,7 @@ req_write(struct jstore *s, MDB_txn *txn, const struct jstore_request *r,
 
 /* A store made before DB_OPEN: index its open requests once. */
 int
-store_open_index_build(struct jstore *s, MDB_txn *txn)
+store_open_index_build(struct store_be *s, MDB_txn *txn)
 {
 	struct jstore_request *r;
 	MDB_cursor *cur;
@@ -171,7 +171,7 @@ store_open_index_build(struct jstore *s, MDB_txn *txn)
  * all of them soonest expiry first.  A cb that returns non-zero stops.
  */
 static int
-open_each(struct jstore *s, MDB_txn *txn, const char *user,
+open_each(struct store_be *s, MDB_txn *txn, const char *user,
     int (*cb)(const char *id, unsigned char state, uint64_t expires,
     void *arg), void *arg)
 {
@@ -215,7 +215,7 @@ open_each(struct jstore *s, MDB_txn *txn, const char *user,
 
 /* An event about request r: kind, acting user in approvers, comment. */
 static int
-req_event(struct jstore *s, MDB_txn *txn, const struct jstore_request *r,
+req_event(struct store_be *s, MDB_txn *txn, const struct jstore_request *r,
     const char *kind, const char *actor, const char *comment, uint64_t now)
 {
 	struct jstore_event ev;
@@ -259,14 +259,14 @@ count_one(const char *id, unsigned char state, uint64_t expires, void *arg)
 
 /* The user's pending requests: from the open index, not the history. */
 static int
-count_pending(struct jstore *s, MDB_txn *txn, const char *user, unsigned *np)
+count_pending(struct store_be *s, MDB_txn *txn, const char *user, unsigned *np)
 {
 	*np = 0;
 	return open_each(s, txn, user, count_one, np);
 }
 
 static int
-create_fn(struct jstore *s, MDB_txn *txn, void *arg)
+create_fn(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	struct req_arg *a = arg;
 	struct jstore_request r = *a->in;
@@ -300,7 +300,7 @@ create_fn(struct jstore *s, MDB_txn *txn, void *arg)
 }
 
 int
-jstore_request_create(struct jstore *s, const struct jstore_request *req,
+lmdb_request_create(struct store_be *s, const struct jstore_request *req,
     uint64_t now, unsigned max_pending, char *id_out)
 {
 	struct req_arg a;
@@ -329,7 +329,7 @@ jstore_request_create(struct jstore *s, const struct jstore_request *req,
 }
 
 int
-jstore_request_get(struct jstore *s, const char *id,
+lmdb_request_get(struct store_be *s, const char *id,
     struct jstore_request **reqp)
 {
 	MDB_txn *txn = NULL;
@@ -351,7 +351,7 @@ jstore_request_get(struct jstore *s, const char *id,
  * (state and event), and the caller told so.
  */
 static int
-open_request(struct jstore *s, MDB_txn *txn, struct req_arg *a,
+open_request(struct store_be *s, MDB_txn *txn, struct req_arg *a,
     int approved_too, struct jstore_request **rp, int *expiredp)
 {
 	int e;
@@ -374,7 +374,7 @@ open_request(struct jstore *s, MDB_txn *txn, struct req_arg *a,
 }
 
 static int
-approve_fn(struct jstore *s, MDB_txn *txn, void *arg)
+approve_fn(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	struct req_arg *a = arg;
 	struct jstore_request *r = NULL;
@@ -436,7 +436,7 @@ check_actor(const char *id, const char *actor, const char *comment)
 
 /* Runs a decision (approve_fn or deny_fn) by actor on request id. */
 static int
-decide(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
+decide(struct store_be *s, int (*fn)(struct store_be *, MDB_txn *, void *),
     const char *id, const char *actor, const char *comment, uint64_t now,
     unsigned quorum, int approved_too, enum jstore_request_state *statep)
 {
@@ -462,7 +462,7 @@ decide(struct jstore *s, int (*fn)(struct jstore *, MDB_txn *, void *),
 }
 
 int
-jstore_request_approve(struct jstore *s, const char *id,
+lmdb_request_approve(struct store_be *s, const char *id,
     const char *approver, const char *comment, uint64_t now, unsigned quorum,
     enum jstore_request_state *statep)
 {
@@ -471,7 +471,7 @@ jstore_request_approve(struct jstore *s, const char *id,
 }
 
 static int
-deny_fn(struct jstore *s, MDB_txn *txn, void *arg)
+deny_fn(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	struct req_arg *a = arg;
 	struct jstore_request *r = NULL;
@@ -495,21 +495,21 @@ deny_fn(struct jstore *s, MDB_txn *txn, void *arg)
 }
 
 int
-jstore_request_deny(struct jstore *s, const char *id, const char *by,
+lmdb_request_deny(struct store_be *s, const char *id, const char *by,
     const char *comment, uint64_t now)
 {
 	return decide(s, deny_fn, id, by, comment, now, 0, 0, NULL);
 }
 
 int
-jstore_request_cancel(struct jstore *s, const char *id, const char *by,
+lmdb_request_cancel(struct store_be *s, const char *id, const char *by,
     const char *reason, uint64_t now)
 {
 	return decide(s, deny_fn, id, by, reason, now, 0, 1, NULL);
 }
 
 static int
-mark_fn(struct jstore *s, MDB_txn *txn, void *arg)
+mark_fn(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	struct req_arg *a = arg;
 	struct jstore_request *r = NULL;
@@ -535,7 +535,7 @@ mark_fn(struct jstore *s, MDB_txn *txn, void *arg)
 }
 
 int
-jstore_request_mark(struct jstore *s, const char *id, unsigned flag,
+lmdb_request_mark(struct store_be *s, const char *id, unsigned flag,
     const char *note, uint64_t now)
 {
 	struct req_arg a;
@@ -559,7 +559,7 @@ jstore_request_mark(struct jstore *s, const char *id, unsigned flag,
  * their certificate (signed, never shown) is dropped.
  */
 static int
-issue_fn(struct jstore *s, MDB_txn *txn, void *arg)
+issue_fn(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	struct req_arg *a = arg;
 	struct jstore_request *r = NULL;
@@ -588,7 +588,7 @@ issue_fn(struct jstore *s, MDB_txn *txn, void *arg)
 }
 
 int
-jstore_request_issue(struct jstore *s, const char *id, uint64_t now,
+lmdb_request_issue(struct store_be *s, const char *id, uint64_t now,
     struct jstore_event *evs, size_t n)
 {
 	struct req_arg a;
@@ -640,7 +640,7 @@ due_one(const char *id, unsigned char state, uint64_t expires, void *arg)
  * this reads only those (in batches, as the index changes under it).
  */
 static int
-expire_fn(struct jstore *s, MDB_txn *txn, void *arg)
+expire_fn(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	struct req_arg *a = arg;
 	struct jstore_request *r;
@@ -676,7 +676,7 @@ expire_fn(struct jstore *s, MDB_txn *txn, void *arg)
 }
 
 int
-jstore_request_expire(struct jstore *s, uint64_t now, unsigned *countp)
+lmdb_request_expire(struct store_be *s, uint64_t now, unsigned *countp)
 {
 	struct req_arg a;
 	int e;
@@ -692,7 +692,7 @@ jstore_request_expire(struct jstore *s, uint64_t now, unsigned *countp)
 }
 
 int
-jstore_request_list(struct jstore *s, enum jstore_request_state state,
+lmdb_request_list(struct store_be *s, enum jstore_request_state state,
     int (*cb)(const struct jstore_request *req, void *arg), void *arg)
 {
 	struct jstore_request *r;
@@ -727,7 +727,7 @@ jstore_request_list(struct jstore *s, enum jstore_request_state state,
 }
 
 struct list_open {
-	struct jstore *s;
+	struct store_be *s;
 	MDB_txn *txn;
 	int (*cb)(const struct jstore_request *req, void *arg);
 	void *arg;
@@ -752,7 +752,7 @@ list_open_one(const char *id, unsigned char state, uint64_t expires,
 }
 
 int
-jstore_request_list_open(struct jstore *s, const char *user,
+lmdb_request_list_open(struct store_be *s, const char *user,
     int (*cb)(const struct jstore_request *req, void *arg), void *arg)
 {
 	struct list_open l = { s, NULL, cb, arg };

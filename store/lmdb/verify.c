@@ -19,11 +19,11 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jstore.h"
-#include "store-db.h"
+#include "lmdb-store.h"
 #include "store-impl.h"
 
 struct vstate {
-	struct jstore *s;
+	struct store_be *s;
 	MDB_txn *txn;
 	void (*cb)(const char *, void *);
 	void *arg;
@@ -450,7 +450,7 @@ vlocks(struct vstate *v, struct derive *d)
 }
 
 int
-jstore_verify_state(struct jstore *s,
+lmdb_verify_state(struct store_be *s,
     void (*cb)(const char *what, void *arg), void *arg, size_t *nbadp)
 {
 	static const int idx[] = { DB_TIME, DB_USER, DB_ROLE, DB_SERIAL, DB_FP,

@@ -19,8 +19,11 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jstore.h"
-#include "store-db.h"
+#include "lmdb-store.h"
+#include "store-backend.h"
 #include "store-impl.h"
+
+const struct jstore_ops store_lmdb_ops = STORE_BE_OPS(lmdb, "lmdb");
 
 const char *const store_db_names[DB_COUNT] = { "meta", "events", "i_time",
     "i_user", "i_role", "i_serial", "i_fp", "i_req", "revoked", "totp",
@@ -82,25 +85,8 @@ store_get_be64(const unsigned char *p)
 	return v;
 }
 
-int
-jstore_event_known(const char *name)
-{
-	static const char *const known[] = { "issue", "request", "approve",
-	    "deny", "expire", "revoke", "auth-fail", "mfa-fail", "lockout",
-	    "policy-reload", "break-glass", "enroll", "issue-host", "lock",
-	    "unlock", "remind", "escalate", NULL };
-	size_t i;
-
-	if (name == NULL)
-		return 0;
-	for (i = 0; known[i] != NULL; i++)
-		if (strcmp(known[i], name) == 0)
-			return 1;
-	return 0;
-}
-
 static int
-init_or_check(struct jstore *s)
+init_or_check(struct store_be *s)
 {
 	MDB_txn *txn = NULL;
 	MDB_val k, v;
@@ -196,9 +182,9 @@ init_or_check(struct jstore *s)
 }
 
 int
-jstore_open(const char *dir, int flags, uint64_t map_size, struct jstore **sp)
+lmdb_open(const char *dir, int flags, uint64_t map_size, struct store_be **sp)
 {
-	struct jstore *s = NULL;
+	struct store_be *s = NULL;
 	struct stat st;
 	int rc, r = JIT_ERR_INTERNAL;
 
@@ -253,12 +239,12 @@ jstore_open(const char *dir, int flags, uint64_t map_size, struct jstore **sp)
 	s = NULL;
 	r = 0;
  out:
-	jstore_close(s);
+	lmdb_close(s);
 	return r;
 }
 
 void
-jstore_close(struct jstore *s)
+lmdb_close(struct store_be *s)
 {
 	if (s == NULL)
 		return;
@@ -272,7 +258,7 @@ jstore_close(struct jstore *s)
 }
 
 int
-store_get_meta_u64(struct jstore *s, MDB_txn *txn, const char *name, uint64_t *out)
+store_get_meta_u64(struct store_be *s, MDB_txn *txn, const char *name, uint64_t *out)
 {
 	MDB_val k, v;
 	int rc;
@@ -291,7 +277,7 @@ store_get_meta_u64(struct jstore *s, MDB_txn *txn, const char *name, uint64_t *o
 }
 
 int
-store_put_meta_u64(struct jstore *s, MDB_txn *txn, const char *name, uint64_t val)
+store_put_meta_u64(struct store_be *s, MDB_txn *txn, const char *name, uint64_t val)
 {
 	unsigned char buf[8];
 	MDB_val k, v;

@@ -19,7 +19,7 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jstore.h"
-#include "store-db.h"
+#include "lmdb-store.h"
 #include "store-impl.h"
 
 struct append_arg {
@@ -28,7 +28,7 @@ struct append_arg {
 };
 
 int
-store_get_head(struct jstore *s, MDB_txn *txn, uint64_t *seq, unsigned char hash[32])
+store_get_head(struct store_be *s, MDB_txn *txn, uint64_t *seq, unsigned char hash[32])
 {
 	MDB_val k, v;
 	int rc;
@@ -51,7 +51,7 @@ store_get_head(struct jstore *s, MDB_txn *txn, uint64_t *seq, unsigned char hash
 }
 
 static int
-append_one(struct jstore *s, MDB_txn *txn, struct jstore_event *ev,
+append_one(struct store_be *s, MDB_txn *txn, struct jstore_event *ev,
     struct jbuf *canon, EVP_MD_CTX *md)
 {
 	unsigned char head[40], seqbe[8];
@@ -96,7 +96,7 @@ append_one(struct jstore *s, MDB_txn *txn, struct jstore_event *ev,
 }
 
 int
-store_append_txn(struct jstore *s, MDB_txn *txn, struct jstore_event *evs,
+store_append_txn(struct store_be *s, MDB_txn *txn, struct jstore_event *evs,
     size_t n)
 {
 	struct jbuf *canon = NULL;
@@ -124,7 +124,7 @@ store_append_txn(struct jstore *s, MDB_txn *txn, struct jstore_event *evs,
  * of expired live keys is written before the answer.
  */
 int
-store_issue_allowed(struct jstore *s, MDB_txn *txn, const struct jstore_event *evs,
+store_issue_allowed(struct store_be *s, MDB_txn *txn, const struct jstore_event *evs,
     size_t n)
 {
 	unsigned cap = atomic_load(&s->live_cap);
@@ -154,7 +154,7 @@ store_issue_allowed(struct jstore *s, MDB_txn *txn, const struct jstore_event *e
 }
 
 static int
-append_fn(struct jstore *s, MDB_txn *txn, void *arg)
+append_fn(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	struct append_arg *a = arg;
 	int r;
@@ -165,7 +165,7 @@ append_fn(struct jstore *s, MDB_txn *txn, void *arg)
 }
 
 int
-jstore_append(struct jstore *s, struct jstore_event *evs, size_t n)
+lmdb_append(struct store_be *s, struct jstore_event *evs, size_t n)
 {
 	struct append_arg a = { evs, n };
 	size_t i;
@@ -183,7 +183,7 @@ jstore_append(struct jstore *s, struct jstore_event *evs, size_t n)
 }
 
 int
-jstore_verify(struct jstore *s, uint64_t *countp, uint64_t *bad_seqp,
+lmdb_verify(struct store_be *s, uint64_t *countp, uint64_t *bad_seqp,
     unsigned char headp[32])
 {
 	unsigned char prev[32] = { 0 }, h[32];
@@ -261,7 +261,7 @@ jstore_verify(struct jstore *s, uint64_t *countp, uint64_t *bad_seqp,
 }
 
 int
-jstore_events_after(struct jstore *s, uint64_t after, size_t max,
+lmdb_events_after(struct store_be *s, uint64_t after, size_t max,
     int (*cb)(const struct jstore_event *ev, void *arg), void *arg,
     uint64_t *lastp)
 {
@@ -312,7 +312,7 @@ jstore_events_after(struct jstore *s, uint64_t after, size_t max,
 }
 
 int
-jstore_head(struct jstore *s, uint64_t *seqp)
+lmdb_head(struct store_be *s, uint64_t *seqp)
 {
 	unsigned char hh[32];
 	MDB_txn *txn = NULL;
