@@ -34,7 +34,8 @@ store_fingerprint_ok(const char *fp)
 int
 store_event_check(const struct jstore_event *ev)
 {
-	const char *names[] = { ev->user, ev->role, ev->request_id };
+	const char *names[] = { ev->user, ev->role, ev->request_id,
+	    ev->instance };
 	const char *texts[] = { ev->key_id, ev->principals, ev->fingerprint,
 	    ev->source, ev->reason, ev->approvers };
 	size_t i;
@@ -62,14 +63,18 @@ store_event_check(const struct jstore_event *ev)
 /*
  * Version byte, then the fields in a fixed order.  Changing this changes
  * every hash: bump the version byte and keep decoding the old one.
+ * Version 2 adds the instance at the end; an event without one is still
+ * written as version 1, so a single CA's chain is what it always was.
  */
 int
 store_event_encode(const struct jstore_event *ev, struct jbuf *b)
 {
 	int r;
 
+	int v2 = ev->instance != NULL && ev->instance[0] != '\0';
+
 	if ((r = jbuf_put_u64(b, ev->seq)) != 0 ||
-	    (r = jbuf_put_u8(b, 1)) != 0 ||
+	    (r = jbuf_put_u8(b, v2 ? 2 : 1)) != 0 ||
 	    (r = jbuf_put_u64(b, ev->time)) != 0 ||
 	    (r = jbuf_put_cstring(b, nz(ev->event))) != 0 ||
 	    (r = jbuf_put_cstring(b, nz(ev->user))) != 0 ||
@@ -83,7 +88,8 @@ store_event_encode(const struct jstore_event *ev, struct jbuf *b)
 	    (r = jbuf_put_cstring(b, nz(ev->source))) != 0 ||
 	    (r = jbuf_put_cstring(b, nz(ev->reason))) != 0 ||
 	    (r = jbuf_put_cstring(b, nz(ev->request_id))) != 0 ||
-	    (r = jbuf_put_cstring(b, nz(ev->approvers))) != 0)
+	    (r = jbuf_put_cstring(b, nz(ev->approvers))) != 0 ||
+	    (v2 && (r = jbuf_put_cstring(b, ev->instance)) != 0))
 		return r;
 	return 0;
 }
@@ -93,8 +99,8 @@ store_event_decode(const unsigned char *p, size_t len, struct jstore_event *ev,
     struct jbuf *scratch)
 {
 	struct jbuf *b;
-	const unsigned char *s[10];
-	size_t sl[10], off[10], i;
+	const unsigned char *s[11];
+	size_t sl[11], off[11], i, nstr;
 	uint8_t version;
 	int r;
 
@@ -105,7 +111,7 @@ store_event_decode(const unsigned char *p, size_t len, struct jstore_event *ev,
 	if ((r = jbuf_get_u64(b, &ev->seq)) != 0 ||
 	    (r = jbuf_get_u8(b, &version)) != 0)
 		goto out;
-	if (version != 1) {
+	if (version != 1 && version != 2) {
 		r = JIT_ERR_STORE_CORRUPT;
 		goto out;
 	}
@@ -119,13 +125,18 @@ store_event_decode(const unsigned char *p, size_t len, struct jstore_event *ev,
 	    (r = jbuf_get_u64(b, &ev->valid_after)) != 0 ||
 	    (r = jbuf_get_u64(b, &ev->valid_before)) != 0)
 		goto out;
-	for (i = 5; i < 10; i++)
+	nstr = version == 2 ? 11 : 10;
+	for (i = 5; i < nstr; i++)
 		if ((r = jbuf_get_string_direct(b, &s[i], &sl[i])) != 0)
 			goto out;
+	if (version == 2 && sl[10] == 0) {
+		r = JIT_ERR_STORE_CORRUPT;	/* v2 always names one */
+		goto out;
+	}
 	if ((r = jbuf_expect_end(b)) != 0)
 		goto out;
 	/* Copy with terminators first; the scratch buffer may move. */
-	for (i = 0; i < 10; i++) {
+	for (i = 0; i < nstr; i++) {
 		off[i] = jbuf_len(scratch);
 		if (memchr(s[i], '\0', sl[i]) != NULL) {
 			r = JIT_ERR_STORE_CORRUPT;
@@ -146,6 +157,7 @@ store_event_decode(const unsigned char *p, size_t len, struct jstore_event *ev,
 	ev->reason = AT(7);
 	ev->request_id = AT(8);
 	ev->approvers = AT(9);
+	ev->instance = version == 2 ? AT(10) : "";
 #undef AT
 	r = 0;
  out:

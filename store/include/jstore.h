@@ -37,6 +37,8 @@ struct jstore_event {
 	const char *reason;
 	const char *request_id;
 	const char *approvers;	/* comma-separated */
+	const char *instance;	/* the CA instance that wrote it: set by a
+				   shared (PostgreSQL) store, else empty */
 	unsigned char hash[32];	/* filled in by the store */
 };
 

@@ -18,6 +18,7 @@
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"
+#include "gcommit.h"
 #include "jstore.h"
 #include "lmdb-store.h"
 #include "store-backend.h"
@@ -202,16 +203,9 @@ lmdb_open(const char *dir, int flags, uint64_t map_size, struct store_be **sp)
 		return JIT_ERR_ALLOC;
 	s->rdonly = (flags & JSTORE_RDONLY) != 0;
 	s->serial_block = (flags & JSTORE_ONESHOT) ? 1 : SERIAL_BLOCK;
-	atomic_init(&s->clients, 0);
 	atomic_init(&s->live_cap, 0);
-	{
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-		s->spare = 4 * (unsigned)(ncpu > 0 ? ncpu : 1);
-	}
-	pthread_mutex_init(&s->wlock, NULL);
+	store_commit_init(s);
 	pthread_mutex_init(&s->slock, NULL);
-	pthread_cond_init(&s->qcond, NULL);
 	if ((s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
 		r = JIT_ERR_LIBCRYPTO;
 		goto out;
@@ -251,9 +245,8 @@ lmdb_close(struct store_be *s)
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	EVP_MD_free(s->sha256);
-	pthread_mutex_destroy(&s->wlock);
+	gcommit_destroy(&s->gc);
 	pthread_mutex_destroy(&s->slock);
-	pthread_cond_destroy(&s->qcond);
 	free(s);
 }
 

@@ -16,6 +16,7 @@
 #include <lmdb.h>
 #include <openssl/evp.h>
 
+#include "gcommit.h"
 #include "jstore.h"
 #include "store-backend.h"
 
@@ -31,15 +32,6 @@ enum { DB_META, DB_EVENTS, DB_TIME, DB_USER, DB_ROLE, DB_SERIAL, DB_FP,
 
 extern const char *const store_db_names[DB_COUNT];
 
-/* A writer waiting for the group commit (commit.c). */
-struct pending {
-	int (*fn)(struct store_be *, MDB_txn *, void *);
-	void *arg;
-	int done, result;
-	struct pending *next;
-	pthread_cond_t wake;	/* signalled for this writer only */
-};
-
 struct store_be {
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
@@ -47,16 +39,7 @@ struct store_be {
 	int no_open_index;	/* read-only, store older than DB_OPEN */
 	int no_live_index;	/* read-only, store older than DB_LIVE */
 	atomic_uint live_cap;	/* lmdb_set_live_cap(); 0: none */
-	/* group commit */
-	pthread_mutex_t wlock;
-	struct pending *queue, *tail;
-	int leader;
-	size_t queued, last_batch;	/* requests waiting; size of the last batch */
-	int gathering;			/* a leader waits for the queue to fill */
-	size_t gather_want;		/* ...until this many have queued */
-	atomic_uint clients;		/* lmdb_set_clients() */
-	unsigned spare;			/* clients that keep the CPUs busy */
-	pthread_cond_t qcond;
+	struct gcommit gc;		/* group commit (commit.c) */
 	/* serial reservation */
 	pthread_mutex_t slock;
 	uint64_t serial_next, serial_end, serial_block;
@@ -84,6 +67,7 @@ int store_meta_user_key(const char *prefix, const char *user, char *buf,
  * durably; fn's result is returned.  When fn fails, at whatever point,
  * what it wrote is rolled back and only that.
  */
+void store_commit_init(struct store_be *s);
 int store_run_write(struct store_be *s,
     int (*fn)(struct store_be *, MDB_txn *, void *), void *arg);
 
