@@ -12,9 +12,7 @@
 #include "store-backend.h"
 
 extern const struct jstore_ops store_lmdb_ops;
-#ifdef JIT_WITH_PG
 extern const struct jstore_ops store_pg_ops;
-#endif
 
 int
 jstore_is_url(const char *where)
@@ -33,13 +31,8 @@ jstore_open(const char *where, int flags, uint64_t map_size, struct jstore **sp)
 	if (sp == NULL || where == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	*sp = NULL;
-	if (jstore_is_url(where)) {
-#ifdef JIT_WITH_PG
+	if (jstore_is_url(where))
 		ops = &store_pg_ops;
-#else
-		return JIT_ERR_NOT_SUPPORTED;
-#endif
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return JIT_ERR_ALLOC;
 	s->ops = ops;

@@ -83,6 +83,29 @@ int store_derive_each_enroll(struct derive *d,
     int (*cb)(const char *user, const struct store_derived_enroll *e,
     void *arg), void *arg);
 
+/*
+ * One verification code check on t (updated in place): result is 0 or
+ * JIT_ERR_TOTP_WRONG / _REPLAY; when write is set the caller writes t back
+ * and appends the nev events, in one transaction.  Returns
+ * JIT_ERR_TOTP_LOCKED (nothing to write) while a lockout runs.
+ */
+struct store_totp_outcome {
+	int result, write;
+	struct jstore_event ev[2];
+	size_t nev;
+	char why[96];
+};
+int store_totp_decide(struct jstore_totp *t, struct jstore_totp_check *c,
+    const char *user, struct store_totp_outcome *o);
+
+/* "SHA256:" and the unpadded base64 of the SHA-256 of a stored secret. */
+int store_secret_digest(const unsigned char *sealed, size_t len,
+    char out[64]);
+
+/* 1 (and why) when request record r is not what the log says (dr). */
+int store_request_disagrees(const struct jstore_request *r,
+    const struct store_derived_request *dr, char *why, size_t size);
+
 /* Comma-separated name lists. */
 int store_list_has(const char *list, const char *name);
 

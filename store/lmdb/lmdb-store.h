@@ -128,8 +128,6 @@ int store_find_issue(struct store_be *s, MDB_txn *txn, uint64_t serial,
 /* totp.c */
 int store_totp_read(struct store_be *s, MDB_txn *txn, const char *user,
     struct jstore_totp *t);
-int store_secret_digest(const unsigned char *sealed, size_t len,
-    char out[64]);
 
 /* request.c */
 int store_req_read(struct store_be *s, MDB_txn *txn, const char *id,

@@ -67,29 +67,6 @@ struct totp_arg {
 	uint64_t now;
 };
 
-/* "SHA256:" and the unpadded base64 of the SHA-256 of the stored secret. */
-int
-store_secret_digest(const unsigned char *sealed, size_t len, char out[64])
-{
-	unsigned char md[32];
-	struct jbuf *b;
-	char *b64 = NULL, *eq;
-	int r;
-
-	if (EVP_Digest(sealed, len, md, NULL, EVP_sha256(), NULL) != 1)
-		return JIT_ERR_LIBCRYPTO;
-	if ((b = jbuf_from(md, sizeof(md))) == NULL)
-		return JIT_ERR_ALLOC;
-	if ((r = jbuf_dtob64(b, &b64)) == 0) {
-		if ((eq = strchr(b64, '=')) != NULL)
-			*eq = '\0';
-		snprintf(out, 64, "SHA256:%s", b64);
-	}
-	free(b64);
-	jbuf_free(b);
-	return r;
-}
-
 /*
  * A TOTP record is good only as the user's latest enrollment: the record
  * names its enroll event, whose seq the store also keeps apart, and whose
@@ -205,67 +182,21 @@ static int
 check_fn(struct store_be *s, MDB_txn *txn, void *arg)
 {
 	struct check_arg *a = arg;
-	struct jstore_totp_check *c = a->c;
+	struct store_totp_outcome o;
 	struct jstore_totp t;
-	struct jstore_event ev[2];
-	char why[96];
-	uint64_t step = 0;
-	size_t nev = 1;
 	int r;
 
-	c->locked_now = 0;
 	if ((r = store_totp_read(s, txn, a->user, &t)) != 0 ||
-	    (r = totp_bound(s, txn, a->user, &t)) != 0)
+	    (r = totp_bound(s, txn, a->user, &t)) != 0 ||
+	    (r = store_totp_decide(&t, a->c, a->user, &o)) != 0)
 		goto out;
-	c->failures = t.failures;
-	c->locked_until = t.locked_until > c->now ? t.locked_until : 0;
-	if (c->locked_until != 0) {
-		a->outcome = JIT_ERR_TOTP_LOCKED;
-		r = JIT_ERR_TOTP_LOCKED;	/* nothing to write */
-		goto out;
-	}
-	if (c->verify(t.secret, t.secret_len, c->arg, &step) != 0)
-		a->outcome = JIT_ERR_TOTP_WRONG;
-	else if (step <= t.last_step)	/* each step once, never older */
-		a->outcome = JIT_ERR_TOTP_REPLAY;
-	else
-		a->outcome = 0;
-	if (a->outcome == 0) {
-		t.last_step = step;
-		t.failures = 0;
-		t.locked_until = 0;
-		c->failures = 0;
-		r = totp_write(s, txn, a->user, &t);
-		goto out;
-	}
-	if (t.failures < UINT32_MAX)
-		t.failures++;
-	c->failures = t.failures;
-	memset(ev, 0, sizeof(ev));
-	ev[0].time = c->now;
-	ev[0].event = "mfa-fail";
-	ev[0].user = a->user;
-	ev[0].source = c->source;
-	ev[0].reason = a->outcome == JIT_ERR_TOTP_REPLAY ?
-	    "code already used" : "wrong code";
-	if (c->max_failures != 0 && t.failures >= c->max_failures) {
-		uint32_t over = t.failures - c->max_failures;
-
-		t.locked_until = c->now + (60ULL << (over > 6 ? 6 : over));
-		c->locked_until = t.locked_until;
-		c->locked_now = 1;
-		snprintf(why, sizeof(why), "%u wrong codes in a row: locked for "
-		    "%llu s", t.failures,
-		    (unsigned long long)(t.locked_until - c->now));
-		ev[1] = ev[0];
-		ev[1].event = "lockout";
-		ev[1].reason = why;
-		nev = 2;
-	}
-	if ((r = totp_write(s, txn, a->user, &t)) == 0)
-		r = store_append_txn(s, txn, ev, nev);
+	a->outcome = o.result;
+	if ((r = totp_write(s, txn, a->user, &t)) == 0 && o.nev != 0)
+		r = store_append_txn(s, txn, o.ev, o.nev);
  out:
 	OPENSSL_cleanse(&t, sizeof(t));
+	if (r == JIT_ERR_TOTP_LOCKED)
+		a->outcome = r;
 	return r;
 }
 

@@ -96,6 +96,7 @@ vrequests(struct vstate *v, struct derive *d)
 {
 	const struct store_derived_request *dr;
 	struct jstore_request *r;
+	char why[512];
 	MDB_cursor *cur;
 	MDB_val k, val;
 	size_t nrec = 0;
@@ -112,32 +113,8 @@ vrequests(struct vstate *v, struct derive *d)
 			continue;
 		}
 		dr = store_derive_request(d, r->id);
-		if (dr == NULL || !dr->seen)
-			vbad(v, "request %s: no request event in the log", r->id);
-		else if (dr->state != JSTORE_REQ_PENDING ?
-		    r->state != dr->state :
-		    (r->state != JSTORE_REQ_PENDING &&
-		    r->state != JSTORE_REQ_APPROVED))
-			vbad(v, "request %s: the record says %s, the log %s",
-			    r->id, jstore_request_state_name(r->state),
-			    jstore_request_state_name(dr->state));
-		else if (strcmp(r->approvers, dr->approvers != NULL ?
-		    dr->approvers : "") != 0)
-			vbad(v, "request %s: the record's approvers '%s' are "
-			    "not the log's '%s'", r->id, r->approvers,
-			    dr->approvers != NULL ? dr->approvers : "");
-		else if (r->state == JSTORE_REQ_APPROVED &&
-		    jit_list_count(r->approvers) < (r->quorum ? r->quorum : 1))
-			vbad(v, "request %s: approved with %zu of %u approvals",
-			    r->id, jit_list_count(r->approvers), r->quorum);
-		else if (r->state == JSTORE_REQ_ISSUED && r->serial != dr->serial)
-			vbad(v, "request %s: the record's serial %llu is not "
-			    "the log's %llu", r->id, (unsigned long long)r->serial,
-			    (unsigned long long)dr->serial);
-		else if (r->flags != dr->flags)
-			vbad(v, "request %s: the record's reminder/escalation "
-			    "flags %u are not the log's %u", r->id, r->flags,
-			    dr->flags);
+		if (store_request_disagrees(r, dr, why, sizeof(why)))
+			vbad(v, "%s", why);
 		if (store_req_is_open(r))
 			v->nopen++;
 		jstore_request_free(r);

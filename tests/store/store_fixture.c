@@ -3,19 +3,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <libpq-fe.h>
 
 #include "jit-err.h"
 #include "jstore.h"
 #include "store_fixture.h"
 
-char store_dir[64];
+char store_dir[512];
+static char pg_db[64];
 
-/* store_dir is TMP/store inside a fresh temporary directory. */
+/* Runs one statement on the cluster's "postgres" database. */
+static void
+pg_admin(const char *sql)
+{
+	PGconn *c = PQconnectdb(getenv("JIT_TEST_PG"));
+	PGresult *res;
+
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+	res = PQexec(c, sql);
+	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s: %s", sql,
+	    PQerrorMessage(c));
+	PQclear(res);
+	PQfinish(c);
+}
+
+/*
+ * store_dir is TMP/store inside a fresh temporary directory, or with
+ * $JIT_TEST_PG (a conninfo) a fresh database of that cluster.
+ */
 void
 store_setup(void)
 {
+	static unsigned n;
+	char sql[128];
+
+	if (getenv("JIT_TEST_PG") != NULL) {
+		snprintf(pg_db, sizeof(pg_db), "jt_%ld_%u", (long)getpid(), n++);
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_db);
+		pg_admin(sql);
+		snprintf(store_dir, sizeof(store_dir), "%s dbname=%s",
+		    getenv("JIT_TEST_PG"), pg_db);
+		return;
+	}
 	strcpy(store_dir, "/tmp/jit-store-XXXXXX");
 	cr_assert_not_null(mkdtemp(store_dir));
 	strcat(store_dir, "/store");
@@ -24,11 +56,23 @@ store_setup(void)
 void
 store_teardown(void)
 {
-	char cmd[128];
+	char cmd[600];
 
+	if (getenv("JIT_TEST_PG") != NULL) {
+		snprintf(cmd, sizeof(cmd), "DROP DATABASE %s WITH (FORCE)", pg_db);
+		pg_admin(cmd);
+		return;
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %.*s", (int)(strlen(store_dir) - 6),
 	    store_dir);
 	cr_assert_eq(system(cmd), 0);
+}
+
+void
+lmdb_only(void)
+{
+	if (getenv("JIT_TEST_PG") != NULL)
+		cr_skip_test("LMDB only");
 }
 
 

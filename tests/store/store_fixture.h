@@ -7,10 +7,15 @@
 
 #include "jstore.h"
 
-/* A fresh store directory per test: TMP/store. */
-extern char store_dir[64];
+/*
+ * A fresh store per test: TMP/store, or with $JIT_TEST_PG a fresh database
+ * (store_dir is then its conninfo).  lmdb_only() skips a test that looks
+ * at LMDB files.
+ */
+extern char store_dir[512];
 void store_setup(void);
 void store_teardown(void);
+void lmdb_only(void);
 
 struct jstore *open_store(int flags);
 /* An issue event of user for role with serial at time t (valid 600 s). */

@@ -33,7 +33,10 @@ Test(store_commit, serials_are_unique_increasing_never_zero)
 	/* A second handle (another process) never gets the same numbers. */
 	t = open_store(JSTORE_ONESHOT);
 	cr_assert_eq(jstore_next_serial(t, &b), 0);
-	cr_assert_gt(b, 768 - 1, "must be past the blocks the first handle holds");
+	cr_assert_gt(b, prev, "never one the first handle gave");
+	if (getenv("JIT_TEST_PG") == NULL)	/* LMDB reserves blocks */
+		cr_assert_gt(b, 768 - 1, "must be past the blocks the first "
+		    "handle holds");
 	cr_assert_eq(jstore_next_serial(t, &a), 0);
 	cr_assert_eq(a, b + 1, "one-shot handles reserve one at a time");
 	jstore_close(t);
@@ -212,6 +215,7 @@ Test(store_commit, a_writer_failing_half_way_takes_back_only_its_own)
 	char key[32];
 	int i, j, found, misplaced = 0;
 
+	lmdb_only();
 	jstore_set_clients(s, 64);	/* leaders wait: batches are shared */
 	for (i = 0; i < 8; i++) {
 		w[i] = (struct half_writer){ store_be_of(s), i, 0 };
@@ -246,6 +250,7 @@ Test(store_commit, full_map_is_a_clear_error_and_writes_nothing_half)
 	size_t i;
 	int r = 0, rounds = 0;
 
+	lmdb_only();
 	cr_assert_eq(jstore_open(store_dir, 0, 256 * 1024, &s), 0);
 	while (r == 0 && rounds < 10000) {
 		for (i = 0; i < 50; i++)
@@ -273,10 +278,11 @@ Test(store_commit, full_map_is_a_clear_error_and_writes_nothing_half)
 Test(store_commit, foreign_and_corrupted_files_are_refused)
 {
 	struct jstore *s = (struct jstore *)1;
-	char path[128], cmd[512];
+	char path[600], cmd[1400];
 	FILE *f;
 	int i;
 
+	lmdb_only();
 	cr_assert_eq(mkdir(store_dir, 0700), 0);
 	snprintf(path, sizeof(path), "%s/data.mdb", store_dir);
 	cr_assert_not_null(f = fopen(path, "w"));

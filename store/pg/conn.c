@@ -1,0 +1,445 @@
+/*
+ * conn.c: connections (one for the group commit's leader, a few for
+ * readers), statements, errors, the group commit in SQL, the schema, and
+ * opening and closing.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jit-err.h"
+#include "jstore.h"
+#include "pg-store.h"
+#include "store-impl.h"
+
+const struct jstore_ops store_pg_ops = STORE_BE_OPS(pg, "postgresql");
+
+void
+pgp_str(struct pgp *p, const char *s)
+{
+	p->v[p->n] = s != NULL ? s : "";
+	p->len[p->n] = 0;
+	p->fmt[p->n] = 0;
+	p->n++;
+}
+
+void
+pgp_u64(struct pgp *p, uint64_t v)
+{
+	snprintf(p->num[p->n], sizeof(p->num[0]), "%" PRIu64, v);
+	pgp_str(p, p->num[p->n]);
+}
+
+void
+pgp_bin(struct pgp *p, const void *d, size_t len)
+{
+	p->v[p->n] = d;
+	p->len[p->n] = (int)len;
+	p->fmt[p->n] = 1;
+	p->n++;
+}
+
+/*
+ * SQLSTATE classes: 08 connection, 57P0x shutdown, 25006 read-only (a
+ * standby after a failover), 53 resources: the database is unavailable,
+ * try again.  40001/40P01 (serialization, deadlock): busy.
+ */
+int
+pg_error(PGconn *c, const PGresult *res)
+{
+	const char *st = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (c == NULL || PQstatus(c) != CONNECTION_OK)
+		return JIT_ERR_STORE_UNAVAILABLE;
+	if (st == NULL)
+		return JIT_ERR_STORE_UNAVAILABLE;	/* no answer at all */
+	if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P0", 4) == 0 ||
+	    strcmp(st, "25006") == 0 || strncmp(st, "53", 2) == 0)
+		return JIT_ERR_STORE_UNAVAILABLE;
+	if (strcmp(st, "23505") == 0)
+		return JIT_ERR_EXISTS;
+	if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0)
+		return JIT_ERR_STORE_BUSY;
+	if (strcmp(st, "42P01") == 0 || strcmp(st, "42703") == 0)
+		return JIT_ERR_STORE_FOREIGN;
+	return JIT_ERR_STORE;
+}
+
+int
+pg_exec(PGconn *c, const char *sql, const struct pgp *p, PGresult **resp)
+{
+	PGresult *res;
+	ExecStatusType st;
+	int r = 0;
+
+	if (resp != NULL)
+		*resp = NULL;
+	res = PQexecParams(c, sql, p != NULL ? p->n : 0, NULL,
+	    p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
+	    p != NULL ? p->fmt : NULL, 0);
+	st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		r = pg_error(c, res);
+	if (r == 0 && resp != NULL)
+		*resp = res;
+	else
+		PQclear(res);
+	return r;
+}
+
+uint64_t
+pg_u64(const PGresult *res, int i, int col)
+{
+	const char *v = PQgetvalue(res, i, col);
+
+	return v != NULL && *v != '\0' ? strtoull(v, NULL, 10) : 0;
+}
+
+const char *
+pg_str(const PGresult *res, int i, int col)
+{
+	return PQgetisnull(res, i, col) ? "" : PQgetvalue(res, i, col);
+}
+
+static int
+hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+int
+pg_bytes(const PGresult *res, int i, int col, unsigned char *out, size_t max,
+    size_t *lenp)
+{
+	const char *v = PQgetvalue(res, i, col);
+	size_t n, k;
+	int hi, lo;
+
+	if (v == NULL || strncmp(v, "\\x", 2) != 0)
+		return JIT_ERR_STORE_CORRUPT;
+	v += 2;
+	if ((n = strlen(v)) % 2 != 0 || n / 2 > max)
+		return JIT_ERR_STORE_CORRUPT;
+	for (k = 0; k < n / 2; k++) {
+		if ((hi = hexval(v[2 * k])) < 0 || (lo = hexval(v[2 * k + 1])) < 0)
+			return JIT_ERR_STORE_CORRUPT;
+		out[k] = (unsigned char)(hi << 4 | lo);
+	}
+	*lenp = n / 2;
+	return 0;
+}
+
+/* A connection that works, or JIT_ERR_STORE_UNAVAILABLE. */
+static int
+pg_ready(struct store_be *b, PGconn **cp)
+{
+	if (*cp == NULL) {
+		*cp = PQconnectdb(b->conninfo);
+		if (*cp == NULL)
+			return JIT_ERR_ALLOC;
+	} else if (PQstatus(*cp) != CONNECTION_OK ||
+	    PQtransactionStatus(*cp) != PQTRANS_IDLE)
+		PQreset(*cp);	/* again, down the host list */
+	if (PQstatus(*cp) != CONNECTION_OK)
+		return JIT_ERR_STORE_UNAVAILABLE;
+	return 0;
+}
+
+int
+pg_reader(struct store_be *b, PGconn **cp)
+{
+	int i, r;
+
+	pthread_mutex_lock(&b->rlock);
+	for (;;) {
+		for (i = 0; i < PG_READERS && b->busy[i]; i++)
+			;
+		if (i < PG_READERS)
+			break;
+		pthread_cond_wait(&b->rcond, &b->rlock);
+	}
+	b->busy[i] = 1;
+	pthread_mutex_unlock(&b->rlock);
+	/* Slot i is ours alone now. */
+	if ((r = pg_ready(b, &b->readers[i])) != 0) {
+		pg_reader_done(b, b->readers[i]);
+		return r;
+	}
+	*cp = b->readers[i];
+	return 0;
+}
+
+void
+pg_reader_done(struct store_be *b, PGconn *c)
+{
+	int i;
+
+	pthread_mutex_lock(&b->rlock);
+	for (i = 0; i < PG_READERS; i++)
+		if (b->busy[i] && b->readers[i] == c) {
+			b->busy[i] = 0;
+			break;
+		}
+	pthread_cond_signal(&b->rcond);
+	pthread_mutex_unlock(&b->rlock);
+}
+
+/* What a writer asks: fn in the shared transaction. */
+struct pending {
+	int (*fn)(struct pgtx *, void *);
+	void *arg;
+};
+
+/*
+ * One transaction for the batch, a savepoint per writer: a writer that
+ * fails is rolled back alone (the chain head it moved included).  Nobody
+ * is answered before COMMIT returns: synchronous_commit, the server's
+ * default, makes that durable (and replicated, where the site asks).
+ */
+static void
+commit_batch(void *ctx, struct gc_writer *batch)
+{
+	struct store_be *b = ctx;
+	struct pgtx t = { b, NULL, 0, 0, { 0 } };
+	struct pgtx saved;
+	struct gc_writer *w;
+	struct pending *p;
+	int r, any = 0;
+
+	if ((r = pg_ready(b, &b->wconn)) == 0)
+		r = pg_exec(b->wconn, "BEGIN", NULL, NULL);
+	if (r != 0) {
+		for (w = batch; w != NULL; w = w->next)
+			w->result = r;
+		return;
+	}
+	t.c = b->wconn;
+	for (w = batch; w != NULL; w = w->next) {
+		p = w->op;
+		saved = t;
+		if ((r = pg_exec(t.c, "SAVEPOINT w", NULL, NULL)) != 0) {
+			w->result = r;
+			continue;
+		}
+		if ((w->result = p->fn(&t, p->arg)) == 0 &&
+		    (w->result = pg_exec(t.c, "RELEASE SAVEPOINT w", NULL,
+		    NULL)) == 0) {
+			any = 1;
+			continue;
+		}
+		t = saved;
+		if ((r = pg_exec(t.c, "ROLLBACK TO SAVEPOINT w", NULL,
+		    NULL)) != 0) {
+			/* The transaction is lost: so are the others. */
+			for (w = batch; w != NULL; w = w->next)
+				if (w->result == 0)
+					w->result = r;
+			(void)pg_exec(t.c, "ROLLBACK", NULL, NULL);
+			return;
+		}
+	}
+	r = pg_exec(t.c, any ? "COMMIT" : "ROLLBACK", NULL, NULL);
+	if (r != 0)
+		for (w = batch; w != NULL; w = w->next)
+			if (w->result == 0)
+				w->result = r;
+}
+
+int
+pg_run_write(struct store_be *b, int (*fn)(struct pgtx *, void *), void *arg)
+{
+	struct pending p = { fn, arg };
+
+	if (b->rdonly)
+		return JIT_ERR_INVALID_ARGUMENT;
+	return gcommit_run(&b->gc, &p);
+}
+
+/*
+ * Schema version 1.  Sequence numbers are bigint; the other integers
+ * (seconds, serials) are unsigned 64-bit in the store, so numeric(20).
+ */
+static const char *const schema_v1[] = {
+	"CREATE TABLE jit_meta (name text PRIMARY KEY, value text NOT NULL)",
+	"CREATE TABLE jit_head (one boolean PRIMARY KEY DEFAULT true "
+	    "CHECK (one), seq bigint NOT NULL, hash bytea NOT NULL)",
+	"INSERT INTO jit_head VALUES (true, 0, "
+	    "'\\x0000000000000000000000000000000000000000000000000000000000000000')",
+	"CREATE TABLE jit_events (seq bigint PRIMARY KEY, time numeric(20) NOT NULL, "
+	    "event text NOT NULL, \"user\" text NOT NULL, role text NOT NULL, "
+	    "serial numeric(20) NOT NULL, key_id text NOT NULL, "
+	    "principals text NOT NULL, valid_after numeric(20) NOT NULL, "
+	    "valid_before numeric(20) NOT NULL, fingerprint text NOT NULL, "
+	    "source text NOT NULL, reason text NOT NULL, "
+	    "request_id text NOT NULL, approvers text NOT NULL, "
+	    "instance text NOT NULL, hash bytea NOT NULL)",
+	"CREATE INDEX jit_events_time ON jit_events (time)",
+	"CREATE INDEX jit_events_user ON jit_events (\"user\")",
+	"CREATE INDEX jit_events_role ON jit_events (role)",
+	"CREATE INDEX jit_events_serial ON jit_events (serial) WHERE serial <> 0",
+	"CREATE INDEX jit_events_fp ON jit_events (fingerprint) "
+	    "WHERE fingerprint <> ''",
+	"CREATE INDEX jit_events_req ON jit_events (request_id) "
+	    "WHERE request_id <> ''",
+	"CREATE INDEX jit_events_live ON jit_events (\"user\", valid_before) "
+	    "WHERE event = 'issue'",
+	"CREATE SEQUENCE jit_serial MINVALUE 1",
+	"CREATE TABLE jit_revoked (serial numeric(20) PRIMARY KEY, "
+	    "key_id text NOT NULL, valid_before numeric(20) NOT NULL)",
+	"CREATE TABLE jit_locks (\"user\" text PRIMARY KEY, "
+	    "until numeric(20) NOT NULL, reason text NOT NULL)",
+	"CREATE TABLE jit_totp (\"user\" text PRIMARY KEY, secret bytea NOT NULL, "
+	    "last_step numeric(20) NOT NULL, failures numeric(20) NOT NULL, "
+	    "locked_until numeric(20) NOT NULL, enroll_seq bigint NOT NULL)",
+	"CREATE TABLE jit_requests (id text PRIMARY KEY, "
+	    "\"user\" text NOT NULL, role text NOT NULL, "
+	    "principals text NOT NULL, pubkey text NOT NULL, "
+	    "fingerprint text NOT NULL, reason text NOT NULL, "
+	    "source text NOT NULL, approver_groups text NOT NULL, "
+	    "approvers text NOT NULL, ttl numeric(20) NOT NULL, "
+	    "created numeric(20) NOT NULL, serial numeric(20) NOT NULL, "
+	    "expires numeric(20) NOT NULL, pickup_ttl numeric(20) NOT NULL, "
+	    "quorum numeric(20) NOT NULL, state integer NOT NULL, "
+	    "flags integer NOT NULL)",
+	"CREATE INDEX jit_requests_open ON jit_requests (expires) "
+	    "WHERE state IN (1, 2)",
+	"CREATE INDEX jit_requests_user ON jit_requests (\"user\") "
+	    "WHERE state IN (1, 2)",
+	NULL
+};
+
+/* Creates the schema when there is none; refuses another's or a newer one. */
+int
+pg_schema(PGconn *c, int rdonly)
+{
+	PGresult *res = NULL;
+	struct pgp p = { .n = 0 };
+	char ver[16];
+	size_t i;
+	int r;
+
+	/* One instance at a time creates or migrates (advisory lock). */
+	if ((r = pg_exec(c, "BEGIN", NULL, NULL)) != 0)
+		return r;
+	if (!rdonly && (r = pg_exec(c, "SELECT pg_advisory_xact_lock(7305218)",
+	    NULL, NULL)) != 0)
+		goto fail;
+	if ((r = pg_exec(c, "SELECT to_regclass('jit_meta') IS NOT NULL, "
+	    "(SELECT count(*) FROM pg_tables WHERE schemaname = "
+	    "current_schema())", NULL, &res)) != 0)
+		goto fail;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		if (rdonly) {
+			r = JIT_ERR_NOT_FOUND;
+			goto fail;
+		}
+		if (pg_u64(res, 0, 1) != 0) {
+			r = JIT_ERR_STORE_FOREIGN;	/* someone else's tables */
+			goto fail;
+		}
+		for (i = 0; schema_v1[i] != NULL; i++)
+			if ((r = pg_exec(c, schema_v1[i], NULL, NULL)) != 0)
+				goto fail;
+		snprintf(ver, sizeof(ver), "%d", PG_SCHEMA_VERSION);
+		pgp_str(&p, ver);
+		if ((r = pg_exec(c, "INSERT INTO jit_meta VALUES "
+		    "('magic', 'jit-ssh store'), ('schema', $1)", &p,
+		    NULL)) != 0)
+			goto fail;
+	} else {
+		PQclear(res);
+		res = NULL;
+		if ((r = pg_exec(c, "SELECT (SELECT value FROM jit_meta WHERE "
+		    "name = 'magic'), (SELECT value FROM jit_meta WHERE "
+		    "name = 'schema')", NULL, &res)) != 0)
+			goto fail;
+		if (strcmp(pg_str(res, 0, 0), "jit-ssh store") != 0) {
+			r = JIT_ERR_STORE_FOREIGN;
+			goto fail;
+		}
+		/* Newer than this build: refuse; older: migrate (none yet). */
+		if (atoi(pg_str(res, 0, 1)) != PG_SCHEMA_VERSION) {
+			r = JIT_ERR_STORE_FOREIGN;
+			goto fail;
+		}
+	}
+	PQclear(res);
+	return pg_exec(c, "COMMIT", NULL, NULL);
+ fail:
+	PQclear(res);
+	(void)pg_exec(c, "ROLLBACK", NULL, NULL);
+	return r;
+}
+
+int
+pg_open(const char *where, int flags, uint64_t map_size, struct store_be **bp)
+{
+	struct store_be *b;
+	char host[64];
+	int r;
+
+	(void)map_size;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((b->conninfo = strdup(where)) == NULL) {
+		free(b);
+		return JIT_ERR_ALLOC;
+	}
+	b->rdonly = (flags & JSTORE_RDONLY) != 0;
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(b->instance, sizeof(b->instance), "%s:%ld", host,
+	    (long)getpid());
+	atomic_init(&b->live_cap, 0);
+	pthread_mutex_init(&b->rlock, NULL);
+	pthread_cond_init(&b->rcond, NULL);
+	gcommit_init(&b->gc, commit_batch, NULL, b);
+	/* The first connection tells whether the database is there at all. */
+	if ((r = pg_ready(b, &b->wconn)) != 0 ||
+	    (r = pg_schema(b->wconn, b->rdonly)) != 0) {
+		pg_close(b);
+		return r;
+	}
+	*bp = b;
+	return 0;
+}
+
+void
+pg_close(struct store_be *b)
+{
+	int i;
+
+	if (b == NULL)
+		return;
+	if (b->wconn != NULL)
+		PQfinish(b->wconn);
+	for (i = 0; i < PG_READERS; i++)
+		if (b->readers[i] != NULL)
+			PQfinish(b->readers[i]);
+	gcommit_destroy(&b->gc);
+	pthread_mutex_destroy(&b->rlock);
+	pthread_cond_destroy(&b->rcond);
+	free(b->conninfo);
+	free(b);
+}
+
+void
+pg_set_clients(struct store_be *b, unsigned n)
+{
+	gcommit_set_clients(&b->gc, n);
+}
+
+void
+pg_set_live_cap(struct store_be *b, unsigned cap)
+{
+	atomic_store(&b->live_cap, cap);
+}

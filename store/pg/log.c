@@ -1,0 +1,428 @@
+/*
+ * log.c: the hash-chained log in PostgreSQL: append (under the jit_head
+ * row lock, so every instance extends one chain), serials, queries,
+ * following, and verifying the chain.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "jbuf.h"
+#include "jit-err.h"
+#include "jstore.h"
+#include "pg-store.h"
+#include "store-impl.h"
+
+void
+pg_event_row(const PGresult *res, int i, struct jstore_event *ev)
+{
+	size_t hl = 0;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->seq = pg_u64(res, i, 0);
+	ev->time = pg_u64(res, i, 1);
+	ev->event = pg_str(res, i, 2);
+	ev->user = pg_str(res, i, 3);
+	ev->role = pg_str(res, i, 4);
+	ev->serial = pg_u64(res, i, 5);
+	ev->key_id = pg_str(res, i, 6);
+	ev->principals = pg_str(res, i, 7);
+	ev->valid_after = pg_u64(res, i, 8);
+	ev->valid_before = pg_u64(res, i, 9);
+	ev->fingerprint = pg_str(res, i, 10);
+	ev->source = pg_str(res, i, 11);
+	ev->reason = pg_str(res, i, 12);
+	ev->request_id = pg_str(res, i, 13);
+	ev->approvers = pg_str(res, i, 14);
+	ev->instance = pg_str(res, i, 15);
+	if (pg_bytes(res, i, 16, ev->hash, 32, &hl) != 0 || hl != 32)
+		memset(ev->hash, 0, 32);
+}
+
+/* The hash of ev after prev (its canonical bytes). */
+static int
+chain_hash(const unsigned char prev[32], const struct jstore_event *ev,
+    unsigned char out[32])
+{
+	struct jbuf *b;
+	EVP_MD_CTX *md;
+	unsigned int hl = 0;
+	int r;
+
+	if ((b = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((r = store_event_encode(ev, b)) != 0) {
+		jbuf_free(b);
+		return r;
+	}
+	r = JIT_ERR_LIBCRYPTO;
+	if ((md = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, prev, 32) == 1 &&
+	    EVP_DigestUpdate(md, jbuf_ptr(b), jbuf_len(b)) == 1 &&
+	    EVP_DigestFinal_ex(md, out, &hl) == 1 && hl == 32)
+		r = 0;
+	EVP_MD_CTX_free(md);
+	jbuf_free(b);
+	return r;
+}
+
+/* A lock that holds for user at now: JIT_ERR_USER_LOCKED. */
+static int
+lock_held(PGconn *c, const char *user, uint64_t now)
+{
+	struct pgp p = { .n = 0 };
+	PGresult *res;
+	int r;
+
+	pgp_str(&p, user);
+	pgp_u64(&p, now);
+	if ((r = pg_exec(c, "SELECT 1 FROM jit_locks WHERE \"user\" = $1 AND "
+	    "(until = 0 OR until > $2)", &p, &res)) != 0)
+		return r;
+	r = PQntuples(res) > 0 ? JIT_ERR_USER_LOCKED : 0;
+	PQclear(res);
+	return r;
+}
+
+/* The checks an "issue" event passes in the transaction recording it. */
+static int
+issue_allowed(struct pgtx *t, const struct jstore_event *evs, size_t n)
+{
+	unsigned cap = atomic_load(&t->be->live_cap);
+	struct pgp p;
+	PGresult *res;
+	uint64_t now, live;
+	size_t i, j, batch;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(evs[i].event, "issue") != 0)
+			continue;
+		now = evs[i].time != 0 ? evs[i].time : (uint64_t)time(NULL);
+		if ((r = lock_held(t->c, evs[i].user, now)) != 0)
+			return r;
+		if (cap == 0 || evs[i].serial == 0)
+			continue;
+		for (j = 0, batch = 0; j < n; j++)
+			batch += strcmp(evs[j].event, "issue") == 0 &&
+			    evs[j].serial != 0 &&
+			    strcmp(evs[j].user, evs[i].user) == 0;
+		p.n = 0;
+		pgp_str(&p, evs[i].user);
+		pgp_u64(&p, now);
+		if ((r = pg_exec(t->c, "SELECT count(*) FROM jit_events e "
+		    "WHERE e.event = 'issue' AND e.\"user\" = $1 AND "
+		    "e.serial <> 0 AND e.valid_before > $2 AND NOT EXISTS "
+		    "(SELECT 1 FROM jit_revoked v WHERE v.serial = e.serial)",
+		    &p, &res)) != 0)
+			return r;
+		live = pg_u64(res, 0, 0);
+		PQclear(res);
+		if (live + batch > cap)
+			return JIT_ERR_CERT_CAP;
+	}
+	return 0;
+}
+
+int
+pg_append_tx(struct pgtx *t, struct jstore_event *evs, size_t n)
+{
+	struct pgp p;
+	PGresult *res;
+	size_t i, hl;
+	int r;
+
+	if (!t->head_locked) {
+		if ((r = pg_exec(t->c, "SELECT seq, hash FROM jit_head "
+		    "FOR UPDATE", NULL, &res)) != 0)
+			return r;
+		if (PQntuples(res) != 1 ||
+		    pg_bytes(res, 0, 1, t->hash, 32, &hl) != 0 || hl != 32) {
+			PQclear(res);
+			return JIT_ERR_STORE_CORRUPT;
+		}
+		t->seq = pg_u64(res, 0, 0);
+		t->head_locked = 1;
+		PQclear(res);
+	}
+	if ((r = issue_allowed(t, evs, n)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		struct jstore_event *ev = &evs[i];
+
+		ev->seq = t->seq + 1;
+		if (ev->time == 0)
+			ev->time = (uint64_t)time(NULL);
+		ev->instance = t->be->instance;
+		if ((r = chain_hash(t->hash, ev, ev->hash)) != 0)
+			return r;
+		p.n = 0;
+		pgp_u64(&p, ev->seq);
+		pgp_u64(&p, ev->time);
+		pgp_str(&p, ev->event);
+		pgp_str(&p, ev->user);
+		pgp_str(&p, ev->role);
+		pgp_u64(&p, ev->serial);
+		pgp_str(&p, ev->key_id);
+		pgp_str(&p, ev->principals);
+		pgp_u64(&p, ev->valid_after);
+		pgp_u64(&p, ev->valid_before);
+		pgp_str(&p, ev->fingerprint);
+		pgp_str(&p, ev->source);
+		pgp_str(&p, ev->reason);
+		pgp_str(&p, ev->request_id);
+		pgp_str(&p, ev->approvers);
+		pgp_str(&p, ev->instance);
+		pgp_bin(&p, ev->hash, 32);
+		if ((r = pg_exec(t->c, "INSERT INTO jit_events (" PG_EVENT_COLS
+		    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+		    "$12, $13, $14, $15, $16, $17)", &p, NULL)) != 0)
+			return r == JIT_ERR_EXISTS ? JIT_ERR_STORE_CORRUPT : r;
+		t->seq = ev->seq;
+		memcpy(t->hash, ev->hash, 32);
+	}
+	p.n = 0;
+	pgp_u64(&p, t->seq);
+	pgp_bin(&p, t->hash, 32);
+	return pg_exec(t->c, "UPDATE jit_head SET seq = $1, hash = $2", &p, NULL);
+}
+
+struct append_arg {
+	struct jstore_event *evs;
+	size_t n;
+};
+
+static int
+append_fn(struct pgtx *t, void *arg)
+{
+	struct append_arg *a = arg;
+
+	return pg_append_tx(t, a->evs, a->n);
+}
+
+int
+pg_append(struct store_be *b, struct jstore_event *evs, size_t n)
+{
+	struct append_arg a = { evs, n };
+	size_t i;
+	int r;
+
+	if (b == NULL || (evs == NULL && n != 0))
+		return JIT_ERR_INVALID_ARGUMENT;
+	for (i = 0; i < n; i++)
+		if ((r = store_event_check(&evs[i])) != 0)
+			return r;
+	if ((r = pg_run_write(b, append_fn, &a)) != 0)
+		for (i = 0; i < n; i++)
+			evs[i].seq = 0;
+	return r;
+}
+
+/* A sequence: unique across instances, durable before use (no cache). */
+int
+pg_next_serial(struct store_be *b, uint64_t *serialp)
+{
+	PGresult *res;
+	PGconn *c;
+	int r;
+
+	if (b == NULL || serialp == NULL || b->rdonly)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((r = pg_reader(b, &c)) != 0)
+		return r;
+	if ((r = pg_exec(c, "SELECT nextval('jit_serial')", NULL, &res)) == 0) {
+		*serialp = pg_u64(res, 0, 0);
+		PQclear(res);
+		if (*serialp == 0)
+			r = JIT_ERR_STORE_CORRUPT;
+	}
+	pg_reader_done(b, c);
+	return r;
+}
+
+/* Runs sql (a select of PG_EVENT_COLS) and calls cb on each row. */
+static int
+each_event(struct store_be *b, const char *sql, const struct pgp *p,
+    int (*cb)(const struct jstore_event *, void *), void *arg,
+    uint64_t *lastp)
+{
+	struct jstore_event ev;
+	PGresult *res;
+	PGconn *c;
+	int i, r;
+
+	if ((r = pg_reader(b, &c)) != 0)
+		return r;
+	r = pg_exec(c, sql, p, &res);
+	pg_reader_done(b, c);
+	if (r != 0)
+		return r;
+	for (i = 0; i < PQntuples(res); i++) {
+		pg_event_row(res, i, &ev);
+		if ((r = cb(&ev, arg)) != 0)
+			break;
+		if (lastp != NULL)
+			*lastp = ev.seq;
+	}
+	PQclear(res);
+	return r;
+}
+
+int
+pg_query(struct store_be *b, const struct jstore_filter *f,
+    int (*cb)(const struct jstore_event *ev, void *arg), void *arg)
+{
+	static const struct jstore_filter all;
+	char sql[1024];
+	struct pgp p = { .n = 0 };
+	size_t o;
+
+	if (b == NULL || cb == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if (f == NULL)
+		f = &all;
+	if (f->limit > 10000000)
+		return JIT_ERR_INVALID_ARGUMENT;
+	o = (size_t)snprintf(sql, sizeof(sql), "SELECT " PG_EVENT_COLS
+	    " FROM jit_events WHERE true");
+#define COND(field, col, put) do { \
+		if (field) { \
+			put; \
+			o += (size_t)snprintf(sql + o, sizeof(sql) - o, \
+			    " AND %s $%d", col, p.n); \
+		} \
+	} while (0)
+	COND(f->user != NULL, "\"user\" =", pgp_str(&p, f->user));
+	COND(f->role != NULL, "role =", pgp_str(&p, f->role));
+	COND(f->event != NULL, "event =", pgp_str(&p, f->event));
+	COND(f->fingerprint != NULL, "fingerprint =",
+	    pgp_str(&p, f->fingerprint));
+	COND(f->request_id != NULL, "request_id =", pgp_str(&p, f->request_id));
+	COND(f->serial != 0, "serial =", pgp_u64(&p, f->serial));
+	COND(f->since != 0, "time >=", pgp_u64(&p, f->since));
+	COND(f->until != 0, "time <=", pgp_u64(&p, f->until));
+#undef COND
+	if (f->limit != 0) {
+		/* The newest limit matches, shown oldest first. */
+		pgp_u64(&p, f->limit);
+		char inner[1100];
+
+		snprintf(inner, sizeof(inner), "SELECT * FROM (%s ORDER BY seq "
+		    "DESC LIMIT $%d) newest ORDER BY seq", sql, p.n);
+		return each_event(b, inner, &p, cb, arg, NULL);
+	}
+	snprintf(sql + o, sizeof(sql) - o, " ORDER BY seq");
+	return each_event(b, sql, &p, cb, arg, NULL);
+}
+
+int
+pg_events_after(struct store_be *b, uint64_t after, size_t max,
+    int (*cb)(const struct jstore_event *ev, void *arg), void *arg,
+    uint64_t *lastp)
+{
+	struct pgp p = { .n = 0 };
+
+	if (b == NULL || cb == NULL || lastp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*lastp = after;
+	pgp_u64(&p, after);
+	pgp_u64(&p, max);
+	return each_event(b, "SELECT " PG_EVENT_COLS " FROM jit_events WHERE "
+	    "seq > $1 ORDER BY seq LIMIT $2", &p, cb, arg, lastp);
+}
+
+int
+pg_head(struct store_be *b, uint64_t *seqp)
+{
+	PGresult *res;
+	PGconn *c;
+	int r;
+
+	if (b == NULL || seqp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((r = pg_reader(b, &c)) != 0)
+		return r;
+	if ((r = pg_exec(c, "SELECT seq FROM jit_head", NULL, &res)) == 0) {
+		*seqp = PQntuples(res) == 1 ? pg_u64(res, 0, 0) : 0;
+		PQclear(res);
+	}
+	pg_reader_done(b, c);
+	return r;
+}
+
+/*
+ * Walks the chain from the rows' columns: an edited column breaks its
+ * event's hash, a dropped or inserted row the sequence, a cut the head.
+ * Read in pages from one snapshot (REPEATABLE READ).
+ */
+int
+pg_verify(struct store_be *b, uint64_t *countp, uint64_t *bad_seqp,
+    unsigned char headp[32])
+{
+	unsigned char prev[32] = { 0 }, h[32], head_hash[32];
+	struct jstore_event ev;
+	struct pgp p;
+	PGresult *res = NULL;
+	PGconn *c;
+	uint64_t expect = 1, head_seq;
+	size_t hl;
+	int i, n, r;
+
+	if (b == NULL || countp == NULL || bad_seqp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*countp = *bad_seqp = 0;
+	if ((r = pg_reader(b, &c)) != 0)
+		return r;
+	if ((r = pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	    NULL, NULL)) != 0)
+		goto out;
+	do {
+		p.n = 0;
+		pgp_u64(&p, expect - 1);
+		if ((r = pg_exec(c, "SELECT " PG_EVENT_COLS " FROM jit_events "
+		    "WHERE seq > $1 ORDER BY seq LIMIT 5000", &p, &res)) != 0)
+			goto out;
+		n = PQntuples(res);
+		for (i = 0; i < n; i++, expect++) {
+			pg_event_row(res, i, &ev);
+			if (ev.seq != expect ||
+			    (r = chain_hash(prev, &ev, h)) != 0 ||
+			    CRYPTO_memcmp(h, ev.hash, 32) != 0) {
+				*bad_seqp = expect;
+				r = r != 0 ? r : JIT_ERR_STORE_TAMPERED;
+				goto out;
+			}
+			memcpy(prev, h, 32);
+		}
+		PQclear(res);
+		res = NULL;
+	} while (n > 0);
+	if ((r = pg_exec(c, "SELECT seq, hash FROM jit_head", NULL,
+	    &res)) != 0)
+		goto out;
+	if (PQntuples(res) != 1 ||
+	    pg_bytes(res, 0, 1, head_hash, 32, &hl) != 0 || hl != 32) {
+		r = JIT_ERR_STORE_CORRUPT;
+		goto out;
+	}
+	head_seq = pg_u64(res, 0, 0);
+	if (head_seq != expect - 1 || memcmp(head_hash, prev, 32) != 0) {
+		*bad_seqp = head_seq > expect - 1 ? expect : head_seq + 1;
+		r = JIT_ERR_STORE_TAMPERED;
+		goto out;
+	}
+	*countp = expect - 1;
+	if (headp != NULL)
+		memcpy(headp, prev, 32);
+	r = 0;
+ out:
+	PQclear(res);
+	(void)pg_exec(c, "ROLLBACK", NULL, NULL);
+	pg_reader_done(b, c);
+	return r;
+}

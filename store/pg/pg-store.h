@@ -1,0 +1,96 @@
+/*
+ * pg-store.h: the PostgreSQL side of the store (store/pg/).  The only
+ * header that includes <libpq-fe.h>.  Any number of CA instances share one
+ * database: the hash chain is extended under a row lock on jit_head, so
+ * appends from all instances are serialised in the database; writers of
+ * one instance share a transaction (group commit, one savepoint each).
+ */
+#ifndef JIT_PG_STORE_H
+#define JIT_PG_STORE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "gcommit.h"
+#include "jstore.h"
+#include "store-backend.h"
+
+#define PG_SCHEMA_VERSION	1
+#define PG_READERS		8	/* read connections kept open */
+#define PG_NAME_MAX		256	/* user, role, request id */
+
+STORE_BE_DECLARE(pg)
+
+struct store_be {
+	char *conninfo;
+	int rdonly;
+	char instance[128];
+	atomic_uint live_cap;
+	struct gcommit gc;
+	PGconn *wconn;		/* the group-commit leader's */
+	pthread_mutex_t rlock;	/* the read connections */
+	pthread_cond_t rcond;
+	PGconn *readers[PG_READERS];
+	int busy[PG_READERS];
+};
+
+/* A write transaction in progress (one batch). */
+struct pgtx {
+	struct store_be *be;
+	PGconn *c;
+	int head_locked;
+	uint64_t seq;		/* the chain's head, once locked */
+	unsigned char hash[32];
+};
+
+/* Parameters of one statement, as text. */
+#define PG_PARAMS_MAX	24
+struct pgp {
+	const char *v[PG_PARAMS_MAX];
+	int len[PG_PARAMS_MAX], fmt[PG_PARAMS_MAX];
+	char num[PG_PARAMS_MAX][24];
+	int n;
+};
+
+/* conn.c */
+void pgp_str(struct pgp *p, const char *s);	/* NULL: "" */
+void pgp_u64(struct pgp *p, uint64_t v);
+void pgp_bin(struct pgp *p, const void *d, size_t len);
+/* Runs sql; *resp (when not NULL) gets the result to PQclear. */
+int pg_exec(PGconn *c, const char *sql, const struct pgp *p, PGresult **resp);
+/* Column helpers on row i. */
+uint64_t pg_u64(const PGresult *res, int i, int col);
+const char *pg_str(const PGresult *res, int i, int col);
+/* A bytea column (hex text) into out (at most max bytes). */
+int pg_bytes(const PGresult *res, int i, int col, unsigned char *out,
+    size_t max, size_t *lenp);
+/* The error of a failed result or connection, as JIT_ERR_*. */
+int pg_error(PGconn *c, const PGresult *res);
+/* A read connection (waits for a free one), and its return. */
+int pg_reader(struct store_be *b, PGconn **cp);
+void pg_reader_done(struct store_be *b, PGconn *c);
+/* Runs fn in a write transaction shared with other writers. */
+int pg_run_write(struct store_be *b, int (*fn)(struct pgtx *, void *),
+    void *arg);
+/* The schema: created when missing, migrated when older. */
+int pg_schema(PGconn *c, int rdonly);
+
+/* log.c */
+int pg_append_tx(struct pgtx *t, struct jstore_event *evs, size_t n);
+/* Fills ev from columns 0.. of row i (strings point into res). */
+void pg_event_row(const PGresult *res, int i, struct jstore_event *ev);
+#define PG_EVENT_COLS "seq, time, event, \"user\", role, serial, key_id, " \
+	"principals, valid_after, valid_before, fingerprint, source, reason, " \
+	"request_id, approvers, instance, hash"
+
+/* request.c */
+#define REQ_COLS_PUBLIC "id, \"user\", role, principals, pubkey, " \
+	"fingerprint, reason, source, approver_groups, approvers, ttl, " \
+	"created, serial, expires, pickup_ttl, quorum, state, flags"
+int pg_request_row(const PGresult *res, int i, struct jstore_request **rp);
+
+#endif /* JIT_PG_STORE_H */

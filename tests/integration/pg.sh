@@ -1,0 +1,33 @@
+# pg.sh: a throwaway PostgreSQL cluster for a test (sourced after lib.sh).
+# initdb in $T/pg as an unprivileged user (root runs it as nobody), on a
+# unix socket in that directory and no TCP; stopped and removed with $T.
+# Sets PG_CONNINFO (libpq conninfo of the "postgres" database).
+pg_bin() {
+	local d
+	for d in /usr/lib/postgresql/*/bin; do
+		[ -x "$d/initdb" ] && { echo "$d"; return 0; }
+	done
+	return 1
+}
+
+pg_start() {
+	local bin as=() port
+	bin=$(pg_bin) || skip "PostgreSQL is not installed (./setup installs it)"
+	PGD="$T/pg"
+	mkdir -p "$PGD"
+	if [ "$(id -u)" = 0 ]; then
+		chmod 711 "$T"	# nobody walks through to its own directory
+		chown nobody "$PGD"
+		as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+	fi
+	chmod 700 "$PGD"
+	port=$(free_port)
+	"${as[@]}" "$bin/initdb" -D "$PGD/data" -U jit --auth=trust -E UTF8 \
+		--no-instructions > "$PGD/initdb.log" 2>&1 || { cat "$PGD/initdb.log"; return 1; }
+	"${as[@]}" "$bin/pg_ctl" -D "$PGD/data" -l "$PGD/server.log" -w -t 60 \
+		-o "-k $PGD -p $port -c listen_addresses='' ${PG_EXTRA_OPTS:-}" start > /dev/null ||
+		{ cat "$PGD/server.log"; return 1; }
+	PIDS+=("$(head -1 "$PGD/data/postmaster.pid")")
+	PG_CONNINFO="host=$PGD port=$port user=jit dbname=postgres"
+	export PG_CONNINFO
+}
