@@ -68,6 +68,35 @@ bad(const char *path, const struct jyaml_node *n, const char *msg,
 	return -1;
 }
 
+/*
+ * ca: [ca1:2222, ca2:2222]: CAs sharing one store, tried in order; kept
+ * as "ca1:2222,ca2:2222", the form --ca takes.
+ */
+static int
+set_ca_list(const char *path, struct js_config *cfg, const struct jyaml_node *v)
+{
+	char list[JS_VALUE_MAX];
+	size_t i, o = 0;
+	const struct jyaml_node *e;
+
+	if (v->n == 0)
+		return bad(path, v, "empty list", "ca");
+	list[0] = '\0';
+	for (i = 0; i < v->n; i++) {
+		e = v->items[i];
+		if (e->type != JYAML_SCALAR || *e->value == '\0' ||
+		    strpbrk(e->value, ", \t") != NULL)
+			return bad(path, e, "each CA is one HOST:PORT", "ca");
+		if (o + e->len + 2 > sizeof(list))
+			return bad(path, e, "value too long", "ca");
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
+		    i > 0 ? "," : "", e->value);
+	}
+	if ((cfg->ca = strdup(list)) == NULL)
+		return bad(path, v, "out of memory", NULL);
+	return 0;
+}
+
 /* One key's value: checked and stored. */
 static int
 set_value(const char *path, struct js_config *cfg, const struct jyaml_node *k,
@@ -89,6 +118,8 @@ set_value(const char *path, struct js_config *cfg, const struct jyaml_node *k,
 		    "or ca_host_key)", key);
 	if (*slot != NULL)
 		return bad(path, k, "key given twice", key);
+	if (slot == &cfg->ca && v->type == JYAML_SEQ)
+		return set_ca_list(path, cfg, v);
 	if (v->type != JYAML_SCALAR)
 		return bad(path, v, "values must be plain strings", key);
 	if (v->len >= JS_VALUE_MAX)

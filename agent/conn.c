@@ -94,7 +94,7 @@ hostkey_algs(const struct jkey *k)
 
 /* The CA's host key must be the pinned one. */
 static int
-check_host_key(const struct js_config *cfg, ssh_session s,
+check_host_key(const struct js_config *cfg, const char *addr, ssh_session s,
     const struct jkey *pinned, const char *expect_fp, char **keylinep)
 {
 	ssh_key sk = NULL;
@@ -115,7 +115,7 @@ check_host_key(const struct js_config *cfg, ssh_session s,
 			    "%s, not %s: refusing (nothing written).\n"
 			    "  Check the fingerprint with the CA operator (on "
 			    "the CA: ssh-keygen -lf DIR/ssh_host_ed25519_key.pub)"
-			    "\n", cfg->ca, fp_got, expect_fp);
+			    "\n", addr, fp_got, expect_fp);
 			goto out;
 		}
 		if (jkey_format_line(got, NULL, keylinep) != 0)
@@ -131,7 +131,7 @@ check_host_key(const struct js_config *cfg, ssh_session s,
 		    "  Check that fingerprint with the CA operator (on the CA: "
 		    "ssh-keygen -lf DIR/ssh_host_ed25519_key.pub),\n"
 		    "  then add to %s:\n    ca_host_key: \"%s\"\n",
-		    cfg->ca, fp_got, cfg->path != NULL ? cfg->path :
+		    addr, fp_got, cfg->path != NULL ? cfg->path :
 		    "~/.config/jit-ssh/config.yaml", line != NULL ? line : "?");
 		goto out;
 	}
@@ -142,7 +142,7 @@ check_host_key(const struct js_config *cfg, ssh_session s,
 		    "  pinned (ca_host_key): %s\n"
 		    "  presented:            %s\n"
 		    "  Someone may be intercepting the connection, or the CA "
-		    "was reinstalled: ask the CA operator.\n", cfg->ca,
+		    "was reinstalled: ask the CA operator.\n", addr,
 		    fp_pin != NULL ? fp_pin : "?", fp_got);
 		goto out;
 	}
@@ -333,9 +333,11 @@ js_connect(const struct js_config *cfg, struct js_conn **cp)
 	return js_connect_fp(cfg, NULL, NULL, cp);
 }
 
-int
-js_connect_fp(const struct js_config *cfg, const char *expect_fp,
-    char **keylinep, struct js_conn **cp)
+#define UNREACHABLE	(-2)	/* connect_one(): try the next CA */
+
+static int
+connect_one(const struct js_config *cfg, const char *addr, int last,
+    const char *expect_fp, char **keylinep, struct js_conn **cp)
 {
 	struct js_conn *c = NULL;
 	struct jkey *pinned = NULL;
@@ -346,10 +348,10 @@ js_connect_fp(const struct js_config *cfg, const char *expect_fp,
 	bool no = false;
 
 	*cp = NULL;
-	if (split_hostport(cfg->ca, host, sizeof(host), &port,
+	if (split_hostport(addr, host, sizeof(host), &port,
 	    &port_given) != 0) {
 		fprintf(stderr, "jit-ssh: bad CA address '%s' (HOST:PORT or "
-		    "[V6]:PORT)\n", cfg->ca);
+		    "[V6]:PORT)\n", addr);
 		return JS_EXIT_USAGE;
 	}
 	if (expect_fp == NULL && cfg->ca_host_key != NULL &&
@@ -373,13 +375,19 @@ js_connect_fp(const struct js_config *cfg, const char *expect_fp,
 		goto out;
 	}
 	if (ssh_connect(c->s) != SSH_OK) {
+		if (!last) {
+			fprintf(stderr, "jit-ssh: cannot reach the CA at %s: %s; "
+			    "trying the next\n", addr, ssh_get_error(c->s));
+			rc = UNREACHABLE;
+			goto out;
+		}
 		fprintf(stderr, "jit-ssh: cannot reach the CA at %s%s: %s\n"
 		    "  Is jit-ssh-ca serve running there, and is 'ca:' in your "
-		    "configuration right?\n", cfg->ca, port_given ? "" :
+		    "configuration right?\n", addr, port_given ? "" :
 		    " (port 2222: 'ca:' names no port)", ssh_get_error(c->s));
 		goto out;
 	}
-	if ((rc = check_host_key(cfg, c->s, pinned, expect_fp,
+	if ((rc = check_host_key(cfg, addr, c->s, pinned, expect_fp,
 	    keylinep)) != 0 ||
 	    (rc = authenticate(cfg, c->s)) != 0)
 		goto out;
@@ -388,6 +396,38 @@ js_connect_fp(const struct js_config *cfg, const char *expect_fp,
  out:
 	jkey_free(pinned);
 	js_close(c);
+	return rc;
+}
+
+/*
+ * ca may list several CAs sharing one store ("a:2222,b:2222"): each is
+ * tried in order until one answers.  Only an unreachable CA passes the
+ * turn: a wrong host key or a refusal ends the attempt there.
+ */
+int
+js_connect_fp(const struct js_config *cfg, const char *expect_fp,
+    char **keylinep, struct js_conn **cp)
+{
+	char addr[JS_VALUE_MAX];
+	const char *p = cfg->ca, *comma;
+	size_t n;
+	int rc;
+
+	*cp = NULL;
+	do {
+		comma = strchr(p, ',');
+		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (n == 0 || n >= sizeof(addr)) {
+			fprintf(stderr, "jit-ssh: bad CA list '%s' (HOST:PORT,"
+			    "HOST:PORT...)\n", cfg->ca);
+			return JS_EXIT_USAGE;
+		}
+		memcpy(addr, p, n);
+		addr[n] = '\0';
+		rc = connect_one(cfg, addr, comma == NULL, expect_fp, keylinep,
+		    cp);
+		p = comma != NULL ? comma + 1 : p + n;
+	} while (rc == UNREACHABLE);
 	return rc;
 }
 

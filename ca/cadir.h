@@ -31,21 +31,33 @@ char *ca_path(const char *dir, const char *name);
 /* Where the CA directory dir came from, in words, for error messages. */
 const char *ca_dir_origin(const char *dir);
 
-/* Opens DIR/store. */
+/* Opens the store config.yaml names (default: DIR/store, LMDB). */
 int ca_open_store(const char *dir, int flags, struct jstore **sp);
 
 /* Loads DIR/policy.yaml, or file when not NULL. */
 int ca_load_policy(const char *dir, const char *file, struct jpolicy **pp);
 
-/*
- * Reads the config file at path: *listenp is "ADDR:PORT" (default
- * 127.0.0.1:2222; caller frees).  On a problem returns a JIT_ERR_* code
- * with "file:line:column: message" in *errp (unprinted).
- */
-int ca_config_read(const char *path, char **listenp, char **errp);
+/* DIR/config.yaml. */
+struct ca_config {
+	char *listen;	/* "ADDR:PORT" (default 127.0.0.1:2222) */
+	char *store;	/* "lmdb" (default: DIR/store) or a PostgreSQL URL */
+};
 
-/* The listen address from DIR/config.yaml. */
-int ca_config_listen(const char *dir, char **listenp);
+/*
+ * Reads the config file at path into c (ca_config_free() it).  On a
+ * problem returns a JIT_ERR_* code with "file:line:column: message" in
+ * *errp (unprinted).
+ */
+int ca_config_read(const char *path, struct ca_config *c, char **errp);
+/* Reads DIR/config.yaml, printing what is wrong with it. */
+int ca_config_load(const char *dir, struct ca_config *c);
+void ca_config_free(struct ca_config *c);
+
+/*
+ * 1 when where is a store location config.yaml may name: "lmdb", or a
+ * PostgreSQL URL or conninfo without a password in it; else 0 and why.
+ */
+int ca_store_where_ok(const char *where, const char **whyp);
 
 /*
  * Loads the public key at path; when it fails, says why (a private key

@@ -20,9 +20,31 @@
 #include "jstore.h"
 #include "totp-seal.h"
 
-static const char config_text[] =
-    "# jit-ssh-ca configuration (see README.md)\n"
-    "listen: 127.0.0.1:2222\n";
+/* config.yaml; store, when shared, as a double-quoted YAML string. */
+static int
+config_yaml(const char *store, char **textp)
+{
+	char q[2048];
+	size_t o = 0;
+	const char *p;
+
+	for (p = store; p != NULL && *p != '\0'; p++) {
+		if (o + 3 >= sizeof(q) || (unsigned char)*p < 0x20)
+			return -1;
+		if (*p == '"' || *p == '\\')
+			q[o++] = '\\';
+		q[o++] = *p;
+	}
+	q[o] = '\0';
+	if (asprintf(textp, "# jit-ssh-ca configuration (see README.md)\n"
+	    "listen: 127.0.0.1:2222\n%s%s%s", store != NULL ?
+	    "# the store CA instances share (README: Running more than one "
+	    "CA)\nstore: \"" : "", q, store != NULL ? "\"\n" : "") == -1) {
+		*textp = NULL;
+		return -1;
+	}
+	return 0;
+}
 
 static const char policy_text[] =
     "# jit-ssh role policy: who may get which certificate, for how long.\n"
@@ -183,19 +205,21 @@ cmd_init(int argc, char **argv)
 {
 	struct created cr = { .n = 0 };
 	enum jkey_type type = JKEY_ED25519;
-	const char *dir_opt = NULL, *dir;
-	char *store = NULL;
+	const char *dir_opt = NULL, *dir, *store_opt = NULL, *why;
+	char *store = NULL, *config = NULL;
 	unsigned char totp_key[CA_TOTP_KEY_LEN];
 	const char *type_s = NULL;
 	const struct ca_opt opts[] = {
 		{ "dir", 'd', &dir_opt, NULL },
 		{ "key-type", 't', &type_s, NULL },
+		{ "store", 's', &store_opt, NULL },
 		{ NULL, 0, NULL, NULL },
 	};
+	int shared;
 	int argi, r, ok = 0;
 
 	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca init --dir DIR "
-	    "[--key-type ed25519|ecdsa|rsa]", &argi)) != CA_OPTS_GO)
+	    "[--key-type ed25519|ecdsa|rsa] [--store lmdb|URL]", &argi)) != CA_OPTS_GO)
 		return r;
 	if (type_s != NULL && parse_key_type(type_s, &type) != 0) {
 		ca_error("unknown --key-type '%s' (ed25519, ecdsa or rsa)",
@@ -206,6 +230,15 @@ cmd_init(int argc, char **argv)
 		ca_error("init: unexpected argument '%s'", argv[argi]);
 		return CA_EXIT_USAGE;
 	}
+	if (store_opt != NULL && !ca_store_where_ok(store_opt, &why)) {
+		ca_error("--store: %s", why);
+		return CA_EXIT_USAGE;
+	}
+	shared = store_opt != NULL && strcmp(store_opt, "lmdb") != 0;
+	if (config_yaml(shared ? store_opt : NULL, &config) != 0) {
+		ca_error("--store: not a location a config can hold");
+		return CA_EXIT_USAGE;
+	}
 	dir = ca_dir(dir_opt);
 	umask(077);
 	if (dir_prepare(&cr, dir) != 0)
@@ -214,29 +247,43 @@ cmd_init(int argc, char **argv)
 	    make_key(&cr, dir, CA_HOST_KEY, type, "jit-ssh host CA") != 0 ||
 	    make_key(&cr, dir, CA_LISTEN_KEY, JKEY_ED25519,
 	    "jit-ssh-ca listener") != 0 ||
-	    make_file(&cr, dir, CA_CONFIG, config_text, 0600) != 0 ||
+	    make_file(&cr, dir, CA_CONFIG, config, 0600) != 0 ||
 	    make_file(&cr, dir, CA_POLICY, policy_text, 0600) != 0)
 		goto out;
 	if (ca_totp_key_load(dir, 1, totp_key) != 0)
 		goto out;
 	jit_wipe(totp_key, sizeof(totp_key));
 	created_add(&cr, ca_path(dir, CA_TOTP_KEY));
-	store = ca_path(dir, CA_STORE "/");
-	if (mkdir(store, 0700) == -1) {
-		ca_error("creating %s: %s", store, strerror(errno));
-		goto out;
+	if (!shared) {
+		store = ca_path(dir, CA_STORE "/");
+		if (mkdir(store, 0700) == -1) {
+			ca_error("creating %s: %s", store, strerror(errno));
+			goto out;
+		}
+		created_add(&cr, store);
+		store = NULL;
 	}
-	created_add(&cr, store);
-	store = NULL;
 	/* The store itself, so krl, audit and audit verify work at once. */
 	{
 		struct jstore *st = NULL;
+		uint64_t head = 0;
 
 		if (ca_open_store(dir, JSTORE_ONESHOT, &st) != 0)
 			goto out;
+		/* A shared store with a log serves another CA's keys. */
+		if (shared && (jstore_head(st, &head) != 0 || head != 0)) {
+			ca_error("the store at %s already holds a CA's log: to "
+			    "add an instance of that CA, copy its directory "
+			    "(keys, totp.key, config.yaml, policy.yaml) instead "
+			    "(README: Running more than one CA)", store_opt);
+			jstore_close(st);
+			goto out;
+		}
 		jstore_close(st);
-		created_add(&cr, ca_path(dir, CA_STORE "/lock.mdb"));
-		created_add(&cr, ca_path(dir, CA_STORE "/data.mdb"));
+		if (!shared) {
+			created_add(&cr, ca_path(dir, CA_STORE "/lock.mdb"));
+			created_add(&cr, ca_path(dir, CA_STORE "/data.mdb"));
+		}
 	}
 	ok = 1;
 	printf("initialised jit-ssh CA in %s\n"
@@ -246,6 +293,7 @@ cmd_init(int argc, char **argv)
 	    dir, dir, CA_USER_KEY, dir, CA_HOST_KEY, dir, CA_POLICY, dir);
  out:
 	free(store);
+	free(config);
 	created_undo(&cr, !ok);
 	return ok ? CA_EXIT_OK : CA_EXIT_FAIL;
 }

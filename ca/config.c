@@ -1,7 +1,9 @@
 /*
  * config.c: DIR/config.yaml, the CA service's own settings, read with the
- * same strict YAML tree as the policy (jyaml).  Keys: listen (ADDR:PORT).
+ * same strict YAML tree as the policy (jyaml).  Keys: listen (ADDR:PORT),
+ * store (lmdb, or a PostgreSQL URL / conninfo shared by several CAs).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"
+#include "jstore.h"
 #include "jyaml.h"
 
 static int
@@ -21,16 +24,64 @@ cerr(char **errp, const char *name, const struct jyaml_node *n, const char *msg)
 	return JIT_ERR_INVALID_FORMAT;
 }
 
+/*
+ * A store location says where, never a secret: a password belongs in a
+ * 0600 passfile (passfile=..., or $PGPASSFILE, or ~/.pgpass), which libpq
+ * refuses to read when others can.
+ */
 int
-ca_config_read(const char *path, char **listenp, char **errp)
+ca_store_where_ok(const char *where, const char **whyp)
+{
+	const char *at, *scheme;
+
+	*whyp = NULL;
+	if (strcmp(where, "lmdb") == 0)
+		return 1;
+	if (!jstore_is_url(where)) {
+		*whyp = "store must be lmdb, a postgresql:// URL or a libpq "
+		    "conninfo (host=... dbname=...)";
+		return 0;
+	}
+	if (strstr(where, "password=") != NULL ||
+	    strstr(where, "password%3") != NULL) {
+		*whyp = "the store location must not hold a password: put it "
+		    "in a 0600 passfile (passfile=FILE, $PGPASSFILE or "
+		    "~/.pgpass)";
+		return 0;
+	}
+	if ((scheme = strstr(where, "://")) != NULL &&
+	    (at = strchr(scheme + 3, '@')) != NULL &&
+	    memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) != NULL) {
+		*whyp = "the store URL must not hold a password (user:password@): "
+		    "put it in a 0600 passfile (passfile=FILE, $PGPASSFILE "
+		    "or ~/.pgpass)";
+		return 0;
+	}
+	return 1;
+}
+
+void
+ca_config_free(struct ca_config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->listen);
+	free(c->store);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+ca_config_read(const char *path, struct ca_config *c, char **errp)
 {
 	struct jbuf *b = NULL;
 	struct jyaml_node *root = NULL;
 	const struct jyaml_node *k, *v;
+	const char *why;
+	char **slot;
 	size_t i;
 	int r;
 
-	*listenp = NULL;
+	memset(c, 0, sizeof(*c));
 	if (errp != NULL)
 		*errp = NULL;
 	if ((r = jit_file_read(path, 65536, 0, &b)) != 0) {
@@ -48,40 +99,50 @@ ca_config_read(const char *path, char **listenp, char **errp)
 	for (i = 0; i + 1 < root->n; i += 2) {
 		k = root->items[i];
 		v = root->items[i + 1];
-		if (k->type != JYAML_SCALAR || strcmp(k->value, "listen") != 0) {
+		slot = k->type != JYAML_SCALAR ? NULL :
+		    strcmp(k->value, "listen") == 0 ? &c->listen :
+		    strcmp(k->value, "store") == 0 ? &c->store : NULL;
+		if (slot == NULL) {
 			r = cerr(errp, path, k, "unknown key (the config has: "
-			    "listen)");
+			    "listen, store)");
 			goto out;
 		}
-		if (v->type != JYAML_SCALAR || strchr(v->value, ':') == NULL ||
-		    *listenp != NULL) {
+		if (v->type != JYAML_SCALAR || *slot != NULL) {
+			r = cerr(errp, path, v, "a value, once");
+			goto out;
+		}
+		if (slot == &c->listen && strchr(v->value, ':') == NULL) {
 			r = cerr(errp, path, v, "listen must be ADDR:PORT, once");
 			goto out;
 		}
-		if ((*listenp = strdup(v->value)) == NULL) {
+		if (slot == &c->store && !ca_store_where_ok(v->value, &why)) {
+			r = cerr(errp, path, v, why);
+			goto out;
+		}
+		if ((*slot = strdup(v->value)) == NULL) {
 			r = JIT_ERR_ALLOC;
 			goto out;
 		}
 	}
-	if (*listenp == NULL && (*listenp = strdup("127.0.0.1:2222")) == NULL)
+	if ((c->listen == NULL &&
+	    (c->listen = strdup("127.0.0.1:2222")) == NULL) ||
+	    (c->store == NULL && (c->store = strdup("lmdb")) == NULL))
 		r = JIT_ERR_ALLOC;
  out:
-	if (r != 0) {
-		free(*listenp);
-		*listenp = NULL;
-	}
+	if (r != 0)
+		ca_config_free(c);
 	jyaml_free(root);
 	jbuf_free(b);
 	return r;
 }
 
 int
-ca_config_listen(const char *dir, char **listenp)
+ca_config_load(const char *dir, struct ca_config *c)
 {
 	char *path = ca_path(dir, CA_CONFIG), *err = NULL;
 	int r;
 
-	if ((r = ca_config_read(path, listenp, &err)) != 0)
+	if ((r = ca_config_read(path, c, &err)) != 0)
 		fprintf(stderr, "%s\n", err != NULL ? err : jit_strerror(r));
 	free(err);
 	free(path);

@@ -15,7 +15,7 @@ static const struct {
 	const char *usage;
 } commands[] = {
 	{ "init", cmd_init,
-	    "init --dir DIR [--key-type ed25519|ecdsa|rsa]" },
+	    "init --dir DIR [--key-type ed25519|ecdsa|rsa] [--store lmdb|URL]" },
 	{ "policy", cmd_policy,
 	    "policy check [--dir DIR | FILE]\n"
 	    "  jit-ssh-ca policy explain --dir DIR --user U [--role R] [--from ADDR]" },

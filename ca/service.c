@@ -160,7 +160,8 @@ cmd_serve(int argc, char **argv)
 	struct session_bind *bind = NULL;
 	struct notifier nf;
 	const char *dir = NULL, *listen_opt = NULL;
-	char *listen_cfg = NULL, *hostkey = NULL;
+	struct ca_config cfg = { NULL, NULL };
+	char *hostkey = NULL;
 	struct sigaction sa;
 	struct pollfd pfd;
 	uint64_t sweep_ms = 0;
@@ -190,9 +191,9 @@ cmd_serve(int argc, char **argv)
 		ca_error("out of memory");
 		goto out;
 	}
-	if (listen_opt == NULL && ca_config_listen(svc.dir, &listen_cfg) != 0)
+	if (listen_opt == NULL && ca_config_load(svc.dir, &cfg) != 0)
 		goto out;
-	if (open_listener(listen_opt != NULL ? listen_opt : listen_cfg,
+	if (open_listener(listen_opt != NULL ? listen_opt : cfg.listen,
 	    &lfd) != 0)
 		goto out;
 	hostkey = ca_path(svc.dir, CA_LISTEN_KEY);
@@ -205,7 +206,7 @@ cmd_serve(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	ca_log("serving %s on %s", svc.dir,
-	    listen_opt != NULL ? listen_opt : listen_cfg);
+	    listen_opt != NULL ? listen_opt : cfg.listen);
 	notify(&svc, &nf);	/* from the log's end on */
 	while (!got_stop) {
 		if (got_reload) {
@@ -231,7 +232,7 @@ cmd_serve(int argc, char **argv)
 		close(lfd);
 	session_bind_free(bind);
 	free(hostkey);
-	free(listen_cfg);
+	ca_config_free(&cfg);
 	caps_free(svc.caps);
 	auth_tables_free(svc.auth);
 	svc_close(&svc);

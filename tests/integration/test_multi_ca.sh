@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Two CA instances on one PostgreSQL database (a throwaway cluster): a
+# request waiting on A is approved on B and the certificate arrives on A;
+# a code used on A is refused on B; a lockout on A holds on B; a revocation
+# on B is in A's KRL; both audit the same chain, which verifies; every
+# event names the instance that wrote it.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+: "${JIT_SSH_CA:?}"
+command -v oathtool > /dev/null || skip "oathtool missing (apt-get install oathtool)"
+J=$JIT_SSH_CA
+pg_start
+psql "$PG_CONNINFO" -q -c "CREATE DATABASE jitca" > /dev/null
+DB="$PG_CONNINFO dbname=jitca"
+
+# A bad location is refused before anything is made.
+rc=0; $J init --dir "$T/x" --store "postgresql://jit:secret@localhost/jitca" > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 2 ] && grep -q "must not hold a password" "$T/err" && [ ! -e "$T/x" ] &&
+	ok "a password in the store URL is refused (passfile instead)" || bad "password URL: rc=$rc $(cat "$T/err")"
+
+$J init --dir "$T/a" --store "$DB" > /dev/null 2> "$T/err" || { bad "init --store: $(cat "$T/err")"; finish; }
+[ ! -e "$T/a/store" ] && grep -q "^store: " "$T/a/config.yaml" &&
+	ok "init --store writes the location to config.yaml and no LMDB store" || bad "init --store layout"
+for u in bob carol erin; do ssh-keygen -q -t ed25519 -N '' -C "$u" -f "$T/$u"; done
+ssh-keygen -q -t ed25519 -N '' -f "$T/new"
+k() { cut -d' ' -f1,2 "$T/$1.pub"; }
+cat > "$T/a/policy.yaml" <<YAML
+users:
+  bob:   { keys: ["$(k bob)"], groups: [dev] }
+  carol: { keys: ["$(k carol)"], groups: [leads] }
+  erin:  { keys: ["$(k erin)"], groups: [leads] }
+roles:
+  plain:
+    groups: [dev]
+    principals: ["$LOGIN_USER"]
+    mfa: optional
+  prod:
+    groups: [dev]
+    principals: ["$LOGIN_USER"]
+    mfa: optional
+    approval: { groups: [leads], quorum: 1, pending_ttl: 2m }
+YAML
+for u in carol erin; do
+	$J enroll --dir "$T/a" --user $u | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/$u.secret"
+done
+rc=0; $J init --dir "$T/c" --store "$DB" > /dev/null 2> "$T/err" || rc=$?
+[ $rc != 0 ] && grep -q "already holds a CA's log" "$T/err" && [ ! -e "$T/c" ] &&
+	ok "a second init on a store with a log is refused (copy the directory instead)" || bad "second init: rc=$rc $(cat "$T/err")"
+# The second instance: a copy of the first's directory (keys, totp.key,
+# config.yaml, policy.yaml), as the README says.
+cp -a "$T/a" "$T/b"
+
+PORT=; start_serve "$T/a"; PA=$PORT; PID_A=$CA_PID
+PORT=; start_serve "$T/b"; PB=$PORT
+printf '#!/bin/sh\ncat "%s/code"\n' "$T" > "$T/askpass"; chmod +x "$T/askpass"
+export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
+at() {	# PORT USER ARGS...: a CA command with stock ssh (INFO: banners)
+	local p=$1 who=$2; shift 2
+	ssh -F /dev/null -p "$p" -i "$T/$who" -o IdentitiesOnly=yes -o IdentityAgent=none \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o LogLevel=INFO -o ConnectTimeout=10 "$who@127.0.0.1" "$@"
+}
+code() { oathtool --totp -b "$(cat "$T/$1.secret")" ${2:+-N "$2"} > "$T/code"; }
+
+# Request on A, approval on B, certificate on A.
+at "$PA" bob "login --role prod" < "$T/new.pub" > "$T/prod-cert.pub" 2> "$T/bob.err" &
+WAITER=$!
+for i in $(seq 1 100); do	# the request is in the database
+	[ -n "$(psql "$DB" -At -c "SELECT id FROM jit_requests WHERE \"user\" = 'bob'")" ] && break
+	sleep 0.1
+done
+code erin
+id=$(at "$PB" erin requests --json < /dev/null 2> /dev/null |
+	python3 -c 'import json,sys
+for l in sys.stdin:
+    o=json.loads(l)
+    if o["user"]=="bob": print(o["request_id"]); break')
+[ -n "$id" ] && ok "B lists the request made on A ($id)" || bad "no request on B"
+code carol
+out=$(at "$PB" carol approve "$id" < /dev/null 2>&1) && ok "carol approves on B" || bad "approve on B: $out"
+rc=0; timeout 30 tail --pid=$WAITER -f /dev/null || rc=$?
+wait $WAITER && ssh-keygen -L -f "$T/prod-cert.pub" | grep -q "jit:bob:prod:" &&
+	ok "the certificate arrives on A, where bob waits" || bad "no certificate on A: $(cat "$T/bob.err")"
+
+# A code used on A is refused on B.
+code carol "+30 seconds"
+rc=0; at "$PA" carol whoami < /dev/null > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 0 ] && ok "carol's code works on A" || bad "code on A: rc=$rc $(cat "$T/err")"
+rc=0; at "$PB" carol whoami < /dev/null > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 255 ] && grep -q "already used" "$T/err" && ok "the same code on B is refused (replay across instances)" ||
+	bad "replay on B: rc=$rc $(cat "$T/err")"
+
+# A lockout earned on A holds on B.
+echo 000000 > "$T/code"
+for i in 1 2 3 4 5; do at "$PA" erin whoami < /dev/null > /dev/null 2>&1 || true; done
+code erin "+60 seconds"
+rc=0; at "$PB" erin whoami < /dev/null > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 255 ] && grep -q "locked out" "$T/err" && ok "five wrong codes on A lock erin out on B" ||
+	bad "lockout on B: rc=$rc $(cat "$T/err")"
+
+# A plain login on A; revoked on B; in A's KRL.
+at "$PA" bob login --role plain < "$T/new.pub" > "$T/plain-cert.pub" 2> "$T/err" || bad "plain login: $(cat "$T/err")"
+serial=$(ssh-keygen -L -f "$T/plain-cert.pub" | sed -n 's/.*Serial: \([0-9]*\).*/\1/p')
+$J revoke --dir "$T/b" --serial "$serial" --reason "multi test" > "$T/rv" 2>&1 || bad "revoke on B: $(cat "$T/rv")"
+$J krl --dir "$T/a" -o "$T/krl" > /dev/null 2>&1 || bad "krl on A"
+q=$(ssh-keygen -Q -f "$T/krl" "$T/plain-cert.pub" 2>&1 || true)	# exit 1 when revoked
+[[ $q == *REVOKED* ]] &&
+	ok "a revocation on B is in A's KRL (ssh-keygen -Q)" ||
+	bad "KRL on A misses serial $serial: $q $(cat "$T/rv")"
+ssh-keygen -Q -f "$T/krl" "$T/prod-cert.pub" 2>&1 | grep -q ": ok" &&
+	ok "...and only that one" || bad "KRL revokes the other certificate"
+
+# Audit: the same from either; the chain verifies; instances named.
+$J audit --dir "$T/a" --json > "$T/audit-a" && $J audit --dir "$T/b" --json > "$T/audit-b" &&
+	cmp -s "$T/audit-a" "$T/audit-b" && [ -s "$T/audit-a" ] &&
+	ok "audit from A and from B is identical ($(wc -l < "$T/audit-a") events)" || bad "audits differ"
+$J audit verify --dir "$T/b" > "$T/verify" 2>&1 && ok "the chain verifies ($(head -1 "$T/verify"))" ||
+	bad "verify: $(cat "$T/verify")"
+n=$(psql "$DB" -At -c "SELECT count(DISTINCT instance) FROM jit_events WHERE event IN ('approve', 'request')")
+[ "$n" = 2 ] && ok "events name the instance that wrote them (request on A, approval on B)" ||
+	bad "instances in the log: $n"
+
+# Tampering with a row is found.
+psql "$DB" -q -c "UPDATE jit_events SET reason = 'edited' WHERE seq = 3" > /dev/null
+rc=0; $J audit verify --dir "$T/a" > "$T/verify" 2>&1 || rc=$?
+[ $rc = 1 ] && ok "an edited row breaks the chain (audit verify exit 1)" || bad "edit not found: rc=$rc $(cat "$T/verify")"
+finish
