@@ -15,6 +15,7 @@
 
 #include <libssh/libssh.h>
 
+#include "jit-cmdspec.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jkey.h"
@@ -296,6 +297,23 @@ auth_code(ssh_session s)
 	return SSH_AUTH_DENIED;
 }
 
+#define STORE_DOWN	(-3)	/* authenticate(): this CA cannot serve now */
+
+/* The CA said it cannot reach its store (a banner): another may. */
+static int
+store_down(ssh_session s)
+{
+	char *why = ssh_get_issue_banner(s);
+	int down = why != NULL &&
+	    strncmp(why, JIT_BANNER_STORE_DOWN,
+	    strlen(JIT_BANNER_STORE_DOWN)) == 0;
+
+	if (down)
+		fprintf(stderr, "%s", why);
+	ssh_string_free_char(why);
+	return down;
+}
+
 static int
 authenticate(const struct js_config *cfg, ssh_session s)
 {
@@ -315,6 +333,8 @@ authenticate(const struct js_config *cfg, ssh_session s)
 	case SSH_AUTH_SUCCESS:
 		return 0;
 	case SSH_AUTH_DENIED:
+		if (store_down(s))
+			return STORE_DOWN;
 		if (ssh_userauth_list(s, NULL) & SSH_AUTH_METHOD_INTERACTIVE)
 			return JS_EXIT_DENIED;	/* the code; said above */
 		fprintf(stderr, "jit-ssh: the CA refused the key of user %s "
@@ -388,8 +408,11 @@ connect_one(const struct js_config *cfg, const char *addr, int last,
 		goto out;
 	}
 	if ((rc = check_host_key(cfg, addr, c->s, pinned, expect_fp,
-	    keylinep)) != 0 ||
-	    (rc = authenticate(cfg, c->s)) != 0)
+	    keylinep)) != 0)
+		goto out;
+	if ((rc = authenticate(cfg, c->s)) == STORE_DOWN)
+		rc = last ? JS_EXIT_CA : UNREACHABLE;
+	if (rc != 0)
 		goto out;
 	*cp = c;
 	c = NULL;

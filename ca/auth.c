@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "cadir.h"
 #include "calog.h"
+#include "jit-cmdspec.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jkey.h"
@@ -278,6 +279,13 @@ auth_publickey(struct auth *a, const char *user, struct jkey *k, int signed_)
 	    r != JIT_ERR_NOT_FOUND) {
 		ca_log("mfa user=%s: %s: refused", user, jit_strerror(r));
 		auth_clear(a);
+		if (r == JIT_ERR_STORE_UNAVAILABLE) {
+			/* Not the user's fault: say so, and end the session. */
+			snprintf(a->notice, sizeof(a->notice), "%s (%s): try "
+			    "again shortly, or another CA\n", JIT_BANNER_STORE_DOWN,
+			    jit_strerror(r));
+			a->kick = 1;
+		}
 		auth_refused(a);
 		return AUTH_DENIED;
 	}

@@ -31,7 +31,9 @@ struct auth {
 	int code_failures, auth_failures, auth_fail_logged;
 	int kick;			/* too many attempts: disconnect */
 	uint64_t mfa_time;		/* when the code was verified */
+	char notice[192];		/* for the client, as a banner, once */
 };
+
 
 /* Server-wide: recent codes (mfa_grace) and auth-fail rates per address. */
 struct auth_tables *auth_tables_new(void);

@@ -143,6 +143,20 @@ sess_authed(struct sess *se)
 
 /* ---- authentication ---- */
 
+/* Why a code or key was refused, as an SSH banner (stock ssh prints it). */
+static void
+send_banner(struct sess *se, const char *msg)
+{
+	ssh_string b;
+
+	if (*msg == '\0')
+		return;
+	if ((b = ssh_string_from_char(msg)) != NULL) {
+		(void)ssh_send_issue_banner(se->s, b);
+		ssh_string_free(b);
+	}
+}
+
 static int
 on_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
     char signature_state, void *userdata)
@@ -172,21 +186,9 @@ on_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
 		ssh_set_auth_methods(se->s, SSH_AUTH_METHOD_INTERACTIVE);
 		return SSH_AUTH_PARTIAL;
 	default:
+		send_banner(se, se->auth.notice);
+		se->auth.notice[0] = '\0';
 		return SSH_AUTH_DENIED;
-	}
-}
-
-/* Why a code was refused, as an SSH banner (stock ssh prints it). */
-static void
-send_banner(struct sess *se, const char *msg)
-{
-	ssh_string b;
-
-	if (*msg == '\0')
-		return;
-	if ((b = ssh_string_from_char(msg)) != NULL) {
-		(void)ssh_send_issue_banner(se->s, b);
-		ssh_string_free(b);
 	}
 }
 

@@ -45,4 +45,10 @@ int jit_args_want_help(int argc, char **argv);
 /* The value of option name in argv, or NULL (after a good check). */
 const char *jit_cmdspec_value(int argc, char **argv, const char *name);
 
+/*
+ * The banner a CA sends when it cannot reach its store: the client then
+ * tries the next CA of its list.
+ */
+#define JIT_BANNER_STORE_DOWN	"jit-ssh: the CA cannot reach its store"
+
 #endif /* JIT_CMDSPEC_H */

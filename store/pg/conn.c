@@ -69,19 +69,39 @@ pg_error(PGconn *c, const PGresult *res)
 	return JIT_ERR_STORE;
 }
 
+static PGresult *
+exec_params(PGconn *c, const char *sql, const struct pgp *p)
+{
+	return PQexecParams(c, sql, p != NULL ? p->n : 0, NULL,
+	    p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
+	    p != NULL ? p->fmt : NULL, 0);
+}
+
+/*
+ * A statement that starts no work of a transaction in progress (the
+ * connection was idle) and finds the connection dead, as after a server
+ * restart or a failover, is tried once more on a new connection: nothing
+ * of it was done.  Inside a transaction the error stands (and the
+ * transaction is lost, so nothing of it is written).
+ */
 int
 pg_exec(PGconn *c, const char *sql, const struct pgp *p, PGresult **resp)
 {
 	PGresult *res;
 	ExecStatusType st;
-	int r = 0;
+	int idle = PQtransactionStatus(c) == PQTRANS_IDLE, r = 0;
 
 	if (resp != NULL)
 		*resp = NULL;
-	res = PQexecParams(c, sql, p != NULL ? p->n : 0, NULL,
-	    p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
-	    p != NULL ? p->fmt : NULL, 0);
+	res = exec_params(c, sql, p);
 	st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && idle &&
+	    PQstatus(c) != CONNECTION_OK) {
+		PQclear(res);
+		PQreset(c);
+		res = exec_params(c, sql, p);
+		st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	}
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
 		r = pg_error(c, res);
 	if (r == 0 && resp != NULL)
@@ -389,7 +409,14 @@ pg_open(const char *where, int flags, uint64_t map_size, struct store_be **bp)
 	(void)map_size;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return JIT_ERR_ALLOC;
-	if ((b->conninfo = strdup(where)) == NULL) {
+	/* A dead host must not hold a writer for long: 5 s unless told. */
+	if (strstr(where, "connect_timeout") != NULL)
+		b->conninfo = strdup(where);
+	else if (asprintf(&b->conninfo, "%s%sconnect_timeout=5", where,
+	    strncmp(where, "postgres", 8) != 0 ? " " :
+	    strchr(where, '?') != NULL ? "&" : "?") == -1)
+		b->conninfo = NULL;
+	if (b->conninfo == NULL) {
 		free(b);
 		return JIT_ERR_ALLOC;
 	}

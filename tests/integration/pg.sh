@@ -10,24 +10,35 @@ pg_bin() {
 	return 1
 }
 
+PG_AS=()
+pg_ctl() {	# ARGS...: pg_ctl on the test's cluster, as its owner
+	"${PG_AS[@]}" "$(pg_bin)/pg_ctl" -D "$PGD/data" "$@"
+}
+
 pg_start() {
-	local bin as=() port
+	local bin port
 	bin=$(pg_bin) || skip "PostgreSQL is not installed (./setup installs it)"
 	PGD="$T/pg"
 	mkdir -p "$PGD"
 	if [ "$(id -u)" = 0 ]; then
 		chmod 711 "$T"	# nobody walks through to its own directory
 		chown nobody "$PGD"
-		as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+		PG_AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 	fi
 	chmod 700 "$PGD"
 	port=$(free_port)
-	"${as[@]}" "$bin/initdb" -D "$PGD/data" -U jit --auth=trust -E UTF8 \
+	"${PG_AS[@]}" "$bin/initdb" -D "$PGD/data" -U jit --auth=trust -E UTF8 \
 		--no-instructions > "$PGD/initdb.log" 2>&1 || { cat "$PGD/initdb.log"; return 1; }
-	"${as[@]}" "$bin/pg_ctl" -D "$PGD/data" -l "$PGD/server.log" -w -t 60 \
-		-o "-k $PGD -p $port -c listen_addresses='' ${PG_EXTRA_OPTS:-}" start > /dev/null ||
+	PG_OPTS="-k $PGD -p $port -c listen_addresses='' ${PG_EXTRA_OPTS:-}"
+	pg_ctl -l "$PGD/server.log" -w -t 60 -o "$PG_OPTS" start > /dev/null ||
 		{ cat "$PGD/server.log"; return 1; }
 	PIDS+=("$(head -1 "$PGD/data/postmaster.pid")")
 	PG_CONNINFO="host=$PGD port=$port user=jit dbname=postgres"
 	export PG_CONNINFO
+}
+
+pg_down() { pg_ctl -m fast -w stop > /dev/null; }
+pg_up() {
+	pg_ctl -l "$PGD/server.log" -w -t 60 -o "$PG_OPTS" start > /dev/null
+	PIDS+=("$(head -1 "$PGD/data/postmaster.pid")")
 }

@@ -6,19 +6,20 @@
 # event names the instance that wrote it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
-: "${JIT_SSH_CA:?}"
+: "${JIT_SSH_CA:?}" "${JIT_SSH:?}"
 command -v oathtool > /dev/null || skip "oathtool missing (apt-get install oathtool)"
 J=$JIT_SSH_CA
 pg_start
-psql "$PG_CONNINFO" -q -c "CREATE DATABASE jitca" > /dev/null
+psql "$PG_CONNINFO" -q -c "CREATE DATABASE jitca" -c "CREATE ROLE jit_a LOGIN IN ROLE jit" > /dev/null
 DB="$PG_CONNINFO dbname=jitca"
+DB_A="$DB user=jit_a"	# A logs in as its own role (to cut A off alone)
 
 # A bad location is refused before anything is made.
 rc=0; $J init --dir "$T/x" --store "postgresql://jit:secret@localhost/jitca" > /dev/null 2> "$T/err" || rc=$?
 [ $rc = 2 ] && grep -q "must not hold a password" "$T/err" && [ ! -e "$T/x" ] &&
 	ok "a password in the store URL is refused (passfile instead)" || bad "password URL: rc=$rc $(cat "$T/err")"
 
-$J init --dir "$T/a" --store "$DB" > /dev/null 2> "$T/err" || { bad "init --store: $(cat "$T/err")"; finish; }
+$J init --dir "$T/a" --store "$DB_A" > /dev/null 2> "$T/err" || { bad "init --store: $(cat "$T/err")"; finish; }
 [ ! -e "$T/a/store" ] && grep -q "^store: " "$T/a/config.yaml" &&
 	ok "init --store writes the location to config.yaml and no LMDB store" || bad "init --store layout"
 for u in bob carol erin; do ssh-keygen -q -t ed25519 -N '' -C "$u" -f "$T/$u"; done
@@ -49,6 +50,7 @@ rc=0; $J init --dir "$T/c" --store "$DB" > /dev/null 2> "$T/err" || rc=$?
 # The second instance: a copy of the first's directory (keys, totp.key,
 # config.yaml, policy.yaml), as the README says.
 cp -a "$T/a" "$T/b"
+sed -i 's/ user=jit_a"$/"/' "$T/b/config.yaml"
 
 PORT=; start_serve "$T/a"; PA=$PORT; PID_A=$CA_PID
 PORT=; start_serve "$T/b"; PB=$PORT
@@ -119,6 +121,41 @@ $J audit verify --dir "$T/b" > "$T/verify" 2>&1 && ok "the chain verifies ($(hea
 n=$(psql "$DB" -At -c "SELECT count(DISTINCT instance) FROM jit_events WHERE event IN ('approve', 'request')")
 [ "$n" = 2 ] && ok "events name the instance that wrote them (request on A, approval on B)" ||
 	bad "instances in the log: $n"
+
+# The database goes away: a clear error (exit 3), the CA stays up, and it
+# recovers by itself when the database is back; nothing half-written.
+head0=$(psql "$DB" -At -c "SELECT seq FROM jit_head")
+pg_down
+rc=0; at "$PA" bob login --role plain < "$T/new.pub" > "$T/out" 2> "$T/err" || rc=$?
+[ $rc = 255 ] && grep -q "the CA cannot reach its store (the store's database is unavailable)" "$T/err" &&
+	[ ! -s "$T/out" ] && ok "with the database down, the CA says so (a banner; no certificate)" ||
+	bad "login with the database down: rc=$rc $(cat "$T/err")"
+kill -0 "$PID_A" && ok "...and the CA keeps running" || bad "the CA died with its database"
+pg_up
+rc=0; at "$PA" bob login --role plain < "$T/new.pub" > "$T/out" 2> "$T/err" || rc=$?
+[ $rc = 0 ] && ssh-keygen -L -f "$T/out" > /dev/null 2>&1 &&
+	ok "the database back, the same CA process issues again (no restart)" ||
+	bad "after the database came back: rc=$rc $(cat "$T/err")"
+head1=$(psql "$DB" -At -c "SELECT seq FROM jit_head")
+$J audit verify --dir "$T/a" > "$T/verify" 2>&1 && [ "$head1" -gt "$head0" ] &&
+	ok "the chain verifies across the outage ($head0 -> $head1 events)" || bad "after the outage: $(cat "$T/verify")"
+
+# A alone loses the database (its role may no longer log in): jit-ssh,
+# configured with both CAs, is told so by A and gets its certificate from B.
+psql "$DB" -q -c "ALTER ROLE jit_a NOLOGIN" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'jit_a'" > /dev/null
+cat > "$T/bob.yaml" <<YAML
+ca: [127.0.0.1:$PA, 127.0.0.1:$PB]
+user: bob
+identity: $T/bob
+ca_host_key: "$(cut -d' ' -f1,2 "$T/a/ssh_host_ed25519_key.pub")"
+YAML
+rc=0; JIT_SSH_CONFIG=$T/bob.yaml "$JIT_SSH" login --role plain --out "$T/fo" < /dev/null > "$T/out" 2> "$T/err" || rc=$?
+[ $rc = 0 ] && grep -q "cannot reach its store" "$T/err" && ssh-keygen -L -f "$T/fo-cert.pub" > /dev/null 2>&1 &&
+	ok "jit-ssh moves on from a CA without its store to the next one" || bad "failover: rc=$rc $(cat "$T/err")"
+[ "$(psql "$DB" -At -c "SELECT instance FROM jit_events ORDER BY seq DESC LIMIT 1")" = \
+  "$(psql "$DB" -At -c "SELECT instance FROM jit_events WHERE event = 'approve' LIMIT 1")" ] &&
+	ok "...and B issued it" || bad "the failover certificate was not issued by B"
+kill -0 "$PID_A" && ok "A stays up without its database" || bad "A died"
 
 # Tampering with a row is found.
 psql "$DB" -q -c "UPDATE jit_events SET reason = 'edited' WHERE seq = 3" > /dev/null
