@@ -21,5 +21,6 @@ int cmd_unlock(int argc, char **argv);
 int cmd_krl(int argc, char **argv);
 int cmd_sign_host(int argc, char **argv);
 int cmd_host_config(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 
 #endif /* JIT_CA_COMMANDS_H */

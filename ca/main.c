@@ -40,6 +40,9 @@ static const struct {
 	    "sign-host --dir DIR --hostname H[,H...] [--ttl D] [-o] HOSTKEY.pub" },
 	{ "host-config", cmd_host_config,
 	    "host-config --dir DIR [--hosts PATTERN]" },
+	{ "store", cmd_store,
+	    "store migrate [--dir DIR | --store URL]\n"
+	    "  jit-ssh-ca store copy --dir DIR [--from lmdb] --to URL" },
 };
 
 static void

@@ -1,6 +1,8 @@
 /* event.c: the canonical encoding of audit events (what the chain hashes). */
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jtext.h"
@@ -180,4 +182,32 @@ jstore_event_known(const char *name)
 		if (strcmp(known[i], name) == 0)
 			return 1;
 	return 0;
+}
+
+/* The hash of ev after prev (its canonical bytes). */
+int
+store_chain_hash(const unsigned char prev[32], const struct jstore_event *ev,
+    unsigned char out[32])
+{
+	struct jbuf *b;
+	EVP_MD_CTX *md;
+	unsigned int hl = 0;
+	int r;
+
+	if ((b = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if ((r = store_event_encode(ev, b)) != 0) {
+		jbuf_free(b);
+		return r;
+	}
+	r = JIT_ERR_LIBCRYPTO;
+	if ((md = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, prev, 32) == 1 &&
+	    EVP_DigestUpdate(md, jbuf_ptr(b), jbuf_len(b)) == 1 &&
+	    EVP_DigestFinal_ex(md, out, &hl) == 1 && hl == 32)
+		r = 0;
+	EVP_MD_CTX_free(md);
+	jbuf_free(b);
+	return r;
 }

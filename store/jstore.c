@@ -59,6 +59,16 @@ jstore_backend(const struct jstore *s)
 	return s->ops->name;
 }
 
+int
+jstore_copy(struct jstore *src, struct jstore *dst, uint64_t *countp)
+{
+	if (src == NULL || dst == NULL || countp == NULL || src == dst)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if (dst->ops->import_from == NULL)
+		return JIT_ERR_NOT_SUPPORTED;
+	return dst->ops->import_from(dst->be, src, countp);
+}
+
 struct store_be *
 store_be_of(struct jstore *s)
 {

@@ -19,6 +19,7 @@ struct jstore;
 
 #define JSTORE_RDONLY		0x01
 #define JSTORE_ONESHOT		0x02	/* short-lived tool: reserve serials one at a time */
+#define JSTORE_SCHEMA_VERSION	1	/* of a PostgreSQL store */
 #define JSTORE_MAPSIZE_DEFAULT	(4ULL << 30)	/* 4 GiB of address space */
 
 /* One audit event.  Strings may be NULL (stored as empty). */
@@ -384,5 +385,16 @@ int jstore_request_list(struct jstore *s, enum jstore_request_state state,
  */
 int jstore_request_list_open(struct jstore *s, const char *user,
     int (*cb)(const struct jstore_request *req, void *arg), void *arg);
+
+/*
+ * Copies src into dst, which must be empty (JIT_ERR_EXISTS otherwise):
+ * every event with its sequence number, hash and instance, each checked
+ * against the chain as it goes (JIT_ERR_STORE_TAMPERED on a break, and
+ * nothing is written), then the state beside the log (requests, TOTP
+ * records, locks, revocations) and the serial counter, in one transaction.
+ * dst's chain is then src's: the same head.  *countp: events copied.
+ * JIT_ERR_NOT_SUPPORTED when dst's backend cannot be copied into (LMDB).
+ */
+int jstore_copy(struct jstore *src, struct jstore *dst, uint64_t *countp);
 
 #endif /* JIT_JSTORE_H */

@@ -82,6 +82,9 @@ struct jstore_ops {
 	    int (*cb)(const struct jstore_request *req, void *arg), void *arg);
 	int (*request_list_open)(struct store_be *b, const char *user,
 	    int (*cb)(const struct jstore_request *req, void *arg), void *arg);
+	/* Optional (NULL: this backend cannot be copied into): jstore_copy. */
+	int (*import_from)(struct store_be *b, struct jstore *src,
+	    uint64_t *countp);
 };
 
 /* The public handle. */
@@ -165,8 +168,8 @@ struct store_be *store_be_of(struct jstore *s);
 	    int (*cb)(const struct jstore_request *req, void *arg), \
 	    void *arg);
 
-/* Its table. */
-#define STORE_BE_OPS(P, NAME) { NAME, \
+/* Its table (IMPORT: its import_from, or NULL). */
+#define STORE_BE_OPS(P, NAME, IMPORT) { NAME, \
 	P##_open, \
 	P##_close, \
 	P##_set_clients, \
@@ -198,6 +201,6 @@ struct store_be *store_be_of(struct jstore *s);
 	P##_request_issue, \
 	P##_request_expire, \
 	P##_request_list, \
-	P##_request_list_open }
+	P##_request_list_open, IMPORT }
 
 #endif /* JIT_STORE_BACKEND_H */

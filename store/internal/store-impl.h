@@ -15,6 +15,10 @@ int store_event_check(const struct jstore_event *ev);
 /* The canonical bytes of ev (what the hash chain covers). */
 int store_event_encode(const struct jstore_event *ev, struct jbuf *out);
 
+/* hash(n) = SHA-256(prev || canonical bytes of ev). */
+int store_chain_hash(const unsigned char prev[32],
+    const struct jstore_event *ev, unsigned char out[32]);
+
 /*
  * Decodes canonical bytes into ev; strings are copied NUL-terminated into
  * scratch (reset first) and ev's pointers point there.

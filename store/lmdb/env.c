@@ -24,7 +24,7 @@
 #include "store-backend.h"
 #include "store-impl.h"
 
-const struct jstore_ops store_lmdb_ops = STORE_BE_OPS(lmdb, "lmdb");
+const struct jstore_ops store_lmdb_ops = STORE_BE_OPS(lmdb, "lmdb", NULL);
 
 const char *const store_db_names[DB_COUNT] = { "meta", "events", "i_time",
     "i_user", "i_role", "i_serial", "i_fp", "i_req", "revoked", "totp",

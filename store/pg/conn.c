@@ -15,7 +15,8 @@
 #include "pg-store.h"
 #include "store-impl.h"
 
-const struct jstore_ops store_pg_ops = STORE_BE_OPS(pg, "postgresql");
+const struct jstore_ops store_pg_ops = STORE_BE_OPS(pg, "postgresql",
+    pg_import_from);
 
 void
 pgp_str(struct pgp *p, const char *s)

@@ -43,34 +43,6 @@ pg_event_row(const PGresult *res, int i, struct jstore_event *ev)
 		memset(ev->hash, 0, 32);
 }
 
-/* The hash of ev after prev (its canonical bytes). */
-static int
-chain_hash(const unsigned char prev[32], const struct jstore_event *ev,
-    unsigned char out[32])
-{
-	struct jbuf *b;
-	EVP_MD_CTX *md;
-	unsigned int hl = 0;
-	int r;
-
-	if ((b = jbuf_new()) == NULL)
-		return JIT_ERR_ALLOC;
-	if ((r = store_event_encode(ev, b)) != 0) {
-		jbuf_free(b);
-		return r;
-	}
-	r = JIT_ERR_LIBCRYPTO;
-	if ((md = EVP_MD_CTX_new()) != NULL &&
-	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(md, prev, 32) == 1 &&
-	    EVP_DigestUpdate(md, jbuf_ptr(b), jbuf_len(b)) == 1 &&
-	    EVP_DigestFinal_ex(md, out, &hl) == 1 && hl == 32)
-		r = 0;
-	EVP_MD_CTX_free(md);
-	jbuf_free(b);
-	return r;
-}
-
 /* A lock that holds for user at now: JIT_ERR_USER_LOCKED. */
 static int
 lock_held(PGconn *c, const char *user, uint64_t now)
@@ -130,27 +102,67 @@ issue_allowed(struct pgtx *t, const struct jstore_event *evs, size_t n)
 }
 
 int
+pg_insert_event(PGconn *c, const struct jstore_event *ev)
+{
+	struct pgp p = { .n = 0 };
+
+	pgp_u64(&p, ev->seq);
+	pgp_u64(&p, ev->time);
+	pgp_str(&p, ev->event);
+	pgp_str(&p, ev->user);
+	pgp_str(&p, ev->role);
+	pgp_u64(&p, ev->serial);
+	pgp_str(&p, ev->key_id);
+	pgp_str(&p, ev->principals);
+	pgp_u64(&p, ev->valid_after);
+	pgp_u64(&p, ev->valid_before);
+	pgp_str(&p, ev->fingerprint);
+	pgp_str(&p, ev->source);
+	pgp_str(&p, ev->reason);
+	pgp_str(&p, ev->request_id);
+	pgp_str(&p, ev->approvers);
+	pgp_str(&p, ev->instance);
+	pgp_bin(&p, ev->hash, 32);
+	return pg_exec(c, "INSERT INTO jit_events (" PG_EVENT_COLS ") VALUES "
+	    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+	    "$16, $17)", &p, NULL);
+}
+
+/*
+ * The chain's head, locked for the rest of the transaction: appends from
+ * every instance wait here, one after the other.
+ */
+int
+pg_lock_head(struct pgtx *t)
+{
+	PGresult *res;
+	size_t hl;
+	int r;
+
+	if (t->head_locked)
+		return 0;
+	if ((r = pg_exec(t->c, "SELECT seq, hash FROM jit_head FOR UPDATE",
+	    NULL, &res)) != 0)
+		return r;
+	if (PQntuples(res) != 1 ||
+	    pg_bytes(res, 0, 1, t->hash, 32, &hl) != 0 || hl != 32)
+		r = JIT_ERR_STORE_CORRUPT;
+	else {
+		t->seq = pg_u64(res, 0, 0);
+		t->head_locked = 1;
+	}
+	PQclear(res);
+	return r;
+}
+
+int
 pg_append_tx(struct pgtx *t, struct jstore_event *evs, size_t n)
 {
 	struct pgp p;
-	PGresult *res;
-	size_t i, hl;
+	size_t i;
 	int r;
 
-	if (!t->head_locked) {
-		if ((r = pg_exec(t->c, "SELECT seq, hash FROM jit_head "
-		    "FOR UPDATE", NULL, &res)) != 0)
-			return r;
-		if (PQntuples(res) != 1 ||
-		    pg_bytes(res, 0, 1, t->hash, 32, &hl) != 0 || hl != 32) {
-			PQclear(res);
-			return JIT_ERR_STORE_CORRUPT;
-		}
-		t->seq = pg_u64(res, 0, 0);
-		t->head_locked = 1;
-		PQclear(res);
-	}
-	if ((r = issue_allowed(t, evs, n)) != 0)
+	if ((r = pg_lock_head(t)) != 0 || (r = issue_allowed(t, evs, n)) != 0)
 		return r;
 	for (i = 0; i < n; i++) {
 		struct jstore_event *ev = &evs[i];
@@ -159,29 +171,9 @@ pg_append_tx(struct pgtx *t, struct jstore_event *evs, size_t n)
 		if (ev->time == 0)
 			ev->time = (uint64_t)time(NULL);
 		ev->instance = t->be->instance;
-		if ((r = chain_hash(t->hash, ev, ev->hash)) != 0)
+		if ((r = store_chain_hash(t->hash, ev, ev->hash)) != 0)
 			return r;
-		p.n = 0;
-		pgp_u64(&p, ev->seq);
-		pgp_u64(&p, ev->time);
-		pgp_str(&p, ev->event);
-		pgp_str(&p, ev->user);
-		pgp_str(&p, ev->role);
-		pgp_u64(&p, ev->serial);
-		pgp_str(&p, ev->key_id);
-		pgp_str(&p, ev->principals);
-		pgp_u64(&p, ev->valid_after);
-		pgp_u64(&p, ev->valid_before);
-		pgp_str(&p, ev->fingerprint);
-		pgp_str(&p, ev->source);
-		pgp_str(&p, ev->reason);
-		pgp_str(&p, ev->request_id);
-		pgp_str(&p, ev->approvers);
-		pgp_str(&p, ev->instance);
-		pgp_bin(&p, ev->hash, 32);
-		if ((r = pg_exec(t->c, "INSERT INTO jit_events (" PG_EVENT_COLS
-		    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-		    "$12, $13, $14, $15, $16, $17)", &p, NULL)) != 0)
+		if ((r = pg_insert_event(t->c, ev)) != 0)
 			return r == JIT_ERR_EXISTS ? JIT_ERR_STORE_CORRUPT : r;
 		t->seq = ev->seq;
 		memcpy(t->hash, ev->hash, 32);
@@ -391,7 +383,7 @@ pg_verify(struct store_be *b, uint64_t *countp, uint64_t *bad_seqp,
 		for (i = 0; i < n; i++, expect++) {
 			pg_event_row(res, i, &ev);
 			if (ev.seq != expect ||
-			    (r = chain_hash(prev, &ev, h)) != 0 ||
+			    (r = store_chain_hash(prev, &ev, h)) != 0 ||
 			    CRYPTO_memcmp(h, ev.hash, 32) != 0) {
 				*bad_seqp = expect;
 				r = r != 0 ? r : JIT_ERR_STORE_TAMPERED;

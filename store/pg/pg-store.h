@@ -19,7 +19,7 @@
 #include "jstore.h"
 #include "store-backend.h"
 
-#define PG_SCHEMA_VERSION	1
+#define PG_SCHEMA_VERSION	JSTORE_SCHEMA_VERSION
 #define PG_READERS		8	/* read connections kept open */
 #define PG_NAME_MAX		256	/* user, role, request id */
 
@@ -80,12 +80,22 @@ int pg_run_write(struct store_be *b, int (*fn)(struct pgtx *, void *),
 int pg_schema(PGconn *c, int rdonly);
 
 /* log.c */
+/* One row of jit_events, as ev is (seq, hash and instance included). */
+int pg_insert_event(PGconn *c, const struct jstore_event *ev);
+int pg_lock_head(struct pgtx *t);
 int pg_append_tx(struct pgtx *t, struct jstore_event *evs, size_t n);
 /* Fills ev from columns 0.. of row i (strings point into res). */
 void pg_event_row(const PGresult *res, int i, struct jstore_event *ev);
 #define PG_EVENT_COLS "seq, time, event, \"user\", role, serial, key_id, " \
 	"principals, valid_after, valid_before, fingerprint, source, reason, " \
 	"request_id, approvers, instance, hash"
+
+/* import.c: jstore_copy() into this store. */
+int pg_import_from(struct store_be *b, struct jstore *src, uint64_t *countp);
+/* state.c: user's TOTP record, inserted or replaced. */
+int pg_totp_write(PGconn *c, const char *user, const struct jstore_totp *t);
+/* request.c: an INSERT or UPDATE of every column. */
+int pg_request_write(PGconn *c, const struct jstore_request *r);
 
 /* request.c */
 #define REQ_COLS_PUBLIC "id, \"user\", role, principals, pubkey, " \

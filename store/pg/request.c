@@ -64,8 +64,8 @@ req_read(PGconn *c, const char *id, int for_update, struct jstore_request **rp)
 	return r;
 }
 
-static int
-req_write(PGconn *c, const struct jstore_request *r)
+int
+pg_request_write(PGconn *c, const struct jstore_request *r)
 {
 	struct pgp p = { .n = 0 };
 
@@ -162,7 +162,7 @@ create_fn(struct pgtx *t, void *arg)
 	r.approvers = NULL;
 	r.serial = 0;
 	r.flags = 0;
-	if ((e = req_write(t->c, &r)) != 0 ||
+	if ((e = pg_request_write(t->c, &r)) != 0 ||
 	    (e = req_event(t, &r, "request", NULL, r.reason, a->now)) != 0)
 		return e;
 	memcpy(a->id_out, id, sizeof(id));
@@ -225,7 +225,7 @@ open_request(struct pgtx *t, struct req_arg *a, int approved_too,
 		return JIT_ERR_REQUEST_DECIDED;
 	if (a->now >= (*rp)->expires) {
 		(*rp)->state = JSTORE_REQ_EXPIRED;
-		if ((e = req_write(t->c, *rp)) != 0 ||
+		if ((e = pg_request_write(t->c, *rp)) != 0 ||
 		    (e = req_event(t, *rp, "expire", NULL, NULL, a->now)) != 0)
 			return e;
 		*expiredp = 1;
@@ -272,7 +272,7 @@ approve_fn(struct pgtx *t, void *arg)
 		    a->now + r->pickup_ttl;
 	}
 	a->state = r->state;
-	if ((e = req_write(t->c, r)) == 0)
+	if ((e = pg_request_write(t->c, r)) == 0)
 		e = req_event(t, r, "approve", a->actor, a->comment, a->now);
  out:
 	jstore_request_free(r);
@@ -294,7 +294,7 @@ deny_fn(struct pgtx *t, void *arg)
 	}
 	r->state = JSTORE_REQ_DENIED;
 	a->state = r->state;
-	if ((e = req_write(t->c, r)) == 0)
+	if ((e = pg_request_write(t->c, r)) == 0)
 		e = req_event(t, r, "deny", a->actor, a->comment, a->now);
  out:
 	jstore_request_free(r);
@@ -366,7 +366,7 @@ mark_fn(struct pgtx *t, void *arg)
 		e = JIT_ERR_EXISTS;
 	else {
 		r->flags |= a->flag;
-		if ((e = req_write(t->c, r)) == 0)
+		if ((e = pg_request_write(t->c, r)) == 0)
 			e = req_event(t, r, a->flag == JSTORE_REQ_REMINDED ?
 			    "remind" : "escalate", NULL, a->comment, a->now);
 	}
@@ -414,7 +414,7 @@ issue_fn(struct pgtx *t, void *arg)
 	r->state = JSTORE_REQ_ISSUED;
 	r->serial = a->evs[0].serial;
 	/* The append checks lock and cap, as for any issue event. */
-	if ((e = req_write(t->c, r)) == 0)
+	if ((e = pg_request_write(t->c, r)) == 0)
 		e = pg_append_tx(t, a->evs, a->nevs);
  out:
 	jstore_request_free(r);
@@ -469,7 +469,7 @@ expire_fn(struct pgtx *t, void *arg)
 		if ((e = pg_request_row(res, i, &r)) != 0)
 			break;
 		r->state = JSTORE_REQ_EXPIRED;
-		if ((e = req_write(t->c, r)) == 0 &&
+		if ((e = pg_request_write(t->c, r)) == 0 &&
 		    (e = req_event(t, r, "expire", NULL, NULL, a->now)) == 0)
 			a->count++;
 		jstore_request_free(r);

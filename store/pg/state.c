@@ -389,8 +389,8 @@ totp_read(PGconn *c, const char *user, int for_update, struct jstore_totp *t)
 	return r;
 }
 
-static int
-totp_write(PGconn *c, const char *user, const struct jstore_totp *t)
+int
+pg_totp_write(PGconn *c, const char *user, const struct jstore_totp *t)
 {
 	struct pgp p = { .n = 0 };
 
@@ -437,7 +437,7 @@ enroll_fn(struct pgtx *t, void *arg)
 	memcpy(rec.secret, a->secret, a->len);
 	rec.secret_len = a->len;
 	rec.enroll_seq = ev.seq;
-	r = totp_write(t->c, a->user, &rec);
+	r = pg_totp_write(t->c, a->user, &rec);
 	OPENSSL_cleanse(&rec, sizeof(rec));
 	return r;
 }
@@ -485,7 +485,7 @@ check_fn(struct pgtx *t, void *arg)
 	    (r = store_totp_decide(&rec, a->c, a->user, &o)) != 0)
 		goto out;
 	a->outcome = o.result;
-	if ((r = totp_write(t->c, a->user, &rec)) == 0 && o.nev != 0)
+	if ((r = pg_totp_write(t->c, a->user, &rec)) == 0 && o.nev != 0)
 		r = pg_append_tx(t, o.ev, o.nev);
  out:
 	OPENSSL_cleanse(&rec, sizeof(rec));
