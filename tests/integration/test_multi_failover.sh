@@ -39,13 +39,13 @@ client() {	# U: log in until $T/stop appears; one line per attempt
 		echo "$(date +%s.%N) $rc" >> "$T/c$u/log"
 	done
 }
-for u in $(seq -w 1 $N); do client "$u" & done
+CLIENTS=()
+for u in $(seq -w 1 $N); do client "$u" & CLIENTS+=($!); PIDS+=($!); done
 sleep 3
 kill -9 "$PID_A"; killed=$(date +%s.%N)
 sleep 4
 touch "$T/stop"
-wait_clients() { local p; for p in $(jobs -p); do wait "$p" 2> /dev/null || true; done; }
-wait_clients
+for p in "${CLIENTS[@]}"; do wait "$p" 2> /dev/null || true; done
 
 total=$(cat "$T"/c*/log | wc -l)
 good=$(cat "$T"/c*/log | awk '$2 == 0' | wc -l)
