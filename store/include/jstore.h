@@ -18,7 +18,9 @@
 struct jstore;
 
 #define JSTORE_RDONLY		0x01
-#define JSTORE_ONESHOT		0x02	/* short-lived tool: reserve serials one at a time */
+#define JSTORE_ONESHOT		0x02	/* short-lived tool: LMDB reserves serials
+					   one at a time (PostgreSQL: a block
+					   per call, the rest a gap) */
 #define JSTORE_SCHEMA_VERSION	1	/* of a PostgreSQL store */
 #define JSTORE_MAPSIZE_DEFAULT	(4ULL << 30)	/* 4 GiB of address space */
 

@@ -70,12 +70,110 @@ pg_error(PGconn *c, const PGresult *res)
 	return JIT_ERR_STORE;
 }
 
+/*
+ * Prepared statements: each distinct statement text with parameters gets a
+ * name the first time it is run, and is prepared once per server session
+ * (a connection that was reset has a new backend, so it prepares again):
+ * the server parses and plans it once, not at every issuance.
+ */
+#define STMTS_MAX	96
+#define PREPS_MAX	64
+
+static struct {
+	pthread_mutex_t lock;
+	char *sql[STMTS_MAX];
+	size_t n;
+	struct {
+		const PGconn *c;
+		int pid;
+		unsigned char done[STMTS_MAX];
+	} conn[PREPS_MAX];
+} prep = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Statement number of sql (registered on first sight), or -1: too many. */
+static int
+stmt_number(const char *sql)
+{
+	size_t i;
+	int k = -1;
+
+	pthread_mutex_lock(&prep.lock);
+	for (i = 0; i < prep.n; i++)
+		if (strcmp(prep.sql[i], sql) == 0) {
+			k = (int)i;
+			break;
+		}
+	if (k < 0 && prep.n < STMTS_MAX &&
+	    (prep.sql[prep.n] = strdup(sql)) != NULL)
+		k = (int)prep.n++;
+	pthread_mutex_unlock(&prep.lock);
+	return k;
+}
+
+/* Whether statement k is prepared on c's current server session. */
+static int
+stmt_ready(PGconn *c, int k, int set)
+{
+	int pid = PQbackendPID(c), i, free_i = -1, ready = 0;
+
+	pthread_mutex_lock(&prep.lock);
+	for (i = 0; i < PREPS_MAX; i++) {
+		if (prep.conn[i].c == c)
+			break;
+		if (prep.conn[i].c == NULL && free_i < 0)
+			free_i = i;
+	}
+	if (i == PREPS_MAX && free_i >= 0) {
+		i = free_i;
+		prep.conn[i].c = c;
+		prep.conn[i].pid = 0;
+	}
+	if (i < PREPS_MAX) {
+		if (prep.conn[i].pid != pid) {	/* a new session: none */
+			memset(prep.conn[i].done, 0, sizeof(prep.conn[i].done));
+			prep.conn[i].pid = pid;
+		}
+		if (set)
+			prep.conn[i].done[k] = 1;
+		ready = prep.conn[i].done[k];
+	}
+	pthread_mutex_unlock(&prep.lock);
+	return ready;
+}
+
+/* c is closed: its slot may serve another. */
+static void
+stmt_forget(const PGconn *c)
+{
+	int i;
+
+	pthread_mutex_lock(&prep.lock);
+	for (i = 0; i < PREPS_MAX; i++)
+		if (prep.conn[i].c == c)
+			prep.conn[i].c = NULL;
+	pthread_mutex_unlock(&prep.lock);
+}
+
 static PGresult *
 exec_params(PGconn *c, const char *sql, const struct pgp *p)
 {
-	return PQexecParams(c, sql, p != NULL ? p->n : 0, NULL,
-	    p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
-	    p != NULL ? p->fmt : NULL, 0);
+	PGresult *res;
+	char name[16];
+	int k;
+
+	if (p == NULL || p->n == 0)
+		return PQexec(c, sql);
+	if ((k = stmt_number(sql)) < 0)
+		return PQexecParams(c, sql, p->n, NULL, p->v, p->len, p->fmt, 0);
+	snprintf(name, sizeof(name), "jit%d", k);
+	if (!stmt_ready(c, k, 0)) {
+		res = PQprepare(c, name, sql, p->n, NULL);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+			return res;
+		PQclear(res);
+		(void)stmt_ready(c, k, 1);
+	}
+	return PQexecPrepared(c, name, p->n, p->v, p->len, p->fmt, 0);
 }
 
 /*
@@ -229,7 +327,7 @@ static void
 commit_batch(void *ctx, struct gc_writer *batch)
 {
 	struct store_be *b = ctx;
-	struct pgtx t = { b, NULL, 0, 0, { 0 } };
+	struct pgtx t = { b, NULL, 0, 0, 0, { 0 } };
 	struct pgtx saved;
 	struct gc_writer *w;
 	struct pending *p;
@@ -266,6 +364,13 @@ commit_batch(void *ctx, struct gc_writer *batch)
 			(void)pg_exec(t.c, "ROLLBACK", NULL, NULL);
 			return;
 		}
+	}
+	if (any && (r = pg_write_head(&t)) != 0) {
+		for (w = batch; w != NULL; w = w->next)
+			if (w->result == 0)
+				w->result = r;
+		(void)pg_exec(t.c, "ROLLBACK", NULL, NULL);
+		return;
 	}
 	r = pg_exec(t.c, any ? "COMMIT" : "ROLLBACK", NULL, NULL);
 	if (r != 0)
@@ -312,9 +417,16 @@ static const char *const schema_v1[] = {
 	    "WHERE request_id <> ''",
 	"CREATE INDEX jit_events_live ON jit_events (\"user\", valid_before) "
 	    "WHERE event = 'issue'",
-	"CREATE SEQUENCE jit_serial MINVALUE 1",
+	/* Blocks of PG_SERIAL_BLOCK serials: nextval is the first. */
+	"CREATE SEQUENCE jit_serial MINVALUE 1 INCREMENT 256",
 	"CREATE TABLE jit_revoked (serial numeric(20) PRIMARY KEY, "
 	    "key_id text NOT NULL, valid_before numeric(20) NOT NULL)",
+	/* Live certificates per user: the cap without reading the history. */
+	"CREATE TABLE jit_live (serial numeric(20) PRIMARY KEY, "
+	    "\"user\" text NOT NULL, valid_before numeric(20) NOT NULL)",
+	"CREATE INDEX jit_live_user ON jit_live (\"user\", valid_before)",
+	"CREATE TABLE jit_live_count (\"user\" text PRIMARY KEY, "
+	    "n bigint NOT NULL)",
 	"CREATE TABLE jit_locks (\"user\" text PRIMARY KEY, "
 	    "until numeric(20) NOT NULL, reason text NOT NULL)",
 	"CREATE TABLE jit_totp (\"user\" text PRIMARY KEY, secret bytea NOT NULL, "
@@ -429,6 +541,8 @@ pg_open(const char *where, int flags, uint64_t map_size, struct store_be **bp)
 	    (long)getpid());
 	atomic_init(&b->live_cap, 0);
 	pthread_mutex_init(&b->rlock, NULL);
+	pthread_mutex_init(&b->slock, NULL);
+	b->oneshot = (flags & JSTORE_ONESHOT) != 0;
 	pthread_cond_init(&b->rcond, NULL);
 	gcommit_init(&b->gc, commit_batch, NULL, b);
 	/* The first connection tells whether the database is there at all. */
@@ -448,13 +562,18 @@ pg_close(struct store_be *b)
 
 	if (b == NULL)
 		return;
-	if (b->wconn != NULL)
+	if (b->wconn != NULL) {
+		stmt_forget(b->wconn);
 		PQfinish(b->wconn);
+	}
 	for (i = 0; i < PG_READERS; i++)
-		if (b->readers[i] != NULL)
+		if (b->readers[i] != NULL) {
+			stmt_forget(b->readers[i]);
 			PQfinish(b->readers[i]);
+		}
 	gcommit_destroy(&b->gc);
 	pthread_mutex_destroy(&b->rlock);
+	pthread_mutex_destroy(&b->slock);
 	pthread_cond_destroy(&b->rcond);
 	free(b->conninfo);
 	free(b);

@@ -137,7 +137,7 @@ copy_user_state(struct imp *m)
 int
 pg_import_from(struct store_be *b, struct jstore *src, uint64_t *countp)
 {
-	struct pgtx t = { b, NULL, 0, 0, { 0 } };
+	struct pgtx t = { b, NULL, 0, 0, 0, { 0 } };
 	struct imp m = { &t, src, 0, NULL, 0, 0 };
 	PGresult *res = NULL;
 	uint64_t last, before;
@@ -157,7 +157,8 @@ pg_import_from(struct store_be *b, struct jstore *src, uint64_t *countp)
 	    (r = pg_exec(t.c, "SELECT (SELECT count(*) FROM jit_events) + "
 	    "(SELECT count(*) FROM jit_requests) + (SELECT count(*) FROM "
 	    "jit_totp) + (SELECT count(*) FROM jit_locks) + (SELECT count(*) "
-	    "FROM jit_revoked)", NULL, &res)) != 0)
+	    "FROM jit_revoked) + (SELECT count(*) FROM jit_live)", NULL,
+	    &res)) != 0)
 		goto fail;
 	if (t.seq != 0 || pg_u64(res, 0, 0) != 0) {
 		r = JIT_ERR_EXISTS;	/* only into an empty store */
@@ -186,6 +187,15 @@ pg_import_from(struct store_be *b, struct jstore *src, uint64_t *countp)
 		pgp_bin(&p, t.hash, 32);
 		if ((r = pg_exec(t.c, "UPDATE jit_head SET seq = $1, hash = $2",
 		    &p, NULL)) != 0 ||
+		    /* The live index, from the log (as verify derives it). */
+		    (r = pg_exec(t.c, "INSERT INTO jit_live SELECT serial, "
+		    "\"user\", valid_before FROM jit_events e WHERE event = "
+		    "'issue' AND serial <> 0 AND \"user\" <> '' AND valid_before > "
+		    "extract(epoch FROM now())::numeric AND NOT EXISTS (SELECT 1 "
+		    "FROM jit_events v WHERE v.event = 'revoke' AND v.serial = "
+		    "e.serial) ON CONFLICT DO NOTHING", NULL, NULL)) != 0 ||
+		    (r = pg_exec(t.c, "INSERT INTO jit_live_count SELECT \"user\", "
+		    "count(*) FROM jit_live GROUP BY \"user\"", NULL, NULL)) != 0 ||
 		    (r = pg_exec(t.c, "SELECT setval('jit_serial', greatest(1, "
 		    "(SELECT max(serial) FROM jit_events))::bigint, "
 		    "(SELECT max(serial) FROM jit_events) IS NOT NULL)", NULL, NULL)) != 0)

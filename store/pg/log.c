@@ -84,16 +84,17 @@ issue_allowed(struct pgtx *t, const struct jstore_event *evs, size_t n)
 			batch += strcmp(evs[j].event, "issue") == 0 &&
 			    evs[j].serial != 0 &&
 			    strcmp(evs[j].user, evs[i].user) == 0;
+		/* The user's expired entries go first; the counter says the
+		 * rest, whatever the history. */
 		p.n = 0;
 		pgp_str(&p, evs[i].user);
 		pgp_u64(&p, now);
-		if ((r = pg_exec(t->c, "SELECT count(*) FROM jit_events e "
-		    "WHERE e.event = 'issue' AND e.\"user\" = $1 AND "
-		    "e.serial <> 0 AND e.valid_before > $2 AND NOT EXISTS "
-		    "(SELECT 1 FROM jit_revoked v WHERE v.serial = e.serial)",
-		    &p, &res)) != 0)
+		if ((r = pg_exec(t->c, "WITH gone AS (DELETE FROM jit_live WHERE "
+		    "\"user\" = $1 AND valid_before <= $2 RETURNING 1) UPDATE "
+		    "jit_live_count SET n = n - (SELECT count(*) FROM gone) WHERE "
+		    "\"user\" = $1 RETURNING n", &p, &res)) != 0)
 			return r;
-		live = pg_u64(res, 0, 0);
+		live = PQntuples(res) == 1 ? pg_u64(res, 0, 0) : 0;
 		PQclear(res);
 		if (live + batch > cap)
 			return JIT_ERR_CERT_CAP;
@@ -129,6 +130,34 @@ pg_insert_event(PGconn *c, const struct jstore_event *ev)
 }
 
 /*
+ * The live index follows the events: an issue adds its certificate (until
+ * it expires), a revoke takes it out; each user's counter moves with it.
+ */
+static int
+live_event(PGconn *c, const struct jstore_event *ev)
+{
+	struct pgp p = { .n = 0 };
+
+	if (ev->serial == 0 || ev->user[0] == '\0')
+		return 0;
+	pgp_u64(&p, ev->serial);
+	if (strcmp(ev->event, "revoke") == 0)
+		return pg_exec(c, "WITH gone AS (DELETE FROM jit_live WHERE "
+		    "serial = $1 RETURNING \"user\") UPDATE jit_live_count l SET "
+		    "n = n - 1 FROM gone WHERE l.\"user\" = gone.\"user\"", &p,
+		    NULL);
+	if (strcmp(ev->event, "issue") != 0 ||
+	    ev->valid_before <= (uint64_t)time(NULL))
+		return 0;
+	pgp_str(&p, ev->user);
+	pgp_u64(&p, ev->valid_before);
+	return pg_exec(c, "WITH added AS (INSERT INTO jit_live VALUES ($1, $2, "
+	    "$3) ON CONFLICT DO NOTHING RETURNING 1) INSERT INTO jit_live_count "
+	    "SELECT $2, count(*) FROM added ON CONFLICT (\"user\") DO UPDATE SET "
+	    "n = jit_live_count.n + EXCLUDED.n", &p, NULL);
+}
+
+/*
  * The chain's head, locked for the rest of the transaction: appends from
  * every instance wait here, one after the other.
  */
@@ -158,7 +187,6 @@ pg_lock_head(struct pgtx *t)
 int
 pg_append_tx(struct pgtx *t, struct jstore_event *evs, size_t n)
 {
-	struct pgp p;
 	size_t i;
 	int r;
 
@@ -175,10 +203,23 @@ pg_append_tx(struct pgtx *t, struct jstore_event *evs, size_t n)
 			return r;
 		if ((r = pg_insert_event(t->c, ev)) != 0)
 			return r == JIT_ERR_EXISTS ? JIT_ERR_STORE_CORRUPT : r;
+		if ((r = live_event(t->c, ev)) != 0)
+			return r;
 		t->seq = ev->seq;
 		memcpy(t->hash, ev->hash, 32);
 	}
-	p.n = 0;
+	t->head_moved = 1;	/* written once, before the commit */
+	return 0;
+}
+
+/* The head row, as the transaction's appends left it. */
+int
+pg_write_head(struct pgtx *t)
+{
+	struct pgp p = { .n = 0 };
+
+	if (!t->head_moved)
+		return 0;
 	pgp_u64(&p, t->seq);
 	pgp_bin(&p, t->hash, 32);
 	return pg_exec(t->c, "UPDATE jit_head SET seq = $1, hash = $2", &p, NULL);
@@ -215,25 +256,41 @@ pg_append(struct store_be *b, struct jstore_event *evs, size_t n)
 	return r;
 }
 
-/* A sequence: unique across instances, durable before use (no cache). */
+/*
+ * Serials: the sequence hands each process a block of PG_SERIAL_BLOCK
+ * (durably, before any is used), so they are unique across instances,
+ * increase within a process, and a crash leaves a gap, never a repeat.
+ */
 int
 pg_next_serial(struct store_be *b, uint64_t *serialp)
 {
 	PGresult *res;
 	PGconn *c;
-	int r;
+	uint64_t first;
+	int r = 0;
 
 	if (b == NULL || serialp == NULL || b->rdonly)
 		return JIT_ERR_INVALID_ARGUMENT;
-	if ((r = pg_reader(b, &c)) != 0)
-		return r;
-	if ((r = pg_exec(c, "SELECT nextval('jit_serial')", NULL, &res)) == 0) {
-		*serialp = pg_u64(res, 0, 0);
+	pthread_mutex_lock(&b->slock);
+	if (b->serial_next == b->serial_end) {
+		if ((r = pg_reader(b, &c)) != 0)
+			goto out;
+		r = pg_exec(c, "SELECT nextval('jit_serial')", NULL, &res);
+		pg_reader_done(b, c);
+		if (r != 0)
+			goto out;
+		first = pg_u64(res, 0, 0);
 		PQclear(res);
-		if (*serialp == 0)
+		if (first == 0) {
 			r = JIT_ERR_STORE_CORRUPT;
+			goto out;
+		}
+		b->serial_next = first;
+		b->serial_end = first + (b->oneshot ? 1 : PG_SERIAL_BLOCK);
 	}
-	pg_reader_done(b, c);
+	*serialp = b->serial_next++;
+ out:
+	pthread_mutex_unlock(&b->slock);
 	return r;
 }
 

@@ -22,6 +22,7 @@
 #define PG_SCHEMA_VERSION	JSTORE_SCHEMA_VERSION
 #define PG_READERS		8	/* read connections kept open */
 #define PG_NAME_MAX		256	/* user, role, request id */
+#define PG_SERIAL_BLOCK		256	/* the sequence's increment */
 
 STORE_BE_DECLARE(pg)
 
@@ -36,13 +37,17 @@ struct store_be {
 	pthread_cond_t rcond;
 	PGconn *readers[PG_READERS];
 	int busy[PG_READERS];
+	/* serials: a block from the sequence, handed out here */
+	pthread_mutex_t slock;
+	uint64_t serial_next, serial_end;
+	int oneshot;		/* a short-lived tool: one serial per block */
 };
 
 /* A write transaction in progress (one batch). */
 struct pgtx {
 	struct store_be *be;
 	PGconn *c;
-	int head_locked;
+	int head_locked, head_moved;
 	uint64_t seq;		/* the chain's head, once locked */
 	unsigned char hash[32];
 };
@@ -83,6 +88,7 @@ int pg_schema(PGconn *c, int rdonly);
 /* One row of jit_events, as ev is (seq, hash and instance included). */
 int pg_insert_event(PGconn *c, const struct jstore_event *ev);
 int pg_lock_head(struct pgtx *t);
+int pg_write_head(struct pgtx *t);
 int pg_append_tx(struct pgtx *t, struct jstore_event *evs, size_t n);
 /* Fills ev from columns 0.. of row i (strings point into res). */
 void pg_event_row(const PGresult *res, int i, struct jstore_event *ev);

@@ -63,6 +63,35 @@ vrequests(struct pv *v, struct derive *d, const PGresult *res)
 	return 0;
 }
 
+#define NREADS	7
+
+/* The live index: what the log says is live, each user's counter right. */
+static void
+vlive(struct pv *v, struct derive *d, const PGresult *rows,
+    const PGresult *counts)
+{
+	const struct store_derived_live *dl;
+	int k;
+
+	for (k = 0; k < PQntuples(rows); k++) {
+		dl = store_derive_live(d, pg_u64(rows, k, 0));
+		if (dl == NULL || strcmp(dl->user, pg_str(rows, k, 1)) != 0)
+			vbad(v, "live: serial %llu is not a live certificate of %s "
+			    "in the log", (unsigned long long)pg_u64(rows, k, 0),
+			    pg_str(rows, k, 1));
+	}
+	if ((size_t)PQntuples(rows) != store_derive_count(d, STORE_DERIVED_LIVE))
+		vbad(v, "live: %d live certificates indexed, the log has %zu (an "
+		    "entry was removed: the cap would let more through)",
+		    PQntuples(rows), store_derive_count(d, STORE_DERIVED_LIVE));
+	for (k = 0; k < PQntuples(counts); k++)
+		if (pg_u64(counts, k, 1) != pg_u64(counts, k, 2))
+			vbad(v, "live: %s's counter says %llu, the index holds %llu",
+			    pg_str(counts, k, 0),
+			    (unsigned long long)pg_u64(counts, k, 1),
+			    (unsigned long long)pg_u64(counts, k, 2));
+}
+
 int
 pg_verify_state(struct store_be *b, void (*cb)(const char *what, void *arg),
     void *arg, size_t *nbadp)
@@ -72,10 +101,14 @@ pg_verify_state(struct store_be *b, void (*cb)(const char *what, void *arg),
 		"SELECT serial FROM jit_revoked",
 		"SELECT \"user\", until, reason FROM jit_locks",
 		"SELECT \"user\", enroll_seq FROM jit_totp",
-		"SELECT CASE WHEN is_called THEN last_value ELSE 0 END "
+		"SELECT CASE WHEN is_called THEN last_value + 255 ELSE 0 END "
 		    "FROM jit_serial",
+		"SELECT serial, \"user\" FROM jit_live WHERE valid_before > "
+		    "extract(epoch FROM now())::numeric",
+		"SELECT c.\"user\", c.n, (SELECT count(*) FROM jit_live l WHERE "
+		    "l.\"user\" = c.\"user\") FROM jit_live_count c",
 	};
-	PGresult *res[5] = { NULL };
+	PGresult *res[NREADS] = { NULL };
 	struct pv v = { cb, arg, 0 };
 	struct derive *d;
 	const struct store_derived_lock *dl;
@@ -116,7 +149,7 @@ pg_verify_state(struct store_be *b, void (*cb)(const char *what, void *arg),
 		if (r != 0)
 			goto out;
 	} while (i > 0);
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < NREADS; i++)
 		if ((r = pg_exec(c, reads[i], NULL, &res[i])) != 0)
 			goto out;
 	if ((r = vrequests(&v, d, res[0])) != 0)
@@ -162,13 +195,15 @@ pg_verify_state(struct store_be *b, void (*cb)(const char *what, void *arg),
 		    PQntuples(res[3]), store_derive_count(d,
 		    STORE_DERIVED_ENROLLS));
 	if (pg_u64(res[4], 0, 0) < store_derive_max_serial(d))
-		vbad(&v, "the serial sequence is at %llu, below serial %llu in "
+		vbad(&v, "the serial sequence's last block ends at %llu, below "
+		    "serial %llu in "
 		    "the log (it was rewound: serials would repeat)",
 		    (unsigned long long)pg_u64(res[4], 0, 0),
 		    (unsigned long long)store_derive_max_serial(d));
+	vlive(&v, d, res[5], res[6]);
 	r = v.nbad == 0 ? 0 : JIT_ERR_STORE_TAMPERED;
  out:
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < NREADS; i++)
 		PQclear(res[i]);
 	(void)pg_exec(c, "ROLLBACK", NULL, NULL);
 	pg_reader_done(b, c);

@@ -2,9 +2,10 @@
  * bench_loadgen: N concurrent libssh clients, each connecting, doing
  * publickey auth, running one exec command (stdin: a public key line) and
  * reading the answer, over and over for S seconds.  Prints connections per
- * second and p50/p99 latency of whole connections.
+ * second and p50/p99 latency of whole connections.  PORT may list several
+ * servers ("2222,2223"): client i talks to port i mod n.
  *
- *   bench_loadgen PORT USER KEYFILE STDINFILE CLIENTS SECONDS [COMMAND]
+ *   bench_loadgen PORT[,PORT...] USER KEYFILE STDINFILE CLIENTS SECONDS [COMMAND]
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -15,8 +16,10 @@
 
 #include "benchutil.h"
 
+#define PORTS_MAX	8
+
 struct cfg {
-	int port, seconds;
+	int ports[PORTS_MAX], nports, seconds;
 	const char *user, *command;
 	char *input;
 	ssh_key key;
@@ -24,18 +27,19 @@ struct cfg {
 
 struct worker {
 	const struct cfg *c;
+	int port;
 	double *lat;
 	size_t n, cap;
 	unsigned long fail;
 };
 
 static int
-one(const struct cfg *c)
+one(const struct cfg *c, int port)
 {
 	ssh_session s = ssh_new();
 	ssh_channel ch = NULL;
 	char buf[8192];
-	int port = c->port, nodelay = 1, rc = -1, n, got = 0;
+	int nodelay = 1, rc = -1, n, got = 0;
 	long timeout = 10;
 
 	if (s == NULL)
@@ -74,7 +78,7 @@ work(void *arg)
 	double t0 = bench_wall(), t;
 
 	while ((t = bench_wall()) - t0 < w->c->seconds) {
-		int r = one(w->c);
+		int r = one(w->c, w->port);
 
 		if (r != 0) {
 			w->fail++;
@@ -108,7 +112,14 @@ main(int argc, char **argv)
 		return 2;
 	}
 	memset(&c, 0, sizeof(c));
-	c.port = atoi(argv[1]);
+	{
+		char *p = argv[1], *end;
+
+		do {
+			c.ports[c.nports++] = (int)strtol(p, &end, 10);
+			p = *end == ',' ? end + 1 : end;
+		} while (*end == ',' && c.nports < PORTS_MAX);
+	}
 	c.user = argv[2];
 	c.seconds = atoi(argv[6]);
 	c.command = argc > 7 ? argv[7] : "login --role bench";
@@ -131,6 +142,7 @@ main(int argc, char **argv)
 	t0 = bench_wall();
 	for (i = 0; i < n; i++) {
 		w[i].c = &c;
+		w[i].port = c.ports[i % c.nports];
 		pthread_create(&t[i], NULL, work, &w[i]);
 	}
 	for (i = 0; i < n; i++) {

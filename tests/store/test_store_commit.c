@@ -38,7 +38,10 @@ Test(store_commit, serials_are_unique_increasing_never_zero)
 		cr_assert_gt(b, 768 - 1, "must be past the blocks the first "
 		    "handle holds");
 	cr_assert_eq(jstore_next_serial(t, &a), 0);
-	cr_assert_eq(a, b + 1, "one-shot handles reserve one at a time");
+	if (getenv("JIT_TEST_PG") == NULL)
+		cr_assert_eq(a, b + 1, "one-shot handles reserve one at a time");
+	else	/* a block per call from the shared sequence: gaps */
+		cr_assert_gt(a, b);
 	jstore_close(t);
 	jstore_close(s);
 	s = open_store(0);
