@@ -415,6 +415,9 @@ static const char *const schema_v1[] = {
 	    "WHERE fingerprint <> ''",
 	"CREATE INDEX jit_events_req ON jit_events (request_id) "
 	    "WHERE request_id <> ''",
+	/* A user's latest enrollment, which a TOTP record must come from. */
+	"CREATE INDEX jit_events_enroll ON jit_events (\"user\", seq) "
+	    "WHERE event = 'enroll'",
 	"CREATE INDEX jit_events_live ON jit_events (\"user\", valid_before) "
 	    "WHERE event = 'issue'",
 	/* Blocks of PG_SERIAL_BLOCK serials: nextval is the first. */

@@ -56,7 +56,7 @@ copy_event(const struct jstore_event *ev, void *arg)
 		m->err = JIT_ERR_STORE_TAMPERED;
 		return -1;
 	}
-	if ((r = pg_insert_event(m->t->c, ev)) != 0) {
+	if ((r = pg_insert_event(m->t->c, ev, 0)) != 0) {
 		m->err = r;
 		return -1;
 	}

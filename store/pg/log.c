@@ -43,24 +43,6 @@ pg_event_row(const PGresult *res, int i, struct jstore_event *ev)
 		memset(ev->hash, 0, 32);
 }
 
-/* A lock that holds for user at now: JIT_ERR_USER_LOCKED. */
-static int
-lock_held(PGconn *c, const char *user, uint64_t now)
-{
-	struct pgp p = { .n = 0 };
-	PGresult *res;
-	int r;
-
-	pgp_str(&p, user);
-	pgp_u64(&p, now);
-	if ((r = pg_exec(c, "SELECT 1 FROM jit_locks WHERE \"user\" = $1 AND "
-	    "(until = 0 OR until > $2)", &p, &res)) != 0)
-		return r;
-	r = PQntuples(res) > 0 ? JIT_ERR_USER_LOCKED : 0;
-	PQclear(res);
-	return r;
-}
-
 /* The checks an "issue" event passes in the transaction recording it. */
 static int
 issue_allowed(struct pgtx *t, const struct jstore_event *evs, size_t n)
@@ -70,40 +52,47 @@ issue_allowed(struct pgtx *t, const struct jstore_event *evs, size_t n)
 	PGresult *res;
 	uint64_t now, live;
 	size_t i, j, batch;
-	int r;
+	int r, capped, locked;
 
 	for (i = 0; i < n; i++) {
 		if (strcmp(evs[i].event, "issue") != 0)
 			continue;
 		now = evs[i].time != 0 ? evs[i].time : (uint64_t)time(NULL);
-		if ((r = lock_held(t->c, evs[i].user, now)) != 0)
-			return r;
-		if (cap == 0 || evs[i].serial == 0)
-			continue;
+		capped = cap != 0 && evs[i].serial != 0;
 		for (j = 0, batch = 0; j < n; j++)
 			batch += strcmp(evs[j].event, "issue") == 0 &&
 			    evs[j].serial != 0 &&
 			    strcmp(evs[j].user, evs[i].user) == 0;
-		/* The user's expired entries go first; the counter says the
-		 * rest, whatever the history. */
+		/*
+		 * One statement: a lock that holds; and, under a cap, the
+		 * user's expired live entries pruned and the counter read
+		 * (whatever the history, the counter says the rest).
+		 */
 		p.n = 0;
 		pgp_str(&p, evs[i].user);
 		pgp_u64(&p, now);
+		pgp_str(&p, capped ? "t" : "f");
 		if ((r = pg_exec(t->c, "WITH gone AS (DELETE FROM jit_live WHERE "
-		    "\"user\" = $1 AND valid_before <= $2 RETURNING 1) UPDATE "
-		    "jit_live_count SET n = n - (SELECT count(*) FROM gone) WHERE "
-		    "\"user\" = $1 RETURNING n", &p, &res)) != 0)
+		    "$3::boolean AND \"user\" = $1 AND valid_before <= $2 "
+		    "RETURNING 1), cnt AS (UPDATE jit_live_count SET n = n - "
+		    "(SELECT count(*) FROM gone) WHERE $3::boolean AND \"user\" = "
+		    "$1 RETURNING n) SELECT EXISTS (SELECT 1 FROM jit_locks WHERE "
+		    "\"user\" = $1 AND (until = 0 OR until > $2)), "
+		    "(SELECT n FROM cnt)", &p, &res)) != 0)
 			return r;
-		live = PQntuples(res) == 1 ? pg_u64(res, 0, 0) : 0;
+		locked = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		live = pg_u64(res, 0, 1);
 		PQclear(res);
-		if (live + batch > cap)
+		if (locked)
+			return JIT_ERR_USER_LOCKED;
+		if (capped && live + batch > cap)
 			return JIT_ERR_CERT_CAP;
 	}
 	return 0;
 }
 
 int
-pg_insert_event(PGconn *c, const struct jstore_event *ev)
+pg_insert_event(PGconn *c, const struct jstore_event *ev, int live)
 {
 	struct pgp p = { .n = 0 };
 
@@ -124,37 +113,46 @@ pg_insert_event(PGconn *c, const struct jstore_event *ev)
 	pgp_str(&p, ev->approvers);
 	pgp_str(&p, ev->instance);
 	pgp_bin(&p, ev->hash, 32);
-	return pg_exec(c, "INSERT INTO jit_events (" PG_EVENT_COLS ") VALUES "
-	    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-	    "$16, $17)", &p, NULL);
+	if (!live)
+		return pg_exec(c, "INSERT INTO jit_events (" PG_EVENT_COLS ") "
+		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+		    "$13, $14, $15, $16, $17)", &p, NULL);
+	/* An issued certificate joins the live index in the same statement. */
+	return pg_exec(c, "WITH ev AS (INSERT INTO jit_events (" PG_EVENT_COLS
+	    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+	    "$14, $15, $16, $17) RETURNING serial, \"user\", valid_before), "
+	    "added AS (INSERT INTO jit_live SELECT * FROM ev ON CONFLICT DO "
+	    "NOTHING RETURNING \"user\") INSERT INTO jit_live_count SELECT "
+	    "\"user\", count(*) FROM added GROUP BY \"user\" ON CONFLICT "
+	    "(\"user\") DO UPDATE SET n = jit_live_count.n + EXCLUDED.n", &p,
+	    NULL);
 }
 
 /*
  * The live index follows the events: an issue adds its certificate (until
- * it expires), a revoke takes it out; each user's counter moves with it.
+ * it expires; pg_insert_event), a revoke takes it out; each user's counter
+ * moves with it.
  */
 static int
 live_event(PGconn *c, const struct jstore_event *ev)
 {
 	struct pgp p = { .n = 0 };
 
-	if (ev->serial == 0 || ev->user[0] == '\0')
+	if (ev->serial == 0 || strcmp(ev->event, "revoke") != 0)
 		return 0;
 	pgp_u64(&p, ev->serial);
-	if (strcmp(ev->event, "revoke") == 0)
-		return pg_exec(c, "WITH gone AS (DELETE FROM jit_live WHERE "
-		    "serial = $1 RETURNING \"user\") UPDATE jit_live_count l SET "
-		    "n = n - 1 FROM gone WHERE l.\"user\" = gone.\"user\"", &p,
-		    NULL);
-	if (strcmp(ev->event, "issue") != 0 ||
-	    ev->valid_before <= (uint64_t)time(NULL))
-		return 0;
-	pgp_str(&p, ev->user);
-	pgp_u64(&p, ev->valid_before);
-	return pg_exec(c, "WITH added AS (INSERT INTO jit_live VALUES ($1, $2, "
-	    "$3) ON CONFLICT DO NOTHING RETURNING 1) INSERT INTO jit_live_count "
-	    "SELECT $2, count(*) FROM added ON CONFLICT (\"user\") DO UPDATE SET "
-	    "n = jit_live_count.n + EXCLUDED.n", &p, NULL);
+	return pg_exec(c, "WITH gone AS (DELETE FROM jit_live WHERE serial = $1 "
+	    "RETURNING \"user\") UPDATE jit_live_count l SET n = n - 1 FROM gone "
+	    "WHERE l.\"user\" = gone.\"user\"", &p, NULL);
+}
+
+/* Whether ev's certificate joins the live index (issued, unexpired). */
+static int
+goes_live(const struct jstore_event *ev)
+{
+	return ev->serial != 0 && ev->user[0] != '\0' &&
+	    strcmp(ev->event, "issue") == 0 &&
+	    ev->valid_before > (uint64_t)time(NULL);
 }
 
 /*
@@ -201,7 +199,7 @@ pg_append_tx(struct pgtx *t, struct jstore_event *evs, size_t n)
 		ev->instance = t->be->instance;
 		if ((r = store_chain_hash(t->hash, ev, ev->hash)) != 0)
 			return r;
-		if ((r = pg_insert_event(t->c, ev)) != 0)
+		if ((r = pg_insert_event(t->c, ev, goes_live(ev))) != 0)
 			return r == JIT_ERR_EXISTS ? JIT_ERR_STORE_CORRUPT : r;
 		if ((r = live_event(t->c, ev)) != 0)
 			return r;

@@ -85,8 +85,11 @@ int pg_run_write(struct store_be *b, int (*fn)(struct pgtx *, void *),
 int pg_schema(PGconn *c, int rdonly);
 
 /* log.c */
-/* One row of jit_events, as ev is (seq, hash and instance included). */
-int pg_insert_event(PGconn *c, const struct jstore_event *ev);
+/*
+ * One row of jit_events, as ev is (seq, hash and instance included); with
+ * live, its certificate also joins the live index.
+ */
+int pg_insert_event(PGconn *c, const struct jstore_event *ev, int live);
 int pg_lock_head(struct pgtx *t);
 int pg_write_head(struct pgtx *t);
 int pg_append_tx(struct pgtx *t, struct jstore_event *evs, size_t n);
