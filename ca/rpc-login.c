@@ -422,6 +422,7 @@ login_request(struct rpc *cx, const char *role, const struct jkey *key,
 	rpc_err(cx, "request %s: waiting for %u approval(s) from %s (expires in "
 	    "%s)\n", f.id, jpolicy_decision_quorum(d), groups, ttl);
 	snprintf(cx->wait_id, sizeof(cx->wait_id), "%s", f.id);
+	cx->wait_changes = 0;	/* the first poll reads */
 	cx->wait_json = json;
 	rc = RPC_WAIT;
  out:
@@ -613,13 +614,26 @@ tell_denied(struct rpc *cx, const struct jstore_request *rq)
 		rpc_err(cx, "request %s was denied\n", rq->id);
 }
 
+/*
+ * A waiting login reads its request again only when the store says its
+ * log moved (an approval, a denial, an expiry: here or on another
+ * instance), and at least every WAIT_REREAD_SEC seconds whatever it says.
+ */
+#define WAIT_REREAD_SEC	10
+
 int
 rpc_login_poll(struct rpc *cx)
 {
 	struct jstore_request *rq = NULL;
 	uint64_t now = (uint64_t)time(NULL);
+	uint64_t changes = jstore_changes(cx->svc->store);
 	int rc = RPC_WAIT;
 
+	if (changes != 0 && changes == cx->wait_changes &&
+	    now - cx->wait_read < WAIT_REREAD_SEC)
+		return RPC_WAIT;
+	cx->wait_changes = changes;
+	cx->wait_read = now;
 	if (jstore_request_get(cx->svc->store, cx->wait_id, &rq) != 0) {
 		rpc_err(cx, "request %s vanished\n", cx->wait_id);
 		rc = RPC_ERROR;

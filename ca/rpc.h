@@ -41,6 +41,8 @@ struct rpc {
 	const struct jbuf *in;		/* stdin, up to RPC_STDIN_MAX */
 	int in_too_big;
 	char wait_id[32];		/* set by a login that waits */
+	uint64_t wait_changes;		/* jstore_changes() at its last read */
+	uint64_t wait_read;		/* when it last read the request */
 	int wait_json;
 };
 

@@ -120,6 +120,12 @@ jstore_head(struct jstore *s, uint64_t *seqp)
 	return s->ops->head(s->be, seqp);
 }
 
+uint64_t
+jstore_changes(struct jstore *s)
+{
+	return s->ops->changes(s->be);
+}
+
 int
 jstore_verify_state(struct jstore *s, void (*cb)(const char *what, void *arg),
     void *arg, size_t *nbadp)

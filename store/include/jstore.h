@@ -134,6 +134,15 @@ int jstore_events_after(struct jstore *s, uint64_t after, size_t max,
 int jstore_head(struct jstore *s, uint64_t *seqp);
 
 /*
+ * A number that changes whenever the log may have grown, cheap to ask
+ * (LMDB: the head, read in memory; PostgreSQL: a count of the
+ * notifications every instance's commits send, LISTEN/NOTIFY): a reader
+ * that saw the same number before has nothing new to read.  0 when the
+ * store cannot tell right now (read anyway).
+ */
+uint64_t jstore_changes(struct jstore *s);
+
+/*
  * Walks the whole chain: recomputes every hash, checks that sequence
  * numbers run 1..N without gaps and that the head record matches.  Returns
  * 0 when intact (*countp events, head hash in head[32] when not NULL), or

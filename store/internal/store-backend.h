@@ -30,6 +30,7 @@ struct jstore_ops {
 	    int (*cb)(const struct jstore_event *ev, void *arg), void *arg,
 	    uint64_t *lastp);
 	int (*head)(struct store_be *b, uint64_t *seqp);
+	uint64_t (*changes)(struct store_be *b);
 	int (*verify_state)(struct store_be *b, void (*cb)(const char *what,
 	    void *arg), void *arg, size_t *nbadp);
 	int (*verify)(struct store_be *b, uint64_t *countp, uint64_t *bad_seqp,
@@ -112,6 +113,7 @@ struct store_be *store_be_of(struct jstore *s);
 	    int (*cb)(const struct jstore_event *ev, void *arg), void *arg, \
 	    uint64_t *lastp); \
 	int P##_head(struct store_be *b, uint64_t *seqp); \
+	uint64_t P##_changes(struct store_be *b); \
 	int P##_verify_state(struct store_be *b, \
 	    void (*cb)(const char *what, void *arg), void *arg, \
 	    size_t *nbadp); \
@@ -179,6 +181,7 @@ struct store_be *store_be_of(struct jstore *s);
 	P##_query, \
 	P##_events_after, \
 	P##_head, \
+	P##_changes, \
 	P##_verify_state, \
 	P##_verify, \
 	P##_revoke, \

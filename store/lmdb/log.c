@@ -326,3 +326,12 @@ lmdb_head(struct store_be *s, uint64_t *seqp)
 	mdb_txn_abort(txn);
 	return r;
 }
+
+/* The head itself: every append moves it, in this process or another. */
+uint64_t
+lmdb_changes(struct store_be *s)
+{
+	uint64_t seq = 0;
+
+	return lmdb_head(s, &seq) == 0 ? seq : 0;
+}

@@ -545,6 +545,9 @@ pg_open(const char *where, int flags, uint64_t map_size, struct store_be **bp)
 	atomic_init(&b->live_cap, 0);
 	pthread_mutex_init(&b->rlock, NULL);
 	pthread_mutex_init(&b->slock, NULL);
+	pthread_mutex_init(&b->llock, NULL);
+	atomic_init(&b->heard, 0);
+	atomic_init(&b->changes, 0);
 	b->oneshot = (flags & JSTORE_ONESHOT) != 0;
 	pthread_cond_init(&b->rcond, NULL);
 	gcommit_init(&b->gc, commit_batch, NULL, b);
@@ -565,6 +568,7 @@ pg_close(struct store_be *b)
 
 	if (b == NULL)
 		return;
+	pg_listen_stop(b);
 	if (b->wconn != NULL) {
 		stmt_forget(b->wconn);
 		PQfinish(b->wconn);
@@ -577,6 +581,7 @@ pg_close(struct store_be *b)
 	gcommit_destroy(&b->gc);
 	pthread_mutex_destroy(&b->rlock);
 	pthread_mutex_destroy(&b->slock);
+	pthread_mutex_destroy(&b->llock);
 	pthread_cond_destroy(&b->rcond);
 	free(b->conninfo);
 	free(b);

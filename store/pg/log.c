@@ -220,7 +220,9 @@ pg_write_head(struct pgtx *t)
 		return 0;
 	pgp_u64(&p, t->seq);
 	pgp_bin(&p, t->hash, 32);
-	return pg_exec(t->c, "UPDATE jit_head SET seq = $1, hash = $2", &p, NULL);
+	/* Every instance's listener hears of it once this commits. */
+	return pg_exec(t->c, "WITH h AS (UPDATE jit_head SET seq = $1, hash = $2) "
+	    "SELECT pg_notify('jit_log', '')", &p, NULL);
 }
 
 struct append_arg {

@@ -41,6 +41,12 @@ struct store_be {
 	pthread_mutex_t slock;
 	uint64_t serial_next, serial_end;
 	int oneshot;		/* a short-lived tool: one serial per block */
+	/* changes: a listener thread counts the log's notifications */
+	pthread_mutex_t llock;
+	pthread_t listener;
+	int listening, stop;
+	atomic_int heard;	/* the listener is connected and listening */
+	atomic_uint_fast64_t changes;
 };
 
 /* A write transaction in progress (one batch). */
@@ -83,6 +89,9 @@ int pg_run_write(struct store_be *b, int (*fn)(struct pgtx *, void *),
     void *arg);
 /* The schema: created when missing, migrated when older. */
 int pg_schema(PGconn *c, int rdonly);
+
+/* listen.c */
+void pg_listen_stop(struct store_be *b);
 
 /* log.c */
 /*

@@ -84,6 +84,29 @@ rc=0; timeout 30 tail --pid=$WAITER -f /dev/null || rc=$?
 wait $WAITER && ssh-keygen -L -f "$T/prod-cert.pub" | grep -q "jit:bob:prod:" &&
 	ok "the certificate arrives on A, where bob waits" || bad "no certificate on A: $(cat "$T/bob.err")"
 
+# A waiting login does not read its request every second: it waits for
+# the store's notifications (LISTEN/NOTIFY), and still hears B at once.
+scans() {
+	psql "$DB" -At -c "SELECT pg_stat_force_next_flush()" -c "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'jit_requests_pkey'" | tail -1
+}
+at "$PA" bob "login --role prod" < "$T/new.pub" > "$T/prod2-cert.pub" 2> "$T/bob2.err" &
+WAITER=$!
+for i in $(seq 1 100); do
+	[ "$(psql "$DB" -At -c "SELECT count(*) FROM jit_requests WHERE \"user\" = 'bob' AND state = 1")" = 1 ] && break
+	sleep 0.1
+done
+id2=$(psql "$DB" -At -c "SELECT id FROM jit_requests WHERE \"user\" = 'bob' AND state = 1")
+sleep 1; s0=$(scans); sleep 6; s1=$(scans)
+[ $((s1 - s0)) -le 1 ] && ok "a waiting login reads its request only when told ($((s1 - s0)) reads in 6 s)" ||
+	bad "a waiting login polled: $((s1 - s0)) reads of its request in 6 s"
+code erin "+30 seconds"	# erin's current code went to `requests`
+t0=$(date +%s%N)
+at "$PB" erin approve "$id2" < /dev/null > /dev/null 2>&1 || bad "second approve on B"
+timeout 10 tail --pid=$WAITER -f /dev/null || true
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait $WAITER && ssh-keygen -L -f "$T/prod2-cert.pub" > /dev/null 2>&1 && [ "$ms" -lt 3000 ] &&
+	ok "an approval on B reaches the login waiting on A in $ms ms" || bad "approval to A: $ms ms $(cat "$T/bob2.err")"
+
 # A code used on A is refused on B.
 code carol "+30 seconds"
 rc=0; at "$PA" carol whoami < /dev/null > /dev/null 2> "$T/err" || rc=$?
