@@ -1,14 +1,17 @@
 /*
  * config.c: DIR/config.yaml, the CA service's own settings, read with the
  * same strict YAML tree as the policy (jyaml).  Keys: listen (ADDR:PORT),
- * store (lmdb, or a PostgreSQL URL / conninfo shared by several CAs).
+ * store (lmdb, or a PostgreSQL URL / conninfo shared by several CAs); and
+ * opening the store it names.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cadir.h"
+#include "calog.h"
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"
@@ -145,6 +148,46 @@ ca_config_load(const char *dir, struct ca_config *c)
 	if ((r = ca_config_read(path, c, &err)) != 0)
 		fprintf(stderr, "%s\n", err != NULL ? err : jit_strerror(r));
 	free(err);
+	free(path);
+	return r;
+}
+
+int
+ca_open_store(const char *dir, int flags, struct jstore **sp)
+{
+	struct ca_config c = { NULL, NULL };
+	char *path = ca_path(dir, CA_STORE), *cfg = ca_path(dir, CA_CONFIG);
+	const char *where = path;
+	struct stat st;
+	int r;
+
+	/* DIR/config.yaml may name a shared store; without one: DIR/store. */
+	if (cfg != NULL && stat(cfg, &st) == 0) {
+		if ((r = ca_config_load(dir, &c)) != 0)
+			goto out;
+		if (strcmp(c.store, "lmdb") != 0)
+			where = c.store;
+	}
+	if (path == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = jstore_open(where, flags, 0, sp)) != 0) {
+		if (where != path)
+			ca_error("store %s: %s", where, jit_strerror(r));
+		else if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
+			ca_error("no CA at %s (%s): give the CA directory with "
+			    "--dir DIR or $%s, or create one with `jit-ssh-ca "
+			    "init --dir DIR`", dir, ca_dir_origin(dir),
+			    CA_DIR_ENV);
+		else
+			ca_error("store %s: %s (is %s a CA directory? --dir DIR "
+			    "or $%s names it)", path, jit_strerror(r), dir,
+			    CA_DIR_ENV);
+	}
+ out:
+	ca_config_free(&c);
+	free(cfg);
 	free(path);
 	return r;
 }

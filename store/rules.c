@@ -1,6 +1,7 @@
 /*
  * rules.c: decisions every backend makes the same way, apart from how it
- * reads and writes: one verification code check, the digest of a secret.
+ * reads and writes: one verification code check, the digest of a secret,
+ * the events of a lock, a revocation and an enrollment.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,4 +125,65 @@ store_request_disagrees(const struct jstore_request *r,
 	else
 		return 0;
 	return 1;
+}
+
+int
+store_lock_check(int lock, const char *user, uint64_t until, const char *by,
+    const char *reason, uint64_t now)
+{
+	struct jstore_event ev;
+	int r;
+
+	if (user == NULL || *user == '\0' || by == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	store_lock_event(&ev, lock, user, until, by, reason, now);
+	if ((r = store_event_check(&ev)) != 0)
+		return r;
+	if (lock && until != 0 && until <= now)
+		return JIT_ERR_INVALID_ARGUMENT;
+	return 0;
+}
+
+void
+store_lock_event(struct jstore_event *ev, int lock, const char *user,
+    uint64_t until, const char *by, const char *reason, uint64_t now)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->time = now;
+	ev->event = lock ? "lock" : "unlock";
+	ev->user = user;
+	ev->valid_before = lock ? until : 0;	/* the lock's end */
+	ev->source = by;
+	ev->reason = reason;
+}
+
+void
+store_revoke_event(struct jstore_event *ev, const struct jstore_event *issue,
+    const char *by, const char *reason, uint64_t now)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->time = now;
+	ev->event = "revoke";
+	ev->user = issue->user;
+	ev->role = issue->role;
+	ev->serial = issue->serial;
+	ev->key_id = issue->key_id;
+	ev->principals = issue->principals;
+	ev->valid_after = issue->valid_after;
+	ev->valid_before = issue->valid_before;
+	ev->fingerprint = issue->fingerprint;
+	ev->source = by;
+	ev->reason = reason;
+}
+
+void
+store_enroll_event(struct jstore_event *ev, const char *user,
+    const char *digest, uint64_t now)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->time = now;
+	ev->event = "enroll";
+	ev->user = user;
+	ev->source = "operator";
+	ev->fingerprint = digest;	/* of the secret as stored */
 }

@@ -110,6 +110,18 @@ int store_secret_digest(const unsigned char *sealed, size_t len,
 int store_request_disagrees(const struct jstore_request *r,
     const struct store_derived_request *dr, char *why, size_t size);
 
+/* The arguments of a lock (lock 1) or unlock (0): 0 or why not. */
+int store_lock_check(int lock, const char *user, uint64_t until,
+    const char *by, const char *reason, uint64_t now);
+/* The events of a lock or unlock, a revocation of issue, an enrollment. */
+void store_lock_event(struct jstore_event *ev, int lock, const char *user,
+    uint64_t until, const char *by, const char *reason, uint64_t now);
+void store_revoke_event(struct jstore_event *ev,
+    const struct jstore_event *issue, const char *by, const char *reason,
+    uint64_t now);
+void store_enroll_event(struct jstore_event *ev, const char *user,
+    const char *digest, uint64_t now);
+
 /* Comma-separated name lists. */
 int store_list_has(const char *list, const char *name);
 

@@ -49,13 +49,8 @@ lock_fn(struct store_be *s, MDB_txn *txn, void *arg)
 		if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) != 0)
 			return store_mdb_err(rc);	/* not locked: nothing written */
 	}
-	memset(&ev, 0, sizeof(ev));
-	ev.time = a->now;
-	ev.event = a->lock ? "lock" : "unlock";
-	ev.user = a->user;
-	ev.valid_before = a->lock ? a->until : 0;	/* the lock's end */
-	ev.source = a->by;
-	ev.reason = a->reason;
+	store_lock_event(&ev, a->lock, a->user, a->until, a->by, a->reason,
+	    a->now);
 	if ((r = store_append_txn(s, txn, &ev, 1)) != 0)
 		return r;
 	if (!a->lock)
@@ -73,22 +68,6 @@ lock_fn(struct store_be *s, MDB_txn *txn, void *arg)
 	return r;
 }
 
-static int
-lock_args(struct store_be *s, const char *event, const char *user,
-    const char *by, const char *reason)
-{
-	struct jstore_event ev;
-
-	if (s == NULL || user == NULL || *user == '\0' || by == NULL)
-		return JIT_ERR_INVALID_ARGUMENT;
-	memset(&ev, 0, sizeof(ev));
-	ev.event = event;
-	ev.user = user;
-	ev.source = by;
-	ev.reason = reason;
-	return store_event_check(&ev);
-}
-
 int
 lmdb_lock(struct store_be *s, const char *user, uint64_t until,
     const char *by, const char *reason, uint64_t now)
@@ -96,10 +75,10 @@ lmdb_lock(struct store_be *s, const char *user, uint64_t until,
 	struct lock_arg a = { user, by, reason, until, now, 1 };
 	int r;
 
-	if ((r = lock_args(s, "lock", user, by, reason)) != 0)
-		return r;
-	if (until != 0 && until <= now)
+	if (s == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
+	if ((r = store_lock_check(1, user, until, by, reason, now)) != 0)
+		return r;
 	return store_run_write(s, lock_fn, &a);
 }
 
@@ -110,7 +89,9 @@ lmdb_unlock(struct store_be *s, const char *user, const char *by,
 	struct lock_arg a = { user, by, reason, 0, now, 0 };
 	int r;
 
-	if ((r = lock_args(s, "unlock", user, by, reason)) != 0)
+	if (s == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((r = store_lock_check(0, user, 0, by, reason, now)) != 0)
 		return r;
 	return store_run_write(s, lock_fn, &a);
 }

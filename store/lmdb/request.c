@@ -21,6 +21,7 @@
 #include "jstore.h"
 #include "lmdb-store.h"
 #include "store-impl.h"
+#include "store-req.h"
 
 int
 store_req_read(struct store_be *s, MDB_txn *txn, const char *id,
@@ -213,39 +214,38 @@ open_each(struct store_be *s, MDB_txn *txn, const char *user,
 	return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_mdb_err(rc);
 }
 
-/* An event about request r: kind, acting user in approvers, comment. */
-static int
-req_event(struct store_be *s, MDB_txn *txn, const struct jstore_request *r,
-    const char *kind, const char *actor, const char *comment, uint64_t now)
-{
-	struct jstore_event ev;
+/* The request decisions (requests.c) in an LMDB write transaction. */
+struct ltx {
+	struct store_be *s;
+	MDB_txn *txn;
+};
 
-	memset(&ev, 0, sizeof(ev));
-	ev.time = now;
-	ev.event = kind;
-	ev.user = r->user;
-	ev.role = r->role;
-	ev.principals = r->principals;
-	ev.fingerprint = r->fingerprint;
-	ev.source = strcmp(kind, "request") == 0 ? r->source : NULL;
-	ev.reason = comment;
-	ev.request_id = r->id;
-	ev.approvers = actor;
-	return store_append_txn(s, txn, &ev, 1);
+static int
+ltx_read(void *tx, const char *id, struct jstore_request **rp)
+{
+	struct ltx *t = tx;
+
+	return store_req_read(t->s, t->txn, id, rp);
 }
 
-struct req_arg {
-	const struct jstore_request *in;
-	const char *id, *actor, *comment;
-	uint64_t now, serial;
-	unsigned max_pending, count, quorum;
-	unsigned flag;			/* mark: JSTORE_REQ_REMINDED, ... */
-	int approved_too;		/* cancel: also an approved request */
-	struct jstore_event *evs;	/* issue: the events to append */
-	size_t nevs;
-	char *id_out;
-	enum jstore_request_state state;
-};
+static int
+ltx_write(void *tx, const struct jstore_request *r, int create)
+{
+	struct ltx *t = tx;
+
+	return req_write(t->s, t->txn, r, create ? MDB_NOOVERWRITE : 0);
+}
+
+static int
+ltx_append(void *tx, struct jstore_event *evs, size_t n)
+{
+	struct ltx *t = tx;
+	int e;
+
+	if ((e = store_issue_allowed(t->s, t->txn, evs, n)) != 0)
+		return e;
+	return store_append_txn(t->s, t->txn, evs, n);
+}
 
 static int
 count_one(const char *id, unsigned char state, uint64_t expires, void *arg)
@@ -259,73 +259,45 @@ count_one(const char *id, unsigned char state, uint64_t expires, void *arg)
 
 /* The user's pending requests: from the open index, not the history. */
 static int
-count_pending(struct store_be *s, MDB_txn *txn, const char *user, unsigned *np)
+ltx_count_pending(void *tx, const char *user, unsigned *np)
 {
+	struct ltx *t = tx;
+
 	*np = 0;
-	return open_each(s, txn, user, count_one, np);
+	return open_each(t->s, t->txn, user, count_one, np);
+}
+
+static const struct store_rtx_ops ltx_ops = {
+	ltx_read, ltx_write, ltx_append, ltx_count_pending
+};
+
+struct ltx_call {
+	store_req_fn fn;
+	struct store_req_arg *a;
+};
+
+static int
+ltx_fn(struct store_be *s, MDB_txn *txn, void *arg)
+{
+	struct ltx_call *c = arg;
+	struct ltx t = { s, txn };
+
+	return c->fn(&ltx_ops, &t, c->a);
 }
 
 static int
-create_fn(struct store_be *s, MDB_txn *txn, void *arg)
+ltx_run(void *be, store_req_fn fn, struct store_req_arg *a)
 {
-	struct req_arg *a = arg;
-	struct jstore_request r = *a->in;
-	unsigned char rnd[4];
-	char id[JSTORE_REQUEST_ID_LEN + 1];
-	unsigned n;
-	int e;
+	struct ltx_call c = { fn, a };
 
-	if ((e = count_pending(s, txn, r.user, &n)) != 0)
-		return e;
-	if (n >= a->max_pending)
-		return JIT_ERR_NO_BUFFER_SPACE;
-	/* Time first, so ids sort by creation; then 32 random bits. */
-	if ((e = jit_random(rnd, sizeof(rnd))) != 0)
-		return e;
-	snprintf(id, sizeof(id), "r-%08llx%02x%02x%02x%02x",
-	    (unsigned long long)(a->now & 0xffffffffULL), rnd[0], rnd[1],
-	    rnd[2], rnd[3]);
-	r.id = id;
-	r.state = JSTORE_REQ_PENDING;
-	r.created = a->now;
-	if (r.pickup_ttl == 0)
-		r.pickup_ttl = r.expires - a->now;	/* as long as the wait */
-	r.approvers = NULL;
-	r.serial = 0;
-	if ((e = req_write(s, txn, &r, MDB_NOOVERWRITE)) != 0 ||
-	    (e = req_event(s, txn, &r, "request", NULL, r.reason, a->now)) != 0)
-		return e;
-	memcpy(a->id_out, id, sizeof(id));
-	return 0;
+	return store_run_write(be, ltx_fn, &c);
 }
 
 int
 lmdb_request_create(struct store_be *s, const struct jstore_request *req,
     uint64_t now, unsigned max_pending, char *id_out)
 {
-	struct req_arg a;
-	const char *f[] = { req != NULL ? req->user : NULL,
-	    req != NULL ? req->role : NULL };
-
-	if (s == NULL || req == NULL || id_out == NULL || f[0] == NULL ||
-	    f[1] == NULL || *f[0] == '\0' || req->quorum == 0 ||
-	    req->expires <= now)
-		return JIT_ERR_INVALID_ARGUMENT;
-	if (!store_fingerprint_ok(req->fingerprint))
-		return JIT_ERR_INVALID_ARGUMENT;
-	if (strlen(f[0]) > KEY_MAX || strlen(f[1]) > KEY_MAX ||
-	    (req->pubkey != NULL && strlen(req->pubkey) > JSTORE_FIELD_MAX) ||
-	    (req->reason != NULL && strlen(req->reason) > JSTORE_FIELD_MAX) ||
-	    (req->principals != NULL &&
-	    strlen(req->principals) > JSTORE_FIELD_MAX))
-		return JIT_ERR_STRING_TOO_LARGE;
-	memset(&a, 0, sizeof(a));
-	a.in = req;
-	a.now = now;
-	a.max_pending = max_pending;
-	a.id_out = id_out;
-	id_out[0] = '\0';
-	return store_run_write(s, create_fn, &a);
+	return store_req_create(ltx_run, s, req, now, max_pending, id_out);
 }
 
 int
@@ -345,275 +317,49 @@ lmdb_request_get(struct store_be *s, const char *id,
 	return e;
 }
 
-/*
- * Loads a request that is still open: pending (or, with approved_too, also
- * approved and not yet picked up).  An overdue one is expired right here
- * (state and event), and the caller told so.
- */
-static int
-open_request(struct store_be *s, MDB_txn *txn, struct req_arg *a,
-    int approved_too, struct jstore_request **rp, int *expiredp)
-{
-	int e;
-
-	*expiredp = 0;
-	if ((e = store_req_read(s, txn, a->id, rp)) != 0)
-		return e;
-	if ((*rp)->state != JSTORE_REQ_PENDING &&
-	    !(approved_too && (*rp)->state == JSTORE_REQ_APPROVED))
-		return JIT_ERR_REQUEST_DECIDED;
-	if (a->now >= (*rp)->expires) {
-		(*rp)->state = JSTORE_REQ_EXPIRED;
-		if ((e = req_write(s, txn, *rp, 0)) != 0 ||
-		    (e = req_event(s, txn, *rp, "expire", NULL, NULL,
-		    a->now)) != 0)
-			return e;
-		*expiredp = 1;
-	}
-	return 0;
-}
-
-static int
-approve_fn(struct store_be *s, MDB_txn *txn, void *arg)
-{
-	struct req_arg *a = arg;
-	struct jstore_request *r = NULL;
-	char *list = NULL;
-	int e, expired;
-
-	if ((e = open_request(s, txn, a, 0, &r, &expired)) != 0)
-		goto out;
-	if (expired) {
-		a->state = r->state;
-		e = 0;	/* commit the expiry; the caller reports it */
-		a->count = 1;
-		goto out;
-	}
-	if (strcmp(a->actor, r->user) == 0) {
-		e = JIT_ERR_REQUEST_SELF;
-		goto out;
-	}
-	if (store_list_has(r->approvers, a->actor)) {
-		e = JIT_ERR_EXISTS;
-		goto out;
-	}
-	if (asprintf(&list, "%s%s%s", r->approvers, *r->approvers ? "," : "",
-	    a->actor) == -1) {
-		list = NULL;
-		e = JIT_ERR_ALLOC;
-		goto out;
-	}
-	free(r->approvers);
-	r->approvers = list;
-	if (a->quorum != 0)
-		r->quorum = a->quorum;	/* what the policy asks for now */
-	if (jit_list_count(r->approvers) >= r->quorum) {
-		r->state = JSTORE_REQ_APPROVED;
-		/* From now on the clock is the pickup window. */
-		r->expires = r->pickup_ttl > UINT64_MAX - a->now ? UINT64_MAX :
-		    a->now + r->pickup_ttl;
-	}
-	a->state = r->state;
-	if ((e = req_write(s, txn, r, 0)) != 0 ||
-	    (e = req_event(s, txn, r, "approve", a->actor, a->comment,
-	    a->now)) != 0)
-		goto out;
- out:
-	jstore_request_free(r);
-	return e;
-}
-
-static int
-check_actor(const char *id, const char *actor, const char *comment)
-{
-	if (id == NULL || actor == NULL || *actor == '\0' ||
-	    strlen(actor) > KEY_MAX)
-		return JIT_ERR_INVALID_ARGUMENT;
-	if (comment != NULL && strlen(comment) > JSTORE_FIELD_MAX)
-		return JIT_ERR_STRING_TOO_LARGE;
-	return 0;
-}
-
-/* Runs a decision (approve_fn or deny_fn) by actor on request id. */
-static int
-decide(struct store_be *s, int (*fn)(struct store_be *, MDB_txn *, void *),
-    const char *id, const char *actor, const char *comment, uint64_t now,
-    unsigned quorum, int approved_too, enum jstore_request_state *statep)
-{
-	struct req_arg a;
-	int e;
-
-	if (s == NULL)
-		return JIT_ERR_INVALID_ARGUMENT;
-	if ((e = check_actor(id, actor, comment)) != 0)
-		return e;
-	memset(&a, 0, sizeof(a));
-	a.id = id;
-	a.actor = actor;
-	a.comment = comment;
-	a.now = now;
-	a.quorum = quorum;
-	a.approved_too = approved_too;
-	if ((e = store_run_write(s, fn, &a)) != 0)
-		return e;
-	if (statep != NULL)
-		*statep = a.state;
-	return a.count ? JIT_ERR_REQUEST_EXPIRED : 0;
-}
-
 int
 lmdb_request_approve(struct store_be *s, const char *id,
     const char *approver, const char *comment, uint64_t now, unsigned quorum,
     enum jstore_request_state *statep)
 {
-	return decide(s, approve_fn, id, approver, comment, now, quorum, 0,
-	    statep);
-}
-
-static int
-deny_fn(struct store_be *s, MDB_txn *txn, void *arg)
-{
-	struct req_arg *a = arg;
-	struct jstore_request *r = NULL;
-	int e, expired;
-
-	if ((e = open_request(s, txn, a, a->approved_too, &r, &expired)) != 0)
-		goto out;
-	if (expired) {
-		a->count = 1;
-		goto out;
-	}
-	/* A requester may withdraw their own request: that is a deny too. */
-	r->state = JSTORE_REQ_DENIED;
-	a->state = r->state;
-	if ((e = req_write(s, txn, r, 0)) != 0)
-		goto out;
-	e = req_event(s, txn, r, "deny", a->actor, a->comment, a->now);
- out:
-	jstore_request_free(r);
-	return e;
+	return store_req_decide(ltx_run, s, "approve", id, approver, comment,
+	    now, quorum, statep);
 }
 
 int
 lmdb_request_deny(struct store_be *s, const char *id, const char *by,
     const char *comment, uint64_t now)
 {
-	return decide(s, deny_fn, id, by, comment, now, 0, 0, NULL);
+	return store_req_decide(ltx_run, s, "deny", id, by, comment, now, 0,
+	    NULL);
 }
 
 int
 lmdb_request_cancel(struct store_be *s, const char *id, const char *by,
     const char *reason, uint64_t now)
 {
-	return decide(s, deny_fn, id, by, reason, now, 0, 1, NULL);
-}
-
-static int
-mark_fn(struct store_be *s, MDB_txn *txn, void *arg)
-{
-	struct req_arg *a = arg;
-	struct jstore_request *r = NULL;
-	int e;
-
-	if ((e = store_req_read(s, txn, a->id, &r)) != 0)
-		goto out;
-	if (r->state != JSTORE_REQ_PENDING) {
-		e = JIT_ERR_REQUEST_DECIDED;
-		goto out;
-	}
-	if (r->flags & a->flag) {
-		e = JIT_ERR_EXISTS;
-		goto out;
-	}
-	r->flags |= a->flag;
-	if ((e = req_write(s, txn, r, 0)) == 0)
-		e = req_event(s, txn, r, a->flag == JSTORE_REQ_REMINDED ?
-		    "remind" : "escalate", NULL, a->comment, a->now);
- out:
-	jstore_request_free(r);
-	return e;
+	return store_req_decide(ltx_run, s, "cancel", id, by, reason, now, 0,
+	    NULL);
 }
 
 int
 lmdb_request_mark(struct store_be *s, const char *id, unsigned flag,
     const char *note, uint64_t now)
 {
-	struct req_arg a;
-
-	if (s == NULL || id == NULL || (flag != JSTORE_REQ_REMINDED &&
-	    flag != JSTORE_REQ_ESCALATED))
-		return JIT_ERR_INVALID_ARGUMENT;
-	if (note != NULL && strlen(note) > JSTORE_FIELD_MAX)
-		return JIT_ERR_STRING_TOO_LARGE;
-	memset(&a, 0, sizeof(a));
-	a.id = id;
-	a.flag = flag;
-	a.comment = note;
-	a.now = now;
-	return store_run_write(s, mark_fn, &a);
-}
-
-/*
- * The claim and the record in one transaction: whoever commits first
- * turns the request issued; everybody else then finds it decided, and
- * their certificate (signed, never shown) is dropped.
- */
-static int
-issue_fn(struct store_be *s, MDB_txn *txn, void *arg)
-{
-	struct req_arg *a = arg;
-	struct jstore_request *r = NULL;
-	int e, expired;
-
-	if ((e = open_request(s, txn, a, 1, &r, &expired)) != 0)
-		goto out;
-	if (expired) {
-		a->count = 1;	/* commit the expiry; the caller reports it */
-		goto out;
-	}
-	if (r->state != JSTORE_REQ_APPROVED) {
-		e = JIT_ERR_REQUEST_DECIDED;
-		goto out;
-	}
-	if ((e = store_issue_allowed(s, txn, a->evs, a->nevs)) != 0)
-		goto out;
-	r->state = JSTORE_REQ_ISSUED;
-	r->serial = a->evs[0].serial;
-	if ((e = req_write(s, txn, r, 0)) != 0)
-		goto out;
-	e = store_append_txn(s, txn, a->evs, a->nevs);
- out:
-	jstore_request_free(r);
-	return e;
+	return store_req_mark(ltx_run, s, id, flag, note, now);
 }
 
 int
 lmdb_request_issue(struct store_be *s, const char *id, uint64_t now,
     struct jstore_event *evs, size_t n)
 {
-	struct req_arg a;
-	size_t i;
-	int e;
-
-	if (s == NULL || id == NULL || evs == NULL || n == 0 ||
-	    evs[0].serial == 0)
-		return JIT_ERR_INVALID_ARGUMENT;
-	for (i = 0; i < n; i++)
-		if ((e = store_event_check(&evs[i])) != 0)
-			return e;
-	memset(&a, 0, sizeof(a));
-	a.id = id;
-	a.now = now;
-	a.evs = evs;
-	a.nevs = n;
-	e = store_run_write(s, issue_fn, &a);
-	if (e == 0 && a.count)
-		e = JIT_ERR_REQUEST_EXPIRED;
-	if (e != 0)
-		for (i = 0; i < n; i++)
-			evs[i].seq = 0;
-	return e;
+	return store_req_issue(ltx_run, s, id, now, evs, n);
 }
+
+struct expire_arg {
+	uint64_t now;
+	unsigned count;
+};
 
 #define EXPIRE_BATCH	256
 
@@ -642,7 +388,8 @@ due_one(const char *id, unsigned char state, uint64_t expires, void *arg)
 static int
 expire_fn(struct store_be *s, MDB_txn *txn, void *arg)
 {
-	struct req_arg *a = arg;
+	struct expire_arg *a = arg;
+	struct ltx t = { s, txn };
 	struct jstore_request *r;
 	struct due *d;
 	size_t i;
@@ -664,8 +411,8 @@ expire_fn(struct store_be *s, MDB_txn *txn, void *arg)
 			else {
 				r->state = JSTORE_REQ_EXPIRED;
 				if ((e = req_write(s, txn, r, 0)) == 0 &&
-				    (e = req_event(s, txn, r, "expire", NULL,
-				    NULL, a->now)) == 0)
+				    (e = store_req_event(&ltx_ops, &t, r, "expire",
+				    NULL, NULL, a->now)) == 0)
 					a->count++;
 			}
 			jstore_request_free(r);
@@ -678,13 +425,11 @@ expire_fn(struct store_be *s, MDB_txn *txn, void *arg)
 int
 lmdb_request_expire(struct store_be *s, uint64_t now, unsigned *countp)
 {
-	struct req_arg a;
+	struct expire_arg a = { now, 0 };
 	int e;
 
 	if (s == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
-	memset(&a, 0, sizeof(a));
-	a.now = now;
 	e = store_run_write(s, expire_fn, &a);
 	if (countp != NULL)
 		*countp = e == 0 ? a.count : 0;

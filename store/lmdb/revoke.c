@@ -81,19 +81,7 @@ revoke_fn(struct store_be *s, MDB_txn *txn, void *arg)
 		r = store_mdb_err(rc);
 		goto out;
 	}
-	memset(&ev, 0, sizeof(ev));
-	ev.time = a->now;
-	ev.event = "revoke";
-	ev.user = issue.user;
-	ev.role = issue.role;
-	ev.serial = a->serial;
-	ev.key_id = issue.key_id;
-	ev.principals = issue.principals;
-	ev.valid_after = issue.valid_after;
-	ev.valid_before = issue.valid_before;
-	ev.fingerprint = issue.fingerprint;
-	ev.source = a->by;
-	ev.reason = a->reason;
+	store_revoke_event(&ev, &issue, a->by, a->reason, a->now);
 	r = store_append_txn(s, txn, &ev, 1);
  out:
 	jbuf_free(rec);

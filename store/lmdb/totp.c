@@ -118,12 +118,7 @@ enroll_fn(struct store_be *s, MDB_txn *txn, void *arg)
 
 	if ((r = store_secret_digest(a->secret, a->len, dg)) != 0)
 		return r;
-	memset(&ev, 0, sizeof(ev));
-	ev.time = a->now;
-	ev.event = "enroll";
-	ev.user = a->user;
-	ev.source = "operator";
-	ev.fingerprint = dg;	/* of the secret as stored */
+	store_enroll_event(&ev, a->user, dg, a->now);
 	if ((r = store_append_txn(s, txn, &ev, 1)) != 0)
 		return r;
 	memset(&t, 0, sizeof(t));

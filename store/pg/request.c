@@ -13,6 +13,7 @@
 #include "jstore.h"
 #include "pg-store.h"
 #include "store-impl.h"
+#include "store-req.h"
 
 #define REQ_COLS REQ_COLS_PUBLIC
 
@@ -94,104 +95,80 @@ pg_request_write(PGconn *c, const struct jstore_request *r)
 	    "flags = $18", &p, NULL);
 }
 
+/* The request decisions (requests.c) in the shared transaction. */
 static int
-req_event(struct pgtx *t, const struct jstore_request *r, const char *kind,
-    const char *actor, const char *comment, uint64_t now)
+ptx_read(void *tx, const char *id, struct jstore_request **rp)
 {
-	struct jstore_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.time = now;
-	ev.event = kind;
-	ev.user = r->user;
-	ev.role = r->role;
-	ev.principals = r->principals;
-	ev.fingerprint = r->fingerprint;
-	ev.source = strcmp(kind, "request") == 0 ? r->source : NULL;
-	ev.reason = comment;
-	ev.request_id = r->id;
-	ev.approvers = actor;
-	return pg_append_tx(t, &ev, 1);
+	return req_read(((struct pgtx *)tx)->c, id, 1, rp);
 }
 
-struct req_arg {
-	const struct jstore_request *in;
-	const char *id, *actor, *comment;
-	uint64_t now;
-	unsigned max_pending, count, quorum, flag;
-	int approved_too;
-	struct jstore_event *evs;
-	size_t nevs;
-	char *id_out;
-	enum jstore_request_state state;
-};
+static int
+ptx_write(void *tx, const struct jstore_request *r, int create)
+{
+	(void)create;	/* ids are random: a clash is a unique violation */
+	return pg_request_write(((struct pgtx *)tx)->c, r);
+}
 
 static int
-create_fn(struct pgtx *t, void *arg)
+ptx_append(void *tx, struct jstore_event *evs, size_t n)
 {
-	struct req_arg *a = arg;
-	struct jstore_request r = *a->in;
+	return pg_append_tx(tx, evs, n);	/* checks lock and cap */
+}
+
+/*
+ * The user's pending requests.  An advisory lock on the user orders two
+ * instances creating requests for one user at once (the count and the
+ * insert would otherwise race).
+ */
+static int
+ptx_count_pending(void *tx, const char *user, unsigned *np)
+{
+	struct pgtx *t = tx;
 	struct pgp p = { .n = 0 };
 	PGresult *res;
-	unsigned char rnd[4];
-	char id[JSTORE_REQUEST_ID_LEN + 1];
-	uint64_t n;
 	int e;
 
-	/* The user's row lock orders two instances creating at once. */
-	pgp_str(&p, r.user);
+	pgp_str(&p, user);
 	if ((e = pg_exec(t->c, "SELECT pg_advisory_xact_lock(hashtext($1))",
 	    &p, NULL)) != 0 ||
 	    (e = pg_exec(t->c, "SELECT count(*) FROM jit_requests WHERE "
 	    "\"user\" = $1 AND state = 1", &p, &res)) != 0)
 		return e;
-	n = pg_u64(res, 0, 0);
+	*np = (unsigned)pg_u64(res, 0, 0);
 	PQclear(res);
-	if (n >= a->max_pending)
-		return JIT_ERR_NO_BUFFER_SPACE;
-	if ((e = jit_random(rnd, sizeof(rnd))) != 0)
-		return e;
-	snprintf(id, sizeof(id), "r-%08llx%02x%02x%02x%02x",
-	    (unsigned long long)(a->now & 0xffffffffULL), rnd[0], rnd[1],
-	    rnd[2], rnd[3]);
-	r.id = id;
-	r.state = JSTORE_REQ_PENDING;
-	r.created = a->now;
-	if (r.pickup_ttl == 0)
-		r.pickup_ttl = r.expires - a->now;
-	r.approvers = NULL;
-	r.serial = 0;
-	r.flags = 0;
-	if ((e = pg_request_write(t->c, &r)) != 0 ||
-	    (e = req_event(t, &r, "request", NULL, r.reason, a->now)) != 0)
-		return e;
-	memcpy(a->id_out, id, sizeof(id));
 	return 0;
+}
+
+static const struct store_rtx_ops ptx_ops = {
+	ptx_read, ptx_write, ptx_append, ptx_count_pending
+};
+
+struct ptx_call {
+	store_req_fn fn;
+	struct store_req_arg *a;
+};
+
+static int
+ptx_fn(struct pgtx *t, void *arg)
+{
+	struct ptx_call *c = arg;
+
+	return c->fn(&ptx_ops, t, c->a);
+}
+
+static int
+ptx_run(void *be, store_req_fn fn, struct store_req_arg *a)
+{
+	struct ptx_call c = { fn, a };
+
+	return pg_run_write(be, ptx_fn, &c);
 }
 
 int
 pg_request_create(struct store_be *b, const struct jstore_request *req,
     uint64_t now, unsigned max_pending, char *id_out)
 {
-	struct req_arg a;
-
-	if (b == NULL || req == NULL || id_out == NULL || req->user == NULL ||
-	    req->role == NULL || *req->user == '\0' || req->quorum == 0 ||
-	    req->expires <= now || !store_fingerprint_ok(req->fingerprint))
-		return JIT_ERR_INVALID_ARGUMENT;
-	if (strlen(req->user) > PG_NAME_MAX || strlen(req->role) > PG_NAME_MAX ||
-	    (req->pubkey != NULL && strlen(req->pubkey) > JSTORE_FIELD_MAX) ||
-	    (req->reason != NULL && strlen(req->reason) > JSTORE_FIELD_MAX) ||
-	    (req->principals != NULL &&
-	    strlen(req->principals) > JSTORE_FIELD_MAX))
-		return JIT_ERR_STRING_TOO_LARGE;
-	memset(&a, 0, sizeof(a));
-	a.in = req;
-	a.now = now;
-	a.max_pending = max_pending;
-	a.id_out = id_out;
-	id_out[0] = '\0';
-	return pg_run_write(b, create_fn, &a);
+	return store_req_create(ptx_run, b, req, now, max_pending, id_out);
 }
 
 int
@@ -210,249 +187,54 @@ pg_request_get(struct store_be *b, const char *id, struct jstore_request **reqp)
 	return r;
 }
 
-/* An open request, locked; an overdue one is expired here. */
-static int
-open_request(struct pgtx *t, struct req_arg *a, int approved_too,
-    struct jstore_request **rp, int *expiredp)
-{
-	int e;
-
-	*expiredp = 0;
-	if ((e = req_read(t->c, a->id, 1, rp)) != 0)
-		return e;
-	if ((*rp)->state != JSTORE_REQ_PENDING &&
-	    !(approved_too && (*rp)->state == JSTORE_REQ_APPROVED))
-		return JIT_ERR_REQUEST_DECIDED;
-	if (a->now >= (*rp)->expires) {
-		(*rp)->state = JSTORE_REQ_EXPIRED;
-		if ((e = pg_request_write(t->c, *rp)) != 0 ||
-		    (e = req_event(t, *rp, "expire", NULL, NULL, a->now)) != 0)
-			return e;
-		*expiredp = 1;
-	}
-	return 0;
-}
-
-static int
-approve_fn(struct pgtx *t, void *arg)
-{
-	struct req_arg *a = arg;
-	struct jstore_request *r = NULL;
-	char *list = NULL;
-	int e, expired;
-
-	if ((e = open_request(t, a, 0, &r, &expired)) != 0)
-		goto out;
-	if (expired) {
-		a->state = r->state;
-		a->count = 1;
-		goto out;
-	}
-	if (strcmp(a->actor, r->user) == 0) {
-		e = JIT_ERR_REQUEST_SELF;
-		goto out;
-	}
-	if (store_list_has(r->approvers, a->actor)) {
-		e = JIT_ERR_EXISTS;
-		goto out;
-	}
-	if (asprintf(&list, "%s%s%s", r->approvers, *r->approvers ? "," : "",
-	    a->actor) == -1) {
-		list = NULL;
-		e = JIT_ERR_ALLOC;
-		goto out;
-	}
-	free(r->approvers);
-	r->approvers = list;
-	if (a->quorum != 0)
-		r->quorum = a->quorum;
-	if (jit_list_count(r->approvers) >= r->quorum) {
-		r->state = JSTORE_REQ_APPROVED;
-		r->expires = r->pickup_ttl > UINT64_MAX - a->now ? UINT64_MAX :
-		    a->now + r->pickup_ttl;
-	}
-	a->state = r->state;
-	if ((e = pg_request_write(t->c, r)) == 0)
-		e = req_event(t, r, "approve", a->actor, a->comment, a->now);
- out:
-	jstore_request_free(r);
-	return e;
-}
-
-static int
-deny_fn(struct pgtx *t, void *arg)
-{
-	struct req_arg *a = arg;
-	struct jstore_request *r = NULL;
-	int e, expired;
-
-	if ((e = open_request(t, a, a->approved_too, &r, &expired)) != 0)
-		goto out;
-	if (expired) {
-		a->count = 1;
-		goto out;
-	}
-	r->state = JSTORE_REQ_DENIED;
-	a->state = r->state;
-	if ((e = pg_request_write(t->c, r)) == 0)
-		e = req_event(t, r, "deny", a->actor, a->comment, a->now);
- out:
-	jstore_request_free(r);
-	return e;
-}
-
-static int
-decide(struct store_be *b, int (*fn)(struct pgtx *, void *), const char *id,
-    const char *actor, const char *comment, uint64_t now, unsigned quorum,
-    int approved_too, enum jstore_request_state *statep)
-{
-	struct req_arg a;
-	int e;
-
-	if (b == NULL || id == NULL || actor == NULL || *actor == '\0' ||
-	    strlen(actor) > PG_NAME_MAX)
-		return JIT_ERR_INVALID_ARGUMENT;
-	if (comment != NULL && strlen(comment) > JSTORE_FIELD_MAX)
-		return JIT_ERR_STRING_TOO_LARGE;
-	memset(&a, 0, sizeof(a));
-	a.id = id;
-	a.actor = actor;
-	a.comment = comment;
-	a.now = now;
-	a.quorum = quorum;
-	a.approved_too = approved_too;
-	if ((e = pg_run_write(b, fn, &a)) != 0)
-		return e;
-	if (statep != NULL)
-		*statep = a.state;
-	return a.count ? JIT_ERR_REQUEST_EXPIRED : 0;
-}
-
 int
 pg_request_approve(struct store_be *b, const char *id, const char *approver,
     const char *comment, uint64_t now, unsigned quorum,
     enum jstore_request_state *statep)
 {
-	return decide(b, approve_fn, id, approver, comment, now, quorum, 0,
-	    statep);
+	return store_req_decide(ptx_run, b, "approve", id, approver, comment,
+	    now, quorum, statep);
 }
 
 int
 pg_request_deny(struct store_be *b, const char *id, const char *by,
     const char *comment, uint64_t now)
 {
-	return decide(b, deny_fn, id, by, comment, now, 0, 0, NULL);
+	return store_req_decide(ptx_run, b, "deny", id, by, comment, now, 0,
+	    NULL);
 }
 
 int
 pg_request_cancel(struct store_be *b, const char *id, const char *by,
     const char *reason, uint64_t now)
 {
-	return decide(b, deny_fn, id, by, reason, now, 0, 1, NULL);
-}
-
-static int
-mark_fn(struct pgtx *t, void *arg)
-{
-	struct req_arg *a = arg;
-	struct jstore_request *r = NULL;
-	int e;
-
-	if ((e = req_read(t->c, a->id, 1, &r)) != 0)
-		goto out;
-	if (r->state != JSTORE_REQ_PENDING)
-		e = JIT_ERR_REQUEST_DECIDED;
-	else if (r->flags & a->flag)
-		e = JIT_ERR_EXISTS;
-	else {
-		r->flags |= a->flag;
-		if ((e = pg_request_write(t->c, r)) == 0)
-			e = req_event(t, r, a->flag == JSTORE_REQ_REMINDED ?
-			    "remind" : "escalate", NULL, a->comment, a->now);
-	}
- out:
-	jstore_request_free(r);
-	return e;
+	return store_req_decide(ptx_run, b, "cancel", id, by, reason, now, 0,
+	    NULL);
 }
 
 int
 pg_request_mark(struct store_be *b, const char *id, unsigned flag,
     const char *note, uint64_t now)
 {
-	struct req_arg a;
-
-	if (b == NULL || id == NULL || (flag != JSTORE_REQ_REMINDED &&
-	    flag != JSTORE_REQ_ESCALATED))
-		return JIT_ERR_INVALID_ARGUMENT;
-	if (note != NULL && strlen(note) > JSTORE_FIELD_MAX)
-		return JIT_ERR_STRING_TOO_LARGE;
-	memset(&a, 0, sizeof(a));
-	a.id = id;
-	a.flag = flag;
-	a.comment = note;
-	a.now = now;
-	return pg_run_write(b, mark_fn, &a);
-}
-
-static int
-issue_fn(struct pgtx *t, void *arg)
-{
-	struct req_arg *a = arg;
-	struct jstore_request *r = NULL;
-	int e, expired;
-
-	if ((e = open_request(t, a, 1, &r, &expired)) != 0)
-		goto out;
-	if (expired) {
-		a->count = 1;
-		goto out;
-	}
-	if (r->state != JSTORE_REQ_APPROVED) {
-		e = JIT_ERR_REQUEST_DECIDED;
-		goto out;
-	}
-	r->state = JSTORE_REQ_ISSUED;
-	r->serial = a->evs[0].serial;
-	/* The append checks lock and cap, as for any issue event. */
-	if ((e = pg_request_write(t->c, r)) == 0)
-		e = pg_append_tx(t, a->evs, a->nevs);
- out:
-	jstore_request_free(r);
-	return e;
+	return store_req_mark(ptx_run, b, id, flag, note, now);
 }
 
 int
 pg_request_issue(struct store_be *b, const char *id, uint64_t now,
     struct jstore_event *evs, size_t n)
 {
-	struct req_arg a;
-	size_t i;
-	int e;
-
-	if (b == NULL || id == NULL || evs == NULL || n == 0 ||
-	    evs[0].serial == 0)
-		return JIT_ERR_INVALID_ARGUMENT;
-	for (i = 0; i < n; i++)
-		if ((e = store_event_check(&evs[i])) != 0)
-			return e;
-	memset(&a, 0, sizeof(a));
-	a.id = id;
-	a.now = now;
-	a.evs = evs;
-	a.nevs = n;
-	e = pg_run_write(b, issue_fn, &a);
-	if (e == 0 && a.count)
-		e = JIT_ERR_REQUEST_EXPIRED;
-	if (e != 0)
-		for (i = 0; i < n; i++)
-			evs[i].seq = 0;
-	return e;
+	return store_req_issue(ptx_run, b, id, now, evs, n);
 }
+
+struct expire_arg {
+	uint64_t now;
+	unsigned count;
+};
 
 static int
 expire_fn(struct pgtx *t, void *arg)
 {
-	struct req_arg *a = arg;
+	struct expire_arg *a = arg;
 	struct jstore_request *r;
 	struct pgp p = { .n = 0 };
 	PGresult *res;
@@ -470,7 +252,8 @@ expire_fn(struct pgtx *t, void *arg)
 			break;
 		r->state = JSTORE_REQ_EXPIRED;
 		if ((e = pg_request_write(t->c, r)) == 0 &&
-		    (e = req_event(t, r, "expire", NULL, NULL, a->now)) == 0)
+		    (e = store_req_event(&ptx_ops, t, r, "expire", NULL, NULL,
+		    a->now)) == 0)
 			a->count++;
 		jstore_request_free(r);
 	}
@@ -481,13 +264,11 @@ expire_fn(struct pgtx *t, void *arg)
 int
 pg_request_expire(struct store_be *b, uint64_t now, unsigned *countp)
 {
-	struct req_arg a;
+	struct expire_arg a = { now, 0 };
 	int e;
 
 	if (b == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
-	memset(&a, 0, sizeof(a));
-	a.now = now;
 	e = pg_run_write(b, expire_fn, &a);
 	if (countp != NULL)
 		*countp = e == 0 ? a.count : 0;

@@ -71,19 +71,7 @@ revoke_fn(struct pgtx *t, void *arg)
 			if (a->n == 1)
 				r = JIT_ERR_EXISTS;
 		} else {
-			memset(&ev, 0, sizeof(ev));
-			ev.time = a->now;
-			ev.event = "revoke";
-			ev.user = issue.user;
-			ev.role = issue.role;
-			ev.serial = a->serials[i];
-			ev.key_id = issue.key_id;
-			ev.principals = issue.principals;
-			ev.valid_after = issue.valid_after;
-			ev.valid_before = issue.valid_before;
-			ev.fingerprint = issue.fingerprint;
-			ev.source = a->by;
-			ev.reason = a->reason;
+			store_revoke_event(&ev, &issue, a->by, a->reason, a->now);
 			if ((r = pg_append_tx(t, &ev, 1)) == 0)
 				a->done++;
 		}
@@ -253,30 +241,9 @@ lock_fn(struct pgtx *t, void *arg)
 		    &p, NULL)) != 0)
 			return r;
 	}
-	memset(&ev, 0, sizeof(ev));
-	ev.time = a->now;
-	ev.event = a->lock ? "lock" : "unlock";
-	ev.user = a->user;
-	ev.valid_before = a->lock ? a->until : 0;	/* the lock's end */
-	ev.source = a->by;
-	ev.reason = a->reason;
+	store_lock_event(&ev, a->lock, a->user, a->until, a->by, a->reason,
+	    a->now);
 	return pg_append_tx(t, &ev, 1);
-}
-
-static int
-lock_args(struct store_be *b, const char *event, const char *user,
-    const char *by, const char *reason)
-{
-	struct jstore_event ev;
-
-	if (b == NULL || user == NULL || *user == '\0' || by == NULL)
-		return JIT_ERR_INVALID_ARGUMENT;
-	memset(&ev, 0, sizeof(ev));
-	ev.event = event;
-	ev.user = user;
-	ev.source = by;
-	ev.reason = reason;
-	return store_event_check(&ev);
 }
 
 int
@@ -286,10 +253,10 @@ pg_lock(struct store_be *b, const char *user, uint64_t until, const char *by,
 	struct lock_arg a = { user, by, reason, until, now, 1 };
 	int r;
 
-	if ((r = lock_args(b, "lock", user, by, reason)) != 0)
-		return r;
-	if (until != 0 && until <= now)
+	if (b == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
+	if ((r = store_lock_check(1, user, until, by, reason, now)) != 0)
+		return r;
 	return pg_run_write(b, lock_fn, &a);
 }
 
@@ -300,7 +267,9 @@ pg_unlock(struct store_be *b, const char *user, const char *by,
 	struct lock_arg a = { user, by, reason, 0, now, 0 };
 	int r;
 
-	if ((r = lock_args(b, "unlock", user, by, reason)) != 0)
+	if (b == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((r = store_lock_check(0, user, 0, by, reason, now)) != 0)
 		return r;
 	return pg_run_write(b, lock_fn, &a);
 }
@@ -425,12 +394,7 @@ enroll_fn(struct pgtx *t, void *arg)
 
 	if ((r = store_secret_digest(a->secret, a->len, dg)) != 0)
 		return r;
-	memset(&ev, 0, sizeof(ev));
-	ev.time = a->now;
-	ev.event = "enroll";
-	ev.user = a->user;
-	ev.source = "operator";
-	ev.fingerprint = dg;	/* of the secret as stored */
+	store_enroll_event(&ev, a->user, dg, a->now);
 	if ((r = pg_append_tx(t, &ev, 1)) != 0)
 		return r;
 	memset(&rec, 0, sizeof(rec));
