@@ -1,7 +1,8 @@
 /*
  * requests.c: the request decisions both backends make (store-req.h):
  * who may decide, when a request is approved, when it is overdue, and
- * that an approved request gives at most one certificate.
+ * that an approved request gives at most one certificate; and a plain
+ * append (jstore_append) through the same transactions.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,4 +306,32 @@ store_req_issue(store_req_runner run, void *be, const char *id, uint64_t now,
 		for (i = 0; i < n; i++)
 			evs[i].seq = 0;
 	return e;
+}
+
+static int
+append_fn(const struct store_rtx_ops *o, void *tx, struct store_req_arg *a)
+{
+	return o->append(tx, a->evs, a->nevs);
+}
+
+int
+store_append_run(store_req_runner run, void *be, struct jstore_event *evs,
+    size_t n)
+{
+	struct store_req_arg a;
+	size_t i;
+	int r;
+
+	if (be == NULL || (evs == NULL && n != 0))
+		return JIT_ERR_INVALID_ARGUMENT;
+	for (i = 0; i < n; i++)
+		if ((r = store_event_check(&evs[i])) != 0)
+			return r;
+	memset(&a, 0, sizeof(a));
+	a.evs = evs;
+	a.nevs = n;
+	if ((r = run(be, append_fn, &a)) != 0)
+		for (i = 0; i < n; i++)
+			evs[i].seq = 0;
+	return r;
 }

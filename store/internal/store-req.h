@@ -65,4 +65,8 @@ int store_req_mark(store_req_runner run, void *be, const char *id,
 int store_req_issue(store_req_runner run, void *be, const char *id,
     uint64_t now, struct jstore_event *evs, size_t n);
 
+/* jstore_append(): events (checked first) in one transaction of run. */
+int store_append_run(store_req_runner run, void *be, struct jstore_event *evs,
+    size_t n);
+
 #endif /* JIT_STORE_REQ_H */

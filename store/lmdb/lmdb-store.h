@@ -19,6 +19,7 @@
 #include "gcommit.h"
 #include "jstore.h"
 #include "store-backend.h"
+#include "store-req.h"
 
 struct jbuf;
 
@@ -129,7 +130,8 @@ int store_find_issue(struct store_be *s, MDB_txn *txn, uint64_t serial,
 int store_totp_read(struct store_be *s, MDB_txn *txn, const char *user,
     struct jstore_totp *t);
 
-/* request.c */
+/* request.c: runs a request decision (or an append) in a write txn. */
+int lmdb_rtx_run(void *be, store_req_fn fn, struct store_req_arg *a);
 int store_req_read(struct store_be *s, MDB_txn *txn, const char *id,
     struct jstore_request **rp);
 int store_req_is_open(const struct jstore_request *r);

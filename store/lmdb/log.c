@@ -21,11 +21,7 @@
 #include "jstore.h"
 #include "lmdb-store.h"
 #include "store-impl.h"
-
-struct append_arg {
-	struct jstore_event *evs;
-	size_t n;
-};
+#include "store-req.h"
 
 int
 store_get_head(struct store_be *s, MDB_txn *txn, uint64_t *seq, unsigned char hash[32])
@@ -153,33 +149,10 @@ store_issue_allowed(struct store_be *s, MDB_txn *txn, const struct jstore_event 
 	return 0;
 }
 
-static int
-append_fn(struct store_be *s, MDB_txn *txn, void *arg)
-{
-	struct append_arg *a = arg;
-	int r;
-
-	if ((r = store_issue_allowed(s, txn, a->evs, a->n)) != 0)
-		return r;
-	return store_append_txn(s, txn, a->evs, a->n);
-}
-
 int
 lmdb_append(struct store_be *s, struct jstore_event *evs, size_t n)
 {
-	struct append_arg a = { evs, n };
-	size_t i;
-	int r;
-
-	if (s == NULL || (evs == NULL && n != 0))
-		return JIT_ERR_INVALID_ARGUMENT;
-	for (i = 0; i < n; i++)
-		if ((r = store_event_check(&evs[i])) != 0)
-			return r;
-	if ((r = store_run_write(s, append_fn, &a)) != 0)
-		for (i = 0; i < n; i++)
-			evs[i].seq = 0;
-	return r;
+	return store_append_run(lmdb_rtx_run, s, evs, n);
 }
 
 int

@@ -285,8 +285,8 @@ ltx_fn(struct store_be *s, MDB_txn *txn, void *arg)
 	return c->fn(&ltx_ops, &t, c->a);
 }
 
-static int
-ltx_run(void *be, store_req_fn fn, struct store_req_arg *a)
+int
+lmdb_rtx_run(void *be, store_req_fn fn, struct store_req_arg *a)
 {
 	struct ltx_call c = { fn, a };
 
@@ -297,7 +297,7 @@ int
 lmdb_request_create(struct store_be *s, const struct jstore_request *req,
     uint64_t now, unsigned max_pending, char *id_out)
 {
-	return store_req_create(ltx_run, s, req, now, max_pending, id_out);
+	return store_req_create(lmdb_rtx_run, s, req, now, max_pending, id_out);
 }
 
 int
@@ -322,7 +322,7 @@ lmdb_request_approve(struct store_be *s, const char *id,
     const char *approver, const char *comment, uint64_t now, unsigned quorum,
     enum jstore_request_state *statep)
 {
-	return store_req_decide(ltx_run, s, "approve", id, approver, comment,
+	return store_req_decide(lmdb_rtx_run, s, "approve", id, approver, comment,
 	    now, quorum, statep);
 }
 
@@ -330,7 +330,7 @@ int
 lmdb_request_deny(struct store_be *s, const char *id, const char *by,
     const char *comment, uint64_t now)
 {
-	return store_req_decide(ltx_run, s, "deny", id, by, comment, now, 0,
+	return store_req_decide(lmdb_rtx_run, s, "deny", id, by, comment, now, 0,
 	    NULL);
 }
 
@@ -338,7 +338,7 @@ int
 lmdb_request_cancel(struct store_be *s, const char *id, const char *by,
     const char *reason, uint64_t now)
 {
-	return store_req_decide(ltx_run, s, "cancel", id, by, reason, now, 0,
+	return store_req_decide(lmdb_rtx_run, s, "cancel", id, by, reason, now, 0,
 	    NULL);
 }
 
@@ -346,14 +346,14 @@ int
 lmdb_request_mark(struct store_be *s, const char *id, unsigned flag,
     const char *note, uint64_t now)
 {
-	return store_req_mark(ltx_run, s, id, flag, note, now);
+	return store_req_mark(lmdb_rtx_run, s, id, flag, note, now);
 }
 
 int
 lmdb_request_issue(struct store_be *s, const char *id, uint64_t now,
     struct jstore_event *evs, size_t n)
 {
-	return store_req_issue(ltx_run, s, id, now, evs, n);
+	return store_req_issue(lmdb_rtx_run, s, id, now, evs, n);
 }
 
 struct expire_arg {

@@ -16,6 +16,7 @@
 #include "jstore.h"
 #include "pg-store.h"
 #include "store-impl.h"
+#include "store-req.h"
 
 void
 pg_event_row(const PGresult *res, int i, struct jstore_event *ev)
@@ -225,35 +226,10 @@ pg_write_head(struct pgtx *t)
 	    "SELECT pg_notify('jit_log', '')", &p, NULL);
 }
 
-struct append_arg {
-	struct jstore_event *evs;
-	size_t n;
-};
-
-static int
-append_fn(struct pgtx *t, void *arg)
-{
-	struct append_arg *a = arg;
-
-	return pg_append_tx(t, a->evs, a->n);
-}
-
 int
 pg_append(struct store_be *b, struct jstore_event *evs, size_t n)
 {
-	struct append_arg a = { evs, n };
-	size_t i;
-	int r;
-
-	if (b == NULL || (evs == NULL && n != 0))
-		return JIT_ERR_INVALID_ARGUMENT;
-	for (i = 0; i < n; i++)
-		if ((r = store_event_check(&evs[i])) != 0)
-			return r;
-	if ((r = pg_run_write(b, append_fn, &a)) != 0)
-		for (i = 0; i < n; i++)
-			evs[i].seq = 0;
-	return r;
+	return store_append_run(pg_rtx_run, b, evs, n);
 }
 
 /*

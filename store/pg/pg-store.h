@@ -18,6 +18,7 @@
 #include "gcommit.h"
 #include "jstore.h"
 #include "store-backend.h"
+#include "store-req.h"
 
 #define PG_SCHEMA_VERSION	JSTORE_SCHEMA_VERSION
 #define PG_READERS		8	/* read connections kept open */
@@ -115,7 +116,8 @@ int pg_totp_write(PGconn *c, const char *user, const struct jstore_totp *t);
 /* request.c: an INSERT or UPDATE of every column. */
 int pg_request_write(PGconn *c, const struct jstore_request *r);
 
-/* request.c */
+/* request.c: runs a request decision (or an append) in the group commit. */
+int pg_rtx_run(void *be, store_req_fn fn, struct store_req_arg *a);
 #define REQ_COLS_PUBLIC "id, \"user\", role, principals, pubkey, " \
 	"fingerprint, reason, source, approver_groups, approvers, ttl, " \
 	"created, serial, expires, pickup_ttl, quorum, state, flags"

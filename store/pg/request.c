@@ -156,8 +156,8 @@ ptx_fn(struct pgtx *t, void *arg)
 	return c->fn(&ptx_ops, t, c->a);
 }
 
-static int
-ptx_run(void *be, store_req_fn fn, struct store_req_arg *a)
+int
+pg_rtx_run(void *be, store_req_fn fn, struct store_req_arg *a)
 {
 	struct ptx_call c = { fn, a };
 
@@ -168,7 +168,7 @@ int
 pg_request_create(struct store_be *b, const struct jstore_request *req,
     uint64_t now, unsigned max_pending, char *id_out)
 {
-	return store_req_create(ptx_run, b, req, now, max_pending, id_out);
+	return store_req_create(pg_rtx_run, b, req, now, max_pending, id_out);
 }
 
 int
@@ -192,7 +192,7 @@ pg_request_approve(struct store_be *b, const char *id, const char *approver,
     const char *comment, uint64_t now, unsigned quorum,
     enum jstore_request_state *statep)
 {
-	return store_req_decide(ptx_run, b, "approve", id, approver, comment,
+	return store_req_decide(pg_rtx_run, b, "approve", id, approver, comment,
 	    now, quorum, statep);
 }
 
@@ -200,7 +200,7 @@ int
 pg_request_deny(struct store_be *b, const char *id, const char *by,
     const char *comment, uint64_t now)
 {
-	return store_req_decide(ptx_run, b, "deny", id, by, comment, now, 0,
+	return store_req_decide(pg_rtx_run, b, "deny", id, by, comment, now, 0,
 	    NULL);
 }
 
@@ -208,7 +208,7 @@ int
 pg_request_cancel(struct store_be *b, const char *id, const char *by,
     const char *reason, uint64_t now)
 {
-	return store_req_decide(ptx_run, b, "cancel", id, by, reason, now, 0,
+	return store_req_decide(pg_rtx_run, b, "cancel", id, by, reason, now, 0,
 	    NULL);
 }
 
@@ -216,14 +216,14 @@ int
 pg_request_mark(struct store_be *b, const char *id, unsigned flag,
     const char *note, uint64_t now)
 {
-	return store_req_mark(ptx_run, b, id, flag, note, now);
+	return store_req_mark(pg_rtx_run, b, id, flag, note, now);
 }
 
 int
 pg_request_issue(struct store_be *b, const char *id, uint64_t now,
     struct jstore_event *evs, size_t n)
 {
-	return store_req_issue(ptx_run, b, id, now, evs, n);
+	return store_req_issue(pg_rtx_run, b, id, now, evs, n);
 }
 
 struct expire_arg {
