@@ -311,10 +311,15 @@ pg_reader_done(struct store_be *b, PGconn *c)
 	pthread_mutex_unlock(&b->rlock);
 }
 
-/* What a writer asks: fn in the shared transaction. */
+/*
+ * What a writer asks: fn in the shared transaction.  An atomic fn is one
+ * statement that refuses by its answer, never by an error, so it needs no
+ * savepoint; an error from it loses the transaction, as any would.
+ */
 struct pending {
 	int (*fn)(struct pgtx *, void *);
 	void *arg;
+	int atomic;
 };
 
 /*
@@ -344,6 +349,21 @@ commit_batch(void *ctx, struct gc_writer *batch)
 	for (w = batch; w != NULL; w = w->next) {
 		p = w->op;
 		saved = t;
+		if (p->atomic) {
+			if ((w->result = p->fn(&t, p->arg)) == 0) {
+				any = 1;
+				continue;
+			}
+			t = saved;
+			if (PQtransactionStatus(t.c) == PQTRANS_INTRANS)
+				continue;	/* refused: the others go on */
+			r = w->result;
+			for (w = batch; w != NULL; w = w->next)
+				if (w->result == 0)
+					w->result = r;
+			(void)pg_exec(t.c, "ROLLBACK", NULL, NULL);
+			return;
+		}
 		if ((r = pg_exec(t.c, "SAVEPOINT w", NULL, NULL)) != 0) {
 			w->result = r;
 			continue;
@@ -382,7 +402,17 @@ commit_batch(void *ctx, struct gc_writer *batch)
 int
 pg_run_write(struct store_be *b, int (*fn)(struct pgtx *, void *), void *arg)
 {
-	struct pending p = { fn, arg };
+	struct pending p = { fn, arg, 0 };
+
+	if (b->rdonly)
+		return JIT_ERR_INVALID_ARGUMENT;
+	return gcommit_run(&b->gc, &p);
+}
+
+int
+pg_run_atomic(struct store_be *b, int (*fn)(struct pgtx *, void *), void *arg)
+{
+	struct pending p = { fn, arg, 1 };
 
 	if (b->rdonly)
 		return JIT_ERR_INVALID_ARGUMENT;
@@ -445,6 +475,48 @@ static const char *const schema_v1[] = {
 	    "expires numeric(20) NOT NULL, pickup_ttl numeric(20) NOT NULL, "
 	    "quorum numeric(20) NOT NULL, state integer NOT NULL, "
 	    "flags integer NOT NULL)",
+	/*
+	 * One event appended in one call, as pg_append_tx() does it in
+	 * several: the checks of an issue event (0 ok, 1 locked, 2 over the
+	 * live cap: nothing written), the row, the live index.  A refusal is
+	 * an answer, not an error, so the shared transaction goes on without
+	 * a savepoint around the call.
+	 */
+	"CREATE FUNCTION jit_append1(p_seq bigint, p_time numeric, p_event text, "
+	    "p_user text, p_role text, p_serial numeric, p_key_id text, "
+	    "p_principals text, p_va numeric, p_vb numeric, p_fp text, "
+	    "p_source text, p_reason text, p_req text, p_appr text, "
+	    "p_inst text, p_hash bytea, p_now numeric, p_cap bigint, "
+	    "p_live boolean) RETURNS integer LANGUAGE plpgsql AS $$ "
+	    "DECLARE live bigint; "
+	    "BEGIN "
+	    "IF p_event = 'issue' THEN "
+	    " IF EXISTS (SELECT 1 FROM jit_locks WHERE \"user\" = p_user AND "
+	    "  (until = 0 OR until > p_now)) THEN RETURN 1; END IF; "
+	    " IF p_cap > 0 AND p_serial <> 0 THEN "
+	    "  WITH gone AS (DELETE FROM jit_live WHERE \"user\" = p_user AND "
+	    "   valid_before <= p_now RETURNING 1) UPDATE jit_live_count c SET "
+	    "   n = c.n - (SELECT count(*) FROM gone) WHERE c.\"user\" = p_user "
+	    "   RETURNING c.n INTO live; "
+	    "  IF coalesce(live, 0) + 1 > p_cap THEN RETURN 2; END IF; "
+	    " END IF; "
+	    "END IF; "
+	    "INSERT INTO jit_events VALUES (p_seq, p_time, p_event, p_user, "
+	    " p_role, p_serial, p_key_id, p_principals, p_va, p_vb, p_fp, "
+	    " p_source, p_reason, p_req, p_appr, p_inst, p_hash); "
+	    "IF p_live THEN "
+	    " INSERT INTO jit_live VALUES (p_serial, p_user, p_vb) "
+	    "  ON CONFLICT DO NOTHING; "
+	    " IF FOUND THEN INSERT INTO jit_live_count VALUES (p_user, 1) ON "
+	    "  CONFLICT (\"user\") DO UPDATE SET n = jit_live_count.n + 1; "
+	    " END IF; "
+	    "ELSIF p_event = 'revoke' AND p_serial <> 0 THEN "
+	    " WITH gone AS (DELETE FROM jit_live WHERE serial = p_serial "
+	    "  RETURNING \"user\") UPDATE jit_live_count l SET n = l.n - 1 "
+	    "  FROM gone WHERE l.\"user\" = gone.\"user\"; "
+	    "END IF; "
+	    "RETURN 0; "
+	    "END $$",
 	"CREATE INDEX jit_requests_open ON jit_requests (expires) "
 	    "WHERE state IN (1, 2)",
 	"CREATE INDEX jit_requests_user ON jit_requests (\"user\") "

@@ -92,28 +92,35 @@ issue_allowed(struct pgtx *t, const struct jstore_event *evs, size_t n)
 	return 0;
 }
 
+/* The 17 columns of ev, in PG_EVENT_COLS order, as parameters $1..$17. */
+static void
+event_params(struct pgp *p, const struct jstore_event *ev)
+{
+	pgp_u64(p, ev->seq);
+	pgp_u64(p, ev->time);
+	pgp_str(p, ev->event);
+	pgp_str(p, ev->user);
+	pgp_str(p, ev->role);
+	pgp_u64(p, ev->serial);
+	pgp_str(p, ev->key_id);
+	pgp_str(p, ev->principals);
+	pgp_u64(p, ev->valid_after);
+	pgp_u64(p, ev->valid_before);
+	pgp_str(p, ev->fingerprint);
+	pgp_str(p, ev->source);
+	pgp_str(p, ev->reason);
+	pgp_str(p, ev->request_id);
+	pgp_str(p, ev->approvers);
+	pgp_str(p, ev->instance);
+	pgp_bin(p, ev->hash, 32);
+}
+
 int
 pg_insert_event(PGconn *c, const struct jstore_event *ev, int live)
 {
 	struct pgp p = { .n = 0 };
 
-	pgp_u64(&p, ev->seq);
-	pgp_u64(&p, ev->time);
-	pgp_str(&p, ev->event);
-	pgp_str(&p, ev->user);
-	pgp_str(&p, ev->role);
-	pgp_u64(&p, ev->serial);
-	pgp_str(&p, ev->key_id);
-	pgp_str(&p, ev->principals);
-	pgp_u64(&p, ev->valid_after);
-	pgp_u64(&p, ev->valid_before);
-	pgp_str(&p, ev->fingerprint);
-	pgp_str(&p, ev->source);
-	pgp_str(&p, ev->reason);
-	pgp_str(&p, ev->request_id);
-	pgp_str(&p, ev->approvers);
-	pgp_str(&p, ev->instance);
-	pgp_bin(&p, ev->hash, 32);
+	event_params(&p, ev);
 	if (!live)
 		return pg_exec(c, "INSERT INTO jit_events (" PG_EVENT_COLS ") "
 		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
@@ -226,10 +233,60 @@ pg_write_head(struct pgtx *t)
 	    "SELECT pg_notify('jit_log', '')", &p, NULL);
 }
 
+/* One event, in one call of jit_append1() and no savepoint. */
+static int
+append1_fn(struct pgtx *t, void *arg)
+{
+	struct jstore_event *ev = arg;
+	unsigned cap = atomic_load(&t->be->live_cap);
+	uint64_t now;
+	struct pgp p = { .n = 0 };
+	PGresult *res;
+	int r;
+
+	if ((r = pg_lock_head(t)) != 0)
+		return r;
+	ev->seq = t->seq + 1;
+	if (ev->time == 0)
+		ev->time = (uint64_t)time(NULL);
+	now = ev->time;
+	ev->instance = t->be->instance;
+	if ((r = store_chain_hash(t->hash, ev, ev->hash)) != 0)
+		return r;
+	event_params(&p, ev);
+	pgp_u64(&p, now);
+	pgp_u64(&p, cap);
+	pgp_str(&p, goes_live(ev) ? "t" : "f");
+	if ((r = pg_exec(t->c, "SELECT jit_append1($1, $2, $3, $4, $5, $6, $7, "
+	    "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)", &p,
+	    &res)) != 0)
+		return r == JIT_ERR_EXISTS ? JIT_ERR_STORE_CORRUPT : r;
+	r = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (r != 0)
+		return r == 1 ? JIT_ERR_USER_LOCKED : JIT_ERR_CERT_CAP;
+	t->seq = ev->seq;
+	memcpy(t->hash, ev->hash, 32);
+	t->head_moved = 1;
+	return 0;
+}
+
+/*
+ * jstore_append: a single event (every login's issuance) in one call
+ * without a savepoint; several through the general path.
+ */
 int
 pg_append(struct store_be *b, struct jstore_event *evs, size_t n)
 {
-	return store_append_run(pg_rtx_run, b, evs, n);
+	int r;
+
+	if (b == NULL || evs == NULL || n != 1)
+		return store_append_run(pg_rtx_run, b, evs, n);
+	if ((r = store_event_check(evs)) != 0)
+		return r;
+	if ((r = pg_run_atomic(b, append1_fn, evs)) != 0)
+		evs->seq = 0;
+	return r;
 }
 
 /*

@@ -88,6 +88,9 @@ void pg_reader_done(struct store_be *b, PGconn *c);
 /* Runs fn in a write transaction shared with other writers. */
 int pg_run_write(struct store_be *b, int (*fn)(struct pgtx *, void *),
     void *arg);
+/* The same for an fn that is one statement refusing by its answer. */
+int pg_run_atomic(struct store_be *b, int (*fn)(struct pgtx *, void *),
+    void *arg);
 /* The schema: created when missing, migrated when older. */
 int pg_schema(PGconn *c, int rdonly);
 
