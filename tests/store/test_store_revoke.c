@@ -127,3 +127,55 @@ Test(store_revoke, live_certificates_are_capped_per_user)
 	cr_assert_eq(jstore_append(s, &ev, 1), 0, "no cap");
 	jstore_close(s);
 }
+
+/*
+ * Many writers at once, their appends sharing commits: the cap holds
+ * exactly (a refused writer does not take the others of its batch with
+ * it), the chain and the live index verify.
+ */
+struct cap_writer {
+	struct jstore *s;
+	uint64_t serial, t;
+	int result;
+};
+
+static void *
+cap_main(void *arg)
+{
+	struct cap_writer *w = arg;
+	struct jstore_event ev = issue_event("bob", "dev", w->serial, w->t);
+
+	w->result = jstore_append(w->s, &ev, 1);
+	return NULL;
+}
+
+Test(store_revoke, the_cap_holds_under_concurrent_issuance)
+{
+	struct jstore *s = open_store(0);
+	struct cap_writer w[24];
+	pthread_t th[24];
+	uint64_t t = (uint64_t)time(NULL), n = 0, bad = 0;
+	size_t nbad = 9;
+	int i, ok = 0, capped = 0;
+
+	jstore_set_live_cap(s, 5);
+	jstore_set_clients(s, 64);	/* leaders wait: batches are shared */
+	for (i = 0; i < 24; i++) {
+		w[i] = (struct cap_writer){ s, 0, t, -1 };
+		cr_assert_eq(jstore_next_serial(s, &w[i].serial), 0);
+	}
+	for (i = 0; i < 24; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, cap_main, &w[i]), 0);
+	for (i = 0; i < 24; i++) {
+		pthread_join(th[i], NULL);
+		ok += w[i].result == 0;
+		capped += w[i].result == JIT_ERR_CERT_CAP;
+	}
+	cr_assert_eq(ok, 5, "%d issued under a cap of 5", ok);
+	cr_assert_eq(capped, 19, "%d refused by the cap", capped);
+	cr_assert_eq(jstore_verify(s, &n, &bad, NULL), 0);
+	cr_assert_eq(n, 5);
+	cr_assert_eq(jstore_verify_state(s, verify_quiet, NULL, &nbad), 0);
+	cr_assert_eq(nbad, 0);
+	jstore_close(s);
+}
