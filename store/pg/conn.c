@@ -242,9 +242,11 @@ pg_bytes(const PGresult *res, int i, int col, unsigned char *out, size_t max,
 	size_t n, k;
 	int hi, lo;
 
-	if (v == NULL || strncmp(v, "\\x", 2) != 0)
+	/* encode(x, 'hex'), or bytea's own hex output ("\x..."). */
+	if (v == NULL)
 		return JIT_ERR_STORE_CORRUPT;
-	v += 2;
+	if (strncmp(v, "\\x", 2) == 0)
+		v += 2;
 	if ((n = strlen(v)) % 2 != 0 || n / 2 > max)
 		return JIT_ERR_STORE_CORRUPT;
 	for (k = 0; k < n / 2; k++) {
@@ -587,6 +589,21 @@ pg_schema(PGconn *c, int rdonly)
 	return r;
 }
 
+/* where, with key=value added unless it names key already. */
+static char *
+with_default(const char *where, const char *key, const char *value)
+{
+	int url = strncmp(where, "postgres", 8) == 0;
+	char *out;
+
+	if (strstr(where, key) != NULL)
+		return strdup(where);
+	if (asprintf(&out, "%s%s%s=%s", where, !url ? " " :
+	    strchr(where, '?') != NULL ? "&" : "?", key, value) == -1)
+		return NULL;
+	return out;
+}
+
 int
 pg_open(const char *where, int flags, uint64_t map_size, struct store_be **bp)
 {
@@ -597,13 +614,18 @@ pg_open(const char *where, int flags, uint64_t map_size, struct store_be **bp)
 	(void)map_size;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return JIT_ERR_ALLOC;
-	/* A dead host must not hold a writer for long: 5 s unless told. */
-	if (strstr(where, "connect_timeout") != NULL)
-		b->conninfo = strdup(where);
-	else if (asprintf(&b->conninfo, "%s%sconnect_timeout=5", where,
-	    strncmp(where, "postgres", 8) != 0 ? " " :
-	    strchr(where, '?') != NULL ? "&" : "?") == -1)
-		b->conninfo = NULL;
+	/*
+	 * A dead host must not hold a writer for long: 5 s unless told.
+	 * Text goes both ways as UTF-8 (the store keeps UTF-8 only), whatever
+	 * the database's encoding.
+	 */
+	b->conninfo = with_default(where, "connect_timeout", "5");
+	if (b->conninfo != NULL) {
+		char *c = with_default(b->conninfo, "client_encoding", "UTF8");
+
+		free(b->conninfo);
+		b->conninfo = c;
+	}
 	if (b->conninfo == NULL) {
 		free(b);
 		return JIT_ERR_ALLOC;

@@ -176,7 +176,8 @@ pg_lock_head(struct pgtx *t)
 
 	if (t->head_locked)
 		return 0;
-	if ((r = pg_exec(t->c, "SELECT seq, hash FROM jit_head FOR UPDATE",
+	if ((r = pg_exec(t->c, "SELECT seq, encode(hash, 'hex') FROM jit_head "
+	    "FOR UPDATE",
 	    NULL, &res)) != 0)
 		return r;
 	if (PQntuples(res) != 1 ||
@@ -327,7 +328,7 @@ pg_next_serial(struct store_be *b, uint64_t *serialp)
 	return r;
 }
 
-/* Runs sql (a select of PG_EVENT_COLS) and calls cb on each row. */
+/* Runs sql (a select of PG_EVENT_SELECT) and calls cb on each row. */
 static int
 each_event(struct store_be *b, const char *sql, const struct pgp *p,
     int (*cb)(const struct jstore_event *, void *), void *arg,
@@ -370,7 +371,7 @@ pg_query(struct store_be *b, const struct jstore_filter *f,
 		f = &all;
 	if (f->limit > 10000000)
 		return JIT_ERR_INVALID_ARGUMENT;
-	o = (size_t)snprintf(sql, sizeof(sql), "SELECT " PG_EVENT_COLS
+	o = (size_t)snprintf(sql, sizeof(sql), "SELECT " PG_EVENT_SELECT
 	    " FROM jit_events WHERE true");
 #define COND(field, col, put) do { \
 		if (field) { \
@@ -414,7 +415,7 @@ pg_events_after(struct store_be *b, uint64_t after, size_t max,
 	*lastp = after;
 	pgp_u64(&p, after);
 	pgp_u64(&p, max);
-	return each_event(b, "SELECT " PG_EVENT_COLS " FROM jit_events WHERE "
+	return each_event(b, "SELECT " PG_EVENT_SELECT " FROM jit_events WHERE "
 	    "seq > $1 ORDER BY seq LIMIT $2", &p, cb, arg, lastp);
 }
 
@@ -466,7 +467,7 @@ pg_verify(struct store_be *b, uint64_t *countp, uint64_t *bad_seqp,
 	do {
 		p.n = 0;
 		pgp_u64(&p, expect - 1);
-		if ((r = pg_exec(c, "SELECT " PG_EVENT_COLS " FROM jit_events "
+		if ((r = pg_exec(c, "SELECT " PG_EVENT_SELECT " FROM jit_events "
 		    "WHERE seq > $1 ORDER BY seq LIMIT 5000", &p, &res)) != 0)
 			goto out;
 		n = PQntuples(res);
@@ -484,7 +485,8 @@ pg_verify(struct store_be *b, uint64_t *countp, uint64_t *bad_seqp,
 		PQclear(res);
 		res = NULL;
 	} while (n > 0);
-	if ((r = pg_exec(c, "SELECT seq, hash FROM jit_head", NULL,
+	if ((r = pg_exec(c, "SELECT seq, encode(hash, 'hex') FROM "
+	    "jit_head", NULL,
 	    &res)) != 0)
 		goto out;
 	if (PQntuples(res) != 1 ||

@@ -111,6 +111,10 @@ void pg_event_row(const PGresult *res, int i, struct jstore_event *ev);
 #define PG_EVENT_COLS "seq, time, event, \"user\", role, serial, key_id, " \
 	"principals, valid_after, valid_before, fingerprint, source, reason, " \
 	"request_id, approvers, instance, hash"
+/* The same to read: bytea as plain hex, whatever bytea_output says. */
+#define PG_EVENT_SELECT "seq, time, event, \"user\", role, serial, " \
+	"key_id, principals, valid_after, valid_before, fingerprint, source, " \
+	"reason, request_id, approvers, instance, encode(hash, 'hex')"
 
 /* import.c: jstore_copy() into this store. */
 int pg_import_from(struct store_be *b, struct jstore *src, uint64_t *countp);

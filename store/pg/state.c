@@ -32,7 +32,7 @@ one_event(PGconn *c, const char *sql, const struct pgp *p, PGresult **resp,
 	return 0;
 }
 
-#define ISSUE_OF "SELECT " PG_EVENT_COLS " FROM jit_events WHERE " \
+#define ISSUE_OF "SELECT " PG_EVENT_SELECT " FROM jit_events WHERE " \
 	"serial = $1 AND event = 'issue' ORDER BY seq LIMIT 1"
 
 struct revoke_arg {
@@ -321,12 +321,12 @@ totp_read(PGconn *c, const char *user, int for_update, struct jstore_totp *t)
 	memset(t, 0, sizeof(*t));
 	pgp_str(&p, user);
 	if ((r = pg_exec(c, for_update ?
-	    "SELECT t.secret, t.last_step, t.failures, t.locked_until, "
+	    "SELECT encode(t.secret, 'hex'), t.last_step, t.failures, t.locked_until, "
 	    "t.enroll_seq, (SELECT max(seq) FROM jit_events WHERE event = "
 	    "'enroll' AND \"user\" = $1), (SELECT fingerprint FROM jit_events "
 	    "WHERE seq = t.enroll_seq AND event = 'enroll' AND \"user\" = $1) "
 	    "FROM jit_totp t WHERE \"user\" = $1 FOR UPDATE OF t" :
-	    "SELECT t.secret, t.last_step, t.failures, t.locked_until, "
+	    "SELECT encode(t.secret, 'hex'), t.last_step, t.failures, t.locked_until, "
 	    "t.enroll_seq, (SELECT max(seq) FROM jit_events WHERE event = "
 	    "'enroll' AND \"user\" = $1), (SELECT fingerprint FROM jit_events "
 	    "WHERE seq = t.enroll_seq AND event = 'enroll' AND \"user\" = $1) "

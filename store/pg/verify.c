@@ -136,7 +136,7 @@ pg_verify_state(struct store_be *b, void (*cb)(const char *what, void *arg),
 		struct pgp p = { .n = 0 };
 
 		pgp_u64(&p, last);
-		if ((r = pg_exec(c, "SELECT " PG_EVENT_COLS " FROM jit_events "
+		if ((r = pg_exec(c, "SELECT " PG_EVENT_SELECT " FROM jit_events "
 		    "WHERE seq > $1 ORDER BY seq LIMIT 5000", &p, &ev)) != 0)
 			goto out;
 		for (k = 0; k < PQntuples(ev) && r == 0; k++) {

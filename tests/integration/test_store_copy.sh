@@ -8,7 +8,8 @@
 : "${JIT_SSH_CA:?}"
 J=$JIT_SSH_CA
 pg_start
-psql "$PG_CONNINFO" -q -c "CREATE DATABASE moved" -c "CREATE DATABASE other" > /dev/null
+psql "$PG_CONNINFO" -q -c "CREATE DATABASE moved" -c "CREATE DATABASE other" \
+	-c "ALTER DATABASE moved SET bytea_output = 'escape'" > /dev/null	# a DBA's setting
 DB="$PG_CONNINFO dbname=moved"
 
 $J init --dir "$T/ca" > /dev/null
