@@ -17,7 +17,8 @@ B=$top/build
 SECS=${1:-30}
 T=$(mktemp -d /tmp/jit-bench.XXXXXX)
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$T"' EXIT
+CLEANUP_HOOKS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; for h in "${CLEANUP_HOOKS[@]}"; do $h; done; rm -rf "$T"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for i in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 skip() { echo "skip: $*"; exit 0; }

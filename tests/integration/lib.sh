@@ -7,11 +7,15 @@ set -euo pipefail
 T=$(mktemp -d "${TMPDIR:-/tmp}/jit-it.XXXXXX")
 chmod 700 "$T"
 PIDS=()
+CLEANUP_HOOKS=()	# commands run first at exit (daemons that are not our children)
 FAILS=0
 PASSES=0
 
 cleanup() {
 	local rc=$? p f
+	for p in "${CLEANUP_HOOKS[@]:-}"; do
+		[ -n "$p" ] && { $p || true; }
+	done
 	for p in "${PIDS[@]:-}"; do
 		[ -n "$p" ] && kill "$p" 2>/dev/null || true
 	done

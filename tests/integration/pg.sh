@@ -32,13 +32,19 @@ pg_start() {
 	PG_OPTS="-k $PGD -p $port -c listen_addresses='' ${PG_EXTRA_OPTS:-}"
 	pg_ctl -l "$PGD/server.log" -w -t 60 -o "$PG_OPTS" start > /dev/null ||
 		{ cat "$PGD/server.log"; return 1; }
-	PIDS+=("$(head -1 "$PGD/data/postmaster.pid")")
+	CLEANUP_HOOKS+=(pg_stop_now)
 	PG_CONNINFO="host=$PGD port=$port user=jit dbname=postgres"
 	export PG_CONNINFO
 }
 
 pg_down() { pg_ctl -m fast -w stop > /dev/null; }
-pg_up() {
-	pg_ctl -l "$PGD/server.log" -w -t 60 -o "$PG_OPTS" start > /dev/null
-	PIDS+=("$(head -1 "$PGD/data/postmaster.pid")")
+pg_up() { pg_ctl -l "$PGD/server.log" -w -t 60 -o "$PG_OPTS" start > /dev/null; }
+# At exit: every cluster under $PGD stopped (and waited for) before $T goes.
+pg_stop_now() {
+	local d
+	for d in "$PGD"/*/; do
+		[ -f "$d/postmaster.pid" ] &&
+			"${PG_AS[@]}" "$(pg_bin)/pg_ctl" -D "$d" -m immediate -w stop > /dev/null 2>&1
+	done
+	return 0
 }

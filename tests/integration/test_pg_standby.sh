@@ -19,7 +19,6 @@ P2=$(free_port)
 echo "primary_conninfo = 'host=$PGD port=$P1 user=jit application_name=standby'" >> "$PGD/standby/postgresql.auto.conf"
 "${PG_AS[@]}" "$(pg_bin)/pg_ctl" -D "$PGD/standby" -l "$PGD/standby.log" -w -t 60 \
 	-o "-k $PGD -p $P2 -c listen_addresses=''" start > /dev/null || { cat "$PGD/standby.log"; bad "standby"; finish; }
-PIDS+=("$(head -1 "$PGD/standby/postmaster.pid")")
 psql "$PG_CONNINFO" -q -c "ALTER SYSTEM SET synchronous_standby_names = '*'" -c "SELECT pg_reload_conf()" > /dev/null
 sync=0
 for i in $(seq 1 100); do
