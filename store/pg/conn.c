@@ -387,7 +387,16 @@ commit_batch(void *ctx, struct gc_writer *batch)
 			return;
 		}
 	}
-	if (any && (r = pg_write_head(&t)) != 0) {
+	/*
+	 * COMMIT of a transaction that an error aborted "succeeds" as a
+	 * ROLLBACK: never let that answer anyone.
+	 */
+	r = 0;
+	if (any && PQtransactionStatus(t.c) != PQTRANS_INTRANS)
+		r = JIT_ERR_STORE;
+	else if (any)
+		r = pg_write_head(&t);
+	if (r != 0) {
 		for (w = batch; w != NULL; w = w->next)
 			if (w->result == 0)
 				w->result = r;
