@@ -38,9 +38,14 @@ int ca_open_store(const char *dir, int flags, struct jstore **sp);
 int ca_load_policy(const char *dir, const char *file, struct jpolicy **pp);
 
 /* DIR/config.yaml. */
+enum { CA_KEY_USER, CA_KEY_HOST, CA_KEY_KINDS };
 struct ca_config {
 	char *listen;	/* "ADDR:PORT" (default 127.0.0.1:2222) */
 	char *store;	/* "lmdb" (default: DIR/store) or a PostgreSQL URL */
+	char *ca_key[CA_KEY_KINDS];	/* "file" (DIR/user_ca, DIR/host_ca)
+					   or a pkcs11: URI (ca_key: user:,
+					   host:) */
+	char *pkcs11_module;	/* the token's module (NULL: the URI's) */
 };
 
 /*
@@ -52,6 +57,16 @@ int ca_config_read(const char *path, struct ca_config *c, char **errp);
 /* Reads DIR/config.yaml, printing what is wrong with it. */
 int ca_config_load(const char *dir, struct ca_config *c);
 void ca_config_free(struct ca_config *c);
+/*
+ * Sets ca_key: KIND: value ("file" or a pkcs11: URI) in DIR/config.yaml,
+ * changing nothing else in it; the new file is read back before it
+ * replaces the old one.  Prints why it fails.
+ */
+int ca_config_set_key(const char *dir, int kind, const char *value);
+/* v as a single-quoted YAML scalar ("file" stays plain); NULL: no memory. */
+char *ca_yaml_quote(const char *v);
+/* Reads DIR/config.yaml when there is one, else gives the defaults. */
+int ca_config_get(const char *dir, struct ca_config *c);
 
 /*
  * 1 when where is a store location config.yaml may name: "lmdb", or a

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cadir.h"
+#include "cakeys.h"
 #include "calog.h"
 #include "cmdopt.h"
 #include "commands.h"
@@ -101,11 +102,12 @@ int
 cmd_sign_host(int argc, char **argv)
 {
 	const char *dir = NULL, *names = NULL, *pubpath;
-	struct jkey *key = NULL, *ca = NULL;
+	struct jkey *key = NULL;
+	struct ca_signer ca = { NULL, NULL, NULL, NULL };
 	struct jcert *c = NULL;
 	struct jstore *st = NULL;
 	struct jstore_event ev;
-	char *capath = NULL, *line = NULL, *fp = NULL, key_id[320];
+	char *line = NULL, *fp = NULL, key_id[320];
 	uint64_t ttl = HOST_TTL_DEFAULT, now = (uint64_t)time(NULL), serial;
 	const char *ttl_s = NULL;
 	int argi, write_file = 0, rc = CA_EXIT_FAIL, r;
@@ -142,11 +144,8 @@ cmd_sign_host(int argc, char **argv)
 	}
 	if ((r = ca_load_pubkey(pubpath, &key)) != 0)
 		goto out;
-	if ((r = jkey_load_private(capath = ca_path(dir, CA_HOST_KEY), &ca,
-	    NULL)) != 0) {
-		ca_error("%s: %s", capath, jit_strerror(r));
+	if ((r = ca_signer_open(dir, CA_KEY_HOST, CA_GEN_ACTIVE, &ca)) != 0)
 		goto out;
-	}
 	/* The service's host key may be a host: it is one. */
 	if (ca_refuse_own_key(dir, key, pubpath, 1) != 0)
 		goto out;
@@ -163,7 +162,7 @@ cmd_sign_host(int argc, char **argv)
 	    (r = jcert_set_type(c, JCERT_TYPE_HOST)) != 0 ||
 	    (r = jcert_set_key_id(c, key_id)) != 0 ||
 	    (r = jcert_set_validity(c, now - HOST_BACKDATE, now + ttl)) != 0 ||
-	    (r = jcert_sign(c, ca)) != 0 ||
+	    (r = jcert_sign(c, ca.key)) != 0 ||
 	    (r = jcert_format_line(c, key_id, &line)) != 0 ||
 	    (r = jkey_fingerprint(key, &fp)) != 0) {
 		ca_error("building the certificate: %s", jit_strerror(r));
@@ -190,35 +189,18 @@ cmd_sign_host(int argc, char **argv)
  out:
 	free(line);
 	free(fp);
-	free(capath);
-	jkey_free(ca);
+	ca_signer_close(&ca);
 	jkey_free(key);
 	jcert_free(c);
 	jstore_close(st);
 	return rc;
 }
 
-/* The first line of DIR/name (a public key file), without its newline. */
-static char *
-pub_line(const char *dir, const char *name)
-{
-	struct jkey *k = NULL;
-	char *path = ca_path(dir, name), *line = NULL;
-	int r;
-
-	if ((r = jkey_load_public(path, &k, NULL)) != 0 ||
-	    (r = jkey_format_line(k, NULL, &line)) != 0)
-		ca_error("%s: %s", path, jit_strerror(r));
-	jkey_free(k);
-	free(path);
-	return line;
-}
-
 int
 cmd_host_config(int argc, char **argv)
 {
 	const char *dir = NULL, *hosts = "*";
-	char *user_ca = NULL, *host_ca = NULL;
+	char *user_ca = NULL, *host_ca = NULL, *prefix = NULL;
 	const char *hosts_opt = NULL;
 	const struct ca_opt opts[] = {
 		{ "dir", 'd', &dir, NULL },
@@ -243,8 +225,14 @@ cmd_host_config(int argc, char **argv)
 		return CA_EXIT_USAGE;
 	}
 	dir = ca_dir(dir);
-	if ((user_ca = pub_line(dir, CA_USER_KEY ".pub")) == NULL ||
-	    (host_ca = pub_line(dir, CA_HOST_KEY ".pub")) == NULL)
+	/* During a rotation, both keys of a CA: hosts and clients trust
+	 * either until the old one retires. */
+	if (asprintf(&prefix, "@cert-authority %s ", hosts) == -1) {
+		prefix = NULL;
+		goto out;
+	}
+	if ((user_ca = ca_pub_lines(dir, CA_KEY_USER, "")) == NULL ||
+	    (host_ca = ca_pub_lines(dir, CA_KEY_HOST, prefix)) == NULL)
 		goto out;
 	printf(
 "# --- on each host: /etc/ssh/sshd_config.d/jit-ssh.conf ---\n"
@@ -266,18 +254,19 @@ cmd_host_config(int argc, char **argv)
 "#HostCertificate /etc/ssh/ssh_host_ed25519_key-cert.pub\n"
 "\n"
 "# --- on each host: /etc/ssh/jit-ssh-user-ca.pub ---\n"
-"%s jit-ssh user CA\n"
+"%s"
 "\n"
 "# --- on each host, once: an empty KRL until the first refresh ---\n"
 "#   ssh -p PORT USER@CA krl > /etc/ssh/jit-ssh-revoked.krl   (or: jit-ssh-ca krl -o FILE on the CA)\n"
 "#   mkdir -p /etc/ssh/auth_principals && echo deploy > /etc/ssh/auth_principals/deploy\n"
 "\n"
 "# --- on clients: ~/.ssh/known_hosts (or /etc/ssh/ssh_known_hosts) ---\n"
-"@cert-authority %s %s jit-ssh host CA\n",
-	    user_ca, hosts, host_ca);
+"%s",
+	    user_ca, host_ca);
 	rc = CA_EXIT_OK;
  out:
 	free(user_ca);
 	free(host_ca);
+	free(prefix);
 	return rc;
 }

@@ -11,22 +11,29 @@
 #include <unistd.h>
 
 #include "cadir.h"
+#include "cakeys.h"
 #include "calog.h"
 #include "cmdopt.h"
 #include "commands.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jkey.h"
+#include "jp11.h"
 #include "jstore.h"
 #include "totp-seal.h"
 
-/* config.yaml; store, when shared, as a double-quoted YAML string. */
+/*
+ * config.yaml; store, when shared, as a double-quoted YAML string; the CA
+ * keys (file or pkcs11: URIs) and the token's module.
+ */
 static int
-config_yaml(const char *store, char **textp)
+config_yaml(const char *store, const char *const keys[CA_KEY_KINDS],
+    const char *module, char **textp)
 {
-	char q[2048];
+	char q[2048], *k[CA_KEY_KINDS] = { NULL, NULL }, *m = NULL;
 	size_t o = 0;
 	const char *p;
+	int r = -1;
 
 	for (p = store; p != NULL && *p != '\0'; p++) {
 		if (o + 3 >= sizeof(q) || (unsigned char)*p < 0x20)
@@ -36,14 +43,28 @@ config_yaml(const char *store, char **textp)
 		q[o++] = *p;
 	}
 	q[o] = '\0';
+	if ((k[0] = ca_yaml_quote(keys[0])) == NULL ||
+	    (k[1] = ca_yaml_quote(keys[1])) == NULL ||
+	    (module != NULL && (m = ca_yaml_quote(module)) == NULL))
+		goto out;
 	if (asprintf(textp, "# jit-ssh-ca configuration (see README.md)\n"
-	    "listen: 127.0.0.1:2222\n%s%s%s", store != NULL ?
+	    "listen: 127.0.0.1:2222\n%s%s%s"
+	    "# where the CA keys' private halves are: file (DIR/user_ca,\n"
+	    "# DIR/host_ca) or a pkcs11: URI (README: CA keys on a token)\n"
+	    "ca_key:\n  user: %s\n  host: %s\n%s%s%s", store != NULL ?
 	    "# the store CA instances share (README: Running more than one "
-	    "CA)\nstore: \"" : "", q, store != NULL ? "\"\n" : "") == -1) {
+	    "CA)\nstore: \"" : "", q, store != NULL ? "\"\n" : "", k[0], k[1],
+	    m != NULL ? "pkcs11_module: " : "", m != NULL ? m : "",
+	    m != NULL ? "\n" : "") == -1) {
 		*textp = NULL;
-		return -1;
+		goto out;
 	}
-	return 0;
+	r = 0;
+ out:
+	free(k[0]);
+	free(k[1]);
+	free(m);
+	return r;
 }
 
 static const char policy_text[] =
@@ -130,6 +151,50 @@ make_key(struct created *cr, const char *dir, const char *name,
 	return r;
 }
 
+/* A CA key on a token: the one the URI names, else a new one there. */
+static int
+make_token_key(struct created *cr, const char *dir, const char *name,
+    const char *uri, const char *module, enum jkey_type type,
+    const char *comment)
+{
+	struct jp11 *t = NULL;
+	char *path = NULL, *err = NULL, *line = NULL;
+	int r;
+
+	if ((r = jp11_open(module, uri, &t, &err)) == JIT_ERR_NOT_FOUND) {
+		free(err);
+		err = NULL;
+		if ((r = jp11_generate(module, uri, type, 0, &t, &err)) == 0)
+			fprintf(stderr, "generated a %s key on the token: %s\n",
+			    jkey_type_name(type), uri);
+	} else if (r == 0)
+		fprintf(stderr, "using the %s key on the token: %s\n",
+		    jkey_type_name(jkey_type(jp11_key(t))), uri);
+	if (r != 0) {
+		ca_error("%s", err != NULL ? err : jit_strerror(r));
+		goto out;
+	}
+	if (asprintf(&path, "%s/%s.pub", dir, name) == -1 ||
+	    (r = jkey_format_line(jp11_key(t), comment, &line)) != 0 ||
+	    asprintf(&err, "%s\n", line) == -1) {
+		ca_error("out of memory");
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = jit_file_write(path, err, strlen(err), 0644, 0)) != 0) {
+		ca_error("writing %s: %s", path, jit_strerror(r));
+		goto out;
+	}
+	created_add(cr, path);
+	path = NULL;
+ out:
+	jp11_close(t);
+	free(path);
+	free(line);
+	free(err);
+	return r;
+}
+
 static int
 make_file(struct created *cr, const char *dir, const char *name,
     const char *text, mode_t mode)
@@ -208,19 +273,37 @@ cmd_init(int argc, char **argv)
 	const char *dir_opt = NULL, *dir, *store_opt = NULL, *why;
 	char *store = NULL, *config = NULL;
 	unsigned char totp_key[CA_TOTP_KEY_LEN];
-	const char *type_s = NULL;
+	const char *type_s = NULL, *module = NULL;
+	const char *keys[CA_KEY_KINDS] = { "file", "file" };
+	const char *ukey = NULL, *hkey = NULL;
 	const struct ca_opt opts[] = {
 		{ "dir", 'd', &dir_opt, NULL },
 		{ "key-type", 't', &type_s, NULL },
 		{ "store", 's', &store_opt, NULL },
+		{ "ca-key", 'k', &ukey, NULL },
+		{ "host-ca-key", 'K', &hkey, NULL },
+		{ "pkcs11-module", 'm', &module, NULL },
 		{ NULL, 0, NULL, NULL },
 	};
 	int shared;
 	int argi, r, ok = 0;
 
 	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca init --dir DIR "
-	    "[--key-type ed25519|ecdsa|rsa] [--store lmdb|URL]", &argi)) != CA_OPTS_GO)
+	    "[--key-type ed25519|ecdsa|rsa] [--store lmdb|URL]\n"
+	    "      [--ca-key pkcs11:URI] [--host-ca-key pkcs11:URI] "
+	    "[--pkcs11-module SO]", &argi)) != CA_OPTS_GO)
 		return r;
+	if (ukey != NULL)
+		keys[CA_KEY_USER] = ukey;
+	if (hkey != NULL)
+		keys[CA_KEY_HOST] = hkey;
+	for (r = 0; r < CA_KEY_KINDS; r++)
+		if (strcmp(keys[r], "file") != 0 &&
+		    (why = jp11_uri_problem(keys[r])) != NULL) {
+			ca_error("--%sca-key: %s", r == CA_KEY_HOST ? "host-" : "",
+			    why);
+			return CA_EXIT_USAGE;
+		}
 	if (type_s != NULL && parse_key_type(type_s, &type) != 0) {
 		ca_error("unknown --key-type '%s' (ed25519, ecdsa or rsa)",
 		    type_s);
@@ -235,7 +318,7 @@ cmd_init(int argc, char **argv)
 		return CA_EXIT_USAGE;
 	}
 	shared = store_opt != NULL && strcmp(store_opt, "lmdb") != 0;
-	if (config_yaml(shared ? store_opt : NULL, &config) != 0) {
+	if (config_yaml(shared ? store_opt : NULL, keys, module, &config) != 0) {
 		ca_error("--store: not a location a config can hold");
 		return CA_EXIT_USAGE;
 	}
@@ -243,8 +326,12 @@ cmd_init(int argc, char **argv)
 	umask(077);
 	if (dir_prepare(&cr, dir) != 0)
 		goto out;
-	if (make_key(&cr, dir, CA_USER_KEY, type, "jit-ssh user CA") != 0 ||
-	    make_key(&cr, dir, CA_HOST_KEY, type, "jit-ssh host CA") != 0 ||
+	if ((ukey != NULL ? make_token_key(&cr, dir, CA_USER_KEY, ukey, module,
+	    type, "jit-ssh user CA") : make_key(&cr, dir, CA_USER_KEY, type,
+	    "jit-ssh user CA")) != 0 ||
+	    (hkey != NULL ? make_token_key(&cr, dir, CA_HOST_KEY, hkey, module,
+	    type, "jit-ssh host CA") : make_key(&cr, dir, CA_HOST_KEY, type,
+	    "jit-ssh host CA")) != 0 ||
 	    make_key(&cr, dir, CA_LISTEN_KEY, JKEY_ED25519,
 	    "jit-ssh-ca listener") != 0 ||
 	    make_file(&cr, dir, CA_CONFIG, config, 0600) != 0 ||

@@ -9,6 +9,7 @@
 
 #include "revoked.h"
 #include "cadir.h"
+#include "cakeys.h"
 #include "calog.h"
 #include "cmdopt.h"
 #include "commands.h"
@@ -203,8 +204,9 @@ cmd_krl(int argc, char **argv)
 	};
 	struct jstore *st = NULL;
 	struct jbuf *b = NULL;
-	struct jkey *ca = NULL;
-	char *path = NULL;
+	struct ca_pubs pubs = { { NULL, NULL, NULL } };
+	const struct jkey *cas[CA_GENS];
+	size_t ncas;
 	int argi, rc = CA_EXIT_FAIL, r;
 
 	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca krl [--dir DIR] "
@@ -217,13 +219,12 @@ cmd_krl(int argc, char **argv)
 	dir = ca_dir(dir);
 	if ((b = jbuf_new()) == NULL)
 		return CA_EXIT_FAIL;
-	path = ca_path(dir, CA_USER_KEY ".pub");
-	if ((r = jkey_load_public(path, &ca, NULL)) != 0) {
-		ca_error("%s: %s", path, jit_strerror(r));
+	/* Every published user CA key: a rotation has two. */
+	if (ca_pubs_load(dir, CA_KEY_USER, &pubs) != 0)
 		goto out;
-	}
+	ncas = ca_pubs_list(&pubs, cas);
 	if (ca_open_store(dir, JSTORE_RDONLY, &st) != 0 ||
-	    ca_build_krl(ca, st, b) != 0)
+	    ca_build_krl(cas, ncas, st, b) != 0)
 		goto out;
 	if (outpath != NULL) {
 		/* Replaced atomically: sshd never reads half a KRL. */
@@ -241,7 +242,6 @@ cmd_krl(int argc, char **argv)
  out:
 	jstore_close(st);
 	jbuf_free(b);
-	jkey_free(ca);
-	free(path);
+	ca_pubs_free(&pubs);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cadir.h"
+#include "cakeys.h"
 #include "calog.h"
 #include "cmdopt.h"
 #include "commands.h"
@@ -27,9 +28,9 @@ cmd_sign(int argc, char **argv)
 	const char *pubpath;
 	struct jpolicy *p = NULL;
 	struct jpolicy_decision *d = NULL;
-	struct jkey *key = NULL, *ca = NULL;
+	struct jkey *key = NULL;
+	struct ca_signer ca = { NULL, NULL, NULL, NULL };
 	struct jstore *st = NULL;
-	char *capath = NULL;
 	struct jcert *c = NULL;
 	char *line = NULL;
 	uint64_t ttl = 0;
@@ -94,12 +95,9 @@ cmd_sign(int argc, char **argv)
 	if ((r = ca_open_store(dir, JSTORE_ONESHOT, &st)) != 0)
 		goto out;
 	jstore_set_live_cap(st, jpolicy_max_live_certs(p));
-	if ((r = jkey_load_private(capath = ca_path(dir, CA_USER_KEY), &ca,
-	    NULL)) != 0) {
-		ca_error("%s: %s", capath, jit_strerror(r));
+	if ((r = ca_signer_open(dir, CA_KEY_USER, CA_GEN_ACTIVE, &ca)) != 0)
 		goto out;
-	}
-	if ((r = ca_issue(ca, st, user, role, key, d, force ?
+	if ((r = ca_issue(ca.key, st, user, role, key, d, force ?
 	    "offline:forced" : "offline", reason, NULL, NULL, &c)) != 0)
 		goto out;
 	if ((r = jcert_format_line(c, jcert_key_id(c), &line)) != 0) {
@@ -111,8 +109,7 @@ cmd_sign(int argc, char **argv)
 	rc = CA_EXIT_OK;
  out:
 	free(line);
-	free(capath);
-	jkey_free(ca);
+	ca_signer_close(&ca);
 	jcert_free(c);
 	jstore_close(st);
 	jpolicy_decision_free(d);

@@ -22,5 +22,6 @@ int cmd_krl(int argc, char **argv);
 int cmd_sign_host(int argc, char **argv);
 int cmd_host_config(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_rotate(int argc, char **argv);
 
 #endif /* JIT_CA_COMMANDS_H */

@@ -15,7 +15,8 @@ static const struct {
 	const char *usage;
 } commands[] = {
 	{ "init", cmd_init,
-	    "init --dir DIR [--key-type ed25519|ecdsa|rsa] [--store lmdb|URL]" },
+	    "init --dir DIR [--key-type ed25519|ecdsa|rsa] [--store lmdb|URL]\n"
+	    "      [--ca-key pkcs11:URI] [--host-ca-key pkcs11:URI] [--pkcs11-module SO]" },
 	{ "policy", cmd_policy,
 	    "policy check [--dir DIR | FILE]\n"
 	    "  jit-ssh-ca policy explain --dir DIR --user U [--role R] [--from ADDR]" },
@@ -40,6 +41,10 @@ static const struct {
 	    "sign-host --dir DIR --hostname H[,H...] [--ttl D] [-o] HOSTKEY.pub" },
 	{ "host-config", cmd_host_config,
 	    "host-config --dir DIR [--hosts PATTERN]" },
+	{ "rotate", cmd_rotate,
+	    "rotate --dir DIR --ca user|host [--key-type T] [--ca-key pkcs11:URI]\n"
+	    "  jit-ssh-ca rotate --dir DIR --ca user|host --activate\n"
+	    "  jit-ssh-ca rotate --dir DIR --ca user|host --retire" },
 	{ "store", cmd_store,
 	    "store migrate [--dir DIR | --store URL]\n"
 	    "  jit-ssh-ca store copy --dir DIR [--from lmdb] --to URL" },

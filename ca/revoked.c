@@ -43,7 +43,8 @@ collect(uint64_t serial, const char *key_id, void *arg)
 }
 
 int
-ca_build_krl(const struct jkey *ca, struct jstore *st, struct jbuf *out)
+ca_build_krl(const struct jkey *const *cas, size_t ncas, struct jstore *st,
+    struct jbuf *out)
 {
 	struct krl_ctx k = { NULL, NULL, 0, 0 };
 	uint64_t version = 0, now = (uint64_t)time(NULL);
@@ -54,7 +55,7 @@ ca_build_krl(const struct jkey *ca, struct jstore *st, struct jbuf *out)
 		ca_error("reading revocations: %s", jit_strerror(r));
 		goto out;
 	}
-	if ((r = jkrl_encode(ca, k.serials, k.n, k.ids, k.n, version, now,
+	if ((r = jkrl_encode(cas, ncas, k.serials, k.n, k.ids, k.n, version, now,
 	    "jit-ssh", out)) != 0)
 		ca_error("encoding the KRL: %s", jit_strerror(r));
  out:

@@ -4,14 +4,18 @@
 #ifndef JIT_CA_REVOKED_H
 #define JIT_CA_REVOKED_H
 
+#include <stddef.h>
+
 struct jbuf;
 struct jkey;
 struct jstore;
 
 /*
- * The KRL of every revoked, unexpired certificate under the user CA ca,
- * appended to out; prints what went wrong.
+ * The KRL of every revoked, unexpired certificate under each of the user
+ * CA's published keys cas (ncas of them: during a rotation the old, the
+ * active and the next), appended to out; prints what went wrong.
  */
-int ca_build_krl(const struct jkey *ca, struct jstore *st, struct jbuf *out);
+int ca_build_krl(const struct jkey *const *cas, size_t ncas, struct jstore *st,
+    struct jbuf *out);
 
 #endif /* JIT_CA_REVOKED_H */

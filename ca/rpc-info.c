@@ -169,8 +169,11 @@ rpc_roles(struct rpc *cx, int argc, char **argv)
 int
 rpc_krl(struct rpc *cx, int argc, char **argv)
 {
+	const struct jkey *cas[CA_GENS];
+	struct svc_keys *k;
 	struct jbuf *b = NULL;
-	int rc = RPC_ERROR;
+	size_t n;
+	int rc = RPC_ERROR, r;
 
 	(void)argv;
 	if (argc != 1) {
@@ -179,7 +182,11 @@ rpc_krl(struct rpc *cx, int argc, char **argv)
 	}
 	if ((b = jbuf_new()) == NULL)
 		return RPC_ERROR;
-	if (ca_build_krl(cx->svc->user_ca, cx->svc->store, b) == 0) {
+	k = svc_keys_get(cx->svc);
+	n = ca_pubs_list(&k->pubs[CA_KEY_USER], cas);
+	r = ca_build_krl(cas, n, cx->svc->store, b);
+	svc_keys_put(k);
+	if (r == 0) {
 		rc = cx->io.write(cx->io.arg, 0, (const char *)jbuf_ptr(b),
 		    jbuf_len(b)) == 0 ? RPC_OK : RPC_ERROR;
 	} else
@@ -191,23 +198,46 @@ rpc_krl(struct rpc *cx, int argc, char **argv)
 int
 rpc_ca_keys(struct rpc *cx, int argc, char **argv)
 {
-	const char *t = cx->svc->ca_keys_text, *nl;
-	json_t *o;
+	struct svc_keys *k = svc_keys_get(cx->svc);
+	static const char *const one[CA_KEY_KINDS] = { "user_ca", "host_ca" };
+	static const char *const all[CA_KEY_KINDS] = { "user_cas", "host_cas" };
+	json_t *o, *a;
+	char *line;
+	int kind, g, rc = RPC_OK;
 
+	(void)argv;	/* --json: checked by the command table */
 	if (argc == 1) {
-		rpc_out(cx, "%s", t);
+		rpc_out(cx, "%s", k->text);
+		svc_keys_put(k);
 		return RPC_OK;
 	}
-	(void)argv;	/* --json: checked by the command table */
-	/* The text is the user CA's line, then the host CA's. */
-	if ((nl = strchr(t, '\n')) == NULL)
-		return RPC_ERROR;
+	/* user_ca, host_ca: the keys that sign; user_cas, host_cas: every
+	 * key to trust (during a rotation, the next or the retiring one). */
 	o = json_object();
-	json_object_set_new(o, "user_ca", json_stringn(t, (size_t)(nl - t)));
-	json_object_set_new(o, "host_ca", json_stringn(nl + 1,
-	    strcspn(nl + 1, "\n")));
-	rpc_json(cx, o);
-	return RPC_OK;
+	for (kind = 0; kind < CA_KEY_KINDS; kind++) {
+		a = json_array();
+		for (g = 0; g < CA_GENS; g++) {
+			if (k->pubs[kind].k[g] == NULL)
+				continue;
+			if (jkey_format_line(k->pubs[kind].k[g],
+			    ca_key_comment(kind, g), &line) != 0) {
+				rc = RPC_ERROR;
+				continue;
+			}
+			if (g == CA_GEN_ACTIVE)
+				json_object_set_new(o, one[kind],
+				    json_string(line));
+			json_array_append_new(a, json_string(line));
+			free(line);
+		}
+		json_object_set_new(o, all[kind], a);
+	}
+	svc_keys_put(k);
+	if (rc == RPC_OK)
+		rpc_json(cx, o);
+	else
+		json_decref(o);
+	return rc;
 }
 
 struct status_ctx {

@@ -19,11 +19,35 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jkey.h"
+#include "jp11.h"
 #include "jpolicy.h"
 #include "jstore.h"
 #include "rpc-impl.h"
 #include "state.h"
 #include "textout.h"
+
+
+/* ca_issue() with the user CA key in force (a reload may swap it). */
+static int
+issue_cert(struct svc *s, const char *user, const char *role,
+    const struct jkey *key, const struct jpolicy_decision *d,
+    const char *source, const char *reason, const char *request_id,
+    const char *approvers, struct jcert **cp)
+{
+	struct svc_keys *k = svc_keys_get(s);
+	char why[256];
+	int r;
+
+	r = ca_issue(k->user.key, s->store, user, role, key, d, source, reason,
+	    request_id, approvers, cp);
+	if (r == JIT_ERR_TOKEN && k->user.token != NULL) {
+		jp11_last_error(k->user.token, why, sizeof(why));
+		ca_log("the user CA key's token (%s): %s; the next login "
+		    "opens it again", k->user.where, why);
+	}
+	svc_keys_put(k);
+	return r;
+}
 
 static int login_request(struct rpc *, const char *, const struct jkey *,
     const struct jpolicy_decision *, const char *, int);
@@ -181,7 +205,7 @@ rpc_login(struct rpc *cx, int argc, char **argv)
 		rc = login_request(cx, role, key, d, reason, json);
 		goto out;
 	}
-	if ((r = ca_issue(cx->svc->user_ca, cx->svc->store, cx->user, role,
+	if ((r = issue_cert(cx->svc, cx->user, role,
 	    key, d, cx->addr, reason, NULL, NULL, &c)) != 0) {
 		if (r == JIT_ERR_USER_LOCKED && refuse_locked(cx, cx->user))
 			rc = RPC_DENIED;	/* locked while we signed */
@@ -523,7 +547,7 @@ issue_approved(struct rpc *cx, const struct jstore_request *rq)
 		rc = approved_refused(cx, rq, why);
 		goto out;
 	}
-	if ((r = ca_issue(cx->svc->user_ca, cx->svc->store, rq->user, rq->role,
+	if ((r = issue_cert(cx->svc, rq->user, rq->role,
 	    key, d, rq->source, rq->reason, rq->id, rq->approvers, &c)) != 0) {
 		if (r == JIT_ERR_REQUEST_DECIDED) {
 			rpc_err(cx, "request %s was already issued\n", rq->id);

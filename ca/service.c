@@ -87,6 +87,29 @@ open_listener(const char *listen_addr, int *fdp)
 	return 0;
 }
 
+/*
+ * SIGHUP, the keys: after a rotation step, the keys it published and the
+ * key that now signs; keys that do not load leave the running ones.
+ */
+static void
+reload_keys(struct svc *s)
+{
+	struct svc_keys *k = NULL, *was;
+	int same;
+
+	if (svc_keys_load(s->dir, &k) != 0) {
+		ca_log("key reload refused, keeping the running CA keys");
+		return;
+	}
+	was = svc_keys_get(s);
+	same = strcmp(was->text, k->text) == 0;
+	svc_keys_put(was);
+	svc_keys_swap(s, k);
+	if (!same)
+		ca_log("CA keys reloaded: the user CA signs with %s",
+		    k->user.where);
+}
+
 /* SIGHUP: a policy that loads replaces the running one; else it stays. */
 static void
 reload(struct svc *s)
@@ -96,6 +119,7 @@ reload(struct svc *s)
 	size_t nroles;
 	int r;
 
+	reload_keys(s);
 	r = jpolicy_load_file(path, &p, &err);
 	free(path);
 	if (r != 0) {
@@ -160,7 +184,7 @@ cmd_serve(int argc, char **argv)
 	struct session_bind *bind = NULL;
 	struct notifier nf;
 	const char *dir = NULL, *listen_opt = NULL;
-	struct ca_config cfg = { NULL, NULL };
+	struct ca_config cfg = { NULL, NULL, { NULL, NULL }, NULL };
 	char *hostkey = NULL;
 	struct sigaction sa;
 	struct pollfd pfd;

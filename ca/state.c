@@ -17,59 +17,127 @@
 #include "state.h"
 #include "totp-seal.h"
 
+static void
+keys_free(struct svc_keys *k)
+{
+	int i;
+
+	if (k == NULL)
+		return;
+	ca_signer_close(&k->user);
+	for (i = 0; i < CA_KEY_KINDS; i++)
+		ca_pubs_free(&k->pubs[i]);
+	free(k->text);
+	free(k);
+}
+
+int
+svc_keys_load(const char *dir, struct svc_keys **kp)
+{
+	struct svc_keys *k;
+	struct jbuf *b = NULL;
+	char *line = NULL;
+	int kind, g, r;
+
+	*kp = NULL;
+	if ((k = calloc(1, sizeof(*k))) == NULL || (b = jbuf_new()) == NULL) {
+		free(k);
+		ca_error("out of memory");
+		return JIT_ERR_ALLOC;
+	}
+	atomic_init(&k->refs, 1);
+	if ((r = ca_signer_open(dir, CA_KEY_USER, CA_GEN_ACTIVE, &k->user)) != 0)
+		goto out;
+	for (kind = 0; kind < CA_KEY_KINDS; kind++) {
+		if ((r = ca_pubs_load(dir, kind, &k->pubs[kind])) != 0)
+			goto out;
+		for (g = 0; g < CA_GENS; g++) {
+			if (k->pubs[kind].k[g] == NULL)
+				continue;
+			if ((r = jkey_format_line(k->pubs[kind].k[g],
+			    ca_key_comment(kind, g), &line)) != 0 ||
+			    (r = jbuf_put(b, line, strlen(line))) != 0 ||
+			    (r = jbuf_put(b, "\n", 1)) != 0)
+				goto out;
+			free(line);
+			line = NULL;
+		}
+	}
+	if ((r = jbuf_put_u8(b, 0)) != 0 ||
+	    (k->text = strdup((const char *)jbuf_ptr(b))) == NULL) {
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	*kp = k;
+	k = NULL;
+ out:
+	if (r != 0 && k != NULL && k->user.key != NULL)
+		ca_error("loading the CA keys: %s", jit_strerror(r));
+	free(line);
+	jbuf_free(b);
+	keys_free(k);
+	return r;
+}
+
+struct svc_keys *
+svc_keys_get(struct svc *s)
+{
+	struct svc_keys *k;
+
+	pthread_mutex_lock(&s->policy_lock);
+	k = s->keys;
+	atomic_fetch_add(&k->refs, 1);
+	pthread_mutex_unlock(&s->policy_lock);
+	return k;
+}
+
+void
+svc_keys_put(struct svc_keys *k)
+{
+	if (k != NULL && atomic_fetch_sub(&k->refs, 1) == 1)
+		keys_free(k);
+}
+
+void
+svc_keys_swap(struct svc *s, struct svc_keys *k)
+{
+	struct svc_keys *old;
+
+	pthread_mutex_lock(&s->policy_lock);
+	old = s->keys;
+	s->keys = k;
+	pthread_mutex_unlock(&s->policy_lock);
+	svc_keys_put(old);
+}
+
 int
 svc_open(struct svc *s, const char *dir)
 {
-	char *path = ca_path(dir, CA_USER_KEY), *pub = NULL, *hpub = NULL;
-	struct jbuf *a = NULL, *b = NULL;
 	int r;
 
 	s->dir = dir;
 	pthread_mutex_init(&s->policy_lock, NULL);
 	atomic_init(&s->stopping, 0);
-	if ((r = jkey_load_private(path, &s->user_ca, NULL)) != 0) {
-		ca_error("%s: %s", path, jit_strerror(r));
-		goto out;
-	}
+	/* A token that is missing or refuses the PIN stops us here. */
+	if ((r = svc_keys_load(dir, &s->keys)) != 0)
+		return r;
 	if ((r = ca_totp_key_load(dir, 1, s->totp_key)) != 0)
-		goto out;
+		return r;
 	if ((r = ca_own_keys_load(dir, s->own_keys)) != 0)
-		goto out;
-	pub = ca_path(dir, CA_USER_KEY ".pub");
-	hpub = ca_path(dir, CA_HOST_KEY ".pub");
-	if ((r = jit_file_read(pub, 16384, 0, &a)) != 0 ||
-	    (r = jit_file_read(hpub, 16384, 0, &b)) != 0) {
-		ca_error("reading the CA public keys: %s", jit_strerror(r));
-		goto out;
-	}
-	if (asprintf(&s->ca_keys_text, "%.*s%.*s", (int)jbuf_len(a),
-	    (const char *)jbuf_ptr(a), (int)jbuf_len(b),
-	    (const char *)jbuf_ptr(b)) == -1) {
-		s->ca_keys_text = NULL;
-		r = JIT_ERR_ALLOC;
-		goto out;
-	}
+		return r;
 	if ((r = ca_load_policy(dir, NULL, &s->policy)) != 0)
-		goto out;
+		return r;
 	if ((r = ca_open_store(dir, 0, &s->store)) == 0)
 		jstore_set_live_cap(s->store, jpolicy_max_live_certs(s->policy));
- out:
-	jbuf_free(a);
-	jbuf_free(b);
-	free(path);
-	free(pub);
-	free(hpub);
 	return r;
 }
 
 void
 svc_close(struct svc *s)
 {
-	free(s->ca_keys_text);
-	s->ca_keys_text = NULL;
+	svc_keys_put(s->keys);
+	s->keys = NULL;
 	jit_wipe(s->totp_key, sizeof(s->totp_key));
-	jkey_free(s->user_ca);
-	s->user_ca = NULL;
 	ca_own_keys_free(s->own_keys);
 	jstore_close(s->store);
 	s->store = NULL;

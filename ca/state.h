@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "cadir.h"
+#include "cakeys.h"
 #include "totp-seal.h"
 
 struct jkey;
@@ -19,19 +20,29 @@ struct jstore;
 struct auth_tables;
 struct caps;
 
+/*
+ * The CA keys in force: the user CA's signer and every published key (a
+ * rotation publishes two); a reload (SIGHUP) swaps them like the policy.
+ */
+struct svc_keys {
+	atomic_int refs;
+	struct ca_signer user;		/* signs user certificates */
+	struct ca_pubs pubs[CA_KEY_KINDS];	/* published: user, host */
+	char *text;	/* `ca-keys`: a line per published key */
+};
+
 struct svc {
 	const char *dir;
 	struct jstore *store;
-	struct jkey *user_ca;
 	struct jkey *own_keys[CA_OWN_KEYS];	/* never certified */
 	unsigned char totp_key[CA_TOTP_KEY_LEN];	/* opens TOTP secrets */
-	char *ca_keys_text;		/* the user CA's line, the host CA's */
 	struct auth_tables *auth;	/* auth.c: grace, auth-fail rates */
 	struct caps *caps;		/* caps.c: sessions per address */
 	atomic_int stopping;		/* SIGTERM: sessions wind down */
-	/* The policy: only through svc_policy_get/put/swap. */
+	/* The policy and the keys: only through svc_*_get/put/swap. */
 	pthread_mutex_t policy_lock;
 	struct jpolicy *policy;
+	struct svc_keys *keys;
 };
 
 /* Loads keys, policy and store from dir into s (printing why not). */
@@ -47,6 +58,17 @@ struct jpolicy *svc_policy_get(struct svc *s);
 void svc_policy_put(struct svc *s, struct jpolicy *p);
 /* Installs p (taking its reference); the old one goes with its last user. */
 void svc_policy_swap(struct svc *s, struct jpolicy *p);
+
+/*
+ * Loads the CA keys of dir (printing why not): the user CA's key opens
+ * (a token: logged in, the key found) or this fails.
+ */
+int svc_keys_load(const char *dir, struct svc_keys **kp);
+/* The keys in force: a reference, valid until svc_keys_put(). */
+struct svc_keys *svc_keys_get(struct svc *s);
+void svc_keys_put(struct svc_keys *k);
+/* Installs k (taking its reference); the old ones go with their last user. */
+void svc_keys_swap(struct svc *s, struct svc_keys *k);
 
 /* Records a simple event (auth-fail, mfa-fail, policy-reload); failures
  * are logged, never fatal. */

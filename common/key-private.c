@@ -41,6 +41,8 @@ jkey_put_private_fields(const struct jkey *k, struct jbuf *b)
 {
 	if (k == NULL || b == NULL || !k->priv)
 		return JIT_ERR_INVALID_ARGUMENT;
+	if (k->ext_sign != NULL)	/* held by a token: not ours to write */
+		return JIT_ERR_KEY_INVALID;
 	return jkey_info(k->type)->ops->put_private(k, b);
 }
 

@@ -99,13 +99,17 @@ jkey_sign(const struct jkey *k, const unsigned char *data, size_t len,
 
 	if (k == NULL || sig == NULL || (data == NULL && len != 0))
 		return JIT_ERR_INVALID_ARGUMENT;
-	if (!k->priv || k->sign_tmpl == NULL)
+	if (!k->priv || (k->sign_tmpl == NULL && k->ext_sign == NULL))
 		return JIT_ERR_KEY_INVALID;
 	if ((blob = jbuf_new()) == NULL)
 		return JIT_ERR_ALLOC;
 	if ((r = jbuf_put_cstring(blob, jkey_sig_alg(k->type))) != 0)
 		goto out;
-	if ((r = evp_sign(k, data, len, &raw, &raw_len)) != 0 ||
+	if (k->ext_sign != NULL)
+		r = k->ext_sign(k->ext_arg, data, len, &raw, &raw_len);
+	else
+		r = evp_sign(k, data, len, &raw, &raw_len);
+	if (r != 0 ||
 	    (r = jkey_info(k->type)->ops->put_sig(blob, raw, raw_len)) != 0)
 		goto out;
 	r = jbuf_putb(sig, blob);

@@ -365,6 +365,25 @@ jkey_demote(const struct jkey *k, struct jkey **pubp)
 }
 
 int
+jkey_external(const struct jkey *pub, jkey_ext_sign_fn sign, void *arg,
+    struct jkey **keyp)
+{
+	int r;
+
+	if (keyp == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	*keyp = NULL;
+	if (pub == NULL || sign == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	if ((r = jkey_demote(pub, keyp)) != 0)
+		return r;
+	(*keyp)->ext_sign = sign;
+	(*keyp)->ext_arg = arg;
+	(*keyp)->priv = 1;
+	return 0;
+}
+
+int
 jkey_equal_public(const struct jkey *a, const struct jkey *b)
 {
 	/* Encodings are canonical (we parse strictly), so bytes decide. */

@@ -27,7 +27,8 @@ put_subsection(struct jbuf *sect, uint8_t type, const struct jbuf *data)
 }
 
 int
-jkrl_encode(const struct jkey *ca, const uint64_t *serials, size_t nserials,
+jkrl_encode(const struct jkey *const *cas, size_t ncas,
+    const uint64_t *serials, size_t nserials,
     char *const *key_ids, size_t nkey_ids, uint64_t version, uint64_t date,
     const char *comment, struct jbuf *out)
 {
@@ -36,7 +37,10 @@ jkrl_encode(const struct jkey *ca, const uint64_t *serials, size_t nserials,
 	size_t i, j;
 	int r = JIT_ERR_INTERNAL;
 
-	if (ca == NULL || out == NULL || (serials == NULL && nserials != 0) ||
+	for (i = 0; i < ncas; i++)
+		if (cas == NULL || cas[i] == NULL)
+			return JIT_ERR_INVALID_ARGUMENT;
+	if (ncas == 0 || out == NULL || (serials == NULL && nserials != 0) ||
 	    (key_ids == NULL && nkey_ids != 0))
 		return JIT_ERR_INVALID_ARGUMENT;
 	for (i = 0; i < nserials; i++)
@@ -73,8 +77,16 @@ jkrl_encode(const struct jkey *ca, const uint64_t *serials, size_t nserials,
 	for (i = 0; i < nkey_ids; i++)
 		if ((r = jbuf_put_cstring(ids, key_ids[i])) != 0)
 			goto out;
-	if (nserials + nkey_ids > 0) {
-		if ((r = jkey_put_public(ca, cab)) != 0 ||
+	/* The same serials and ids under each CA key (serials are the CA's,
+	 * whichever key signed). */
+	for (i = 0; nserials + nkey_ids > 0 && i < ncas; i++) {
+		jbuf_free(sect);
+		jbuf_free(cab);
+		if ((sect = jbuf_new()) == NULL || (cab = jbuf_new()) == NULL) {
+			r = JIT_ERR_ALLOC;
+			goto out;
+		}
+		if ((r = jkey_put_public(cas[i], cab)) != 0 ||
 		    (r = jbuf_put_stringb(sect, cab)) != 0 ||
 		    (r = jbuf_put_string(sect, NULL, 0)) != 0 ||	/* reserved */
 		    (r = put_subsection(sect, KRL_CERT_SERIAL_LIST, list)) != 0 ||

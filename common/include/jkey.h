@@ -31,6 +31,16 @@ enum jkey_type {
 #define JKEY_LINE_MAX		16384	/* longest public key line accepted */
 #define JKEY_COMMENT_MAX	1024
 
+/*
+ * A signer for a private key the process does not hold (a PKCS#11 token):
+ * signs data and gives the signature as OpenSSL's EVP_DigestSign would
+ * (Ed25519: 64 bytes; ECDSA: DER over the type's digest; RSA: PKCS#1 v1.5
+ * over SHA-512) in *rawp, malloc'ed, *raw_lenp bytes.  May be called from
+ * several threads at once.
+ */
+typedef int (*jkey_ext_sign_fn)(void *arg, const unsigned char *data,
+    size_t len, unsigned char **rawp, size_t *raw_lenp);
+
 /* "ssh-ed25519", "ecdsa-sha2-nistp256", ...; NULL for an unknown type. */
 const char *jkey_type_name(enum jkey_type type);
 
@@ -63,6 +73,14 @@ unsigned jkey_bits(const struct jkey *k);
 int jkey_is_private(const struct jkey *k);
 
 /* A new key holding only the public half of k. */
+/*
+ * A private key (jkey_is_private() 1, jkey_sign() works) whose signatures
+ * sign makes: the public half is pub's.  It cannot be saved.  arg must
+ * outlive the key.
+ */
+int jkey_external(const struct jkey *pub, jkey_ext_sign_fn sign, void *arg,
+    struct jkey **keyp);
+
 int jkey_demote(const struct jkey *k, struct jkey **pubp);
 
 /* 1 when the public halves of a and b are the same key. */

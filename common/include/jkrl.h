@@ -1,7 +1,8 @@
 /*
  * jkrl.h: OpenSSH key revocation lists (PROTOCOL.krl), as sshd's
  * RevokedKeys and `ssh-keygen -Q` read them.  Builds one certificates
- * section under a CA key: serial lists and ranges, then key ids.
+ * section under each CA key (during a rotation, the old and the new):
+ * serial lists and ranges, then key ids.
  */
 #ifndef JIT_JKRL_H
 #define JIT_JKRL_H
@@ -18,7 +19,8 @@ struct jkey;
  * ranges.  key_ids may be NULL when nkey_ids is 0.  version should grow
  * each time the revocations change.  Returns 0 or a JIT_ERR_* code.
  */
-int jkrl_encode(const struct jkey *ca, const uint64_t *serials, size_t nserials,
+int jkrl_encode(const struct jkey *const *cas, size_t ncas,
+    const uint64_t *serials, size_t nserials,
     char *const *key_ids, size_t nkey_ids, uint64_t version, uint64_t date,
     const char *comment, struct jbuf *out);
 

@@ -18,6 +18,8 @@ struct jkey {
 	size_t blob_len;
 	size_t fields_off;	/* where the type's fields start in blob */
 	EVP_MD_CTX *sign_tmpl;	/* private keys: signing context set up once */
+	jkey_ext_sign_fn ext_sign;	/* a key held elsewhere (a token) */
+	void *ext_arg;
 };
 
 struct jkey_info;

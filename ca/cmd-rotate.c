@@ -1,0 +1,448 @@
+/*
+ * cmd-rotate.c: `jit-ssh-ca rotate`, replacing a CA key with overlapping
+ * trust.  Three steps, each recorded in the log as a "ca-rotate" event:
+ *
+ *   rotate --ca user|host [--key-type T | --ca-key pkcs11:URI]
+ *	adds the next key (DIR/user_ca.next, or a token key whose URI goes
+ *	to user_ca.next.uri); from now on ca-keys, host-config and the KRL
+ *	publish both, so hosts and clients can trust it before it signs.
+ *   rotate --ca user|host --activate
+ *	the next key signs; the old one stays published (user_ca.old.pub).
+ *   rotate --ca user|host --retire
+ *	drops the old key, once no certificate it signed can still be valid:
+ *	the activation time comes from the log, not from a file.
+ *
+ * A running service takes each step on SIGHUP (reload).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "cadir.h"
+#include "cakeys.h"
+#include "calog.h"
+#include "cmdopt.h"
+#include "commands.h"
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jkey.h"
+#include "jp11.h"
+#include "jpolicy.h"
+#include "jstore.h"
+
+#define ROTATE_EVENT	"ca-rotate"
+
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* Records one step; the audit is the proof it happened. */
+static int
+record(const char *dir, int kind, const char *step, const struct jkey *k,
+    const char *where)
+{
+	struct jstore *st = NULL;
+	struct jstore_event ev;
+	char *fp = NULL, *reason = NULL;
+	int r;
+
+	if ((r = jkey_fingerprint(k, &fp)) != 0 ||
+	    asprintf(&reason, "%s %s CA key %s", step, ca_key_kind_name(kind),
+	    where) == -1) {
+		reason = NULL;
+		ca_error("out of memory");
+		r = JIT_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = ca_open_store(dir, JSTORE_ONESHOT, &st)) != 0)
+		goto out;
+	memset(&ev, 0, sizeof(ev));
+	ev.event = ROTATE_EVENT;
+	ev.role = ca_key_kind_name(kind);
+	ev.fingerprint = fp;
+	ev.source = "offline";
+	ev.reason = reason;
+	if ((r = jstore_append(st, &ev, 1)) != 0)
+		ca_error("recording the rotation step: %s", jit_strerror(r));
+ out:
+	jstore_close(st);
+	free(fp);
+	free(reason);
+	return r;
+}
+
+static int
+write_pub(const char *path, const struct jkey *k, const char *comment)
+{
+	char *line = NULL, *text = NULL;
+	int r;
+
+	if ((r = jkey_format_line(k, comment, &line)) == 0 &&
+	    asprintf(&text, "%s\n", line) == -1) {
+		text = NULL;
+		r = JIT_ERR_ALLOC;
+	}
+	if (r == 0 && (r = jit_file_write(path, text, strlen(text), 0644,
+	    1)) != 0)
+		ca_error("writing %s: %s", path, jit_strerror(r));
+	free(line);
+	free(text);
+	return r;
+}
+
+/* The next key: a new file, or a token key (found, else generated). */
+static int
+add_next(const char *dir, int kind, const char *type_s, const char *uri)
+{
+	char *priv = ca_key_path(dir, kind, CA_GEN_NEXT, NULL);
+	char *pub = ca_key_path(dir, kind, CA_GEN_NEXT, ".pub");
+	char *upath = ca_key_path(dir, kind, CA_GEN_NEXT, ".uri");
+	char *old = ca_key_path(dir, kind, CA_GEN_OLD, ".pub"), *err = NULL;
+	char *line = NULL;
+	struct ca_pubs cur = { { NULL, NULL, NULL } };
+	struct ca_config c;
+	struct jkey *gen = NULL;
+	struct jp11 *tok = NULL;
+	const struct jkey *k;
+	enum jkey_type type;
+	int r = JIT_ERR_EXISTS;
+
+	memset(&c, 0, sizeof(c));
+	if (exists(pub)) {
+		ca_error("%s: a next %s CA key is already waiting: `rotate --ca "
+		    "%s --activate` it first", pub, ca_key_kind_name(kind),
+		    ca_key_kind_name(kind));
+		goto out;
+	}
+	if (exists(old)) {
+		ca_error("%s: the previous %s CA key is still retiring: `rotate "
+		    "--ca %s --retire` it first", old, ca_key_kind_name(kind),
+		    ca_key_kind_name(kind));
+		goto out;
+	}
+	if ((r = ca_pubs_load(dir, kind, &cur)) != 0)
+		goto out;
+	type = jkey_type(cur.k[CA_GEN_ACTIVE]);
+	if (type_s != NULL && (type = strcmp(type_s, "ed25519") == 0 ?
+	    JKEY_ED25519 : strcmp(type_s, "ecdsa") == 0 ? JKEY_ECDSA_P256 :
+	    strcmp(type_s, "rsa") == 0 ? JKEY_RSA : JKEY_UNSPEC) ==
+	    JKEY_UNSPEC) {
+		ca_error("--key-type: want ed25519, ecdsa or rsa");
+		r = JIT_ERR_KEY_TYPE_UNKNOWN;
+		goto out;
+	}
+	if (uri != NULL) {
+		if ((r = ca_config_get(dir, &c)) != 0)
+			goto out;
+		r = jp11_open(c.pkcs11_module, uri, &tok, &err);
+		if (r == JIT_ERR_NOT_FOUND) {
+			free(err);
+			err = NULL;
+			r = jp11_generate(c.pkcs11_module, uri, type, 0, &tok,
+			    &err);
+			if (r == 0)
+				fprintf(stderr, "generated a %s key on the "
+				    "token\n", jkey_type_name(type));
+		}
+		if (r != 0) {
+			ca_error("%s", err != NULL ? err : jit_strerror(r));
+			goto out;
+		}
+		k = jp11_key(tok);
+	} else {
+		if ((r = jkey_generate(type, 0, &gen)) != 0) {
+			ca_error("generating a key: %s", jit_strerror(r));
+			goto out;
+		}
+		k = gen;
+	}
+	if (jkey_equal_public(k, cur.k[CA_GEN_ACTIVE])) {
+		ca_error("that is the key in use: the next key must be another");
+		r = JIT_ERR_EXISTS;
+		goto out;
+	}
+	if (uri != NULL) {
+		if (asprintf(&line, "%s\n", uri) == -1) {
+			line = NULL;
+			r = JIT_ERR_ALLOC;
+			goto out;
+		}
+		if ((r = jit_file_write(upath, line, strlen(line), 0644, 1)) != 0) {
+			ca_error("%s: %s", upath, jit_strerror(r));
+			goto out;
+		}
+	} else if ((r = jkey_save_private(gen, ca_key_comment(kind,
+	    CA_GEN_ACTIVE), priv)) != 0) {
+		ca_error("%s: %s", priv, jit_strerror(r));
+		goto out;
+	}
+	if ((r = write_pub(pub, k, ca_key_comment(kind, CA_GEN_ACTIVE))) != 0 ||
+	    (r = record(dir, kind, "add next", k, uri != NULL ? uri :
+	    "(file)")) != 0)
+		goto out;
+	printf("the next %s CA key is %s\n", ca_key_kind_name(kind), pub);
+	printf("now: publish it (`jit-ssh-ca host-config` on every host, "
+	    "SIGHUP to the running CA), then `rotate --ca %s --activate`\n",
+	    ca_key_kind_name(kind));
+ out:
+	ca_pubs_free(&cur);
+	ca_config_free(&c);
+	jkey_free(gen);
+	jp11_close(tok);
+	free(priv);
+	free(pub);
+	free(upath);
+	free(old);
+	free(err);
+	free(line);
+	return r;
+}
+
+/* The next key signs; the old one stays published until --retire. */
+static int
+activate(const char *dir, int kind)
+{
+	char *apub = ca_key_path(dir, kind, CA_GEN_ACTIVE, ".pub");
+	char *apriv = ca_key_path(dir, kind, CA_GEN_ACTIVE, NULL);
+	char *npub = ca_key_path(dir, kind, CA_GEN_NEXT, ".pub");
+	char *npriv = ca_key_path(dir, kind, CA_GEN_NEXT, NULL);
+	char *nuri = ca_key_path(dir, kind, CA_GEN_NEXT, ".uri");
+	char *opub = ca_key_path(dir, kind, CA_GEN_OLD, ".pub");
+	struct ca_signer next = { NULL, NULL, NULL, NULL };
+	struct ca_pubs cur = { { NULL, NULL, NULL } };
+	int r = JIT_ERR_NOT_FOUND, token;
+
+	if (!exists(npub)) {
+		ca_error("no next %s CA key: add one with `rotate --ca %s` first",
+		    ca_key_kind_name(kind), ca_key_kind_name(kind));
+		goto out;
+	}
+	/* It must sign before it takes over (a token: PIN, key, same key). */
+	if ((r = ca_signer_open(dir, kind, CA_GEN_NEXT, &next)) != 0 ||
+	    (r = ca_pubs_load(dir, kind, &cur)) != 0)
+		goto out;
+	token = next.token != NULL;
+	if ((r = write_pub(opub, cur.k[CA_GEN_ACTIVE], ca_key_comment(kind,
+	    CA_GEN_ACTIVE))) != 0)
+		goto out;
+	/* Where the private half is: config.yaml says file or the URI. */
+	if ((r = ca_config_set_key(dir, kind, token ? next.where : "file")) != 0)
+		goto out;
+	if (token) {
+		if (unlink(apriv) == -1 && errno != ENOENT)
+			ca_error("%s: %s (remove it: the old key no longer "
+			    "signs)", apriv, strerror(errno));
+		(void)unlink(nuri);
+	} else if (rename(npriv, apriv) == -1) {
+		ca_error("%s -> %s: %s", npriv, apriv, strerror(errno));
+		r = JIT_ERR_SYSTEM;
+		goto out;
+	}
+	if (rename(npub, apub) == -1) {
+		ca_error("%s -> %s: %s", npub, apub, strerror(errno));
+		r = JIT_ERR_SYSTEM;
+		goto out;
+	}
+	if ((r = record(dir, kind, "activate", next.key, next.where)) != 0)
+		goto out;
+	printf("the %s CA now signs with %s; the old key stays published as "
+	    "%s\n", ca_key_kind_name(kind), token ? next.where : apriv, opub);
+	printf("now: SIGHUP every running CA; `rotate --ca %s --retire` once "
+	    "the old key's certificates have expired\n",
+	    ca_key_kind_name(kind));
+ out:
+	ca_signer_close(&next);
+	ca_pubs_free(&cur);
+	free(apub);
+	free(apriv);
+	free(npub);
+	free(npriv);
+	free(nuri);
+	free(opub);
+	return r;
+}
+
+struct act_ctx {
+	const char *kind;
+	uint64_t activated;	/* the newest activation of this CA */
+	uint64_t last_valid;	/* latest expiry of a certificate before it */
+};
+
+static int
+find_activation(const struct jstore_event *ev, void *arg)
+{
+	struct act_ctx *a = arg;
+
+	if (ev->role != NULL && strcmp(ev->role, a->kind) == 0 &&
+	    ev->reason != NULL && strncmp(ev->reason, "activate ", 9) == 0)
+		a->activated = ev->time;
+	return 0;
+}
+
+static int
+latest_expiry(const struct jstore_event *ev, void *arg)
+{
+	struct act_ctx *a = arg;
+
+	if (ev->time <= a->activated && ev->valid_before > a->last_valid)
+		a->last_valid = ev->valid_before;
+	return 0;
+}
+
+/* The longest user certificate the policy allows. */
+static uint64_t
+longest_ttl(const char *dir)
+{
+	struct jpolicy *p = NULL;
+	struct jpolicy_role_info ri;
+	uint64_t m = 0;
+	size_t i;
+
+	if (ca_load_policy(dir, NULL, &p) != 0)
+		return UINT64_MAX;
+	for (i = 0; i < jpolicy_nroles(p); i++)
+		if (jpolicy_role_info(p, jpolicy_role_name(p, i), &ri) == 0 &&
+		    ri.max_ttl > m)
+			m = ri.max_ttl;
+	jpolicy_free(p);
+	return m;
+}
+
+/* Drops the old key once nothing it signed can still be valid. */
+static int
+retire(const char *dir, int kind)
+{
+	char *opub = ca_key_path(dir, kind, CA_GEN_OLD, ".pub");
+	struct jstore_filter f;
+	struct act_ctx a;
+	struct jstore *st = NULL;
+	struct jkey *old = NULL;
+	uint64_t now = (uint64_t)time(NULL), until, ttl;
+	char when[64];
+	int r = JIT_ERR_NOT_FOUND;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = ca_key_kind_name(kind);
+	if (!exists(opub)) {
+		ca_error("no retiring %s CA key (%s): nothing to retire",
+		    a.kind, opub);
+		goto out;
+	}
+	if ((r = jkey_load_public(opub, &old, NULL)) != 0) {
+		ca_error("%s: %s", opub, jit_strerror(r));
+		goto out;
+	}
+	if ((r = ca_open_store(dir, JSTORE_RDONLY, &st)) != 0)
+		goto out;
+	memset(&f, 0, sizeof(f));
+	f.event = ROTATE_EVENT;
+	if ((r = jstore_query(st, &f, find_activation, &a)) != 0)
+		goto qfail;
+	if (a.activated == 0) {
+		ca_error("the log has no activation of a new %s CA key: "
+		    "refusing to retire %s", a.kind, opub);
+		r = JIT_ERR_NOT_FOUND;
+		goto out;
+	}
+	/* Certificates signed before the activation, whatever their ttl. */
+	f.event = kind == CA_KEY_HOST ? "issue-host" : "issue";
+	f.until = a.activated;
+	if ((r = jstore_query(st, &f, latest_expiry, &a)) != 0)
+		goto qfail;
+	/* A service signs with the old key until its SIGHUP: the longest
+	 * certificate the policy allows, from the activation. */
+	ttl = kind == CA_KEY_USER ? longest_ttl(dir) : 0;
+	if (ttl == UINT64_MAX) {
+		r = JIT_ERR_INVALID_FORMAT;
+		goto out;
+	}
+	until = a.activated + ttl > a.last_valid ? a.activated + ttl :
+	    a.last_valid;
+	if (now < until) {
+		{
+			time_t t = (time_t)until;
+			struct tm tm;
+
+			gmtime_r(&t, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		}
+		ca_error("refused: certificates signed by the old %s CA key may "
+		    "be valid until %s (%llu s from now); retire it after that",
+		    a.kind, when, (unsigned long long)(until - now));
+		r = JIT_ERR_EXISTS;
+		goto out;
+	}
+	jstore_close(st);
+	st = NULL;
+	if (unlink(opub) == -1) {
+		ca_error("%s: %s", opub, strerror(errno));
+		r = JIT_ERR_SYSTEM;
+		goto out;
+	}
+	if ((r = record(dir, kind, "retire", old, "(old key)")) != 0)
+		goto out;
+	printf("retired the old %s CA key; now: SIGHUP the running CA and "
+	    "install `jit-ssh-ca host-config`'s new %s on every %s\n", a.kind,
+	    kind == CA_KEY_USER ? "jit-ssh-user-ca.pub" : "@cert-authority "
+	    "lines", kind == CA_KEY_USER ? "host" : "client");
+	goto out;
+ qfail:
+	ca_error("reading the log: %s", jit_strerror(r));
+ out:
+	jstore_close(st);
+	jkey_free(old);
+	free(opub);
+	return r;
+}
+
+int
+cmd_rotate(int argc, char **argv)
+{
+	const char *dir = NULL, *ca = NULL, *type = NULL, *uri = NULL;
+	int act = 0, ret = 0, argi, kind, r;
+	const struct ca_opt opts[] = {
+		{ "dir", 'd', &dir, NULL },
+		{ "ca", 'c', &ca, NULL },
+		{ "key-type", 't', &type, NULL },
+		{ "ca-key", 'k', &uri, NULL },
+		{ "activate", 'a', NULL, &act },
+		{ "retire", 'r', NULL, &ret },
+		{ NULL, 0, NULL, NULL },
+	};
+
+	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca rotate --dir DIR --ca "
+	    "user|host [--key-type T | --ca-key pkcs11:URI | --activate | "
+	    "--retire]", &argi)) != CA_OPTS_GO)
+		return r;
+	if (argi != argc) {
+		ca_error("rotate: unexpected '%s'", argv[argi]);
+		return CA_EXIT_USAGE;
+	}
+	if (ca == NULL || (strcmp(ca, "user") != 0 && strcmp(ca, "host") != 0)) {
+		ca_error("rotate: --ca user or --ca host");
+		return CA_EXIT_USAGE;
+	}
+	kind = strcmp(ca, "host") == 0 ? CA_KEY_HOST : CA_KEY_USER;
+	if (act + ret + (type != NULL || uri != NULL) > 1) {
+		ca_error("rotate: one step at a time: add (--key-type/--ca-key), "
+		    "--activate or --retire");
+		return CA_EXIT_USAGE;
+	}
+	if (uri != NULL && !jp11_is_uri(uri)) {
+		ca_error("--ca-key: want a pkcs11: URI (without it, a key file "
+		    "in the CA directory)");
+		return CA_EXIT_USAGE;
+	}
+	dir = ca_dir(dir);
+	r = act ? activate(dir, kind) : ret ? retire(dir, kind) :
+	    add_next(dir, kind, type, uri);
+	return r == 0 ? CA_EXIT_OK : CA_EXIT_FAIL;
+}
