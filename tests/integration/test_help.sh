@@ -102,13 +102,13 @@ cerr=""
 [ "$(comp "$COMPLETIONS/jit-ssh" _jit_ssh jit-ssh lo | sort | tr '\n' ' ')" = "login logout " ] || cerr="$cerr lo"
 [ "$(comp "$COMPLETIONS/jit-ssh-ca" _jit_ssh_ca jit-ssh-ca sign- | tr -d '\n')" = "sign-host" ] || cerr="$cerr sign-"
 for c in login status logout setup roles whoami requests approve deny audit; do
-	want=$("$JIT_SSH" $c --help | grep -oE -- '--[a-z-]+' | sort -u || true)
+	want=$("$JIT_SSH" $c --help | grep -oE -- '--[a-z0-9-]+' | sort -u || true)
 	have=$(comp "$COMPLETIONS/jit-ssh" _jit_ssh jit-ssh $c - | sort -u || true)
 	missing=$(comm -23 <(echo "$want") <(echo "$have") || true)
 	[ -z "$missing" ] || cerr="$cerr jit-ssh:$c:$(echo $missing)"
 done
-for c in init serve enroll sign revoke lock unlock krl sign-host host-config audit; do
-	want=$("$JIT_SSH_CA" $c --help | sed -n '1,/^$/p' | grep -v "audit verify" | grep -oE -- '--[a-z-]+' | sort -u || true)
+for c in init serve enroll sign revoke lock unlock krl sign-host host-config audit rotate; do
+	want=$("$JIT_SSH_CA" $c --help | sed -n '1,/^$/p' | grep -v "audit verify" | grep -oE -- '--[a-z0-9-]+' | sort -u || true)
 	have=$(comp "$COMPLETIONS/jit-ssh-ca" _jit_ssh_ca jit-ssh-ca $c - | sort -u || true)
 	missing=$(comm -23 <(echo "$want") <(echo "$have") || true)
 	[ -z "$missing" ] || cerr="$cerr jit-ssh-ca:$c:$(echo $missing)"
@@ -124,12 +124,12 @@ if command -v man > /dev/null; then
 	man1=$(MANWIDTH=200 man -l "$1" 2> /dev/null | col -b); man8=$(MANWIDTH=200 man -l "$2" 2> /dev/null | col -b)
 	merr=""
 	for c in login status logout setup roles whoami requests approve deny audit; do
-		for f in $("$JIT_SSH" $c --help | grep -oE -- '--[a-z-]+' | sort -u || true); do
+		for f in $("$JIT_SSH" $c --help | grep -oE -- '--[a-z0-9-]+' | sort -u || true); do
 			grep -q -- "$f" <<< "$man1" || merr="$merr jit-ssh:$c:$f"
 		done
 	done
-	for c in init serve enroll sign revoke lock unlock krl sign-host host-config audit policy; do
-		for f in $("$JIT_SSH_CA" $c --help | grep -oE -- '--[a-z-]+' | sort -u || true); do
+	for c in init serve enroll sign revoke lock unlock krl sign-host host-config audit policy rotate; do
+		for f in $("$JIT_SSH_CA" $c --help | grep -oE -- '--[a-z0-9-]+' | sort -u || true); do
 			grep -q -- "$f" <<< "$man8" || merr="$merr jit-ssh-ca:$c:$f"
 		done
 	done
