@@ -251,7 +251,8 @@ activate(const char *dir, int kind)
 		r = JIT_ERR_SYSTEM;
 		goto out;
 	}
-	if ((r = record(dir, kind, "activate", next.key, next.where)) != 0)
+	if ((r = record(dir, kind, "activate", next.key, token ? next.where :
+	    apriv)) != 0)
 		goto out;
 	printf("the %s CA now signs with %s; the old key stays published as "
 	    "%s\n", ca_key_kind_name(kind), token ? next.where : apriv, opub);

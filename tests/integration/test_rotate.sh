@@ -1,2 +1,152 @@
 #!/usr/bin/env bash
-exit 77
+# CA key rotation end to end with a real sshd: add the next user CA key,
+# publish both (ca-keys, host-config, KRL), activate it, retire the old
+# one.  Old-key and new-key certificates both get in during the overlap; a
+# KRL revokes certificates of both keys; retire is refused while old-key
+# certificates can be valid; after it, with the hosts' CA file taken from
+# host-config again, an old-key certificate is refused.  The host CA
+# rotates the same way.  Every step is in the log.
+. "$(dirname "$0")/lib.sh"
+: "${JIT_SSH_CA:?}" "${JIT_TESTCERT:?}"
+J=$JIT_SSH_CA
+TTL=20
+
+$J init --dir "$T/ca" > /dev/null
+ssh-keygen -q -t ed25519 -N '' -C alice -f "$T/alice"
+cat > "$T/ca/policy.yaml" <<YAML
+users:
+  alice: { keys: ["$(cut -d' ' -f1,2 "$T/alice.pub")"], groups: [ops] }
+roles:
+  login: { groups: [ops], principals: ["$LOGIN_USER"], mfa: optional, ttl: ${TTL}s, max_ttl: ${TTL}s }
+YAML
+cp "$T/ca/user_ca" "$T/old_user_ca"	# as a thief would keep it
+fp_of() { ssh-keygen -l -f "$1" | awk '{print $2}'; }
+old_fp=$(fp_of "$T/ca/user_ca.pub")
+signer() { ssh-keygen -L -f "$1" | sed -n 's/.*Signing CA: [A-Z0-9-]* \(SHA256:[^ ]*\).*/\1/p'; }
+
+# The hosts' CA file and KRL, as host-config and krl give them.
+host_file() {
+	$J host-config --dir "$T/ca" | sed -n '/jit-ssh-user-ca.pub ---/,/^$/p' | grep -v '^#' | grep . > "$T/trusted.pub"
+}
+host_file
+printf '' > "$T/revoked.krl"
+$J krl --dir "$T/ca" -o "$T/revoked.krl"
+start_sshd "$T/sshd" "TrustedUserCAKeys $T/trusted.pub" "RevokedKeys $T/revoked.krl"
+start_serve "$T/ca"
+login() {	# NAME: a certificate for a fresh key from the service
+	ssh-keygen -q -t ed25519 -N '' -f "$T/$1"
+	ca_ssh alice login --role login < "$T/$1.pub" > "$T/$1-cert.pub" 2> "$T/$1.err" ||
+		bad "login $1: $(cat "$T/$1.err")"
+}
+gets_in() {	# NAME WHAT
+	try_ssh "$T/$1" "$T/$1-cert.pub" 2> /dev/null && ok "sshd accepts $2" || bad "sshd refused $2"
+}
+kept_out() {	# NAME WHAT
+	local rc=0
+	try_ssh "$T/$1" "$T/$1-cert.pub" 2> /dev/null || rc=$?
+	[ $rc = 255 ] && ok "sshd refuses $2" || bad "sshd let in $2 (rc $rc)"
+}
+hup() {	# the running CA takes the step
+	kill -HUP "$CA_PID"
+	for _ in $(seq 1 50); do
+		[ "$(ca_ssh alice ca-keys | grep -c "$1")" = "$2" ] && return 0; sleep 0.1
+	done
+	bad "after SIGHUP the CA does not publish $2 x '$1': $(ca_ssh alice ca-keys)"
+}
+
+login c1
+gets_in c1 "a certificate of the first key"
+
+# Step 1: the next key.  Nothing signs with it yet; everything publishes it.
+rc=0; $J rotate --dir "$T/ca" --ca user --retire 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "nothing to retire" "$T/err" && ok "retire with no old key is refused" ||
+	bad "retire before anything: rc $rc $(cat "$T/err")"
+rc=0; $J rotate --dir "$T/ca" --ca user --activate 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "no next user CA key" "$T/err" && ok "activate with no next key is refused" ||
+	bad "activate before add: rc $rc $(cat "$T/err")"
+$J rotate --dir "$T/ca" --ca user > "$T/out" 2>&1 && [ -f "$T/ca/user_ca.next" ] &&
+	[ "$(stat -c %a "$T/ca/user_ca.next")" = 600 ] && ok "rotate adds a next key (0600)" ||
+	bad "rotate: $(cat "$T/out")"
+new_fp=$(fp_of "$T/ca/user_ca.next.pub")
+rc=0; $J rotate --dir "$T/ca" --ca user 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "already waiting" "$T/err" && ok "a second next key is refused" || bad "twice: rc $rc"
+hup "jit-ssh user CA" 2
+ca_ssh alice ca-keys --json > "$T/keys.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if len(d["user_cas"]) == 2 and len(d["host_cas"]) == 1 else 1)' "$T/keys.json" &&
+	ok "ca-keys --json lists both user CA keys" || bad "ca-keys --json: $(cat "$T/keys.json")"
+host_file
+[ "$(grep -c . "$T/trusted.pub")" = 2 ] && ok "host-config's user CA file has both keys" ||
+	bad "host-config: $(cat "$T/trusted.pub")"
+login c2
+[ "$(signer "$T/c2-cert.pub")" = "$old_fp" ] && ok "the old key still signs before --activate" ||
+	bad "c2 signed by $(signer "$T/c2-cert.pub")"
+
+# Step 2: activate.  The new key signs; both keys' certificates get in.
+$J rotate --dir "$T/ca" --ca user --activate > "$T/out" 2>&1 && [ -f "$T/ca/user_ca.old.pub" ] &&
+	[ ! -e "$T/ca/user_ca.next" ] && ok "activate" || bad "activate: $(cat "$T/out")"
+[ "$(fp_of "$T/ca/user_ca.pub")" = "$new_fp" ] && ok "user_ca.pub is the new key" || bad "user_ca.pub"
+hup "(retiring)" 1
+login c3
+login c4
+[ "$(signer "$T/c3-cert.pub")" = "$new_fp" ] && ok "after activate and SIGHUP the new key signs" ||
+	bad "c3 signed by $(signer "$T/c3-cert.pub")"
+gets_in c1 "an old-key certificate during the overlap"
+gets_in c3 "a new-key certificate during the overlap"
+$JIT_TESTCERT sign --ca "$T/old_user_ca" --key "$T/alice.pub" --serial 999999 \
+	--id "stolen" --principals "$LOGIN_USER" --after -60 --before +600 > "$T/alice-cert.pub"
+gets_in alice "a certificate made with the old key while it is trusted"
+
+# One KRL revokes certificates of both keys.
+c2s=$(ssh-keygen -L -f "$T/c2-cert.pub" | awk '/Serial:/ {print $2}')
+c4s=$(ssh-keygen -L -f "$T/c4-cert.pub" | awk '/Serial:/ {print $2}')
+$J revoke --dir "$T/ca" --serial "$c2s" --reason test > /dev/null
+$J revoke --dir "$T/ca" --serial "$c4s" --reason test > /dev/null
+ca_ssh alice krl > "$T/revoked.krl.new" && mv "$T/revoked.krl.new" "$T/revoked.krl"
+for c in c2 c4 c1 c3; do
+	rc=0; ssh-keygen -Q -f "$T/revoked.krl" "$T/$c-cert.pub" > "$T/q" 2>&1 || rc=$?
+	case $c in
+	c2|c4) [ $rc != 0 ] && grep -q REVOKED "$T/q" && ok "the KRL revokes $c" || bad "$c not revoked: $(cat "$T/q")" ;;
+	*) [ $rc = 0 ] && ok "the KRL leaves $c alone" || bad "$c revoked: $(cat "$T/q")" ;;
+	esac
+done
+kept_out c2 "a revoked old-key certificate"
+kept_out c4 "a revoked new-key certificate"
+gets_in c1 "an unrevoked old-key certificate"
+
+# Step 3: retire, refused while old-key certificates may be valid.
+rc=0; $J rotate --dir "$T/ca" --ca user --retire 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "may be valid until" "$T/err" && [ -f "$T/ca/user_ca.old.pub" ] &&
+	ok "retire is refused before the longest ttl has passed" || bad "early retire: rc $rc $(cat "$T/err")"
+act=$($J audit --dir "$T/ca" --event ca-rotate --json | grep '"activate ' | sed -n 's/.*"time": *"\([^"]*\)".*/\1/p' | tail -1)
+until=$(( $(date -d "$act" +%s) + TTL + 1 ))
+while [ "$(date +%s)" -le "$until" ]; do sleep 1; done
+$J rotate --dir "$T/ca" --ca user --retire > "$T/out" 2>&1 && [ ! -e "$T/ca/user_ca.old.pub" ] &&
+	ok "retire after the longest ttl" || bad "retire: $(cat "$T/out")"
+hup "jit-ssh user CA" 1
+host_file
+[ "$(grep -c . "$T/trusted.pub")" = 1 ] && grep -qF "$(cut -d' ' -f2 "$T/ca/user_ca.pub")" "$T/trusted.pub" &&
+	ok "host-config's user CA file has only the new key" || bad "host-config after retire: $(cat "$T/trusted.pub")"
+kept_out alice "an old-key certificate once the hosts took the new CA file"
+login c5
+gets_in c5 "a new-key certificate after retire"
+n=$($J audit --dir "$T/ca" --event ca-rotate --json | grep -c '"role": *"user"')
+[ "$n" = 3 ] && ok "the log has the three steps" || bad "$n ca-rotate events: $($J audit --dir "$T/ca" --event ca-rotate)"
+$J audit verify --dir "$T/ca" > /dev/null && ok "the chain verifies" || bad "audit verify"
+
+# The host CA: the same steps; sign-host follows the active key; clients'
+# @cert-authority lines carry both during the overlap.
+ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
+$J sign-host --dir "$T/ca" --hostname h1 "$T/hostkey.pub" > "$T/h-old-cert.pub" 2> /dev/null
+hold=$(fp_of "$T/ca/host_ca.pub")
+$J rotate --dir "$T/ca" --ca host --key-type ecdsa > /dev/null 2>&1 || bad "rotate --ca host"
+[ "$($J host-config --dir "$T/ca" | grep -c '^@cert-authority')" = 2 ] &&
+	ok "host-config gives clients both host CA keys" || bad "host-config @cert-authority lines"
+$J rotate --dir "$T/ca" --ca host --activate > /dev/null 2>&1 || bad "rotate --ca host --activate"
+$J sign-host --dir "$T/ca" --hostname h1 "$T/hostkey.pub" > "$T/h-new-cert.pub" 2> /dev/null
+[ "$(signer "$T/h-old-cert.pub")" = "$hold" ] && [ "$(signer "$T/h-new-cert.pub")" = "$(fp_of "$T/ca/host_ca.pub")" ] &&
+	[ "$(ssh-keygen -l -f "$T/ca/host_ca.pub" | grep -c ECDSA)" = 1 ] &&
+	ok "sign-host signs with the new (ECDSA) host CA key after activate" || bad "host signer"
+rc=0; $J rotate --dir "$T/ca" --ca host --retire 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "may be valid until" "$T/err" &&
+	ok "the host CA's old key is not retired while its host certificates are valid" || bad "host retire: rc $rc"
+finish
