@@ -154,27 +154,41 @@ keys_err(const char *data, size_t len, void *arg)
 	return 0;
 }
 
-/* The host CA's key line, from the CA's `ca-keys --json`. */
+/*
+ * The host CA's key lines, from the CA's `ca-keys --json`: host_cas (every
+ * key to trust: two while the CA rotates its host key), else host_ca.
+ */
+#define HOST_CAS_MAX	4
 static int
-fetch_host_ca(struct js_conn *conn, char **linep)
+fetch_host_cas(struct js_conn *conn, char *lines[HOST_CAS_MAX], size_t *np)
 {
 	struct jbuf *b = jbuf_new();
 	struct js_sink sink = { keys_out, keys_err, NULL, b };
-	json_t *o = NULL, *h;
+	json_t *o = NULL, *a, *h;
+	size_t i;
 	int rc, status;
 
-	*linep = NULL;
+	*np = 0;
 	if (b == NULL)
 		return JS_EXIT_CA;
 	if ((rc = js_exec(conn, "ca-keys --json", NULL, 0, &sink,
 	    &status)) == 0 && (rc = js_exit_from_ca(status)) == 0) {
 		rc = JS_EXIT_CA;
-		if ((o = json_loadb((const char *)jbuf_ptr(b), jbuf_len(b), 0,
-		    NULL)) != NULL && json_is_string(h = json_object_get(o,
-		    "host_ca")) && (*linep = strdup(json_string_value(h))) !=
-		    NULL)
+		o = json_loadb((const char *)jbuf_ptr(b), jbuf_len(b), 0, NULL);
+		a = json_object_get(o, "host_cas");
+		if (json_is_array(a) && json_array_size(a) > 0 &&
+		    json_array_size(a) <= HOST_CAS_MAX) {
+			json_array_foreach(a, i, h)
+				if (json_is_string(h) && (lines[*np] =
+				    strdup(json_string_value(h))) != NULL)
+					(*np)++;
+			rc = *np == json_array_size(a) ? 0 : JS_EXIT_CA;
+		} else if (json_is_string(h = json_object_get(o, "host_ca")) &&
+		    (lines[0] = strdup(json_string_value(h))) != NULL) {
+			*np = 1;
 			rc = 0;
-		else
+		}
+		if (rc != 0)
 			fprintf(stderr, "jit-ssh: the CA's ca-keys answer has no "
 			    "host CA key\n");
 	}
@@ -188,9 +202,9 @@ js_cmd_setup(const struct js_config *cfg, const struct js_setup_opts *o)
 {
 	struct js_config c;
 	struct js_conn *conn = NULL;
-	char *keyline = NULL, *hostca = NULL, *text = NULL, *known = NULL;
-	int rc, r, changed = 0, added = 0;
-	size_t i;
+	char *keyline = NULL, *hostca[HOST_CAS_MAX], *text = NULL, *known = NULL;
+	int rc, r, changed = 0, added = 0, one;
+	size_t i, nhostca = 0;
 
 	memset(&c, 0, sizeof(c));
 	if (strncmp(o->fingerprint, "SHA256:", 7) != 0 ||
@@ -239,15 +253,18 @@ js_cmd_setup(const struct js_config *cfg, const struct js_setup_opts *o)
 		    "your key\n", c.user);
 		goto out;
 	}
-	if ((rc = fetch_host_ca(conn, &hostca)) != 0)
+	if ((rc = fetch_host_cas(conn, hostca, &nhostca)) != 0)
 		goto out;
 	rc = JS_EXIT_USAGE;
 	if ((known = js_expand_home("~/.ssh/known_hosts")) == NULL)
 		goto out;
-	if ((r = add_cert_authority(known, hostca, c.ca, &added)) != 0) {
-		fprintf(stderr, "jit-ssh: cannot update %s: %s\n", known,
-		    jit_strerror(r));
-		goto out;
+	for (i = 0; i < nhostca; i++) {
+		if ((r = add_cert_authority(known, hostca[i], c.ca, &one)) != 0) {
+			fprintf(stderr, "jit-ssh: cannot update %s: %s\n", known,
+			    jit_strerror(r));
+			goto out;
+		}
+		added |= one;
 	}
 	printf("%s %s: @cert-authority * (the CA's host certificates)\n",
 	    added ? "added to" : "already in", known);
@@ -279,7 +296,8 @@ js_cmd_setup(const struct js_config *cfg, const struct js_setup_opts *o)
 	js_close(conn);
 	free(c.identity);
 	free(keyline);
-	free(hostca);
+	for (i = 0; i < nhostca; i++)
+		free(hostca[i]);
 	free(text);
 	free(known);
 	return rc;

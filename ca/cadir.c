@@ -60,7 +60,10 @@ int
 ca_own_keys_load(const char *dir, struct jkey *keys[CA_OWN_KEYS])
 {
 	static const char *const names[CA_OWN_KEYS] = { CA_USER_KEY ".pub",
-	    CA_HOST_KEY ".pub", CA_LISTEN_KEY ".pub" };
+	    CA_HOST_KEY ".pub", CA_LISTEN_KEY ".pub", CA_USER_KEY ".next.pub",
+	    CA_USER_KEY ".old.pub", CA_HOST_KEY ".next.pub",
+	    CA_HOST_KEY ".old.pub" };
+	struct stat st;
 	size_t i;
 	int r = 0;
 
@@ -69,7 +72,8 @@ ca_own_keys_load(const char *dir, struct jkey *keys[CA_OWN_KEYS])
 	for (i = 0; i < CA_OWN_KEYS && r == 0; i++) {
 		char *path = ca_path(dir, names[i]);
 
-		if ((r = jkey_load_public(path, &keys[i], NULL)) != 0)
+		if ((i <= CA_OWN_LISTENER || stat(path, &st) == 0) &&
+		    (r = jkey_load_public(path, &keys[i], NULL)) != 0)
 			ca_error("%s: %s", path, jit_strerror(r));
 		free(path);
 	}
@@ -104,7 +108,9 @@ const char *
 ca_own_key_name(int which)
 {
 	static const char *const what[CA_OWN_KEYS] = { "the user CA's key",
-	    "the host CA's key", "the CA service's host key" };
+	    "the host CA's key", "the CA service's host key",
+	    "the user CA's next key", "the user CA's retiring key",
+	    "the host CA's next key", "the host CA's retiring key" };
 
 	return which >= 0 && which < CA_OWN_KEYS ? what[which] : "?";
 }

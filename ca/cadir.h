@@ -85,7 +85,10 @@ int ca_load_pubkey(const char *path, struct jkey **kp);
  * which it never certifies: a certificate for one of them would let its
  * holder pass for the CA.
  */
-enum { CA_OWN_USER_CA, CA_OWN_HOST_CA, CA_OWN_LISTENER, CA_OWN_KEYS };
+enum { CA_OWN_USER_CA, CA_OWN_HOST_CA, CA_OWN_LISTENER,
+	/* during a rotation, when present: */
+	CA_OWN_USER_NEXT, CA_OWN_USER_OLD, CA_OWN_HOST_NEXT, CA_OWN_HOST_OLD,
+	CA_OWN_KEYS };
 int ca_own_keys_load(const char *dir, struct jkey *keys[CA_OWN_KEYS]);
 void ca_own_keys_free(struct jkey *keys[CA_OWN_KEYS]);
 /* Which of them k is (CA_OWN_*), or -1. */

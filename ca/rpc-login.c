@@ -101,6 +101,7 @@ rpc_login(struct rpc *cx, int argc, char **argv)
 	struct jcert *c = NULL;
 	char *line = NULL, *text = NULL, *nl, role_buf[128];
 	char *reason_copy = NULL;
+	struct svc_keys *ks;
 	int own;
 	uint64_t ttl = 0;
 	size_t i, n;
@@ -140,7 +141,10 @@ rpc_login(struct rpc *cx, int argc, char **argv)
 		rc = RPC_USAGE;
 		goto out;
 	}
-	if ((own = ca_own_key(cx->svc->own_keys, key)) >= 0) {
+	ks = svc_keys_get(cx->svc);
+	own = ca_own_key(ks->own, key);
+	svc_keys_put(ks);
+	if (own >= 0) {
 		rpc_err(cx, "login: that is %s: the CA does not certify its own "
 		    "keys (send a fresh key)\n", ca_own_key_name(own));
 		ca_log("login by %s refused: the key sent is %s", cx->user,

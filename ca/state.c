@@ -25,6 +25,7 @@ keys_free(struct svc_keys *k)
 	if (k == NULL)
 		return;
 	ca_signer_close(&k->user);
+	ca_own_keys_free(k->own);
 	for (i = 0; i < CA_KEY_KINDS; i++)
 		ca_pubs_free(&k->pubs[i]);
 	free(k->text);
@@ -46,7 +47,8 @@ svc_keys_load(const char *dir, struct svc_keys **kp)
 		return JIT_ERR_ALLOC;
 	}
 	atomic_init(&k->refs, 1);
-	if ((r = ca_signer_open(dir, CA_KEY_USER, CA_GEN_ACTIVE, &k->user)) != 0)
+	if ((r = ca_signer_open(dir, CA_KEY_USER, CA_GEN_ACTIVE, &k->user)) != 0 ||
+	    (r = ca_own_keys_load(dir, k->own)) != 0)
 		goto out;
 	for (kind = 0; kind < CA_KEY_KINDS; kind++) {
 		if ((r = ca_pubs_load(dir, kind, &k->pubs[kind])) != 0)
@@ -123,8 +125,6 @@ svc_open(struct svc *s, const char *dir)
 		return r;
 	if ((r = ca_totp_key_load(dir, 1, s->totp_key)) != 0)
 		return r;
-	if ((r = ca_own_keys_load(dir, s->own_keys)) != 0)
-		return r;
 	if ((r = ca_load_policy(dir, NULL, &s->policy)) != 0)
 		return r;
 	if ((r = ca_open_store(dir, 0, &s->store)) == 0)
@@ -138,7 +138,6 @@ svc_close(struct svc *s)
 	svc_keys_put(s->keys);
 	s->keys = NULL;
 	jit_wipe(s->totp_key, sizeof(s->totp_key));
-	ca_own_keys_free(s->own_keys);
 	jstore_close(s->store);
 	s->store = NULL;
 	jpolicy_free(s->policy);

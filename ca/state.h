@@ -28,13 +28,13 @@ struct svc_keys {
 	atomic_int refs;
 	struct ca_signer user;		/* signs user certificates */
 	struct ca_pubs pubs[CA_KEY_KINDS];	/* published: user, host */
+	struct jkey *own[CA_OWN_KEYS];	/* never certified */
 	char *text;	/* `ca-keys`: a line per published key */
 };
 
 struct svc {
 	const char *dir;
 	struct jstore *store;
-	struct jkey *own_keys[CA_OWN_KEYS];	/* never certified */
 	unsigned char totp_key[CA_TOTP_KEY_LEN];	/* opens TOTP secrets */
 	struct auth_tables *auth;	/* auth.c: grace, auth-fail rates */
 	struct caps *caps;		/* caps.c: sessions per address */

@@ -77,6 +77,12 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if len(d
 host_file
 [ "$(grep -c . "$T/trusted.pub")" = 2 ] && ok "host-config's user CA file has both keys" ||
 	bad "host-config: $(cat "$T/trusted.pub")"
+rc=0; ca_ssh alice login --role login < "$T/ca/user_ca.next.pub" > /dev/null 2> "$T/err" || rc=$?
+[ $rc != 0 ] && grep -q "the user CA's next key" "$T/err" && ok "the service does not certify the next CA key" ||
+	bad "login with the next CA key: rc $rc $(cat "$T/err")"
+rc=0; $J sign --dir "$T/ca" --user alice --role login "$T/ca/user_ca.next.pub" > /dev/null 2> "$T/err" || rc=$?
+[ $rc != 0 ] && grep -q "next key" "$T/err" && ok "sign does not certify the next CA key" ||
+	bad "sign the next CA key: rc $rc $(cat "$T/err")"
 login c2
 [ "$(signer "$T/c2-cert.pub")" = "$old_fp" ] && ok "the old key still signs before --activate" ||
 	bad "c2 signed by $(signer "$T/c2-cert.pub")"

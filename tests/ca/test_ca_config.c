@@ -1,0 +1,204 @@
+/*
+ * DIR/config.yaml's CA key settings (ca/config.c): ca_key: and
+ * pkcs11_module: read strictly, and ca_config_set_key() changing one value
+ * and nothing else (rotate --activate uses it).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cadir.h"
+#include "jit-err.h"
+#include "jp11.h"
+
+static char dir[64], path[128];
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/jit-config.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/config.yaml", dir);
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(ca_config, .init = setup, .fini = teardown);
+
+static void
+put(const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *
+get(void)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	cr_assert_not_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Reads text; returns the error (NULL when it loads). */
+static char *
+read_err(const char *text, struct ca_config *c)
+{
+	char *err = NULL;
+
+	put(text);
+	if (ca_config_read(path, c, &err) == 0)
+		return NULL;
+	cr_assert_not_null(err);
+	return err;
+}
+
+Test(ca_config, ca_key_defaults_to_file)
+{
+	struct ca_config c;
+
+	cr_assert_null(read_err("listen: 127.0.0.1:2222\n", &c));
+	cr_assert_str_eq(c.ca_key[CA_KEY_USER], "file");
+	cr_assert_str_eq(c.ca_key[CA_KEY_HOST], "file");
+	cr_assert_null(c.pkcs11_module);
+	ca_config_free(&c);
+}
+
+Test(ca_config, ca_key_takes_a_pkcs11_uri_per_ca)
+{
+	struct ca_config c;
+
+	cr_assert_null(read_err("ca_key:\n  user: 'pkcs11:token=t;object=u"
+	    "?pin-source=/etc/pin'\n  host: file\npkcs11_module: /m.so\n", &c));
+	cr_assert_str_eq(c.ca_key[CA_KEY_USER],
+	    "pkcs11:token=t;object=u?pin-source=/etc/pin");
+	cr_assert_str_eq(c.ca_key[CA_KEY_HOST], "file");
+	cr_assert_str_eq(c.pkcs11_module, "/m.so");
+	ca_config_free(&c);
+}
+
+Test(ca_config, bad_ca_key_settings_are_refused_with_where)
+{
+	static const struct { const char *text, *why; } bad[] = {
+		{ "ca_key: file\n", "ca_key must be a mapping" },
+		{ "ca_key:\n  admin: file\n", "unknown CA" },
+		{ "ca_key:\n  user: /etc/key\n", "want file or a pkcs11: URI" },
+		{ "ca_key:\n  user: 'pkcs11:token=t?pin-value=1234'\n",
+		  "must not hold the PIN" },
+		{ "ca_key:\n  user: 'pkcs11:token=%zz'\n", "not a valid" },
+		{ "ca_key:\n  user: file\n  user: file\n", "a value, once" },
+		{ "ca_key:\n  user: [a]\n", "a value, once" },
+		{ "pkcs11_module: [a, b]\n", "a value, once" },
+	};
+	struct ca_config c;
+	size_t i;
+	char *err;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = read_err(bad[i].text, &c);
+		cr_assert_not_null(err, "accepted: %s", bad[i].text);
+		cr_expect_not_null(strstr(err, bad[i].why), "%s: got %s",
+		    bad[i].text, err);
+		cr_expect_not_null(strstr(err, "config.yaml:"), "no place: %s",
+		    err);
+		free(err);
+	}
+}
+
+Test(ca_config, uri_checks)
+{
+	cr_assert(jp11_is_uri("pkcs11:token=a"));
+	cr_assert(!jp11_is_uri("PKCS11:token=a"));
+	cr_assert(!jp11_is_uri("file"));
+	cr_assert_null(jp11_uri_problem("pkcs11:token=a;object=b"
+	    "?pin-source=file:/x"));
+	cr_assert_not_null(jp11_uri_problem("pkcs11:token=a?pin-value=1"));
+	cr_assert_not_null(jp11_uri_problem("pkcs11:token=%GG"));
+	cr_assert_not_null(jp11_uri_problem("token=a"));
+}
+
+Test(ca_config, a_pin_source_others_can_read_is_refused_before_any_module)
+{
+	struct jp11 *t = NULL;
+	char pin[160], uri[256], *err = NULL;
+	FILE *f;
+
+	snprintf(pin, sizeof(pin), "%s/pin", dir);
+	cr_assert_not_null(f = fopen(pin, "w"));
+	fputs("1234\n", f);
+	fclose(f);
+	chmod(pin, 0644);
+	snprintf(uri, sizeof(uri), "pkcs11:token=a;object=b?pin-source=%s", pin);
+	cr_assert_eq(jp11_open("/nonexistent.so", uri, &t, &err),
+	    JIT_ERR_BAD_PERMISSIONS);
+	cr_assert_null(t);
+	cr_assert_not_null(strstr(err, "others can read it"), "%s", err);
+	free(err);
+	err = NULL;
+	chmod(pin, 0600);
+	cr_assert_eq(jp11_open("/nonexistent.so", uri, &t, &err), JIT_ERR_TOKEN);
+	cr_assert_not_null(strstr(err, "cannot load the PKCS#11 module"), "%s",
+	    err);
+	free(err);
+}
+
+Test(ca_config, set_key_replaces_one_value_and_keeps_the_rest)
+{
+	struct ca_config c;
+
+	put("# my comment\nlisten: 127.0.0.1:2300\nca_key:\n  user: file\n"
+	    "  host: file   # the host CA\nstore: lmdb\n");
+	cr_assert_eq(ca_config_set_key(dir, CA_KEY_USER,
+	    "pkcs11:token=t;object=it's"), 0);
+	cr_assert_str_eq(get(), "# my comment\nlisten: 127.0.0.1:2300\n"
+	    "ca_key:\n  user: 'pkcs11:token=t;object=it''s'\n"
+	    "  host: file   # the host CA\nstore: lmdb\n");
+	cr_assert_null(read_err(get(), &c));
+	cr_assert_str_eq(c.ca_key[CA_KEY_USER], "pkcs11:token=t;object=it's");
+	ca_config_free(&c);
+	cr_assert_eq(ca_config_set_key(dir, CA_KEY_USER, "file"), 0);
+	cr_assert_str_eq(get(), "# my comment\nlisten: 127.0.0.1:2300\n"
+	    "ca_key:\n  user: file\n  host: file   # the host CA\n"
+	    "store: lmdb\n");
+}
+
+Test(ca_config, set_key_adds_what_is_missing)
+{
+	put("listen: 127.0.0.1:2300\nca_key:\n    host: file\n");
+	cr_assert_eq(ca_config_set_key(dir, CA_KEY_USER, "pkcs11:token=t"), 0);
+	cr_assert_str_eq(get(), "listen: 127.0.0.1:2300\nca_key:\n"
+	    "    user: 'pkcs11:token=t'\n    host: file\n");
+	put("listen: 127.0.0.1:2300");
+	cr_assert_eq(ca_config_set_key(dir, CA_KEY_HOST, "pkcs11:token=t"), 0);
+	cr_assert_str_eq(get(), "listen: 127.0.0.1:2300\nca_key:\n"
+	    "  host: 'pkcs11:token=t'\n");
+}
+
+Test(ca_config, set_key_refuses_a_flow_mapping_and_changes_nothing)
+{
+	static const char text[] = "ca_key: { user: file, host: file }\n";
+
+	put(text);
+	cr_assert_neq(ca_config_set_key(dir, CA_KEY_USER, "pkcs11:token=t"), 0);
+	cr_assert_str_eq(get(), text);
+	cr_assert_eq(access("config.yaml.new", F_OK), -1);
+}
