@@ -234,8 +234,10 @@ activate(const char *dir, int kind)
 	    CA_GEN_ACTIVE))) != 0)
 		goto out;
 	/* Where the private half is: config.yaml says file or the URI. */
-	if ((r = ca_config_set_key(dir, kind, token ? next.where : "file")) != 0)
+	if ((r = ca_config_set_key(dir, kind, token ? next.where : "file")) != 0) {
+		(void)unlink(opub);	/* nothing moved */
 		goto out;
+	}
 	if (token) {
 		if (unlink(apriv) == -1 && errno != ENOENT)
 			ca_error("%s: %s (remove it: the old key no longer "
@@ -274,6 +276,7 @@ activate(const char *dir, int kind)
 struct act_ctx {
 	const char *kind;
 	uint64_t activated;	/* the newest activation of this CA */
+	char fp[128];		/* the key it activated */
 	uint64_t last_valid;	/* latest expiry of a certificate before it */
 };
 
@@ -283,8 +286,11 @@ find_activation(const struct jstore_event *ev, void *arg)
 	struct act_ctx *a = arg;
 
 	if (ev->role != NULL && strcmp(ev->role, a->kind) == 0 &&
-	    ev->reason != NULL && strncmp(ev->reason, "activate ", 9) == 0)
+	    ev->reason != NULL && strncmp(ev->reason, "activate ", 9) == 0) {
 		a->activated = ev->time;
+		snprintf(a->fp, sizeof(a->fp), "%s", ev->fingerprint != NULL ?
+		    ev->fingerprint : "");
+	}
 	return 0;
 }
 
@@ -315,6 +321,29 @@ longest_ttl(const char *dir)
 			m = ri.max_ttl;
 	jpolicy_free(p);
 	return m;
+}
+
+/* 0 when kind's active public key has the fingerprint fp, else says so. */
+static int
+active_matches(const char *dir, int kind, const char *fp)
+{
+	char *path = ca_key_path(dir, kind, CA_GEN_ACTIVE, ".pub"), *have = NULL;
+	struct jkey *k = NULL;
+	int r;
+
+	if ((r = jkey_load_public(path, &k, NULL)) != 0 ||
+	    (r = jkey_fingerprint(k, &have)) != 0)
+		ca_error("%s: %s", path, jit_strerror(r));
+	else if (strcmp(have, fp) != 0) {
+		ca_error("the log's last activation of the %s CA was of %s, but "
+		    "%s is %s: refusing to retire (audit --event ca-rotate)",
+		    ca_key_kind_name(kind), fp, path, have);
+		r = JIT_ERR_KEY_TYPE_MISMATCH;
+	}
+	jkey_free(k);
+	free(have);
+	free(path);
+	return r;
 }
 
 /* Drops the old key once nothing it signed can still be valid. */
@@ -353,6 +382,10 @@ retire(const char *dir, int kind)
 		r = JIT_ERR_NOT_FOUND;
 		goto out;
 	}
+	/* The files must say what the log says: the key that signs now is
+	 * the one the last activation recorded. */
+	if ((r = active_matches(dir, kind, a.fp)) != 0)
+		goto out;
 	/* Certificates signed before the activation, whatever their ttl. */
 	f.event = kind == CA_KEY_HOST ? "issue-host" : "issue";
 	f.until = a.activated;

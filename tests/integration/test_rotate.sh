@@ -126,6 +126,13 @@ rc=0; $J rotate --dir "$T/ca" --ca user --retire 2> "$T/err" || rc=$?
 act=$($J audit --dir "$T/ca" --event ca-rotate --json | grep '"activate ' | sed -n 's/.*"time": *"\([^"]*\)".*/\1/p' | tail -1)
 until=$(( $(date -d "$act" +%s) + TTL + 1 ))
 while [ "$(date +%s)" -le "$until" ]; do sleep 1; done
+# Files that disagree with the log (the two public keys swapped) are not
+# retired from: the log's last activation names the key that must sign.
+cp "$T/ca/user_ca.pub" "$T/keep.pub"; cp "$T/ca/user_ca.old.pub" "$T/ca/user_ca.pub"
+rc=0; $J rotate --dir "$T/ca" --ca user --retire 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "last activation" "$T/err" && [ -f "$T/ca/user_ca.old.pub" ] &&
+	ok "retire is refused when user_ca.pub is not the key the log activated" || bad "swapped keys: rc $rc $(cat "$T/err")"
+cp "$T/keep.pub" "$T/ca/user_ca.pub"
 $J rotate --dir "$T/ca" --ca user --retire > "$T/out" 2>&1 && [ ! -e "$T/ca/user_ca.old.pub" ] &&
 	ok "retire after the longest ttl" || bad "retire: $(cat "$T/out")"
 hup "jit-ssh user CA" 1
