@@ -7,7 +7,7 @@
 # host-config again, an old-key certificate is refused.  The host CA
 # rotates the same way.  Every step is in the log.
 . "$(dirname "$0")/lib.sh"
-: "${JIT_SSH_CA:?}" "${JIT_TESTCERT:?}"
+: "${JIT_SSH_CA:?}" "${JIT_TESTCERT:?}" "${JIT_SSH:?}"
 J=$JIT_SSH_CA
 TTL=20
 
@@ -147,18 +147,51 @@ n=$($J audit --dir "$T/ca" --event ca-rotate --json | grep -c '"role": *"user"')
 $J audit verify --dir "$T/ca" > /dev/null && ok "the chain verifies" || bad "audit verify"
 
 # The host CA: the same steps; sign-host follows the active key; clients'
-# @cert-authority lines carry both during the overlap.
+# @cert-authority lines (host-config, jit-ssh setup) carry both keys during
+# the overlap, so hosts with old and with new host certificates are trusted.
 ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
-$J sign-host --dir "$T/ca" --hostname h1 "$T/hostkey.pub" > "$T/h-old-cert.pub" 2> /dev/null
+$J sign-host --dir "$T/ca" --hostname 127.0.0.1 "$T/hostkey.pub" > "$T/h-old-cert.pub" 2> /dev/null
 hold=$(fp_of "$T/ca/host_ca.pub")
 $J rotate --dir "$T/ca" --ca host --key-type ecdsa > /dev/null 2>&1 || bad "rotate --ca host"
-[ "$($J host-config --dir "$T/ca" | grep -c '^@cert-authority')" = 2 ] &&
-	ok "host-config gives clients both host CA keys" || bad "host-config @cert-authority lines"
+$J host-config --dir "$T/ca" | grep '^@cert-authority' > "$T/known_hosts"
+[ "$(grep -c . "$T/known_hosts")" = 2 ] && ok "host-config gives clients both host CA keys" ||
+	bad "host-config @cert-authority lines: $(cat "$T/known_hosts")"
+hup "jit-ssh host CA" 2
+mkdir -p "$T/home"
+HOME=$T/home "$JIT_SSH" setup --ca "127.0.0.1:$PORT" --user alice --identity "$T/alice" \
+	--fingerprint "$(fp_of "$T/ca/ssh_host_ed25519_key.pub")" < /dev/null > /dev/null 2> "$T/err" || true
+[ "$(grep -c '^@cert-authority' "$T/home/.ssh/known_hosts" 2> /dev/null)" = 2 ] &&
+	ok "jit-ssh setup trusts both host CA keys during the overlap" ||
+	bad "setup's known_hosts: $(cat "$T/home/.ssh/known_hosts" "$T/err" 2> /dev/null)"
 $J rotate --dir "$T/ca" --ca host --activate > /dev/null 2>&1 || bad "rotate --ca host --activate"
-$J sign-host --dir "$T/ca" --hostname h1 "$T/hostkey.pub" > "$T/h-new-cert.pub" 2> /dev/null
+ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey2"
+$J sign-host --dir "$T/ca" --hostname 127.0.0.1 "$T/hostkey2.pub" > "$T/h-new-cert.pub" 2> /dev/null
 [ "$(signer "$T/h-old-cert.pub")" = "$hold" ] && [ "$(signer "$T/h-new-cert.pub")" = "$(fp_of "$T/ca/host_ca.pub")" ] &&
 	[ "$(ssh-keygen -l -f "$T/ca/host_ca.pub" | grep -c ECDSA)" = 1 ] &&
 	ok "sign-host signs with the new (ECDSA) host CA key after activate" || bad "host signer"
+# A client that checks host keys strictly, against those two lines only.
+strict_ssh() {
+	ssh -F /dev/null -p "$SSHD_PORT" -o BatchMode=yes -o StrictHostKeyChecking=yes \
+		-o UserKnownHostsFile="$T/known_hosts" -o GlobalKnownHostsFile=/dev/null \
+		-o IdentitiesOnly=yes -o IdentityAgent=none -o ConnectTimeout=10 -o LogLevel=ERROR \
+		-i "$T/c5" -o CertificateFile="$T/c5-cert.pub" "$LOGIN_USER@127.0.0.1" true
+}
+for g in old new; do
+	k=$T/hostkey; [ $g = new ] && k=$T/hostkey2
+	mkdir -p "$T/sshd-$g"; cp "$k" "$T/sshd-$g/host_key"
+	start_sshd "$T/sshd-$g" "TrustedUserCAKeys $T/trusted.pub" "HostCertificate $T/h-$g-cert.pub"
+	[ $g = old ] && OLD_SSHD_PORT=$SSHD_PORT
+	strict_ssh 2> "$T/err" && ok "a strict client trusts a host with a $g-key host certificate" ||
+		bad "strict client vs $g host certificate: $(cat "$T/err")"
+done
+# The control: with only the new host CA's line the old-cert host is not
+# trusted (the last sshd started is the new one; the old one is first).
+$J host-config --dir "$T/ca" | grep '^@cert-authority' | grep -v retiring > "$T/known_hosts"
+rc=0; strict_ssh 2> /dev/null || rc=$?
+[ $rc = 0 ] && ok "with the new host CA line alone, the new-cert host is trusted" || bad "new line alone: rc $rc"
+SSHD_PORT=$OLD_SSHD_PORT
+rc=0; strict_ssh 2> /dev/null || rc=$?
+[ $rc = 255 ] && ok "with the new host CA line alone, the old-cert host is not" || bad "old host trusted: rc $rc"
 rc=0; $J rotate --dir "$T/ca" --ca host --retire 2> "$T/err" || rc=$?
 [ $rc = 1 ] && grep -q "may be valid until" "$T/err" &&
 	ok "the host CA's old key is not retired while its host certificates are valid" || bad "host retire: rc $rc"
