@@ -186,6 +186,49 @@ ca_signer_close(struct ca_signer *s)
 }
 
 int
+ca_token_key(const char *module, const char *uri, enum jkey_type type,
+    struct jp11 **tp)
+{
+	char *err = NULL;
+	int r;
+
+	if ((r = jp11_open(module, uri, tp, &err)) == JIT_ERR_NOT_FOUND) {
+		free(err);
+		err = NULL;
+		if ((r = jp11_generate(module, uri, type, 0, tp, &err)) == 0)
+			fprintf(stderr, "generated a %s key on the token: %s\n",
+			    jkey_type_name(type), uri);
+	} else if (r == 0)
+		fprintf(stderr, "using the %s key on the token: %s\n",
+		    jkey_type_name(jkey_type(jp11_key(*tp))), uri);
+	if (r != 0)
+		ca_error("%s", err != NULL ? err : jit_strerror(r));
+	free(err);
+	return r;
+}
+
+int
+ca_write_pub(const char *path, const struct jkey *k, const char *comment,
+    int replace)
+{
+	char *line = NULL, *text = NULL;
+	int r;
+
+	if ((r = jkey_format_line(k, comment, &line)) == 0 &&
+	    asprintf(&text, "%s\n", line) == -1) {
+		text = NULL;
+		r = JIT_ERR_ALLOC;
+	}
+	if (r == 0)
+		r = jit_file_write(path, text, strlen(text), 0644, replace);
+	if (r != 0)
+		ca_error("writing %s: %s", path, jit_strerror(r));
+	free(line);
+	free(text);
+	return r;
+}
+
+int
 ca_pubs_load(const char *dir, int kind, struct ca_pubs *p)
 {
 	struct stat st;

@@ -13,8 +13,8 @@
 #include <stddef.h>
 
 #include "cadir.h"
+#include "jkey.h"
 
-struct jkey;
 struct jp11;
 
 /* Generations of one CA's key, in the order they are published. */
@@ -50,6 +50,16 @@ struct ca_signer {
  */
 int ca_signer_open(const char *dir, int kind, int gen, struct ca_signer *s);
 void ca_signer_close(struct ca_signer *s);
+
+/*
+ * The token key uri names, opened; when the token has none, a new one of
+ * type generated there.  Says which on stderr; prints why it fails.
+ */
+int ca_token_key(const char *module, const char *uri, enum jkey_type type,
+    struct jp11 **tp);
+/* Writes k's public line with comment to path (0644; replace: atomically). */
+int ca_write_pub(const char *path, const struct jkey *k, const char *comment,
+    int replace);
 
 /* The published public keys of one CA: active always, next and old
  * when a rotation has them (else NULL). */

@@ -158,40 +158,20 @@ make_token_key(struct created *cr, const char *dir, const char *name,
     const char *comment)
 {
 	struct jp11 *t = NULL;
-	char *path = NULL, *err = NULL, *line = NULL;
+	char *path = NULL;
 	int r;
 
-	if ((r = jp11_open(module, uri, &t, &err)) == JIT_ERR_NOT_FOUND) {
-		free(err);
-		err = NULL;
-		if ((r = jp11_generate(module, uri, type, 0, &t, &err)) == 0)
-			fprintf(stderr, "generated a %s key on the token: %s\n",
-			    jkey_type_name(type), uri);
-	} else if (r == 0)
-		fprintf(stderr, "using the %s key on the token: %s\n",
-		    jkey_type_name(jkey_type(jp11_key(t))), uri);
-	if (r != 0) {
-		ca_error("%s", err != NULL ? err : jit_strerror(r));
-		goto out;
-	}
-	if (asprintf(&path, "%s/%s.pub", dir, name) == -1 ||
-	    (r = jkey_format_line(jp11_key(t), comment, &line)) != 0 ||
-	    asprintf(&err, "%s\n", line) == -1) {
+	if ((r = ca_token_key(module, uri, type, &t)) != 0)
+		return r;
+	if (asprintf(&path, "%s/%s.pub", dir, name) == -1) {
 		ca_error("out of memory");
 		r = JIT_ERR_ALLOC;
-		goto out;
+	} else if ((r = ca_write_pub(path, jp11_key(t), comment, 0)) == 0) {
+		created_add(cr, path);
+		path = NULL;
 	}
-	if ((r = jit_file_write(path, err, strlen(err), 0644, 0)) != 0) {
-		ca_error("writing %s: %s", path, jit_strerror(r));
-		goto out;
-	}
-	created_add(cr, path);
-	path = NULL;
- out:
 	jp11_close(t);
 	free(path);
-	free(line);
-	free(err);
 	return r;
 }
 

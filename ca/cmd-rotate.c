@@ -79,25 +79,6 @@ record(const char *dir, int kind, const char *step, const struct jkey *k,
 	return r;
 }
 
-static int
-write_pub(const char *path, const struct jkey *k, const char *comment)
-{
-	char *line = NULL, *text = NULL;
-	int r;
-
-	if ((r = jkey_format_line(k, comment, &line)) == 0 &&
-	    asprintf(&text, "%s\n", line) == -1) {
-		text = NULL;
-		r = JIT_ERR_ALLOC;
-	}
-	if (r == 0 && (r = jit_file_write(path, text, strlen(text), 0644,
-	    1)) != 0)
-		ca_error("writing %s: %s", path, jit_strerror(r));
-	free(line);
-	free(text);
-	return r;
-}
-
 /* The next key: a new file, or a token key (found, else generated). */
 static int
 add_next(const char *dir, int kind, const char *type_s, const char *uri)
@@ -105,7 +86,7 @@ add_next(const char *dir, int kind, const char *type_s, const char *uri)
 	char *priv = ca_key_path(dir, kind, CA_GEN_NEXT, NULL);
 	char *pub = ca_key_path(dir, kind, CA_GEN_NEXT, ".pub");
 	char *upath = ca_key_path(dir, kind, CA_GEN_NEXT, ".uri");
-	char *old = ca_key_path(dir, kind, CA_GEN_OLD, ".pub"), *err = NULL;
+	char *old = ca_key_path(dir, kind, CA_GEN_OLD, ".pub");
 	char *line = NULL;
 	struct ca_pubs cur = { { NULL, NULL, NULL } };
 	struct ca_config c;
@@ -142,20 +123,8 @@ add_next(const char *dir, int kind, const char *type_s, const char *uri)
 	if (uri != NULL) {
 		if ((r = ca_config_get(dir, &c)) != 0)
 			goto out;
-		r = jp11_open(c.pkcs11_module, uri, &tok, &err);
-		if (r == JIT_ERR_NOT_FOUND) {
-			free(err);
-			err = NULL;
-			r = jp11_generate(c.pkcs11_module, uri, type, 0, &tok,
-			    &err);
-			if (r == 0)
-				fprintf(stderr, "generated a %s key on the "
-				    "token\n", jkey_type_name(type));
-		}
-		if (r != 0) {
-			ca_error("%s", err != NULL ? err : jit_strerror(r));
+		if ((r = ca_token_key(c.pkcs11_module, uri, type, &tok)) != 0)
 			goto out;
-		}
 		k = jp11_key(tok);
 	} else {
 		if ((r = jkey_generate(type, 0, &gen)) != 0) {
@@ -184,7 +153,7 @@ add_next(const char *dir, int kind, const char *type_s, const char *uri)
 		ca_error("%s: %s", priv, jit_strerror(r));
 		goto out;
 	}
-	if ((r = write_pub(pub, k, ca_key_comment(kind, CA_GEN_ACTIVE))) != 0 ||
+	if ((r = ca_write_pub(pub, k, ca_key_comment(kind, CA_GEN_ACTIVE), 1)) != 0 ||
 	    (r = record(dir, kind, "add next", k, uri != NULL ? uri :
 	    "(file)")) != 0)
 		goto out;
@@ -201,7 +170,6 @@ add_next(const char *dir, int kind, const char *type_s, const char *uri)
 	free(pub);
 	free(upath);
 	free(old);
-	free(err);
 	free(line);
 	return r;
 }
@@ -230,8 +198,8 @@ activate(const char *dir, int kind)
 	    (r = ca_pubs_load(dir, kind, &cur)) != 0)
 		goto out;
 	token = next.token != NULL;
-	if ((r = write_pub(opub, cur.k[CA_GEN_ACTIVE], ca_key_comment(kind,
-	    CA_GEN_ACTIVE))) != 0)
+	if ((r = ca_write_pub(opub, cur.k[CA_GEN_ACTIVE], ca_key_comment(kind,
+	    CA_GEN_ACTIVE), 1)) != 0)
 		goto out;
 	/* Where the private half is: config.yaml says file or the URI. */
 	if ((r = ca_config_set_key(dir, kind, token ? next.where : "file")) != 0) {
