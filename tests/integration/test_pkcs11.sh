@@ -108,6 +108,12 @@ ssh-keygen -q -t ed25519 -N '' -f "$T/new"
 rc=0; ca_ssh alice login --role login < "$T/new.pub" > "$T/new-cert.pub" 2> "$T/err" || rc=$?
 [ $rc = 0 ] && try_ssh "$T/new" "$T/new-cert.pub" && ok "serve: a login's token-signed certificate gets in" ||
 	bad "serve login: rc $rc $(cat "$T/err")"
+# SIGHUP opens the token again (the keys reload) while the old handle is
+# still in use; logins go on through the new one.
+kill -HUP "$CA_PID"; sleep 0.5
+rc=0; ca_ssh alice login --role login < "$T/new.pub" > "$T/new2-cert.pub" 2> "$T/err" || rc=$?
+[ $rc = 0 ] && try_ssh "$T/new" "$T/new2-cert.pub" && kill -0 "$CA_PID" &&
+	ok "serve: after SIGHUP the token still signs" || bad "after SIGHUP: rc $rc $(cat "$T/err")"
 kill "$CA_PID"; wait "$CA_PID" 2> /dev/null || true
 unset PORT
 
