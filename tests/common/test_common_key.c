@@ -308,3 +308,77 @@ Test(jkey, load_private_refuses_group_or_other_readable_files)
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	cr_assert_eq(system(path), 0);
 }
+
+/* A signer outside the key (as a token is): here another key's jkey_sign,
+ * its SSH signature blob unwrapped (Ed25519 and RSA blobs are EVP's raw
+ * signature); fail makes it fail as a lost token does. */
+struct ext {
+	struct jkey *real;
+	int fail, calls;
+};
+
+static int
+ext_sign(void *arg, const unsigned char *data, size_t len,
+    unsigned char **rawp, size_t *raw_lenp)
+{
+	struct ext *e = arg;
+	struct jbuf *sig = jbuf_new(), *b = NULL;
+	const unsigned char *alg, *raw;
+	size_t alg_len, raw_len;
+	int r;
+
+	e->calls++;
+	if (e->fail)
+		return JIT_ERR_TOKEN;
+	cr_assert_eq(jkey_sign(e->real, data, len, sig), 0);
+	cr_assert_not_null(b = jbuf_from(jbuf_ptr(sig), jbuf_len(sig)));
+	cr_assert_eq(jbuf_get_string_direct(b, &alg, &alg_len), 0);
+	cr_assert_eq(jbuf_get_string_direct(b, &raw, &raw_len), 0);
+	cr_assert_not_null(*rawp = malloc(raw_len));
+	memcpy(*rawp, raw, raw_len);
+	*raw_lenp = raw_len;
+	r = 0;
+	jbuf_free(b);
+	jbuf_free(sig);
+	return r;
+}
+
+Test(jkey, an_external_signer_signs_for_the_public_key_and_cannot_be_saved)
+{
+	static const char *const which[] = { "ed25519", "rsa3072" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct ext e = { test_key(which[i]), 0, 0 };
+		struct jkey *pub = NULL, *k = NULL;
+		struct jbuf *sig = jbuf_new(), *out = jbuf_new();
+
+		cr_assert_eq(jkey_demote(e.real, &pub), 0);
+		cr_assert_eq(jkey_external(pub, NULL, &e, &k),
+		    JIT_ERR_INVALID_ARGUMENT);
+		cr_assert_null(k);
+		cr_assert_eq(jkey_external(pub, ext_sign, &e, &k), 0);
+		cr_assert(jkey_is_private(k));
+		cr_assert(jkey_equal_public(k, pub));
+		cr_assert_eq(jkey_sign(k, (const unsigned char *)"msg", 3, sig), 0);
+		cr_assert_eq(e.calls, 1);
+		cr_assert_eq(jkey_verify(pub, jbuf_ptr(sig), jbuf_len(sig),
+		    (const unsigned char *)"msg", 3), 0, "%s", which[i]);
+		cr_assert_eq(jkey_verify(pub, jbuf_ptr(sig), jbuf_len(sig),
+		    (const unsigned char *)"msh", 3), JIT_ERR_SIGNATURE_INVALID);
+		/* The signer's failure is the signature's, and adds nothing. */
+		e.fail = 1;
+		jbuf_reset(sig);
+		cr_assert_eq(jkey_sign(k, (const unsigned char *)"m", 1, sig),
+		    JIT_ERR_TOKEN);
+		cr_assert_eq(jbuf_len(sig), 0);
+		/* Its private half is not ours: nothing to save. */
+		cr_assert_neq(jkey_private_serialize(k, "c", out), 0);
+		cr_assert_eq(jbuf_len(out), 0);
+		jkey_free(k);
+		jkey_free(pub);
+		jkey_free(e.real);
+		jbuf_free(sig);
+		jbuf_free(out);
+	}
+}
