@@ -8,7 +8,8 @@
  *   bench_token MODULE TOKEN-URI PIN-FILE [ROUNDS] [SECONDS_PER_ROUND]
  *
  * TOKEN-URI names a token ("pkcs11:token=bench"); a key per type is
- * generated there (object=bench-TYPE-PID).  run_token_bench.sh makes a throwaway
+ * generated there (object=bench-TYPE-PID).  $BENCH_KEYS limits the types
+ * ("ed25519,ecdsa-p256,rsa-3072").  run_token_bench.sh makes a throwaway
  * SoftHSM2 token and calls this.
  */
 #include <pthread.h>
@@ -114,6 +115,10 @@ main(int argc, char **argv)
 	printf("%-11s %7s %12s %12s %14s\n", "key", "threads", "in process",
 	    "on token", "token/process");
 	for (ti = 0; ti < sizeof(types) / sizeof(types[0]); ti++) {
+		/* $BENCH_KEYS: only these (e.g. "ed25519,rsa-3072"). */
+		if (getenv("BENCH_KEYS") != NULL &&
+		    strstr(getenv("BENCH_KEYS"), types[ti].name) == NULL)
+			continue;
 		snprintf(uri, sizeof(uri), "%s;object=bench-%s-%d?pin-source=%s",
 		    argv[2], types[ti].name, (int)getpid(), argv[3]);
 		if ((r = jp11_generate(argv[1], uri, types[ti].t, 0, &t,
