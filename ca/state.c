@@ -36,13 +36,11 @@ int
 svc_keys_load(const char *dir, struct svc_keys **kp)
 {
 	struct svc_keys *k;
-	struct jbuf *b = NULL;
-	char *line = NULL;
-	int kind, g, r;
+	char *lines[CA_KEY_KINDS] = { NULL, NULL };
+	int kind, r = 0;
 
 	*kp = NULL;
-	if ((k = calloc(1, sizeof(*k))) == NULL || (b = jbuf_new()) == NULL) {
-		free(k);
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
 		ca_error("out of memory");
 		return JIT_ERR_ALLOC;
 	}
@@ -50,33 +48,23 @@ svc_keys_load(const char *dir, struct svc_keys **kp)
 	if ((r = ca_signer_open(dir, CA_KEY_USER, CA_GEN_ACTIVE, &k->user)) != 0 ||
 	    (r = ca_own_keys_load(dir, k->own)) != 0)
 		goto out;
-	for (kind = 0; kind < CA_KEY_KINDS; kind++) {
-		if ((r = ca_pubs_load(dir, kind, &k->pubs[kind])) != 0)
+	for (kind = 0; kind < CA_KEY_KINDS; kind++)
+		if ((r = ca_pubs_load(dir, kind, &k->pubs[kind])) != 0 ||
+		    (lines[kind] = ca_pub_lines(dir, kind, "")) == NULL) {
+			r = r != 0 ? r : JIT_ERR_INVALID_FORMAT;
 			goto out;
-		for (g = 0; g < CA_GENS; g++) {
-			if (k->pubs[kind].k[g] == NULL)
-				continue;
-			if ((r = jkey_format_line(k->pubs[kind].k[g],
-			    ca_key_comment(kind, g), &line)) != 0 ||
-			    (r = jbuf_put(b, line, strlen(line))) != 0 ||
-			    (r = jbuf_put(b, "\n", 1)) != 0)
-				goto out;
-			free(line);
-			line = NULL;
 		}
-	}
-	if ((r = jbuf_put_u8(b, 0)) != 0 ||
-	    (k->text = strdup((const char *)jbuf_ptr(b))) == NULL) {
+	if (asprintf(&k->text, "%s%s", lines[0], lines[1]) == -1) {
+		k->text = NULL;
+		ca_error("out of memory");
 		r = JIT_ERR_ALLOC;
 		goto out;
 	}
 	*kp = k;
 	k = NULL;
  out:
-	if (r != 0 && k != NULL && k->user.key != NULL)
-		ca_error("loading the CA keys: %s", jit_strerror(r));
-	free(line);
-	jbuf_free(b);
+	free(lines[0]);
+	free(lines[1]);
 	keys_free(k);
 	return r;
 }
