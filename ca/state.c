@@ -8,10 +8,8 @@
 
 #include "cadir.h"
 #include "calog.h"
-#include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"
-#include "jkey.h"
 #include "jpolicy.h"
 #include "jstore.h"
 #include "state.h"
