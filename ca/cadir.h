@@ -60,9 +60,10 @@ void ca_config_free(struct ca_config *c);
 /*
  * Sets ca_key: KIND: value ("file" or a pkcs11: URI) in DIR/config.yaml,
  * changing nothing else in it; the new file is read back before it
- * replaces the old one.  Prints why it fails.
+ * replaces the old one (with dry set, it is only made and read back: can
+ * it be done?).  Prints why it fails.
  */
-int ca_config_set_key(const char *dir, int kind, const char *value);
+int ca_config_set_key(const char *dir, int kind, const char *value, int dry);
 /* v as a single-quoted YAML scalar ("file" stays plain); NULL: no memory. */
 char *ca_yaml_quote(const char *v);
 /* Reads DIR/config.yaml when there is one, else gives the defaults. */

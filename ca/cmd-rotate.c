@@ -153,10 +153,14 @@ add_next(const char *dir, int kind, const char *type_s, const char *uri)
 		ca_error("%s: %s", priv, jit_strerror(r));
 		goto out;
 	}
+	/* Not on record, not there: a failure takes the files back. */
 	if ((r = ca_write_pub(pub, k, ca_key_comment(kind, CA_GEN_ACTIVE), 1)) != 0 ||
 	    (r = record(dir, kind, "add next", k, uri != NULL ? uri :
-	    "(file)")) != 0)
+	    "(file)")) != 0) {
+		(void)unlink(pub);
+		(void)unlink(uri != NULL ? upath : priv);
 		goto out;
+	}
 	printf("the next %s CA key is %s\n", ca_key_kind_name(kind), pub);
 	printf("now: publish it (`jit-ssh-ca host-config` on every host, "
 	    "SIGHUP to the running CA), then `rotate --ca %s --activate`\n",
@@ -198,13 +202,26 @@ activate(const char *dir, int kind)
 	    (r = ca_pubs_load(dir, kind, &cur)) != 0)
 		goto out;
 	token = next.token != NULL;
+	/* What can be refused is refused before anything is recorded. */
+	if ((r = ca_config_set_key(dir, kind, token ? next.where : "file",
+	    1)) != 0)
+		goto out;
+	/*
+	 * On record first: a change of trust is never unaudited.  Should the
+	 * files fail after it, the log has an activation user_ca.pub does not
+	 * match, which --retire refuses until --activate is run again.
+	 */
+	if ((r = record(dir, kind, "activate", next.key, token ? next.where :
+	    apriv)) != 0)
+		goto out;
 	if ((r = ca_write_pub(opub, cur.k[CA_GEN_ACTIVE], ca_key_comment(kind,
 	    CA_GEN_ACTIVE), 1)) != 0)
-		goto out;
+		goto incomplete;
 	/* Where the private half is: config.yaml says file or the URI. */
-	if ((r = ca_config_set_key(dir, kind, token ? next.where : "file")) != 0) {
+	if ((r = ca_config_set_key(dir, kind, token ? next.where : "file",
+	    0)) != 0) {
 		(void)unlink(opub);	/* nothing moved */
-		goto out;
+		goto incomplete;
 	}
 	if (token) {
 		if (unlink(apriv) == -1 && errno != ENOENT)
@@ -214,20 +231,22 @@ activate(const char *dir, int kind)
 	} else if (rename(npriv, apriv) == -1) {
 		ca_error("%s -> %s: %s", npriv, apriv, strerror(errno));
 		r = JIT_ERR_SYSTEM;
-		goto out;
+		goto incomplete;
 	}
 	if (rename(npub, apub) == -1) {
 		ca_error("%s -> %s: %s", npub, apub, strerror(errno));
 		r = JIT_ERR_SYSTEM;
-		goto out;
+		goto incomplete;
 	}
-	if ((r = record(dir, kind, "activate", next.key, token ? next.where :
-	    apriv)) != 0)
-		goto out;
 	printf("the %s CA now signs with %s; the old key stays published as "
 	    "%s\n", ca_key_kind_name(kind), token ? next.where : apriv, opub);
 	printf("now: SIGHUP every running CA; `rotate --ca %s --retire` once "
 	    "the old key's certificates have expired\n",
+	    ca_key_kind_name(kind));
+	goto out;
+ incomplete:
+	ca_error("the log records this activation, but it did not complete: "
+	    "fix the cause and run `rotate --ca %s --activate` again",
 	    ca_key_kind_name(kind));
  out:
 	ca_signer_close(&next);
@@ -389,8 +408,12 @@ retire(const char *dir, int kind)
 		r = JIT_ERR_SYSTEM;
 		goto out;
 	}
-	if ((r = record(dir, kind, "retire", old, "(old key)")) != 0)
+	if ((r = record(dir, kind, "retire", old, "(old key)")) != 0) {
+		/* Not on record: the old key stays published. */
+		(void)ca_write_pub(opub, old, ca_key_comment(kind,
+		    CA_GEN_ACTIVE), 0);
 		goto out;
+	}
 	printf("retired the old %s CA key; now: SIGHUP the running CA and "
 	    "install `jit-ssh-ca host-config`'s new %s on every %s\n", a.kind,
 	    kind == CA_KEY_USER ? "jit-ssh-user-ca.pub" : "@cert-authority "

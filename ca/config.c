@@ -331,7 +331,7 @@ line_off(const char *text, size_t len, unsigned line)
 }
 
 int
-ca_config_set_key(const char *dir, int kind, const char *value)
+ca_config_set_key(const char *dir, int kind, const char *value, int dry)
 {
 	static const char *const kinds[CA_KEY_KINDS] = { "user", "host" };
 	char *path = ca_path(dir, CA_CONFIG), *tmp = NULL, *q = NULL;
@@ -416,7 +416,9 @@ ca_config_set_key(const char *dir, int kind, const char *value)
 		(void)unlink(tmp);
 		goto out;
 	}
-	if (rename(tmp, path) == -1) {
+	if (dry)
+		(void)unlink(tmp);
+	else if (rename(tmp, path) == -1) {
 		r = JIT_ERR_SYSTEM;
 		(void)unlink(tmp);
 	}

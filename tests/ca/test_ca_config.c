@@ -168,14 +168,14 @@ Test(ca_config, set_key_replaces_one_value_and_keeps_the_rest)
 	put("# my comment\nlisten: 127.0.0.1:2300\nca_key:\n  user: file\n"
 	    "  host: file   # the host CA\nstore: lmdb\n");
 	cr_assert_eq(ca_config_set_key(dir, CA_KEY_USER,
-	    "pkcs11:token=t;object=it's"), 0);
+	    "pkcs11:token=t;object=it's", 0), 0);
 	cr_assert_str_eq(get(), "# my comment\nlisten: 127.0.0.1:2300\n"
 	    "ca_key:\n  user: 'pkcs11:token=t;object=it''s'\n"
 	    "  host: file   # the host CA\nstore: lmdb\n");
 	cr_assert_null(read_err(get(), &c));
 	cr_assert_str_eq(c.ca_key[CA_KEY_USER], "pkcs11:token=t;object=it's");
 	ca_config_free(&c);
-	cr_assert_eq(ca_config_set_key(dir, CA_KEY_USER, "file"), 0);
+	cr_assert_eq(ca_config_set_key(dir, CA_KEY_USER, "file", 0), 0);
 	cr_assert_str_eq(get(), "# my comment\nlisten: 127.0.0.1:2300\n"
 	    "ca_key:\n  user: file\n  host: file   # the host CA\n"
 	    "store: lmdb\n");
@@ -184,13 +184,22 @@ Test(ca_config, set_key_replaces_one_value_and_keeps_the_rest)
 Test(ca_config, set_key_adds_what_is_missing)
 {
 	put("listen: 127.0.0.1:2300\nca_key:\n    host: file\n");
-	cr_assert_eq(ca_config_set_key(dir, CA_KEY_USER, "pkcs11:token=t"), 0);
+	cr_assert_eq(ca_config_set_key(dir, CA_KEY_USER, "pkcs11:token=t", 0), 0);
 	cr_assert_str_eq(get(), "listen: 127.0.0.1:2300\nca_key:\n"
 	    "    user: 'pkcs11:token=t'\n    host: file\n");
 	put("listen: 127.0.0.1:2300");
-	cr_assert_eq(ca_config_set_key(dir, CA_KEY_HOST, "pkcs11:token=t"), 0);
+	cr_assert_eq(ca_config_set_key(dir, CA_KEY_HOST, "pkcs11:token=t", 0), 0);
 	cr_assert_str_eq(get(), "listen: 127.0.0.1:2300\nca_key:\n"
 	    "  host: 'pkcs11:token=t'\n");
+}
+
+Test(ca_config, a_dry_set_key_says_it_can_and_changes_nothing)
+{
+	static const char text[] = "ca_key:\n  user: file\n";
+
+	put(text);
+	cr_assert_eq(ca_config_set_key(dir, CA_KEY_USER, "pkcs11:token=t", 1), 0);
+	cr_assert_str_eq(get(), text);
 }
 
 Test(ca_config, set_key_refuses_a_flow_mapping_and_changes_nothing)
@@ -198,7 +207,7 @@ Test(ca_config, set_key_refuses_a_flow_mapping_and_changes_nothing)
 	static const char text[] = "ca_key: { user: file, host: file }\n";
 
 	put(text);
-	cr_assert_neq(ca_config_set_key(dir, CA_KEY_USER, "pkcs11:token=t"), 0);
+	cr_assert_neq(ca_config_set_key(dir, CA_KEY_USER, "pkcs11:token=t", 0), 0);
 	cr_assert_str_eq(get(), text);
 	cr_assert_eq(access("config.yaml.new", F_OK), -1);
 }

@@ -163,6 +163,17 @@ HOME=$T/home "$JIT_SSH" setup --ca "127.0.0.1:$PORT" --user alice --identity "$T
 [ "$(grep -c '^@cert-authority' "$T/home/.ssh/known_hosts" 2> /dev/null)" = 2 ] &&
 	ok "jit-ssh setup trusts both host CA keys during the overlap" ||
 	bad "setup's known_hosts: $(cat "$T/home/.ssh/known_hosts" "$T/err" 2> /dev/null)"
+# An activation that cannot update config.yaml (ca_key: written as a flow
+# mapping) is refused before anything happens: no event, no file moved.
+cp "$T/ca/config.yaml" "$T/config.keep"
+sed -i '/^ca_key:/,$d' "$T/ca/config.yaml"; echo 'ca_key: { user: file, host: file }' >> "$T/ca/config.yaml"
+n0=$($J audit --dir "$T/ca" --event ca-rotate --json | wc -l)
+rc=0; $J rotate --dir "$T/ca" --ca host --activate > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "block mapping" "$T/err" && [ -f "$T/ca/host_ca.next.pub" ] && [ ! -e "$T/ca/host_ca.old.pub" ] &&
+	[ "$($J audit --dir "$T/ca" --event ca-rotate --json | wc -l)" = "$n0" ] &&
+	ok "an activation config.yaml cannot take is refused, nothing recorded or moved" ||
+	bad "activate with a flow ca_key: rc $rc $(cat "$T/err")"
+cp "$T/config.keep" "$T/ca/config.yaml"
 $J rotate --dir "$T/ca" --ca host --activate > /dev/null 2>&1 || bad "rotate --ca host --activate"
 ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey2"
 $J sign-host --dir "$T/ca" --hostname 127.0.0.1 "$T/hostkey2.pub" > "$T/h-new-cert.pub" 2> /dev/null
