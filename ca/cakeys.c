@@ -32,6 +32,20 @@ ca_key_kind_name(int kind)
 	return kind == CA_KEY_HOST ? "host" : "user";
 }
 
+int
+ca_parse_key_type(const char *s, enum jkey_type *type)
+{
+	if (strcmp(s, "ed25519") == 0)
+		*type = JKEY_ED25519;
+	else if (strcmp(s, "ecdsa") == 0)
+		*type = JKEY_ECDSA_P256;
+	else if (strcmp(s, "rsa") == 0)
+		*type = JKEY_RSA;
+	else
+		return -1;
+	return 0;
+}
+
 const char *
 ca_key_comment(int kind, int gen)
 {

@@ -24,6 +24,8 @@ enum { CA_GEN_ACTIVE, CA_GEN_NEXT, CA_GEN_OLD, CA_GENS };
 const char *ca_key_base(int kind);
 /* "user" or "host". */
 const char *ca_key_kind_name(int kind);
+/* --key-type: ed25519, ecdsa (P-256) or rsa (3072 bits); -1 otherwise. */
+int ca_parse_key_type(const char *s, enum jkey_type *type);
 /* The comment a published key carries: "jit-ssh user CA (next)", ... */
 const char *ca_key_comment(int kind, int gen);
 /*

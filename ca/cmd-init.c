@@ -191,20 +191,6 @@ make_file(struct created *cr, const char *dir, const char *name,
 	return 0;
 }
 
-static int
-parse_key_type(const char *s, enum jkey_type *type)
-{
-	if (strcmp(s, "ed25519") == 0)
-		*type = JKEY_ED25519;
-	else if (strcmp(s, "ecdsa") == 0)
-		*type = JKEY_ECDSA_P256;
-	else if (strcmp(s, "rsa") == 0)
-		*type = JKEY_RSA;
-	else
-		return -1;
-	return 0;
-}
-
 /* Refuses a directory that already holds any part of a CA. */
 static int
 dir_prepare(struct created *cr, const char *dir)
@@ -284,7 +270,7 @@ cmd_init(int argc, char **argv)
 			    why);
 			return CA_EXIT_USAGE;
 		}
-	if (type_s != NULL && parse_key_type(type_s, &type) != 0) {
+	if (type_s != NULL && ca_parse_key_type(type_s, &type) != 0) {
 		ca_error("unknown --key-type '%s' (ed25519, ecdsa or rsa)",
 		    type_s);
 		return CA_EXIT_USAGE;

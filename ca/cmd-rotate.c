@@ -81,7 +81,7 @@ record(const char *dir, int kind, const char *step, const struct jkey *k,
 
 /* The next key: a new file, or a token key (found, else generated). */
 static int
-add_next(const char *dir, int kind, const char *type_s, const char *uri)
+add_next(const char *dir, int kind, enum jkey_type type, const char *uri)
 {
 	char *priv = ca_key_path(dir, kind, CA_GEN_NEXT, NULL);
 	char *pub = ca_key_path(dir, kind, CA_GEN_NEXT, ".pub");
@@ -93,7 +93,6 @@ add_next(const char *dir, int kind, const char *type_s, const char *uri)
 	struct jkey *gen = NULL;
 	struct jp11 *tok = NULL;
 	const struct jkey *k;
-	enum jkey_type type;
 	int r = JIT_ERR_EXISTS;
 
 	memset(&c, 0, sizeof(c));
@@ -111,15 +110,8 @@ add_next(const char *dir, int kind, const char *type_s, const char *uri)
 	}
 	if ((r = ca_pubs_load(dir, kind, &cur)) != 0)
 		goto out;
-	type = jkey_type(cur.k[CA_GEN_ACTIVE]);
-	if (type_s != NULL && (type = strcmp(type_s, "ed25519") == 0 ?
-	    JKEY_ED25519 : strcmp(type_s, "ecdsa") == 0 ? JKEY_ECDSA_P256 :
-	    strcmp(type_s, "rsa") == 0 ? JKEY_RSA : JKEY_UNSPEC) ==
-	    JKEY_UNSPEC) {
-		ca_error("--key-type: want ed25519, ecdsa or rsa");
-		r = JIT_ERR_KEY_TYPE_UNKNOWN;
-		goto out;
-	}
+	if (type == JKEY_UNSPEC)	/* the type of the key in use */
+		type = jkey_type(cur.k[CA_GEN_ACTIVE]);
 	if (uri != NULL) {
 		if ((r = ca_config_get(dir, &c)) != 0)
 			goto out;
@@ -432,6 +424,7 @@ int
 cmd_rotate(int argc, char **argv)
 {
 	const char *dir = NULL, *ca = NULL, *type = NULL, *uri = NULL;
+	enum jkey_type t = JKEY_UNSPEC;
 	int act = 0, ret = 0, argi, kind, r;
 	const struct ca_opt opts[] = {
 		{ "dir", 'd', &dir, NULL },
@@ -461,6 +454,10 @@ cmd_rotate(int argc, char **argv)
 		    "--activate or --retire");
 		return CA_EXIT_USAGE;
 	}
+	if (type != NULL && ca_parse_key_type(type, &t) != 0) {
+		ca_error("unknown --key-type '%s' (ed25519, ecdsa or rsa)", type);
+		return CA_EXIT_USAGE;
+	}
 	if (uri != NULL && !jp11_is_uri(uri)) {
 		ca_error("--ca-key: want a pkcs11: URI (without it, a key file "
 		    "in the CA directory)");
@@ -468,6 +465,6 @@ cmd_rotate(int argc, char **argv)
 	}
 	dir = ca_dir(dir);
 	r = act ? activate(dir, kind) : ret ? retire(dir, kind) :
-	    add_next(dir, kind, type, uri);
+	    add_next(dir, kind, t, uri);
 	return r == 0 ? CA_EXIT_OK : CA_EXIT_FAIL;
 }

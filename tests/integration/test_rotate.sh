@@ -57,6 +57,14 @@ hup() {	# the running CA takes the step
 login c1
 gets_in c1 "a certificate of the first key"
 
+# Usage errors: exit 2, nothing made.
+for args in "--ca admin" "" "--ca user --key-type dsa" "--ca user --activate --retire" \
+	"--ca user --key-type ed25519 --activate" "--ca user --ca-key /etc/key" "--ca user extra"; do
+	rc=0; $J rotate --dir "$T/ca" $args > /dev/null 2> "$T/err" || rc=$?
+	[ $rc = 2 ] && [ -s "$T/err" ] && ! ls "$T/ca" | grep -q 'next\|old' && ok "rotate $args: usage error, nothing made" ||
+		bad "rotate $args: rc $rc $(cat "$T/err")"
+done
+
 # Step 1: the next key.  Nothing signs with it yet; everything publishes it.
 rc=0; $J rotate --dir "$T/ca" --ca user --retire 2> "$T/err" || rc=$?
 [ $rc = 1 ] && grep -q "nothing to retire" "$T/err" && ok "retire with no old key is refused" ||
