@@ -322,7 +322,7 @@ ext_sign(void *arg, const unsigned char *data, size_t len,
     unsigned char **rawp, size_t *raw_lenp)
 {
 	struct ext *e = arg;
-	struct jbuf *sig = jbuf_new(), *b = NULL;
+	struct jbuf *sig, *b = NULL;
 	const unsigned char *alg, *raw;
 	size_t alg_len, raw_len;
 	int r;
@@ -330,6 +330,7 @@ ext_sign(void *arg, const unsigned char *data, size_t len,
 	e->calls++;
 	if (e->fail)
 		return JIT_ERR_TOKEN;
+	cr_assert_not_null(sig = jbuf_new());
 	cr_assert_eq(jkey_sign(e->real, data, len, sig), 0);
 	cr_assert_not_null(b = jbuf_from(jbuf_ptr(sig), jbuf_len(sig)));
 	cr_assert_eq(jbuf_get_string_direct(b, &alg, &alg_len), 0);
