@@ -79,6 +79,30 @@ for t in ed25519 ecdsa rsa; do
 		bad "sshd refused the $t token-signed certificate"
 done
 
+# The host CA on the token too: sign-host signs through it, and a client
+# that checks host keys strictly against host-config's line trusts the host.
+rc=0; $J init --dir "$T/ca-host" --key-type ecdsa --pkcs11-module "$SO" \
+	--ca-key "$(uri user-h)" --host-ca-key "$(uri host-h)" > /dev/null 2> "$T/init.err" || rc=$?
+[ $rc = 0 ] && [ ! -e "$T/ca-host/host_ca" ] && [ ! -e "$T/ca-host/user_ca" ] &&
+	ok "init puts both CA keys on the token" || bad "init with both on the token: rc $rc $(cat "$T/init.err")"
+policy "$T/ca-host"
+mkdir -p "$T/sshd-h"; ssh-keygen -q -t ed25519 -N '' -f "$T/sshd-h/host_key"
+$J sign-host --dir "$T/ca-host" --hostname 127.0.0.1 -o "$T/sshd-h/host_key.pub" 2> "$T/err" &&
+	grep -qF "$(ssh-keygen -l -f "$T/ca-host/host_ca.pub" | awk '{print $2}')" <(ssh-keygen -L -f "$T/sshd-h/host_key-cert.pub") &&
+	ok "sign-host signs through the token" || bad "sign-host: $(cat "$T/err")"
+ssh-keygen -q -t ed25519 -N '' -f "$T/k-h"
+$J sign --dir "$T/ca-host" --user alice --role login -o "$T/k-h.pub" 2> /dev/null
+$J host-config --dir "$T/ca-host" | grep '^@cert-authority' > "$T/known_h"
+main_port=$SSHD_PORT main_log=$SSHD_LOG
+start_sshd "$T/sshd-h" "TrustedUserCAKeys $T/ca-host/user_ca.pub" "HostCertificate $T/sshd-h/host_key-cert.pub"
+ssh -F /dev/null -p "$SSHD_PORT" -o BatchMode=yes -o StrictHostKeyChecking=yes \
+	-o UserKnownHostsFile="$T/known_h" -o GlobalKnownHostsFile=/dev/null -o IdentitiesOnly=yes \
+	-o IdentityAgent=none -o ConnectTimeout=10 -o LogLevel=ERROR -i "$T/k-h" \
+	-o CertificateFile="$T/k-h-cert.pub" "$LOGIN_USER@127.0.0.1" true 2> "$T/err" &&
+	ok "a strict client trusts the token-signed host certificate; sshd the token-signed user one" ||
+	bad "host and user CA on the token: $(cat "$T/err")"
+SSHD_PORT=$main_port SSHD_LOG=$main_log	# the sshd that trusts the first three CAs
+
 # Rotation onto the token: a file CA's next key generated on the token,
 # activated (config.yaml's ca_key: user: becomes the URI, the old key file
 # goes).
