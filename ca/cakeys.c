@@ -119,12 +119,13 @@ next_uri(const char *dir, int kind)
 {
 	char *path = ca_key_path(dir, kind, CA_GEN_NEXT, ".uri"), *u = NULL;
 	struct jbuf *b = NULL;
-	size_t n;
+	const char *p, *nl;
 
+	/* The first line; the buffer is not NUL-terminated. */
 	if (jit_file_read(path, 4096, 0, &b) == 0) {
-		n = strcspn((const char *)jbuf_ptr(b), "\n");
-		if (n <= jbuf_len(b))
-			u = strndup((const char *)jbuf_ptr(b), n);
+		p = (const char *)jbuf_ptr(b);
+		nl = memchr(p, '\n', jbuf_len(b));
+		u = strndup(p, nl != NULL ? (size_t)(nl - p) : jbuf_len(b));
 	}
 	jbuf_free(b);
 	free(path);
