@@ -2,7 +2,8 @@
  * jkrl.h: OpenSSH key revocation lists (PROTOCOL.krl), as sshd's
  * RevokedKeys and `ssh-keygen -Q` read them.  Builds one certificates
  * section under each CA key (during a rotation, the old and the new):
- * serial lists and ranges, then key ids.
+ * the serials, each run of consecutive ones as a list, a range or part of
+ * a bitmap, whichever makes the KRL smallest, then key ids.
  */
 #ifndef JIT_JKRL_H
 #define JIT_JKRL_H
@@ -15,8 +16,7 @@ struct jkey;
 
 /*
  * Appends a KRL to out.  serials must be sorted ascending without
- * duplicates or zero; runs of three or more consecutive serials become
- * ranges.  key_ids may be NULL when nkey_ids is 0.  version should grow
+ * duplicates or zero.  key_ids may be NULL when nkey_ids is 0.  version should grow
  * each time the revocations change.  Returns 0 or a JIT_ERR_* code.
  */
 int jkrl_encode(const struct jkey *const *cas, size_t ncas,

@@ -16,7 +16,7 @@ roles:
     mfa: optional
     ttl: 10m
 YAML
-N=8
+N=10
 for i in $(seq 1 $N); do
 	ssh-keygen -q -t ed25519 -N '' -f "$T/k$i"
 	"$JIT_SSH_CA" sign --dir "$T/ca" --user alice --role login -o "$T/k$i.pub" 2> /dev/null
@@ -28,9 +28,10 @@ ok "signed $N certificates"
 ssh-keygen -Q -f "$T/empty.krl" "$T/k1-cert.pub" > /dev/null && ok "empty KRL revokes nothing" ||
 	bad "empty KRL revoked k1"
 
-# Revoke 2, 3, 4 (a range), 6 by serial and 8 by key id.
-for s in 2 3 4 6; do "$JIT_SSH_CA" revoke --dir "$T/ca" --serial $s --reason test > /dev/null; done
-kid=$(ssh-keygen -L -f "$T/k8-cert.pub" | sed -n 's/.*Key ID: "\(.*\)"/\1/p')
+# Revoke 2-4 and 6-8 (two runs: one subsection each, or OpenSSH finds
+# "unparsed data" and refuses the whole KRL) by serial and 10 by key id.
+for s in 2 3 4 6 7 8; do "$JIT_SSH_CA" revoke --dir "$T/ca" --serial $s --reason test > /dev/null; done
+kid=$(ssh-keygen -L -f "$T/k10-cert.pub" | sed -n 's/.*Key ID: "\(.*\)"/\1/p')
 "$JIT_SSH_CA" revoke --dir "$T/ca" --key-id "$kid" > /dev/null && ok "revoke --key-id $kid" ||
 	bad "revoke --key-id $kid"
 rc=0; "$JIT_SSH_CA" revoke --dir "$T/ca" --serial 2 2> "$T/err" || rc=$?
@@ -38,7 +39,7 @@ rc=0; "$JIT_SSH_CA" revoke --dir "$T/ca" --serial 2 2> "$T/err" || rc=$?
 rc=0; "$JIT_SSH_CA" revoke --dir "$T/ca" --key-id "jit:alice:login:999" 2> "$T/err" || rc=$?
 [ $rc = 1 ] && grep -q "no certificate" "$T/err" && ok "unknown key id is refused" || bad "unknown id: $rc"
 "$JIT_SSH_CA" krl --dir "$T/ca" -o "$T/revoked.krl"
-revoked=" 2 3 4 6 8 "
+revoked=" 2 3 4 6 7 8 10 "
 for i in $(seq 1 $N); do
 	rc=0; ssh-keygen -Q -f "$T/revoked.krl" "$T/k$i-cert.pub" > "$T/q" 2>&1 || rc=$?
 	if [[ "$revoked" == *" $i "* ]]; then
