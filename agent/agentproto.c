@@ -275,7 +275,7 @@ jagent_remove(struct jagent *a, const unsigned char *blob, size_t len)
 
 int
 jagent_sign(struct jagent *a, const unsigned char *blob, size_t len,
-    const unsigned char *data, size_t dlen, struct jbuf *sig)
+    const unsigned char *data, size_t dlen, uint32_t flags, struct jbuf *sig)
 {
 	struct jbuf *msg = NULL, *reply = NULL;
 	const unsigned char *s;
@@ -291,7 +291,7 @@ jagent_sign(struct jagent *a, const unsigned char *blob, size_t len,
 	if ((r = jbuf_put_u8(msg, SSH_AGENTC_SIGN_REQUEST)) != 0 ||
 	    (r = jbuf_put_string(msg, blob, len)) != 0 ||
 	    (r = jbuf_put_string(msg, data, dlen)) != 0 ||
-	    (r = jbuf_put_u32(msg, 0)) != 0 ||	/* flags */
+	    (r = jbuf_put_u32(msg, flags)) != 0 ||
 	    (r = roundtrip(a, msg, reply)) != 0 ||
 	    (r = expect_type(reply, SSH_AGENT_SIGN_RESPONSE)) != 0)
 		goto out;
@@ -304,5 +304,90 @@ jagent_sign(struct jagent *a, const unsigned char *blob, size_t len,
  out:
 	jbuf_free(msg);
 	jbuf_free(reply);
+	return r;
+}
+
+/* The answer of jagent_serve_one() to one request (type and contents). */
+static int
+serve_one_request(struct jagent *a, const unsigned char *blob, size_t len,
+    struct jbuf *req, struct jbuf *reply)
+{
+	const unsigned char *kb, *data;
+	size_t kblen, dlen;
+	uint32_t flags;
+	uint8_t type;
+	struct jbuf *sig = NULL;
+	int r;
+
+	if (jbuf_get_u8(req, &type) != 0)
+		return jbuf_put_u8(reply, SSH_AGENT_FAILURE);
+	if (type == SSH_AGENTC_REQUEST_IDENTITIES && jbuf_len(req) == 0) {
+		if ((r = jbuf_put_u8(reply, SSH_AGENT_IDENTITIES_ANSWER)) != 0 ||
+		    (r = jbuf_put_u32(reply, 1)) != 0 ||
+		    (r = jbuf_put_string(reply, blob, len)) != 0 ||
+		    (r = jbuf_put_cstring(reply, "")) != 0)
+			return r;
+		return 0;
+	}
+	if (type != SSH_AGENTC_SIGN_REQUEST ||
+	    jbuf_get_string_direct(req, &kb, &kblen) != 0 ||
+	    jbuf_get_string_direct(req, &data, &dlen) != 0 ||
+	    jbuf_get_u32(req, &flags) != 0 || jbuf_len(req) != 0 ||
+	    kblen != len || memcmp(kb, blob, len) != 0)
+		return jbuf_put_u8(reply, SSH_AGENT_FAILURE);
+	if ((sig = jbuf_new()) == NULL)
+		return JIT_ERR_ALLOC;
+	if (jagent_sign(a, blob, len, data, dlen, flags, sig) != 0)
+		r = jbuf_put_u8(reply, SSH_AGENT_FAILURE);
+	else if ((r = jbuf_put_u8(reply, SSH_AGENT_SIGN_RESPONSE)) == 0)
+		r = jbuf_put_stringb(reply, sig);
+	jbuf_free(sig);
+	return r;
+}
+
+int
+jagent_serve_one(int fd, struct jagent *a, const unsigned char *blob,
+    size_t len)
+{
+	struct jbuf *req = NULL, *reply = NULL, *frame = NULL;
+	unsigned char hdr[4], *body = NULL;
+	uint32_t n;
+	int r;
+
+	if (a == NULL || blob == NULL)
+		return JIT_ERR_INVALID_ARGUMENT;
+	for (;;) {
+		if ((r = io(fd, hdr, 4, 0)) != 0) {
+			r = r == JIT_ERR_AGENT_PROTOCOL ? 0 : r;	/* closed */
+			break;
+		}
+		n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+		    (uint32_t)hdr[2] << 8 | hdr[3];
+		if (n == 0 || n > JAGENT_MSG_MAX) {
+			r = JIT_ERR_AGENT_PROTOCOL;
+			break;
+		}
+		r = JIT_ERR_ALLOC;
+		if ((body = malloc(n)) == NULL || (req = jbuf_new()) == NULL ||
+		    (reply = jbuf_new()) == NULL || (frame = jbuf_new()) == NULL)
+			break;
+		if ((r = io(fd, body, n, 0)) != 0 ||
+		    (r = jbuf_put(req, body, n)) != 0 ||
+		    (r = serve_one_request(a, blob, len, req, reply)) != 0 ||
+		    (r = jbuf_put_stringb(frame, reply)) != 0 ||
+		    (r = io(fd, (void *)(uintptr_t)jbuf_ptr(frame),
+		    jbuf_len(frame), 1)) != 0)
+			break;
+		free(body);
+		body = NULL;
+		jbuf_free(req);
+		jbuf_free(reply);
+		jbuf_free(frame);
+		req = reply = frame = NULL;
+	}
+	free(body);
+	jbuf_free(req);
+	jbuf_free(reply);
+	jbuf_free(frame);
 	return r;
 }

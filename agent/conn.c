@@ -6,20 +6,26 @@
  * code covers everything a command does.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libssh/libssh.h>
 
+#include "jagent.h"
+#include "jbuf.h"
 #include "jit-cmdspec.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jkey.h"
 #include "jsshkey.h"
+#include "jtotp.h"
 #include "jitssh.h"
 
 #define CONNECT_TIMEOUT_SEC	10
@@ -244,17 +250,39 @@ auth_identity(const struct js_config *cfg, ssh_session s)
 	return rc;
 }
 
-/* Answers the CA's keyboard-interactive prompts with the code. */
+#define CODE_USED	(-4)	/* authenticate(): wait for the next code */
+
+/*
+ * A code refused as used already: says when the next one comes.  On a
+ * terminal the caller waits for it and connects again (CODE_USED).
+ */
 static int
-auth_code(ssh_session s)
+code_used(int tty, int env)
+{
+	unsigned wait = (unsigned)(JTOTP_STEP - time(NULL) % JTOTP_STEP);
+
+	fprintf(stderr, "jit-ssh: that code was already used (each code "
+	    "counts once); the next one comes in %u s\n", wait);
+	return tty && !env ? CODE_USED : SSH_AUTH_DENIED;
+}
+
+/*
+ * Answers the CA's keyboard-interactive prompts with the code (an empty
+ * answer for a command that needs none).
+ */
+static int
+auth_code(ssh_session s, int no_code)
 {
 	const char *env = getenv("JIT_SSH_OTP");
 	char code[64], *why;
 	int rc, tries, n, i, tty = js_have_tty();
 	char echo;
 
-	for (tries = 0; tries < (env != NULL && *env != '\0' ? 1 : CODE_TRIES);
-	    tries++) {
+	if (no_code)
+		env = "";
+
+	for (tries = 0; tries < (no_code || (env != NULL && *env != '\0') ?
+	    1 : CODE_TRIES); tries++) {
 		rc = ssh_userauth_kbdint(s, NULL, NULL);
 		while (rc == SSH_AUTH_INFO) {
 			n = ssh_userauth_kbdint_getnprompts(s);
@@ -262,7 +290,7 @@ auth_code(ssh_session s)
 				const char *pr = ssh_userauth_kbdint_getprompt(s,
 				    (unsigned)i, &echo);
 
-				if (env != NULL && *env != '\0')
+				if (no_code || (env != NULL && *env != '\0'))
 					snprintf(code, sizeof(code), "%s", env);
 				else if (!tty) {
 					fprintf(stderr, "jit-ssh: the CA asks for "
@@ -284,8 +312,13 @@ auth_code(ssh_session s)
 		if (rc == SSH_AUTH_SUCCESS || rc == SSH_AUTH_ERROR)
 			return rc;
 		/* The CA says why in a banner: wrong, used, locked out. */
-		if ((why = ssh_get_issue_banner(s)) != NULL &&
-		    strncmp(why, "jit-ssh: ", 9) == 0)
+		why = ssh_get_issue_banner(s);
+		if (why != NULL && strncmp(why, JIT_BANNER_CODE_USED,
+		    strlen(JIT_BANNER_CODE_USED)) == 0) {
+			ssh_string_free_char(why);
+			return code_used(tty, env != NULL && *env != '\0');
+		}
+		if (why != NULL && strncmp(why, "jit-ssh: ", 9) == 0)
 			fprintf(stderr, "jit-ssh: verification code refused: %s",
 			    why + 9);
 		else
@@ -314,21 +347,104 @@ store_down(ssh_session s)
 	return down;
 }
 
+struct relay {
+	int fd;
+	struct jagent *a;
+	const unsigned char *blob;
+	size_t len;
+};
+
+static void *
+relay_main(void *arg)
+{
+	struct relay *r = arg;
+
+	(void)jagent_serve_one(r->fd, r->a, r->blob, r->len);
+	return NULL;
+}
+
+static int
+find_blob(const unsigned char *blob, size_t len, const char *comment,
+    void *arg)
+{
+	const struct jbuf *want = arg;
+
+	(void)comment;
+	return len == jbuf_len(want) && memcmp(blob, jbuf_ptr(want), len) == 0;
+}
+
+/*
+ * The identity through ssh-agent, when the agent holds it: libssh talks
+ * to a relay that lists that one key of the agent (never the agent's other
+ * keys, our own certificates among them: each offer counts at the CA).
+ * SSH_AUTH_DENIED when the agent does not hold it (the file is next).
+ */
+static int
+auth_agent_identity(const struct js_config *cfg, ssh_session s)
+{
+	struct relay r = { -1, NULL, NULL, 0 };
+	struct jkey *pub = NULL;
+	struct jbuf *blob = NULL;
+	char *path = NULL;
+	const char *sock = getenv("SSH_AUTH_SOCK");
+	pthread_t tid;
+	int sv[2] = { -1, -1 }, rc = SSH_AUTH_DENIED, started = 0;
+
+	if (sock == NULL || *sock == '\0' ||
+	    (path = js_concat(cfg->identity, ".pub")) == NULL ||
+	    jkey_load_public(path, &pub, NULL) != 0 ||
+	    (blob = jbuf_new()) == NULL || jkey_put_public(pub, blob) != 0 ||
+	    jagent_open(sock, &r.a) != 0 ||
+	    jagent_list(r.a, find_blob, blob) != 1)
+		goto out;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		goto out;
+	r.fd = sv[0];
+	r.blob = jbuf_ptr(blob);
+	r.len = jbuf_len(blob);
+	if (pthread_create(&tid, NULL, relay_main, &r) != 0)
+		goto out;
+	started = 1;
+	/* libssh owns sv[1] from here (it closes it with the session). */
+	if (ssh_set_agent_socket(s, sv[1]) != SSH_OK) {
+		close(sv[1]);
+		sv[1] = -1;
+		goto out;
+	}
+	rc = ssh_userauth_agent(s, NULL);
+ out:
+	if (started) {
+		/* The relay ends when its peer is gone. */
+		if (sv[1] != -1)
+			shutdown(sv[1], SHUT_RDWR);
+		pthread_join(tid, NULL);
+	} else if (sv[1] != -1)
+		close(sv[1]);
+	if (sv[0] != -1)
+		close(sv[0]);
+	jagent_close(r.a);
+	jbuf_free(blob);
+	jkey_free(pub);
+	free(path);
+	return rc;
+}
+
 static int
 authenticate(const struct js_config *cfg, ssh_session s)
 {
 	int rc = SSH_AUTH_DENIED;
-	const char *sock = getenv("SSH_AUTH_SOCK");
+	char *why;
 
-	if (sock != NULL && *sock != '\0')
-		rc = ssh_userauth_agent(s, NULL);
-	if (rc == SSH_AUTH_DENIED && (rc = auth_identity(cfg, s)) ==
+	/* The identity alone: from ssh-agent when it is there, else its file. */
+	if ((rc = auth_agent_identity(cfg, s)) == SSH_AUTH_DENIED &&
+	    (rc = auth_identity(cfg, s)) ==
 	    AUTH_UNUSABLE)
 		return JS_EXIT_DENIED;
 	if (rc == AUTH_CONFIG)
 		return JS_EXIT_USAGE;
-	if (rc == SSH_AUTH_PARTIAL)
-		rc = auth_code(s);
+	if (rc == SSH_AUTH_PARTIAL && (rc = auth_code(s, cfg->no_code)) ==
+	    CODE_USED)
+		return CODE_USED;
 	switch (rc) {
 	case SSH_AUTH_SUCCESS:
 		return 0;
@@ -341,8 +457,14 @@ authenticate(const struct js_config *cfg, ssh_session s)
 		    "(is it listed for you in the CA's policy?)\n", cfg->user);
 		return JS_EXIT_DENIED;
 	default:
-		fprintf(stderr, "jit-ssh: authentication with the CA failed: "
-		    "%s\n", ssh_get_error(s));
+		/* The CA says why it ended the connection (a limit) first. */
+		if ((why = ssh_get_issue_banner(s)) != NULL &&
+		    strncmp(why, "jit-ssh: ", 9) == 0)
+			fprintf(stderr, "%s", why);
+		else
+			fprintf(stderr, "jit-ssh: authentication with the CA "
+			    "failed: %s\n", ssh_get_error(s));
+		ssh_string_free_char(why);
 		return JS_EXIT_CA;
 	}
 }
@@ -434,10 +556,10 @@ js_connect_fp(const struct js_config *cfg, const char *expect_fp,
 	char addr[JS_VALUE_MAX];
 	const char *p = cfg->ca, *comma;
 	size_t n;
-	int rc;
+	int rc, used = 0;
 
 	*cp = NULL;
-	do {
+	for (;;) {
 		comma = strchr(p, ',');
 		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
 		if (n == 0 || n >= sizeof(addr)) {
@@ -449,8 +571,22 @@ js_connect_fp(const struct js_config *cfg, const char *expect_fp,
 		addr[n] = '\0';
 		rc = connect_one(cfg, addr, comma == NULL, expect_fp, keylinep,
 		    cp);
+		if (rc == CODE_USED && used++ < 2) {
+			/* Ask again (the same CA) once the next code is there. */
+			if (keylinep != NULL) {
+				free(*keylinep);
+				*keylinep = NULL;
+			}
+			sleep((unsigned)(JTOTP_STEP - time(NULL) % JTOTP_STEP) +
+			    1);
+			continue;
+		}
+		if (rc != UNREACHABLE)
+			break;
 		p = comma != NULL ? comma + 1 : p + n;
-	} while (rc == UNREACHABLE);
+	}
+	if (rc == CODE_USED)
+		rc = JS_EXIT_DENIED;
 	return rc;
 }
 

@@ -130,7 +130,7 @@ derive_by_agent(struct jagent *a, const unsigned char *blob, size_t len,
 	if ((sig = jbuf_new()) == NULL)
 		return JIT_ERR_ALLOC;
 	if ((r = jagent_sign(a, blob, len, (const unsigned char *)PENDING_MSG,
-	    strlen(PENDING_MSG), sig)) == 0)
+	    strlen(PENDING_MSG), 0, sig)) == 0)
 		r = derive(jbuf_ptr(sig), jbuf_len(sig), kp);
 	jbuf_free(sig);
 	return r;

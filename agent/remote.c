@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "jbuf.h"
+#include "jit-cmdspec.h"
 #include "jitssh.h"
 
 #define REVIEW_MAX	(4 * 1024 * 1024)	/* requests --json, all of it */
@@ -64,12 +65,14 @@ int
 js_cmd_remote(const struct js_config *cfg, int argc, char **argv)
 {
 	struct js_conn *c = NULL;
+	struct js_config cc = *cfg;
 	char cmd[8192];
 	int rc;
 
 	if (build(cmd, sizeof(cmd), argc, argv) != 0)
 		return JS_EXIT_USAGE;
-	if ((rc = js_connect(cfg, &c)) != 0)
+	cc.no_code = jit_cmd_no_code(argv[0]);	/* ca-keys, krl, help */
+	if ((rc = js_connect(&cc, &c)) != 0)
 		return rc;
 	rc = run(c, cmd, &passthrough);
 	js_close(c);

@@ -227,6 +227,7 @@ js_cmd_setup(const struct js_config *cfg, const struct js_setup_opts *o)
 	    strdup(cfg->identity);
 	if (c.identity == NULL)
 		return JS_EXIT_USAGE;
+	c.no_code = 1;		/* setup reads ca-keys only: no code */
 	rc = js_connect_fp(&c, o->fingerprint, &keyline, &conn);
 	if (keyline == NULL)
 		goto out;	/* not the CA we were told about: nothing written */

@@ -73,8 +73,12 @@ auth_forget_grace(struct auth_tables *t)
 void
 auth_refused(struct auth *a)
 {
-	if (++a->auth_failures >= AUTH_MAX_FAILURES)
+	if (++a->auth_failures >= AUTH_MAX_FAILURES && !a->kick) {
 		a->kick = 1;
+		snprintf(a->notice, sizeof(a->notice), "jit-ssh: %d refused "
+		    "authentication attempts on one connection (keys and codes "
+		    "together): the CA ends it\n", AUTH_MAX_FAILURES);
+	}
 }
 
 void
@@ -207,12 +211,16 @@ grace_lookup(struct auth *a, const char *fp, uint64_t grace,
 	pthread_mutex_unlock(&t->lock);
 	if (when == 0)
 		return 0;
+	/* A revocation or a lock of the user since the code ends the grace. */
 	memset(&f, 0, sizeof(f));
 	f.user = a->user;
 	f.since = when;
 	f.event = "revoke";
 	if (jstore_query(a->svc->store, &f, any_event, NULL) != 0)
 		return 0;	/* revoked since (or the query failed) */
+	f.event = "lock";
+	if (jstore_query(a->svc->store, &f, any_event, NULL) != 0)
+		return 0;
 	return when;
 }
 
@@ -359,8 +367,9 @@ tell_code(int r, const struct jstore_totp_check *c, uint64_t now, char *why,
 		snprintf(why, len, "jit-ssh: locked out after %d wrong codes in "
 		    "a row: try again in %s\n", AUTH_MAX_TOTP_FAILURES, left);
 	} else if (r == JIT_ERR_TOTP_REPLAY)
-		snprintf(why, len, "jit-ssh: that code was already used: wait "
-		    "for the next one (a new code every 30 s)\n");
+		snprintf(why, len, "%s: the next one comes in %llu s\n",
+		    JIT_BANNER_CODE_USED, (unsigned long long)(JTOTP_STEP -
+		    now % JTOTP_STEP));
 	else if (r == JIT_ERR_TOTP_WRONG)
 		snprintf(why, len, "jit-ssh: wrong code (%u of %d before a "
 		    "lockout)\n", c->failures, AUTH_MAX_TOTP_FAILURES);
@@ -384,6 +393,11 @@ auth_code(struct auth *a, const char *code, char *why, size_t len)
 		auth_refused(a);
 		return AUTH_DENIED;
 	}
+	if (*code == '\0') {	/* no code: ca-keys, krl, help only */
+		a->codeless = 1;
+		a->authed = 1;
+		return AUTH_OK;
+	}
 	memset(&c, 0, sizeof(c));
 	c.now = arg.now;
 	c.max_failures = AUTH_MAX_TOTP_FAILURES;
@@ -398,8 +412,10 @@ auth_code(struct auth *a, const char *code, char *why, size_t len)
 		grace_remember(a, arg.sealed_hash);
 		return AUTH_OK;
 	}
-	a->code_failures++;
-	auth_refused(a);
+	if (r != JIT_ERR_TOTP_REPLAY) {	/* a right code, typed twice */
+		a->code_failures++;
+		auth_refused(a);
+	}
 	tell_code(r, &c, arg.now, why, len);
 	if (r == JIT_ERR_TOTP_LOCKED) {
 		ca_log("mfa-fail user=%s from %s (locked out for %llu s more)",

@@ -17,6 +17,7 @@ struct auth_tables;
 
 #define AUTH_MAX_FAILURES	6	/* per connection, as sshd's MaxAuthTries */
 #define AUTH_MAX_TOTP_FAILURES	5	/* then lockout with growing back-off */
+#define AUTH_MAX_CODES		3	/* refused codes on one connection */
 
 enum auth_result { AUTH_DENIED = 0, AUTH_OK, AUTH_PARTIAL };
 
@@ -28,6 +29,8 @@ struct auth {
 	struct jkey *identity;		/* the key the user authenticated with */
 	int pk_ok;			/* the key is right: a code is owed */
 	int authed, mfa_done;
+	int codeless;			/* an empty answer to the code prompt:
+					   only commands that need no code */
 	int code_failures, auth_failures, auth_fail_logged;
 	int kick;			/* too many attempts: disconnect */
 	uint64_t mfa_time;		/* when the code was verified */
@@ -52,7 +55,8 @@ enum auth_result auth_publickey(struct auth *a, const char *user,
 
 /*
  * A verification code.  AUTH_OK (MFA done) or AUTH_DENIED; why (len bytes)
- * then says why for the client, or is empty.
+ * then says why for the client, or is empty.  An empty answer is no guess:
+ * AUTH_OK with a->codeless set (only commands that need no code run).
  */
 enum auth_result auth_code(struct auth *a, const char *code, char *why,
     size_t len);

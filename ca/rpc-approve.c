@@ -124,12 +124,19 @@ decide_cmd(struct rpc *cx, int argc, char **argv, int approve)
 	if (jpolicy_role_info(p, rq->role, &info) == 0 && info.quorum > 0)
 		quorum = info.quorum;	/* the quorum as the policy is now */
 	svc_policy_put(cx->svc, p);
-	/* A requester may withdraw (deny) their own request. */
+	/*
+	 * A requester may withdraw (deny) their own request.  Anyone else who
+	 * may not decide it is told what a request that does not exist gets:
+	 * request ids are not theirs to probe.
+	 */
 	if (!may && !(!approve && strcmp(rq->user, cx->user) == 0)) {
-		rpc_err(cx, "%s: %s may not decide requests for role %s\n", argv[0],
-		    cx->user, rq->role);
+		rpc_err(cx, "%s: no request %s\n", argv[0], id);
 		goto out;
 	}
+	/* A locked user decides nothing for others (and may withdraw). */
+	if (strcmp(rq->user, cx->user) != 0 && rpc_refuse_locked(cx, argv[0],
+	    cx->user, "no decisions"))
+		goto out;
 	if (may && !cx->mfa_done && strcmp(rq->user, cx->user) != 0) {
 		rpc_err(cx, "%s: approvers need MFA: this session has not completed "
 		    "a verification code\n", argv[0]);

@@ -27,6 +27,14 @@ struct rpc_opt {
 int rpc_parse_opts(struct rpc *cx, int argc, char **argv,
     struct rpc_opt *opts, const char **positional);
 
+/*
+ * When user is locked (jit-ssh-ca lock), says so ("CMD: USER is locked
+ * until T: WHAT (reason)") and returns 1; 0 when not locked.  A store that
+ * cannot tell counts as locked.
+ */
+int rpc_refuse_locked(struct rpc *cx, const char *cmd, const char *user,
+    const char *what);
+
 int rpc_login(struct rpc *cx, int argc, char **argv);
 int rpc_whoami(struct rpc *cx, int argc, char **argv);
 int rpc_roles(struct rpc *cx, int argc, char **argv);

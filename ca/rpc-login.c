@@ -54,37 +54,6 @@ static int login_request(struct rpc *, const char *, const struct jkey *,
 static char *open_request_reason(struct rpc *, const char *,
     const struct jkey *);
 
-/*
- * When user is locked (jit-ssh-ca lock), says so with the end and the
- * reason and returns 1; 0 when not locked.  A store that cannot tell
- * counts as locked: the issuance would fail anyway.
- */
-static int
-refuse_locked(struct rpc *cx, const char *user)
-{
-	char *reason = NULL, when[48] = "until unlocked";
-	uint64_t until;
-	int r;
-
-	if ((r = jstore_locked(cx->svc->store, user, (uint64_t)time(NULL),
-	    &until, &reason)) == 0)
-		return 0;
-	if (r < 0)
-		rpc_err(cx, "login: cannot tell whether %s is locked: %s\n", user,
-		    jit_strerror(r));
-	else {
-		if (until != 0) {
-			memcpy(when, "until ", 7);
-			jit_format_time(until, when + 6, sizeof(when) - 6);
-		}
-		rpc_err(cx, "login: %s is locked %s: no new certificates (%s)\n",
-		    user, when, reason != NULL && *reason != '\0' ? reason :
-		    "no reason given");
-	}
-	free(reason);
-	return 1;
-}
-
 int
 rpc_login(struct rpc *cx, int argc, char **argv)
 {
@@ -152,7 +121,7 @@ rpc_login(struct rpc *cx, int argc, char **argv)
 		rc = RPC_DENIED;
 		goto out;
 	}
-	if (refuse_locked(cx, cx->user)) {
+	if (rpc_refuse_locked(cx, "login", cx->user, "no new certificates")) {
 		rc = RPC_DENIED;
 		goto out;
 	}
@@ -211,7 +180,7 @@ rpc_login(struct rpc *cx, int argc, char **argv)
 	}
 	if ((r = issue_cert(cx->svc, cx->user, role,
 	    key, d, cx->addr, reason, NULL, NULL, &c)) != 0) {
-		if (r == JIT_ERR_USER_LOCKED && refuse_locked(cx, cx->user))
+		if (r == JIT_ERR_USER_LOCKED && rpc_refuse_locked(cx, "login", cx->user, "no new certificates"))
 			rc = RPC_DENIED;	/* locked while we signed */
 		else if (r == JIT_ERR_CERT_CAP) {
 			rpc_err(cx, "login: %s\n", jit_strerror(r));
@@ -565,7 +534,7 @@ issue_approved(struct rpc *cx, const struct jstore_request *rq)
 			    jit_strerror(r));
 			rc = RPC_DENIED;
 		} else if (r == JIT_ERR_USER_LOCKED &&
-		    refuse_locked(cx, rq->user)) {
+		    rpc_refuse_locked(cx, "login", rq->user, "no new certificates")) {
 			rpc_err(cx, "request %s stays approved until it expires; it "
 			    "can be picked up once %s is unlocked\n", rq->id,
 			    rq->user);

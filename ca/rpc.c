@@ -15,7 +15,10 @@
 #include "cmdline.h"
 #include "jit-cmdspec.h"
 #include "jit-err.h"
+#include "jit-util.h"
+#include "jstore.h"
 #include "rpc-impl.h"
+#include "state.h"
 
 #define MAX_ARGS	32	/* words in a command line */
 
@@ -80,6 +83,13 @@ rpc_run(struct rpc *cx, const char *command)
 			rpc_err(cx, "%s\n", msg);
 		goto out;
 	}
+	if (cx->codeless && spec != NULL && !spec->no_code) {
+		rpc_err(cx, "%s needs a verification code: connect again and "
+		    "give one (without one, only ca-keys, krl and help run)\n",
+		    argv[0]);
+		rc = RPC_DENIED;
+		goto out;
+	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[0], cmds[i].name) == 0) {
 			rc = cmds[i].fn(cx, argc, argv);
@@ -89,4 +99,31 @@ rpc_run(struct rpc *cx, const char *command)
  out:
 	free(buf);
 	return rc;
+}
+
+int
+rpc_refuse_locked(struct rpc *cx, const char *cmd, const char *user,
+    const char *what)
+{
+	char *reason = NULL, when[48] = "until unlocked";
+	uint64_t until;
+	int r;
+
+	if ((r = jstore_locked(cx->svc->store, user, (uint64_t)time(NULL),
+	    &until, &reason)) == 0)
+		return 0;
+	if (r < 0)
+		rpc_err(cx, "%s: cannot tell whether %s is locked: %s\n", cmd,
+		    user, jit_strerror(r));
+	else {
+		if (until != 0) {
+			memcpy(when, "until ", 7);
+			jit_format_time(until, when + 6, sizeof(when) - 6);
+		}
+		rpc_err(cx, "%s: %s is locked %s: %s (%s)\n", cmd, user, when,
+		    what, reason != NULL && *reason != '\0' ? reason :
+		    "no reason given");
+	}
+	free(reason);
+	return 1;
 }

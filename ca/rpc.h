@@ -37,6 +37,7 @@ struct rpc {
 	struct rpc_io io;
 	const char *user, *addr;	/* authenticated user, client address */
 	int mfa_done;
+	int codeless;			/* no code given: only no_code commands */
 	uint64_t mfa_time;
 	const struct jbuf *in;		/* stdin, up to RPC_STDIN_MAX */
 	int in_too_big;

@@ -138,6 +138,7 @@ sess_authed(struct sess *se)
 		caps_authed(se->svc->caps, se->auth.addr);
 	}
 	se->rpc.mfa_done = se->auth.mfa_done;
+	se->rpc.codeless = se->auth.codeless;
 	se->rpc.mfa_time = se->auth.mfa_time;
 }
 
@@ -155,6 +156,14 @@ send_banner(struct sess *se, const char *msg)
 		(void)ssh_send_issue_banner(se->s, b);
 		ssh_string_free(b);
 	}
+}
+
+/* The pending notice (a limit reached, the store down), once. */
+static void
+send_notice(struct sess *se)
+{
+	send_banner(se, se->auth.notice);
+	se->auth.notice[0] = '\0';
 }
 
 static int
@@ -186,8 +195,7 @@ on_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
 		ssh_set_auth_methods(se->s, SSH_AUTH_METHOD_INTERACTIVE);
 		return SSH_AUTH_PARTIAL;
 	default:
-		send_banner(se, se->auth.notice);
-		se->auth.notice[0] = '\0';
+		send_notice(se);
 		return SSH_AUTH_DENIED;
 	}
 }
@@ -209,6 +217,8 @@ on_message(ssh_session session, ssh_message msg, void *userdata)
 	if (ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE) {
 		/* none, password, hostbased: refused (and counted). */
 		auth_refused(&se->auth);
+		if (se->auth.kick)
+			send_notice(se);
 		return 1;
 	}
 	/* Only after the user's key, and for that same user. */
@@ -233,6 +243,11 @@ on_message(ssh_session session, ssh_message msg, void *userdata)
 		return 0;
 	}
 	send_banner(se, why);
+	if (!se->auth.kick && se->auth.code_failures >= AUTH_MAX_CODES)
+		snprintf(se->auth.notice, sizeof(se->auth.notice), "jit-ssh: %d "
+		    "codes refused on one connection: the CA ends it\n",
+		    AUTH_MAX_CODES);
+	send_notice(se);
 	ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
 	ssh_message_reply_default(msg);
 	return 0;
@@ -369,7 +384,8 @@ sess_step(struct sess *se, time_t start)
 	char msg[128];
 
 	if (se->auth.kick || (!se->auth.authed &&
-	    (now - start > AUTH_DEADLINE_SEC || se->auth.code_failures >= 3)))
+	    (now - start > AUTH_DEADLINE_SEC ||
+	    se->auth.code_failures >= AUTH_MAX_CODES)))
 		return -1;
 	/* Idle: no command running, no login waiting, channel or not. */
 	if (now - se->last_activity > IDLE_SEC && !waiting)

@@ -43,7 +43,9 @@ store_totp_decide(struct jstore_totp *t, struct jstore_totp_check *c,
 		c->failures = 0;
 		return 0;
 	}
-	if (t->failures < UINT32_MAX)
+	/* A code used before is a right code typed twice, not a guess: on
+	 * record, but it counts toward no lockout. */
+	if (o->result != JIT_ERR_TOTP_REPLAY && t->failures < UINT32_MAX)
 		t->failures++;
 	c->failures = t->failures;
 	o->ev[0].time = c->now;
@@ -53,7 +55,8 @@ store_totp_decide(struct jstore_totp *t, struct jstore_totp_check *c,
 	o->ev[0].reason = o->result == JIT_ERR_TOTP_REPLAY ?
 	    "code already used" : "wrong code";
 	o->nev = 1;
-	if (c->max_failures != 0 && t->failures >= c->max_failures) {
+	if (o->result != JIT_ERR_TOTP_REPLAY && c->max_failures != 0 &&
+	    t->failures >= c->max_failures) {
 		uint32_t over = t->failures - c->max_failures;
 
 		t->locked_until = c->now + (60ULL << (over > 6 ? 6 : over));

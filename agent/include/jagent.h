@@ -42,11 +42,21 @@ int jagent_list(struct jagent *a,
 
 /*
  * Asks the agent to sign dlen bytes of data with the identity whose key
- * blob this is; appends the signature blob (string algorithm, string
- * signature) to sig.
+ * blob this is (flags: the request's, e.g. SHA-2 for RSA); appends the
+ * signature blob (string algorithm, string signature) to sig.
  */
 int jagent_sign(struct jagent *a, const unsigned char *blob, size_t len,
-    const unsigned char *data, size_t dlen, struct jbuf *sig);
+    const unsigned char *data, size_t dlen, uint32_t flags, struct jbuf *sig);
+
+/*
+ * Serves one agent client on fd until it closes, as an agent that holds
+ * one identity of a: the key blob given.  It lists that key alone, passes
+ * signature requests for it on to a, and refuses everything else (other
+ * keys, adding, removing).  So an SSH client library offers the one key
+ * and no other.  Returns 0 when the client closed, else a JIT_ERR_* code.
+ */
+int jagent_serve_one(int fd, struct jagent *a, const unsigned char *blob,
+    size_t len);
 
 /* Removes the identity with this key blob. */
 int jagent_remove(struct jagent *a, const unsigned char *blob, size_t len);

@@ -31,6 +31,8 @@ struct js_config {
 	char *user;
 	char *identity;		/* ~ expanded */
 	char *ca_host_key;	/* "type base64" line, or NULL */
+	int no_code;		/* connect for a command that needs no code:
+				   answer the CA's code prompt empty */
 };
 
 /*

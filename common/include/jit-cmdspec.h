@@ -22,6 +22,8 @@ struct jit_cmdspec {
 	const struct jit_optspec *opts;	/* ends with a NULL name */
 	unsigned min_args, max_args;	/* words that are not options */
 	const char *exclusive[2];	/* two flags not to give together */
+	int no_code;		/* reveals nothing: runs without a verification
+				   code (the client answers the prompt empty) */
 };
 
 /* The CA command called name, or NULL. */
@@ -50,5 +52,14 @@ const char *jit_cmdspec_value(int argc, char **argv, const char *name);
  * tries the next CA of its list.
  */
 #define JIT_BANNER_STORE_DOWN	"jit-ssh: the CA cannot reach its store"
+
+/*
+ * The banner a CA sends when a right code was used already (in this 30-s
+ * step): the client waits for the next code instead of asking at once.
+ */
+#define JIT_BANNER_CODE_USED	"jit-ssh: that code was already used"
+
+/* 1 when the command line's command needs no verification code. */
+int jit_cmd_no_code(const char *name);
 
 #endif /* JIT_CMDSPEC_H */

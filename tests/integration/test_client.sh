@@ -203,7 +203,12 @@ for l in sys.stdin:
 }
 approval_login
 RID=$(wait_request) && ok "the approver sees the pending request ($RID)" || bad "no request for bob"
-run 1 "may not decide requests for role prod" "a non-approver cannot approve" -- alice approve "$RID"
+run 1 "no request $RID" "a non-approver cannot approve" -- alice approve "$RID"
+sed "s/$RID/ID/" "$T/err" > "$T/err.real"
+run 1 "no request r-00000000deadbeef" "a request that does not exist" -- alice approve r-00000000deadbeef
+sed "s/r-00000000deadbeef/ID/" "$T/err" > "$T/err.none"
+cmp -s "$T/err.real" "$T/err.none" && ok "...answered exactly as a request that does not exist" ||
+	bad "told apart: $(cat "$T/err.real") / $(cat "$T/err.none")"
 run 0 "approved" "the approver approves" -- bob approve "$RID" --comment "ok, go"
 wait "$LPID" && rc=0 || rc=$?
 [ $rc = 0 ] && grep -q "role prod" "$T/lout" && ok "the waiting login gets its certificate" ||

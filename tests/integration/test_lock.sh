@@ -162,4 +162,56 @@ mdb_load -f "$T/dump" "$T/t/ca/store"
 rc=0; $J audit verify --dir "$T/t/ca" > "$T/out" 2>&1 || rc=$?
 [ $rc = 1 ] && grep -q "state altered: live: 0 live certificates indexed, the log has 3" "$T/out" &&
 	ok "audit verify names a removed live-certificate entry" || bad "live index: rc=$rc $(cat "$T/out")"
+# A lock ends the MFA grace at once and a locked user decides nothing.
+$J init --dir "$T/g" > /dev/null
+ssh-keygen -q -t ed25519 -N '' -C dave -f "$T/dave"
+cat > "$T/g/policy.yaml" <<YAML
+defaults: { mfa_grace: 10m }
+users:
+  carol: { keys: ["$(k carol)"], groups: [leads] }
+  dave:  { keys: ["$(k dave)"], groups: [dev] }
+roles:
+  prod:
+    groups: [dev]
+    principals: ["$LOGIN_USER"]
+    mfa: optional
+    approval: { groups: [leads], quorum: 1 }
+YAML
+$J enroll --dir "$T/g" --user carol | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/carol.secret"
+kill "$CA_PID" 2> /dev/null || true; wait "$CA_PID" 2> /dev/null || true
+PORT=; start_serve "$T/g"
+nocode() {	# USER ARGS: the stock client that cannot answer a code prompt
+	local who=$1; shift
+	SSH_ASKPASS_REQUIRE=never setsid -w ssh -F /dev/null -p "$PORT" -i "$T/$who" \
+		-o IdentitiesOnly=yes -o IdentityAgent=none -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 \
+		"$who@127.0.0.1" "$@" < /dev/null
+}
+ca_ssh carol whoami < /dev/null > /dev/null 2>&1 && ok "carol gives a code" || bad "carol whoami"
+ca_ssh dave login --role prod < "$T/new.pub" > "$T/dave.cert" 2> "$T/dave.err" &
+DPID=$!
+for i in $(seq 1 50); do
+	rid=$($J audit --dir "$T/g" --event request --json | sed -n 's/.*"request_id":"\([^"]*\)".*/\1/p' | tail -1)
+	[ -n "$rid" ] && break; sleep 0.2
+done
+nocode carol whoami > /dev/null 2>&1 &&
+	ok "in grace, carol needs no code" || bad "no grace before the lock"
+$J lock --dir "$T/g" --user carol --reason "under review" > /dev/null
+rc=0; nocode carol whoami > "$T/out" 2>&1 || rc=$?
+[ $rc = 1 ] && grep -q "whoami needs a verification code" "$T/out" &&
+	ok "after lock, the grace is over: a code is owed" || bad "grace after lock: rc=$rc $(cat "$T/out")"
+# The code was used this step: the next step's (one step of skew is taken),
+# a second after the lock, so that its grace (for deny below) is after it.
+sleep 1
+printf '#!/bin/sh\noathtool --totp -b --now "$(date -u -d @$(( $(date +%%s) + 30 )) "+%%Y-%%m-%%d %%H:%%M:%%S UTC")" "$(cat "%s/carol.secret")"\n' "$T" > "$T/askpass"
+rc=0; ca_ssh carol approve "$rid" < /dev/null > "$T/out" 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "approve: carol is locked until unlocked: no decisions (under review)" "$T/err" &&
+	ok "a locked user cannot approve" || bad "locked approve: rc=$rc $(cat "$T/out" "$T/err")"
+rc=0; nocode carol deny "$rid" > "$T/out" 2> "$T/err" || rc=$?	# in the new code's grace
+[ $rc = 1 ] && grep -q "deny: carol is locked" "$T/err" && ok "...nor deny" ||
+	bad "locked deny: rc=$rc $(cat "$T/out" "$T/err")"
+[ "$($J audit --dir "$T/g" --event approve --json | wc -l)" = 0 ] &&
+	[ "$($J audit --dir "$T/g" --event issue --json | wc -l)" = 0 ] &&
+	ok "nothing approved, nothing issued" || bad "approved or issued while locked"
+kill "$DPID" 2> /dev/null || true; wait "$DPID" 2> /dev/null || true
 finish

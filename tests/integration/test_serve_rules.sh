@@ -70,7 +70,7 @@ for i in $(seq 1 50); do
 	[ -n "$id" ] && break; sleep 0.2
 done
 rc=0; ca_ssh dave approve "$id" < /dev/null > /dev/null 2> "$T/early.err" || rc=$?
-[ $rc = 1 ] && grep -q "dave may not decide requests for role prod" "$T/early.err" &&
+[ $rc = 1 ] && grep -q "approve: no request $id" "$T/early.err" &&
 	ok "before escalate.after a manager may not approve" || bad "early: rc=$rc $(cat "$T/early.err")"
 for i in $(seq 1 40); do [ "$(events remind "$id")" = 1 ] && break; sleep 0.25; done
 [ "$(events remind "$id")" = 1 ] && [ "$(events escalate "$id")" = 0 ] &&

@@ -367,20 +367,25 @@ check_set(const char *dir, size_t idx, const struct set *s,
 		}
 	}
 	if (keep != NULL) {
-		size_t nrev = 0, nok = 0;
+		size_t nrev = 0, nok = 0, nrev_kept = 0, nok_kept = 0;
+		size_t seen_rev, seen_ok;
 
 		snprintf(cmd, sizeof(cmd), "cd '%s' && mkdir -p '%s' && "
 		    "cp set.krl '%s/krl'", dir, keep, keep);
 		if (system(cmd) != 0)
 			die("keep", 0);
-		/* Three of each kind, spread over the probes. */
-		for (i = 0; i < np; i += np / 16 + 1) {
-			size_t *cnt = pr[i].revoked ? &nrev : &nok;
+		/* Up to three of each kind, spread over the probes. */
+		for (i = 0; i < np; i++)
+			*(pr[i].revoked ? &nrev : &nok) += 1;
+		for (i = 0, seen_rev = seen_ok = 0; i < np; i++) {
+			int rev = pr[i].revoked;
+			size_t *kept = rev ? &nrev_kept : &nok_kept;
+			size_t nth = rev ? seen_rev++ : seen_ok++;
 
-			if (*cnt >= 3)
+			if (*kept >= 3 || nth % ((rev ? nrev : nok) / 3 + 1) != 0)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s/%s%zu-cert.pub", dir,
-			    keep, pr[i].revoked ? "revoked" : "ok", (*cnt)++);
+			    keep, rev ? "revoked" : "ok", (*kept)++);
 			write_cert(path, ca, key, pr[i].serial, pr[i].id);
 		}
 	}
