@@ -18,6 +18,9 @@
 #include "jstore.h"
 #include "rpc-impl.h"
 #include "state.h"
+
+_Static_assert(JPOLICY_APPROVERS_MAX <= JSTORE_FIELD_MAX,
+    "the policy lets a quorum's names grow past the log's field");
 #include "textout.h"
 
 struct list_ctx {

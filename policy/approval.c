@@ -18,6 +18,56 @@
 #include "policy-impl.h"
 #include "schema.h"
 
+static int
+may_approve(const struct puser *u, const struct prole *role)
+{
+	size_t j;
+
+	for (j = 0; j < role->approval_groups.n; j++)
+		if (pstrv_has(&u->groups, role->approval_groups.v[j]))
+			return 1;
+	for (j = 0; j < role->escalate_groups.n; j++)
+		if (pstrv_has(&u->groups, role->escalate_groups.v[j]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The approvers of a request are recorded as one comma-separated field:
+ * the quorum's longest names (escalation approvers included) must fit
+ * JPOLICY_APPROVERS_MAX, or every approval would pass and the pickup fail.
+ */
+static int
+check_approvers_fit(struct ctx *c, const struct jyaml_node *qn,
+    const struct prole *role)
+{
+	const struct jpolicy *p = c->p;
+	size_t i, k, longest[QUORUM_MAX], n = 0, len, total;
+
+	if (role->quorum == 0 || role->quorum > QUORUM_MAX)
+		return 0;	/* refused where the quorum is read */
+	for (i = 0; i < p->nusers; i++) {
+		if (!may_approve(&p->users[i], role))
+			continue;
+		len = strlen(p->users[i].name);
+		/* Keep the quorum longest, longest first. */
+		for (k = n < role->quorum ? n++ : n; k > 0 &&
+		    longest[k - 1] < len; k--)
+			if (k < role->quorum)
+				longest[k] = longest[k - 1];
+		if (k < role->quorum)
+			longest[k] = len;
+	}
+	for (i = 0, total = 0; i < n; i++)
+		total += longest[i] + (i > 0 ? 1 : 0);
+	if (total > JPOLICY_APPROVERS_MAX)
+		return schema_err(c, qn, "role '%s': quorum %u of these approvers "
+		    "is %zu bytes of names, more than the log's %d for a "
+		    "request's approvers: lower the quorum or shorten the names",
+		    role->name, role->quorum, total, JPOLICY_APPROVERS_MAX);
+	return 0;
+}
+
 /*
  * The quorum must be reachable by every possible requester: approvers
  * other than the requester must be at least quorum.
@@ -55,7 +105,7 @@ check_quorum(struct ctx *c, const struct jyaml_node *qn, struct prole *role)
 			    "the requester", role->name, role->quorum, u->name,
 			    pool);
 	}
-	return 0;
+	return check_approvers_fit(c, qn, role);
 }
 
 /* approval.escalate: { after: D, groups: [...] }, before the wait ends. */

@@ -22,6 +22,8 @@ struct jpolicy_decision;
 #define JPOLICY_ERR_MAX		512
 /* A role's principals joined by commas, expanded: at most this long. */
 #define JPOLICY_PRINCIPALS_TEXT_MAX	4095
+/* A request's approvers, comma-separated, as the log records them. */
+#define JPOLICY_APPROVERS_MAX		4096
 
 /*
  * Loads a policy from len bytes of YAML; name is used in error messages.

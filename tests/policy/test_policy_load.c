@@ -457,3 +457,48 @@ Test(policy_load, every_problem_in_one_run)
 	cr_assert_eq(i, sizeof(want) / sizeof(want[0]), "%zu problems", i);
 	free(err);
 }
+
+/* The quorum's longest approver names, comma-separated, must fit the log's
+ * approvers field (quorum 64 of 64-byte names did not: every approval
+ * passed, then the pickup failed). */
+static char *
+many_approvers(unsigned quorum, unsigned nleads, int leadlen, unsigned nmgr,
+    int mgrlen)
+{
+	char *y = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&y, &len);
+	unsigned i;
+
+	cr_assert_not_null(f);
+	fprintf(f, "users:\n  req: { keys: [\"" KEY_ED "\"], groups: [dev] }\n");
+	for (i = 0; i < nleads + nmgr; i++)
+		fprintf(f, "  %c%0*u: { keys: [\"" KEY_ED "\"], groups: [%s] }\n",
+		    'a' + (char)(i % 26), (i < nleads ? leadlen : mgrlen) - 1, i,
+		    i < nleads ? "leads" : "mgr");
+	fprintf(f, "roles:\n  r:\n    groups: [dev]\n    principals: [x]\n"
+	    "    approval:\n      groups: [leads]\n      quorum: %u\n", quorum);
+	if (nmgr > 0)
+		fprintf(f, "      escalate: { after: 1m, groups: [mgr] }\n");
+	fclose(f);
+	return y;
+}
+
+Test(policy_load, quorum_names_fit_the_log)
+{
+	char *y;
+
+	y = many_approvers(64, 70, 64, 0, 0);	/* 64 * 64 + 63 = 4159 bytes */
+	expect_error(y, 79, 15, "quorum 64 of these approvers is 4159 bytes");
+	free(y);
+	y = many_approvers(63, 70, 64, 0, 0);	/* 4094 */
+	jpolicy_free(load_ok(y));
+	free(y);
+	y = many_approvers(64, 64, 63, 0, 0);	/* 4095 */
+	jpolicy_free(load_ok(y));
+	free(y);
+	/* Escalation approvers count too: with 6 longer names, 4101. */
+	y = many_approvers(64, 64, 63, 6, 64);
+	expect_error(y, 79, 15, "4101 bytes");
+	free(y);
+}
