@@ -170,6 +170,71 @@ add_next(const char *dir, int kind, enum jkey_type type, const char *uri)
 	return r;
 }
 
+struct act_ctx {
+	const char *kind;
+	const char *step;	/* "activate ", "add next " */
+	uint64_t activated;	/* the newest such step of this CA */
+	char fp[128];		/* the key it recorded */
+	uint64_t last_valid;	/* latest expiry of a certificate before it */
+};
+
+/* The newest ca-rotate step a->step of CA a->kind (a->activated, a->fp). */
+static int
+find_step(const struct jstore_event *ev, void *arg)
+{
+	struct act_ctx *a = arg;
+
+	if (ev->role != NULL && strcmp(ev->role, a->kind) == 0 &&
+	    ev->reason != NULL && strncmp(ev->reason, a->step,
+	    strlen(a->step)) == 0) {
+		a->activated = ev->time;
+		snprintf(a->fp, sizeof(a->fp), "%s", ev->fingerprint != NULL ?
+		    ev->fingerprint : "");
+	}
+	return 0;
+}
+
+/*
+ * 0 when the next key is the one `rotate` added: the log's newest "add
+ * next" of this CA names it.  A key swapped in after that is refused.
+ */
+static int
+next_is_added(const char *dir, int kind, const struct jkey *next)
+{
+	struct act_ctx a;
+	struct jstore_filter f;
+	struct jstore *st = NULL;
+	char *fp = NULL;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = ca_key_kind_name(kind);
+	a.step = "add next ";
+	memset(&f, 0, sizeof(f));
+	f.event = ROTATE_EVENT;
+	if ((r = jkey_fingerprint(next, &fp)) != 0 ||
+	    (r = ca_open_store(dir, JSTORE_RDONLY, &st)) != 0)
+		goto out;
+	if ((r = jstore_query(st, &f, find_step, &a)) != 0) {
+		ca_error("reading the log: %s", jit_strerror(r));
+		goto out;
+	}
+	if (a.activated == 0) {
+		ca_error("the log has no next %s CA key added: refusing to "
+		    "activate one (add it with `rotate --ca %s`)", a.kind, a.kind);
+		r = JIT_ERR_NOT_FOUND;
+	} else if (strcmp(a.fp, fp) != 0) {
+		ca_error("the next %s CA key is %s, but the one `rotate` added "
+		    "was %s: refusing to activate a key swapped in since "
+		    "(audit --event ca-rotate)", a.kind, fp, a.fp);
+		r = JIT_ERR_KEY_TYPE_MISMATCH;
+	}
+ out:
+	jstore_close(st);
+	free(fp);
+	return r;
+}
+
 /* The next key signs; the old one stays published until --retire. */
 static int
 activate(const char *dir, int kind)
@@ -191,6 +256,7 @@ activate(const char *dir, int kind)
 	}
 	/* It must sign before it takes over (a token: PIN, key, same key). */
 	if ((r = ca_signer_open(dir, kind, CA_GEN_NEXT, &next)) != 0 ||
+	    (r = next_is_added(dir, kind, next.key)) != 0 ||
 	    (r = ca_pubs_load(dir, kind, &cur)) != 0)
 		goto out;
 	token = next.token != NULL;
@@ -250,27 +316,6 @@ activate(const char *dir, int kind)
 	free(nuri);
 	free(opub);
 	return r;
-}
-
-struct act_ctx {
-	const char *kind;
-	uint64_t activated;	/* the newest activation of this CA */
-	char fp[128];		/* the key it activated */
-	uint64_t last_valid;	/* latest expiry of a certificate before it */
-};
-
-static int
-find_activation(const struct jstore_event *ev, void *arg)
-{
-	struct act_ctx *a = arg;
-
-	if (ev->role != NULL && strcmp(ev->role, a->kind) == 0 &&
-	    ev->reason != NULL && strncmp(ev->reason, "activate ", 9) == 0) {
-		a->activated = ev->time;
-		snprintf(a->fp, sizeof(a->fp), "%s", ev->fingerprint != NULL ?
-		    ev->fingerprint : "");
-	}
-	return 0;
 }
 
 static int
@@ -340,6 +385,7 @@ retire(const char *dir, int kind)
 
 	memset(&a, 0, sizeof(a));
 	a.kind = ca_key_kind_name(kind);
+	a.step = "activate ";
 	if (!exists(opub)) {
 		ca_error("no retiring %s CA key (%s): nothing to retire",
 		    a.kind, opub);
@@ -353,7 +399,7 @@ retire(const char *dir, int kind)
 		goto out;
 	memset(&f, 0, sizeof(f));
 	f.event = ROTATE_EVENT;
-	if ((r = jstore_query(st, &f, find_activation, &a)) != 0)
+	if ((r = jstore_query(st, &f, find_step, &a)) != 0)
 		goto qfail;
 	if (a.activated == 0) {
 		ca_error("the log has no activation of a new %s CA key: "

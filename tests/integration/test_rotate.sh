@@ -95,6 +95,19 @@ login c2
 [ "$(signer "$T/c2-cert.pub")" = "$old_fp" ] && ok "the old key still signs before --activate" ||
 	bad "c2 signed by $(signer "$T/c2-cert.pub")"
 
+# A next key swapped in after `rotate` added it is not activated.
+cp -p "$T/ca/user_ca.next" "$T/next.saved"; cp -p "$T/ca/user_ca.next.pub" "$T/next.pub.saved"
+rm -f "$T/ca/user_ca.next" "$T/ca/user_ca.next.pub"
+ssh-keygen -q -t ed25519 -N '' -C swapped -f "$T/ca/user_ca.next"
+n0=$($J audit --dir "$T/ca" --event ca-rotate --json | wc -l)
+rc=0; $J rotate --dir "$T/ca" --ca user --activate > "$T/out" 2>&1 || rc=$?
+[ $rc = 1 ] && grep -q "refusing to activate a key swapped in since" "$T/out" &&
+	[ "$(fp_of "$T/ca/user_ca.pub")" = "$old_fp" ] && [ ! -e "$T/ca/user_ca.old.pub" ] &&
+	[ "$($J audit --dir "$T/ca" --event ca-rotate --json | wc -l)" = "$n0" ] &&
+	ok "a next key swapped after rotate added it is refused, nothing moved or recorded" ||
+	bad "swapped next key: rc $rc $(cat "$T/out")"
+mv "$T/next.saved" "$T/ca/user_ca.next"; mv "$T/next.pub.saved" "$T/ca/user_ca.next.pub"
+
 # Step 2: activate.  The new key signs; both keys' certificates get in.
 $J rotate --dir "$T/ca" --ca user --activate > "$T/out" 2>&1 && [ -f "$T/ca/user_ca.old.pub" ] &&
 	[ ! -e "$T/ca/user_ca.next" ] && ok "activate" || bad "activate: $(cat "$T/out")"
