@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pwd.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -42,6 +43,25 @@ ca_dir_origin(const char *dir)
 	if (env != NULL && strcmp(dir, env) == 0)
 		return "from $" CA_DIR_ENV;
 	return "from --dir";
+}
+
+int
+ca_dir_check_owner(const char *dir)
+{
+	struct stat st;
+	struct passwd *pw;
+	char who[64];
+
+	if (stat(dir, &st) == -1 || st.st_uid == geteuid())
+		return 0;
+	if ((pw = getpwuid(st.st_uid)) != NULL)
+		snprintf(who, sizeof(who), "%s", pw->pw_name);
+	else
+		snprintf(who, sizeof(who), "#%lu", (unsigned long)st.st_uid);
+	ca_error("%s belongs to %s: run this as that user (sudo -u %s "
+	    "jit-ssh-ca ...), so that what it writes stays readable by the "
+	    "service", dir, who, who);
+	return JIT_ERR_BAD_PERMISSIONS;
 }
 
 char *

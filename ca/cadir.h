@@ -31,7 +31,18 @@ char *ca_path(const char *dir, const char *name);
 /* Where the CA directory dir came from, in words, for error messages. */
 const char *ca_dir_origin(const char *dir);
 
-/* Opens the store config.yaml names (default: DIR/store, LMDB). */
+/*
+ * Commands that write into DIR run as its owner, so that what they write
+ * stays the service's (which runs as that user): 0 when the effective user
+ * owns DIR (or DIR does not exist yet), else says how to run the command
+ * and returns JIT_ERR_BAD_PERMISSIONS.
+ */
+int ca_dir_check_owner(const char *dir);
+
+/*
+ * Opens the store config.yaml names (default: DIR/store, LMDB).  Unless
+ * flags hold JSTORE_RDONLY, only as DIR's owner (ca_dir_check_owner).
+ */
 int ca_open_store(const char *dir, int flags, struct jstore **sp);
 
 /* Loads DIR/policy.yaml, or file when not NULL. */

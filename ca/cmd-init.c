@@ -206,6 +206,12 @@ dir_prepare(struct created *cr, const char *dir)
 			return -1;
 		return 0;
 	}
+	if (errno == EACCES) {
+		ca_error("creating %s: %s: create it for the CA's user first "
+		    "(install -d -m 0700 -o USER -g USER %s), then run init as "
+		    "USER", dir, strerror(errno), dir);
+		return -1;
+	}
 	if (errno != EEXIST) {
 		ca_error("creating %s: %s", dir, strerror(errno));
 		return -1;
@@ -214,6 +220,8 @@ dir_prepare(struct created *cr, const char *dir)
 		ca_error("%s exists and is not a directory", dir);
 		return -1;
 	}
+	if (ca_dir_check_owner(dir) != 0)
+		return -1;
 	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		p = ca_path(dir, parts[i]);
 		if (lstat(p, &st) == 0) {

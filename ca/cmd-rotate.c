@@ -510,6 +510,8 @@ cmd_rotate(int argc, char **argv)
 		return CA_EXIT_USAGE;
 	}
 	dir = ca_dir(dir);
+	if (ca_dir_check_owner(dir) != 0)	/* before any file is written */
+		return CA_EXIT_FAIL;
 	r = act ? activate(dir, kind) : ret ? retire(dir, kind) :
 	    add_next(dir, kind, t, uri);
 	return r == 0 ? CA_EXIT_OK : CA_EXIT_FAIL;

@@ -244,6 +244,8 @@ ca_open_store(const char *dir, int flags, struct jstore **sp)
 	int r;
 
 	memset(&c, 0, sizeof(c));
+	if (!(flags & JSTORE_RDONLY) && (r = ca_dir_check_owner(dir)) != 0)
+		goto out;
 	/* DIR/config.yaml may name a shared store; without one: DIR/store. */
 	if (cfg != NULL && stat(cfg, &st) == 0) {
 		if ((r = ca_config_load(dir, &c)) != 0)
