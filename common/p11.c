@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/stat.h>
 
 #include <openssl/ecdsa.h>
@@ -126,7 +127,6 @@ read_pin(struct jp11 *t, char **errp)
 {
 	const char *src = p11_kit_uri_get_pin_source(t->uri);
 	struct jbuf *b = NULL;
-	struct stat st;
 	size_t n;
 	int r;
 
@@ -135,15 +135,16 @@ read_pin(struct jp11 *t, char **errp)
 		return 0;
 	if (strncmp(src, "file:", 5) == 0)
 		src += 5;
-	if (stat(src, &st) == -1)
-		return fail(errp, JIT_ERR_SYSTEM, "pin-source %s: %s", src,
-		    jit_strerror(JIT_ERR_SYSTEM));
-	if ((st.st_mode & 077) != 0)
-		return fail(errp, JIT_ERR_BAD_PERMISSIONS, "pin-source %s: "
-		    "others can read it (mode %03o): chmod 600 it", src,
-		    (unsigned)(st.st_mode & 0777));
-	if ((r = jit_file_read(src, P11_PIN_MAX, 0, &b)) != 0)
+	/* Checked and read through one descriptor: no link, no swap between. */
+	if ((r = jit_file_read(src, P11_PIN_MAX, JIT_FILE_PRIVATE, &b)) != 0) {
+		if (r == JIT_ERR_BAD_PERMISSIONS)
+			return fail(errp, r, "pin-source %s: group or others can "
+			    "read it: chmod 600 it", src);
+		if (r == JIT_ERR_SYSTEM && errno == ELOOP)
+			return fail(errp, r, "pin-source %s: a symbolic link: "
+			    "name the file itself", src);
 		return fail(errp, r, "pin-source %s: %s", src, jit_strerror(r));
+	}
 	n = jbuf_len(b);
 	while (n > 0 && (((const char *)jbuf_ptr(b))[n - 1] == '\n' ||
 	    ((const char *)jbuf_ptr(b))[n - 1] == '\r'))

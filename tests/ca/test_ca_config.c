@@ -161,6 +161,29 @@ Test(ca_config, a_pin_source_others_can_read_is_refused_before_any_module)
 	free(err);
 }
 
+/* The PIN file is checked and read through one descriptor: a link to a
+ * private file is refused (it could be swapped between check and read). */
+Test(ca_config, a_pin_source_that_is_a_link_is_refused)
+{
+	struct jp11 *t = NULL;
+	char pin[160], link[160], uri[256], *err = NULL;
+	FILE *f;
+
+	snprintf(pin, sizeof(pin), "%s/pin", dir);
+	snprintf(link, sizeof(link), "%s/pin-link", dir);
+	cr_assert_not_null(f = fopen(pin, "w"));
+	fputs("1234\n", f);
+	fclose(f);
+	chmod(pin, 0600);
+	cr_assert_eq(symlink(pin, link), 0);
+	snprintf(uri, sizeof(uri), "pkcs11:token=a;object=b?pin-source=%s", link);
+	cr_assert_eq(jp11_open("/nonexistent.so", uri, &t, &err),
+	    JIT_ERR_SYSTEM);
+	cr_assert_null(t);
+	cr_assert_not_null(strstr(err, "a symbolic link"), "%s", err);
+	free(err);
+}
+
 Test(ca_config, set_key_replaces_one_value_and_keeps_the_rest)
 {
 	struct ca_config c;
