@@ -15,7 +15,7 @@ struct caps {
 	unsigned nsessions;
 	unsigned nunauth;		/* of them not authenticated yet */
 	struct {
-		char addr[INET6_ADDRSTRLEN];
+		char addr[CAPS_KEY_MAX];	/* caps_addr_key() */
 		unsigned n, unauth;
 	} slots[CAPS_MAX_SESSIONS];
 };
@@ -43,14 +43,38 @@ caps_free(struct caps *c)
 	free(c);
 }
 
-/* The slot of addr, or -1 (called locked). */
+void
+caps_addr_key(const char *addr, char key[CAPS_KEY_MAX])
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	char text[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, addr, &a6) != 1) {
+		snprintf(key, CAPS_KEY_MAX, "%s", addr);	/* IPv4 */
+		return;
+	}
+	if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+		memcpy(&a4, &a6.s6_addr[12], 4);
+		if (inet_ntop(AF_INET, &a4, key, CAPS_KEY_MAX) == NULL)
+			snprintf(key, CAPS_KEY_MAX, "%s", addr);
+		return;
+	}
+	/* One host may hold a /64 (SLAAC, privacy addresses): count it once. */
+	memset(&a6.s6_addr[8], 0, 8);
+	if (inet_ntop(AF_INET6, &a6, text, sizeof(text)) == NULL)
+		snprintf(text, sizeof(text), "%s", addr);
+	snprintf(key, CAPS_KEY_MAX, "%s/64", text);
+}
+
+/* The slot of addr's key, or -1 (called locked). */
 static int
-slot_of(struct caps *c, const char *addr)
+slot_of(struct caps *c, const char *key)
 {
 	int i;
 
 	for (i = 0; i < CAPS_MAX_SESSIONS; i++)
-		if (c->slots[i].n > 0 && strcmp(c->slots[i].addr, addr) == 0)
+		if (c->slots[i].n > 0 && strcmp(c->slots[i].addr, key) == 0)
 			return i;
 	return -1;
 }
@@ -58,17 +82,19 @@ slot_of(struct caps *c, const char *addr)
 int
 caps_admit(struct caps *c, const char *addr)
 {
+	char key[CAPS_KEY_MAX];
 	int i, ok = 0;
 
+	caps_addr_key(addr, key);
 	pthread_mutex_lock(&c->lock);
 	if (c->nsessions >= CAPS_MAX_SESSIONS || c->nunauth >= CAPS_MAX_UNAUTH)
 		goto out;
-	if ((i = slot_of(c, addr)) == -1) {
+	if ((i = slot_of(c, key)) == -1) {
 		for (i = 0; i < CAPS_MAX_SESSIONS && c->slots[i].n > 0; i++)
 			;
 		if (i == CAPS_MAX_SESSIONS)
 			goto out;
-		snprintf(c->slots[i].addr, sizeof(c->slots[i].addr), "%s", addr);
+		snprintf(c->slots[i].addr, sizeof(c->slots[i].addr), "%s", key);
 		c->slots[i].unauth = 0;
 	}
 	if (c->slots[i].n >= CAPS_MAX_PER_ADDRESS ||
@@ -78,7 +104,8 @@ caps_admit(struct caps *c, const char *addr)
 	c->slots[i].unauth++;
 	c->nunauth++;
 	c->nsessions++;
-	jstore_set_clients(c->st, c->nsessions);
+	if (c->st != NULL)
+		jstore_set_clients(c->st, c->nsessions);
 	ok = 1;
  out:
 	pthread_mutex_unlock(&c->lock);
@@ -88,11 +115,13 @@ caps_admit(struct caps *c, const char *addr)
 void
 caps_authed(struct caps *c, const char *addr)
 {
+	char key[CAPS_KEY_MAX];
 	int i;
 
+	caps_addr_key(addr, key);
 	pthread_mutex_lock(&c->lock);
 	c->nunauth--;
-	if ((i = slot_of(c, addr)) != -1)
+	if ((i = slot_of(c, key)) != -1)
 		c->slots[i].unauth--;
 	pthread_mutex_unlock(&c->lock);
 }
@@ -100,18 +129,21 @@ caps_authed(struct caps *c, const char *addr)
 void
 caps_release(struct caps *c, const char *addr, int authed)
 {
+	char key[CAPS_KEY_MAX];
 	int i;
 
+	caps_addr_key(addr, key);
 	pthread_mutex_lock(&c->lock);
 	c->nsessions--;
 	if (!authed)
 		c->nunauth--;
-	if ((i = slot_of(c, addr)) != -1) {
+	if ((i = slot_of(c, key)) != -1) {
 		c->slots[i].n--;
 		if (!authed)
 			c->slots[i].unauth--;
 	}
-	jstore_set_clients(c->st, c->nsessions);
+	if (c->st != NULL)
+		jstore_set_clients(c->st, c->nsessions);
 	pthread_cond_broadcast(&c->drained);
 	pthread_mutex_unlock(&c->lock);
 }

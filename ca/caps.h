@@ -15,7 +15,17 @@ struct jstore;
 #define CAPS_MAX_UNAUTH		256
 #define CAPS_MAX_UNAUTH_PER_ADDRESS	64
 
-/* The session count is told to st (jstore_set_clients) as it changes. */
+#define CAPS_KEY_MAX		64
+
+/*
+ * What the per-address caps count addr under: an IPv4 address as it is, an
+ * IPv4-mapped IPv6 address as its IPv4 address, any other IPv6 address as
+ * its /64 ("2001:db8:1:2::/64"): one host may hold a whole /64.
+ */
+void caps_addr_key(const char *addr, char key[CAPS_KEY_MAX]);
+
+/* The session count is told to st (jstore_set_clients, when not NULL) as it
+ * changes. */
 struct caps *caps_new(struct jstore *st);
 void caps_free(struct caps *c);
 
