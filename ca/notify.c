@@ -21,6 +21,7 @@
 #include "calog.h"
 #include "jit-err.h"
 #include "jit-util.h"
+#include "jpolicy.h"
 #include "jstore.h"
 #include "notify.h"
 #include "textout.h"
@@ -98,8 +99,35 @@ notify_main(void *arg)
 	return NULL;
 }
 
+/* "may_approve": who may decide the request ev is about, now. */
+static int
+add_may_approve(json_t *o, const struct jstore_event *ev,
+    const struct jpolicy *p)
+{
+	json_t *a;
+	const char *u;
+	size_t i;
+	int escalated = strcmp(ev->event, "escalate") == 0;
+
+	if (p == NULL || ev->role == NULL || (strcmp(ev->event, "request") != 0 &&
+	    strcmp(ev->event, "remind") != 0 && !escalated))
+		return 0;
+	if ((a = json_array()) == NULL)
+		return -1;
+	for (i = 0; (u = jpolicy_user_name(p, i)) != NULL; i++)
+		if ((ev->user == NULL || strcmp(u, ev->user) != 0) &&
+		    jpolicy_can_approve_at(p, ev->role, u, escalated ?
+		    UINT64_MAX : 0) && json_array_append_new(a,
+		    json_string(u)) != 0) {
+			json_decref(a);
+			return -1;
+		}
+	return json_object_set_new(o, "may_approve", a);
+}
+
 int
-notify_run(char *const *argv, const struct jstore_event *ev)
+notify_run(char *const *argv, const struct jstore_event *ev,
+    const struct jpolicy *p)
 {
 	struct job *j;
 	json_t *o;
@@ -121,6 +149,11 @@ notify_run(char *const *argv, const struct jstore_event *ev)
 			ok = (j->argv[i] = strdup(argv[i])) != NULL;
 	}
 	if (argv == NULL || !ok || (o = ca_event_json(ev)) == NULL) {
+		job_free(j);
+		return 0;
+	}
+	if (add_may_approve(o, ev, p) != 0) {
+		json_decref(o);
 		job_free(j);
 		return 0;
 	}
@@ -173,6 +206,7 @@ notify_kind(const char *kind)
 
 struct follow {
 	char *const *argv;
+	const struct jpolicy *p;
 };
 
 static int
@@ -180,15 +214,16 @@ notify_one(const struct jstore_event *ev, void *arg)
 {
 	struct follow *f = arg;
 
-	if (notify_kind(ev->event) && notify_run(f->argv, ev) != 0)
+	if (notify_kind(ev->event) && notify_run(f->argv, ev, f->p) != 0)
 		return 1;	/* busy: from this event on, next time */
 	return 0;
 }
 
 void
-notify_follow(struct notifier *n, struct jstore *st, char *const *argv)
+notify_follow(struct notifier *n, struct jstore *st, const struct jpolicy *p)
 {
-	struct follow f = { argv };
+	char *const *argv = p != NULL ? jpolicy_notify_argv(p) : NULL;
+	struct follow f = { argv, p };
 	uint64_t last, ms = jit_monotonic_ms();
 	int r;
 

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+struct jpolicy;
 struct jstore;
 struct jstore_event;
 
@@ -20,18 +21,22 @@ struct notifier {
 };
 
 /*
- * Runs argv (NULL: none configured) for each lifecycle event st's log got
+ * Runs p's notify.command (none: nothing) for each lifecycle event st's log got
  * since the last call (the first call only marks the log's end: no replay
  * of history), in log order.  At most 16 runs at once; the rest waits for
  * a later call, never dropped.
  */
-void notify_follow(struct notifier *n, struct jstore *st, char *const *argv);
+void notify_follow(struct notifier *n, struct jstore *st,
+    const struct jpolicy *p);
 
 /*
  * Runs argv (no shell) in the background with ev as one JSON line on its
- * stdin; killed after 5 s; a failure is logged.  -1 (nothing started)
- * while 16 runs are still going, else 0.
+ * stdin; killed after 5 s; a failure is logged.  A request, remind or
+ * escalate event also says who may decide it under policy p
+ * ("may_approve": the users, the requester left out).  -1 (nothing
+ * started) while 16 runs are still going, else 0.
  */
-int notify_run(char *const *argv, const struct jstore_event *ev);
+int notify_run(char *const *argv, const struct jstore_event *ev,
+    const struct jpolicy *p);
 
 #endif /* JIT_CA_NOTIFY_H */

@@ -143,7 +143,7 @@ notify(struct svc *s, struct notifier *n)
 {
 	struct jpolicy *p = svc_policy_get(s);
 
-	notify_follow(n, s->store, jpolicy_notify_argv(p));
+	notify_follow(n, s->store, p);
 	svc_policy_put(s, p);
 }
 

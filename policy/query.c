@@ -74,6 +74,18 @@ jpolicy_user_in_group(const struct jpolicy *p, const char *user,
 	return u != NULL && group != NULL && pstrv_has(&u->groups, group);
 }
 
+size_t
+jpolicy_nusers(const struct jpolicy *p)
+{
+	return p->nusers;
+}
+
+const char *
+jpolicy_user_name(const struct jpolicy *p, size_t i)
+{
+	return i < p->nusers ? p->users[i].name : NULL;
+}
+
 int
 jpolicy_is_auditor(const struct jpolicy *p, const char *user)
 {

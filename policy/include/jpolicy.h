@@ -56,6 +56,9 @@ char *const *jpolicy_notify_argv(const struct jpolicy *p);
 
 /* Users. */
 int jpolicy_user_exists(const struct jpolicy *p, const char *user);
+/* The policy's users, sorted by name: i from 0 to jpolicy_nusers() - 1. */
+size_t jpolicy_nusers(const struct jpolicy *p);
+const char *jpolicy_user_name(const struct jpolicy *p, size_t i);
 /* 1 when k is one of user's keys. */
 int jpolicy_user_has_key(const struct jpolicy *p, const char *user,
     const struct jkey *k);

@@ -88,6 +88,34 @@ t = json.load(open(sys.argv[1]))["text"]
 assert "BREAK-GLASS, bob took role break-glass" in t, t
 assert '"reason":"db \\"down\\"\\\\now"' in t, t
 PY
+	# A reason that tries to leave the code block and call everyone.
+	rm -f "$T/posted"
+	python3 - "$WPORT" "$T/posted" <<'PY' &
+import http.server, sys, os
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        open(sys.argv[2], "wb").write(body)
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+s.timeout = 20
+while not os.path.exists(sys.argv[2]):
+    s.handle_request()
+PY
+	PIDS+=($!)
+	wait_port "$WPORT"
+	echo '{"seq":8,"event":"request","user":"bob","role":"prod","reason":"``` <!channel> @channel <https://evil|click> & `x`","may_approve":["carol","erin"]}' |
+		JIT_SSH_WEBHOOK_URL=http://127.0.0.1:$WPORT/hook "$E/notify-webhook" && rc=0 || rc=$?
+	python3 - "$T/posted" <<'PY' && [ $rc = 0 ] && ok "notify-webhook escapes a hostile reason for the chat, names who may approve" || bad "webhook escape: rc=$rc $(cat "$T/posted" 2>&1)"
+import json, sys
+t = json.load(open(sys.argv[1]))["text"]
+assert t.count("`") == 6 and t.endswith("```"), t          # one code block, nothing inside it
+assert "<" not in t and ">" not in t, t                    # no <!channel>, no <link|text>
+assert "&lt;!channel&gt;" in t and "&amp;" in t, t
+assert "@channel" not in t, t                              # not a live mention
+assert "may approve: carol, erin" in t, t
+PY
 	echo '{"event":"request"}' | env -u JIT_SSH_WEBHOOK_URL "$E/notify-webhook" 2> "$T/err" && bad "no URL accepted" ||
 		{ grep -q JIT_SSH_WEBHOOK_URL "$T/err" && ok "notify-webhook without a URL fails and says why"; }
 else

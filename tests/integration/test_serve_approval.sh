@@ -145,6 +145,11 @@ sleep 1
 grep -q '"event":"break-glass"' "$T/notified" 2> /dev/null && ok "notify got the break-glass event" ||
 	bad "notify: $(cat "$T/notified" 2> /dev/null)"
 grep -q '"event":"request"' "$T/notified" && ok "notify got request events" || bad "no request notified"
+# A request event says who may decide it: leads, not the requester.
+grep '"event":"request"' "$T/notified" | grep '"user":"bob"' | grep -q '"may_approve":\["carol","erin"\]' &&
+	grep '"event":"request"' "$T/notified" | grep '"user":"carol"' | grep -q '"may_approve":\["erin"\]' &&
+	ok "a request event names who may approve it (never the requester)" ||
+	bad "may_approve: $(grep '"event":"request"' "$T/notified" | head -3)"
 # Every lifecycle event reaches notify, also one written by another process
 # (revoke on the command line): the service follows the log.
 $J revoke --dir "$T/ca" --serial "$(ssh-keygen -L -f "$T/bg-cert.pub" | sed -n 's/.*Serial: //p')" \
