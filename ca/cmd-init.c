@@ -333,10 +333,14 @@ cmd_init(int argc, char **argv)
 			goto out;
 		/* A shared store with a log serves another CA's keys. */
 		if (shared && (jstore_head(st, &head) != 0 || head != 0)) {
+			char *shown = jstore_where_display(store_opt);
+
 			ca_error("the store at %s already holds a CA's log: to "
 			    "add an instance of that CA, copy its directory "
 			    "(keys, totp.key, config.yaml, policy.yaml) instead "
-			    "(README: Running more than one CA)", store_opt);
+			    "(README: Running more than one CA)", shown != NULL ?
+			    shown : "?");
+			free(shown);
 			jstore_close(st);
 			goto out;
 		}

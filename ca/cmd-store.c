@@ -64,8 +64,13 @@ store_open_where(const char *where, int flags, const char *what,
 		ca_error("%s: %s", what, why);
 		return JIT_ERR_INVALID_ARGUMENT;
 	}
-	if ((r = jstore_open(where, flags, 0, sp)) != 0)
-		ca_error("%s %s: %s", what, where, jit_strerror(r));
+	if ((r = jstore_open(where, flags, 0, sp)) != 0) {
+		char *shown = jstore_where_display(where);
+
+		ca_error("%s %s: %s", what, shown != NULL ? shown : "?",
+		    jit_strerror(r));
+		free(shown);
+	}
 	return r;
 }
 

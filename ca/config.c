@@ -38,8 +38,6 @@ cerr(char **errp, const char *name, const struct jyaml_node *n, const char *msg)
 int
 ca_store_where_ok(const char *where, const char **whyp)
 {
-	const char *at, *scheme;
-
 	*whyp = NULL;
 	if (strcmp(where, "lmdb") == 0)
 		return 1;
@@ -48,22 +46,7 @@ ca_store_where_ok(const char *where, const char **whyp)
 		    "conninfo (host=... dbname=...)";
 		return 0;
 	}
-	if (strstr(where, "password=") != NULL ||
-	    strstr(where, "password%3") != NULL) {
-		*whyp = "the store location must not hold a password: put it "
-		    "in a 0600 passfile (passfile=FILE, $PGPASSFILE or "
-		    "~/.pgpass)";
-		return 0;
-	}
-	if ((scheme = strstr(where, "://")) != NULL &&
-	    (at = strchr(scheme + 3, '@')) != NULL &&
-	    memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) != NULL) {
-		*whyp = "the store URL must not hold a password (user:password@): "
-		    "put it in a 0600 passfile (passfile=FILE, $PGPASSFILE "
-		    "or ~/.pgpass)";
-		return 0;
-	}
-	return 1;
+	return jstore_where_check(where, whyp) == 0;
 }
 
 void
@@ -258,8 +241,13 @@ ca_open_store(const char *dir, int flags, struct jstore **sp)
 		goto out;
 	}
 	if ((r = jstore_open(where, flags, 0, sp)) != 0) {
-		if (where != path)
-			ca_error("store %s: %s", where, jit_strerror(r));
+		if (where != path) {
+			char *shown = jstore_where_display(where);
+
+			ca_error("store %s: %s", shown != NULL ? shown : "?",
+			    jit_strerror(r));
+			free(shown);
+		}
 		else if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
 			ca_error("no CA at %s (%s): give the CA directory with "
 			    "--dir DIR or $%s, or create one with `jit-ssh-ca "

@@ -68,6 +68,21 @@ int jstore_open(const char *dir, int flags, uint64_t map_size,
  */
 int jstore_is_url(const char *where);
 
+/*
+ * Checks a PostgreSQL location with libpq's own parser: 0 when libpq reads
+ * it and it holds no password in any spelling (password=, password = x,
+ * user:password@ in a URL, ?password=); else JIT_ERR_INVALID_FORMAT with
+ * *whyp a message that never repeats the location.
+ */
+int jstore_where_check(const char *where, const char **whyp);
+
+/*
+ * The location as a message may show it: for PostgreSQL the host, port,
+ * dbname and user libpq reads in it, never a password; an LMDB path as it
+ * is.  NULL only when out of memory; the caller frees.
+ */
+char *jstore_where_display(const char *where);
+
 /* "lmdb" or "postgresql". */
 const char *jstore_backend(const struct jstore *s);
 

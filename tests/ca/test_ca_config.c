@@ -13,6 +13,7 @@
 #include "cadir.h"
 #include "jit-err.h"
 #include "jp11.h"
+#include "jstore.h"
 
 static char dir[64], path[128];
 
@@ -233,4 +234,53 @@ Test(ca_config, set_key_refuses_a_flow_mapping_and_changes_nothing)
 	cr_assert_neq(ca_config_set_key(dir, CA_KEY_USER, "pkcs11:token=t", 0), 0);
 	cr_assert_str_eq(get(), text);
 	cr_assert_eq(access("config.yaml.new", F_OK), -1);
+}
+
+/* A store location holds no password in any spelling libpq reads, and a
+ * message shows a location without one. */
+Test(ca_config, store_location_passwords_in_every_spelling)
+{
+	static const char *const refused[] = {
+		"host=db dbname=jit password=secret",
+		"host=db dbname=jit password = secret",
+		"host=db password='sec ret' dbname=jit",
+		"postgresql://jit:secret@db/jit",
+		"postgres://jit:secret@db:5432/jit?sslmode=require",
+		"postgresql://jit@db/jit?password=secret",
+		"postgresql://jit@db/jit?pass%77ord=secret",
+		"postgresql://jit@db/jit?sslmode=require&password=secret",
+		"host=db dbname=jit password=",
+		"host=db dbname=jit PASSWORD=secret",	/* libpq cannot read it */
+		"host=db dbname='jit",			/* nor this */
+		NULL,
+	};
+	static const char *const fine[] = {
+		"host=db dbname=jit user=jit",
+		"postgresql://jit@db/jit?passfile=/etc/jit/pgpass",
+		"postgresql:///jit?host=/run/postgresql",
+		"lmdb",
+		NULL,
+	};
+	const char *why;
+	char *shown;
+	size_t i;
+
+	for (i = 0; refused[i] != NULL; i++) {
+		cr_assert_eq(ca_store_where_ok(refused[i], &why), 0, "%s",
+		    refused[i]);
+		cr_assert_not_null(why);
+		cr_assert_null(strstr(why, "secret"), "%s", why);
+		shown = jstore_where_display(refused[i]);
+		cr_assert_not_null(shown);
+		cr_assert_null(strstr(shown, "secret"), "%s -> %s", refused[i],
+		    shown);
+		cr_assert_null(strstr(shown, "sec ret"), "%s", shown);
+		free(shown);
+	}
+	for (i = 0; fine[i] != NULL; i++)
+		cr_assert_eq(ca_store_where_ok(fine[i], &why), 1, "%s: %s",
+		    fine[i], why != NULL ? why : "");
+	shown = jstore_where_display("postgresql://jit@db:5433/jitdb");
+	cr_assert_str_eq(shown, "user='jit' dbname='jitdb' host='db' port='5433'");
+	free(shown);
 }
