@@ -41,8 +41,11 @@ int ca_dir_check_owner(const char *dir);
 
 /*
  * Opens the store config.yaml names (default: DIR/store, LMDB).  Unless
- * flags hold JSTORE_RDONLY, only as DIR's owner (ca_dir_check_owner).
+ * flags hold JSTORE_RDONLY, only as DIR's owner (ca_dir_check_owner) and
+ * only when the store is DIR's CA's (ca_bind_check), unless flags hold
+ * CA_STORE_UNBOUND (init, which binds it).
  */
+#define CA_STORE_UNBOUND	0x1000
 int ca_open_store(const char *dir, int flags, struct jstore **sp);
 
 /* Loads DIR/policy.yaml, or file when not NULL. */

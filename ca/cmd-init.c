@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bind.h"
 #include "cadir.h"
 #include "cakeys.h"
 #include "calog.h"
@@ -329,7 +330,8 @@ cmd_init(int argc, char **argv)
 		struct jstore *st = NULL;
 		uint64_t head = 0;
 
-		if (ca_open_store(dir, JSTORE_ONESHOT, &st) != 0)
+		if (ca_open_store(dir, JSTORE_ONESHOT | CA_STORE_UNBOUND,
+		    &st) != 0)
 			goto out;
 		/* A shared store with a log serves another CA's keys. */
 		if (shared && (jstore_head(st, &head) != 0 || head != 0)) {
@@ -341,6 +343,11 @@ cmd_init(int argc, char **argv)
 			    "(README: Running more than one CA)", shown != NULL ?
 			    shown : "?");
 			free(shown);
+			jstore_close(st);
+			goto out;
+		}
+		/* The store is this CA's from now on. */
+		if (ca_bind_record(dir, st) != 0) {
 			jstore_close(st);
 			goto out;
 		}

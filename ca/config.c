@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bind.h"
 #include "cadir.h"
 #include "calog.h"
 #include "jbuf.h"
@@ -240,7 +241,7 @@ ca_open_store(const char *dir, int flags, struct jstore **sp)
 		r = JIT_ERR_ALLOC;
 		goto out;
 	}
-	if ((r = jstore_open(where, flags, 0, sp)) != 0) {
+	if ((r = jstore_open(where, flags & ~CA_STORE_UNBOUND, 0, sp)) != 0) {
 		if (where != path) {
 			char *shown = jstore_where_display(where);
 
@@ -257,6 +258,10 @@ ca_open_store(const char *dir, int flags, struct jstore **sp)
 			ca_error("store %s: %s (is %s a CA directory? --dir DIR "
 			    "or $%s names it)", path, jit_strerror(r), dir,
 			    CA_DIR_ENV);
+	} else if (!(flags & (JSTORE_RDONLY | CA_STORE_UNBOUND)) &&
+	    (r = ca_bind_check(dir, *sp)) != 0) {
+		jstore_close(*sp);
+		*sp = NULL;
 	}
  out:
 	ca_config_free(&c);

@@ -7,10 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
+#include "jit-err.h"
+#include "jit-util.h"
+#include "jstore.h"
 #include "rpc-impl.h"
+#include "state.h"
 
 static void
 vwrite(struct rpc *cx, int to_stderr, const char *fmt, va_list ap)
@@ -88,4 +93,31 @@ rpc_parse_opts(struct rpc *cx, int argc, char **argv, struct rpc_opt *opts,
 			*o->flag = 1;
 	}
 	return 0;
+}
+
+int
+rpc_refuse_locked(struct rpc *cx, const char *cmd, const char *user,
+    const char *what)
+{
+	char *reason = NULL, when[48] = "until unlocked";
+	uint64_t until;
+	int r;
+
+	if ((r = jstore_locked(cx->svc->store, user, (uint64_t)time(NULL),
+	    &until, &reason)) == 0)
+		return 0;
+	if (r < 0)
+		rpc_err(cx, "%s: cannot tell whether %s is locked: %s\n", cmd,
+		    user, jit_strerror(r));
+	else {
+		if (until != 0) {
+			memcpy(when, "until ", 7);
+			jit_format_time(until, when + 6, sizeof(when) - 6);
+		}
+		rpc_err(cx, "%s: %s is locked %s: %s (%s)\n", cmd, user, when,
+		    what, reason != NULL && *reason != '\0' ? reason :
+		    "no reason given");
+	}
+	free(reason);
+	return 1;
 }

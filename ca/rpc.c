@@ -15,10 +15,7 @@
 #include "cmdline.h"
 #include "jit-cmdspec.h"
 #include "jit-err.h"
-#include "jit-util.h"
-#include "jstore.h"
 #include "rpc-impl.h"
-#include "state.h"
 
 #define MAX_ARGS	32	/* words in a command line */
 
@@ -99,31 +96,4 @@ rpc_run(struct rpc *cx, const char *command)
  out:
 	free(buf);
 	return rc;
-}
-
-int
-rpc_refuse_locked(struct rpc *cx, const char *cmd, const char *user,
-    const char *what)
-{
-	char *reason = NULL, when[48] = "until unlocked";
-	uint64_t until;
-	int r;
-
-	if ((r = jstore_locked(cx->svc->store, user, (uint64_t)time(NULL),
-	    &until, &reason)) == 0)
-		return 0;
-	if (r < 0)
-		rpc_err(cx, "%s: cannot tell whether %s is locked: %s\n", cmd,
-		    user, jit_strerror(r));
-	else {
-		if (until != 0) {
-			memcpy(when, "until ", 7);
-			jit_format_time(until, when + 6, sizeof(when) - 6);
-		}
-		rpc_err(cx, "%s: %s is locked %s: %s (%s)\n", cmd, user, when,
-		    what, reason != NULL && *reason != '\0' ? reason :
-		    "no reason given");
-	}
-	free(reason);
-	return 1;
 }

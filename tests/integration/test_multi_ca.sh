@@ -22,6 +22,24 @@ rc=0; $J init --dir "$T/x" --store "postgresql://jit:secret@localhost/jitca" > /
 $J init --dir "$T/a" --store "$DB_A" > /dev/null 2> "$T/err" || { bad "init --store: $(cat "$T/err")"; finish; }
 [ ! -e "$T/a/store" ] && grep -q "^store: " "$T/a/config.yaml" &&
 	ok "init --store writes the location to config.yaml and no LMDB store" || bad "init --store layout"
+# init binds the store to its CA (a ca-init event): a second init, even on a
+# log with nothing else in it yet, is refused.
+rc=0; $J init --dir "$T/c0" --store "$DB" > /dev/null 2> "$T/err" || rc=$?
+[ $rc != 0 ] && grep -q "already holds a CA's log" "$T/err" && [ ! -e "$T/c0" ] &&
+	ok "a second init right after the first is refused" || bad "second init at once: rc=$rc $(cat "$T/err")"
+$J audit --dir "$T/a" --json | grep -q '"event":"ca-init"' && ok "the log starts with ca-init" ||
+	bad "no ca-init: $($J audit --dir "$T/a")"
+# Another CA's directory pointed at this store is refused at start, naming why.
+$J init --dir "$T/d" > /dev/null
+echo "store: \"$DB\"" >> "$T/d/config.yaml"
+rm -rf "$T/d/store"
+rc=0; timeout 10 $J serve --dir "$T/d" --listen "127.0.0.1:$(free_port)" > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "this store belongs to another CA: its log (event 1 and the rotations since) names the user CA key SHA256:" "$T/err" &&
+	ok "serve refuses another CA's store, naming the key" || bad "foreign store: rc=$rc $(cat "$T/err")"
+cp "$T/a/user_ca.pub" "$T/a/user_ca" "$T/a/host_ca.pub" "$T/a/host_ca" "$T/d/"
+rc=0; $J revoke --dir "$T/d" --serial 1 > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "names totp.key SHA256:" "$T/err" &&
+	ok "...and with the same keys but another totp.key" || bad "foreign totp.key: rc=$rc $(cat "$T/err")"
 for u in bob carol erin; do ssh-keygen -q -t ed25519 -N '' -C "$u" -f "$T/$u"; done
 ssh-keygen -q -t ed25519 -N '' -f "$T/new"
 k() { cut -d' ' -f1,2 "$T/$1.pub"; }
