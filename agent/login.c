@@ -85,6 +85,7 @@ struct login_ctx {
 	/* A waiting request's key kept in the agent (pending.c). */
 	struct jagent *agent;
 	const struct jkey *pending, *key;	/* P (new), K */
+	const unsigned char *secret;	/* P's local secret (pending.c) */
 	const char *role;	/* as asked: for the agent key's comment */
 	const char *resumed_id;	/* the request P in the agent is for */
 	char role_buf[128];
@@ -138,8 +139,8 @@ keep_pending(struct login_ctx *l, const char *id, const char *role,
 		return;
 	if (within <= 0 || within > UINT32_MAX - 60)
 		within = UINT32_MAX - 60;
-	if ((r = js_pending_store(l->agent, l->pending, l->key, id, l->role,
-	    (uint32_t)within + 60)) != 0) {
+	if ((r = js_pending_store(l->agent, l->pending, l->secret, l->key, id,
+	    l->role, (uint32_t)within + 60)) != 0) {
 		clear_live(l);
 		fprintf(stderr, "jit-ssh: note: the request's key stays in "
 		    "memory only (ssh-agent: %s): if this login ends, the "
@@ -305,7 +306,8 @@ write_out(const char *path, const struct jkey *k, const char *key_id,
  */
 static int
 choose_key(struct jagent *agent, const struct js_login_opts *o,
-    struct js_pending *pd, int *resumedp, struct jkey **pp, struct jkey **kp)
+    struct js_pending *pd, int *resumedp, struct jkey **pp,
+    unsigned char secret[JS_PENDING_SECRET], struct jkey **kp)
 {
 	int r;
 
@@ -326,10 +328,10 @@ choose_key(struct jagent *agent, const struct js_login_opts *o,
 		}
 		if (o->request != NULL) {
 			fprintf(stderr, "jit-ssh: login: no key for request %s "
-			    "in ssh-agent (%s): it was made elsewhere, the agent "
-			    "restarted or its time is up; log in without "
-			    "--request to ask again\n", o->request,
-			    jit_strerror(r));
+			    "in this client's records and ssh-agent (%s): it was "
+			    "made elsewhere, the agent restarted or its time is "
+			    "up; log in without --request to ask again\n",
+			    o->request, jit_strerror(r));
 			return JS_EXIT_DENIED;
 		}
 		memset(pd, 0, sizeof(*pd));
@@ -338,7 +340,7 @@ choose_key(struct jagent *agent, const struct js_login_opts *o,
 		    "which holds the request's key\n");
 		return JS_EXIT_AGENT;
 	}
-	r = agent != NULL ? js_pending_new(pp, kp) :
+	r = agent != NULL ? js_pending_new(pp, secret, kp) :
 	    jkey_generate(JKEY_ED25519, 0, kp);
 	if (r != 0) {
 		fprintf(stderr, "jit-ssh: cannot make a key: %s\n",
@@ -354,6 +356,7 @@ js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o)
 	struct login_ctx l;
 	struct js_sink sink = { login_out, login_err, login_tick, &l };
 	struct js_pending pd;
+	unsigned char secret[JS_PENDING_SECRET];
 	struct jagent *agent = NULL;
 	struct js_conn *conn = NULL;
 	struct jkey *k = NULL, *pk = NULL;
@@ -371,7 +374,7 @@ js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o)
 	/* The agent first: no point in a certificate we cannot keep. */
 	if (o->out == NULL && (rc = open_agent(&agent, 1)) != 0)
 		goto out;
-	if ((rc = choose_key(agent, o, &pd, &resumed, &pk, &k)) != 0)
+	if ((rc = choose_key(agent, o, &pd, &resumed, &pk, secret, &k)) != 0)
 		goto out;
 	if (resumed)
 		want_role = pd.role;
@@ -389,6 +392,7 @@ js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o)
 	rc = JS_EXIT_CA;
 	l.agent = agent;
 	l.pending = pk;
+	l.secret = secret;
 	l.key = k;
 	l.role = want_role;
 	l.stored = resumed;
@@ -462,7 +466,8 @@ js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o)
  out:
 	clear_live(&l);
 	if ((l.stored && ended) || l.orphaned)
-		(void)js_pending_forget(agent, pk, resumed ? &pd : NULL);
+		(void)js_pending_forget(agent, pk, l.request_id, resumed ? &pd :
+		    NULL);
 	else if (l.stored)
 		fprintf(stderr, "jit-ssh: request %s stays open and its key is "
 		    "in ssh-agent: `jit-ssh login --role %s` (or --request %s) "
@@ -477,6 +482,8 @@ js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o)
 	free(l.cert);
 	free(l.final);
 	jbuf_free(l.line);
+	jit_wipe(secret, sizeof(secret));
+	jit_wipe(&pd, sizeof(pd));
 	return rc;
 }
 
@@ -555,27 +562,18 @@ print_json(json_t *o)
 	json_decref(o);
 }
 
-/* A waiting request's key in the agent (pending.c): say how to resume. */
+/* A waiting request this client recorded (pending.c): how to resume. */
 static int
-print_pending(const unsigned char *blob, size_t len, const char *comment,
-    void *arg)
+print_pending(const struct js_pending *pd, void *arg)
 {
-	const char *id = comment + strlen("jit-pending:"), *role;
 	int json = *(int *)arg;
 
-	(void)blob;
-	(void)len;
-	if (strncmp(comment, "jit-pending:", 12) != 0 ||
-	    (role = strchr(id, ':')) == NULL)
-		return 0;
 	if (json)
-		print_json(json_pack("{s:s, s:s%, s:s}", "where", "agent",
-		    "pending_request", id, (size_t)(role - id), "role",
-		    role + 1));
+		print_json(json_pack("{s:s, s:s, s:s}", "where", "agent",
+		    "pending_request", pd->id, "role", pd->role));
 	else
-		printf("waiting: request %.*s for role %s (jit-ssh login --role "
-		    "%s picks it up)\n", (int)(role - id), id, role + 1,
-		    role + 1);
+		printf("waiting: request %s for role %s (jit-ssh login --role "
+		    "%s picks it up)\n", pd->id, pd->role, pd->role);
 	return 0;
 }
 
@@ -623,7 +621,7 @@ js_cmd_status(int json)
 	if (n == 0 && !json)
 		printf("no jit-ssh certificates in ssh-agent (jit-ssh login "
 		    "gets one)\n");
-	(void)jagent_list(a, print_pending, &json);
+	(void)js_pending_each(a, print_pending, &json);
  out:
 	free_idents(head);
 	jagent_close(a);

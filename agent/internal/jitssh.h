@@ -125,31 +125,48 @@ struct js_login_opts {
 };
 
 /*
- * pending.c: a waiting request's key, kept in ssh-agent so that a later
- * login picks the same request up (see the file for how).
+ * pending.c: a waiting request's key, kept so that a later login of this
+ * client picks the same request up (see the file for how).
  */
 struct jagent;
 struct jkey;
+#define JS_PENDING_SECRET	32
 struct js_pending {
-	char id[64], role[128];		/* from the agent key's comment */
+	char id[64], role[128];
 	unsigned char blob[256];	/* the pending key's public blob */
 	size_t blob_len;
+	unsigned char secret[JS_PENDING_SECRET];	/* the local half */
 };
-/* A fresh pending key *pp and the key to certify *kp derived from it. */
-int js_pending_new(struct jkey **pp, struct jkey **kp);
-/* Puts p into the agent for request id (role) for lifetime seconds,
- * after checking the agent derives the same k. */
-int js_pending_store(struct jagent *a, const struct jkey *p, const struct jkey *k,
+/*
+ * A fresh pending key *pp, a fresh local secret, and the key to certify
+ * *kp derived from both.
+ */
+int js_pending_new(struct jkey **pp, unsigned char secret[JS_PENDING_SECRET],
+    struct jkey **kp);
+/*
+ * Records request id (role) in this client's state (a 0600 file: the
+ * pending key's public half and the secret) and puts p into the agent for
+ * lifetime seconds, after checking the agent derives the same k.
+ */
+int js_pending_store(struct jagent *a, const struct jkey *p,
+    const unsigned char secret[JS_PENDING_SECRET], const struct jkey *k,
     const char *id, const char *role, uint32_t lifetime);
-/* The agent's pending key for request id, or (id NULL) the newest for
- * role; JIT_ERR_NOT_FOUND when none. */
+/*
+ * A request this client recorded and whose pending key the agent holds:
+ * request id, or (id NULL) the newest for role.  Keys in the agent that
+ * no record names (planted by whoever can add keys to a forwarded agent)
+ * are never used.  JIT_ERR_NOT_FOUND when none.
+ */
 int js_pending_find(struct jagent *a, const char *id, const char *role,
     struct js_pending *out);
-/* The key to certify, derived again through the agent. */
+/* Calls cb for each recorded request whose key the agent holds. */
+int js_pending_each(struct jagent *a,
+    int (*cb)(const struct js_pending *, void *), void *arg);
+/* The key to certify, derived again through the agent and the secret. */
 int js_pending_resume(struct jagent *a, const struct js_pending *pd,
     struct jkey **kp);
-/* Removes the pending key (pd's, or p's) from the agent. */
-int js_pending_forget(struct jagent *a, const struct jkey *p,
+/* Removes request id's pending key (pd's, or p's) and its record. */
+int js_pending_forget(struct jagent *a, const struct jkey *p, const char *id,
     const struct js_pending *pd);
 
 int js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o);

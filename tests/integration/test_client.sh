@@ -8,6 +8,7 @@
 command -v oathtool > /dev/null || skip "oathtool missing (apt-get install oathtool)"
 command -v ssh-agent > /dev/null || skip "ssh-agent missing (apt-get install openssh-client)"
 J=$JIT_SSH_CA
+export XDG_STATE_HOME=$T/state	# the client's records of waiting requests
 
 $J init --dir "$T/ca" > /dev/null
 for u in alice bob carol erin; do ssh-keygen -q -t ed25519 -N '' -C "$u" -f "$T/$u"; done
@@ -295,12 +296,33 @@ run 0 "approved" "approved while the requester is away" -- bob approve "$RID"
 run 0 "role prod" "login --request ID picks up an approved request" -- alice login --request "$RID"
 grep -q "resuming request $RID" "$T/err" && [ "$(requests_of_alice)" = $((n0 + 2)) ] &&
 	ok "...the same request ($RID)" || bad "request count $(requests_of_alice) vs $n0+2: $(cat "$T/err")"
-run 1 "no key for request r-00000000deadbeef in ssh-agent" "--request with no key for it is refused" \
+run 1 "no key for request r-00000000deadbeef" "--request with no key for it is refused" \
 	-- alice login --request r-00000000deadbeef
 run 2 "not with --out" "--request with --out is a usage error" -- alice login --request "$RID" --out "$T/x"
 js alice logout > /dev/null
 [ -z "$(find "$T" -newer "$T/alice.yaml" -type f -name '*pending*')" ] && ! grep -rqs "jit-pending" "$T"/*.yaml &&
 	ok "no pending key touched the disk" || bad "a pending key file exists"
+
+# A key planted in the agent with a pending comment (whoever the agent is
+# forwarded to can add one, knowing its private half) is never resumed:
+# only requests this client recorded are.
+ssh-keygen -q -t ed25519 -N '' -C "jit-pending:r-00000000000000aa:prod" -f "$T/planted"
+ssh-add -q "$T/planted" 2> /dev/null
+[ -d "$T/state/jit-ssh/pending" ] && [ "$(stat -c %a "$T/state/jit-ssh/pending")" = 700 ] &&
+	ok "the client's records of waiting requests are in a 0700 directory" || bad "state dir"
+n1=$(requests_of_alice)
+approval_login
+for i in $(seq 1 50); do grep -q "waiting for" "$T/lerr" && break; sleep 0.2; done
+! grep -q "resuming" "$T/lerr" && [ "$(requests_of_alice)" = $((n1 + 1)) ] &&
+	ok "a planted pending key is not resumed: a new request of its own" ||
+	bad "planted key: $(cat "$T/lerr") requests $(requests_of_alice) vs $n1"
+f=$(ls "$T/state/jit-ssh/pending/" 2> /dev/null | head -1)
+[ -n "$f" ] && [ "$(stat -c %a "$T/state/jit-ssh/pending/$f")" = 600 ] &&
+	ok "the waiting request is recorded (0600)" || bad "no record: $(ls -la "$T/state/jit-ssh/pending/" 2>&1)"
+kill -INT "$LPID"; wait "$LPID" 2> /dev/null || true
+[ -z "$(ls "$T/state/jit-ssh/pending/" 2> /dev/null)" ] && ok "withdrawn: its record is gone" ||
+	bad "records left: $(ls "$T/state/jit-ssh/pending/")"
+ssh-add -d "$T/planted.pub" 2> /dev/null || true
 
 # ---- on a terminal (script(1) gives us a pty) ----
 if command -v script > /dev/null && script -qec true /dev/null > /dev/null 2>&1 < /dev/null; then
