@@ -38,6 +38,8 @@
 #define IDLE_SEC		120
 #define STDIN_DEADLINE_SEC	10	/* login: the key and the end of stdin */
 #define KEX_TIMEOUT_SEC		10
+#define IO_TIMEOUT_SEC		IDLE_SEC	/* after the key exchange: a client
+						   that reads nothing that long */
 #define STOP_GRACE_SEC		2	/* SIGTERM: a moment to read and close */
 
 struct session_bind {
@@ -62,7 +64,18 @@ struct sess {
 	struct rpc rpc;			/* the command's context */
 	struct ssh_server_callbacks_struct scb;
 	struct ssh_channel_callbacks_struct ccb;
+	int end_logged;			/* why the CA ended it is in its log */
 };
+
+/* The CA ends a session: its log says why, once. */
+static void
+sess_end(struct sess *se, const char *why)
+{
+	if (se->end_logged++)
+		return;
+	ca_log("session from %s%s%s ended by the CA: %s", se->auth.addr,
+	    se->auth.user[0] != '\0' ? " user=" : "", se->auth.user, why);
+}
 
 int
 session_bind_new(const char *path, struct session_bind **bp)
@@ -122,8 +135,12 @@ chan_write(void *arg, int to_stderr, const char *data, size_t len)
 		n = to_stderr ?
 		    ssh_channel_write_stderr(se->chan, data + off, chunk) :
 		    ssh_channel_write(se->chan, data + off, chunk);
-		if (n <= 0)
+		if (n <= 0) {
+			if (ssh_is_connected(se->s))
+				sess_end(se, "the client read nothing for "
+				    "120 s: its output was cut short");
 			return -1;
+		}
 		off += (size_t)n;
 	}
 	return 0;
@@ -383,13 +400,25 @@ sess_step(struct sess *se, time_t start)
 	int waiting = se->chan != NULL && se->rpc.wait_id[0] != '\0';
 	char msg[128];
 
-	if (se->auth.kick || (!se->auth.authed &&
-	    (now - start > AUTH_DEADLINE_SEC ||
-	    se->auth.code_failures >= AUTH_MAX_CODES)))
+	if (se->auth.kick) {
+		sess_end(se, se->auth.auth_failures >= AUTH_MAX_FAILURES ?
+		    "too many refused authentication attempts" :
+		    "the store is unavailable");
 		return -1;
+	}
+	if (!se->auth.authed && now - start > AUTH_DEADLINE_SEC) {
+		sess_end(se, "not authenticated within 30 s");
+		return -1;
+	}
+	if (!se->auth.authed && se->auth.code_failures >= AUTH_MAX_CODES) {
+		sess_end(se, "too many refused codes");
+		return -1;
+	}
 	/* Idle: no command running, no login waiting, channel or not. */
-	if (now - se->last_activity > IDLE_SEC && !waiting)
+	if (now - se->last_activity > IDLE_SEC && !waiting) {
+		sess_end(se, "idle for 120 s");
 		return -1;
+	}
 	if (se->chan != NULL && se->chan_closed) {
 		/*
 		 * The client closed the channel (a refused request, or it went
@@ -465,7 +494,7 @@ sess_main(void *arg)
 	struct sess *se = arg;
 	ssh_event ev = NULL;
 	time_t start = time(NULL);
-	long kex_timeout = KEX_TIMEOUT_SEC;
+	long kex_timeout = KEX_TIMEOUT_SEC, io_timeout = IO_TIMEOUT_SEC;
 
 	se->last_activity = start;
 	memset(&se->scb, 0, sizeof(se->scb));
@@ -480,6 +509,11 @@ sess_main(void *arg)
 	ssh_options_set(se->s, SSH_OPTIONS_TIMEOUT, &kex_timeout);
 	if (ssh_handle_key_exchange(se->s) != SSH_OK)
 		goto out;
+	/*
+	 * The key exchange's deadline ends with it: from here a write waits
+	 * for a slow reader up to IO_TIMEOUT_SEC (only this session waits).
+	 */
+	ssh_options_set(se->s, SSH_OPTIONS_TIMEOUT, &io_timeout);
 	if ((ev = ssh_event_new()) == NULL ||
 	    ssh_event_add_session(ev, se->s) != SSH_OK)
 		goto out;
