@@ -38,6 +38,22 @@ rpc_help(struct rpc *cx, int argc, char **argv)
 }
 
 int
+rpc_reads_stdin(const char *command)
+{
+	const struct jit_cmdspec *spec;
+	char *buf, *argv[MAX_ARGS];
+	int argc = 0, reads = 0;
+
+	if ((buf = strdup(command)) == NULL)
+		return 0;
+	if (ca_split_args(buf, argv, MAX_ARGS, &argc) == 0 && argc > 0 &&
+	    (spec = jit_cmdspec_find(argv[0])) != NULL)
+		reads = spec->reads_stdin;
+	free(buf);
+	return reads;
+}
+
+int
 rpc_run(struct rpc *cx, const char *command)
 {
 	static const struct {

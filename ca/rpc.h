@@ -48,6 +48,12 @@ struct rpc {
 };
 
 /*
+ * 1 when the command line's command (as rpc_run() splits it: quotes and
+ * leading blanks are no other command) reads stdin before it runs.
+ */
+int rpc_reads_stdin(const char *command);
+
+/*
  * Runs one command line (split without a shell): its exit status, or
  * RPC_WAIT when a login waits for approval (then rpc_login_poll()).
  */

@@ -56,6 +56,7 @@ struct sess {
 	int chan_closed;		/* the client closed it */
 	time_t cmd_time;		/* when the exec request came */
 	char *cmd;
+	int reads_stdin;		/* cmd waits for the end of stdin */
 	struct jbuf *in;
 	int in_eof;
 	int withdraw;			/* the waiter sent INT: withdraw */
@@ -272,6 +273,8 @@ on_message(ssh_session session, ssh_message msg, void *userdata)
 
 /* ---- channels ---- */
 
+static void finish_channel(struct sess *se, int status);
+
 static int
 on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
     int is_stderr, void *userdata)
@@ -280,7 +283,8 @@ on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
 
 	(void)session;
 	(void)channel;
-	if (is_stderr)
+	/* Only a command's stdin is read and counts as activity. */
+	if (is_stderr || se->cmd == NULL)
 		return (int)len;
 	se->last_activity = time(NULL);
 	/* Bounded: the rest is read and dropped, and the command refused. */
@@ -323,6 +327,7 @@ on_exec(ssh_session session, ssh_channel channel, const char *command,
 		return 1;
 	if ((se->cmd = strdup(command)) == NULL)
 		return 1;
+	se->reads_stdin = rpc_reads_stdin(command);
 	se->cmd_time = time(NULL);
 	return 0;
 }
@@ -353,7 +358,13 @@ on_channel_open(ssh_session session, void *userdata)
 {
 	struct sess *se = userdata;
 
-	if (se->chan != NULL || !se->auth.authed)
+	if (!se->auth.authed)
+		return NULL;
+	/* The client closed the last channel: its close may not be seen to
+	 * yet (the next step does it); that one is over. */
+	if (se->chan != NULL && se->chan_closed)
+		finish_channel(se, 255);
+	if (se->chan != NULL)
 		return NULL;	/* one command at a time */
 	if ((se->chan = ssh_channel_new(session)) == NULL)
 		return NULL;
@@ -460,7 +471,7 @@ sess_step(struct sess *se, time_t start)
 	if (se->chan == NULL || se->cmd == NULL)
 		return 0;
 	/* login reads a key on stdin: wait for its end, not forever. */
-	if (strncmp(se->cmd, "login", 5) == 0 && !se->in_eof &&
+	if (se->reads_stdin && !se->in_eof &&
 	    !se->rpc.in_too_big) {
 		if (now - se->cmd_time > STDIN_DEADLINE_SEC) {
 			snprintf(msg, sizeof(msg), "login: stdin did not end "

@@ -22,28 +22,28 @@ static const struct jit_optspec no_opts[] = { { NULL, 0 } };
 static const struct jit_cmdspec specs[] = {
 	{ "login", "login [--role R] [--ttl D] [--reason TEXT] [--json] "
 	    "< KEY.pub", "a certificate for the public key on stdin",
-	    login_opts, 0, 0, { NULL, NULL }, 0 },
+	    login_opts, 0, 0, { NULL, NULL }, 0, 1 },
 	{ "roles", "roles [--json]", "the roles you may request and what "
-	    "each takes", json_opts, 0, 0, { NULL, NULL }, 0 },
+	    "each takes", json_opts, 0, 0, { NULL, NULL }, 0, 0 },
 	{ "whoami", "whoami [--json]", "who the CA thinks you are",
-	    json_opts, 0, 0, { NULL, NULL }, 0 },
+	    json_opts, 0, 0, { NULL, NULL }, 0, 0 },
 	{ "status", "status [--json]", "your live certificates and your "
 	    "open requests, as the CA has them", json_opts, 0, 0,
-	    { NULL, NULL }, 0 },
+	    { NULL, NULL }, 0, 0 },
 	{ "requests", "requests [--json]", "requests you may decide, and "
-	    "your own", json_opts, 0, 0, { NULL, NULL }, 0 },
+	    "your own", json_opts, 0, 0, { NULL, NULL }, 0, 0 },
 	{ "approve", "approve ID [--comment TEXT]", "approve a request",
-	    comment_opts, 1, 1, { NULL, NULL }, 0 },
+	    comment_opts, 1, 1, { NULL, NULL }, 0, 0 },
 	{ "deny", "deny ID [--comment TEXT]", "deny a request (or withdraw "
-	    "your own)", comment_opts, 1, 1, { NULL, NULL }, 0 },
+	    "your own)", comment_opts, 1, 1, { NULL, NULL }, 0, 0 },
 	{ "audit", "audit [--user U] [--role R] [--event E] [--serial N] "
 	    "[--request ID] [--since T] [--until T] [--limit N] "
 	    "[--json|--csv]", "the audit log (auditors)", audit_opts, 0, 0,
-	    { "--json", "--csv" }, 0 },
+	    { "--json", "--csv" }, 0, 0 },
 	{ "krl", "krl", "the current KRL (binary, for sshd's RevokedKeys)",
-	    no_opts, 0, 0, { NULL, NULL }, 1 },
+	    no_opts, 0, 0, { NULL, NULL }, 1, 0 },
 	{ "ca-keys", "ca-keys [--json]", "the CA's public keys (user CA, host "
-	    "CA)", json_opts, 0, 0, { NULL, NULL }, 1 },
+	    "CA)", json_opts, 0, 0, { NULL, NULL }, 1, 0 },
 };
 
 const struct jit_cmdspec *

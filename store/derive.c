@@ -113,7 +113,7 @@ struct derive {
 	struct table revoked;	/* decimal serial -> char (present) */
 	struct table locks;	/* user -> struct store_derived_lock */
 	struct table live;	/* decimal serial -> struct store_derived_live */
-	uint64_t max_serial, now;
+	uint64_t max_serial, now, max_time;
 };
 
 struct derive *
@@ -210,6 +210,8 @@ store_derive_event(struct derive *d, const struct jstore_event *ev)
 
 	if (ev->serial > d->max_serial)	/* reserved before any use */
 		d->max_serial = ev->serial;
+	if (ev->time > d->max_time)
+		d->max_time = ev->time;
 	if (strcmp(ev->event, "revoke") == 0 && ev->serial != 0) {
 		struct store_derived_live *l;
 
@@ -304,7 +306,14 @@ store_derive_live(struct derive *d, uint64_t serial)
 
 	snprintf(key, sizeof(key), "%llu", (unsigned long long)serial);
 	l = table_find(&d->live, key);
-	return l != NULL && !l->gone ? l : NULL;
+	return l != NULL && !l->gone &&
+	    l->valid_before > store_derive_horizon(d) ? l : NULL;
+}
+
+uint64_t
+store_derive_horizon(const struct derive *d)
+{
+	return d->max_time > d->now ? d->max_time : d->now;
 }
 
 const struct store_derived_lock *
@@ -323,7 +332,10 @@ store_derive_count(struct derive *d, int what)
 	if (what == STORE_DERIVED_LIVE) {
 		for (i = 0; i < d->live.cap; i++)
 			if (d->live.keys[i] != NULL && !((const struct
-			    store_derived_live *)d->live.vals)[i].gone)
+			    store_derived_live *)d->live.vals)[i].gone &&
+			    ((const struct store_derived_live *)
+			    d->live.vals)[i].valid_before >
+			    store_derive_horizon(d))
 				n++;
 		return n;
 	}

@@ -24,6 +24,7 @@ struct jit_cmdspec {
 	const char *exclusive[2];	/* two flags not to give together */
 	int no_code;		/* reveals nothing: runs without a verification
 				   code (the client answers the prompt empty) */
+	int reads_stdin;	/* the CA waits for the end of stdin first */
 };
 
 /* The CA command called name, or NULL. */

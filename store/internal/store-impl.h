@@ -63,8 +63,13 @@ struct store_derived_live {
 };
 enum { STORE_DERIVED_REQUESTS, STORE_DERIVED_ENROLLS, STORE_DERIVED_REVOKED,
     STORE_DERIVED_LOCKS, STORE_DERIVED_LIVE };
-/* now: certificates valid past it are "live". */
+/*
+ * now: the verifier's clock.  Certificates valid past the horizon (the
+ * later of now and the newest event's time: a clock stepped back after
+ * an expired entry was pruned must not look like tampering) are "live".
+ */
 struct derive *store_derive_new(uint64_t now);
+uint64_t store_derive_horizon(const struct derive *d);
 void store_derive_free(struct derive *d);
 int store_derive_event(struct derive *d, const struct jstore_event *ev);
 const struct store_derived_request *store_derive_request(struct derive *d,
@@ -72,7 +77,7 @@ const struct store_derived_request *store_derive_request(struct derive *d,
 const struct store_derived_enroll *store_derive_enroll(struct derive *d,
     const char *user);
 int store_derive_revoked(struct derive *d, uint64_t serial);
-/* An issued, unrevoked certificate valid past now, or NULL. */
+/* An issued, unrevoked certificate valid past the horizon, or NULL. */
 const struct store_derived_live *store_derive_live(struct derive *d,
     uint64_t serial);
 /* The user's lock when the log's last lock/unlock event is a lock. */

@@ -336,7 +336,7 @@ vlive_counters(struct vstate *v)
  * next pruning); each certificate live now has its key.
  */
 static int
-vlive(struct vstate *v, struct derive *d, uint64_t now)
+vlive(struct vstate *v, struct derive *d)
 {
 	const struct store_derived_live *dl;
 	MDB_cursor *cur;
@@ -364,7 +364,7 @@ vlive(struct vstate *v, struct derive *d, uint64_t now)
 		}
 		vb = store_get_be64((const unsigned char *)ks + ul + 1);
 		serial = store_get_be64((const unsigned char *)ks + ul + 9);
-		if (vb <= now)
+		if (vb <= store_derive_horizon(d))
 			continue;	/* expired: pruned later, or not */
 		n++;
 		dl = store_derive_live(d, serial);
@@ -499,7 +499,7 @@ lmdb_verify_state(struct store_be *s,
 		    (unsigned long long)store_derive_max_serial(d));
 	if ((r = vrequests(&v, d)) != 0 || (r = vrevoked(&v, d)) != 0 ||
 	    (r = vtotp(&v, d)) != 0 || (r = vlocks(&v, d)) != 0 ||
-	    (r = vopen(&v)) != 0 || (r = vlive(&v, d, now)) != 0)
+	    (r = vopen(&v)) != 0 || (r = vlive(&v, d)) != 0)
 		goto out;
 	r = v.nbad == 0 ? 0 : JIT_ERR_STORE_TAMPERED;
  out:

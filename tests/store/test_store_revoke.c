@@ -179,3 +179,30 @@ Test(store_revoke, the_cap_holds_under_concurrent_issuance)
 	cr_assert_eq(nbad, 0);
 	jstore_close(s);
 }
+
+/*
+ * The CA's clock stepped back: an entry pruned from the live index while
+ * the clock was ahead (its certificate had expired then) is not "removed
+ * behind the log's back" once the clock is right again.  audit verify
+ * judges liveness by the later of now and the newest event's time.
+ */
+Test(store_revoke, a_clock_stepped_back_is_not_tampering)
+{
+	struct jstore *s = open_store(0);
+	uint64_t t = (uint64_t)time(NULL), serial[2];
+	struct jstore_event ev;
+	size_t nbad = 9;
+
+	cr_assert_eq(jstore_next_serial(s, &serial[0]), 0);
+	cr_assert_eq(jstore_next_serial(s, &serial[1]), 0);
+	jstore_set_live_cap(s, 5);
+	/* Two hours ahead: issued, and 30 min later (expired) pruned. */
+	ev = issue_event("bob", "dev", serial[0], t + 7200);
+	cr_assert_eq(jstore_append(s, &ev, 1), 0);
+	ev = issue_event("bob", "dev", serial[1], t + 9000);
+	cr_assert_eq(jstore_append(s, &ev, 1), 0);
+	/* The clock is back to now: both certificates look valid again. */
+	cr_assert_eq(jstore_verify_state(s, verify_quiet, NULL, &nbad), 0);
+	cr_assert_eq(nbad, 0, "%zu problems on an untampered store", nbad);
+	jstore_close(s);
+}
