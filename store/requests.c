@@ -46,6 +46,22 @@ create_fn(const struct store_rtx_ops *o, void *tx, struct store_req_arg *a)
 
 	if ((e = o->count_pending(tx, r.user, &n)) != 0)
 		return e;
+	/*
+	 * The same user, role and key already wait (parallel logins, on this
+	 * instance or another): join that request, in the same transaction
+	 * that would create one, so there is only ever one.
+	 */
+	if (r.fingerprint != NULL && *r.fingerprint != '\0') {
+		e = o->find_pending(tx, r.user, r.role, r.fingerprint, a->now,
+		    id);
+		if (e == 0) {
+			memcpy(a->id_out, id, sizeof(id));
+			a->joined = 1;
+			return 0;
+		}
+		if (e != JIT_ERR_NOT_FOUND)
+			return e;
+	}
 	if (n >= a->max_pending)
 		return JIT_ERR_NO_BUFFER_SPACE;
 	/* Time first, so ids sort by creation; then 32 random bits. */

@@ -23,8 +23,17 @@ struct store_rtx_ops {
 	int (*write)(void *tx, const struct jstore_request *r, int create);
 	/* Appends events, with the checks an "issue" event must pass. */
 	int (*append)(void *tx, struct jstore_event *evs, size_t n);
-	/* user's pending requests. */
+	/*
+	 * user's pending requests; from here to the end of tx no other
+	 * writer (another CA instance too) creates one for user.
+	 */
 	int (*count_pending)(void *tx, const char *user, unsigned *np);
+	/*
+	 * The id (into id, JSTORE_REQUEST_ID_LEN + 1 bytes) of user's newest
+	 * request for role and key fp pending past now; JIT_ERR_NOT_FOUND.
+	 */
+	int (*find_pending)(void *tx, const char *user, const char *role,
+	    const char *fp, uint64_t now, char *id);
 };
 
 struct store_req_arg {
@@ -38,6 +47,7 @@ struct store_req_arg {
 	char *id_out;
 	/* Out: */
 	int expired;			/* the request was found overdue */
+	int joined;			/* create: one was pending for the key */
 	enum jstore_request_state state;
 };
 

@@ -267,8 +267,56 @@ ltx_count_pending(void *tx, const char *user, unsigned *np)
 	return open_each(t->s, t->txn, user, count_one, np);
 }
 
+struct find_key {
+	struct ltx *t;
+	const char *role, *fp;
+	uint64_t now;
+	char *id;
+	uint64_t created;
+	int found, err;
+};
+
+static int
+find_key_one(const char *id, unsigned char state, uint64_t expires, void *arg)
+{
+	struct find_key *f = arg;
+	struct jstore_request *r = NULL;
+
+	(void)expires;		/* 0 in a user's listing: read below */
+	if (state != JSTORE_REQ_PENDING)
+		return 0;
+	if ((f->err = store_req_read(f->t->s, f->t->txn, id, &r)) != 0)
+		return 1;
+	if (r->expires > f->now && strcmp(r->role, f->role) == 0 &&
+	    strcmp(r->fingerprint, f->fp) == 0 &&
+	    (!f->found || r->created >= f->created) &&
+	    strlen(id) <= JSTORE_REQUEST_ID_LEN) {
+		memcpy(f->id, id, strlen(id) + 1);
+		f->created = r->created;
+		f->found = 1;
+	}
+	jstore_request_free(r);
+	return 0;
+}
+
+/* The write transaction is LMDB's only one: the look-up is atomic. */
+static int
+ltx_find_pending(void *tx, const char *user, const char *role, const char *fp,
+    uint64_t now, char *id)
+{
+	struct find_key f = { tx, role, fp, now, id, 0, 0, 0 };
+	int e;
+
+	if ((e = open_each(f.t->s, f.t->txn, user, find_key_one, &f)) != 0 &&
+	    f.err == 0)
+		return e;
+	if (f.err != 0)
+		return f.err;
+	return f.found ? 0 : JIT_ERR_NOT_FOUND;
+}
+
 static const struct store_rtx_ops ltx_ops = {
-	ltx_read, ltx_write, ltx_append, ltx_count_pending
+	ltx_read, ltx_write, ltx_append, ltx_count_pending, ltx_find_pending
 };
 
 struct ltx_call {

@@ -139,8 +139,36 @@ ptx_count_pending(void *tx, const char *user, unsigned *np)
 	return 0;
 }
 
+/* Under count_pending's lock on the user: no other instance creates. */
+static int
+ptx_find_pending(void *tx, const char *user, const char *role, const char *fp,
+    uint64_t now, char *id)
+{
+	struct pgtx *t = tx;
+	struct pgp p = { .n = 0 };
+	PGresult *res;
+	int e;
+
+	pgp_str(&p, user);
+	pgp_str(&p, role);
+	pgp_str(&p, fp);
+	pgp_u64(&p, now);
+	if ((e = pg_exec(t->c, "SELECT id FROM jit_requests WHERE \"user\" = $1 "
+	    "AND role = $2 AND fingerprint = $3 AND state = 1 AND expires > $4 "
+	    "ORDER BY created DESC LIMIT 1", &p, &res)) != 0)
+		return e;
+	e = JIT_ERR_NOT_FOUND;
+	if (PQntuples(res) == 1 && strlen(pg_str(res, 0, 0)) <=
+	    JSTORE_REQUEST_ID_LEN) {
+		memcpy(id, pg_str(res, 0, 0), strlen(pg_str(res, 0, 0)) + 1);
+		e = 0;
+	}
+	PQclear(res);
+	return e;
+}
+
 static const struct store_rtx_ops ptx_ops = {
-	ptx_read, ptx_write, ptx_append, ptx_count_pending
+	ptx_read, ptx_write, ptx_append, ptx_count_pending, ptx_find_pending
 };
 
 struct ptx_call {

@@ -40,12 +40,13 @@ cp "$T/a/user_ca.pub" "$T/a/user_ca" "$T/a/host_ca.pub" "$T/a/host_ca" "$T/d/"
 rc=0; $J revoke --dir "$T/d" --serial 1 > /dev/null 2> "$T/err" || rc=$?
 [ $rc = 1 ] && grep -q "names totp.key SHA256:" "$T/err" &&
 	ok "...and with the same keys but another totp.key" || bad "foreign totp.key: rc=$rc $(cat "$T/err")"
-for u in bob carol erin; do ssh-keygen -q -t ed25519 -N '' -C "$u" -f "$T/$u"; done
+for u in bob carol erin dave; do ssh-keygen -q -t ed25519 -N '' -C "$u" -f "$T/$u"; done
 ssh-keygen -q -t ed25519 -N '' -f "$T/new"
 k() { cut -d' ' -f1,2 "$T/$1.pub"; }
 cat > "$T/a/policy.yaml" <<YAML
 users:
   bob:   { keys: ["$(k bob)"], groups: [dev] }
+  dave:  { keys: ["$(k dave)"], groups: [dev] }
   carol: { keys: ["$(k carol)"], groups: [leads] }
   erin:  { keys: ["$(k erin)"], groups: [leads] }
 roles:
@@ -117,6 +118,25 @@ id2=$(psql "$DB" -At -c "SELECT id FROM jit_requests WHERE \"user\" = 'bob' AND 
 sleep 1; s0=$(scans); sleep 6; s1=$(scans)
 [ $((s1 - s0)) -le 1 ] && ok "a waiting login reads its request only when told ($((s1 - s0)) reads in 6 s)" ||
 	bad "a waiting login polled: $((s1 - s0)) reads of its request in 6 s"
+# Parallel logins with one key on both instances make one request, not
+# several (the look-up and the create are one transaction under a lock).
+ssh-keygen -q -t ed25519 -N '' -f "$T/par"
+PAR=()
+for i in 1 2 3 4 5 6; do
+	at "$([ $((i % 2)) = 0 ] && echo "$PA" || echo "$PB")" dave "login --role prod" < "$T/par.pub" \
+		> /dev/null 2>&1 &
+	PAR+=($!)
+done
+fp=$(ssh-keygen -lf "$T/par.pub" | cut -d' ' -f2)
+for i in $(seq 1 100); do
+	n=$(psql "$DB" -At -c "SELECT count(*) FROM jit_events WHERE event = 'request' AND fingerprint = '$fp'")
+	[ "$(psql "$DB" -At -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'jitca'")" -ge 2 ] &&
+		[ "$n" -ge 1 ] && [ $i -gt 20 ] && break
+	sleep 0.1
+done
+kill "${PAR[@]}" 2> /dev/null || true; wait "${PAR[@]}" 2> /dev/null || true
+n=$(psql "$DB" -At -c "SELECT count(*) FROM jit_requests WHERE \"user\" = 'dave' AND fingerprint = '$fp'")
+[ "$n" = 1 ] && ok "six parallel logins with one key on A and B: one request" || bad "$n requests for one key"
 code erin "+30 seconds"	# erin's current code went to `requests`
 t0=$(date +%s%N)
 at "$PB" erin approve "$id2" < /dev/null > /dev/null 2>&1 || bad "second approve on B"

@@ -131,6 +131,17 @@ new_request(const char *user, uint64_t expires)
 	return r;
 }
 
+char *
+other_key(int i)
+{
+	static char fps[64][64];
+	char *fp = fps[i % 64];
+
+	snprintf(fp, 64, "SHA256:Rs2gRNuUq3Ps0ImMiyYXBTQQwDTo8KLTjO5emb%05d",
+	    i % 100000);
+	return fp;
+}
+
 int
 collect(const struct jstore_event *ev, void *arg)
 {

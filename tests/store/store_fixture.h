@@ -23,6 +23,8 @@ struct jstore_event issue_event(const char *user, const char *role,
     uint64_t serial, uint64_t t);
 /* An approval request of user that waits until expires (quorum 2). */
 struct jstore_request new_request(const char *user, uint64_t expires);
+/* The fingerprint of the i-th other key (requests for one key join). */
+char *other_key(int i);
 
 /* Events gathered by collect() (at most 64). */
 struct collected {

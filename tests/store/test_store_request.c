@@ -68,11 +68,16 @@ Test(store_request, approval_requests)
 	cr_assert_eq(r->serial, 77);
 	jstore_request_free(r);
 
-	/* Deny, and the per-user limit on pending requests. */
+	/* Deny, and the per-user limit on pending requests (other keys: the
+	 * same key joins the request it has). */
 	cr_assert_eq(jstore_request_create(s, &in, 1700000100, 2, id), 0);
+	in.fingerprint = "SHA256:Rs2gRNuUq3Ps0ImMiyYXBTQQwDTo8KLTjO5embQ3C0Z";
 	cr_assert_eq(jstore_request_create(s, &in, 1700000100, 2, id2), 0);
+	cr_assert_str_neq(id, id2);
+	in.fingerprint = "SHA256:Rs2gRNuUq3Ps0ImMiyYXBTQQwDTo8KLTjO5embQ3C0X";
 	cr_assert_eq(jstore_request_create(s, &in, 1700000100, 2, id3),
 	    JIT_ERR_NO_BUFFER_SPACE);
+	in.fingerprint = "SHA256:Rs2gRNuUq3Ps0ImMiyYXBTQQwDTo8KLTjO5embQ3C0Y";
 	cr_assert_str_eq(id3, "", "no id for a refused request");
 	cr_assert_eq(jstore_request_deny(s, id, "carol", "not now", 1700000200), 0);
 	cr_assert_eq(jstore_request_get(s, id, &r), 0);
@@ -170,6 +175,7 @@ Test(store_request, an_approval_lapses_after_its_pickup_window)
 	in.quorum = 1;
 	in.pickup_ttl = 60;
 	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id), 0);
+	in.fingerprint = other_key(1);
 	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id2), 0);
 	cr_assert_eq(jstore_request_approve(s, id, "carol", NULL, 1700000300, 0,
 	    &st), 0);
@@ -222,6 +228,7 @@ Test(store_request, requests_survive_reopen_and_expire_in_bulk)
 
 	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id), 0);
 	in.expires = 1700009999;
+	in.fingerprint = other_key(1);
 	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id), 0);
 	jstore_close(s);
 	s = open_store(0);
@@ -290,8 +297,10 @@ Test(store_request, open_requests_are_indexed_through_every_change)
 	}
 	for (i = 0; i < 5; i++) {
 		in.expires = 1700000600 - (uint64_t)i * 100;
+		in.fingerprint = other_key(i);
 		cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id[i]), 0);
 	}
+	in.fingerprint = other_key(5);
 	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id[5]),
 	    JIT_ERR_NO_BUFFER_SPACE, "5 pending: the cap holds");
 	in.user = "erin";
@@ -375,5 +384,61 @@ Test(store_request, reminders_and_escalations_happen_once)
 	cr_assert_eq(n, 2, "one remind and one escalate event");
 	cr_assert_eq(jstore_verify_state(s, verify_quiet, NULL, &nbad), 0);
 	cr_assert_eq(nbad, 0);
+	jstore_close(s);
+}
+
+/*
+ * Parallel logins of one user for one role with one key, on one CA or on
+ * two sharing a PostgreSQL store: one request, which all of them join.
+ */
+struct create_arg {
+	struct jstore *s;
+	char id[JSTORE_REQUEST_ID_LEN + 1];
+	int result;
+};
+
+static void *
+create_thread(void *arg)
+{
+	struct create_arg *a = arg;
+	struct jstore_request in = new_request("bob", 1700000900);
+
+	a->result = jstore_request_create(a->s, &in, 1700000000, 5, a->id);
+	return NULL;
+}
+
+static int
+count_request(const struct jstore_event *ev, void *arg)
+{
+	(*(int *)arg) += strcmp(ev->event, "request") == 0;
+	return 0;
+}
+
+Test(store_request, one_key_one_request_under_parallel_logins)
+{
+	struct jstore *s = open_store(0);
+	/* LMDB: one handle per process; PostgreSQL: a second instance. */
+	struct jstore *s2 = getenv("JIT_TEST_PG") != NULL ? open_store(0) : s;
+	struct create_arg a[8];
+	struct jstore_filter f;
+	pthread_t t[8];
+	int i, n = 0;
+
+	for (i = 0; i < 8; i++) {
+		memset(&a[i], 0, sizeof(a[i]));
+		a[i].s = i % 2 ? s2 : s;
+		cr_assert_eq(pthread_create(&t[i], NULL, create_thread, &a[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(a[i].result, 0, "%s", jit_strerror(a[i].result));
+		cr_assert_str_eq(a[i].id, a[0].id, "two requests for one key");
+	}
+	memset(&f, 0, sizeof(f));
+	f.event = "request";
+	cr_assert_eq(jstore_query(s, &f, count_request, &n), 0);
+	cr_assert_eq(n, 1, "%d request events", n);
+	if (s2 != s)
+		jstore_close(s2);
 	jstore_close(s);
 }
