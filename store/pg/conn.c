@@ -48,6 +48,8 @@ pgp_bin(struct pgp *p, const void *d, size_t len)
  * standby after a failover), 53 resources: the database is unavailable,
  * try again.  40001/40P01 (serialization, deadlock): busy.
  */
+static void conn_read_only_seen(void);
+
 int
 pg_error(PGconn *c, const PGresult *res)
 {
@@ -58,8 +60,12 @@ pg_error(PGconn *c, const PGresult *res)
 		return JIT_ERR_STORE_UNAVAILABLE;
 	if (st == NULL)
 		return JIT_ERR_STORE_UNAVAILABLE;	/* no answer at all */
+	if (strcmp(st, "25006") == 0) {
+		conn_read_only_seen();
+		return JIT_ERR_STORE_UNAVAILABLE;
+	}
 	if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P0", 4) == 0 ||
-	    strcmp(st, "25006") == 0 || strncmp(st, "53", 2) == 0)
+	    strncmp(st, "53", 2) == 0)
 		return JIT_ERR_STORE_UNAVAILABLE;
 	if (strcmp(st, "23505") == 0)
 		return JIT_ERR_EXISTS;
@@ -86,8 +92,10 @@ static struct {
 	struct {
 		const PGconn *c;
 		int pid;
+		unsigned gen;	/* ro_gen when its session was (re)opened */
 		unsigned char done[STMTS_MAX];
 	} conn[PREPS_MAX];
+	unsigned ro_gen;	/* read-only refusals seen (25006) */
 } prep = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* Statement number of sql (registered on first sight), or -1: too many. */
@@ -139,6 +147,66 @@ stmt_ready(PGconn *c, int k, int set)
 	}
 	pthread_mutex_unlock(&prep.lock);
 	return ready;
+}
+
+/*
+ * A server session refused a write as read-only (25006): it was opened
+ * while the database was read-only (default_transaction_read_only, or a
+ * standby), and stays so; so may every other session this process opened
+ * before.  Each is reset at its next use (target_session_attrs and all),
+ * so the CA recovers by itself once the database is writable.
+ */
+static void
+conn_read_only_seen(void)
+{
+	pthread_mutex_lock(&prep.lock);
+	prep.ro_gen++;
+	pthread_mutex_unlock(&prep.lock);
+}
+
+/* c's slot (made when missing), called locked; -1 when the table is full. */
+static int
+conn_slot(const PGconn *c)
+{
+	int i, free_i = -1;
+
+	for (i = 0; i < PREPS_MAX; i++) {
+		if (prep.conn[i].c == c)
+			return i;
+		if (prep.conn[i].c == NULL && free_i < 0)
+			free_i = i;
+	}
+	if (free_i >= 0) {
+		prep.conn[free_i].c = c;
+		prep.conn[free_i].pid = 0;
+		prep.conn[free_i].gen = 0;
+	}
+	return free_i;
+}
+
+/* Whether c's session is older than the last read-only refusal. */
+static int
+conn_stale(const PGconn *c)
+{
+	int i, stale;
+
+	pthread_mutex_lock(&prep.lock);
+	i = conn_slot(c);
+	stale = i >= 0 && prep.conn[i].gen != prep.ro_gen;
+	pthread_mutex_unlock(&prep.lock);
+	return stale;
+}
+
+/* c's session was just (re)opened. */
+static void
+conn_fresh(const PGconn *c)
+{
+	int i;
+
+	pthread_mutex_lock(&prep.lock);
+	if ((i = conn_slot(c)) >= 0)
+		prep.conn[i].gen = prep.ro_gen;
+	pthread_mutex_unlock(&prep.lock);
 }
 
 /* c is closed: its slot may serve another. */
@@ -266,9 +334,12 @@ pg_ready(struct store_be *b, PGconn **cp)
 		*cp = PQconnectdb(b->conninfo);
 		if (*cp == NULL)
 			return JIT_ERR_ALLOC;
+		conn_fresh(*cp);
 	} else if (PQstatus(*cp) != CONNECTION_OK ||
-	    PQtransactionStatus(*cp) != PQTRANS_IDLE)
+	    PQtransactionStatus(*cp) != PQTRANS_IDLE || conn_stale(*cp)) {
 		PQreset(*cp);	/* again, down the host list */
+		conn_fresh(*cp);
+	}
 	if (PQstatus(*cp) != CONNECTION_OK)
 		return JIT_ERR_STORE_UNAVAILABLE;
 	return 0;
