@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "jit-err.h"
+#include "jtotp.h"
 #include "store-impl.h"
 
 /* A string-keyed open-addressing table of fixed-size values. */
@@ -114,6 +115,7 @@ struct derive {
 	struct table locks;	/* user -> struct store_derived_lock */
 	struct table live;	/* decimal serial -> struct store_derived_live */
 	uint64_t max_serial, now, max_time;
+	int bound;		/* a ca-init event: the log holds everything */
 };
 
 struct derive *
@@ -201,6 +203,8 @@ derive_lock(struct derive *d, const struct jstore_event *ev)
 	return 0;
 }
 
+static void derive_totp(struct derive *d, const struct jstore_event *ev);
+
 int
 store_derive_event(struct derive *d, const struct jstore_event *ev)
 {
@@ -235,6 +239,8 @@ store_derive_event(struct derive *d, const struct jstore_event *ev)
 		l->valid_before = ev->valid_before;
 		l->gone = 0;
 	}
+	if (strcmp(ev->event, "ca-init") == 0)
+		d->bound = 1;
 	if (strcmp(ev->event, "enroll") == 0 && ev->user[0] != '\0') {
 		struct store_derived_enroll *e = table_get(&d->enrolls, ev->user);
 
@@ -242,7 +248,12 @@ store_derive_event(struct derive *d, const struct jstore_event *ev)
 			return JIT_ERR_ALLOC;
 		e->seq = ev->seq;
 		snprintf(e->digest, sizeof(e->digest), "%s", ev->fingerprint);
+		/* A new secret starts with a clean state. */
+		e->anchored = d->bound;
+		e->failures = 0;
+		e->locked_until = e->last_step = 0;
 	}
+	derive_totp(d, ev);
 	if ((err = derive_lock(d, ev)) != 0)
 		return err;
 	if (ev->request_id[0] == '\0')
@@ -252,6 +263,7 @@ store_derive_event(struct derive *d, const struct jstore_event *ev)
 			return JIT_ERR_ALLOC;
 		r->seen = 1;
 		r->state = JSTORE_REQ_PENDING;
+		r->expires = ev->valid_before;
 		return 0;
 	}
 	if ((r = table_find(&d->requests, ev->request_id)) == NULL) {
@@ -260,8 +272,11 @@ store_derive_event(struct derive *d, const struct jstore_event *ev)
 			return JIT_ERR_ALLOC;
 		r->orphan = 1;
 	}
-	if (strcmp(ev->event, "approve") == 0)
+	if (strcmp(ev->event, "approve") == 0) {
+		if (ev->valid_before != 0)
+			r->expires = ev->valid_before;
 		return append_name(&r->approvers, ev->approvers);
+	}
 	if (strcmp(ev->event, "deny") == 0)
 		r->state = JSTORE_REQ_DENIED;
 	else if (strcmp(ev->event, "expire") == 0)
@@ -275,6 +290,33 @@ store_derive_event(struct derive *d, const struct jstore_event *ev)
 		r->serial = ev->serial;
 	}
 	return 0;
+}
+
+/* The code state: accepted codes, wrong ones, lockouts (store_totp_decide). */
+static void
+derive_totp(struct derive *d, const struct jstore_event *ev)
+{
+	struct store_derived_enroll *e;
+
+	if (ev->user[0] == '\0' || (strcmp(ev->event, "mfa") != 0 &&
+	    strcmp(ev->event, "mfa-fail") != 0 &&
+	    strcmp(ev->event, "lockout") != 0) ||
+	    (e = table_find(&d->enrolls, ev->user)) == NULL)
+		return;
+	if (strcmp(ev->event, "mfa") == 0) {
+		/* An accepted code sets it all: from here it is on record. */
+		e->anchored = 1;
+		e->failures = 0;
+		e->locked_until = 0;
+		e->last_step = ev->valid_after / JTOTP_STEP;
+	} else if (strcmp(ev->event, "mfa-fail") == 0) {
+		if (strcmp(ev->reason, "wrong code") == 0 &&
+		    e->failures < UINT32_MAX)
+			e->failures++;
+	} else if (ev->valid_before != 0)
+		e->locked_until = ev->valid_before;
+	else
+		e->anchored = 0;	/* an older lockout: its end unrecorded */
 }
 
 const struct store_derived_request *

@@ -173,7 +173,7 @@ jstore_event_known(const char *name)
 	static const char *const known[] = { "issue", "request", "approve",
 	    "deny", "expire", "revoke", "auth-fail", "mfa-fail", "lockout",
 	    "policy-reload", "break-glass", "enroll", "issue-host", "lock",
-	    "unlock", "remind", "escalate", "ca-rotate", "ca-init", NULL };
+	    "unlock", "remind", "escalate", "ca-rotate", "ca-init", "mfa", NULL };
 	size_t i;
 
 	if (name == NULL)

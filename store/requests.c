@@ -32,6 +32,10 @@ store_req_event(const struct store_rtx_ops *o, void *tx,
 	ev.reason = comment;
 	ev.request_id = r->id;
 	ev.approvers = actor;
+	/* The deadline (pending, then pickup) as it is after this event:
+	 * audit verify re-derives the record's. */
+	if (strcmp(kind, "request") == 0 || strcmp(kind, "approve") == 0)
+		ev.valid_before = r->expires;
 	return o->append(tx, &ev, 1);
 }
 

@@ -12,6 +12,7 @@
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"
+#include "jtotp.h"
 #include "jstore.h"
 #include "store-impl.h"
 
@@ -41,6 +42,15 @@ store_totp_decide(struct jstore_totp *t, struct jstore_totp_check *c,
 		t->failures = 0;
 		t->locked_until = 0;
 		c->failures = 0;
+		/* On record: the step used (no replay) and the counters reset,
+		 * so audit verify re-derives the state. */
+		o->ev[0].time = c->now;
+		o->ev[0].event = "mfa";
+		o->ev[0].user = user;
+		o->ev[0].source = c->source;
+		o->ev[0].valid_after = step * JTOTP_STEP;
+		o->ev[0].valid_before = (step + 1) * JTOTP_STEP;
+		o->nev = 1;
 		return 0;
 	}
 	/* A code used before is a right code typed twice, not a guess: on
@@ -68,6 +78,7 @@ store_totp_decide(struct jstore_totp *t, struct jstore_totp_check *c,
 		o->ev[1] = o->ev[0];
 		o->ev[1].event = "lockout";
 		o->ev[1].reason = o->why;
+		o->ev[1].valid_before = t->locked_until;
 		o->nev = 2;
 	}
 	return 0;
@@ -125,6 +136,35 @@ store_request_disagrees(const struct jstore_request *r,
 	else if (r->flags != dr->flags)
 		snprintf(why, size, "request %s: the record's reminder/escalation "
 		    "flags %u are not the log's %u", r->id, r->flags, dr->flags);
+	else if (dr->expires != 0 && r->expires != dr->expires)
+		snprintf(why, size, "request %s: the record's deadline %llu is not "
+		    "the log's %llu", r->id, (unsigned long long)r->expires,
+		    (unsigned long long)dr->expires);
+	else
+		return 0;
+	return 1;
+}
+
+int
+store_totp_disagrees(const char *user, const struct jstore_totp *t,
+    const struct store_derived_enroll *de, char *why, size_t size)
+{
+	if (de == NULL || !de->anchored)
+		return 0;
+	if (t->failures != de->failures)
+		snprintf(why, size, "totp %s: the record counts %u wrong codes, "
+		    "the log %u (a lockout cleared?)", user, t->failures,
+		    de->failures);
+	else if (t->locked_until != de->locked_until)
+		snprintf(why, size, "totp %s: the record is locked until %llu, "
+		    "the log until %llu", user,
+		    (unsigned long long)t->locked_until,
+		    (unsigned long long)de->locked_until);
+	else if (t->last_step != de->last_step)
+		snprintf(why, size, "totp %s: the record's last used step is "
+		    "%llu, the log's %llu (a used code re-opened?)", user,
+		    (unsigned long long)t->last_step,
+		    (unsigned long long)de->last_step);
 	else
 		return 0;
 	return 1;

@@ -44,12 +44,19 @@ struct store_derived_request {
 	char *approvers;	/* from the approve events, in order */
 	uint64_t serial;	/* issued: the certificate's */
 	unsigned flags;		/* from remind / escalate events */
+	uint64_t expires;	/* its deadline as the log last set it (0: an
+				   older log that did not record it) */
 	int seen;		/* its "request" event is in the log */
 	int orphan;		/* decisions without a "request" event */
 };
 struct store_derived_enroll {
 	uint64_t seq;		/* the user's latest enroll event */
 	char digest[64];	/* its fingerprint of the sealed secret */
+	/* The code state the log implies, when it holds all of it (a store
+	 * made with a ca-init event, or since a code was accepted): */
+	int anchored;
+	uint32_t failures;	/* wrong codes since the last accepted one */
+	uint64_t locked_until, last_step;
 };
 struct store_derived_lock {
 	int held;		/* the last of lock/unlock was a lock */
@@ -110,6 +117,10 @@ int store_totp_decide(struct jstore_totp *t, struct jstore_totp_check *c,
 /* "SHA256:" and the unpadded base64 of the SHA-256 of a stored secret. */
 int store_secret_digest(const unsigned char *sealed, size_t len,
     char out[64]);
+
+/* 1 (and why) when code state t is not what the log says (de). */
+int store_totp_disagrees(const char *user, const struct jstore_totp *t,
+    const struct store_derived_enroll *de, char *why, size_t size);
 
 /* 1 (and why) when request record r is not what the log says (dr). */
 int store_request_disagrees(const struct jstore_request *r,

@@ -164,7 +164,7 @@ vtotp(struct vstate *v, struct derive *d)
 	struct jstore_totp t;
 	MDB_cursor *cur;
 	MDB_val k, val;
-	char user[KEY_MAX + 1], dg[64];
+	char user[KEY_MAX + 1], dg[64], why[256];
 	size_t n = 0;
 	int rc;
 
@@ -191,6 +191,8 @@ vtotp(struct vstate *v, struct derive *d)
 		    t.secret_len, dg) != 0 || strcmp(dg, de->digest) != 0))
 			vbad(v, "totp %s: the secret is not the one enroll event "
 			    "%llu recorded", user, (unsigned long long)de->seq);
+		else if (store_totp_disagrees(user, &t, de, why, sizeof(why)))
+			vbad(v, "%s", why);
 		OPENSSL_cleanse(&t, sizeof(t));
 	}
 	mdb_cursor_close(cur);

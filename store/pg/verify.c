@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "jit-err.h"
+#include "jit-util.h"
 #include "jstore.h"
 #include "pg-store.h"
 #include "store-impl.h"
@@ -96,6 +97,32 @@ vlive(struct pv *v, struct derive *d, const PGresult *rows,
 			    (unsigned long long)pg_u64(counts, k, 2));
 }
 
+/* One code record: the sealed secret enroll recorded, the counters. */
+static void
+vtotp_row(struct pv *v, const PGresult *res, int k,
+    const struct store_derived_enroll *de)
+{
+	struct jstore_totp t;
+	char dg[64], why[256];
+	const char *user = pg_str(res, k, 0);
+
+	memset(&t, 0, sizeof(t));
+	if (pg_bytes(res, k, 2, t.secret, sizeof(t.secret), &t.secret_len) != 0)
+		vbad(v, "totp %s: the secret does not read", user);
+	else if (de->digest[0] != '\0' && (store_secret_digest(t.secret,
+	    t.secret_len, dg) != 0 || strcmp(dg, de->digest) != 0))
+		vbad(v, "totp %s: the secret is not the one enroll event %llu "
+		    "recorded", user, (unsigned long long)de->seq);
+	else {
+		t.failures = (uint32_t)pg_u64(res, k, 3);
+		t.locked_until = pg_u64(res, k, 4);
+		t.last_step = pg_u64(res, k, 5);
+		if (store_totp_disagrees(user, &t, de, why, sizeof(why)))
+			vbad(v, "%s", why);
+	}
+	jit_wipe(&t, sizeof(t));
+}
+
 int
 pg_verify_state(struct store_be *b, void (*cb)(const char *what, void *arg),
     void *arg, size_t *nbadp)
@@ -104,7 +131,8 @@ pg_verify_state(struct store_be *b, void (*cb)(const char *what, void *arg),
 		"SELECT " REQ_COLS_PUBLIC " FROM jit_requests",
 		"SELECT serial FROM jit_revoked",
 		"SELECT \"user\", until, reason FROM jit_locks",
-		"SELECT \"user\", enroll_seq FROM jit_totp",
+		"SELECT \"user\", enroll_seq, encode(secret, 'hex'), failures, "
+		    "locked_until, last_step FROM jit_totp",
 		"SELECT CASE WHEN is_called THEN last_value + 255 ELSE 0 END "
 		    "FROM jit_serial",
 		"SELECT serial, \"user\", valid_before FROM jit_live",
@@ -191,6 +219,8 @@ pg_verify_state(struct store_be *b, void (*cb)(const char *what, void *arg),
 			    "the latest is %llu", pg_str(res[3], k, 0),
 			    (unsigned long long)pg_u64(res[3], k, 1),
 			    (unsigned long long)de->seq);
+		else
+			vtotp_row(&v, res[3], k, de);
 	}
 	if ((size_t)PQntuples(res[3]) != store_derive_count(d,
 	    STORE_DERIVED_ENROLLS))

@@ -7,7 +7,8 @@ jit-ssh store (not the log: its chain still verifies), to prove that
   drop DB        the first record of database DB is removed
   hwm N          meta serial_hwm becomes N
   totp OLDDUMP   the totp database is replaced by the one in OLDDUMP
-  dropkey DB K   the records of database DB whose key starts with K go"""
+  dropkey DB K   the records of database DB whose key starts with K go
+  reqexpires D   every request record's deadline moves D seconds later"""
 import sys
 
 mode = sys.argv[1]
@@ -53,6 +54,14 @@ elif mode == "dropkey":
     db, prefix = arg, sys.argv[3]
     byname[db][2] = [(k, v) for k, v in byname[db][2]
                      if not k.startswith(hexs(prefix))]
+elif mode == "reqexpires":
+    # The fixed tail: expires(8) serial(8) quorum(4) pickup_ttl(8) flags(4).
+    def later(v):
+        h = v[1:]
+        at = len(h) - 2 * 32
+        e = int(h[at:at + 16], 16) + int(arg)
+        return " " + h[:at] + "%016x" % e + h[at + 16:]
+    byname["requests"][2] = [(k, later(v)) for k, v in byname["requests"][2]]
 elif mode == "hwm":
     recs = byname["meta"][2]
     byname["meta"][2] = [(k, " %016x" % int(arg) if k == hexs("serial_hwm")

@@ -218,6 +218,39 @@ rc=0; JIT_SSH_CONFIG=$T/bob.yaml "$JIT_SSH" login --role plain --out "$T/fo" < /
 	ok "...and B issued it" || bad "the failover certificate was not issued by B"
 kill -0 "$PID_A" && ok "A stays up without its database" || bad "A died"
 
+# State beside the log, edited in SQL, is named by audit verify: the code
+# counters (a used code re-opened, a lockout cleared), the sealed secret,
+# a request's deadline.  Each edit is undone after its check.
+$J audit verify --dir "$T/b" > "$T/verify" 2>&1 && ok "B's store verifies before the edits" ||
+	bad "before edits: $(cat "$T/verify")"
+sqlround() {	# SQL UNDO NEEDLE WHAT
+	local rc=0
+	psql "$DB" -q -c "$1" > /dev/null
+	$J audit verify --dir "$T/b" > "$T/verify" 2>&1 || rc=$?
+	psql "$DB" -q -c "$2" > /dev/null
+	[ $rc = 1 ] && grep -q "$3" "$T/verify" && ok "$4" || bad "$4: rc=$rc $(cat "$T/verify")"
+}
+u=$(psql "$DB" -At -c "SELECT \"user\" FROM jit_totp WHERE last_step > 0 LIMIT 1")
+st=$(psql "$DB" -At -c "SELECT last_step FROM jit_totp WHERE \"user\" = '$u'")
+sqlround "UPDATE jit_totp SET last_step = 0 WHERE \"user\" = '$u'" \
+	"UPDATE jit_totp SET last_step = $st WHERE \"user\" = '$u'" \
+	"totp $u: the record's last used step is 0" "PostgreSQL: a used code re-opened is named"
+f=$(psql "$DB" -At -c "SELECT failures FROM jit_totp WHERE \"user\" = '$u'")
+sqlround "UPDATE jit_totp SET failures = failures + 3 WHERE \"user\" = '$u'" \
+	"UPDATE jit_totp SET failures = $f WHERE \"user\" = '$u'" \
+	"totp $u: the record counts" "PostgreSQL: edited failure counters are named"
+sec=$(psql "$DB" -At -c "SELECT encode(secret, 'hex') FROM jit_totp WHERE \"user\" = '$u'")
+sqlround "UPDATE jit_totp SET secret = decode('00', 'hex') || secret WHERE \"user\" = '$u'" \
+	"UPDATE jit_totp SET secret = decode('$sec', 'hex') WHERE \"user\" = '$u'" \
+	"totp $u: the secret is not the one enroll event" "PostgreSQL: a replaced sealed secret is named"
+rid=$(psql "$DB" -At -c "SELECT id FROM jit_requests LIMIT 1")
+ex=$(psql "$DB" -At -c "SELECT expires FROM jit_requests WHERE id = '$rid'")
+sqlround "UPDATE jit_requests SET expires = expires + 86400 WHERE id = '$rid'" \
+	"UPDATE jit_requests SET expires = $ex WHERE id = '$rid'" \
+	"request $rid: the record's deadline" "PostgreSQL: a request's deadline pushed out is named"
+$J audit verify --dir "$T/b" > "$T/verify" 2>&1 && ok "...and undone, it verifies again" ||
+	bad "after undoing: $(cat "$T/verify")"
+
 # Tampering with a row is found.
 psql "$DB" -q -c "UPDATE jit_events SET reason = 'edited' WHERE seq = 3" > /dev/null
 rc=0; $J audit verify --dir "$T/a" > "$T/verify" 2>&1 || rc=$?

@@ -28,6 +28,7 @@ $J revoke --dir "$T/ca" --serial 2 --reason lost > /dev/null
 $J enroll --dir "$T/ca" --user alice | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/old.secret"
 mdb_dump -a "$T/ca/store" > "$T/old.dump"
 $J enroll --dir "$T/ca" --user alice | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/new.secret"
+mdb_dump -a "$T/ca/store" > "$T/new0.dump"	# the new secret, no code used yet
 # A request bob withdraws: denied in the log and in its record.
 start_serve "$T/ca"
 ca_ssh bob login --role prod < "$T/k.pub" > /dev/null 2>&1 &
@@ -78,4 +79,19 @@ oathtool --totp -b "$(cat "$T/new.secret")" > "$T/code"
 SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0 \
 	ca_ssh alice -o NumberOfPasswordPrompts=1 whoami < /dev/null > /dev/null 2>&1 &&
 	ok "while the current secret works on the untouched store" || bad "the current secret is refused"
+
+# The code state and a request's deadline are re-derived from the log too.
+mdb_dump -a "$T/ca/store" > "$T/used.dump"	# a code used: last step on record
+round totp "$T/new0.dump" "the record's last used step is 0, the log's [0-9]" "a used code re-opened for replay (last step rewound) is named"
+echo 000000 > "$T/code"
+for i in 1 2 3 4 5; do
+	SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0 \
+		ca_ssh alice -o NumberOfPasswordPrompts=1 whoami < /dev/null > /dev/null 2>&1 || true
+done
+[ "$($J audit --dir "$T/ca" --event lockout --user alice --json | wc -l)" = 1 ] &&
+	ok "five wrong codes lock alice out" || bad "no lockout: $($J audit --dir "$T/ca" --user alice | tail -3)"
+kill -TERM "$CA_PID"; wait "$CA_PID" 2> /dev/null || true
+$J audit verify --dir "$T/ca" > "$T/out" && ok "the locked-out store verifies" || bad "after lockout: $(cat "$T/out")"
+round totp "$T/used.dump" "the record counts 0 wrong codes, the log 5" "a lockout cleared (the counters of before) is named"
+round reqexpires 86400 "the record's deadline [0-9]* is not the log's" "a request's deadline pushed out is named"
 finish
