@@ -559,6 +559,15 @@ js_connect_fp(const struct js_config *cfg, const char *expect_fp,
 	int rc, used = 0;
 
 	*cp = NULL;
+	if (cfg->path == NULL && expect_fp == NULL && cfg->ca != NULL &&
+	    strcmp(cfg->ca, JS_DEFAULT_CA) == 0) {
+		fprintf(stderr, "jit-ssh: no configuration (%s) and no --ca: run "
+		    "`jit-ssh setup --ca HOST:PORT --fingerprint SHA256:... "
+		    "--user NAME` first (your CA operator gives the address and "
+		    "the fingerprint)\n", cfg->target != NULL ? cfg->target :
+		    "~/.config/jit-ssh/config.yaml");
+		return JS_EXIT_USAGE;
+	}
 	for (;;) {
 		comma = strchr(p, ',');
 		n = comma != NULL ? (size_t)(comma - p) : strlen(p);

@@ -31,7 +31,10 @@ cell(FILE *f, const char *s, int width)
 	char buf[256];
 
 	(void)jtext_escape(buf, sizeof(buf), s, strlen(s));
-	fprintf(f, "%-*s ", width, buf[0] != '\0' ? buf : "-");
+	if (width == 0)		/* the last column: no padding after it */
+		fputs(buf[0] != '\0' ? buf : "-", f);
+	else
+		fprintf(f, "%-*s ", width, buf[0] != '\0' ? buf : "-");
 }
 
 struct out_ctx {
@@ -83,7 +86,8 @@ print_event(const struct jstore_event *ev, void *arg)
 		ca_csv_field(o->f, vb, 0);
 		ca_csv_field(o->f, ev->fingerprint, 0);
 		ca_csv_field(o->f, ev->source, 0);
-		ca_csv_field(o->f, ev->reason, 0);
+		ca_csv_field(o->f, ca_event_is_decision(ev) ? "" : ev->reason, 0);
+		ca_csv_field(o->f, ca_event_is_decision(ev) ? ev->reason : "", 0);
 		ca_csv_field(o->f, ev->request_id, 0);
 		ca_csv_field(o->f, ev->approvers, 0);
 		ca_csv_field(o->f, h, 1);
@@ -93,7 +97,7 @@ print_event(const struct jstore_event *ev, void *arg)
 			fprintf(o->f, "%-6s %-20s %-13s %-12s %-12s %-7s %-16s "
 			    "%-20s %-21s %-14s %s\n", "SEQ", "TIME", "EVENT",
 			    "USER", "ROLE", "SERIAL", "PRINCIPALS", "VALID UNTIL",
-			    "SOURCE", "APPROVERS", "REASON");
+			    "SOURCE", "APPROVERS", "REASON/COMMENT");
 		cell(o->f, seq, 6);
 		cell(o->f, t, 20);
 		cell(o->f, ev->event, 13);
@@ -138,7 +142,16 @@ ca_audit_option(struct jstore_filter *f, int *mode, const char *name,
 		f->request_id = val;
 	else if (strcmp(name, "event") == 0) {
 		if (!jstore_event_known(val)) {
-			snprintf(err, errlen, "--event: unknown event '%s'", val);
+			const char *k;
+			size_t i, n;
+
+			n = (size_t)snprintf(err, errlen, "--event: unknown event "
+			    "'%s' (one of:", val);
+			for (i = 0; (k = jstore_event_name(i)) != NULL &&
+			    n < errlen; i++)
+				n += (size_t)snprintf(err + n, errlen - n, " %s", k);
+			if (n < errlen)
+				snprintf(err + n, errlen - n, ")");
 			return -1;
 		}
 		f->event = val;
@@ -188,7 +201,7 @@ ca_audit_parse(int argc, char **argv, struct jstore_filter *f, int *mode,
 		{ "csv", no_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char err[256];
+	char err[512];
 	int ch, idx = 0;
 
 	memset(f, 0, sizeof(*f));
@@ -225,7 +238,7 @@ ca_audit_print(struct jstore *st, const struct jstore_filter *f, int mode,
 
 	if (mode == OUT_CSV)
 		fprintf(out, "seq,time,event,user,role,serial,key_id,principals,"
-		    "valid_after,valid_before,fingerprint,source,reason,"
+		    "valid_after,valid_before,fingerprint,source,reason,comment,"
 		    "request_id,approvers,hash\n");
 	if ((r = jstore_query(st, f, print_event, &o)) != 0) {
 		ca_error("audit: %s", jit_strerror(r));

@@ -150,12 +150,12 @@ record_auth_fail(struct auth *a, const char *user, const char *fp)
 		snprintf(why, sizeof(why), "%u more auth failures in the last "
 		    "minute were counted, not recorded", dropped);
 		ca_log("auth-fail from %s: %s", a->addr, why);
-		svc_event(a->svc, "auth-fail", NULL, a->addr, why);
+		svc_event(a->svc, "auth-fail", NULL, a->addr, why, NULL);
 	}
 	ca_log("auth-fail user=%s key=%s from %s", user, fp != NULL ? fp : "?",
 	    a->addr);	/* ca_log escapes */
 	svc_event(a->svc, "auth-fail", strlen(u) <= 64 ? u : NULL, a->addr,
-	    "unknown user or key");
+	    "unknown user or key", fp);
 	free(u);
 }
 

@@ -33,6 +33,19 @@ ca_dir(const char *opt)
 	return CA_DIR_DEFAULT;
 }
 
+int
+ca_dir_is_ca(const char *dir)
+{
+	char *cfg = ca_path(dir, CA_CONFIG), *pub = ca_path(dir,
+	    CA_USER_KEY ".pub");
+	struct stat st;
+	int is = stat(cfg, &st) == 0 && stat(pub, &st) == 0;
+
+	free(cfg);
+	free(pub);
+	return is;
+}
+
 const char *
 ca_dir_origin(const char *dir)
 {

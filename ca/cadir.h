@@ -28,6 +28,9 @@ const char *ca_dir(const char *opt);
 /* "dir/name" in a new string; exits on allocation failure. */
 char *ca_path(const char *dir, const char *name);
 
+/* 1 when dir holds a CA (its config.yaml and user CA public key). */
+int ca_dir_is_ca(const char *dir);
+
 /* Where the CA directory dir came from, in words, for error messages. */
 const char *ca_dir_origin(const char *dir);
 

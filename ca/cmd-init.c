@@ -240,6 +240,23 @@ dir_prepare(struct created *cr, const char *dir)
 	return 0;
 }
 
+/* What engineers need: the listener's fingerprint, in a setup line. */
+static void
+print_setup_line(const char *dir)
+{
+	char *path = ca_path(dir, CA_LISTEN_KEY ".pub"), *fp = NULL;
+	struct jkey *k = NULL;
+
+	if (jkey_load_public(path, &k, NULL) == 0 &&
+	    jkey_fingerprint(k, &fp) == 0)
+		printf("  the listener's host key: %s\n"
+		    "  engineers run: jit-ssh setup --ca THIS-HOST:2222 "
+		    "--fingerprint %s --user NAME\n", fp, fp);
+	free(fp);
+	jkey_free(k);
+	free(path);
+}
+
 int
 cmd_init(int argc, char **argv)
 {
@@ -363,6 +380,7 @@ cmd_init(int argc, char **argv)
 	    "  host CA public key: %s/%s.pub\n"
 	    "  edit %s/%s, then run: jit-ssh-ca serve --dir %s\n",
 	    dir, dir, CA_USER_KEY, dir, CA_HOST_KEY, dir, CA_POLICY, dir);
+	print_setup_line(dir);
  out:
 	free(store);
 	free(config);

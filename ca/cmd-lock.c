@@ -22,8 +22,8 @@ lock_main(int argc, char **argv, int lock)
 {
 	const char *dir = NULL, *user = NULL, *until_s = NULL, *reason = NULL;
 	struct jstore *st = NULL;
-	uint64_t now = (uint64_t)time(NULL), until = 0;
-	char when[32];
+	uint64_t now = (uint64_t)time(NULL), until = 0, old_until = 0;
+	char when[32], *old_reason = NULL;
 	const struct ca_opt opts[] = {
 		{ "dir", 'd', &dir, NULL },
 		{ "user", 'u', &user, NULL },
@@ -55,6 +55,16 @@ lock_main(int argc, char **argv, int lock)
 	}
 	if (ca_open_store(ca_dir(dir), 0, &st) != 0)
 		return CA_EXIT_FAIL;
+	/* A new lock replaces the one in force: say when that shortens it. */
+	if (lock && until != 0 && jstore_locked(st, user, now, &old_until,
+	    &old_reason) == 1 && (old_until == 0 || old_until > until)) {
+		if (old_until != 0)
+			jit_format_time(old_until, when, sizeof(when));
+		fprintf(stderr, "note: this shortens %s's lock, which held %s%s\n",
+		    user, old_until != 0 ? "until " : "until unlocked",
+		    old_until != 0 ? when : "");
+	}
+	free(old_reason);
 	r = lock ? jstore_lock(st, user, until, "operator", reason, now) :
 	    jstore_unlock(st, user, "operator", reason, now);
 	jstore_close(st);

@@ -36,6 +36,15 @@ key_id_serial(const char *id)
 	return *end == '\0' ? v : 0;
 }
 
+/* Where a revocation takes effect: sshd reads its KRL file. */
+static void
+krl_note(void)
+{
+	fprintf(stderr, "note: hosts refuse it after their next KRL refresh "
+	    "(jit-ssh-krl-refresh, every 5 minutes); sessions already open "
+	    "go on until they end\n");
+}
+
 static int
 revoke_one(struct jstore *st, uint64_t serial, const char *reason,
     uint64_t now, int quiet_exists)
@@ -58,6 +67,8 @@ revoke_one(struct jstore *st, uint64_t serial, const char *reason,
 		return r;
 	}
 	printf("revoked serial %llu (%s)\n", (unsigned long long)serial, key_id);
+	if (!quiet_exists)
+		krl_note();
 	return 0;
 }
 
@@ -183,6 +194,8 @@ cmd_revoke(int argc, char **argv)
 	else
 		printf("revoked %zu certificate%s of %s (%zu already were)\n",
 		    total, total == 1 ? "" : "s", user, n - total);
+	if (total > 0)
+		krl_note();
 	if (lock == -1)
 		fprintf(stderr, "note: %s can still get new certificates; "
 		    "`jit-ssh-ca lock --user %s --reason ...` (or revoke "

@@ -126,7 +126,7 @@ reload(struct svc *s)
 		ca_log("policy reload refused, keeping the running policy: %s",
 		    err != NULL ? err : jit_strerror(r));
 		svc_event(s, "policy-reload", NULL, "SIGHUP",
-		    "refused: the new policy does not load");
+		    "refused: the new policy does not load", NULL);
 		free(err);
 		return;
 	}
@@ -134,7 +134,7 @@ reload(struct svc *s)
 	svc_policy_swap(s, p);
 	auth_forget_grace(s->auth);
 	ca_log("policy reloaded (%zu roles)", nroles);
-	svc_event(s, "policy-reload", NULL, "SIGHUP", "loaded");
+	svc_event(s, "policy-reload", NULL, "SIGHUP", "loaded", NULL);
 }
 
 /* notify.command, of the policy in force, for what reached the log. */
@@ -208,6 +208,12 @@ cmd_serve(int argc, char **argv)
 		return CA_EXIT_USAGE;
 	memset(&svc, 0, sizeof(svc));
 	memset(&nf, 0, sizeof(nf));
+	if (!ca_dir_is_ca(ca_dir(dir))) {
+		ca_error("no CA at %s (%s): create one with `jit-ssh-ca init "
+		    "--dir %s`, or name it with --dir or $%s", ca_dir(dir),
+		    ca_dir_origin(ca_dir(dir)), ca_dir(dir), CA_DIR_ENV);
+		return CA_EXIT_FAIL;
+	}
 	if (svc_open(&svc, ca_dir(dir)) != 0)
 		goto out;
 	if ((svc.auth = auth_tables_new()) == NULL ||

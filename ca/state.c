@@ -169,7 +169,7 @@ svc_policy_swap(struct svc *s, struct jpolicy *p)
 
 void
 svc_event(struct svc *s, const char *kind, const char *user,
-    const char *source, const char *reason)
+    const char *source, const char *reason, const char *fp)
 {
 	struct jstore_event ev;
 	int r;
@@ -179,6 +179,7 @@ svc_event(struct svc *s, const char *kind, const char *user,
 	ev.user = user;
 	ev.source = source;
 	ev.reason = reason;
+	ev.fingerprint = fp;
 	if ((r = jstore_append(s->store, &ev, 1)) != 0)
 		ca_log("recording %s for %s: %s", kind, user, jit_strerror(r));
 }

@@ -73,6 +73,6 @@ void svc_keys_swap(struct svc *s, struct svc_keys *k);
 /* Records a simple event (auth-fail, mfa-fail, policy-reload); failures
  * are logged, never fatal. */
 void svc_event(struct svc *s, const char *kind, const char *user,
-    const char *source, const char *reason);
+    const char *source, const char *reason, const char *fp);
 
 #endif /* JIT_CA_STATE_H */

@@ -82,6 +82,13 @@ ca_hex(const unsigned char *p, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+int
+ca_event_is_decision(const struct jstore_event *ev)
+{
+	return strcmp(ev->event, "approve") == 0 ||
+	    strcmp(ev->event, "deny") == 0;
+}
+
 json_t *
 ca_event_json(const struct jstore_event *ev)
 {
@@ -104,7 +111,11 @@ ca_event_json(const struct jstore_event *ev)
 	json_object_set_new(o, "valid_before", time_or_null(ev->valid_before));
 	json_object_set_new(o, "fingerprint", str_or_null(ev->fingerprint));
 	json_object_set_new(o, "source", str_or_null(ev->source));
-	json_object_set_new(o, "reason", str_or_null(ev->reason));
+	/* An approver's words are a comment, the requester's a reason. */
+	json_object_set_new(o, "reason", ca_event_is_decision(ev) ? json_null() :
+	    str_or_null(ev->reason));
+	json_object_set_new(o, "comment", ca_event_is_decision(ev) ?
+	    str_or_null(ev->reason) : json_null());
 	json_object_set_new(o, "request_id", str_or_null(ev->request_id));
 	json_object_set_new(o, "approvers", ca_json_list(ev->approvers));
 	json_object_set_new(o, "hash", json_string(h));

@@ -26,6 +26,11 @@ struct json_t *ca_json_list(const char *s);
 
 /* An audit event as a JSON object with the contract's field names. */
 struct json_t *ca_event_json(const struct jstore_event *ev);
+/*
+ * 1 for an approve or deny event, whose reason field holds the deciding
+ * approver's comment ("comment" in JSON and CSV, not "reason").
+ */
+int ca_event_is_decision(const struct jstore_event *ev);
 
 /* len bytes at p as lowercase hex into out (2 * len + 1 bytes). */
 void ca_hex(const unsigned char *p, size_t len, char *out);

@@ -167,19 +167,27 @@ store_event_decode(const unsigned char *p, size_t len, struct jstore_event *ev,
 	return r;
 }
 
+static const char *const known_events[] = { "issue", "request", "approve",
+    "deny", "expire", "revoke", "auth-fail", "mfa-fail", "lockout",
+    "policy-reload", "break-glass", "enroll", "issue-host", "lock",
+    "unlock", "remind", "escalate", "ca-rotate", "ca-init", "mfa", NULL };
+
+const char *
+jstore_event_name(size_t i)
+{
+	return i < sizeof(known_events) / sizeof(known_events[0]) ?
+	    known_events[i] : NULL;
+}
+
 int
 jstore_event_known(const char *name)
 {
-	static const char *const known[] = { "issue", "request", "approve",
-	    "deny", "expire", "revoke", "auth-fail", "mfa-fail", "lockout",
-	    "policy-reload", "break-glass", "enroll", "issue-host", "lock",
-	    "unlock", "remind", "escalate", "ca-rotate", "ca-init", "mfa", NULL };
 	size_t i;
 
 	if (name == NULL)
 		return 0;
-	for (i = 0; known[i] != NULL; i++)
-		if (strcmp(known[i], name) == 0)
+	for (i = 0; known_events[i] != NULL; i++)
+		if (strcmp(known_events[i], name) == 0)
 			return 1;
 	return 0;
 }

@@ -50,6 +50,8 @@ struct jstore_event {
 
 /* 1 when name is one of the event kinds the store knows. */
 int jstore_event_known(const char *name);
+/* The i-th event kind the store knows, NULL past the last. */
+const char *jstore_event_name(size_t i);
 
 /*
  * Opens (creating when missing, unless JSTORE_RDONLY) the store in dir.

@@ -211,6 +211,13 @@ sed "s/r-00000000deadbeef/ID/" "$T/err" > "$T/err.none"
 cmp -s "$T/err.real" "$T/err.none" && ok "...answered exactly as a request that does not exist" ||
 	bad "told apart: $(cat "$T/err.real") / $(cat "$T/err.none")"
 run 0 "approved" "the approver approves" -- bob approve "$RID" --comment "ok, go"
+js carol audit --json --event approve --request "$RID" | python3 -c '
+import json, sys
+o = json.loads(sys.stdin.readline())
+assert o["comment"] == "ok, go" and o["reason"] is None, o' &&
+	ok "the approver's comment is in its own comment field" || bad "approve event: $(js carol audit --json --event approve --request "$RID")"
+js carol audit --event approve --request "$RID" | grep -q " $" && bad "audit table lines end in spaces" ||
+	ok "no trailing spaces in the audit table"
 wait "$LPID" && rc=0 || rc=$?
 [ $rc = 0 ] && grep -q "role prod" "$T/lout" && ok "the waiting login gets its certificate" ||
 	bad "approved login: rc=$rc $(cat "$T/lout" "$T/lerr")"

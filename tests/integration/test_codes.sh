@@ -128,4 +128,7 @@ ssh -F /dev/null -p "$PORT" -i "$T/x1" -i "$T/x2" -i "$T/x3" -i "$T/x4" -i "$T/x
 	-o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 alice@127.0.0.1 ca-keys > "$T/out" 2> "$T/err" || rc=$?
 [ $rc = 255 ] && grep -q "6 refused authentication attempts on one connection" "$T/err" &&
 	ok "the attempt limit is named" || bad "limit: rc=$rc $(cat "$T/err")"
+x1=$(ssh-keygen -lf "$T/x1.pub" | cut -d' ' -f2)
+$J audit --dir "$T/ca" --event auth-fail --json | grep -q "\"fingerprint\":\"$x1\"" &&
+	ok "an auth-fail event names the refused key's fingerprint" || bad "auth-fail: $($J audit --dir "$T/ca" --event auth-fail --json | tail -2)"
 finish

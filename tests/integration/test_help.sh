@@ -152,4 +152,32 @@ for c in "sign --user a --role r" "sign-host --hostname h"; do
 	[ $rc != 0 ] && grep -q "$T/k is a private key: give its public key ($T/k.pub)" "$T/err" &&
 		ok "${c%% *} given a private key says so" || bad "${c%% *} private: rc=$rc $(cat "$T/err")"
 done
+# Errors name the next step; outputs say what a newcomer needs next.
+rc=0; "$JIT_SSH_CA" serve --dir "$T/no-such-ca" > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "no CA at $T/no-such-ca (from --dir): create one with \`jit-ssh-ca init --dir $T/no-such-ca\`" "$T/err" &&
+	ok "serve on a missing CA says to run init" || bad "serve no CA: rc=$rc $(cat "$T/err")"
+rc=0; HOME=$T/nohome env -u JIT_SSH_CONFIG "$JIT_SSH" roles < /dev/null > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 2 ] && grep -q "no configuration ($T/nohome/.config/jit-ssh/config.yaml) and no --ca: run \`jit-ssh setup" "$T/err" &&
+	ok "a client with no configuration says to run setup" || bad "no config: rc=$rc $(cat "$T/err")"
+rc=0; "$JIT_SSH_CA" audit --dir "$T/fresh" --event bogus > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 2 ] && grep -q "unknown event 'bogus' (one of: issue request approve deny" "$T/err" &&
+	ok "audit --event lists the valid events" || bad "audit --event: rc=$rc $(cat "$T/err")"
+"$JIT_SSH_CA" audit --dir "$T/fresh" --event issue > "$T/out" 2> "$T/err" && [ ! -s "$T/out" ] &&
+	grep -qx "no matching events" "$T/err" && ok "an empty audit result says so" || bad "empty audit: $(cat "$T/err")"
+"$JIT_SSH_CA" init --dir "$T/fresh2" > "$T/out" 2>&1
+fp=$(ssh-keygen -lf "$T/fresh2/ssh_host_ed25519_key.pub" | cut -d' ' -f2)
+grep -q "engineers run: jit-ssh setup --ca THIS-HOST:2222 --fingerprint $fp --user NAME" "$T/out" &&
+	ok "init prints the listener's fingerprint in a ready setup line" || bad "init output: $(cat "$T/out")"
+"$JIT_SSH_CA" lock --dir "$T/fresh2" --user bob --reason x > /dev/null
+"$JIT_SSH_CA" lock --dir "$T/fresh2" --user bob --until 2h --reason y > /dev/null 2> "$T/err" &&
+	grep -q "note: this shortens bob's lock, which held until unlocked" "$T/err" &&
+	ok "a shorter lock says it shortened the one in force" || bad "lock shorter: $(cat "$T/err")"
+ssh-keygen -q -t ed25519 -N '' -f "$T/rk"
+printf 'users:\n  bob: { keys: ["%s"], groups: [g] }\nroles:\n  r: { groups: [g], principals: [x], mfa: optional }\n' \
+	"$(cut -d' ' -f1,2 "$T/rk.pub")" > "$T/fresh2/policy.yaml"
+"$JIT_SSH_CA" unlock --dir "$T/fresh2" --user bob > /dev/null
+"$JIT_SSH_CA" sign --dir "$T/fresh2" --user bob --role r "$T/rk.pub" > /dev/null 2>&1
+"$JIT_SSH_CA" revoke --dir "$T/fresh2" --serial 1 > /dev/null 2> "$T/err" &&
+	grep -q "hosts refuse it after their next KRL refresh" "$T/err" &&
+	ok "revoke says hosts see it after their next KRL refresh" || bad "revoke note: $(cat "$T/err")"
 finish

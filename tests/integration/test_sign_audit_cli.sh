@@ -69,7 +69,7 @@ python3 - "$T/a.json" > "$T/py" <<'PY' && ok "audit --json: fields and values ($
 import json, sys
 want = ["seq", "time", "event", "user", "role", "serial", "key_id", "principals",
         "valid_after", "valid_before", "fingerprint", "source", "reason",
-        "request_id", "approvers", "hash"]
+        "comment", "request_id", "approvers", "hash"]
 ev = [json.loads(l) for l in open(sys.argv[1])]
 assert [list(e) for e in ev] == [want] * len(ev), "field names/order"
 kinds = [e["event"] for e in ev]
@@ -82,7 +82,7 @@ assert ev[3]["serial"] == ev[4]["serial"], "break-glass names the same certifica
 print(len(ev), "events")
 PY
 out=$($J audit $D --csv | head -1)
-[ "$out" = "seq,time,event,user,role,serial,key_id,principals,valid_after,valid_before,fingerprint,source,reason,request_id,approvers,hash" ] &&
+[ "$out" = "seq,time,event,user,role,serial,key_id,principals,valid_after,valid_before,fingerprint,source,reason,comment,request_id,approvers,hash" ] &&
 	ok "audit --csv header" || bad "csv header: $out"
 [ "$($J audit $D --csv | wc -l)" = 7 ] && ok "audit --csv rows" || bad "csv rows"
 [ "$($J audit $D --user bob --json | wc -l)" = 2 ] && ok "audit --user" || bad "--user"
