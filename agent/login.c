@@ -37,30 +37,11 @@ role_of(const char *key_id, char *buf, size_t size)
 	return buf;
 }
 
-static void
-local_time(uint64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (localtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, size, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
-		snprintf(buf, size, "%llu", (unsigned long long)t);
-}
-
+/* Human output: RFC 3339 UTC and the policy's durations, as the CA's. */
 static void
 duration(int64_t s, char *buf, size_t size)
 {
-	if (s < 0)
-		s = 0;
-	if (s >= 3600)
-		snprintf(buf, size, "%lldh%02lldm", (long long)(s / 3600),
-		    (long long)(s % 3600 / 60));
-	else if (s >= 60)
-		snprintf(buf, size, "%lldm%02llds", (long long)(s / 60),
-		    (long long)(s % 60));
-	else
-		snprintf(buf, size, "%llds", (long long)s);
+	jit_format_duration(s < 0 ? 0 : (uint64_t)s, buf, size);
 }
 
 static void
@@ -447,7 +428,7 @@ js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o)
 		}
 	} else if (write_out(o->out, k, jcert_key_id(c), l.cert) != 0)
 		goto out;
-	local_time(jcert_valid_before(c), when, sizeof(when));
+	jit_format_time(jcert_valid_before(c), when, sizeof(when));
 	duration(secs, left, sizeof(left));
 	principals_of(c, pr, sizeof(pr));
 	if (o->json)
@@ -613,7 +594,7 @@ js_cmd_status(int json)
 		if (n == 0)
 			printf("%-28s %-12s %-24s %-24s %s\n", "CERTIFICATE",
 			    "ROLE", "PRINCIPALS", "EXPIRES", "LEFT");
-		local_time(jcert_valid_before(c), when, sizeof(when));
+		jit_format_time(jcert_valid_before(c), when, sizeof(when));
 		duration(secs, left, sizeof(left));
 		printf("%-28s %-12s %-24s %-24s %s\n", jcert_key_id(c), role,
 		    pr, when, secs > 0 ? left : "expired");

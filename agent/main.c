@@ -45,7 +45,7 @@ static const struct command commands[] = {
 	{ "logout", "logout", "remove the jit-ssh certificates from ssh-agent",
 	    cmd_logout },
 	{ "setup", "setup --ca HOST:PORT --fingerprint SHA256:... [--user U] "
-	    "[--identity FILE] [--ssh-config FILE]",
+	    "[--identity FILE] [--ssh-config FILE --hosts PATTERN]",
 	    "check the CA's host key, write the configuration, trust the CA's "
 	    "host certificates in ~/.ssh/known_hosts", cmd_setup },
 	{ "roles", "roles [--json]", "roles you may request", cmd_remote },
@@ -211,9 +211,11 @@ cmd_setup(const struct js_config *cfg, int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "identity", required_argument, NULL, 'i' },
 		{ "ssh-config", required_argument, NULL, 's' },
+		{ "hosts", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct js_setup_opts o;
+	size_t k;
 	int ch;
 
 	memset(&o, 0, sizeof(o));
@@ -225,9 +227,28 @@ cmd_setup(const struct js_config *cfg, int argc, char **argv)
 		case 'u': o.user = optarg; break;
 		case 'i': o.identity = optarg; break;
 		case 's': o.ssh_config = optarg; break;
+		case 'H': o.hosts = optarg; break;
 		default:
 			return bad_usage("setup");
 		}
+	}
+	/* The snippet applies to the fleet's hosts, never to every host. */
+	if ((o.ssh_config != NULL) != (o.hosts != NULL)) {
+		fprintf(stderr, "jit-ssh: setup: --ssh-config FILE and --hosts "
+		    "PATTERN go together: the snippet is for the hosts of your "
+		    "fleet (--hosts '*.prod.example.com'), never Host *\n");
+		return JS_EXIT_USAGE;
+	}
+	for (k = 0; o.hosts != NULL && o.hosts[k] != '\0'; k++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789.-_*?! ", o.hosts[k]) == NULL)
+			break;
+	if (o.hosts != NULL && (o.hosts[k] != '\0' || strspn(o.hosts, "* ") ==
+	    strlen(o.hosts))) {
+		fprintf(stderr, "jit-ssh: setup: --hosts '%s': want ssh_config "
+		    "Host patterns of your fleet's names ('*.prod.example.com "
+		    "bastion1'), not every host\n", o.hosts);
+		return JS_EXIT_USAGE;
 	}
 	if (optind != argc || o.ca == NULL || o.fingerprint == NULL) {
 		fprintf(stderr, "jit-ssh: setup needs --ca HOST:PORT and "

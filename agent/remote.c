@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
 #include "jbuf.h"
 #include "jit-cmdspec.h"
+#include "jit-util.h"
 #include "jitssh.h"
 
 #define REVIEW_MAX	(4 * 1024 * 1024)	/* requests --json, all of it */
@@ -94,6 +96,7 @@ show(json_t *r)
 {
 	json_t *v;
 	size_t i;
+	char ttl[32];
 
 	printf("\nrequest %s: %s wants role %s as ",
 	    json_string_value(json_object_get(r, "request_id")),
@@ -101,15 +104,42 @@ show(json_t *r)
 	    json_string_value(json_object_get(r, "role")));
 	json_array_foreach(json_object_get(r, "principals"), i, v)
 		printf("%s%s", i ? "," : "", json_string_value(v));
-	printf(" for %llds\n  reason: %s\n  from %s, key %s\n  approvals: %lld "
-	    "of %lld, expires %s\n",
-	    (long long)json_integer_value(json_object_get(r, "ttl")),
+	jit_format_duration((uint64_t)json_integer_value(json_object_get(r,
+	    "ttl")), ttl, sizeof(ttl));
+	printf(" for %s\n  reason: %s\n  from %s, key %s\n  approvals: %lld "
+	    "of %lld, expires %s\n", ttl,
 	    json_string_value(json_object_get(r, "reason")),
 	    json_string_value(json_object_get(r, "source")),
 	    json_string_value(json_object_get(r, "fingerprint")),
 	    (long long)json_array_size(json_object_get(r, "approvers")),
 	    (long long)json_integer_value(json_object_get(r, "quorum")),
 	    json_string_value(json_object_get(r, "expires")));
+}
+
+/*
+ * approve (1), deny (2) or skip (0) as the approver says it: y/yes, n/no,
+ * s/skip (and a/approve, d/deny); anything else asks again.  -1: no answer.
+ */
+static int
+ask_verdict(void)
+{
+	static const struct { const char *word; int verdict; } words[] = {
+		{ "y", 1 }, { "yes", 1 }, { "a", 1 }, { "approve", 1 },
+		{ "n", 2 }, { "no", 2 }, { "d", 2 }, { "deny", 2 },
+		{ "s", 0 }, { "skip", 0 },
+	};
+	char answer[32];
+	size_t i;
+
+	for (;;) {
+		if (js_prompt("approve? [y]es / [n]o (deny) / [s]kip: ", 1,
+		    answer, sizeof(answer)) != 0)
+			return -1;
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strcasecmp(answer, words[i].word) == 0)
+				return words[i].verdict;
+		printf("please answer y, n or s\n");
+	}
 }
 
 int
@@ -119,9 +149,9 @@ js_cmd_review(const struct js_config *cfg, const char *comment)
 	struct jbuf *b = NULL;
 	struct js_sink collect = { to_buf, to_stderr, NULL, NULL };
 	const char *p, *end, *nl;
-	char cmd[8192], answer[16];
+	char cmd[8192], said[1025];
 	json_t *r;
-	int rc, status, n = 0;
+	int rc, status, n = 0, verdict;
 
 	if (!js_have_tty()) {
 		fprintf(stderr, "jit-ssh: approve: give a request ID (the "
@@ -150,22 +180,30 @@ js_cmd_review(const struct js_config *cfg, const char *comment)
 		}
 		show(r);
 		n++;
-		if (js_prompt("approve, deny or skip? [a/d/s] ", 1, answer,
-		    sizeof(answer)) != 0) {
+		if ((verdict = ask_verdict()) < 0) {
 			json_decref(r);
 			break;
 		}
-		if (answer[0] != 'a' && answer[0] != 'd') {
+		if (verdict == 0) {
+			printf("skipped\n");
 			json_decref(r);
 			continue;
 		}
+		/* A comment for this one: --comment's, or asked (optional). */
+		said[0] = '\0';
+		if (comment == NULL && js_prompt("comment (optional, Enter for "
+		    "none): ", 1, said, sizeof(said)) != 0) {
+			json_decref(r);
+			break;
+		}
 		snprintf(cmd, sizeof(cmd), "%s",
-		    answer[0] == 'a' ? "approve" : "deny");
+		    verdict == 1 ? "approve" : "deny");
 		if (js_quote(cmd, sizeof(cmd), json_string_value(
 		    json_object_get(r, "request_id"))) != 0 ||
-		    (comment != NULL && (js_quote(cmd, sizeof(cmd),
-		    "--comment") != 0 || js_quote(cmd, sizeof(cmd), comment) !=
-		    0))) {
+		    ((comment != NULL || said[0] != '\0') &&
+		    (js_quote(cmd, sizeof(cmd), "--comment") != 0 ||
+		    js_quote(cmd, sizeof(cmd), comment != NULL ? comment :
+		    said) != 0))) {
 			json_decref(r);
 			rc = JS_EXIT_USAGE;
 			goto out;

@@ -270,23 +270,27 @@ js_cmd_setup(const struct js_config *cfg, const struct js_setup_opts *o)
 	printf("%s %s: @cert-authority * (the CA's host certificates)\n",
 	    added ? "added to" : "already in", known);
 	if (o->ssh_config != NULL) {
-		static const char snippet[] =
-		    "# Written by `jit-ssh setup`: hosts prove who they are with\n"
-		    "# certificates from the jit-ssh host CA (the @cert-authority\n"
-		    "# line in ~/.ssh/known_hosts); user certificates come from\n"
-		    "# ssh-agent (jit-ssh login).  Include it from ~/.ssh/config.\n"
-		    "Host *\n"
-		    "    StrictHostKeyChecking yes\n"
-		    "    UserKnownHostsFile ~/.ssh/known_hosts\n";
-		char *path = js_expand_home(o->ssh_config);
+		char *path = js_expand_home(o->ssh_config), *snippet = NULL;
 
-		if (path == NULL || (r = write_if_changed(path, snippet, 0644,
-		    &changed)) != 0) {
+		if (asprintf(&snippet,
+		    "# Written by `jit-ssh setup`: these hosts prove who they are\n"
+		    "# with certificates from the jit-ssh host CA (the\n"
+		    "# @cert-authority line in ~/.ssh/known_hosts); user\n"
+		    "# certificates come from ssh-agent (jit-ssh login).  Include\n"
+		    "# it from ~/.ssh/config.\n"
+		    "Host %s\n"
+		    "    StrictHostKeyChecking yes\n"
+		    "    UserKnownHostsFile ~/.ssh/known_hosts\n", o->hosts) == -1)
+			snippet = NULL;
+		if (path == NULL || snippet == NULL || (r = write_if_changed(path,
+		    snippet, 0644, &changed)) != 0) {
+			free(snippet);
 			fprintf(stderr, "jit-ssh: cannot write %s\n",
 			    o->ssh_config);
 			free(path);
 			goto out;
 		}
+		free(snippet);
 		printf("%s %s (add \"Include %s\" to ~/.ssh/config)\n",
 		    changed ? "wrote" : "unchanged:", path, path);
 		free(path);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 #include <sys/stat.h>
 
@@ -14,6 +15,23 @@
 #include "commands.h"
 #include "jit-err.h"
 #include "jpolicy.h"
+
+/* The notifier runs on the CA host: warn when it cannot run there. */
+static void
+warn_notify(const struct jpolicy *p)
+{
+	char *const *argv = jpolicy_notify_argv(p);
+	struct stat st;
+
+	if (argv == NULL || argv[0] == NULL)
+		return;
+	if (stat(argv[0], &st) == -1)
+		fprintf(stderr, "warning: notify.command %s: not found (no event "
+		    "will be told)\n", argv[0]);
+	else if (!S_ISREG(st.st_mode) || access(argv[0], X_OK) != 0)
+		fprintf(stderr, "warning: notify.command %s: not executable "
+		    "(chmod +x it)\n", argv[0]);
+}
 
 static int
 policy_check(int argc, char **argv)
@@ -43,6 +61,7 @@ policy_check(int argc, char **argv)
 	}
 	if (ca_load_policy(ca_dir(dir), file, &p) != 0)
 		return CA_EXIT_FAIL;
+	warn_notify(p);
 	printf("%s: ok (%zu roles)\n", file != NULL ? file : CA_POLICY,
 	    jpolicy_nroles(p));
 	jpolicy_free(p);
@@ -92,8 +111,9 @@ explain_role(const struct jpolicy *p, const char *user, const char *role,
 			    jpolicy_decision_approver_group(d, i));
 		printf(" (not %s)\n", user);
 		if (info.auto_approval)
-			printf("    approval.auto: its conditions do not hold for "
-			    "this request now\n");
+			printf("    approval.auto does not approve it now: %s\n",
+			    jpolicy_decision_auto_refusal(d) != NULL ?
+			    jpolicy_decision_auto_refusal(d) : "?");
 	} else if (jpolicy_decision_auto_approved(d))
 		printf("%s: yes, approved by the policy itself (approval.auto "
 		    "holds now; audited as policy:auto)\n", role);

@@ -95,8 +95,11 @@ rpc_roles(struct rpc *cx, int argc, char **argv)
 			}
 			json_object_set_new(o, "role", json_string(rn));
 			json_object_set_new(o, "principals", pr);
-			json_object_set_new(o, "ttl", json_string(ttl));
-			json_object_set_new(o, "max_ttl", json_string(max));
+			/* Durations in JSON are seconds, in every command. */
+			json_object_set_new(o, "ttl",
+			    json_integer((json_int_t)info.ttl));
+			json_object_set_new(o, "max_ttl",
+			    json_integer((json_int_t)info.max_ttl));
 			json_object_set_new(o, "mfa", json_boolean(info.mfa_required));
 			json_object_set_new(o, "reason",
 			    json_boolean(info.reason_required));

@@ -466,7 +466,11 @@ token_up(struct jp11 *t, const char *uri, int want_key,
 	int r;
 
 	if ((rv = p11_kit_module_initialize(t->fl)) != CKR_OK)
-		return fail(errp, JIT_ERR_TOKEN, "%s: initializing: %s (0x%lx)",
+		return fail(errp, JIT_ERR_TOKEN, "%s: initializing: %s (0x%lx): "
+		    "the library did not start; most often its own "
+		    "configuration is missing or unreadable (SoftHSM: "
+		    "$SOFTHSM2_CONF or /etc/softhsm/softhsm2.conf and its "
+		    "token directory; p11-kit-client: $P11_KIT_SERVER_ADDRESS)",
 		    t->module, rvname(rv), (unsigned long)rv);
 	t->initialized = 1;
 	if ((r = find_slot(t, uri, errp)) != 0)

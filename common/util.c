@@ -260,3 +260,31 @@ jit_format_time(uint64_t t, char *buf, size_t len)
 	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, len, "%llu", (unsigned long long)t);
 }
+
+void
+jit_format_duration(uint64_t secs, char *buf, size_t len)
+{
+	static const struct { uint64_t unit; char c; } units[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
+	};
+	size_t i, off = 0;
+	int n;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (secs == 0) {
+		snprintf(buf, len, "0s");
+		return;
+	}
+	for (i = 0; i < 4 && off < len; i++) {
+		if (secs < units[i].unit)
+			continue;
+		n = snprintf(buf + off, len - off, "%llu%c",
+		    (unsigned long long)(secs / units[i].unit), units[i].c);
+		if (n < 0)
+			return;
+		off += (size_t)n;
+		secs %= units[i].unit;
+	}
+}

@@ -23,6 +23,7 @@ struct jpolicy_decision {
 	size_t nprincipals;
 	uint64_t ttl, valid_after, valid_before, pending_ttl, pickup_ttl;
 	int ttl_capped, break_glass, auto_approved;
+	const char *auto_refusal;	/* which approval.auto condition failed */
 	char *force_command_copy;
 	char *source_address;
 	char **extensions;
@@ -183,9 +184,12 @@ jpolicy_expand_principal(const char *tmpl, const char *user)
 	return strdup(buf);
 }
 
-/* Every condition approval.auto gives holds for this request. */
-static int
-auto_approves(const struct pauto *a, const struct puser *u,
+/*
+ * NULL when every condition approval.auto gives holds for this request,
+ * else the first that does not, in words (static).
+ */
+static const char *
+auto_refusal(const struct pauto *a, const struct puser *u,
     const struct jpolicy_request *req, const struct pcidr *addr,
     int have_addr)
 {
@@ -193,28 +197,32 @@ auto_approves(const struct pauto *a, const struct puser *u,
 	size_t i;
 
 	if (!a->set)
-		return 0;
+		return "the role has no approval.auto";
 	if (a->nwindows > 0 &&
 	    !policy_in_window(a->windows, a->nwindows, req->now, &end))
-		return 0;
+		return "approval.auto.windows: not now";
 	if (a->nfrom > 0) {
 		for (i = 0; have_addr && i < a->nfrom; i++)
 			if (policy_cidr_contains(&a->from[i], addr))
 				break;
-		if (!have_addr || i == a->nfrom)
-			return 0;
+		if (!have_addr)
+			return "approval.auto.from: no client address given";
+		if (i == a->nfrom)
+			return "approval.auto.from: the address is outside it";
 	}
 	if (a->groups.n > 0) {
 		for (i = 0; i < a->groups.n; i++)
 			if (pstrv_has(&u->groups, a->groups.v[i]))
 				break;
 		if (i == a->groups.n)
-			return 0;
+			return "approval.auto.groups: the requester is in none";
 	}
-	if (a->has_reason_re && (req->reason == NULL ||
-	    regexec(&a->reason_re, req->reason, 0, NULL, 0) != 0))
-		return 0;
-	return 1;
+	if (a->has_reason_re && req->reason == NULL)
+		return "approval.auto.reason_match: no reason given";
+	if (a->has_reason_re &&
+	    regexec(&a->reason_re, req->reason, 0, NULL, 0) != 0)
+		return "approval.auto.reason_match: the reason does not match";
+	return NULL;
 }
 
 int
@@ -371,7 +379,9 @@ jpolicy_evaluate(const struct jpolicy *p, const struct jpolicy_request *req,
 		d->pending_ttl = role->pending_ttl;
 		d->pickup_ttl = role->pickup_ttl;
 		d->verdict = JPOLICY_NEEDS_APPROVAL;
-		if (auto_approves(&role->autoapp, u, req, &addr, have_addr)) {
+		d->auto_refusal = auto_refusal(&role->autoapp, u, req, &addr,
+		    have_addr);
+		if (d->auto_refusal == NULL) {
 			d->verdict = JPOLICY_ALLOW;
 			d->auto_approved = 1;
 		}
@@ -503,6 +513,12 @@ int
 jpolicy_decision_auto_approved(const struct jpolicy_decision *d)
 {
 	return d != NULL && d->auto_approved;
+}
+
+const char *
+jpolicy_decision_auto_refusal(const struct jpolicy_decision *d)
+{
+	return d != NULL && !d->auto_approved ? d->auto_refusal : NULL;
 }
 
 size_t

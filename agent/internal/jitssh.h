@@ -176,6 +176,7 @@ void js_cmd_status_remote(const struct js_config *cfg, int json);
 
 struct js_setup_opts {
 	const char *ca, *fingerprint, *user, *identity, *ssh_config;
+	const char *hosts;	/* with ssh_config: the Host patterns */
 };
 /*
  * setup: connect to ca, check its host key against fingerprint, then

@@ -36,6 +36,10 @@ uint64_t jit_monotonic_ms(void);
 /* t as RFC 3339 UTC ("2026-12-03T09:00:00Z") into buf (32 bytes do). */
 void jit_format_time(uint64_t t, char *buf, size_t len);
 
+/* secs as the duration people read and the policy takes: "1d2h", "15m",
+ * "45s", "0s" (32 bytes do). */
+void jit_format_duration(uint64_t secs, char *buf, size_t len);
+
 #define JIT_FILE_PRIVATE	0x01	/* refuse group/other access bits */
 #define JIT_FILE_TRUSTED	0x02	/* refuse group/other write, others' files */
 

@@ -174,6 +174,9 @@ uint64_t jpolicy_decision_pickup_ttl(const struct jpolicy_decision *d);
  * approved by "policy:auto".
  */
 int jpolicy_decision_auto_approved(const struct jpolicy_decision *d);
+/* When approval.auto did not approve: the condition that failed, in words
+ * ("approval.auto.from: the address is outside it"); else NULL. */
+const char *jpolicy_decision_auto_refusal(const struct jpolicy_decision *d);
 
 /*
  * Static facts about a role for `roles` and `policy explain`:

@@ -284,3 +284,37 @@ Test(ca_config, store_location_passwords_in_every_spelling)
 	cr_assert_str_eq(shown, "user='jit' dbname='jitdb' host='db' port='5433'");
 	free(shown);
 }
+
+/* A token library that cannot start (its own configuration missing) says
+ * where that configuration is looked for. */
+Test(ca_config, a_token_library_without_its_configuration_says_so)
+{
+	static const char *const mods[] = {
+		"/usr/lib/softhsm/libsofthsm2.so",
+		"/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so", NULL,
+	};
+	struct jp11 *t = NULL;
+	char pin[160], uri[256], *err = NULL;
+	const char *mod = NULL;
+	size_t i;
+	FILE *f;
+
+	for (i = 0; mods[i] != NULL && mod == NULL; i++)
+		if (access(mods[i], R_OK) == 0)
+			mod = mods[i];
+	if (mod == NULL)
+		cr_skip_test("SoftHSM2 is not installed");
+	snprintf(pin, sizeof(pin), "%s/pin", dir);
+	cr_assert_not_null(f = fopen(pin, "w"));
+	fputs("1234\n", f);
+	fclose(f);
+	chmod(pin, 0600);
+	setenv("SOFTHSM2_CONF", "/nonexistent/softhsm2.conf", 1);
+	snprintf(uri, sizeof(uri), "pkcs11:token=a;object=b?pin-source=%s", pin);
+	cr_assert_eq(jp11_open(mod, uri, &t, &err), JIT_ERR_TOKEN);
+	cr_assert_null(t);
+	cr_assert_not_null(strstr(err, "its own configuration is missing"),
+	    "%s", err);
+	cr_assert_not_null(strstr(err, "SOFTHSM2_CONF"), "%s", err);
+	free(err);
+}

@@ -361,6 +361,21 @@ if command -v script > /dev/null && script -qec true /dev/null > /dev/null 2>&1 
 	wait "$LPID" && rc=0 || rc=$?
 	[ $rc = 0 ] && ok "the reviewed request's login completes" || bad "reviewed login: rc=$rc $(cat "$T/lerr")"
 	js alice logout > /dev/null
+	# Words a person types: anything else asks again; skip says so; a
+	# comment is asked for (optional) when --comment was not given.
+	approval_login
+	RID=$(wait_request) || true
+	{ sleep 1; echo maybe; sleep 0.3; echo s; } | script -qec "JIT_SSH_CONFIG=$T/bob.yaml $JIT_SSH approve" /dev/null \
+		> "$T/tty" 2>&1 || true
+	grep -q "please answer y, n or s" "$T/tty" && grep -q "skipped" "$T/tty" &&
+		js bob requests --json | grep -q "$RID" && ok "review: an unknown answer asks again, s skips and says so" ||
+		bad "review skip: $(cat "$T/tty")"
+	{ sleep 1; echo yes; sleep 0.3; echo "looks fine"; } | script -qec "JIT_SSH_CONFIG=$T/bob.yaml $JIT_SSH approve" /dev/null \
+		> "$T/tty" 2>&1 || true
+	wait "$LPID" 2> /dev/null || true
+	js carol audit --json --event approve --request "$RID" | grep -q '"comment":"looks fine"' &&
+		ok "review: yes approves, with the comment typed at the prompt" || bad "review yes: $(cat "$T/tty")"
+	js alice logout > /dev/null
 else
 	echo "# script(1) missing or no pty here: terminal paths not tested"
 fi

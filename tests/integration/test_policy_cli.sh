@@ -50,4 +50,35 @@ echo "$out" | grep -q "prod-root: no: alice is not in a group that may request r
 rc=0; "$JIT_SSH_CA" policy explain --dir "$T/ca" --user mallory > "$T/out" || rc=$?
 [ "$rc" = 1 ] && grep -q "mallory is not a user" "$T/out" && ok "explain: unknown user" ||
 	bad "explain unknown user rc=$rc"
+# explain names the approval.auto condition that does not hold.
+ssh-keygen -q -t ed25519 -N '' -f "$T/ak"
+mkdir -p "$T/auto"
+cat > "$T/auto/policy.yaml" <<YAML
+users:
+  bob:   { keys: ["$(cut -d' ' -f1,2 "$T/ak.pub")"], groups: [dev, oncall] }
+  carol: { keys: ["$(cut -d' ' -f1,2 "$T/ak.pub")"], groups: [leads] }
+roles:
+  fix:
+    groups: [dev]
+    principals: [x]
+    approval:
+      groups: [leads]
+      auto: { groups: [oncall], from: [10.0.0.0/8] }
+YAML
+"$JIT_SSH_CA" policy explain --dir "$T/auto" --user bob --from 192.0.2.1 > "$T/out" 2>&1
+grep -q "approval.auto does not approve it now: approval.auto.from: the address is outside it" "$T/out" &&
+	ok "explain names the approval.auto condition that fails (from)" || bad "explain auto: $(cat "$T/out")"
+"$JIT_SSH_CA" policy explain --dir "$T/auto" --user bob --from 10.1.2.3 > "$T/out" 2>&1
+grep -q "^fix: yes, approved by the policy itself" "$T/out" && ok "...and says when it holds" ||
+	bad "explain auto ok: $(cat "$T/out")"
+# check warns about a notify.command that is not there or not executable.
+printf 'notify: { command: "%s/no-such-notifier" }\n' "$T" >> "$T/auto/policy.yaml"
+"$JIT_SSH_CA" policy check --dir "$T/auto" > "$T/out" 2> "$T/err" &&
+	grep -q "warning: notify.command $T/no-such-notifier: not found" "$T/err" &&
+	ok "policy check warns when notify.command is missing" || bad "notify warn: $(cat "$T/out" "$T/err")"
+touch "$T/notifier"; chmod 644 "$T/notifier"
+sed -i "s|no-such-notifier|notifier|" "$T/auto/policy.yaml"
+"$JIT_SSH_CA" policy check --dir "$T/auto" > "$T/out" 2> "$T/err" &&
+	grep -q "warning: notify.command $T/notifier: not executable" "$T/err" &&
+	ok "...or not executable" || bad "notify exec warn: $(cat "$T/out" "$T/err")"
 finish

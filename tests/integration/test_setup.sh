@@ -38,7 +38,14 @@ rc=0; setup --fingerprint "$WRONG" > "$T/out" 2> "$T/err" || rc=$?
 	[ ! -e "$CONF" ] && [ ! -e "$HOME/.ssh/known_hosts" ] &&
 	ok "a wrong fingerprint is refused (exit 3) and nothing is written" || bad "wrong fp: rc=$rc $(cat "$T/err")"
 
+# The ssh_config snippet is for the fleet's hosts: never Host *.
 rc=0; setup --fingerprint "$FP" --ssh-config "$HOME/.ssh/jit-ssh.conf" > "$T/out" 2> "$T/err" || rc=$?
+[ $rc = 2 ] && grep -q "go together" "$T/err" && [ ! -e "$CONF" ] &&
+	ok "--ssh-config without --hosts is refused (never Host *)" || bad "no --hosts: rc=$rc $(cat "$T/err")"
+rc=0; setup --fingerprint "$FP" --ssh-config "$HOME/.ssh/jit-ssh.conf" --hosts '*' > "$T/out" 2> "$T/err" || rc=$?
+[ $rc = 2 ] && grep -q "not every host" "$T/err" && [ ! -e "$HOME/.ssh/jit-ssh.conf" ] &&
+	ok "--hosts '*' is refused" || bad "hosts *: rc=$rc $(cat "$T/err")"
+rc=0; setup --fingerprint "$FP" --ssh-config "$HOME/.ssh/jit-ssh.conf" --hosts localhost > "$T/out" 2> "$T/err" || rc=$?
 [ $rc = 0 ] && grep -q "^wrote $CONF" "$T/out" && grep -q "^added to $HOME/.ssh/known_hosts" "$T/out" &&
 	ok "the right fingerprint: configuration and known_hosts written" || bad "setup: rc=$rc $(cat "$T/out" "$T/err")"
 [ "$(stat -c %a "$CONF")" = 600 ] && grep -q "ca_host_key: \"$(cut -d' ' -f1,2 "$T/ca/ssh_host_ed25519_key.pub")\"" "$CONF" &&
@@ -46,7 +53,7 @@ rc=0; setup --fingerprint "$FP" --ssh-config "$HOME/.ssh/jit-ssh.conf" > "$T/out
 grep -q "^@cert-authority \* $(cut -d' ' -f1,2 "$T/ca/host_ca.pub") " "$HOME/.ssh/known_hosts" &&
 	ok "known_hosts trusts the host CA (@cert-authority *)" || bad "known_hosts: $(cat "$HOME/.ssh/known_hosts")"
 cp "$CONF" "$T/conf1"; cp "$HOME/.ssh/known_hosts" "$T/kh1"
-rc=0; setup --fingerprint "$FP" --ssh-config "$HOME/.ssh/jit-ssh.conf" > "$T/out" 2> "$T/err" || rc=$?
+rc=0; setup --fingerprint "$FP" --ssh-config "$HOME/.ssh/jit-ssh.conf" --hosts localhost > "$T/out" 2> "$T/err" || rc=$?
 [ $rc = 0 ] && grep -q "^unchanged: $CONF" "$T/out" && grep -q "^already in" "$T/out" &&
 	cmp -s "$CONF" "$T/conf1" && cmp -s "$HOME/.ssh/known_hosts" "$T/kh1" &&
 	ok "a second setup changes nothing" || bad "again: rc=$rc $(cat "$T/out" "$T/err")"
@@ -65,6 +72,7 @@ ssh -F "$HOME/.ssh/jit-ssh.conf" -o BatchMode=yes -o UserKnownHostsFile="$HOME/.
 	-p "$SSHD_PORT" "$LOGIN_USER@localhost" "echo in" > "$T/ssh.out" 2> "$T/ssh.err" &&
 	grep -qx in "$T/ssh.out" && ok "ssh to a host with a host certificate: no prompt, strict host keys" ||
 	bad "ssh: $(cat "$T/ssh.err")"
-grep -q "StrictHostKeyChecking yes" "$HOME/.ssh/jit-ssh.conf" && ok "--ssh-config writes the snippet" ||
+grep -q "StrictHostKeyChecking yes" "$HOME/.ssh/jit-ssh.conf" && grep -qx "Host localhost" "$HOME/.ssh/jit-ssh.conf" &&
+	! grep -q "^Host \*" "$HOME/.ssh/jit-ssh.conf" && ok "--ssh-config writes the snippet for --hosts" ||
 	bad "snippet: $(cat "$HOME/.ssh/jit-ssh.conf")"
 finish
