@@ -63,34 +63,11 @@ sed -e "s|/etc/ssh/jit-ssh-user-ca.pub|$T/h/user-ca.pub|" -e "s|/etc/ssh/auth_pr
 
 # The notify script posts {"text": ...} to a webhook (a local HTTP server).
 if command -v curl > /dev/null; then
-	WPORT=$(free_port)
-	python3 - "$WPORT" "$T/posted" <<'PY' &
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        open(sys.argv[2], "wb").write(body)
-        self.send_response(200); self.end_headers()
-    def log_message(self, *a): pass
-s = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
-s.timeout = 20
-import os
-while not os.path.exists(sys.argv[2]):
-    s.handle_request()	# the port probe is a request too
-PY
-	PIDS+=($!)
-	wait_port "$WPORT"
-	echo '{"seq":7,"event":"break-glass","user":"bob","role":"break-glass","reason":"db \"down\"\\now"}' |
-		JIT_SSH_WEBHOOK_URL=http://127.0.0.1:$WPORT/hook "$E/notify-webhook" && rc=0 || rc=$?
-	python3 - "$T/posted" <<'PY' && [ $rc = 0 ] && ok "notify-webhook posts valid JSON naming the event" || bad "webhook: rc=$rc $(cat "$T/posted" 2>&1)"
-import json, sys
-t = json.load(open(sys.argv[1]))["text"]
-assert "BREAK-GLASS, bob took role break-glass" in t, t
-assert '"reason":"db \\"down\\"\\\\now"' in t, t
-PY
-	# A reason that tries to leave the code block and call everyone.
-	rm -f "$T/posted"
-	python3 - "$WPORT" "$T/posted" <<'PY' &
+	# webhook: a local HTTP server that keeps the first POST's body in
+	# $T/posted and ends (the port probe is a request too).
+	webhook() {
+		rm -f "$T/posted"
+		python3 - "$WPORT" "$T/posted" <<'PY' &
 import http.server, sys, os
 class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
@@ -103,8 +80,21 @@ s.timeout = 20
 while not os.path.exists(sys.argv[2]):
     s.handle_request()
 PY
-	PIDS+=($!)
-	wait_port "$WPORT"
+		PIDS+=($!)
+		wait_port "$WPORT"
+	}
+	WPORT=$(free_port)
+	webhook
+	echo '{"seq":7,"event":"break-glass","user":"bob","role":"break-glass","reason":"db \"down\"\\now"}' |
+		JIT_SSH_WEBHOOK_URL=http://127.0.0.1:$WPORT/hook "$E/notify-webhook" && rc=0 || rc=$?
+	python3 - "$T/posted" <<'PY' && [ $rc = 0 ] && ok "notify-webhook posts valid JSON naming the event" || bad "webhook: rc=$rc $(cat "$T/posted" 2>&1)"
+import json, sys
+t = json.load(open(sys.argv[1]))["text"]
+assert "BREAK-GLASS, bob took role break-glass" in t, t
+assert '"reason":"db \\"down\\"\\\\now"' in t, t
+PY
+	# A reason that tries to leave the code block and call everyone.
+	webhook
 	echo '{"seq":8,"event":"request","user":"bob","role":"prod","reason":"``` <!channel> @channel <https://evil|click> & `x`","may_approve":["carol","erin"]}' |
 		JIT_SSH_WEBHOOK_URL=http://127.0.0.1:$WPORT/hook "$E/notify-webhook" && rc=0 || rc=$?
 	python3 - "$T/posted" <<'PY' && [ $rc = 0 ] && ok "notify-webhook escapes a hostile reason for the chat, names who may approve" || bad "webhook escape: rc=$rc $(cat "$T/posted" 2>&1)"
