@@ -110,17 +110,18 @@ cmd_sign_host(int argc, char **argv)
 	char *line = NULL, *fp = NULL, key_id[320];
 	uint64_t ttl = HOST_TTL_DEFAULT, now = (uint64_t)time(NULL), serial;
 	const char *ttl_s = NULL;
-	int argi, write_file = 0, rc = CA_EXIT_FAIL, r;
+	const char *outpath = NULL;
+	int argi, rc = CA_EXIT_FAIL, r;
 	const struct ca_opt opts[] = {
 		{ "dir", 'd', &dir, NULL },
 		{ "hostname", 'n', &names, NULL },
 		{ "ttl", 't', &ttl_s, NULL },
-		{ "", 'o', NULL, &write_file },	/* -o: next to the key */
+		{ "output", 'o', &outpath, NULL },
 		{ NULL, 0, NULL, NULL },
 	};
 
 	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca sign-host --dir DIR "
-	    "--hostname H[,H...] [--ttl D] [-o] HOSTKEY.pub", &argi)) !=
+	    "--hostname H[,H...] [--ttl D] [-o FILE] HOSTKEY.pub", &argi)) !=
 	    CA_OPTS_GO)
 		return r;
 	if (ttl_s != NULL && (jpolicy_parse_duration(ttl_s, &ttl) != 0 ||
@@ -136,6 +137,8 @@ cmd_sign_host(int argc, char **argv)
 	}
 	pubpath = argv[argi];
 	dir = ca_dir(dir);
+	if (ca_output_check(outpath) != 0)
+		goto out;	/* before anything is issued */
 	if ((c = jcert_new()) == NULL)
 		goto out;
 	if (each_name(names, add_hostname, &(struct add_ctx){ c, 0 }) != 0) {
@@ -183,7 +186,7 @@ cmd_sign_host(int argc, char **argv)
 		    jit_strerror(r));
 		goto out;
 	}
-	if (ca_output_cert(pubpath, line, write_file) != 0)
+	if (ca_output_cert(outpath, line) != 0)
 		goto out;
 	rc = CA_EXIT_OK;
  out:

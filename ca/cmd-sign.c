@@ -35,7 +35,8 @@ cmd_sign(int argc, char **argv)
 	char *line = NULL;
 	uint64_t ttl = 0;
 	const char *ttl_s = NULL;
-	int argi, force = 0, write_file = 0, rc = CA_EXIT_FAIL, r;
+	const char *outpath = NULL;
+	int argi, force = 0, rc = CA_EXIT_FAIL, r;
 	const struct ca_opt opts[] = {
 		{ "dir", 'd', &dir, NULL },
 		{ "user", 'u', &user, NULL },
@@ -43,12 +44,12 @@ cmd_sign(int argc, char **argv)
 		{ "ttl", 't', &ttl_s, NULL },
 		{ "reason", 'R', &reason, NULL },
 		{ "force-offline", 'F', NULL, &force },
-		{ "", 'o', NULL, &write_file },	/* -o: next to the key */
+		{ "output", 'o', &outpath, NULL },
 		{ NULL, 0, NULL, NULL },
 	};
 
 	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca sign --dir DIR --user U "
-	    "--role R [--ttl D] [--reason T] [--force-offline] [-o] PUBKEY",
+	    "--role R [--ttl D] [--reason T] [--force-offline] [-o FILE] PUBKEY",
 	    &argi)) != CA_OPTS_GO)
 		return r;
 	if (ttl_s != NULL && jpolicy_parse_duration(ttl_s, &ttl) != 0) {
@@ -61,6 +62,8 @@ cmd_sign(int argc, char **argv)
 	}
 	pubpath = argv[argi];
 	dir = ca_dir(dir);
+	if (ca_output_check(outpath) != 0)
+		return CA_EXIT_FAIL;	/* before anything is issued */
 	if ((r = ca_load_pubkey(pubpath, &key)) != 0)
 		goto out;
 	if (ca_refuse_own_key(dir, key, pubpath, 0) != 0)
@@ -104,7 +107,7 @@ cmd_sign(int argc, char **argv)
 		ca_error("formatting: %s", jit_strerror(r));
 		goto out;
 	}
-	if (ca_output_cert(pubpath, line, write_file) != 0)
+	if (ca_output_cert(outpath, line) != 0)
 		goto out;
 	rc = CA_EXIT_OK;
  out:

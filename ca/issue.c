@@ -153,28 +153,52 @@ ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
 }
 
 int
-ca_output_cert(const char *pubpath, const char *line, int write_file)
+ca_output_check(const char *outpath)
 {
-	char *out = NULL, *text = NULL;
-	size_t len = strlen(pubpath);
+	struct jbuf *old = NULL;
+	struct jcert *c = NULL;
+	char *have = NULL;
 	int r;
 
-	if (!write_file) {
+	if (outpath == NULL)
+		return 0;
+	if ((r = jit_file_read(outpath, 65536, 0, &old)) == JIT_ERR_NOT_FOUND)
+		return 0;
+	if (r != 0)
+		ca_error("%s: %s", outpath, jit_strerror(r));
+	else if ((have = strndup((const char *)jbuf_ptr(old),
+	    jbuf_len(old))) == NULL || jcert_parse_line(have, &c) != 0) {
+		ca_error("%s exists and is not a certificate: refusing to "
+		    "replace it (-o FILE is where the certificate goes; the "
+		    "public key is the last argument)", outpath);
+		r = JIT_ERR_EXISTS;
+	}
+	jcert_free(c);
+	free(have);
+	jbuf_free(old);
+	return r;
+}
+
+int
+ca_output_cert(const char *outpath, const char *line)
+{
+	char *text = NULL;
+	int r;
+
+	if (outpath == NULL) {
 		printf("%s\n", line);
 		return 0;
 	}
-	/* Like ssh-keygen: key.pub -> key-cert.pub. */
-	if (asprintf(&out, "%.*s-cert.pub", (int)(len > 4 &&
-	    strcmp(pubpath + len - 4, ".pub") == 0 ? len - 4 : len),
-	    pubpath) == -1 || asprintf(&text, "%s\n", line) == -1) {
+	if ((r = ca_output_check(outpath)) != 0)
+		return r;
+	if (asprintf(&text, "%s\n", line) == -1) {
 		ca_error("out of memory");
 		return JIT_ERR_ALLOC;
 	}
-	if ((r = jit_file_write(out, text, strlen(text), 0644, 1)) != 0)
-		ca_error("writing %s: %s", out, jit_strerror(r));
+	if ((r = jit_file_write(outpath, text, strlen(text), 0644, 1)) != 0)
+		ca_error("writing %s: %s", outpath, jit_strerror(r));
 	else
-		fprintf(stderr, "wrote %s\n", out);
-	free(out);
+		fprintf(stderr, "wrote %s\n", outpath);
 	free(text);
 	return r;
 }

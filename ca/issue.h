@@ -35,9 +35,14 @@ int ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
 char *ca_join_decision(const struct jpolicy_decision *d, int groups);
 
 /*
- * Prints the certificate line, or with write_file writes it next to the
- * public key file (key.pub -> key-cert.pub), as ssh-keygen does.
+ * Prints the certificate line, or writes it to outpath (-o FILE, as in
+ * every command: where the output goes), 0644.  A file there that does
+ * not hold a certificate is not replaced (an old `-o KEY.pub` habit must
+ * not overwrite the key).
  */
-int ca_output_cert(const char *pubpath, const char *line, int write_file);
+int ca_output_cert(const char *outpath, const char *line);
+/* 0 when outpath (NULL: standard output) may take a certificate; checked
+ * before anything is issued or recorded.  Prints why not. */
+int ca_output_check(const char *outpath);
 
 #endif /* JIT_CA_ISSUE_H */

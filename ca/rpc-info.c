@@ -100,8 +100,11 @@ rpc_roles(struct rpc *cx, int argc, char **argv)
 			    json_integer((json_int_t)info.ttl));
 			json_object_set_new(o, "max_ttl",
 			    json_integer((json_int_t)info.max_ttl));
-			json_object_set_new(o, "mfa", json_boolean(info.mfa_required));
-			json_object_set_new(o, "reason",
+			/* "reason" is text and "mfa" whether done elsewhere:
+			 * here they are requirements. */
+			json_object_set_new(o, "mfa_required",
+			    json_boolean(info.mfa_required));
+			json_object_set_new(o, "reason_required",
 			    json_boolean(info.reason_required));
 			json_object_set_new(o, "approval_quorum",
 			    json_integer(info.quorum));

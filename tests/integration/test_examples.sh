@@ -50,7 +50,7 @@ fi
 $J init --dir "$T/ca" > /dev/null
 mkdir -p "$T/h"
 ssh-keygen -q -t ed25519 -N '' -f "$T/h/ssh_host_ed25519_key"
-$J sign-host --dir "$T/ca" --hostname localhost -o "$T/h/ssh_host_ed25519_key.pub" 2> /dev/null
+$J sign-host --dir "$T/ca" --hostname localhost -o "$T/h/ssh_host_ed25519_key-cert.pub" "$T/h/ssh_host_ed25519_key.pub" 2> /dev/null
 $J krl --dir "$T/ca" -o "$T/h/revoked.krl" 2> /dev/null
 cp "$T/ca/user_ca.pub" "$T/h/user-ca.pub"
 sed -e "s|/etc/ssh/jit-ssh-user-ca.pub|$T/h/user-ca.pub|" -e "s|/etc/ssh/auth_principals/|$T/h/principals/|" \
@@ -122,7 +122,7 @@ users:
 roles:
   dev: { groups: [dev], principals: [deploy], mfa: optional }
 YAML
-$J sign --dir "$T/ca" --user alice --role dev -o "$T/u.pub" 2> /dev/null
+$J sign --dir "$T/ca" --user alice --role dev -o "$T/u-cert.pub" "$T/u.pub" 2> /dev/null
 serial=$(ssh-keygen -Lf "$T/u-cert.pub" | awk '/Serial:/{print $2}')
 $J revoke --dir "$T/ca" --serial "$serial" > /dev/null 2>&1
 start_serve "$T/ca"

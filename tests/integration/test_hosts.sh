@@ -14,13 +14,13 @@ users:
 roles:
   dev: { groups: [dev], principals: [deploy], mfa: optional, ttl: 5m }
 YAML
-$J sign --dir "$T/ca" --user alice --role dev -o "$T/user.pub" 2> /dev/null
+$J sign --dir "$T/ca" --user alice --role dev -o "$T/user-cert.pub" "$T/user.pub" 2> /dev/null
 
 # ---- sign-host ----
 mkdir -p "$T/h1"
 ssh-keygen -q -t ed25519 -N '' -f "$T/h1/host_key"
-rc=0; $J sign-host --dir "$T/ca" --hostname localhost,127.0.0.1 --ttl 30d -o "$T/h1/host_key.pub" 2> "$T/err" || rc=$?
-[ $rc = 0 ] && [ -f "$T/h1/host_key-cert.pub" ] && ok "sign-host -o writes host_key-cert.pub" || bad "sign-host: rc=$rc $(cat "$T/err")"
+rc=0; $J sign-host --dir "$T/ca" --hostname localhost,127.0.0.1 --ttl 30d -o "$T/h1/host_key-cert.pub" "$T/h1/host_key.pub" 2> "$T/err" || rc=$?
+[ $rc = 0 ] && [ -f "$T/h1/host_key-cert.pub" ] && ok "sign-host -o FILE writes the certificate there" || bad "sign-host: rc=$rc $(cat "$T/err")"
 ssh-keygen -L -f "$T/h1/host_key-cert.pub" > "$T/L"
 grep -q "host certificate" "$T/L" && grep -q 'Key ID: "jit-host:localhost:' "$T/L" &&
 	grep -A2 Principals: "$T/L" | grep -q "127.0.0.1" &&

@@ -19,7 +19,7 @@ YAML
 N=10
 for i in $(seq 1 $N); do
 	ssh-keygen -q -t ed25519 -N '' -f "$T/k$i"
-	"$JIT_SSH_CA" sign --dir "$T/ca" --user alice --role login -o "$T/k$i.pub" 2> /dev/null
+	"$JIT_SSH_CA" sign --dir "$T/ca" --user alice --role login -o "$T/k$i-cert.pub" "$T/k$i.pub" 2> /dev/null
 	[ -s "$T/k$i-cert.pub" ] || { bad "sign -o wrote no k$i-cert.pub"; }
 done
 ok "signed $N certificates"

@@ -70,7 +70,7 @@ cat "$T"/ca-{ed25519,ecdsa,rsa}/user_ca.pub > "$T/trusted.pub"
 start_sshd "$T/sshd" "TrustedUserCAKeys $T/trusted.pub"
 for t in ed25519 ecdsa rsa; do
 	ssh-keygen -q -t ed25519 -N '' -f "$T/k-$t"
-	rc=0; $J sign --dir "$T/ca-$t" --user alice --role login -o "$T/k-$t.pub" 2> "$T/sign.err" || rc=$?
+	rc=0; $J sign --dir "$T/ca-$t" --user alice --role login -o "$T/k-$t-cert.pub" "$T/k-$t.pub" 2> "$T/sign.err" || rc=$?
 	[ $rc = 0 ] || bad "sign $t: rc $rc $(cat "$T/sign.err")"
 	fp=$(ssh-keygen -l -f "$T/ca-$t/user_ca.pub" | awk '{print $2}')
 	ssh-keygen -L -f "$T/k-$t-cert.pub" > "$T/L" 2>&1 && grep -q "Signing CA: .* $fp " "$T/L" &&
@@ -87,11 +87,11 @@ rc=0; $J init --dir "$T/ca-host" --key-type ecdsa --pkcs11-module "$SO" \
 	ok "init puts both CA keys on the token" || bad "init with both on the token: rc $rc $(cat "$T/init.err")"
 policy "$T/ca-host"
 mkdir -p "$T/sshd-h"; ssh-keygen -q -t ed25519 -N '' -f "$T/sshd-h/host_key"
-$J sign-host --dir "$T/ca-host" --hostname 127.0.0.1 -o "$T/sshd-h/host_key.pub" 2> "$T/err" &&
+$J sign-host --dir "$T/ca-host" --hostname 127.0.0.1 -o "$T/sshd-h/host_key-cert.pub" "$T/sshd-h/host_key.pub" 2> "$T/err" &&
 	grep -qF "$(ssh-keygen -l -f "$T/ca-host/host_ca.pub" | awk '{print $2}')" <(ssh-keygen -L -f "$T/sshd-h/host_key-cert.pub") &&
 	ok "sign-host signs through the token" || bad "sign-host: $(cat "$T/err")"
 ssh-keygen -q -t ed25519 -N '' -f "$T/k-h"
-$J sign --dir "$T/ca-host" --user alice --role login -o "$T/k-h.pub" 2> /dev/null
+$J sign --dir "$T/ca-host" --user alice --role login -o "$T/k-h-cert.pub" "$T/k-h.pub" 2> /dev/null
 $J host-config --dir "$T/ca-host" | grep '^@cert-authority' > "$T/known_h"
 main_port=$SSHD_PORT main_log=$SSHD_LOG
 start_sshd "$T/sshd-h" "TrustedUserCAKeys $T/ca-host/user_ca.pub" "HostCertificate $T/sshd-h/host_key-cert.pub"
@@ -118,7 +118,7 @@ $J rotate --dir "$T/ca-rot" --ca user --activate > /dev/null 2> "$T/err" &&
 	ok "activate puts the token URI in config.yaml and drops the old key file" ||
 	bad "activate onto the token: $(cat "$T/err"; cat "$T/ca-rot/config.yaml")"
 ssh-keygen -q -t ed25519 -N '' -f "$T/k-rot"
-$J sign --dir "$T/ca-rot" --user alice --role login -o "$T/k-rot.pub" 2> /dev/null
+$J sign --dir "$T/ca-rot" --user alice --role login -o "$T/k-rot-cert.pub" "$T/k-rot.pub" 2> /dev/null
 [ "$(ssh-keygen -L -f "$T/k-rot-cert.pub" | sed -n 's/.*Signing CA: [A-Z0-9-]* \(SHA256:[^ ]*\).*/\1/p')" = \
   "$(ssh-keygen -l -f "$T/ca-rot/user_ca.pub" | awk '{print $2}')" ] && grep -q ECDSA <(ssh-keygen -l -f "$T/ca-rot/user_ca.pub") &&
 	ok "after activate the token key signs" || bad "rotated signer"

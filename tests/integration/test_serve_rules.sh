@@ -124,7 +124,7 @@ ca_ssh bob roles --json < /dev/null | python3 -c '
 import json, sys
 r = {o["role"]: o for o in map(json.loads, sys.stdin)}
 m = r["maint"]
-assert m["reason"] is True and m["windows"] == ["Sat 01:00-05:00 UTC"], m
+assert m["reason_required"] is True and m["windows"] == ["Sat 01:00-05:00 UTC"], m
 assert m["from"] == ["10.0.0.0/8", "192.168.0.0/16"] and r["fix"]["auto_approval"] is True, r' &&
 	ok "roles --json has them too" || bad "roles --json"
 kill -TERM "$CA_PID"; wait "$CA_PID" 2> /dev/null || true

@@ -27,4 +27,8 @@ for i in $(seq 1 100); do
 done
 [ $fails = 0 ] && ok "100 commands one after another on one connection" || bad "$fails of 100 refused: $(sort "$T/cm.err" | uniq -c | head -3)"
 ssh -F /dev/null -p "$PORT" $M -O exit alice@127.0.0.1 2>/dev/null || true
+# The same with a libssh client, which opens the next channel the moment it
+# has closed the last one.
+n=$("${JIT_TESTAUTH:?}" chans "$PORT" alice "$T/alice" 200)
+[ "$n" = 0 ] && ok "200 channels back to back through libssh: none refused" || bad "$n of 200 channels refused"
 finish

@@ -24,7 +24,7 @@ start_serve "$T/ca"
 # A host with a host certificate from this CA, trusting its user CA.
 mkdir -p "$T/sshd"
 ssh-keygen -q -t ed25519 -N '' -f "$T/sshd/host_key"
-$J sign-host --dir "$T/ca" --hostname 127.0.0.1,localhost -o "$T/sshd/host_key.pub" > /dev/null
+$J sign-host --dir "$T/ca" --hostname 127.0.0.1,localhost -o "$T/sshd/host_key-cert.pub" "$T/sshd/host_key.pub" > /dev/null
 start_sshd "$T/sshd" "TrustedUserCAKeys $T/ca/user_ca.pub" "HostCertificate $T/sshd/host_key-cert.pub"
 eval "$(ssh-agent -s)" > /dev/null
 PIDS+=("$SSH_AGENT_PID")

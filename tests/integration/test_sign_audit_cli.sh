@@ -59,7 +59,16 @@ ssh-keygen -L -f "$T/c1.pub" | grep -q 'Key ID: "jit:alice:ci:1"' && ok "sign pr
 $J sign $D --user alice --role dev --force-offline --ttl 3h "$T/k.pub" > "$T/c2.pub"
 ssh-keygen -L -f "$T/c2.pub" | grep -q "Valid: from .* to " && ok "forced offline issuance" || bad "forced"
 $J sign $D --user bob --role breakglass --reason "db down" --force-offline "$T/k.pub" > /dev/null
-$J sign $D --user alice --role ci -o "$T/k.pub" 2> /dev/null
+$J sign $D --user alice --role ci -o "$T/k-cert.pub" "$T/k.pub" 2> /dev/null
+# -o FILE is where the output goes, as in krl: an old `-o KEY.pub` habit
+# is a usage error and never overwrites the key.
+cp "$T/k.pub" "$T/k.pub.orig"
+rc=0; $J sign $D --user alice --role ci -o "$T/k.pub" > /dev/null 2>&1 || rc=$?
+[ $rc = 2 ] && cmp -s "$T/k.pub" "$T/k.pub.orig" && ok "sign -o KEY.pub with no key argument is a usage error" ||
+	bad "old -o habit: rc=$rc"
+rc=0; $J sign $D --user alice --role ci -o "$T/k.pub" "$T/k.pub" > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "is not a certificate: refusing to replace it" "$T/err" && cmp -s "$T/k.pub" "$T/k.pub.orig" &&
+	ok "-o never replaces a file that is not a certificate" || bad "-o over the key: rc=$rc $(cat "$T/err")"
 [ -s "$T/k-cert.pub" ] && [ "$(stat -c %a "$T/k-cert.pub")" = 644 ] && ok "sign -o writes k-cert.pub" ||
 	bad "sign -o"
 

@@ -25,7 +25,7 @@ YAML
 $J enroll --dir "$T/ca" --user bob > /dev/null
 for i in 1 2 3; do
 	cp "$T/new.pub" "$T/k$i.pub"
-	$J sign --dir "$T/ca" --user bob --role plain --reason "copy test $i" -o "$T/k$i.pub" > /dev/null 2>&1 ||
+	$J sign --dir "$T/ca" --user bob --role plain --reason "copy test $i" -o "$T/k$i-cert.pub" "$T/k$i.pub" > /dev/null 2>&1 ||
 		bad "sign $i"
 done
 serial=$(ssh-keygen -L -f "$T/k2-cert.pub" | sed -n 's/.*Serial: \([0-9]*\).*/\1/p')
@@ -55,10 +55,10 @@ $J krl --dir "$T/ca" -o "$T/krl" > /dev/null
 q=$(ssh-keygen -Q -f "$T/krl" "$T/k2-cert.pub" 2>&1 || true)
 [[ $q == *REVOKED* ]] && ok "the revocation came along (KRL)" || bad "revocation lost: $q"
 cp "$T/new.pub" "$T/c.pub"
-rc=0; $J sign --dir "$T/ca" --user carol --role plain -o "$T/c.pub" > /dev/null 2> "$T/err" || rc=$?
+rc=0; $J sign --dir "$T/ca" --user carol --role plain -o "$T/c-cert.pub" "$T/c.pub" > /dev/null 2> "$T/err" || rc=$?
 [ $rc != 0 ] && grep -q "locked" "$T/err" && ok "the lock came along" || bad "lock lost: rc=$rc $(cat "$T/err")"
 cp "$T/new.pub" "$T/k4.pub"
-$J sign --dir "$T/ca" --user bob --role plain --reason "after the move" -o "$T/k4.pub" > /dev/null 2>&1 || bad "sign on PostgreSQL"
+$J sign --dir "$T/ca" --user bob --role plain --reason "after the move" -o "$T/k4-cert.pub" "$T/k4.pub" > /dev/null 2>&1 || bad "sign on PostgreSQL"
 s4=$(ssh-keygen -L -f "$T/k4-cert.pub" | sed -n 's/.*Serial: \([0-9]*\).*/\1/p')
 max=$(python3 -c 'import json,sys
 print(max(json.loads(l)["serial"] or 0 for l in open(sys.argv[1])))' "$T/audit-lmdb")

@@ -6,12 +6,21 @@
  * answered before it hung up, summed over the connections.
  *
  *   jit-testauth PORT BINDADDR USER KEYFILE OFFERS [CONNS]
+ *   jit-testauth chans PORT USER PRIVKEY N [idle]
+ *
+ * chans: logs in with PRIVKEY (a user with no code), then runs `ca-keys` on
+ * N channels one after another on that one connection, each opened the
+ * moment the last one is closed (as libssh clients do), and prints how many
+ * were refused.  With idle, it first opens a channel that runs no command,
+ * writes to it every second for N seconds and prints whether the CA kept
+ * the connection (data on such a channel is no activity).
  *
  * USER may hold \n and \xNN escapes.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libssh/libssh.h>
 
@@ -66,6 +75,73 @@ one(int port, const char *bind, const char *user, ssh_key pub, int offers)
 	return answered;
 }
 
+static int
+chans(int argc, char **argv)
+{
+	ssh_session s = ssh_new();
+	ssh_channel c;
+	ssh_key key = NULL;
+	long timeout = 10;
+	int port = atoi(argv[2]), n = atoi(argv[5]), i, refused = 0, got;
+	char buf[4096];
+
+	if (s == NULL || ssh_pki_import_privkey_file(argv[4], NULL, NULL, NULL,
+	    &key) != SSH_OK)
+		return 2;
+	ssh_options_set(s, SSH_OPTIONS_HOST, "127.0.0.1");
+	ssh_options_set(s, SSH_OPTIONS_PORT, &port);
+	ssh_options_set(s, SSH_OPTIONS_USER, argv[3]);
+	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+	if (ssh_connect(s) != SSH_OK ||
+	    ssh_userauth_publickey(s, NULL, key) != SSH_AUTH_SUCCESS) {
+		fprintf(stderr, "jit-testauth: login: %s\n", ssh_get_error(s));
+		return 2;
+	}
+	if (argc > 6 && strcmp(argv[6], "idle") == 0) {
+		if ((c = ssh_channel_new(s)) == NULL ||
+		    ssh_channel_open_session(c) != SSH_OK)
+			return 2;
+		for (i = 0; i < n && ssh_is_connected(s); i++) {
+			if (ssh_channel_write(c, "x", 1) != 1)
+				break;
+			sleep(1);
+		}
+		printf("%s\n", ssh_is_connected(s) && ssh_channel_is_open(c) ?
+		    "kept" : "closed");
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if ((c = ssh_channel_new(s)) == NULL)
+			return 2;
+		if (ssh_channel_open_session(c) != SSH_OK ||
+		    ssh_channel_request_exec(c, "ca-keys") != SSH_OK) {
+			refused++;
+			ssh_channel_free(c);
+			continue;
+		}
+		got = 0;
+		while (!ssh_channel_is_eof(c) && ssh_is_connected(s)) {
+			int r = ssh_channel_read_timeout(c, buf, sizeof(buf), 0,
+			    5000);
+
+			if (r < 0)
+				break;
+			got += r;
+			if (r == 0 && ssh_channel_is_eof(c))
+				break;
+		}
+		if (got == 0)
+			refused++;
+		ssh_channel_close(c);	/* and at once the next one */
+		ssh_channel_free(c);
+	}
+	printf("%d\n", refused);
+	ssh_key_free(key);
+	ssh_disconnect(s);
+	ssh_free(s);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -73,6 +149,8 @@ main(int argc, char **argv)
 	ssh_key pub = NULL;
 	int i, conns, total = 0;
 
+	if (argc >= 6 && strcmp(argv[1], "chans") == 0)
+		return chans(argc, argv);
 	if (argc < 6 || argc > 7) {
 		fprintf(stderr, "usage: jit-testauth PORT BINDADDR USER KEYFILE "
 		    "OFFERS [CONNS]\n");
