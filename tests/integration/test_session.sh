@@ -31,4 +31,9 @@ ssh -F /dev/null -p "$PORT" $M -O exit alice@127.0.0.1 2>/dev/null || true
 # has closed the last one.
 n=$("${JIT_TESTAUTH:?}" chans "$PORT" alice "$T/alice" 200)
 [ "$n" = 0 ] && ok "200 channels back to back through libssh: none refused" || bad "$n of 200 channels refused"
+# Data on a channel before it runs a command is no command's stdin (and no
+# activity): dropped, so the login that follows reads only its key.
+out=$("${JIT_TESTAUTH:?}" prestdin "$PORT" alice "$T/alice" dev "$T/new.pub" 2>&1)
+echo "$out" | grep -q "^ssh-ed25519-cert-v01@openssh.com " &&
+	ok "data before the command is dropped: login reads only its key" || bad "pre-command data: $out"
 finish

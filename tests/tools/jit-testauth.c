@@ -8,6 +8,12 @@
  *   jit-testauth PORT BINDADDR USER KEYFILE OFFERS [CONNS]
  *   jit-testauth chans PORT USER PRIVKEY N [idle]
  *
+ *   jit-testauth prestdin PORT USER PRIVKEY ROLE PUBKEY
+ *
+ * prestdin: on one channel, data before any command (to be dropped: it is
+ * no command's stdin), then `login --role ROLE` with PUBKEY on stdin;
+ * prints the CA's output (a certificate line, or its refusal).
+ *
  * chans: logs in with PRIVKEY (a user with no code), then runs `ca-keys` on
  * N channels one after another on that one connection, each opened the
  * moment the last one is closed (as libssh clients do), and prints how many
@@ -73,6 +79,68 @@ one(int port, const char *bind, const char *user, ssh_key pub, int offers)
 	ssh_disconnect(s);
 	ssh_free(s);
 	return answered;
+}
+
+static ssh_session
+login_with(const char *portstr, const char *user, const char *keyfile)
+{
+	ssh_session s = ssh_new();
+	ssh_key key = NULL;
+	long timeout = 10;
+	int port = atoi(portstr);
+
+	if (s == NULL || ssh_pki_import_privkey_file(keyfile, NULL, NULL, NULL,
+	    &key) != SSH_OK)
+		return NULL;
+	ssh_options_set(s, SSH_OPTIONS_HOST, "127.0.0.1");
+	ssh_options_set(s, SSH_OPTIONS_PORT, &port);
+	ssh_options_set(s, SSH_OPTIONS_USER, user);
+	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+	if (ssh_connect(s) != SSH_OK ||
+	    ssh_userauth_publickey(s, NULL, key) != SSH_AUTH_SUCCESS) {
+		fprintf(stderr, "jit-testauth: login: %s\n", ssh_get_error(s));
+		ssh_key_free(key);
+		ssh_free(s);
+		return NULL;
+	}
+	ssh_key_free(key);
+	return s;
+}
+
+static int
+prestdin(char **argv)
+{
+	ssh_session s = login_with(argv[2], argv[3], argv[4]);
+	ssh_channel c;
+	char cmd[256], buf[8192];
+	FILE *f;
+	size_t n;
+	int r;
+
+	if (s == NULL || (c = ssh_channel_new(s)) == NULL ||
+	    ssh_channel_open_session(c) != SSH_OK)
+		return 2;
+	(void)ssh_channel_write(c, "not a key\n", 10);	/* no command yet */
+	snprintf(cmd, sizeof(cmd), "login --role %s", argv[5]);
+	if (ssh_channel_request_exec(c, cmd) != SSH_OK ||
+	    (f = fopen(argv[6], "r")) == NULL)
+		return 2;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (ssh_channel_write(c, buf, (uint32_t)n) != (int)n ||
+	    ssh_channel_send_eof(c) != SSH_OK)
+		return 2;
+	while ((r = ssh_channel_read_timeout(c, buf, sizeof(buf) - 1, 0,
+	    10000)) > 0)
+		fwrite(buf, 1, (size_t)r, stdout);
+	while ((r = ssh_channel_read_timeout(c, buf, sizeof(buf) - 1, 1,
+	    1000)) > 0)
+		fwrite(buf, 1, (size_t)r, stdout);
+	ssh_channel_close(c);
+	ssh_channel_free(c);
+	ssh_disconnect(s);
+	ssh_free(s);
+	return 0;
 }
 
 static int
@@ -151,6 +219,8 @@ main(int argc, char **argv)
 
 	if (argc >= 6 && strcmp(argv[1], "chans") == 0)
 		return chans(argc, argv);
+	if (argc == 7 && strcmp(argv[1], "prestdin") == 0)
+		return prestdin(argv);
 	if (argc < 6 || argc > 7) {
 		fprintf(stderr, "usage: jit-testauth PORT BINDADDR USER KEYFILE "
 		    "OFFERS [CONNS]\n");
