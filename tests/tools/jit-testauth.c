@@ -19,7 +19,8 @@
  * moment the last one is closed (as libssh clients do), and prints how many
  * were refused.  With idle, it first opens a channel that runs no command,
  * writes to it every second for N seconds and prints whether the CA kept
- * the connection (data on such a channel is no activity).
+ * the connection (data on such a channel is no activity).  With abort,
+ * each channel runs a login and is closed by the client at once.
  *
  * USER may hold \n and \xNN escapes.
  */
@@ -151,6 +152,7 @@ chans(int argc, char **argv)
 	ssh_key key = NULL;
 	long timeout = 10;
 	int port = atoi(argv[2]), n = atoi(argv[5]), i, refused = 0, got;
+	int abort_each = argc > 6 && strcmp(argv[6], "abort") == 0;
 	char buf[4096];
 
 	if (s == NULL || ssh_pki_import_privkey_file(argv[4], NULL, NULL, NULL,
@@ -181,8 +183,20 @@ chans(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		if ((c = ssh_channel_new(s)) == NULL)
 			return 2;
-		if (ssh_channel_open_session(c) != SSH_OK ||
-		    ssh_channel_request_exec(c, "ca-keys") != SSH_OK) {
+		if (ssh_channel_open_session(c) != SSH_OK) {
+			refused++;
+			ssh_channel_free(c);
+			continue;
+		}
+		if (abort_each) {
+			/* A login that reads stdin, given up at once: the client
+			 * closes first, then opens the next. */
+			(void)ssh_channel_request_exec(c, "login");
+			ssh_channel_close(c);
+			ssh_channel_free(c);
+			continue;
+		}
+		if (ssh_channel_request_exec(c, "ca-keys") != SSH_OK) {
 			refused++;
 			ssh_channel_free(c);
 			continue;
