@@ -178,6 +178,10 @@ chans(int argc, char **argv)
 		}
 		printf("%s\n", ssh_is_connected(s) && ssh_channel_is_open(c) ?
 		    "kept" : "closed");
+		ssh_channel_free(c);
+		ssh_key_free(key);
+		ssh_disconnect(s);
+		ssh_free(s);
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
