@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -63,6 +64,22 @@ key_fp(const char *dir, const char *name, char out[FP_MAX])
 	jkey_free(k);
 	free(path);
 	return r;
+}
+
+/* Whether DIR/BASE.next.pub (a waiting next key) has fingerprint fp. */
+static int
+is_next(const char *dir, const char *base, const char *fp)
+{
+	char name[64], have[FP_MAX];
+	struct stat st;
+	char *path;
+	int exists;
+
+	snprintf(name, sizeof(name), "%s.next.pub", base);
+	path = ca_path(dir, name);
+	exists = stat(path, &st) == 0;
+	free(path);
+	return exists && key_fp(dir, name, have) == 0 && strcmp(have, fp) == 0;
 }
 
 static int
@@ -180,9 +197,15 @@ ca_bind_check(const char *dir, struct jstore *st)
 	}
 	if ((r = dir_binding(dir, &have)) != 0)
 		return r;
-	if (strcmp(l.b.user, have.user) != 0)
+	/*
+	 * An activation on record whose files did not move yet names the next
+	 * key: that directory is this CA's too (rotate --activate runs again).
+	 */
+	if (strcmp(l.b.user, have.user) != 0 && !is_next(dir, CA_USER_KEY,
+	    l.b.user))
 		return mismatch(dir, &l, "the user CA key", l.b.user, have.user);
-	if (strcmp(l.b.host, have.host) != 0)
+	if (strcmp(l.b.host, have.host) != 0 && !is_next(dir, CA_HOST_KEY,
+	    l.b.host))
 		return mismatch(dir, &l, "the host CA key", l.b.host, have.host);
 	if (strcmp(l.b.totp, have.totp) != 0)
 		return mismatch(dir, &l, "totp.key", l.b.totp, have.totp);

@@ -227,4 +227,17 @@ rc=0; strict_ssh 2> /dev/null || rc=$?
 rc=0; $J rotate --dir "$T/ca" --ca host --retire 2> "$T/err" || rc=$?
 [ $rc = 1 ] && grep -q "may be valid until" "$T/err" &&
 	ok "the host CA's old key is not retired while its host certificates are valid" || bad "host retire: rc $rc"
+# An activation on record whose files did not move (here: host_ca is in
+# the way) runs again once the cause is fixed; the store's binding to the
+# CA follows the log (it names the next key meanwhile).
+$J init --dir "$T/inc" > /dev/null
+$J rotate --dir "$T/inc" --ca host > /dev/null 2>&1
+mv "$T/inc/host_ca" "$T/inc.host_ca"; mkdir -p "$T/inc/host_ca/x"
+rc=0; $J rotate --dir "$T/inc" --ca host --activate > "$T/out" 2>&1 || rc=$?
+[ $rc = 1 ] && grep -q "the log records this activation, but it did not complete" "$T/out" &&
+	ok "an activation whose files cannot move says it is incomplete" || bad "incomplete: rc=$rc $(cat "$T/out")"
+rm -r "$T/inc/host_ca"; mv "$T/inc.host_ca" "$T/inc/host_ca"
+rc=0; $J rotate --dir "$T/inc" --ca host --activate > "$T/out" 2>&1 || rc=$?
+[ $rc = 0 ] && $J audit verify --dir "$T/inc" > /dev/null &&
+	ok "...and completes when run again (the binding follows the log)" || bad "again: rc=$rc $(cat "$T/out")"
 finish
