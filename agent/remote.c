@@ -108,7 +108,8 @@ show(json_t *r)
 	    "ttl")), ttl, sizeof(ttl));
 	printf(" for %s\n  reason: %s\n  from %s, key %s\n  approvals: %lld "
 	    "of %lld, expires %s\n", ttl,
-	    json_string_value(json_object_get(r, "reason")),
+	    json_string_length(json_object_get(r, "reason")) > 0 ?
+	    json_string_value(json_object_get(r, "reason")) : "(none given)",
 	    json_string_value(json_object_get(r, "source")),
 	    json_string_value(json_object_get(r, "fingerprint")),
 	    (long long)json_array_size(json_object_get(r, "approvers")),
