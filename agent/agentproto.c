@@ -391,3 +391,26 @@ jagent_serve_one(int fd, struct jagent *a, const unsigned char *blob,
 	jbuf_free(frame);
 	return r;
 }
+
+struct holds {
+	const unsigned char *blob;
+	size_t len;
+};
+
+static int
+holds_one(const unsigned char *blob, size_t len, const char *comment,
+    void *arg)
+{
+	const struct holds *h = arg;
+
+	(void)comment;
+	return len == h->len && memcmp(blob, h->blob, len) == 0;
+}
+
+int
+jagent_holds(struct jagent *a, const unsigned char *blob, size_t len)
+{
+	struct holds h = { blob, len };
+
+	return a != NULL && blob != NULL && jagent_list(a, holds_one, &h) == 1;
+}

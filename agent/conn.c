@@ -363,16 +363,6 @@ relay_main(void *arg)
 	return NULL;
 }
 
-static int
-find_blob(const unsigned char *blob, size_t len, const char *comment,
-    void *arg)
-{
-	const struct jbuf *want = arg;
-
-	(void)comment;
-	return len == jbuf_len(want) && memcmp(blob, jbuf_ptr(want), len) == 0;
-}
-
 /*
  * The identity through ssh-agent, when the agent holds it: libssh talks
  * to a relay that lists that one key of the agent (never the agent's other
@@ -395,7 +385,7 @@ auth_agent_identity(const struct js_config *cfg, ssh_session s)
 	    jkey_load_public(path, &pub, NULL) != 0 ||
 	    (blob = jbuf_new()) == NULL || jkey_put_public(pub, blob) != 0 ||
 	    jagent_open(sock, &r.a) != 0 ||
-	    jagent_list(r.a, find_blob, blob) != 1)
+	    !jagent_holds(r.a, jbuf_ptr(blob), jbuf_len(blob)))
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		goto out;

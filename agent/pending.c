@@ -369,28 +369,11 @@ js_pending_store(struct jagent *a, const struct jkey *p,
 	return r;
 }
 
-/* Whether the agent holds the key blob. */
-struct holds {
-	const unsigned char *blob;
-	size_t len;
-};
-
-static int
-holds_one(const unsigned char *blob, size_t len, const char *comment,
-    void *arg)
-{
-	const struct holds *h = arg;
-
-	(void)comment;
-	return len == h->len && memcmp(blob, h->blob, len) == 0;
-}
-
 int
 js_pending_each(struct jagent *a,
     int (*cb)(const struct js_pending *, void *), void *arg)
 {
 	struct js_pending pd;
-	struct holds h;
 	struct dirent *de;
 	char *dir;
 	DIR *d;
@@ -405,9 +388,7 @@ js_pending_each(struct jagent *a,
 	while (r == 0 && (de = readdir(d)) != NULL) {
 		if (!id_ok(de->d_name) || record_read(de->d_name, &pd) != 0)
 			continue;
-		h.blob = pd.blob;
-		h.len = pd.blob_len;
-		if (jagent_list(a, holds_one, &h) == 1)
+		if (jagent_holds(a, pd.blob, pd.blob_len))
 			r = cb(&pd, arg);
 		jit_wipe(&pd, sizeof(pd));
 	}

@@ -189,8 +189,6 @@ ca_output_cert(const char *outpath, const char *line)
 		printf("%s\n", line);
 		return 0;
 	}
-	if ((r = ca_output_check(outpath)) != 0)
-		return r;
 	if (asprintf(&text, "%s\n", line) == -1) {
 		ca_error("out of memory");
 		return JIT_ERR_ALLOC;

@@ -36,13 +36,16 @@ char *ca_join_decision(const struct jpolicy_decision *d, int groups);
 
 /*
  * Prints the certificate line, or writes it to outpath (-o FILE, as in
- * every command: where the output goes), 0644.  A file there that does
- * not hold a certificate is not replaced (an old `-o KEY.pub` habit must
- * not overwrite the key).
+ * every command: where the output goes), 0644.  Callers run
+ * ca_output_check() on outpath first, before anything is issued.
  */
 int ca_output_cert(const char *outpath, const char *line);
-/* 0 when outpath (NULL: standard output) may take a certificate; checked
- * before anything is issued or recorded.  Prints why not. */
+/*
+ * 0 when outpath (NULL: standard output) may take a certificate: a file
+ * there that does not hold one is not replaced (an old `-o KEY.pub` habit
+ * must not overwrite the key).  Checked before anything is issued or
+ * recorded.  Prints why not.
+ */
 int ca_output_check(const char *outpath);
 
 #endif /* JIT_CA_ISSUE_H */

@@ -137,9 +137,12 @@ chan_write(void *arg, int to_stderr, const char *data, size_t len)
 		    ssh_channel_write_stderr(se->chan, data + off, chunk) :
 		    ssh_channel_write(se->chan, data + off, chunk);
 		if (n <= 0) {
+			char why[96];
+
+			snprintf(why, sizeof(why), "the client read nothing "
+			    "for %d s: its output was cut short", IO_TIMEOUT_SEC);
 			if (ssh_is_connected(se->s))
-				sess_end(se, "the client read nothing for "
-				    "120 s: its output was cut short");
+				sess_end(se, why);
 			return -1;
 		}
 		off += (size_t)n;

@@ -58,6 +58,10 @@ int jagent_sign(struct jagent *a, const unsigned char *blob, size_t len,
 int jagent_serve_one(int fd, struct jagent *a, const unsigned char *blob,
     size_t len);
 
+/* 1 when the agent holds the identity with this key blob, 0 when not
+ * (or the agent cannot be asked). */
+int jagent_holds(struct jagent *a, const unsigned char *blob, size_t len);
+
 /* Removes the identity with this key blob. */
 int jagent_remove(struct jagent *a, const unsigned char *blob, size_t len);
 
