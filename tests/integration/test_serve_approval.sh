@@ -154,7 +154,14 @@ grep '"event":"request"' "$T/notified" | grep '"user":"bob"' | grep -q '"may_app
 # (revoke on the command line): the service follows the log.
 $J revoke --dir "$T/ca" --serial "$(ssh-keygen -L -f "$T/bg-cert.pub" | sed -n 's/.*Serial: //p')" \
 	--reason "test" > /dev/null
-for i in $(seq 1 30); do grep -q '"event":"revoke"' "$T/notified" && break; sleep 0.2; done
+# Notifications run in parallel: wait for all of them, not the last one.
+notified_all() {
+	local e
+	for e in request approve deny expire issue break-glass revoke; do
+		grep -q "\"event\":\"$e\"" "$T/notified" || return 1
+	done
+}
+for i in $(seq 1 50); do notified_all && break; sleep 0.2; done
 for e in request approve deny expire issue break-glass revoke; do
 	grep -q "\"event\":\"$e\"" "$T/notified" || bad "notify did not get a $e event"
 done
