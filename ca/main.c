@@ -6,6 +6,7 @@
 #include "cadir.h"
 #include "calog.h"
 #include "commands.h"
+#include "server.h"
 #include "jit-cmdspec.h"
 #include "jit-config.h"
 

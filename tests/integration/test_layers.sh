@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The folders are the architecture (common <- policy, store <- ca;
-# common <- agent), and the build enforces it: for every forbidden arrow, a
+# common <- agent; inside ca: core <- remote <- server, core <- offline,
+# docs/ARCHITECTURE.md), and the build enforces it: for every forbidden arrow, a
 # probe that includes the other folder's public or private header does not
 # compile with the flags the real sources of that folder are built with,
 # while a probe with an allowed header does.  No source reaches around the
-# include folders with a relative path.
+# include folders with a relative path.  libssh is linked by ca/server
+# alone: no object of another ca/ room calls it.
 . "$(dirname "$0")/lib.sh"
 : "${BUILD_ROOT:?}"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,6 +46,11 @@ def compiles(suffix, header):
                        capture_output=True, text=True)
     return r.returncode == 0
 
+CA_REMOTE = ["rpc.h", "rpc-impl.h", "svc.h", "cmdline.h"]
+CA_SERVER = ["session.h", "server.h", "auth.h", "admit.h", "sweep.h",
+             "notify.h"]
+CA_OFFLINE = ["commands.h", "cmdopt.h"]
+
 # (source whose flags we borrow, folder, headers it may include, headers it may not)
 cases = [
     ("common/jbuf.c", "common", ["jkey.h", "jkey-impl.h"],
@@ -61,8 +68,19 @@ cases = [
     ("agent/main.c", "jit-ssh", ["jkey.h", "jagent.h", "jitssh.h"],
      ["jpolicy.h", "policy-impl.h", "jstore.h", "store-impl.h",
       "jkey-impl.h", "cadir.h", "rpc.h", "session.h"]),
-    ("ca/issue.c", "ca", ["jkey.h", "jpolicy.h", "jstore.h", "cadir.h"],
-     ["policy-impl.h", "store-impl.h", "jkey-impl.h", "jagent.h", "jitssh.h"]),
+    ("ca/core/issue.c", "ca/core", ["jkey.h", "jpolicy.h", "jstore.h", "cadir.h",
+      "issue.h"],
+     ["policy-impl.h", "store-impl.h", "jkey-impl.h", "jagent.h", "jitssh.h"]
+     + CA_REMOTE + CA_SERVER + CA_OFFLINE),
+    ("ca/remote/rpc.c", "ca/remote", ["cadir.h", "issue.h", "rpc.h", "svc.h"],
+     ["policy-impl.h", "store-impl.h", "jagent.h", "jitssh.h"]
+     + CA_SERVER + CA_OFFLINE),
+    ("ca/offline/cmd-sign.c", "ca/offline", ["cadir.h", "issue.h", "commands.h"],
+     ["policy-impl.h", "store-impl.h", "jagent.h", "jitssh.h"]
+     + CA_REMOTE + CA_SERVER),
+    ("ca/server/session.c", "ca/server", ["cadir.h", "rpc.h", "svc.h",
+      "session.h", "server.h"],
+     ["policy-impl.h", "store-impl.h", "jagent.h", "jitssh.h"] + CA_OFFLINE),
 ]
 bad = 0
 for src, name, allowed, forbidden in cases:
@@ -83,7 +101,9 @@ for src, name, allowed, forbidden in cases:
 src_root = sys.argv[3]
 folders = {"common": "common/jbuf.c", "policy": "policy/eval.c",
            "store": "store/event.c", "agent/include": "agent/agentproto.c",
-           "agent/internal": "agent/main.c", "ca": "ca/issue.c"}
+           "agent/internal": "agent/main.c", "ca/core": "ca/core/issue.c",
+           "ca/remote": "ca/remote/rpc.c", "ca/offline": "ca/offline/cmd-sign.c",
+           "ca/server": "ca/server/session.c"}
 nh = 0
 for folder, src in sorted(folders.items()):
     for root, dirs, files in os.walk(os.path.join(src_root, folder)):
@@ -134,7 +154,7 @@ PY
 cat "$T/out"
 grep -q "^not ok - .*\(can include\|allowed\)" "$T/out" && bad "a forbidden arrow compiles" || ok "every forbidden arrow fails to compile"
 n=$(grep -c "^ok - .*headers compile alone\|^not ok - .*can include\|^not ok - .*allowed" "$T/out" || true)
-[ "$n" -ge 6 ] && ok "all six folders' flags were probed" || bad "probed $n of 6"
+[ "$n" -ge 9 ] && ok "all nine folders' flags were probed" || bad "probed $n of 9"
 if grep -q "^headers checked: [1-9]" "$T/out" && ! grep -q "^not ok - header" "$T/out"; then
 	ok "every header compiles alone"
 else
@@ -147,11 +167,12 @@ else
 fi
 # No call cycles among ca/'s files: from the objects' symbols (nm), which
 # file calls into which; a cycle is a strongly connected component.
-python3 - "$BUILD_ROOT/ca/libjitca.a.p" > "$T/calls" <<'PY' || true
+python3 - "$BUILD_ROOT/ca" > "$T/calls" <<'PY' || true
 import glob, os, subprocess, sys
 defs, uses = {}, {}
-for o in sorted(glob.glob(os.path.join(sys.argv[1], "*.o"))):
-    n = os.path.basename(o).replace(".c.o", ".c")
+for o in sorted(glob.glob(os.path.join(sys.argv[1], "*", "lib*.a.p", "*.o"))):
+    n = os.path.basename(os.path.dirname(os.path.dirname(o))) + "/" + \
+        os.path.basename(o).replace(".c.o", ".c")
     uses[n] = set()
     for line in subprocess.run(["nm", o], capture_output=True, text=True).stdout.splitlines():
         p = line.split()
@@ -187,6 +208,17 @@ if grep -q "^files [1-9]" "$T/calls" && ! grep -q "^cycle" "$T/calls"; then
 	ok "no call cycles among ca/'s files ($(head -1 "$T/calls"))"
 else
 	bad "ca/ call graph: $(cat "$T/calls")"
+fi
+# libssh only in ca/server: the other rooms' objects call no ssh_* function.
+ssh_users=$(for o in "$BUILD_ROOT"/ca/core/lib*.a.p/*.o "$BUILD_ROOT"/ca/remote/lib*.a.p/*.o \
+	"$BUILD_ROOT"/ca/offline/lib*.a.p/*.o; do
+	if nm -u "$o" | grep -q ' ssh_'; then echo "${o#"$BUILD_ROOT"/}"; fi
+done)
+nobj=$(ls "$BUILD_ROOT"/ca/server/lib*.a.p/*.o | wc -l)
+if [ -z "$ssh_users" ] && nm -u "$BUILD_ROOT"/ca/server/lib*.a.p/session.c.o | grep -q ' ssh_'; then
+	ok "libssh is called from ca/server only ($nobj objects there)"
+else
+	bad "libssh outside ca/server: $ssh_users"
 fi
 # No C file grows past 900 lines (a file is one concern).
 long=$(find "$SRC"/common "$SRC"/policy "$SRC"/store "$SRC"/ca "$SRC"/agent "$SRC"/tests -name '*.c' \

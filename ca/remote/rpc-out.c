@@ -15,7 +15,7 @@
 #include "jit-util.h"
 #include "jstore.h"
 #include "rpc-impl.h"
-#include "state.h"
+#include "svc.h"
 
 static void
 vwrite(struct rpc *cx, int to_stderr, const char *fmt, va_list ap)

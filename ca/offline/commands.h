@@ -1,16 +1,11 @@
 /*
- * commands.h: the jit-ssh-ca subcommands (main.c dispatches to them) and
- * the exit statuses they return: 0 ok, 1 failure or refusal, 2 usage.
+ * commands.h: the offline jit-ssh-ca subcommands (main.c dispatches to
+ * them); they return the CA_EXIT_* statuses of calog.h.
  */
 #ifndef JIT_CA_COMMANDS_H
 #define JIT_CA_COMMANDS_H
 
-#define CA_EXIT_OK	0
-#define CA_EXIT_FAIL	1
-#define CA_EXIT_USAGE	2
-
 int cmd_init(int argc, char **argv);
-int cmd_serve(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);

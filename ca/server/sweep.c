@@ -15,7 +15,7 @@
 #include "jit-util.h"
 #include "jpolicy.h"
 #include "jstore.h"
-#include "state.h"
+#include "svc.h"
 #include "sweep.h"
 
 #define SWEEP_INTERVAL_MS	1000

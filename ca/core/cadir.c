@@ -13,7 +13,6 @@
 
 #include "cadir.h"
 #include "calog.h"
-#include "commands.h"
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"

@@ -1,11 +1,12 @@
 /*
- * state.h: what the running service shares between its threads: the CA
- * directory's keys, the store, and the policy (a reference that a reload
- * swaps without waiting for anybody).  Created by service.c; read by the
- * sessions, their authentication and commands, and the sweeper.
+ * svc.h: what the remote commands run against, shared by the service's
+ * threads: the CA directory's keys, the store, and the policy (a
+ * reference that a reload swaps without waiting for anybody).  The server
+ * (server/serve.c) opens it; the sessions, their authentication, the
+ * commands and the sweeper read it.
  */
-#ifndef JIT_CA_STATE_H
-#define JIT_CA_STATE_H
+#ifndef JIT_CA_SVC_H
+#define JIT_CA_SVC_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,8 +18,6 @@
 struct jkey;
 struct jpolicy;
 struct jstore;
-struct auth_tables;
-struct caps;
 
 /*
  * The CA keys in force: the user CA's signer and every published key (a
@@ -36,9 +35,6 @@ struct svc {
 	const char *dir;
 	struct jstore *store;
 	unsigned char totp_key[CA_TOTP_KEY_LEN];	/* opens TOTP secrets */
-	struct auth_tables *auth;	/* auth.c: grace, auth-fail rates */
-	struct caps *caps;		/* caps.c: sessions per address */
-	atomic_int stopping;		/* SIGTERM: sessions wind down */
 	/* The policy and the keys: only through svc_*_get/put/swap. */
 	pthread_mutex_t policy_lock;
 	struct jpolicy *policy;
@@ -75,4 +71,4 @@ void svc_keys_swap(struct svc *s, struct svc_keys *k);
 void svc_event(struct svc *s, const char *kind, const char *user,
     const char *source, const char *reason, const char *fp);
 
-#endif /* JIT_CA_STATE_H */
+#endif /* JIT_CA_SVC_H */

@@ -3,12 +3,12 @@
  * the service that speaks it).  Key exchange, authentication through
  * auth.c, one exec channel at a time whose command rpc.c runs, and the
  * deadlines: authentication, idle, a login's stdin, and SIGTERM's wind
- * down (svc->stopping).
+ * down (server.h: stopping).
  */
 #ifndef JIT_CA_SESSION_H
 #define JIT_CA_SESSION_H
 
-struct svc;
+struct server;
 struct session_bind;
 
 /*
@@ -21,10 +21,10 @@ void session_bind_free(struct session_bind *b);
 
 /*
  * Serves the accepted connection fd from addr in a thread of its own.
- * The connection was admitted by caps_admit(): it is released (and fd
+ * The connection was admitted by admit_conn(): it is released (and fd
  * closed) when the session ends, or at once when it cannot start (-1).
  */
-int session_start(struct svc *s, struct session_bind *b, int fd,
+int session_start(struct server *s, struct session_bind *b, int fd,
     const char *addr);
 
 #endif /* JIT_CA_SESSION_H */

@@ -24,6 +24,7 @@ enum auth_result { AUTH_DENIED = 0, AUTH_OK, AUTH_PARTIAL };
 /* One connection's authentication. */
 struct auth {
 	struct svc *svc;
+	struct auth_tables *tables;	/* the server's (server.h) */
 	char addr[INET6_ADDRSTRLEN];
 	char user[65];
 	struct jkey *identity;		/* the key the user authenticated with */

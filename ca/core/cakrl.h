@@ -1,8 +1,8 @@
 /*
  * revoked.h: the KRL of what the CA revoked (revoked.c).
  */
-#ifndef JIT_CA_REVOKED_H
-#define JIT_CA_REVOKED_H
+#ifndef JIT_CA_CAKRL_H
+#define JIT_CA_CAKRL_H
 
 #include <stddef.h>
 
@@ -15,7 +15,7 @@ struct jstore;
  * CA's published keys cas (ncas of them: during a rotation the old, the
  * active and the next), appended to out; prints what went wrong.
  */
-int ca_build_krl(const struct jkey *const *cas, size_t ncas, struct jstore *st,
+int ca_krl_build(const struct jkey *const *cas, size_t ncas, struct jstore *st,
     struct jbuf *out);
 
-#endif /* JIT_CA_REVOKED_H */
+#endif /* JIT_CA_CAKRL_H */

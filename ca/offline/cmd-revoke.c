@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "revoked.h"
+#include "cakrl.h"
 #include "cadir.h"
 #include "cakeys.h"
 #include "calog.h"
@@ -237,7 +237,7 @@ cmd_krl(int argc, char **argv)
 		goto out;
 	ncas = ca_pubs_list(&pubs, cas);
 	if (ca_open_store(dir, JSTORE_RDONLY, &st) != 0 ||
-	    ca_build_krl(cas, ncas, st, b) != 0)
+	    ca_krl_build(cas, ncas, st, b) != 0)
 		goto out;
 	if (outpath != NULL) {
 		/* Replaced atomically: sshd never reads half a KRL. */

@@ -1,5 +1,5 @@
 /*
- * state.c: the running service's shared state (see state.h): loading it
+ * svc.c: the running service's shared state (see svc.h): loading it
  * from the CA directory, the policy reference, simple events.
  */
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include "jit-util.h"
 #include "jpolicy.h"
 #include "jstore.h"
-#include "state.h"
+#include "svc.h"
 #include "totp-seal.h"
 
 static void
@@ -105,7 +105,6 @@ svc_open(struct svc *s, const char *dir)
 
 	s->dir = dir;
 	pthread_mutex_init(&s->policy_lock, NULL);
-	atomic_init(&s->stopping, 0);
 	/* A token that is missing or refuses the PIN stops us here. */
 	if ((r = svc_keys_load(dir, &s->keys)) != 0)
 		return r;

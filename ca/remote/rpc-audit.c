@@ -15,7 +15,7 @@
 #include "jpolicy.h"
 #include "jstore.h"
 #include "rpc-impl.h"
-#include "state.h"
+#include "svc.h"
 
 struct audit_cookie {
 	struct rpc *cx;

@@ -25,14 +25,14 @@
 
 #include "auth.h"
 #include "calog.h"
-#include "caps.h"
+#include "admit.h"
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jkey.h"
 #include "jsshkey.h"
 #include "rpc.h"
 #include "session.h"
-#include "state.h"
+#include "server.h"
 
 #define AUTH_DEADLINE_SEC	30
 #define IDLE_SEC		120
@@ -47,10 +47,10 @@ struct session_bind {
 };
 
 struct sess {
-	struct svc *svc;
+	struct server *srv;
 	ssh_session s;
 	struct auth auth;
-	int caps_authed;		/* caps_authed() ran */
+	int admit_told;		/* admit_authed() ran */
 	time_t last_activity;
 	ssh_channel chan;
 	int chan_closed;		/* the client closed it */
@@ -154,9 +154,9 @@ chan_write(void *arg, int to_stderr, const char *data, size_t len)
 static void
 sess_authed(struct sess *se)
 {
-	if (!se->caps_authed) {
-		se->caps_authed = 1;
-		caps_authed(se->svc->caps, se->auth.addr);
+	if (!se->admit_told) {
+		se->admit_told = 1;
+		admit_authed(se->srv->admit, se->auth.addr);
 	}
 	se->rpc.mfa_done = se->auth.mfa_done;
 	se->rpc.codeless = se->auth.codeless;
@@ -410,7 +410,7 @@ static int
 sess_step(struct sess *se, time_t start)
 {
 	time_t now = time(NULL);
-	int stopping = atomic_load(&se->svc->stopping), status;
+	int stopping = atomic_load(&se->srv->stopping), status;
 	int waiting = se->chan != NULL && se->rpc.wait_id[0] != '\0';
 	char msg[128];
 
@@ -498,7 +498,7 @@ sess_free(struct sess *se)
 		ssh_free(se->s);
 	auth_clear(&se->auth);
 	jbuf_free(se->in);
-	caps_release(se->svc->caps, se->auth.addr, se->caps_authed);
+	admit_release(se->srv->admit, se->auth.addr, se->admit_told);
 	free(se);
 }
 
@@ -559,7 +559,7 @@ sess_main(void *arg)
 }
 
 int
-session_start(struct svc *s, struct session_bind *b, int fd, const char *addr)
+session_start(struct server *s, struct session_bind *b, int fd, const char *addr)
 {
 	struct sess *se;
 	pthread_attr_t attr;
@@ -568,13 +568,14 @@ session_start(struct svc *s, struct session_bind *b, int fd, const char *addr)
 
 	if ((se = calloc(1, sizeof(*se))) == NULL) {
 		close(fd);
-		caps_release(s->caps, addr, 0);
+		admit_release(s->admit, addr, 0);
 		return -1;
 	}
-	se->svc = s;
-	se->auth.svc = s;
+	se->srv = s;
+	se->auth.svc = &s->svc;
+	se->auth.tables = s->auth;
 	snprintf(se->auth.addr, sizeof(se->auth.addr), "%s", addr);
-	se->rpc.svc = s;
+	se->rpc.svc = &s->svc;
 	se->rpc.io.write = chan_write;
 	se->rpc.io.arg = se;
 	se->rpc.user = se->auth.user;

@@ -11,7 +11,6 @@
 #include "cadir.h"
 #include "cakeys.h"
 #include "calog.h"
-#include "commands.h"
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"

@@ -5,7 +5,6 @@
 
 #include "calog.h"
 #include "cmdopt.h"
-#include "commands.h"
 
 #define LONG_BASE	256	/* getopt_long's value for opts[i]: 256 + i */
 

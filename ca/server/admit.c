@@ -5,25 +5,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "caps.h"
+#include "admit.h"
 #include "jstore.h"
 
-struct caps {
+struct admit {
 	pthread_mutex_t lock;
 	pthread_cond_t drained;
 	struct jstore *st;
 	unsigned nsessions;
 	unsigned nunauth;		/* of them not authenticated yet */
 	struct {
-		char addr[CAPS_KEY_MAX];	/* caps_addr_key() */
+		char addr[ADMIT_KEY_MAX];	/* admit_addr_key() */
 		unsigned n, unauth;
-	} slots[CAPS_MAX_SESSIONS];
+	} slots[ADMIT_MAX_SESSIONS];
 };
 
-struct caps *
-caps_new(struct jstore *st)
+struct admit *
+admit_new(struct jstore *st)
 {
-	struct caps *c = calloc(1, sizeof(*c));
+	struct admit *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
@@ -34,7 +34,7 @@ caps_new(struct jstore *st)
 }
 
 void
-caps_free(struct caps *c)
+admit_free(struct admit *c)
 {
 	if (c == NULL)
 		return;
@@ -44,61 +44,61 @@ caps_free(struct caps *c)
 }
 
 void
-caps_addr_key(const char *addr, char key[CAPS_KEY_MAX])
+admit_addr_key(const char *addr, char key[ADMIT_KEY_MAX])
 {
 	struct in6_addr a6;
 	struct in_addr a4;
 	char text[INET6_ADDRSTRLEN];
 
 	if (inet_pton(AF_INET6, addr, &a6) != 1) {
-		snprintf(key, CAPS_KEY_MAX, "%s", addr);	/* IPv4 */
+		snprintf(key, ADMIT_KEY_MAX, "%s", addr);	/* IPv4 */
 		return;
 	}
 	if (IN6_IS_ADDR_V4MAPPED(&a6)) {
 		memcpy(&a4, &a6.s6_addr[12], 4);
-		if (inet_ntop(AF_INET, &a4, key, CAPS_KEY_MAX) == NULL)
-			snprintf(key, CAPS_KEY_MAX, "%s", addr);
+		if (inet_ntop(AF_INET, &a4, key, ADMIT_KEY_MAX) == NULL)
+			snprintf(key, ADMIT_KEY_MAX, "%s", addr);
 		return;
 	}
 	/* One host may hold a /64 (SLAAC, privacy addresses): count it once. */
 	memset(&a6.s6_addr[8], 0, 8);
 	if (inet_ntop(AF_INET6, &a6, text, sizeof(text)) == NULL)
 		snprintf(text, sizeof(text), "%s", addr);
-	snprintf(key, CAPS_KEY_MAX, "%s/64", text);
+	snprintf(key, ADMIT_KEY_MAX, "%s/64", text);
 }
 
 /* The slot of addr's key, or -1 (called locked). */
 static int
-slot_of(struct caps *c, const char *key)
+slot_of(struct admit *c, const char *key)
 {
 	int i;
 
-	for (i = 0; i < CAPS_MAX_SESSIONS; i++)
+	for (i = 0; i < ADMIT_MAX_SESSIONS; i++)
 		if (c->slots[i].n > 0 && strcmp(c->slots[i].addr, key) == 0)
 			return i;
 	return -1;
 }
 
 int
-caps_admit(struct caps *c, const char *addr)
+admit_conn(struct admit *c, const char *addr)
 {
-	char key[CAPS_KEY_MAX];
+	char key[ADMIT_KEY_MAX];
 	int i, ok = 0;
 
-	caps_addr_key(addr, key);
+	admit_addr_key(addr, key);
 	pthread_mutex_lock(&c->lock);
-	if (c->nsessions >= CAPS_MAX_SESSIONS || c->nunauth >= CAPS_MAX_UNAUTH)
+	if (c->nsessions >= ADMIT_MAX_SESSIONS || c->nunauth >= ADMIT_MAX_UNAUTH)
 		goto out;
 	if ((i = slot_of(c, key)) == -1) {
-		for (i = 0; i < CAPS_MAX_SESSIONS && c->slots[i].n > 0; i++)
+		for (i = 0; i < ADMIT_MAX_SESSIONS && c->slots[i].n > 0; i++)
 			;
-		if (i == CAPS_MAX_SESSIONS)
+		if (i == ADMIT_MAX_SESSIONS)
 			goto out;
 		snprintf(c->slots[i].addr, sizeof(c->slots[i].addr), "%s", key);
 		c->slots[i].unauth = 0;
 	}
-	if (c->slots[i].n >= CAPS_MAX_PER_ADDRESS ||
-	    c->slots[i].unauth >= CAPS_MAX_UNAUTH_PER_ADDRESS)
+	if (c->slots[i].n >= ADMIT_MAX_PER_ADDRESS ||
+	    c->slots[i].unauth >= ADMIT_MAX_UNAUTH_PER_ADDRESS)
 		goto out;
 	c->slots[i].n++;
 	c->slots[i].unauth++;
@@ -113,12 +113,12 @@ caps_admit(struct caps *c, const char *addr)
 }
 
 void
-caps_authed(struct caps *c, const char *addr)
+admit_authed(struct admit *c, const char *addr)
 {
-	char key[CAPS_KEY_MAX];
+	char key[ADMIT_KEY_MAX];
 	int i;
 
-	caps_addr_key(addr, key);
+	admit_addr_key(addr, key);
 	pthread_mutex_lock(&c->lock);
 	c->nunauth--;
 	if ((i = slot_of(c, key)) != -1)
@@ -127,12 +127,12 @@ caps_authed(struct caps *c, const char *addr)
 }
 
 void
-caps_release(struct caps *c, const char *addr, int authed)
+admit_release(struct admit *c, const char *addr, int authed)
 {
-	char key[CAPS_KEY_MAX];
+	char key[ADMIT_KEY_MAX];
 	int i;
 
-	caps_addr_key(addr, key);
+	admit_addr_key(addr, key);
 	pthread_mutex_lock(&c->lock);
 	c->nsessions--;
 	if (!authed)
@@ -149,7 +149,7 @@ caps_release(struct caps *c, const char *addr, int authed)
 }
 
 unsigned
-caps_sessions(struct caps *c)
+admit_sessions(struct admit *c)
 {
 	unsigned n;
 
@@ -160,7 +160,7 @@ caps_sessions(struct caps *c)
 }
 
 void
-caps_drain(struct caps *c)
+admit_drain(struct admit *c)
 {
 	pthread_mutex_lock(&c->lock);
 	while (c->nsessions > 0)

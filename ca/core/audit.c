@@ -14,7 +14,6 @@
 
 #include "audit.h"
 #include "calog.h"
-#include "commands.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jstore.h"

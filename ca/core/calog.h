@@ -8,6 +8,11 @@
 
 #include <stdarg.h>
 
+/* The exit statuses of jit-ssh-ca's commands: ok, failure or refusal, usage. */
+#define CA_EXIT_OK	0
+#define CA_EXIT_FAIL	1
+#define CA_EXIT_USAGE	2
+
 /* Prints "jit-ssh-ca: " and the message to stderr, as one line. */
 void ca_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -12,7 +12,7 @@
 #include "jit-err.h"
 #include "jkrl.h"
 #include "jstore.h"
-#include "revoked.h"
+#include "cakrl.h"
 
 struct krl_ctx {
 	uint64_t *serials;
@@ -43,7 +43,7 @@ collect(uint64_t serial, const char *key_id, void *arg)
 }
 
 int
-ca_build_krl(const struct jkey *const *cas, size_t ncas, struct jstore *st,
+ca_krl_build(const struct jkey *const *cas, size_t ncas, struct jstore *st,
     struct jbuf *out)
 {
 	struct krl_ctx k = { NULL, NULL, 0, 0 };

@@ -27,13 +27,12 @@
 #include "auth.h"
 #include "cadir.h"
 #include "calog.h"
-#include "caps.h"
-#include "commands.h"
+#include "admit.h"
 #include "jit-err.h"
 #include "jpolicy.h"
 #include "notify.h"
 #include "session.h"
-#include "state.h"
+#include "server.h"
 #include "sweep.h"
 
 static volatile sig_atomic_t got_stop, got_reload;
@@ -112,8 +111,9 @@ reload_keys(struct svc *s)
 
 /* SIGHUP: a policy that loads replaces the running one; else it stays. */
 static void
-reload(struct svc *s)
+reload(struct server *srv)
 {
+	struct svc *s = &srv->svc;
 	struct jpolicy *p = NULL;
 	char *err = NULL, *path = ca_path(s->dir, CA_POLICY);
 	size_t nroles;
@@ -132,7 +132,7 @@ reload(struct svc *s)
 	}
 	nroles = jpolicy_nroles(p);
 	svc_policy_swap(s, p);
-	auth_forget_grace(s->auth);
+	auth_forget_grace(srv->auth);
 	ca_log("policy reloaded (%zu roles)", nroles);
 	svc_event(s, "policy-reload", NULL, "SIGHUP", "loaded", NULL);
 }
@@ -149,7 +149,7 @@ notify(struct svc *s, struct notifier *n)
 
 /* Accepts one connection, if any: admitted, it gets a session. */
 static void
-accept_one(struct svc *s, struct session_bind *b, int lfd)
+accept_one(struct server *srv, struct session_bind *b, int lfd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -165,11 +165,11 @@ accept_one(struct svc *s, struct session_bind *b, int lfd)
 	else if (ss.ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
 		    addr, sizeof(addr));
-	if (!caps_admit(s->caps, addr)) {
+	if (!admit_conn(srv->admit, addr)) {
 		close(fd);
 		return;
 	}
-	(void)session_start(s, b, fd, addr);
+	(void)session_start(srv, b, fd, addr);
 }
 
 int
@@ -180,7 +180,8 @@ cmd_serve(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct svc svc;
+	struct server srv;
+	struct svc *svc = &srv.svc;
 	struct session_bind *bind = NULL;
 	struct notifier nf;
 	const char *dir = NULL, *listen_opt = NULL;
@@ -206,7 +207,8 @@ cmd_serve(int argc, char **argv)
 	}
 	if (optind != argc)
 		return CA_EXIT_USAGE;
-	memset(&svc, 0, sizeof(svc));
+	memset(&srv, 0, sizeof(srv));
+	atomic_init(&srv.stopping, 0);
 	memset(&nf, 0, sizeof(nf));
 	if (!ca_dir_is_ca(ca_dir(dir))) {
 		ca_error("no CA at %s (%s): create one with `jit-ssh-ca init "
@@ -214,19 +216,19 @@ cmd_serve(int argc, char **argv)
 		    ca_dir_origin(ca_dir(dir)), ca_dir(dir), CA_DIR_ENV);
 		return CA_EXIT_FAIL;
 	}
-	if (svc_open(&svc, ca_dir(dir)) != 0)
+	if (svc_open(svc, ca_dir(dir)) != 0)
 		goto out;
-	if ((svc.auth = auth_tables_new()) == NULL ||
-	    (svc.caps = caps_new(svc.store)) == NULL) {
+	if ((srv.auth = auth_tables_new()) == NULL ||
+	    (srv.admit = admit_new(svc->store)) == NULL) {
 		ca_error("out of memory");
 		goto out;
 	}
-	if (listen_opt == NULL && ca_config_load(svc.dir, &cfg) != 0)
+	if (listen_opt == NULL && ca_config_load(svc->dir, &cfg) != 0)
 		goto out;
 	if (open_listener(listen_opt != NULL ? listen_opt : cfg.listen,
 	    &lfd) != 0)
 		goto out;
-	hostkey = ca_path(svc.dir, CA_LISTEN_KEY);
+	hostkey = ca_path(svc->dir, CA_LISTEN_KEY);
 	if (session_bind_new(hostkey, &bind) != 0)
 		goto out;
 	memset(&sa, 0, sizeof(sa));
@@ -235,27 +237,27 @@ cmd_serve(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ca_log("serving %s on %s", svc.dir,
+	ca_log("serving %s on %s", svc->dir,
 	    listen_opt != NULL ? listen_opt : cfg.listen);
-	notify(&svc, &nf);	/* from the log's end on */
+	notify(svc, &nf);	/* from the log's end on */
 	while (!got_stop) {
 		if (got_reload) {
 			got_reload = 0;
-			reload(&svc);
+			reload(&srv);
 		}
-		sweep_requests(&svc, &sweep_ms);
-		notify(&svc, &nf);
+		sweep_requests(svc, &sweep_ms);
+		notify(svc, &nf);
 		pfd.fd = lfd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 500) > 0)
-			accept_one(&svc, bind, lfd);
+			accept_one(&srv, bind, lfd);
 	}
 	/* SIGTERM: no new connections; let commands in flight finish. */
-	atomic_store(&svc.stopping, 1);
+	atomic_store(&srv.stopping, 1);
 	close(lfd);
 	lfd = -1;
-	ca_log("stopping: waiting for %u sessions", caps_sessions(svc.caps));
-	caps_drain(svc.caps);
+	ca_log("stopping: waiting for %u sessions", admit_sessions(srv.admit));
+	admit_drain(srv.admit);
 	rc = CA_EXIT_OK;
  out:
 	if (lfd != -1)
@@ -263,8 +265,8 @@ cmd_serve(int argc, char **argv)
 	session_bind_free(bind);
 	free(hostkey);
 	ca_config_free(&cfg);
-	caps_free(svc.caps);
-	auth_tables_free(svc.auth);
-	svc_close(&svc);
+	admit_free(srv.admit);
+	auth_tables_free(srv.auth);
+	svc_close(svc);
 	return rc;
 }

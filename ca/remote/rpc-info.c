@@ -16,9 +16,9 @@
 #include "jit-util.h"
 #include "jpolicy.h"
 #include "jstore.h"
-#include "revoked.h"
+#include "cakrl.h"
 #include "rpc-impl.h"
-#include "state.h"
+#include "svc.h"
 #include "textout.h"
 
 int
@@ -190,7 +190,7 @@ rpc_krl(struct rpc *cx, int argc, char **argv)
 		return RPC_ERROR;
 	k = svc_keys_get(cx->svc);
 	n = ca_pubs_list(&k->pubs[CA_KEY_USER], cas);
-	r = ca_build_krl(cas, n, cx->svc->store, b);
+	r = ca_krl_build(cas, n, cx->svc->store, b);
 	svc_keys_put(k);
 	if (r == 0) {
 		rc = cx->io.write(cx->io.arg, 0, (const char *)jbuf_ptr(b),

@@ -23,7 +23,7 @@
 #include "jpolicy.h"
 #include "jstore.h"
 #include "rpc-impl.h"
-#include "state.h"
+#include "svc.h"
 #include "textout.h"
 
 

@@ -21,7 +21,7 @@
 #include "jstore.h"
 #include "jtext.h"
 #include "jtotp.h"
-#include "state.h"
+#include "svc.h"
 #include "totp-seal.h"
 
 #define AUTH_FAIL_EVENTS_PER_MIN 10	/* durable auth-fail events per address */
@@ -141,7 +141,7 @@ record_auth_fail(struct auth *a, const char *user, const char *fp)
 
 	if (u == NULL)
 		return;
-	if (!auth_fail_admit(a->svc->auth, a->addr, (uint64_t)time(NULL),
+	if (!auth_fail_admit(a->tables, a->addr, (uint64_t)time(NULL),
 	    &dropped)) {
 		free(u);
 		return;
@@ -188,7 +188,7 @@ static uint64_t
 grace_lookup(struct auth *a, const char *fp, uint64_t grace,
     const struct jstore_totp *rec)
 {
-	struct auth_tables *t = a->svc->auth;
+	struct auth_tables *t = a->tables;
 	struct jstore_filter f;
 	unsigned char h[32];
 	uint64_t now = (uint64_t)time(NULL), when = 0;
@@ -227,7 +227,7 @@ grace_lookup(struct auth *a, const char *fp, uint64_t grace,
 static void
 grace_remember(struct auth *a, const unsigned char hash[32])
 {
-	struct auth_tables *t = a->svc->auth;
+	struct auth_tables *t = a->tables;
 	struct grace *g;
 	char *fp = NULL;
 

@@ -17,7 +17,7 @@
 #include "jpolicy.h"
 #include "jstore.h"
 #include "rpc-impl.h"
-#include "state.h"
+#include "svc.h"
 
 _Static_assert(JPOLICY_APPROVERS_MAX <= JSTORE_FIELD_MAX,
     "the policy lets a quorum's names grow past the log's field");
