@@ -8,6 +8,7 @@
  * read or the CA asked: `--help` anywhere prints the command's usage, and
  * a typo is refused before it could cost a verification code.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 
 #include "jit-cmdspec.h"
 #include "jit-config.h"
+#include "jit-util.h"
 #include "jitssh.h"
 
 struct command {
@@ -322,6 +324,12 @@ main(int argc, char **argv)
 	const char *hostkey = NULL;
 	int ch, rc;
 
+	/* Fresh private keys and verification codes pass through here. */
+	if (jit_no_dumps() != 0) {
+		fprintf(stderr, "jit-ssh: cannot disable core dumps and "
+		    "tracing: %s\n", strerror(errno));
+		return JS_EXIT_USAGE;
+	}
 	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c': config = optarg; break;

@@ -1,4 +1,5 @@
 /* main.c: jit-ssh-ca, the CA operator's program. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "server.h"
 #include "jit-cmdspec.h"
 #include "jit-config.h"
+#include "jit-util.h"
 
 static const struct {
 	const char *name;
@@ -69,6 +71,12 @@ main(int argc, char **argv)
 {
 	size_t i;
 
+	/* Keys, TOTP secrets and codes pass through here. */
+	if (jit_no_dumps() != 0) {
+		ca_error("cannot disable core dumps and tracing: %s",
+		    strerror(errno));
+		return CA_EXIT_FAIL;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return CA_EXIT_USAGE;

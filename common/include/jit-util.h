@@ -21,6 +21,13 @@ void jit_freezero(void *p, size_t len);
 /* Wipes and frees a NUL-terminated string.  NULL-safe. */
 void jit_free_string(char *s);
 
+/*
+ * Keeps this process's memory (keys, secrets, codes) out of core dumps and
+ * away from ptrace by processes of the same user, as ssh-agent does:
+ * RLIMIT_CORE 0 and PR_SET_DUMPABLE 0.  -1 (errno set) when either fails.
+ */
+int jit_no_dumps(void);
+
 /* 1 when the len bytes at a and b are equal, in time independent of them. */
 int jit_timingsafe_eq(const void *a, const void *b, size_t len);
 

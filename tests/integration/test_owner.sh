@@ -64,4 +64,32 @@ ssh -F /dev/null -p "$PORT" -i "$T/alice" -o IdentitiesOnly=yes -o IdentityAgent
 	-o BatchMode=yes alice@127.0.0.1 ca-keys > "$T/keys" 2>&1 &&
 	grep -q "$(cut -d' ' -f2 "$T/ca/user_ca.pub")" "$T/keys" && ok "it publishes the new key" ||
 	bad "ca-keys after SIGHUP: $(cat "$T/keys")"
+
+# Secrets stay out of core dumps and away from ptrace (as ssh-agent): a
+# process that is not dumpable has its /proc files owned by root, not by
+# the user it runs as; its core size limit is 0.
+nodump() {	# PID NAME
+	if [ "$(stat -c %u "/proc/$1/status")" = 0 ] &&
+		grep -q '^Max core file size  *0  *0 ' "/proc/$1/limits"; then
+		ok "$2 is not dumpable and writes no core"
+	else
+		bad "$2: /proc/$1 owned by $(stat -c %u "/proc/$1/status"), $(grep core "/proc/$1/limits")"
+	fi
+}
+nodump "$CA_PID" "jit-ssh-ca serve"
+# The client, while it waits on a CA that never answers its key exchange.
+SILENT=$(free_port)
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(1)
+c,_=s.accept(); time.sleep(30)' "$SILENT" & PIDS+=($!)
+wait_port "$SILENT"
+mkdir -p "$T/home"; chown $U "$T/home"
+HOME="$T/home" setpriv --reuid=$U --regid=$U --clear-groups "$JIT_SSH" --user alice setup \
+	--ca "127.0.0.1:$SILENT" --user alice --fingerprint SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU > "$T/cl.out" 2>&1 & CL_PID=$!; PIDS+=($CL_PID)
+for _ in $(seq 50); do
+	[ "$(stat -c %u "/proc/$CL_PID/status" 2>/dev/null)" = "" ] && break
+	grep -q 'jit-ssh' "/proc/$CL_PID/cmdline" 2>/dev/null && sleep 0.2 && break
+	sleep 0.1
+done
+nodump "$CL_PID" "jit-ssh (waiting on the CA)"
 finish
