@@ -31,8 +31,44 @@
 #define CONNECT_TIMEOUT_SEC	10
 #define CODE_TRIES		3
 #define INT_GRACE_SEC		3	/* after sending INT, wait this long */
-#define AUTH_UNUSABLE		(-100)	/* the identity file cannot be used */
-#define AUTH_CONFIG		(-101)	/* the configuration names none */
+
+/*
+ * How one step of authentication ended: the client's own space, never
+ * mixed with libssh's SSH_AUTH_* (auth_ssh() translates those) or with
+ * the JS_EXIT_* statuses authenticate() returns.
+ */
+enum auth_step {
+	STEP_OK,		/* authenticated */
+	STEP_PARTIAL,		/* the key is right: a code is owed */
+	STEP_DENIED,		/* refused (said why, or authenticate() will) */
+	STEP_ERROR,		/* the connection failed */
+	STEP_UNUSABLE,		/* the identity file cannot be used (said) */
+	STEP_CONFIG,		/* the configuration names no usable file */
+	STEP_CODE_USED,		/* the code was used: wait for the next one */
+};
+
+/* What the caller does after one CA: stop there, or try again. */
+enum then {
+	THEN_STOP,		/* the status is the answer */
+	THEN_NEXT_CA,		/* this CA cannot serve: try the next */
+	THEN_NEXT_CODE,		/* the same CA, once the next code is there */
+};
+
+/* libssh's SSH_AUTH_* as a step. */
+static enum auth_step
+auth_ssh(int rc)
+{
+	switch (rc) {
+	case SSH_AUTH_SUCCESS:
+		return STEP_OK;
+	case SSH_AUTH_PARTIAL:
+		return STEP_PARTIAL;
+	case SSH_AUTH_DENIED:
+		return STEP_DENIED;
+	default:
+		return STEP_ERROR;
+	}
+}
 
 struct js_conn {
 	ssh_session s;
@@ -200,10 +236,10 @@ is_public_key_file(const char *path)
 }
 
 /*
- * publickey with the identity file: SSH_AUTH_*, or AUTH_UNUSABLE, or
- * AUTH_CONFIG when the configuration names no usable file.
+ * publickey with the identity file: STEP_UNUSABLE when it cannot be used,
+ * STEP_CONFIG when the configuration names no usable file.
  */
-static int
+static enum auth_step
 auth_identity(const struct js_config *cfg, ssh_session s)
 {
 	struct pass_ctx pc = { cfg->identity, 0 };
@@ -218,59 +254,57 @@ auth_identity(const struct js_config *cfg, ssh_session s)
 		    "--identity FILE (the private key the CA knows you by)\n",
 		    cfg->identity, cfg->path != NULL ? cfg->path :
 		    "the configuration");
-		return AUTH_CONFIG;
+		return STEP_CONFIG;
 	}
 	if (rc != 0 && is_public_key_file(cfg->identity)) {
 		fprintf(stderr, "jit-ssh: %s is a public key: identity needs the "
 		    "private key file (usually the same name without .pub)\n",
 		    cfg->identity);
-		return AUTH_CONFIG;
+		return STEP_CONFIG;
 	}
 	if (rc == JIT_ERR_BAD_PERMISSIONS || (rc == JIT_ERR_SYSTEM &&
 	    errno == ELOOP)) {
 		fprintf(stderr, "jit-ssh: %s must be a private file, not a "
 		    "link (chmod 600 %s)\n", cfg->identity, cfg->identity);
-		return AUTH_UNUSABLE;
+		return STEP_UNUSABLE;
 	}
 	if (rc != 0 && rc != JIT_ERR_INVALID_FORMAT) {
 		fprintf(stderr, "jit-ssh: cannot read the identity %s (%s), "
 		    "and no key in ssh-agent was accepted\n", cfg->identity,
 		    jit_strerror(rc));
-		return AUTH_UNUSABLE;
+		return STEP_UNUSABLE;
 	}
 	if (rc != 0) {
 		if (!pc.said)
 			fprintf(stderr, "jit-ssh: cannot load the identity %s "
 			    "(wrong passphrase, or not a private key)\n",
 			    cfg->identity);
-		return AUTH_UNUSABLE;
+		return STEP_UNUSABLE;
 	}
 	rc = ssh_userauth_publickey(s, NULL, key);
 	ssh_key_free(key);
-	return rc;
+	return auth_ssh(rc);
 }
-
-#define CODE_USED	(-4)	/* authenticate(): wait for the next code */
 
 /*
  * A code refused as used already: says when the next one comes.  On a
  * terminal the caller waits for it and connects again (CODE_USED).
  */
-static int
+static enum auth_step
 code_used(int tty, int env)
 {
 	unsigned wait = (unsigned)(JTOTP_STEP - time(NULL) % JTOTP_STEP);
 
 	fprintf(stderr, "jit-ssh: that code was already used (each code "
 	    "counts once); the next one comes in %u s\n", wait);
-	return tty && !env ? CODE_USED : SSH_AUTH_DENIED;
+	return tty && !env ? STEP_CODE_USED : STEP_DENIED;
 }
 
 /*
  * Answers the CA's keyboard-interactive prompts with the code (an empty
  * answer for a command that needs none).
  */
-static int
+static enum auth_step
 auth_code(ssh_session s, int no_code)
 {
 	const char *env = getenv("JIT_SSH_OTP");
@@ -296,21 +330,21 @@ auth_code(ssh_session s, int no_code)
 					fprintf(stderr, "jit-ssh: the CA asks for "
 					    "a verification code: set JIT_SSH_OTP "
 					    "or run on a terminal\n");
-					return SSH_AUTH_DENIED;
+					return STEP_DENIED;
 				} else if (js_prompt(pr != NULL && *pr != '\0' ?
 				    pr : "Verification code: ", echo, code,
 				    sizeof(code)) != 0)
-					return SSH_AUTH_DENIED;
+					return STEP_DENIED;
 				rc = ssh_userauth_kbdint_setanswer(s,
 				    (unsigned)i, code);
 				jit_wipe(code, sizeof(code));
 				if (rc < 0)
-					return SSH_AUTH_ERROR;
+					return STEP_ERROR;
 			}
 			rc = ssh_userauth_kbdint(s, NULL, NULL);
 		}
 		if (rc == SSH_AUTH_SUCCESS || rc == SSH_AUTH_ERROR)
-			return rc;
+			return auth_ssh(rc);
 		/* The CA says why in a banner: wrong, used, locked out. */
 		why = ssh_get_issue_banner(s);
 		if (why != NULL && strncmp(why, JIT_BANNER_CODE_USED,
@@ -327,10 +361,8 @@ auth_code(ssh_session s, int no_code)
 			    "failures)\n");
 		ssh_string_free_char(why);
 	}
-	return SSH_AUTH_DENIED;
+	return STEP_DENIED;
 }
-
-#define STORE_DOWN	(-3)	/* authenticate(): this CA cannot serve now */
 
 /* The CA said it cannot reach its store (a banner): another may. */
 static int
@@ -367,9 +399,9 @@ relay_main(void *arg)
  * The identity through ssh-agent, when the agent holds it: libssh talks
  * to a relay that lists that one key of the agent (never the agent's other
  * keys, our own certificates among them: each offer counts at the CA).
- * SSH_AUTH_DENIED when the agent does not hold it (the file is next).
+ * STEP_DENIED when the agent does not hold it (the file is next).
  */
-static int
+static enum auth_step
 auth_agent_identity(const struct js_config *cfg, ssh_session s)
 {
 	struct relay r = { -1, NULL, NULL, 0 };
@@ -378,7 +410,8 @@ auth_agent_identity(const struct js_config *cfg, ssh_session s)
 	char *path = NULL;
 	const char *sock = getenv("SSH_AUTH_SOCK");
 	pthread_t tid;
-	int sv[2] = { -1, -1 }, rc = SSH_AUTH_DENIED, started = 0;
+	int sv[2] = { -1, -1 }, started = 0;
+	enum auth_step rc = STEP_DENIED;
 
 	if (sock == NULL || *sock == '\0' ||
 	    (path = js_concat(cfg->identity, ".pub")) == NULL ||
@@ -401,7 +434,7 @@ auth_agent_identity(const struct js_config *cfg, ssh_session s)
 		sv[1] = -1;
 		goto out;
 	}
-	rc = ssh_userauth_agent(s, NULL);
+	rc = auth_ssh(ssh_userauth_agent(s, NULL));
  out:
 	if (started) {
 		/* The relay ends when its peer is gone. */
@@ -419,28 +452,38 @@ auth_agent_identity(const struct js_config *cfg, ssh_session s)
 	return rc;
 }
 
+/*
+ * The identity, then the code: 0 or a JS_EXIT_* status (said why), and
+ * in *then whether the caller should try the next CA (this one cannot
+ * reach its store) or this one again with the next code.
+ */
 static int
-authenticate(const struct js_config *cfg, ssh_session s)
+authenticate(const struct js_config *cfg, ssh_session s, enum then *then)
 {
-	int rc = SSH_AUTH_DENIED;
+	enum auth_step rc;
 	char *why;
 
+	*then = THEN_STOP;
 	/* The identity alone: from ssh-agent when it is there, else its file. */
-	if ((rc = auth_agent_identity(cfg, s)) == SSH_AUTH_DENIED &&
-	    (rc = auth_identity(cfg, s)) ==
-	    AUTH_UNUSABLE)
-		return JS_EXIT_DENIED;
-	if (rc == AUTH_CONFIG)
-		return JS_EXIT_USAGE;
-	if (rc == SSH_AUTH_PARTIAL && (rc = auth_code(s, cfg->no_code)) ==
-	    CODE_USED)
-		return CODE_USED;
+	if ((rc = auth_agent_identity(cfg, s)) == STEP_DENIED)
+		rc = auth_identity(cfg, s);
+	if (rc == STEP_PARTIAL)
+		rc = auth_code(s, cfg->no_code);
 	switch (rc) {
-	case SSH_AUTH_SUCCESS:
+	case STEP_OK:
 		return 0;
-	case SSH_AUTH_DENIED:
-		if (store_down(s))
-			return STORE_DOWN;
+	case STEP_UNUSABLE:
+		return JS_EXIT_DENIED;
+	case STEP_CONFIG:
+		return JS_EXIT_USAGE;
+	case STEP_CODE_USED:
+		*then = THEN_NEXT_CODE;
+		return JS_EXIT_DENIED;
+	case STEP_DENIED:
+		if (store_down(s)) {
+			*then = THEN_NEXT_CA;
+			return JS_EXIT_CA;
+		}
 		if (ssh_userauth_list(s, NULL) & SSH_AUTH_METHOD_INTERACTIVE)
 			return JS_EXIT_DENIED;	/* the code; said above */
 		fprintf(stderr, "jit-ssh: the CA refused the key of user %s "
@@ -465,11 +508,14 @@ js_connect(const struct js_config *cfg, struct js_conn **cp)
 	return js_connect_fp(cfg, NULL, NULL, cp);
 }
 
-#define UNREACHABLE	(-2)	/* connect_one(): try the next CA */
-
+/*
+ * One CA of the list: 0 with *cp, or a JS_EXIT_* status (said why) and in
+ * *then whether to try the next CA or this one with the next code.
+ */
 static int
 connect_one(const struct js_config *cfg, const char *addr, int last,
-    const char *expect_fp, char **keylinep, struct js_conn **cp)
+    const char *expect_fp, char **keylinep, struct js_conn **cp,
+    enum then *then)
 {
 	struct js_conn *c = NULL;
 	struct jkey *pinned = NULL;
@@ -480,6 +526,7 @@ connect_one(const struct js_config *cfg, const char *addr, int last,
 	bool no = false;
 
 	*cp = NULL;
+	*then = THEN_STOP;
 	if (split_hostport(addr, host, sizeof(host), &port,
 	    &port_given) != 0) {
 		fprintf(stderr, "jit-ssh: bad CA address '%s' (HOST:PORT or "
@@ -510,7 +557,7 @@ connect_one(const struct js_config *cfg, const char *addr, int last,
 		if (!last) {
 			fprintf(stderr, "jit-ssh: cannot reach the CA at %s: %s; "
 			    "trying the next\n", addr, ssh_get_error(c->s));
-			rc = UNREACHABLE;
+			*then = THEN_NEXT_CA;
 			goto out;
 		}
 		fprintf(stderr, "jit-ssh: cannot reach the CA at %s%s: %s\n"
@@ -522,8 +569,9 @@ connect_one(const struct js_config *cfg, const char *addr, int last,
 	if ((rc = check_host_key(cfg, addr, c->s, pinned, expect_fp,
 	    keylinep)) != 0)
 		goto out;
-	if ((rc = authenticate(cfg, c->s)) == STORE_DOWN)
-		rc = last ? JS_EXIT_CA : UNREACHABLE;
+	rc = authenticate(cfg, c->s, then);
+	if (*then == THEN_NEXT_CA && last)
+		*then = THEN_STOP;	/* no next: JS_EXIT_CA */
 	if (rc != 0)
 		goto out;
 	*cp = c;
@@ -547,6 +595,7 @@ js_connect_fp(const struct js_config *cfg, const char *expect_fp,
 	const char *p = cfg->ca, *comma;
 	size_t n;
 	int rc, used = 0;
+	enum then then;
 
 	*cp = NULL;
 	if (cfg->path == NULL && expect_fp == NULL && cfg->ca != NULL &&
@@ -569,8 +618,8 @@ js_connect_fp(const struct js_config *cfg, const char *expect_fp,
 		memcpy(addr, p, n);
 		addr[n] = '\0';
 		rc = connect_one(cfg, addr, comma == NULL, expect_fp, keylinep,
-		    cp);
-		if (rc == CODE_USED && used++ < 2) {
+		    cp, &then);
+		if (then == THEN_NEXT_CODE && used++ < 2) {
 			/* Ask again (the same CA) once the next code is there. */
 			if (keylinep != NULL) {
 				free(*keylinep);
@@ -580,12 +629,10 @@ js_connect_fp(const struct js_config *cfg, const char *expect_fp,
 			    1);
 			continue;
 		}
-		if (rc != UNREACHABLE)
+		if (then != THEN_NEXT_CA)
 			break;
 		p = comma != NULL ? comma + 1 : p + n;
 	}
-	if (rc == CODE_USED)
-		rc = JS_EXIT_DENIED;
 	return rc;
 }
 

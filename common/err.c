@@ -102,6 +102,8 @@ jit_strerror(int r)
 		return "the store's database is unavailable";
 	case JIT_ERR_NOT_SUPPORTED:
 		return "not supported by this build";
+	case JIT_ERR_PENDING_CAP:
+		return "too many pending requests";
 	case JIT_ERR_TOKEN:
 		return "the PKCS#11 token failed or refused";
 	case JIT_ERR_REQUEST_SELF:

@@ -67,7 +67,7 @@ create_fn(const struct store_rtx_ops *o, void *tx, struct store_req_arg *a)
 			return e;
 	}
 	if (n >= a->max_pending)
-		return JIT_ERR_NO_BUFFER_SPACE;
+		return JIT_ERR_PENDING_CAP;
 	/* Time first, so ids sort by creation; then 32 random bits. */
 	if ((e = jit_random(rnd, sizeof(rnd))) != 0)
 		return e;

@@ -390,9 +390,9 @@ login_request(struct rpc *cx, const char *role, const struct jkey *key,
 		if ((r = jstore_request_create(cx->svc->store, &req, now,
 		    RPC_PENDING_PER_USER, f.id)) != 0) {
 			rpc_err(cx, "login: cannot record the request: %s\n",
-			    r == JIT_ERR_NO_BUFFER_SPACE ? "too many pending "
+			    r == JIT_ERR_PENDING_CAP ? "too many pending "
 			    "requests (deny or let some expire)" : jit_strerror(r));
-			rc = r == JIT_ERR_NO_BUFFER_SPACE ? RPC_DENIED : RPC_ERROR;
+			rc = r == JIT_ERR_PENDING_CAP ? RPC_DENIED : RPC_ERROR;
 			goto out;
 		}
 		f.expires = req.expires;

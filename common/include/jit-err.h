@@ -63,7 +63,8 @@ enum jit_err {
 	JIT_ERR_STORE_UNAVAILABLE = -50,
 	JIT_ERR_NOT_SUPPORTED = -51,
 	JIT_ERR_TOKEN = -52,
-	JIT_ERR_LAST = -53,	/* keep last */
+	JIT_ERR_PENDING_CAP = -53,
+	JIT_ERR_LAST = -54,	/* keep last */
 };
 
 /*

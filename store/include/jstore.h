@@ -333,7 +333,7 @@ const char *jstore_request_state_name(enum jstore_request_state st);
  * Records a new pending request (state, id, created and approvers are set
  * by the store from now and the CSPRNG) with a "request" event, durably.
  * The new id is copied to id_out (JSTORE_REQUEST_ID_LEN + 1 bytes).
- * Refuses with JIT_ERR_NO_BUFFER_SPACE when user already has max_pending
+ * Refuses with JIT_ERR_PENDING_CAP when user already has max_pending
  * pending requests.
  */
 int jstore_request_create(struct jstore *s, const struct jstore_request *req,

@@ -76,7 +76,7 @@ Test(store_request, approval_requests)
 	cr_assert_str_neq(id, id2);
 	in.fingerprint = "SHA256:Rs2gRNuUq3Ps0ImMiyYXBTQQwDTo8KLTjO5embQ3C0X";
 	cr_assert_eq(jstore_request_create(s, &in, 1700000100, 2, id3),
-	    JIT_ERR_NO_BUFFER_SPACE);
+	    JIT_ERR_PENDING_CAP);
 	in.fingerprint = "SHA256:Rs2gRNuUq3Ps0ImMiyYXBTQQwDTo8KLTjO5embQ3C0Y";
 	cr_assert_str_eq(id3, "", "no id for a refused request");
 	cr_assert_eq(jstore_request_deny(s, id, "carol", "not now", 1700000200), 0);
@@ -302,7 +302,7 @@ Test(store_request, open_requests_are_indexed_through_every_change)
 	}
 	in.fingerprint = other_key(5);
 	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id[5]),
-	    JIT_ERR_NO_BUFFER_SPACE, "5 pending: the cap holds");
+	    JIT_ERR_PENDING_CAP, "5 pending: the cap holds");
 	in.user = "erin";
 	cr_assert_eq(jstore_request_create(s, &in, 1700000000, 5, id[5]), 0,
 	    "another user's cap is their own");
