@@ -20,7 +20,7 @@
 
 #include "jagent.h"
 #include "jbuf.h"
-#include "jit-cmdspec.h"
+#include "jit-remote.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jkey.h"

@@ -4,12 +4,15 @@
  *   jit-ssh [--config F] [--ca HOST:PORT] [--user U] [--identity F]
  *           [--ca-host-key LINE] COMMAND [ARGS]
  *
- * Every command's words are checked here, before the configuration is
- * read or the CA asked: `--help` anywhere prints the command's usage, and
- * a typo is refused before it could cost a verification code.
+ * One command table: the client's own commands below, and the CA's
+ * commands jit-ssh passes on as they are (JIT_VERB_CLIENT in the CA's
+ * table, jit-remote.h).  Every command's words are checked here, before
+ * the configuration is read or the CA asked: `--help` anywhere prints the
+ * command's usage, and a typo is refused before it could cost a
+ * verification code.  A command runs twice: with no configuration (ctx
+ * NULL: it checks its options only), then with it.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,75 +20,141 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jit-cmdspec.h"
 #include "jit-config.h"
+#include "jit-remote.h"
 #include "jit-util.h"
+#include "jit-verbs.h"
 #include "jitssh.h"
 
-struct command {
-	const char *name;
-	const char *usage;	/* after "jit-ssh " */
-	const char *summary;
-	int (*fn)(const struct js_config *, int, char **);
+#define O_END	{ NULL, 0, NULL, NULL, NULL }
+#define O_JSON	{ "json", 0, NULL, "JSON Lines", NULL }
+
+static int cmd_login(void *, const struct jit_args *);
+static int cmd_status(void *, const struct jit_args *);
+static int cmd_logout(void *, const struct jit_args *);
+static int cmd_setup(void *, const struct jit_args *);
+static int cmd_approve(void *, const struct jit_args *);
+
+static const struct jit_opt global_opts[] = {
+	{ "config", 0, "FILE", "the configuration file", JIT_COMPLETE_FILE },
+	{ "ca", 0, "HOST:PORT", "the CA (a list: tried in order)", NULL },
+	{ "user", 0, "U", "your user name at the CA", NULL },
+	{ "identity", 0, "FILE", "the private key the CA knows you by",
+	    JIT_COMPLETE_FILE },
+	{ "ca-host-key", 0, "LINE", "the CA's host key, pinned", NULL },
+	{ "version", 'V', NULL, "show the version", NULL },
+	O_END,
+};
+static const struct jit_opt login_opts[] = {
+	{ "role", 0, "R", "the role to request", NULL },
+	{ "ttl", 0, "D", "how long the certificate lasts (90s, 5m, 1h)", NULL },
+	{ "reason", 0, "TEXT", "why (the audit log and approvers see it)",
+	    NULL },
+	{ "out", 0, "FILE", "write key and certificate here, not to ssh-agent",
+	    JIT_COMPLETE_FILE },
+	O_JSON,
+	{ "request", 0, "ID", "pick up this waiting request", NULL },
+	O_END,
+};
+static const struct jit_opt status_opts[] = {
+	O_JSON,
+	{ "local", 0, NULL, "ssh-agent only: do not ask the CA", NULL },
+	O_END,
+};
+static const struct jit_opt setup_opts[] = {
+	{ "ca", 0, "HOST:PORT", "the CA (from its operator)", NULL },
+	{ "fingerprint", 0, "SHA256:...", "the CA's host key fingerprint (from "
+	    "its operator)", NULL },
+	{ "user", 0, "U", "your user name at the CA", NULL },
+	{ "identity", 0, "FILE", "the private key the CA knows you by",
+	    JIT_COMPLETE_FILE },
+	{ "ssh-config", 0, "FILE", "add a Host block for the fleet here",
+	    JIT_COMPLETE_FILE },
+	{ "hosts", 0, "PATTERN", "the fleet's Host patterns (with "
+	    "--ssh-config)", NULL },
+	O_END,
+};
+static const struct jit_opt comment_opts[] = {
+	{ "comment", 0, "TEXT", "a comment for the audit log", NULL },
+	O_END,
 };
 
-static int cmd_login(const struct js_config *, int, char **);
-static int cmd_status(const struct js_config *, int, char **);
-static int cmd_logout(const struct js_config *, int, char **);
-static int cmd_setup(const struct js_config *, int, char **);
-static int cmd_approve(const struct js_config *, int, char **);
-static int cmd_remote(const struct js_config *, int, char **);
-
-static const struct command commands[] = {
-	{ "login", "login [--role R] [--ttl D] [--reason TEXT] [--out FILE] "
+static const struct jit_verb login = {
+	.name = "login",
+	.usage = "login [--role R] [--ttl D] [--reason TEXT] [--out FILE] "
 	    "[--json]\n       jit-ssh login --request ID",
-	    "a certificate for a fresh key, into ssh-agent (--request ID, or "
-	    "--role R again, picks up a waiting request)", cmd_login },
-	{ "status", "status [--json] [--local]",
-	    "jit-ssh certificates in ssh-agent and waiting requests; then what "
-	    "the CA has on record for you (not with --local)", cmd_status },
-	{ "logout", "logout", "remove the jit-ssh certificates from ssh-agent",
-	    cmd_logout },
-	{ "setup", "setup --ca HOST:PORT --fingerprint SHA256:... [--user U] "
+	.summary = "a certificate for a fresh key, into ssh-agent (--request "
+	    "ID, or --role R again, picks up a waiting request)",
+	.opts = login_opts, .run = cmd_login,
+};
+static const struct jit_verb status = {
+	.name = "status", .usage = "status [--json] [--local]",
+	.summary = "jit-ssh certificates in ssh-agent and waiting requests; "
+	    "then what the CA has on record for you (not with --local)",
+	.opts = status_opts, .run = cmd_status,
+};
+static const struct jit_verb logout = {
+	.name = "logout", .usage = "logout",
+	.summary = "remove the jit-ssh certificates from ssh-agent",
+	.run = cmd_logout,
+};
+static const struct jit_verb setup = {
+	.name = "setup",
+	.usage = "setup --ca HOST:PORT --fingerprint SHA256:... [--user U] "
 	    "[--identity FILE] [--ssh-config FILE --hosts PATTERN]",
-	    "check the CA's host key, write the configuration, trust the CA's "
-	    "host certificates in ~/.ssh/known_hosts", cmd_setup },
-	{ "roles", "roles [--json]", "roles you may request", cmd_remote },
-	{ "whoami", "whoami [--json]", "who the CA thinks you are",
-	    cmd_remote },
-	{ "requests", "requests [--json]", "requests you may decide, and your "
-	    "own", cmd_remote },
-	{ "approve", "approve [ID] [--comment TEXT]",
-	    "approve ID, or review each waiting request (one code in all)",
-	    cmd_approve },
-	{ "deny", "deny ID [--comment TEXT]", "deny a request, or withdraw "
-	    "your own", cmd_remote },
-	{ "audit", "audit [--user U] [--role R] [--event E] [--serial N] "
-	    "[--request ID]\n             [--since T] [--until T] [--limit N] "
-	    "[--json|--csv]", "the audit log (auditors)", cmd_remote },
+	.summary = "check the CA's host key, write the configuration, trust "
+	    "the CA's host certificates in ~/.ssh/known_hosts",
+	.opts = setup_opts, .flags = JIT_VERB_NO_CODE, .run = cmd_setup,
+};
+static const struct jit_verb approve = {
+	.name = "approve", .usage = "approve [ID] [--comment TEXT]",
+	.summary = "approve ID, or review each waiting request (one code in "
+	    "all)",
+	.opts = comment_opts, .max_args = 1, .run = cmd_approve,
+};
+/* The program's own words: options before the command, then it. */
+static const struct jit_verb program = {
+	.name = "jit-ssh", .usage = "jit-ssh [--config FILE] [--ca HOST:PORT] "
+	    "[--user U] [--identity FILE] [--ca-host-key LINE] COMMAND [ARGS]",
+	.opts = global_opts, .max_args = JIT_VERB_ARGS_MAX,
+	.flags = JIT_VERB_OPTS_FIRST,
 };
 
-static const struct command *
-find_command(const char *name)
-{
-	size_t i;
+/* The table: ours, then the CA's that we pass on (made once, at start). */
+static const struct jit_verb *verbs[24] = {
+	&login, &status, &logout, &setup, &approve,
+};
+static const struct jit_prog prog = { "jit-ssh", global_opts, verbs };
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
+static void
+table_init(void)
+{
+	const struct jit_verb *const *v;
+	size_t n = 5;
+
+	for (v = jit_remote_verbs; *v != NULL; v++)
+		if (((*v)->flags & JIT_VERB_CLIENT) &&
+		    n + 1 < sizeof(verbs) / sizeof(verbs[0]))
+			verbs[n++] = *v;
+	verbs[n] = NULL;
+}
+
+/* 1 when v is a CA command passed on as it is. */
+static int
+is_remote(const struct jit_verb *v)
+{
+	return (v->flags & JIT_VERB_CLIENT) != 0;
 }
 
 static void
 usage(FILE *f)
 {
-	size_t i;
+	const struct jit_verb *const *v;
 
-	fprintf(f,
-"usage: jit-ssh [--config FILE] [--ca HOST:PORT] [--user U] [--identity FILE]\n"
-"               [--ca-host-key LINE] COMMAND [ARGS]\n\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "usage: %s\n       jit-ssh completion bash|zsh|fish\n\n",
+	    program.usage);
+	for (v = verbs; *v != NULL; v++)
+		fprintf(f, "  %-9s %s\n", (*v)->name, (*v)->summary);
 	fprintf(f,
 "\n"
 "COMMAND --help shows its usage.  Configuration: $JIT_SSH_CONFIG or\n"
@@ -95,10 +164,10 @@ usage(FILE *f)
 }
 
 static void
-command_usage(const struct command *c)
+command_usage(const struct jit_verb *v)
 {
-	printf("usage: jit-ssh %s\n  %s\n\nSee jit-ssh(1).\n", c->usage,
-	    c->summary);
+	printf("usage: jit-ssh %s\n  %s\n\nSee jit-ssh(1).\n", v->usage,
+	    v->summary);
 }
 
 static void
@@ -115,125 +184,71 @@ set(char **slot, const char *v)
 	return (*slot = strdup(v)) == NULL ? -1 : 0;
 }
 
-/* getopt_long's own message is enough; add the usage line. */
 static int
-bad_usage(const char *name)
-{
-	const struct command *c = find_command(name);
-
-	fprintf(stderr, "usage: jit-ssh %s\n", c != NULL ? c->usage : name);
-	return JS_EXIT_USAGE;
-}
-
-static int
-cmd_login(const struct js_config *cfg, int argc, char **argv)
+cmd_login(void *ctx, const struct jit_args *a)
 {
 	struct js_login_opts o;
-	static const struct option lo[] = {
-		{ "role", required_argument, NULL, 'r' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "reason", required_argument, NULL, 'R' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "request", required_argument, NULL, 'q' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch;
 
 	memset(&o, 0, sizeof(o));
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'r': o.role = optarg; break;
-		case 't': o.ttl = optarg; break;
-		case 'R': o.reason = optarg; break;
-		case 'o': o.out = optarg; break;
-		case 'j': o.json = 1; break;
-		case 'q': o.request = optarg; break;
-		default:
-			return bad_usage("login");
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "jit-ssh: login: unexpected '%s'\n",
-		    argv[optind]);
-		return bad_usage("login");
-	}
+	o.role = jit_arg(a, "role");
+	o.ttl = jit_arg(a, "ttl");
+	o.reason = jit_arg(a, "reason");
+	o.out = jit_arg(a, "out");
+	o.json = jit_flag(a, "json");
+	o.request = jit_arg(a, "request");
 	if (o.request != NULL && o.out != NULL) {
 		fprintf(stderr, "jit-ssh: login: --request takes the key from "
 		    "ssh-agent and puts the certificate there: not with --out\n");
 		return JS_EXIT_USAGE;
 	}
-	if (cfg == NULL)
-		return JS_EXIT_OK;	/* checked only */
-	return js_cmd_login(cfg, &o);
+	return ctx == NULL ? JS_EXIT_OK : js_cmd_login(ctx, &o);
 }
 
 /* status [--json] [--local]: the agent, then the CA unless --local. */
 static int
-cmd_status(const struct js_config *cfg, int argc, char **argv)
+cmd_status(void *ctx, const struct jit_args *a)
 {
-	int i, json = 0, local = 0, rc;
+	int json = jit_flag(a, "json"), rc;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (strcmp(argv[i], "--local") == 0)
-			local = 1;
-		else {
-			fprintf(stderr, "jit-ssh: status: unexpected '%s'\n",
-			    argv[i]);
-			return bad_usage("status");
-		}
-	}
-	if (cfg == NULL)
+	if (ctx == NULL)
 		return JS_EXIT_OK;
 	rc = js_cmd_status(json);
-	if (!local && rc != JS_EXIT_USAGE)
-		js_cmd_status_remote(cfg, json);
+	if (!jit_flag(a, "local") && rc != JS_EXIT_USAGE)
+		js_cmd_status_remote(ctx, json);
 	return rc;
 }
 
 static int
-cmd_logout(const struct js_config *cfg, int argc, char **argv)
+cmd_logout(void *ctx, const struct jit_args *a)
 {
-	if (argc > 1) {
-		fprintf(stderr, "jit-ssh: logout: unexpected '%s'\n", argv[1]);
-		return bad_usage("logout");
-	}
-	return cfg == NULL ? JS_EXIT_OK : js_cmd_logout();
+	(void)a;
+	return ctx == NULL ? JS_EXIT_OK : js_cmd_logout();
+}
+
+/* --hosts: ssh_config Host patterns of a fleet, never every host. */
+static int
+hosts_ok(const char *hosts)
+{
+	size_t k;
+
+	for (k = 0; hosts[k] != '\0'; k++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789.-_*?! ", hosts[k]) == NULL)
+			return 0;
+	return strspn(hosts, "* ") != strlen(hosts);
 }
 
 static int
-cmd_setup(const struct js_config *cfg, int argc, char **argv)
+cmd_setup(void *ctx, const struct jit_args *a)
 {
-	static const struct option lo[] = {
-		{ "ca", required_argument, NULL, 'a' },
-		{ "fingerprint", required_argument, NULL, 'f' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "identity", required_argument, NULL, 'i' },
-		{ "ssh-config", required_argument, NULL, 's' },
-		{ "hosts", required_argument, NULL, 'H' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct js_setup_opts o;
-	size_t k;
-	int ch;
 
-	memset(&o, 0, sizeof(o));
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'a': o.ca = optarg; break;
-		case 'f': o.fingerprint = optarg; break;
-		case 'u': o.user = optarg; break;
-		case 'i': o.identity = optarg; break;
-		case 's': o.ssh_config = optarg; break;
-		case 'H': o.hosts = optarg; break;
-		default:
-			return bad_usage("setup");
-		}
-	}
+	o.ca = jit_arg(a, "ca");
+	o.fingerprint = jit_arg(a, "fingerprint");
+	o.user = jit_arg(a, "user");
+	o.identity = jit_arg(a, "identity");
+	o.ssh_config = jit_arg(a, "ssh-config");
+	o.hosts = jit_arg(a, "hosts");
 	/* The snippet applies to the fleet's hosts, never to every host. */
 	if ((o.ssh_config != NULL) != (o.hosts != NULL)) {
 		fprintf(stderr, "jit-ssh: setup: --ssh-config FILE and --hosts "
@@ -241,88 +256,136 @@ cmd_setup(const struct js_config *cfg, int argc, char **argv)
 		    "fleet (--hosts '*.prod.example.com'), never Host *\n");
 		return JS_EXIT_USAGE;
 	}
-	for (k = 0; o.hosts != NULL && o.hosts[k] != '\0'; k++)
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789.-_*?! ", o.hosts[k]) == NULL)
-			break;
-	if (o.hosts != NULL && (o.hosts[k] != '\0' || strspn(o.hosts, "* ") ==
-	    strlen(o.hosts))) {
+	if (o.hosts != NULL && !hosts_ok(o.hosts)) {
 		fprintf(stderr, "jit-ssh: setup: --hosts '%s': want ssh_config "
 		    "Host patterns of your fleet's names ('*.prod.example.com "
 		    "bastion1'), not every host\n", o.hosts);
 		return JS_EXIT_USAGE;
 	}
-	if (optind != argc || o.ca == NULL || o.fingerprint == NULL) {
+	if (o.ca == NULL || o.fingerprint == NULL) {
 		fprintf(stderr, "jit-ssh: setup needs --ca HOST:PORT and "
-		    "--fingerprint SHA256:... (ask the CA operator for both)\n");
-		return bad_usage("setup");
+		    "--fingerprint SHA256:... (ask the CA operator for both)\n"
+		    "usage: jit-ssh %s\n", setup.usage);
+		return JS_EXIT_USAGE;
 	}
-	if (cfg == NULL)
-		return JS_EXIT_OK;
-	return js_cmd_setup(cfg, &o);
+	return ctx == NULL ? JS_EXIT_OK : js_cmd_setup(ctx, &o);
 }
 
 /* A command of the CA's, checked against its table before connecting. */
 static int
-check_remote(int argc, char **argv)
+cmd_remote(void *ctx, const struct jit_args *a)
 {
-	const struct jit_cmdspec *spec = jit_cmdspec_find(argv[0]);
-	char msg[512];
+	return ctx == NULL ? JS_EXIT_OK : js_cmd_remote(ctx, a->argc, a->argv);
+}
 
-	if (spec == NULL)
+static int
+cmd_approve(void *ctx, const struct jit_args *a)
+{
+	const struct jit_verb *v;
+	struct jit_args ra;
+	char err[512];
+	int n;
+
+	/* No ID: the interactive review (one code for every decision). */
+	if (a->npos == 0)
+		return ctx == NULL ? JS_EXIT_OK : js_cmd_review(ctx,
+		    jit_arg(a, "comment"));
+	/* With one: the CA's approve, as its table has it. */
+	if ((v = jit_verb_find(&jit_remote_prog, a->argc, a->argv, &n)) ==
+	    NULL || jit_verb_parse(v, a->argc, a->argv, &ra, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "jit-ssh: %s\n", v != NULL ? err :
+		    "approve: unknown to the CA");
 		return JS_EXIT_USAGE;
-	if (jit_cmdspec_check(spec, argc, argv, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "jit-ssh: %s\n", msg);
+	}
+	return cmd_remote(ctx, a);
+}
+
+/* The configuration, with the global options over it: 0 or an exit. */
+static int
+load_config(const struct jit_args *g, int for_setup, struct js_config *cfg)
+{
+	const char *ca = jit_arg(g, "ca"), *user = jit_arg(g, "user");
+	const char *hostkey = jit_arg(g, "ca-host-key");
+	const char *identity = jit_arg(g, "identity"), *u;
+	struct passwd *pw;
+
+	/* setup writes the file: it need not exist yet. */
+	if (js_config_load(jit_arg(g, "config"), for_setup, cfg) != 0)
 		return JS_EXIT_USAGE;
+	if ((ca != NULL && set(&cfg->ca, ca) != 0) ||
+	    (user != NULL && set(&cfg->user, user) != 0) ||
+	    (hostkey != NULL && set(&cfg->ca_host_key, hostkey) != 0) ||
+	    (identity != NULL && (free(cfg->identity),
+	    (cfg->identity = js_expand_home(identity)) == NULL)))
+		return JS_EXIT_USAGE;
+	if (cfg->ca == NULL && set(&cfg->ca, JS_DEFAULT_CA) != 0)
+		return JS_EXIT_USAGE;
+	if (cfg->identity == NULL &&
+	    (cfg->identity = js_expand_home(JS_DEFAULT_IDENTITY)) == NULL)
+		return JS_EXIT_USAGE;
+	if (cfg->user == NULL) {
+		u = getenv("USER");
+		if ((u == NULL || *u == '\0') &&
+		    (pw = getpwuid(getuid())) != NULL)
+			u = pw->pw_name;
+		if (u == NULL || set(&cfg->user, u) != 0) {
+			fprintf(stderr, "jit-ssh: who are you? set user: in "
+			    "the configuration or --user\n");
+			return JS_EXIT_USAGE;
+		}
 	}
 	return 0;
 }
 
-static int
-cmd_remote(const struct js_config *cfg, int argc, char **argv)
+/* The command argv names, parsed and checked: its verb, or NULL (*rc). */
+static const struct jit_verb *
+find_command(int argc, char **argv, struct jit_args *a, int *rc)
 {
-	int rc;
+	const struct jit_verb *v;
+	char err[1024];
+	int n, r;
 
-	if ((rc = check_remote(argc, argv)) != 0 || cfg == NULL)
-		return rc;
-	return js_cmd_remote(cfg, argc, argv);
-}
-
-static int
-cmd_approve(const struct js_config *cfg, int argc, char **argv)
-{
-	const char *comment = NULL;
-	int rc;
-
-	/* No ID: the interactive review (one code for every decision). */
-	if (argc == 1 || (argc == 3 && strcmp(argv[1], "--comment") == 0)) {
-		comment = argc == 3 ? argv[2] : NULL;
-		return cfg == NULL ? JS_EXIT_OK : js_cmd_review(cfg, comment);
+	*rc = JS_EXIT_USAGE;
+	if (strcmp(argv[0], "help") == 0) {
+		if (argc > 1 && (v = jit_verb_find(&prog, argc - 1, argv + 1,
+		    &n)) != NULL)
+			command_usage(v);
+		else
+			usage(stdout);
+		*rc = JS_EXIT_OK;
+		return NULL;
 	}
-	if ((rc = check_remote(argc, argv)) != 0 || cfg == NULL)
-		return rc;
-	return js_cmd_remote(cfg, argc, argv);
+	if ((v = jit_verb_find(&prog, argc, argv, &n)) == NULL) {
+		fprintf(stderr, "jit-ssh: unknown command '%s' (jit-ssh --help "
+		    "lists them)\n", argv[0]);
+		return NULL;
+	}
+	/* Help and the words' check come first: no file, no network. */
+	if ((r = jit_verb_parse(v, argc, argv, a, err, sizeof(err))) > 0) {
+		command_usage(v);
+		*rc = JS_EXIT_OK;
+		return NULL;
+	}
+	if (r < 0) {
+		fprintf(stderr, "jit-ssh: %s\n", err);
+		return NULL;
+	}
+	/* Checked only (no configuration yet): its own value checks. */
+	if ((*rc = (is_remote(v) ? cmd_remote : v->run)(NULL, a)) != 0)
+		return NULL;
+	return v;
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "ca", required_argument, NULL, 'a' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "identity", required_argument, NULL, 'i' },
-		{ "ca-host-key", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct command *c;
+	const struct jit_verb *v;
+	struct jit_args g, a;
 	struct js_config cfg;
 	struct sigaction sa;
-	const char *config = NULL, *ca = NULL, *user = NULL, *identity = NULL;
-	const char *hostkey = NULL;
-	int ch, rc;
+	char err[1024];
+	int rc;
 
 	/* Fresh private keys and verification codes pass through here. */
 	if (jit_no_dumps() != 0) {
@@ -330,85 +393,38 @@ main(int argc, char **argv)
 		    "tracing: %s\n", strerror(errno));
 		return JS_EXIT_USAGE;
 	}
-	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'c': config = optarg; break;
-		case 'a': ca = optarg; break;
-		case 'u': user = optarg; break;
-		case 'i': identity = optarg; break;
-		case 'k': hostkey = optarg; break;
-		case 'h':
-			usage(stdout);
-			return JS_EXIT_OK;
-		case 'V':
-			printf("jit-ssh %s\n", JIT_VERSION);
-			return JS_EXIT_OK;
-		default:
-			usage(stderr);
-			return JS_EXIT_USAGE;
-		}
+	table_init();
+	if ((rc = jit_verb_parse(&program, argc, argv, &g, err,
+	    sizeof(err))) != 0 || g.npos == 0) {
+		if (rc < 0)
+			fprintf(stderr, "jit-ssh: %s\n", err);
+		usage(rc > 0 ? stdout : stderr);
+		return rc > 0 ? JS_EXIT_OK : JS_EXIT_USAGE;
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return JS_EXIT_USAGE;
-	}
-	argc -= optind;
-	argv += optind;
-	if (strcmp(argv[0], "help") == 0) {
-		if (argc > 1 && (c = find_command(argv[1])) != NULL)
-			command_usage(c);
-		else
-			usage(stdout);
+	if (jit_flag(&g, "version")) {
+		printf("jit-ssh %s\n", JIT_VERSION);
 		return JS_EXIT_OK;
 	}
-	if ((c = find_command(argv[0])) == NULL) {
-		fprintf(stderr, "jit-ssh: unknown command '%s' (jit-ssh --help "
-		    "lists them)\n", argv[0]);
+	argv += argc - g.npos;
+	argc = g.npos;
+	if (strcmp(argv[0], "completion") == 0) {
+		if (argc == 2 && jit_verbs_complete(&prog, argv[1], stdout) == 0)
+			return JS_EXIT_OK;
+		fprintf(stderr, "usage: jit-ssh completion bash|zsh|fish\n");
 		return JS_EXIT_USAGE;
 	}
-	/* Help and the words' check come first: no file, no network. */
-	if (jit_args_want_help(argc, argv)) {
-		command_usage(c);
-		return JS_EXIT_OK;
-	}
-	if ((rc = c->fn(NULL, argc, argv)) != 0)
+	if ((v = find_command(argc, argv, &a, &rc)) == NULL)
 		return rc;
-	/* setup writes the file: it need not exist yet. */
-	if (js_config_load(config, c->fn == cmd_setup, &cfg) != 0)
-		return JS_EXIT_USAGE;
-	rc = JS_EXIT_USAGE;
-	if ((ca != NULL && set(&cfg.ca, ca) != 0) ||
-	    (user != NULL && set(&cfg.user, user) != 0) ||
-	    (hostkey != NULL && set(&cfg.ca_host_key, hostkey) != 0) ||
-	    (identity != NULL && (free(cfg.identity),
-	    (cfg.identity = js_expand_home(identity)) == NULL)))
-		goto out;
-	if (cfg.ca == NULL && set(&cfg.ca, JS_DEFAULT_CA) != 0)
-		goto out;
-	if (cfg.identity == NULL &&
-	    (cfg.identity = js_expand_home(JS_DEFAULT_IDENTITY)) == NULL)
-		goto out;
-	if (cfg.user == NULL) {
-		const char *u = getenv("USER");
-		struct passwd *pw;
-
-		if ((u == NULL || *u == '\0') &&
-		    (pw = getpwuid(getuid())) != NULL)
-			u = pw->pw_name;
-		if (u == NULL || set(&cfg.user, u) != 0) {
-			fprintf(stderr, "jit-ssh: who are you? set user: in "
-			    "the configuration or --user\n");
-			goto out;
-		}
+	memset(&cfg, 0, sizeof(cfg));
+	if ((rc = load_config(&g, v == &setup, &cfg)) == 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;	/* no SA_RESTART: waits wake up */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		rc = (is_remote(v) ? cmd_remote : v->run)(&cfg, &a);
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;	/* no SA_RESTART: waits wake up */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	rc = c->fn(&cfg, argc, argv);
- out:
 	js_config_free(&cfg);
 	return rc;
 }

@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "jbuf.h"
-#include "jit-cmdspec.h"
+#include "jit-remote.h"
 #include "jit-util.h"
 #include "jitssh.h"
 
@@ -73,7 +73,7 @@ js_cmd_remote(const struct js_config *cfg, int argc, char **argv)
 
 	if (build(cmd, sizeof(cmd), argc, argv) != 0)
 		return JS_EXIT_USAGE;
-	cc.no_code = jit_cmd_no_code(argv[0]);	/* ca-keys, krl, help */
+	cc.no_code = jit_remote_no_code(argv[0]);	/* ca-keys, krl, help */
 	if ((rc = js_connect(&cc, &c)) != 0)
 		return rc;
 	rc = run(c, cmd, &passthrough);

@@ -1,10 +1,9 @@
 /*
  * audit.c: the audit trail as people and programs read it: the filter
  * flags (shared by `jit-ssh-ca audit` and the service's `audit`), and
- * printing as a table, JSON Lines (the contract's field names, design.md
- * "Audit JSON fields") or CSV.
+ * printing as a table, JSON Lines (the contract's field names,
+ * docs/PROTOCOL.md "Audit JSON fields") or CSV.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "calog.h"
 #include "jit-err.h"
 #include "jit-util.h"
+#include "jit-verbs.h"
 #include "jstore.h"
 #include "jtext.h"
 #include "textout.h"
@@ -115,7 +115,7 @@ print_event(const struct jstore_event *ev, void *arg)
 	return 0;
 }
 
-int
+static int
 ca_audit_option(struct jstore_filter *f, int *mode, const char *name,
     const char *val, char *err, size_t errlen)
 {
@@ -183,47 +183,21 @@ ca_audit_option(struct jstore_filter *f, int *mode, const char *name,
 }
 
 int
-ca_audit_parse(int argc, char **argv, struct jstore_filter *f, int *mode,
-    const char **dirp)
+ca_audit_args(const struct jit_args *a, struct jstore_filter *f, int *mode,
+    char *err, size_t errlen)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "event", required_argument, NULL, 'e' },
-		{ "request", required_argument, NULL, 'q' },
-		{ "serial", required_argument, NULL, 's' },
-		{ "since", required_argument, NULL, 'S' },
-		{ "until", required_argument, NULL, 'U' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "csv", no_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char err[512];
-	int ch, idx = 0;
+	const struct jit_opt *o;
+	const char *val;
 
 	memset(f, 0, sizeof(*f));
 	*mode = OUT_TABLE;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
-		if (ch == '?')
-			return CA_EXIT_USAGE;
-		if (ch == 'd') {
-			if (dirp == NULL)
-				return CA_EXIT_USAGE;
-			*dirp = optarg;
+	for (o = a->verb->opts; o->name != NULL; o++) {
+		if (strcmp(o->name, "dir") == 0 ||
+		    (val = a->val[o - a->verb->opts]) == NULL)
 			continue;
-		}
-		if (ca_audit_option(f, mode, longopts[idx].name, optarg, err,
-		    sizeof(err)) != 0) {
-			ca_error("%s", err);
-			return CA_EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		ca_error("audit: unexpected argument '%s'", argv[optind]);
-		return CA_EXIT_USAGE;
+		if (ca_audit_option(f, mode, o->name, o->value != NULL ? val :
+		    NULL, err, errlen) != 0)
+			return -1;
 	}
 	return 0;
 }

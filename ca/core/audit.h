@@ -11,16 +11,15 @@
 struct jstore;
 struct jstore_filter;
 
-/* Parses the audit filter flags (--dir only when dirp is not NULL). */
-int ca_audit_parse(int argc, char **argv, struct jstore_filter *f, int *mode,
-    const char **dirp);
+struct jit_args;
 
 /*
- * Applies one audit filter option (long name without "--"; val NULL for
- * json/csv).  On a bad value returns -1 with a message in err.
+ * The audit filter options given in a (JIT_AUDIT_FILTER_OPTS of
+ * jit-remote.h; --dir is left to the caller) applied to f and *mode: 0,
+ * or -1 with the reason in err.
  */
-int ca_audit_option(struct jstore_filter *f, int *mode, const char *name,
-    const char *val, char *err, size_t errlen);
+int ca_audit_args(const struct jit_args *a, struct jstore_filter *f, int *mode,
+    char *err, size_t errlen);
 
 /* Prints matching events to out as a table, JSON Lines or CSV. */
 int ca_audit_print(struct jstore *st, const struct jstore_filter *f, int mode,

@@ -325,23 +325,60 @@ line_off(const char *text, size_t len, unsigned line)
 	return o;
 }
 
+/*
+ * Writes out as path's new text, checked as the CA will read it (ca_key of
+ * kind must read as value) before it replaces the old file; with dry, only
+ * checked.
+ */
+static int
+replace_checked(const char *path, const struct jbuf *out, mode_t mode,
+    int kind, const char *value, int dry, char **errp)
+{
+	struct ca_config c;
+	char *tmp = NULL;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if (asprintf(&tmp, "%s.new", path) == -1)
+		return JIT_ERR_ALLOC;
+	(void)unlink(tmp);
+	if ((r = jit_file_write(tmp, jbuf_ptr(out), jbuf_len(out), mode,
+	    0)) != 0)
+		goto out;
+	if ((r = ca_config_read(tmp, &c, errp)) != 0 ||
+	    strcmp(c.ca_key[kind], value) != 0) {
+		if (r == 0)
+			r = JIT_ERR_INTERNAL;
+		(void)unlink(tmp);
+		goto out;
+	}
+	if (dry)
+		(void)unlink(tmp);
+	else if (rename(tmp, path) == -1) {
+		r = JIT_ERR_SYSTEM;
+		(void)unlink(tmp);
+	}
+ out:
+	ca_config_free(&c);
+	free(tmp);
+	return r;
+}
+
 int
 ca_config_set_key(const char *dir, int kind, const char *value, int dry)
 {
 	static const char *const kinds[CA_KEY_KINDS] = { "user", "host" };
-	char *path = ca_path(dir, CA_CONFIG), *tmp = NULL, *q = NULL;
+	char *path = ca_path(dir, CA_CONFIG), *q = NULL;
 	char *err = NULL;
 	struct jbuf *in = NULL, *out = NULL;
 	struct jyaml_node *root = NULL;
 	const struct jyaml_node *ck = NULL, *cv = NULL, *kv = NULL;
-	struct ca_config c;
 	struct stat st;
 	const char *text = "";
 	size_t len = 0, at, end, i;
 	mode_t mode = 0644;
 	int r;
 
-	memset(&c, 0, sizeof(c));
 	if ((q = ca_yaml_quote(value)) == NULL || (out = jbuf_new()) == NULL) {
 		r = JIT_ERR_ALLOC;
 		goto out;
@@ -395,38 +432,15 @@ ca_config_set_key(const char *dir, int kind, const char *value, int dry)
 	    putf(out, "%sca_key:\n  %s: %s\n", len > 0 &&
 	    text[len - 1] != '\n' ? "\n" : "", kinds[kind], q) != 0)
 		goto out;
-	/* Checked as the CA will read it before it replaces the old one. */
-	if (asprintf(&tmp, "%s.new", path) == -1) {
-		tmp = NULL;
-		goto out;
-	}
-	(void)unlink(tmp);
-	if ((r = jit_file_write(tmp, jbuf_ptr(out), jbuf_len(out), mode,
-	    0)) != 0)
-		goto out;
-	if ((r = ca_config_read(tmp, &c, &err)) != 0 ||
-	    strcmp(c.ca_key[kind], value) != 0) {
-		if (r == 0)
-			r = JIT_ERR_INTERNAL;
-		(void)unlink(tmp);
-		goto out;
-	}
-	if (dry)
-		(void)unlink(tmp);
-	else if (rename(tmp, path) == -1) {
-		r = JIT_ERR_SYSTEM;
-		(void)unlink(tmp);
-	}
+	r = replace_checked(path, out, mode, kind, value, dry, &err);
  out:
 	if (r != 0)
 		ca_error("updating ca_key: %s in %s: %s", kinds[kind], path,
 		    err != NULL ? err : jit_strerror(r));
-	ca_config_free(&c);
 	jyaml_free(root);
 	jbuf_free(in);
 	jbuf_free(out);
 	free(err);
-	free(tmp);
 	free(q);
 	free(path);
 	return r;

@@ -44,30 +44,19 @@ ca_join_decision(const struct jpolicy_decision *d, int groups)
 	return s;
 }
 
-int
-ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
-    const char *role, const struct jkey *key,
-    const struct jpolicy_decision *d, const char *source, const char *reason,
-    const char *request_id, const char *approvers, struct jcert **cp)
+/* The certificate the decision describes, signed by ca (printing nothing). */
+static int
+build_cert(const struct jkey *ca, const struct jkey *key,
+    const struct jpolicy_decision *d, uint64_t serial, const char *key_id,
+    struct jcert **cp)
 {
-	struct jstore_event ev[2];
-	struct jcert *c = NULL;
-	char key_id[256], *principals = NULL, *fp = NULL;
-	uint64_t serial;
-	size_t i, nev = 1;
+	struct jcert *c;
+	size_t i;
 	int r;
 
 	*cp = NULL;
-	if ((r = jstore_next_serial(st, &serial)) != 0) {
-		ca_error("allocating a serial: %s", jit_strerror(r));
-		return r;
-	}
-	snprintf(key_id, sizeof(key_id), "jit:%s:%s:%llu", user, role,
-	    (unsigned long long)serial);
-	if ((c = jcert_new()) == NULL) {
-		r = JIT_ERR_ALLOC;
-		goto fail;
-	}
+	if ((c = jcert_new()) == NULL)
+		return JIT_ERR_ALLOC;
 	if ((r = jcert_set_key(c, key)) != 0 ||
 	    (r = jcert_set_serial(c, serial)) != 0 ||
 	    (r = jcert_set_type(c, JCERT_TYPE_USER)) != 0 ||
@@ -91,12 +80,40 @@ ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
 		if ((r = jcert_add_extension(c,
 		    jpolicy_decision_extension(d, i))) != 0)
 			goto fail;
-	if ((r = jcert_sign(c, ca)) != 0 || (r = jkey_fingerprint(key, &fp)) != 0)
+	if ((r = jcert_sign(c, ca)) != 0)
 		goto fail;
+	*cp = c;
+	return 0;
+ fail:
+	jcert_free(c);
+	return r;
+}
+
+int
+ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
+    const char *role, const struct jkey *key,
+    const struct jpolicy_decision *d, const char *source, const char *reason,
+    const char *request_id, const char *approvers, struct jcert **cp)
+{
+	struct jstore_event ev[2];
+	struct jcert *c = NULL;
+	char key_id[256], *principals = NULL, *fp = NULL;
+	uint64_t serial;
+	size_t nev = 1;
+	int r;
+
+	*cp = NULL;
+	if ((r = jstore_next_serial(st, &serial)) != 0)
+		return r;
+	snprintf(key_id, sizeof(key_id), "jit:%s:%s:%llu", user, role,
+	    (unsigned long long)serial);
+	if ((r = build_cert(ca, key, d, serial, key_id, &c)) != 0 ||
+	    (r = jkey_fingerprint(key, &fp)) != 0)
+		goto out;
 	/* In full: a list the store cannot hold is refused, not cut. */
 	if ((principals = ca_join_decision(d, 0)) == NULL) {
 		r = JIT_ERR_ALLOC;
-		goto fail;
+		goto out;
 	}
 	memset(ev, 0, sizeof(ev));
 	ev[0].event = "issue";
@@ -123,28 +140,12 @@ ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
 	 * Durable before anybody sees the certificate.  For a request, the
 	 * claim is part of the same commit: one certificate per approval.
 	 */
-	if (request_id != NULL) {
-		if ((r = jstore_request_issue(st, request_id,
-		    (uint64_t)time(NULL), ev, nev)) != 0) {
-			if (r != JIT_ERR_REQUEST_DECIDED &&
-			    r != JIT_ERR_REQUEST_EXPIRED &&
-			    r != JIT_ERR_USER_LOCKED && r != JIT_ERR_CERT_CAP)
-				ca_error("recording the issuance of %s: %s "
-				    "(certificate withheld)", request_id,
-				    jit_strerror(r));
-			goto out;
-		}
-	} else if ((r = jstore_append(st, ev, nev)) != 0) {
-		ca_error("recording the issuance: %s (certificate withheld)",
-		    jit_strerror(r));
-		goto out;
+	r = request_id != NULL ? jstore_request_issue(st, request_id,
+	    (uint64_t)time(NULL), ev, nev) : jstore_append(st, ev, nev);
+	if (r == 0) {
+		*cp = c;
+		c = NULL;
 	}
-	*cp = c;
-	c = NULL;
-	r = 0;
-	goto out;
- fail:
-	ca_error("building the certificate: %s", jit_strerror(r));
  out:
 	free(principals);
 	free(fp);

@@ -20,8 +20,9 @@ struct jstore;
  * "break-glass") events committed durably.  With a request id, the claim
  * of the approved request and the events are one commit: JIT_ERR_REQUEST_
  * DECIDED (already issued, or not approved), JIT_ERR_REQUEST_EXPIRED
- * (pickup window passed), JIT_ERR_USER_LOCKED and JIT_ERR_CERT_CAP come
- * back unprinted for the caller to explain.  Prints other errors.
+ * (pickup window passed), JIT_ERR_USER_LOCKED and JIT_ERR_CERT_CAP are
+ * among its errors.  Prints nothing: the caller says why (no certificate
+ * is handed out unless it is on record).
  */
 int ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
     const char *role, const struct jkey *key,

@@ -1,7 +1,7 @@
 /*
- * textout.c: audit events as text for other programs: JSON (the contract's
- * field names, design.md "Audit JSON fields") and CSV, never dropping or
- * passing raw what is not clean text.
+ * textout.c: audit events as text for other programs: JSON (the
+ * contract's field names, docs/PROTOCOL.md "Audit JSON fields") and CSV,
+ * never dropping or passing raw what is not clean text.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,9 +1,8 @@
 /*
  * cmd-audit.c: `jit-ssh-ca audit [filters] [--json|--csv]` and
  * `jit-ssh-ca audit verify`.  JSON Lines through jansson; field names are
- * the public contract (design.md, "Audit JSON fields").
+ * the public contract (docs/PROTOCOL.md, "Audit JSON fields").
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,7 @@
 #include "audit.h"
 #include "cadir.h"
 #include "calog.h"
-#include "cmdopt.h"
+#include "jit-verbs.h"
 #include "commands.h"
 #include "jit-err.h"
 #include "jstore.h"
@@ -27,28 +26,18 @@ print_mismatch(const char *what, void *arg)
 	printf("state altered: %s\n", what);
 }
 
-static int
-audit_verify(int argc, char **argv)
+int
+cmd_audit_verify(void *ctx, const struct jit_args *a)
 {
 	struct jstore *st = NULL;
-	const char *dir = NULL;
-	const struct ca_opt opts[] = {
-		{ "dir", 'd', &dir, NULL },
-		{ NULL, 0, NULL, NULL },
-	};
+	const char *dir = jit_arg(a, "dir");
 	unsigned char head[32];
 	uint64_t n = 0, bad = 0;
 	size_t nbad = 0;
 	char h[65];
-	int argi, r;
+	int r;
 
-	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca audit verify [--dir DIR]",
-	    &argi)) != CA_OPTS_GO)
-		return r;
-	if (argi != argc) {
-		ca_error("audit verify: unexpected argument '%s'", argv[argi]);
-		return CA_EXIT_USAGE;
-	}
+	(void)ctx;
 	if (ca_open_store(ca_dir(dir), JSTORE_RDONLY, &st) != 0)
 		return CA_EXIT_FAIL;
 	r = jstore_verify(st, &n, &bad, head);
@@ -82,18 +71,19 @@ audit_verify(int argc, char **argv)
 }
 
 int
-cmd_audit(int argc, char **argv)
+cmd_audit(void *ctx, const struct jit_args *a)
 {
 	struct jstore_filter f;
 	struct jstore *st = NULL;
-	const char *dir = NULL;
+	char err[512];
 	int mode, rc;
 
-	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
-		return audit_verify(argc - 1, argv + 1);
-	if ((rc = ca_audit_parse(argc, argv, &f, &mode, &dir)) != 0)
-		return rc;
-	if (ca_open_store(ca_dir(dir), JSTORE_RDONLY, &st) != 0)
+	(void)ctx;
+	if (ca_audit_args(a, &f, &mode, err, sizeof(err)) != 0) {
+		ca_error("%s", err);
+		return CA_EXIT_USAGE;
+	}
+	if (ca_open_store(ca_dir(jit_arg(a, "dir")), JSTORE_RDONLY, &st) != 0)
 		return CA_EXIT_FAIL;
 	rc = ca_audit_print(st, &f, mode, stdout);
 	jstore_close(st);

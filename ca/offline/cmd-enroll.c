@@ -13,7 +13,7 @@
 
 #include "cadir.h"
 #include "calog.h"
-#include "cmdopt.h"
+#include "jit-verbs.h"
 #include "commands.h"
 #include "jit-err.h"
 #include "jit-util.h"
@@ -76,27 +76,20 @@ print_qr(FILE *f, const char *text)
 }
 
 int
-cmd_enroll(int argc, char **argv)
+cmd_enroll(void *ctx, const struct jit_args *a)
 {
 	unsigned char secret[JTOTP_SECRET_LEN], key[CA_TOTP_KEY_LEN];
 	unsigned char sealed[CA_TOTP_SEALED_MAX];
 	size_t sealed_len = 0;
-	const char *dir = NULL, *user = NULL;
+	const char *dir = jit_arg(a, "dir"), *user = jit_arg(a, "user");
 	struct jpolicy *p = NULL;
 	struct jstore *st = NULL;
 	struct jstore_totp old;
 	char *b32 = NULL, *uri = NULL, *euser = NULL;
-	const struct ca_opt opts[] = {
-		{ "dir", 'd', &dir, NULL },
-		{ "user", 'u', &user, NULL },
-		{ NULL, 0, NULL, NULL },
-	};
-	int argi, r, rc = CA_EXIT_FAIL, replaced;
+	int r, rc = CA_EXIT_FAIL, replaced;
 
-	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca enroll --dir DIR --user U",
-	    &argi)) != CA_OPTS_GO)
-		return r;
-	if (user == NULL || argi != argc) {
+	(void)ctx;
+	if (user == NULL) {
 		ca_error("usage: jit-ssh-ca enroll --dir DIR --user U");
 		return CA_EXIT_USAGE;
 	}

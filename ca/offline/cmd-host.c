@@ -12,7 +12,7 @@
 #include "cadir.h"
 #include "cakeys.h"
 #include "calog.h"
-#include "cmdopt.h"
+#include "jit-verbs.h"
 #include "commands.h"
 #include "issue.h"
 #include "jcert.h"
@@ -99,9 +99,10 @@ add_hostname(const char *p, size_t len, void *arg)
 }
 
 int
-cmd_sign_host(int argc, char **argv)
+cmd_sign_host(void *ctx, const struct jit_args *a)
 {
-	const char *dir = NULL, *names = NULL, *pubpath;
+	const char *dir = jit_arg(a, "dir"), *names = jit_arg(a, "hostname");
+	const char *pubpath = a->pos[0];
 	struct jkey *key = NULL;
 	struct ca_signer ca = { NULL, NULL, NULL, NULL };
 	struct jcert *c = NULL;
@@ -109,33 +110,22 @@ cmd_sign_host(int argc, char **argv)
 	struct jstore_event ev;
 	char *line = NULL, *fp = NULL, key_id[320];
 	uint64_t ttl = HOST_TTL_DEFAULT, now = (uint64_t)time(NULL), serial;
-	const char *ttl_s = NULL;
-	const char *outpath = NULL;
-	int argi, rc = CA_EXIT_FAIL, r;
-	const struct ca_opt opts[] = {
-		{ "dir", 'd', &dir, NULL },
-		{ "hostname", 'n', &names, NULL },
-		{ "ttl", 't', &ttl_s, NULL },
-		{ "output", 'o', &outpath, NULL },
-		{ NULL, 0, NULL, NULL },
-	};
+	const char *ttl_s = jit_arg(a, "ttl");
+	const char *outpath = jit_arg(a, "output");
+	int rc = CA_EXIT_FAIL, r;
 
-	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca sign-host --dir DIR "
-	    "--hostname H[,H...] [--ttl D] [-o FILE] HOSTKEY.pub", &argi)) !=
-	    CA_OPTS_GO)
-		return r;
+	(void)ctx;
 	if (ttl_s != NULL && (jpolicy_parse_duration(ttl_s, &ttl) != 0 ||
 	    ttl == 0 || ttl > HOST_TTL_MAX)) {
 		ca_error("--ttl: '%s' is not a duration from 1s to 366d (30d, "
 		    "12h)", ttl_s);
 		return CA_EXIT_USAGE;
 	}
-	if (names == NULL || argi + 1 != argc) {
+	if (names == NULL || a->npos != 1) {
 		ca_error("sign-host needs --hostname H[,H...] and one host public "
 		    "key file");
 		return CA_EXIT_USAGE;
 	}
-	pubpath = argv[argi];
 	dir = ca_dir(dir);
 	if (ca_output_check(outpath) != 0)
 		goto out;	/* before anything is issued */
@@ -200,32 +190,20 @@ cmd_sign_host(int argc, char **argv)
 }
 
 int
-cmd_host_config(int argc, char **argv)
+cmd_host_config(void *ctx, const struct jit_args *a)
 {
-	const char *dir = NULL, *hosts = "*";
+	const char *dir = jit_arg(a, "dir"), *hosts = "*";
 	char *user_ca = NULL, *host_ca = NULL, *prefix = NULL;
-	const char *hosts_opt = NULL;
-	const struct ca_opt opts[] = {
-		{ "dir", 'd', &dir, NULL },
-		{ "hosts", 'H', &hosts_opt, NULL },
-		{ NULL, 0, NULL, NULL },
-	};
-	int argi, rc = CA_EXIT_FAIL;
+	const char *hosts_opt = jit_arg(a, "hosts");
+	int rc = CA_EXIT_FAIL;
 
-	if ((rc = ca_opts(argc, argv, opts, "jit-ssh-ca host-config --dir DIR "
-	    "[--hosts PATTERN]", &argi)) != CA_OPTS_GO)
-		return rc;
-	rc = CA_EXIT_FAIL;
+	(void)ctx;
 	if (hosts_opt != NULL) {
 		if (each_name(hosts_opt, pattern_ok, NULL) != 0) {
 			ca_error("--hosts: '%s' is not a host pattern", hosts_opt);
 			return CA_EXIT_USAGE;
 		}
 		hosts = hosts_opt;
-	}
-	if (argi != argc) {
-		ca_error("host-config: unexpected '%s'", argv[argi]);
-		return CA_EXIT_USAGE;
 	}
 	dir = ca_dir(dir);
 	/* During a rotation, both keys of a CA: hosts and clients trust

@@ -14,7 +14,7 @@
 #include "cadir.h"
 #include "cakeys.h"
 #include "calog.h"
-#include "cmdopt.h"
+#include "jit-verbs.h"
 #include "commands.h"
 #include "jit-err.h"
 #include "jit-util.h"
@@ -48,13 +48,15 @@ config_yaml(const char *store, const char *const keys[CA_KEY_KINDS],
 	    (k[1] = ca_yaml_quote(keys[1])) == NULL ||
 	    (module != NULL && (m = ca_yaml_quote(module)) == NULL))
 		goto out;
-	if (asprintf(textp, "# jit-ssh-ca configuration (see README.md)\n"
+	if (asprintf(textp, "# jit-ssh-ca configuration (docs/OPERATIONS.md)\n"
 	    "listen: 127.0.0.1:2222\n%s%s%s"
 	    "# where the CA keys' private halves are: file (DIR/user_ca,\n"
-	    "# DIR/host_ca) or a pkcs11: URI (README: CA keys on a token)\n"
+	    "# DIR/host_ca) or a pkcs11: URI (docs/OPERATIONS.md: CA keys on "
+	    "a token)\n"
 	    "ca_key:\n  user: %s\n  host: %s\n%s%s%s", store != NULL ?
-	    "# the store CA instances share (README: Running more than one "
-	    "CA)\nstore: \"" : "", q, store != NULL ? "\"\n" : "", k[0], k[1],
+	    "# the store CA instances share (docs/OPERATIONS.md: Running more "
+	    "than one CA)\nstore: \"" : "", q, store != NULL ? "\"\n" : "",
+	    k[0], k[1],
 	    m != NULL ? "pkcs11_module: " : "", m != NULL ? m : "",
 	    m != NULL ? "\n" : "") == -1) {
 		*textp = NULL;
@@ -70,8 +72,9 @@ config_yaml(const char *store, const char *const keys[CA_KEY_KINDS],
 
 static const char policy_text[] =
     "# jit-ssh role policy: who may get which certificate, for how long.\n"
-    "# `jit-ssh-ca policy check` validates this file; README.md documents\n"
-    "# every key.  Add users (with their SSH public keys) and roles, e.g.:\n"
+    "# `jit-ssh-ca policy check` validates this file; jit-ssh-policy(5)\n"
+    "# documents every key.  Add users (with their SSH public keys) and\n"
+    "# roles, e.g.:\n"
     "#\n"
     "# users:\n"
     "#   alice: { keys: [\"ssh-ed25519 AAAA... alice@laptop\"], groups: [dev] }\n"
@@ -257,133 +260,147 @@ print_setup_line(const char *dir)
 	free(path);
 }
 
-int
-cmd_init(int argc, char **argv)
-{
-	struct created cr = { .n = 0 };
-	enum jkey_type type = JKEY_ED25519;
-	const char *dir_opt = NULL, *dir, *store_opt = NULL, *why;
-	char *store = NULL, *config = NULL;
-	unsigned char totp_key[CA_TOTP_KEY_LEN];
-	const char *type_s = NULL, *module = NULL;
-	const char *keys[CA_KEY_KINDS] = { "file", "file" };
-	const char *ukey = NULL, *hkey = NULL;
-	const struct ca_opt opts[] = {
-		{ "dir", 'd', &dir_opt, NULL },
-		{ "key-type", 't', &type_s, NULL },
-		{ "store", 's', &store_opt, NULL },
-		{ "ca-key", 'k', &ukey, NULL },
-		{ "host-ca-key", 'K', &hkey, NULL },
-		{ "pkcs11-module", 'm', &module, NULL },
-		{ NULL, 0, NULL, NULL },
-	};
-	int shared;
-	int argi, r, ok = 0;
+/* init's options, checked: 0, or CA_EXIT_USAGE (said why). */
+struct init_opts {
+	enum jkey_type type;
+	const char *dir, *store, *module;
+	const char *keys[CA_KEY_KINDS];		/* "file" or a pkcs11: URI */
+	const char *ukey, *hkey;		/* --ca-key, --host-ca-key */
+	int shared;				/* a store of several CAs */
+	char *config;				/* config.yaml's text */
+};
 
-	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca init --dir DIR "
-	    "[--key-type ed25519|ecdsa|rsa] [--store lmdb|URL]\n"
-	    "      [--ca-key pkcs11:URI] [--host-ca-key pkcs11:URI] "
-	    "[--pkcs11-module SO]", &argi)) != CA_OPTS_GO)
-		return r;
-	if (ukey != NULL)
-		keys[CA_KEY_USER] = ukey;
-	if (hkey != NULL)
-		keys[CA_KEY_HOST] = hkey;
-	for (r = 0; r < CA_KEY_KINDS; r++)
-		if (strcmp(keys[r], "file") != 0 &&
-		    (why = jp11_uri_problem(keys[r])) != NULL) {
-			ca_error("--%sca-key: %s", r == CA_KEY_HOST ? "host-" : "",
+static int
+init_opts(const struct jit_args *a, struct init_opts *o)
+{
+	const char *type_s = jit_arg(a, "key-type"), *why;
+	int k;
+
+	o->type = JKEY_ED25519;
+	o->dir = ca_dir(jit_arg(a, "dir"));
+	o->store = jit_arg(a, "store");
+	o->module = jit_arg(a, "pkcs11-module");
+	o->ukey = jit_arg(a, "ca-key");
+	o->hkey = jit_arg(a, "host-ca-key");
+	o->keys[CA_KEY_USER] = o->ukey != NULL ? o->ukey : "file";
+	o->keys[CA_KEY_HOST] = o->hkey != NULL ? o->hkey : "file";
+	for (k = 0; k < CA_KEY_KINDS; k++)
+		if (strcmp(o->keys[k], "file") != 0 &&
+		    (why = jp11_uri_problem(o->keys[k])) != NULL) {
+			ca_error("--%sca-key: %s", k == CA_KEY_HOST ? "host-" : "",
 			    why);
 			return CA_EXIT_USAGE;
 		}
-	if (type_s != NULL && ca_parse_key_type(type_s, &type) != 0) {
+	if (type_s != NULL && ca_parse_key_type(type_s, &o->type) != 0) {
 		ca_error("unknown --key-type '%s' (ed25519, ecdsa or rsa)",
 		    type_s);
 		return CA_EXIT_USAGE;
 	}
-	if (argi != argc) {
-		ca_error("init: unexpected argument '%s'", argv[argi]);
-		return CA_EXIT_USAGE;
-	}
-	if (store_opt != NULL && !ca_store_where_ok(store_opt, &why)) {
+	if (o->store != NULL && !ca_store_where_ok(o->store, &why)) {
 		ca_error("--store: %s", why);
 		return CA_EXIT_USAGE;
 	}
-	shared = store_opt != NULL && strcmp(store_opt, "lmdb") != 0;
-	if (config_yaml(shared ? store_opt : NULL, keys, module, &config) != 0) {
+	o->shared = o->store != NULL && strcmp(o->store, "lmdb") != 0;
+	if (config_yaml(o->shared ? o->store : NULL, o->keys, o->module,
+	    &o->config) != 0) {
 		ca_error("--store: not a location a config can hold");
 		return CA_EXIT_USAGE;
 	}
-	dir = ca_dir(dir_opt);
-	umask(077);
-	if (dir_prepare(&cr, dir) != 0)
-		goto out;
-	if ((ukey != NULL ? make_token_key(&cr, dir, CA_USER_KEY, ukey, module,
-	    type, "jit-ssh user CA") : make_key(&cr, dir, CA_USER_KEY, type,
-	    "jit-ssh user CA")) != 0 ||
-	    (hkey != NULL ? make_token_key(&cr, dir, CA_HOST_KEY, hkey, module,
-	    type, "jit-ssh host CA") : make_key(&cr, dir, CA_HOST_KEY, type,
-	    "jit-ssh host CA")) != 0 ||
-	    make_key(&cr, dir, CA_LISTEN_KEY, JKEY_ED25519,
+	return 0;
+}
+
+/* The CA's three keys, its config and policy, its TOTP key. */
+static int
+init_files(struct created *cr, const struct init_opts *o)
+{
+	unsigned char totp_key[CA_TOTP_KEY_LEN];
+
+	if ((o->ukey != NULL ? make_token_key(cr, o->dir, CA_USER_KEY, o->ukey,
+	    o->module, o->type, "jit-ssh user CA") : make_key(cr, o->dir,
+	    CA_USER_KEY, o->type, "jit-ssh user CA")) != 0 ||
+	    (o->hkey != NULL ? make_token_key(cr, o->dir, CA_HOST_KEY, o->hkey,
+	    o->module, o->type, "jit-ssh host CA") : make_key(cr, o->dir,
+	    CA_HOST_KEY, o->type, "jit-ssh host CA")) != 0 ||
+	    make_key(cr, o->dir, CA_LISTEN_KEY, JKEY_ED25519,
 	    "jit-ssh-ca listener") != 0 ||
-	    make_file(&cr, dir, CA_CONFIG, config, 0600) != 0 ||
-	    make_file(&cr, dir, CA_POLICY, policy_text, 0600) != 0)
-		goto out;
-	if (ca_totp_key_load(dir, 1, totp_key) != 0)
-		goto out;
+	    make_file(cr, o->dir, CA_CONFIG, o->config, 0600) != 0 ||
+	    make_file(cr, o->dir, CA_POLICY, policy_text, 0600) != 0)
+		return -1;
+	if (ca_totp_key_load(o->dir, 1, totp_key) != 0)
+		return -1;
 	jit_wipe(totp_key, sizeof(totp_key));
-	created_add(&cr, ca_path(dir, CA_TOTP_KEY));
-	if (!shared) {
-		store = ca_path(dir, CA_STORE "/");
+	created_add(cr, ca_path(o->dir, CA_TOTP_KEY));
+	return 0;
+}
+
+/* The store itself, bound to this CA, so krl and audit work at once. */
+static int
+init_store(struct created *cr, const struct init_opts *o)
+{
+	struct jstore *st = NULL;
+	uint64_t head = 0;
+	char *store, *shown;
+
+	if (!o->shared) {
+		store = ca_path(o->dir, CA_STORE "/");
 		if (mkdir(store, 0700) == -1) {
 			ca_error("creating %s: %s", store, strerror(errno));
-			goto out;
+			free(store);
+			return -1;
 		}
-		created_add(&cr, store);
-		store = NULL;
+		created_add(cr, store);
 	}
-	/* The store itself, so krl, audit and audit verify work at once. */
-	{
-		struct jstore *st = NULL;
-		uint64_t head = 0;
-
-		if (ca_open_store(dir, JSTORE_ONESHOT | CA_STORE_UNBOUND,
-		    &st) != 0)
-			goto out;
-		/* A shared store with a log serves another CA's keys. */
-		if (shared && (jstore_head(st, &head) != 0 || head != 0)) {
-			char *shown = jstore_where_display(store_opt);
-
-			ca_error("the store at %s already holds a CA's log: to "
-			    "add an instance of that CA, copy its directory "
-			    "(keys, totp.key, config.yaml, policy.yaml) instead "
-			    "(README: Running more than one CA)", shown != NULL ?
-			    shown : "?");
-			free(shown);
-			jstore_close(st);
-			goto out;
-		}
-		/* The store is this CA's from now on. */
-		if (ca_bind_record(dir, st) != 0) {
-			jstore_close(st);
-			goto out;
-		}
+	if (ca_open_store(o->dir, JSTORE_ONESHOT | CA_STORE_UNBOUND, &st) != 0)
+		return -1;
+	/* A shared store with a log serves another CA's keys. */
+	if (o->shared && (jstore_head(st, &head) != 0 || head != 0)) {
+		shown = jstore_where_display(o->store);
+		ca_error("the store at %s already holds a CA's log: to add an "
+		    "instance of that CA, copy its directory (keys, totp.key, "
+		    "config.yaml, policy.yaml) instead (docs/OPERATIONS.md: Running more "
+		    "than one CA)", shown != NULL ? shown : "?");
+		free(shown);
 		jstore_close(st);
-		if (!shared) {
-			created_add(&cr, ca_path(dir, CA_STORE "/lock.mdb"));
-			created_add(&cr, ca_path(dir, CA_STORE "/data.mdb"));
-		}
+		return -1;
 	}
+	/* The store is this CA's from now on. */
+	if (ca_bind_record(o->dir, st) != 0) {
+		jstore_close(st);
+		return -1;
+	}
+	jstore_close(st);
+	if (!o->shared) {
+		created_add(cr, ca_path(o->dir, CA_STORE "/lock.mdb"));
+		created_add(cr, ca_path(o->dir, CA_STORE "/data.mdb"));
+	}
+	return 0;
+}
+
+int
+cmd_init(void *ctx, const struct jit_args *a)
+{
+	struct created cr = { .n = 0 };
+	struct init_opts o;
+	int r, ok = 0;
+
+	(void)ctx;
+	memset(&o, 0, sizeof(o));
+	if ((r = init_opts(a, &o)) != 0)
+		return r;
+	umask(077);
+	if (dir_prepare(&cr, o.dir) != 0 || init_files(&cr, &o) != 0 ||
+	    init_store(&cr, &o) != 0)
+		goto out;
 	ok = 1;
 	printf("initialised jit-ssh CA in %s\n"
 	    "  user CA public key: %s/%s.pub (hosts: TrustedUserCAKeys)\n"
 	    "  host CA public key: %s/%s.pub\n"
 	    "  edit %s/%s, then run: jit-ssh-ca serve --dir %s\n",
-	    dir, dir, CA_USER_KEY, dir, CA_HOST_KEY, dir, CA_POLICY, dir);
-	print_setup_line(dir);
+	    o.dir, o.dir, CA_USER_KEY, o.dir, CA_HOST_KEY, o.dir, CA_POLICY,
+	    o.dir);
+	print_setup_line(o.dir);
  out:
-	free(store);
-	free(config);
+	free(o.config);
 	created_undo(&cr, !ok);
 	return ok ? CA_EXIT_OK : CA_EXIT_FAIL;
 }

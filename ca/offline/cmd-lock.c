@@ -10,7 +10,7 @@
 
 #include "cadir.h"
 #include "calog.h"
-#include "cmdopt.h"
+#include "jit-verbs.h"
 #include "commands.h"
 #include "jit-err.h"
 #include "jit-util.h"
@@ -18,26 +18,16 @@
 #include "timefmt.h"
 
 static int
-lock_main(int argc, char **argv, int lock)
+lock_main(const struct jit_args *a, int lock)
 {
-	const char *dir = NULL, *user = NULL, *until_s = NULL, *reason = NULL;
+	const char *dir = jit_arg(a, "dir"), *user = jit_arg(a, "user");
+	const char *until_s = jit_arg(a, "until"), *reason = jit_arg(a, "reason");
 	struct jstore *st = NULL;
 	uint64_t now = (uint64_t)time(NULL), until = 0, old_until = 0;
 	char when[32], *old_reason = NULL;
-	const struct ca_opt opts[] = {
-		{ "dir", 'd', &dir, NULL },
-		{ "user", 'u', &user, NULL },
-		{ "until", 't', &until_s, NULL },
-		{ "reason", 'R', &reason, NULL },
-		{ NULL, 0, NULL, NULL },
-	};
-	int argi, r;
+	int r;
 
-	if ((r = ca_opts(argc, argv, opts, lock ? "jit-ssh-ca lock --dir DIR "
-	    "--user U [--until T] --reason TEXT" : "jit-ssh-ca unlock --dir DIR "
-	    "--user U [--reason TEXT]", &argi)) != CA_OPTS_GO)
-		return r;
-	if (user == NULL || argi != argc || (lock && reason == NULL) ||
+	if (user == NULL || (lock && reason == NULL) ||
 	    (!lock && until_s != NULL)) {
 		ca_error(lock ? "lock needs --user U and --reason TEXT" :
 		    "unlock needs --user U");
@@ -87,13 +77,15 @@ lock_main(int argc, char **argv, int lock)
 }
 
 int
-cmd_lock(int argc, char **argv)
+cmd_lock(void *ctx, const struct jit_args *a)
 {
-	return lock_main(argc, argv, 1);
+	(void)ctx;
+	return lock_main(a, 1);
 }
 
 int
-cmd_unlock(int argc, char **argv)
+cmd_unlock(void *ctx, const struct jit_args *a)
 {
-	return lock_main(argc, argv, 0);
+	(void)ctx;
+	return lock_main(a, 0);
 }

@@ -11,7 +11,7 @@
 
 #include "cadir.h"
 #include "calog.h"
-#include "cmdopt.h"
+#include "jit-verbs.h"
 #include "commands.h"
 #include "jit-err.h"
 #include "jpolicy.h"
@@ -33,24 +33,15 @@ warn_notify(const struct jpolicy *p)
 		    "(chmod +x it)\n", argv[0]);
 }
 
-static int
-policy_check(int argc, char **argv)
+int
+cmd_policy_check(void *ctx, const struct jit_args *a)
 {
 	struct jpolicy *p = NULL;
-	const char *dir = NULL, *file = NULL;
+	const char *dir = jit_arg(a, "dir"), *file = a->pos[0];
 	struct stat st;
-	const struct ca_opt opts[] = {
-		{ "dir", 'd', &dir, NULL },
-		{ NULL, 0, NULL, NULL },
-	};
-	int argi, r;
 
-	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca policy check "
-	    "[--dir DIR | FILE]", &argi)) != CA_OPTS_GO)
-		return r;
-	if (argi < argc)
-		file = argv[argi++];
-	if (argi != argc || (file != NULL && dir != NULL)) {
+	(void)ctx;
+	if (file != NULL && dir != NULL) {
 		ca_error("policy check takes --dir DIR or one FILE");
 		return CA_EXIT_USAGE;
 	}
@@ -145,34 +136,26 @@ explain_role(const struct jpolicy *p, const char *user, const char *role,
 	jpolicy_decision_free(d);
 }
 
-static int
-policy_explain(int argc, char **argv)
+int
+cmd_policy_explain(void *ctx, const struct jit_args *a)
 {
 	struct jpolicy *p = NULL;
-	const char *dir = NULL, *user = NULL, *role = NULL, *from = "127.0.0.1";
+	const char *dir = jit_arg(a, "dir"), *user = jit_arg(a, "user");
+	const char *role = jit_arg(a, "role"), *from = jit_arg(a, "from");
 	uint64_t now = (uint64_t)time(NULL);
 	size_t i, ng;
-	const struct ca_opt opts[] = {
-		{ "dir", 'd', &dir, NULL },
-		{ "user", 'u', &user, NULL },
-		{ "role", 'r', &role, NULL },
-		{ "from", 'f', &from, NULL },
-		{ NULL, 0, NULL, NULL },
-	};
-	int argi, r;
-
-	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca policy explain --dir DIR "
-	    "--user U [--role R] [--from ADDR]", &argi)) != CA_OPTS_GO)
-		return r;
-	if (user == NULL || argi != argc) {
+	(void)ctx;
+	if (from == NULL)
+		from = "127.0.0.1";
+	if (user == NULL) {
 		ca_error("policy explain needs --user U (and no other arguments)");
 		return CA_EXIT_USAGE;
 	}
 	{
-		unsigned char a[16];
+		unsigned char in[16];
 
-		if (inet_pton(AF_INET, from, a) != 1 &&
-		    inet_pton(AF_INET6, from, a) != 1) {
+		if (inet_pton(AF_INET, from, in) != 1 &&
+		    inet_pton(AF_INET6, from, in) != 1) {
 			ca_error("policy explain: --from '%s' is not an IPv4 or "
 			    "IPv6 address", from);
 			return CA_EXIT_USAGE;
@@ -204,16 +187,4 @@ policy_explain(int argc, char **argv)
 			explain_role(p, user, jpolicy_role_name(p, i), from, now);
 	jpolicy_free(p);
 	return CA_EXIT_OK;
-}
-
-int
-cmd_policy(int argc, char **argv)
-{
-	if (argc >= 2 && strcmp(argv[1], "check") == 0)
-		return policy_check(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "explain") == 0)
-		return policy_explain(argc - 1, argv + 1);
-	ca_error("usage: jit-ssh-ca policy check [--dir DIR | FILE] | "
-	    "policy explain --dir DIR --user U [--role R]");
-	return CA_EXIT_USAGE;
 }

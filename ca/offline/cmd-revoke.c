@@ -11,7 +11,7 @@
 #include "cadir.h"
 #include "cakeys.h"
 #include "calog.h"
-#include "cmdopt.h"
+#include "jit-verbs.h"
 #include "commands.h"
 #include "jbuf.h"
 #include "jit-err.h"
@@ -91,144 +91,152 @@ offer_lock(const char *user)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-int
-cmd_revoke(int argc, char **argv)
-{
-	const char *dir = NULL, *key_id = NULL, *user = NULL, *reason = NULL;
-	const char *serial_s = NULL;
-	int lock = -1;	/* --lock 1, --no-lock 0, neither: ask */
-	int lock_f = 0, nolock_f = 0;
-	const struct ca_opt opts[] = {
-		{ "dir", 'd', &dir, NULL },
-		{ "serial", 's', &serial_s, NULL },
-		{ "key-id", 'k', &key_id, NULL },
-		{ "user", 'u', &user, NULL },
-		{ "reason", 'R', &reason, NULL },
-		{ "lock", 'L', NULL, &lock_f },
-		{ "no-lock", 'N', NULL, &nolock_f },
-		{ NULL, 0, NULL, NULL },
-	};
-	struct jstore *st = NULL;
-	uint64_t serial = 0, now = (uint64_t)time(NULL), *serials = NULL;
-	char found[512], *end;
-	size_t n = 0, i, batch = 0, done = 0, total = 0;
-	int argi, nsel, rc = CA_EXIT_FAIL, r;
+/* revoke's options: what to revoke, whether to lock. */
+struct revoke_opts {
+	const char *dir, *key_id, *user, *reason;
+	uint64_t serial;
+	int lock;	/* --lock 1, --no-lock 0, neither: -1 (ask) */
+};
 
-	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca revoke [--dir DIR] "
-	    "(--serial N | --key-id ID | --user U) [--reason TEXT] "
-	    "[--lock | --no-lock]", &argi)) != CA_OPTS_GO)
-		return r;
+/* Reads and checks them: 0, or CA_EXIT_USAGE (said why). */
+static int
+revoke_opts(const struct jit_args *a, struct revoke_opts *o)
+{
+	const char *serial_s = jit_arg(a, "serial");
+	char *end;
+	int nsel;
+
+	o->dir = jit_arg(a, "dir");
+	o->key_id = jit_arg(a, "key-id");
+	o->user = jit_arg(a, "user");
+	o->reason = jit_arg(a, "reason");
+	o->serial = 0;
+	o->lock = jit_flag(a, "lock") ? 1 : jit_flag(a, "no-lock") ? 0 : -1;
 	if (serial_s != NULL) {
-		serial = strtoull(serial_s, &end, 10);
+		o->serial = strtoull(serial_s, &end, 10);
 		if (*serial_s < '1' || *serial_s > '9' || *end != '\0') {
 			ca_error("--serial: '%s' is not a serial", serial_s);
 			return CA_EXIT_USAGE;
 		}
 	}
-	nsel = (serial_s != NULL) + (key_id != NULL) + (user != NULL);
-	if (lock_f && nolock_f) {
+	nsel = (serial_s != NULL) + (o->key_id != NULL) + (o->user != NULL);
+	if (jit_flag(a, "lock") && jit_flag(a, "no-lock")) {
 		ca_error("revoke: --lock or --no-lock, not both");
 		return CA_EXIT_USAGE;
 	}
-	if (lock_f || nolock_f)
-		lock = lock_f;
-	if (nsel != 1 || argi != argc) {
+	if (nsel != 1) {
 		ca_error("revoke needs exactly one of --serial N, --key-id ID, "
 		    "--user U");
 		return CA_EXIT_USAGE;
 	}
-	if (lock != -1 && user == NULL) {
+	if (o->lock != -1 && o->user == NULL) {
 		ca_error("revoke: --lock and --no-lock go with --user U");
 		return CA_EXIT_USAGE;
 	}
-	if (user != NULL && lock == -1)
-		lock = offer_lock(user);
-	if (ca_open_store(ca_dir(dir), 0, &st) != 0)
-		return CA_EXIT_FAIL;
-	if (key_id != NULL) {
-		/* Our key ids end with the serial; the store must agree. */
-		if ((serial = key_id_serial(key_id)) == 0 ||
-		    jstore_cert_info(st, serial, found, sizeof(found), NULL,
-		    NULL, 0) != 0 || strcmp(found, key_id) != 0) {
-			ca_error("no certificate was issued with key id '%s'",
-			    key_id);
-			goto out;
-		}
-	}
-	if (serial != 0) {
-		if (revoke_one(st, serial, reason, now, 0) == 0)
-			rc = CA_EXIT_OK;
-		goto out;
-	}
-	if (lock == 1) {
+	return 0;
+}
+
+/* Every unexpired certificate of o->user (locked first with --lock). */
+static int
+revoke_user(struct jstore *st, const struct revoke_opts *o, uint64_t now)
+{
+	uint64_t *serials = NULL;
+	size_t n = 0, i, batch = 0, done = 0, total = 0;
+	int r, rc = CA_EXIT_FAIL;
+
+	if (o->lock == 1) {
 		/* First: no new certificate while the old ones are revoked. */
-		if ((r = jstore_lock(st, user, 0, "operator", reason != NULL ?
-		    reason : "revoked", now)) != 0) {
-			ca_error("locking %s: %s", user, jit_strerror(r));
-			goto out;
+		if ((r = jstore_lock(st, o->user, 0, "operator", o->reason != NULL ?
+		    o->reason : "revoked", now)) != 0) {
+			ca_error("locking %s: %s", o->user, jit_strerror(r));
+			return CA_EXIT_FAIL;
 		}
-		printf("locked %s until unlocked\n", user);
+		printf("locked %s until unlocked\n", o->user);
 	}
-	if ((r = jstore_user_serials(st, user, now, &serials, &n)) != 0) {
-		ca_error("finding %s's certificates: %s", user, jit_strerror(r));
-		goto out;
+	if ((r = jstore_user_serials(st, o->user, now, &serials, &n)) != 0) {
+		ca_error("finding %s's certificates: %s", o->user,
+		    jit_strerror(r));
+		return CA_EXIT_FAIL;
 	}
 	/*
 	 * However many there are: in batches of REVOKE_BATCH, one commit
 	 * each (a batch either lands whole or not at all).
 	 */
-	rc = CA_EXIT_OK;
 	for (i = 0; i < n; i += batch) {
 		batch = n - i < REVOKE_BATCH ? n - i : REVOKE_BATCH;
 		if ((r = jstore_revoke_many(st, serials + i, batch, "operator",
-		    reason, now, &done)) != 0) {
+		    o->reason, now, &done)) != 0) {
 			ca_error("revoking %s's certificates: %s (%zu of %zu "
-			    "revoked before)", user, jit_strerror(r), total, n);
-			rc = CA_EXIT_FAIL;
+			    "revoked before)", o->user, jit_strerror(r), total, n);
 			goto out;
 		}
 		total += done;
 	}
 	if (n == 0)
-		printf("%s holds no unexpired certificates\n", user);
+		printf("%s holds no unexpired certificates\n", o->user);
 	else
 		printf("revoked %zu certificate%s of %s (%zu already were)\n",
-		    total, total == 1 ? "" : "s", user, n - total);
+		    total, total == 1 ? "" : "s", o->user, n - total);
 	if (total > 0)
 		krl_note();
-	if (lock == -1)
+	if (o->lock == -1)
 		fprintf(stderr, "note: %s can still get new certificates; "
 		    "`jit-ssh-ca lock --user %s --reason ...` (or revoke "
-		    "--lock) stops that\n", user, user);
+		    "--lock) stops that\n", o->user, o->user);
+	rc = CA_EXIT_OK;
  out:
 	free(serials);
+	return rc;
+}
+
+int
+cmd_revoke(void *ctx, const struct jit_args *a)
+{
+	struct revoke_opts o;
+	struct jstore *st = NULL;
+	uint64_t now = (uint64_t)time(NULL);
+	char found[512];
+	int rc = CA_EXIT_FAIL, r;
+
+	(void)ctx;
+	if ((r = revoke_opts(a, &o)) != 0)
+		return r;
+	if (o.user != NULL && o.lock == -1)
+		o.lock = offer_lock(o.user);
+	if (ca_open_store(ca_dir(o.dir), 0, &st) != 0)
+		return CA_EXIT_FAIL;
+	if (o.key_id != NULL) {
+		/* Our key ids end with the serial; the store must agree. */
+		if ((o.serial = key_id_serial(o.key_id)) == 0 ||
+		    jstore_cert_info(st, o.serial, found, sizeof(found), NULL,
+		    NULL, 0) != 0 || strcmp(found, o.key_id) != 0) {
+			ca_error("no certificate was issued with key id '%s'",
+			    o.key_id);
+			goto out;
+		}
+	}
+	if (o.serial != 0)
+		rc = revoke_one(st, o.serial, o.reason, now, 0) == 0 ?
+		    CA_EXIT_OK : CA_EXIT_FAIL;
+	else
+		rc = revoke_user(st, &o, now);
+ out:
 	jstore_close(st);
 	return rc;
 }
 
 int
-cmd_krl(int argc, char **argv)
+cmd_krl(void *ctx, const struct jit_args *a)
 {
-	const char *dir = NULL, *outpath = NULL;
-	const struct ca_opt opts[] = {
-		{ "dir", 'd', &dir, NULL },
-		{ "output", 'o', &outpath, NULL },
-		{ NULL, 0, NULL, NULL },
-	};
+	const char *dir = jit_arg(a, "dir"), *outpath = jit_arg(a, "output");
 	struct jstore *st = NULL;
 	struct jbuf *b = NULL;
 	struct ca_pubs pubs = { { NULL, NULL, NULL } };
 	const struct jkey *cas[CA_GENS];
 	size_t ncas;
-	int argi, rc = CA_EXIT_FAIL, r;
+	int rc = CA_EXIT_FAIL, r;
 
-	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca krl [--dir DIR] "
-	    "[--output FILE]", &argi)) != CA_OPTS_GO)
-		return r;
-	if (argi != argc) {
-		ca_error("krl: unexpected argument '%s'", argv[argi]);
-		return CA_EXIT_USAGE;
-	}
+	(void)ctx;
 	dir = ca_dir(dir);
 	if ((b = jbuf_new()) == NULL)
 		return CA_EXIT_FAIL;

@@ -25,7 +25,7 @@
 #include "cadir.h"
 #include "cakeys.h"
 #include "calog.h"
-#include "cmdopt.h"
+#include "jit-verbs.h"
 #include "commands.h"
 #include "jit-err.h"
 #include "jit-util.h"
@@ -467,29 +467,14 @@ retire(const char *dir, int kind)
 }
 
 int
-cmd_rotate(int argc, char **argv)
+cmd_rotate(void *ctx, const struct jit_args *a)
 {
-	const char *dir = NULL, *ca = NULL, *type = NULL, *uri = NULL;
+	const char *dir = jit_arg(a, "dir"), *ca = jit_arg(a, "ca");
+	const char *type = jit_arg(a, "key-type"), *uri = jit_arg(a, "ca-key");
 	enum jkey_type t = JKEY_UNSPEC;
-	int act = 0, ret = 0, argi, kind, r;
-	const struct ca_opt opts[] = {
-		{ "dir", 'd', &dir, NULL },
-		{ "ca", 'c', &ca, NULL },
-		{ "key-type", 't', &type, NULL },
-		{ "ca-key", 'k', &uri, NULL },
-		{ "activate", 'a', NULL, &act },
-		{ "retire", 'r', NULL, &ret },
-		{ NULL, 0, NULL, NULL },
-	};
+	int act = jit_flag(a, "activate"), ret = jit_flag(a, "retire"), kind, r;
 
-	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca rotate --dir DIR --ca "
-	    "user|host [--key-type T | --ca-key pkcs11:URI | --activate | "
-	    "--retire]", &argi)) != CA_OPTS_GO)
-		return r;
-	if (argi != argc) {
-		ca_error("rotate: unexpected '%s'", argv[argi]);
-		return CA_EXIT_USAGE;
-	}
+	(void)ctx;
 	if (ca == NULL || (strcmp(ca, "user") != 0 && strcmp(ca, "host") != 0)) {
 		ca_error("rotate: --ca user or --ca host");
 		return CA_EXIT_USAGE;

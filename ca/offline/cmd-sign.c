@@ -12,7 +12,7 @@
 #include "cadir.h"
 #include "cakeys.h"
 #include "calog.h"
-#include "cmdopt.h"
+#include "jit-verbs.h"
 #include "commands.h"
 #include "issue.h"
 #include "jcert.h"
@@ -22,10 +22,11 @@
 #include "jstore.h"
 
 int
-cmd_sign(int argc, char **argv)
+cmd_sign(void *ctx, const struct jit_args *a)
 {
-	const char *dir = NULL, *user = NULL, *role = NULL, *reason = NULL;
-	const char *pubpath;
+	const char *dir = jit_arg(a, "dir"), *user = jit_arg(a, "user");
+	const char *role = jit_arg(a, "role"), *reason = jit_arg(a, "reason");
+	const char *pubpath = a->pos[0];
 	struct jpolicy *p = NULL;
 	struct jpolicy_decision *d = NULL;
 	struct jkey *key = NULL;
@@ -34,33 +35,19 @@ cmd_sign(int argc, char **argv)
 	struct jcert *c = NULL;
 	char *line = NULL;
 	uint64_t ttl = 0;
-	const char *ttl_s = NULL;
-	const char *outpath = NULL;
-	int argi, force = 0, rc = CA_EXIT_FAIL, r;
-	const struct ca_opt opts[] = {
-		{ "dir", 'd', &dir, NULL },
-		{ "user", 'u', &user, NULL },
-		{ "role", 'r', &role, NULL },
-		{ "ttl", 't', &ttl_s, NULL },
-		{ "reason", 'R', &reason, NULL },
-		{ "force-offline", 'F', NULL, &force },
-		{ "output", 'o', &outpath, NULL },
-		{ NULL, 0, NULL, NULL },
-	};
+	const char *ttl_s = jit_arg(a, "ttl");
+	const char *outpath = jit_arg(a, "output");
+	int force = jit_flag(a, "force-offline"), rc = CA_EXIT_FAIL, r;
 
-	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca sign --dir DIR --user U "
-	    "--role R [--ttl D] [--reason T] [--force-offline] [-o FILE] PUBKEY",
-	    &argi)) != CA_OPTS_GO)
-		return r;
+	(void)ctx;
 	if (ttl_s != NULL && jpolicy_parse_duration(ttl_s, &ttl) != 0) {
 		ca_error("--ttl: '%s' is not a duration (90s, 5m, 1h)", ttl_s);
 		return CA_EXIT_USAGE;
 	}
-	if (user == NULL || role == NULL || argi + 1 != argc) {
+	if (user == NULL || role == NULL || a->npos != 1) {
 		ca_error("sign needs --user U --role R and one public key file");
 		return CA_EXIT_USAGE;
 	}
-	pubpath = argv[argi];
 	dir = ca_dir(dir);
 	if (ca_output_check(outpath) != 0)
 		return CA_EXIT_FAIL;	/* before anything is issued */
@@ -101,8 +88,10 @@ cmd_sign(int argc, char **argv)
 	if ((r = ca_signer_open(dir, CA_KEY_USER, CA_GEN_ACTIVE, &ca)) != 0)
 		goto out;
 	if ((r = ca_issue(ca.key, st, user, role, key, d, force ?
-	    "offline:forced" : "offline", reason, NULL, NULL, &c)) != 0)
+	    "offline:forced" : "offline", reason, NULL, NULL, &c)) != 0) {
+		ca_error("issuing: %s (no certificate)", jit_strerror(r));
 		goto out;
+	}
 	if ((r = jcert_format_line(c, jcert_key_id(c), &line)) != 0) {
 		ca_error("formatting: %s", jit_strerror(r));
 		goto out;

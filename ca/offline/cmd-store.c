@@ -10,7 +10,7 @@
 
 #include "cadir.h"
 #include "calog.h"
-#include "cmdopt.h"
+#include "jit-verbs.h"
 #include "commands.h"
 #include "jit-err.h"
 #include "jstore.h"
@@ -74,22 +74,15 @@ store_open_where(const char *where, int flags, const char *what,
 	return r;
 }
 
-static int
-store_migrate(int argc, char **argv)
+int
+cmd_store_migrate(void *ctx, const struct jit_args *a)
 {
-	const char *dir = NULL, *url = NULL;
-	const struct ca_opt opts[] = {
-		{ "dir", 'd', &dir, NULL },
-		{ "store", 's', &url, NULL },
-		{ NULL, 0, NULL, NULL },
-	};
+	const char *dir = jit_arg(a, "dir"), *url = jit_arg(a, "store");
 	struct jstore *st = NULL;
-	int argi, r;
+	int r;
 
-	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca store migrate "
-	    "[--dir DIR | --store URL]", &argi)) != CA_OPTS_GO)
-		return r;
-	if (argi != argc || (dir != NULL && url != NULL)) {
+	(void)ctx;
+	if (dir != NULL && url != NULL) {
 		ca_error("store migrate: --dir DIR or --store URL");
 		return CA_EXIT_USAGE;
 	}
@@ -104,25 +97,20 @@ store_migrate(int argc, char **argv)
 	return CA_EXIT_OK;
 }
 
-static int
-store_copy(int argc, char **argv)
+int
+cmd_store_copy(void *ctx, const struct jit_args *a)
 {
-	const char *dir = NULL, *from = "lmdb", *to = NULL;
-	const struct ca_opt opts[] = {
-		{ "dir", 'd', &dir, NULL },
-		{ "from", 'f', &from, NULL },
-		{ "to", 't', &to, NULL },
-		{ NULL, 0, NULL, NULL },
-	};
+	const char *dir = jit_arg(a, "dir"), *from = jit_arg(a, "from");
+	const char *to = jit_arg(a, "to");
 	struct jstore *src = NULL, *dst = NULL;
 	char *path = NULL, hs[65], hd[65];
 	uint64_t n = 0, ns = 0, nd = 0;
-	int argi, r, rc = CA_EXIT_FAIL;
+	int r, rc = CA_EXIT_FAIL;
 
-	if ((r = ca_opts(argc, argv, opts, "jit-ssh-ca store copy --dir DIR "
-	    "[--from lmdb] --to URL", &argi)) != CA_OPTS_GO)
-		return r;
-	if (argi != argc || to == NULL || strcmp(from, "lmdb") != 0 ||
+	(void)ctx;
+	if (from == NULL)
+		from = "lmdb";
+	if (to == NULL || strcmp(from, "lmdb") != 0 ||
 	    !jstore_is_url(to)) {
 		ca_error("store copy: --to URL (a PostgreSQL database) is needed, "
 		    "and --from is lmdb (the CA directory's store)");
@@ -158,15 +146,4 @@ store_copy(int argc, char **argv)
 	jstore_close(src);
 	free(path);
 	return rc;
-}
-
-int
-cmd_store(int argc, char **argv)
-{
-	if (argc >= 2 && strcmp(argv[1], "migrate") == 0)
-		return store_migrate(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "copy") == 0)
-		return store_copy(argc - 1, argv + 1);
-	ca_error("store: migrate or copy (jit-ssh-ca store --help)");
-	return CA_EXIT_USAGE;
 }

@@ -14,6 +14,7 @@
 #include "calog.h"
 #include "jit-err.h"
 #include "jit-util.h"
+#include "jit-verbs.h"
 #include "jpolicy.h"
 #include "jstore.h"
 #include "rpc-impl.h"
@@ -73,15 +74,12 @@ list_one(const struct jstore_request *r, void *arg)
 }
 
 int
-rpc_requests(struct rpc *cx, int argc, char **argv)
+rpc_requests(void *ctx, const struct jit_args *a)
 {
-	int json = 0;
-	struct rpc_opt opts[] = { { "--json", 0, NULL, &json },
-	    { NULL, 0, NULL, NULL } };
+	struct rpc *cx = ctx;
+	int json = jit_flag(a, "json");
 	struct list_ctx l = { cx, NULL, 0, 0, (uint64_t)time(NULL) };
 
-	if (rpc_parse_opts(cx, argc, argv, opts, NULL) != 0)
-		return RPC_USAGE;
 	(void)jstore_request_expire(cx->svc->store, (uint64_t)time(NULL), NULL);
 	l.p = svc_policy_get(cx->svc);
 	l.json = json;
@@ -94,11 +92,10 @@ rpc_requests(struct rpc *cx, int argc, char **argv)
 }
 
 static int
-decide_cmd(struct rpc *cx, int argc, char **argv, int approve)
+decide_cmd(struct rpc *cx, const struct jit_args *a, int approve)
 {
-	const char *comment = NULL, *id = NULL;
-	struct rpc_opt opts[] = { { "--comment", 1, &comment, NULL },
-	    { NULL, 0, NULL, NULL } };
+	const char *comment = jit_arg(a, "comment"), *id = a->pos[0];
+	const char *cmd = a->verb->name;
 	struct jstore_request *rq = NULL;
 	struct jpolicy *p;
 	struct jpolicy_role_info info;
@@ -106,18 +103,12 @@ decide_cmd(struct rpc *cx, int argc, char **argv, int approve)
 	unsigned quorum = 0;
 	int r, may, rc = RPC_DENIED;
 
-	if (rpc_parse_opts(cx, argc, argv, opts, &id) != 0)
-		return RPC_USAGE;
-	if (id == NULL) {
-		rpc_err(cx, "%s: which request? (see `requests`)\n", argv[0]);
-		return RPC_USAGE;
-	}
 	if (comment != NULL && strlen(comment) > 1024) {
-		rpc_err(cx, "%s: --comment is longer than 1024 bytes\n", argv[0]);
+		rpc_err(cx, "%s: --comment is longer than 1024 bytes\n", cmd);
 		return RPC_USAGE;
 	}
 	if (jstore_request_get(cx->svc->store, id, &rq) != 0) {
-		rpc_err(cx, "%s: no request %s\n", argv[0], id);
+		rpc_err(cx, "%s: no request %s\n", cmd, id);
 		return RPC_DENIED;
 	}
 	p = svc_policy_get(cx->svc);
@@ -133,16 +124,16 @@ decide_cmd(struct rpc *cx, int argc, char **argv, int approve)
 	 * request ids are not theirs to probe.
 	 */
 	if (!may && !(!approve && strcmp(rq->user, cx->user) == 0)) {
-		rpc_err(cx, "%s: no request %s\n", argv[0], id);
+		rpc_err(cx, "%s: no request %s\n", cmd, id);
 		goto out;
 	}
 	/* A locked user decides nothing for others (and may withdraw). */
-	if (strcmp(rq->user, cx->user) != 0 && rpc_refuse_locked(cx, argv[0],
+	if (strcmp(rq->user, cx->user) != 0 && rpc_refuse_locked(cx, cmd,
 	    cx->user, "no decisions"))
 		goto out;
 	if (may && !cx->mfa_done && strcmp(rq->user, cx->user) != 0) {
 		rpc_err(cx, "%s: approvers need MFA: this session has not completed "
-		    "a verification code\n", argv[0]);
+		    "a verification code\n", cmd);
 		goto out;
 	}
 	r = approve ? jstore_request_approve(cx->svc->store, id, cx->user,
@@ -150,7 +141,7 @@ decide_cmd(struct rpc *cx, int argc, char **argv, int approve)
 	    jstore_request_deny(cx->svc->store, id, cx->user, comment,
 	    (uint64_t)time(NULL));
 	if (r != 0) {
-		rpc_err(cx, "%s %s: %s\n", argv[0], id, jit_strerror(r));
+		rpc_err(cx, "%s %s: %s\n", cmd, id, jit_strerror(r));
 		goto out;
 	}
 	rpc_out(cx, "%s: %s\n", id, approve ? jstore_request_state_name(st) :
@@ -163,13 +154,13 @@ decide_cmd(struct rpc *cx, int argc, char **argv, int approve)
 }
 
 int
-rpc_approve(struct rpc *cx, int argc, char **argv)
+rpc_approve(void *ctx, const struct jit_args *a)
 {
-	return decide_cmd(cx, argc, argv, 1);
+	return decide_cmd(ctx, a, 1);
 }
 
 int
-rpc_deny(struct rpc *cx, int argc, char **argv)
+rpc_deny(void *ctx, const struct jit_args *a)
 {
-	return decide_cmd(cx, argc, argv, 0);
+	return decide_cmd(ctx, a, 0);
 }

@@ -43,14 +43,15 @@ audit_write(void *cookie, const char *buf, size_t len)
 }
 
 int
-rpc_audit(struct rpc *cx, int argc, char **argv)
+rpc_audit(void *ctx, const struct jit_args *a)
 {
+	struct rpc *cx = ctx;
 	struct jstore_filter f;
 	struct jpolicy *p;
 	struct audit_cookie ac = { cx, 0, 0, 0 };
 	char errbuf[256];
 	FILE *out;
-	int i, mode = 0, auditor, r;
+	int mode = 0, auditor, r;
 
 	p = svc_policy_get(cx->svc);
 	auditor = jpolicy_is_auditor(p, cx->user);
@@ -59,22 +60,9 @@ rpc_audit(struct rpc *cx, int argc, char **argv)
 		rpc_err(cx, "audit: %s is not in an auditors group\n", cx->user);
 		return RPC_DENIED;
 	}
-	memset(&f, 0, sizeof(f));
-	for (i = 1; i < argc; i++) {
-		const char *name = argv[i], *val = NULL;
-
-		if (strncmp(name, "--", 2) != 0) {
-			rpc_err(cx, "audit: unexpected argument '%s'\n", name);
-			return RPC_USAGE;
-		}
-		name += 2;
-		if (strcmp(name, "json") != 0 && strcmp(name, "csv") != 0)
-			val = i + 1 < argc ? argv[++i] : NULL;
-		if (ca_audit_option(&f, &mode, name, val, errbuf,
-		    sizeof(errbuf)) != 0) {
-			rpc_err(cx, "audit: %s\n", errbuf);
-			return RPC_USAGE;
-		}
+	if (ca_audit_args(a, &f, &mode, errbuf, sizeof(errbuf)) != 0) {
+		rpc_err(cx, "audit: %s\n", errbuf);
+		return RPC_USAGE;
 	}
 	/*
 	 * Streamed to the channel as it is printed (a slow reader only slows

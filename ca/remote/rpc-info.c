@@ -14,6 +14,7 @@
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"
+#include "jit-verbs.h"
 #include "jpolicy.h"
 #include "jstore.h"
 #include "cakrl.h"
@@ -22,17 +23,14 @@
 #include "textout.h"
 
 int
-rpc_whoami(struct rpc *cx, int argc, char **argv)
+rpc_whoami(void *ctx, const struct jit_args *a)
 {
-	int json = 0;
-	struct rpc_opt opts[] = { { "--json", 0, NULL, &json },
-	    { NULL, 0, NULL, NULL } };
+	struct rpc *cx = ctx;
+	int json = jit_flag(a, "json");
 	struct jpolicy *p;
 	char t[32] = "";
 	size_t i, n;
 
-	if (rpc_parse_opts(cx, argc, argv, opts, NULL) != 0)
-		return RPC_USAGE;
 	if (cx->mfa_done)
 		jit_format_time(cx->mfa_time, t, sizeof(t));
 	p = svc_policy_get(cx->svc);
@@ -61,110 +59,107 @@ rpc_whoami(struct rpc *cx, int argc, char **argv)
 	return RPC_OK;
 }
 
-int
-rpc_roles(struct rpc *cx, int argc, char **argv)
+/* One role as a JSON Lines object. */
+static void
+role_json(struct rpc *cx, const struct jpolicy *p, const char *rn,
+    const struct jpolicy_role_info *info)
 {
-	int json = 0, any = 0;
-	struct rpc_opt opts[] = { { "--json", 0, NULL, &json },
-	    { NULL, 0, NULL, NULL } };
+	json_t *o = json_object(), *pr = json_array(), *w = json_array();
+	char *x;
+	size_t k;
+
+	for (k = 0; k < jpolicy_role_nprincipals(p, rn); k++) {
+		x = jpolicy_expand_principal(jpolicy_role_principal(p, rn, k),
+		    cx->user);
+		json_array_append_new(pr, json_string(x != NULL ? x : "?"));
+		free(x);
+	}
+	json_object_set_new(o, "role", json_string(rn));
+	json_object_set_new(o, "principals", pr);
+	/* Durations in JSON are seconds, in every command. */
+	json_object_set_new(o, "ttl", json_integer((json_int_t)info->ttl));
+	json_object_set_new(o, "max_ttl",
+	    json_integer((json_int_t)info->max_ttl));
+	/* "reason" is text and "mfa" whether done elsewhere: here they are
+	 * requirements. */
+	json_object_set_new(o, "mfa_required", json_boolean(info->mfa_required));
+	json_object_set_new(o, "reason_required",
+	    json_boolean(info->reason_required));
+	json_object_set_new(o, "approval_quorum", json_integer(info->quorum));
+	json_object_set_new(o, "break_glass", json_boolean(info->break_glass));
+	json_object_set_new(o, "auto_approval",
+	    json_boolean(info->auto_approval));
+	for (k = 0; k < info->nwindows; k++)
+		json_array_append_new(w, json_string(jpolicy_role_window(p, rn,
+		    k)));
+	json_object_set_new(o, "windows", w);
+	json_object_set_new(o, "from", ca_json_list(jpolicy_role_from(p, rn)));
+	rpc_json(cx, o);
+}
+
+/* One role as a table row (and its limits on lines of their own). */
+static void
+role_row(struct rpc *cx, const struct jpolicy *p, const char *rn,
+    const struct jpolicy_role_info *info)
+{
+	char ttl[32], max[32], pr[256] = "", *x;
+	size_t k, len = 0;
+	int n;
+
+	jpolicy_format_duration(info->ttl, ttl, sizeof(ttl));
+	jpolicy_format_duration(info->max_ttl, max, sizeof(max));
+	/* A display column: a long list is cut, not overrun. */
+	for (k = 0; k < jpolicy_role_nprincipals(p, rn) &&
+	    len < sizeof(pr) - 1; k++) {
+		x = jpolicy_expand_principal(jpolicy_role_principal(p, rn, k),
+		    cx->user);
+		n = snprintf(pr + len, sizeof(pr) - len, "%s%s", k ? "," : "",
+		    x != NULL ? x : "?");
+		free(x);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	rpc_out(cx, "%-16s %-24s ", rn, pr);
+	rpc_out(cx, "%-8s %-8s %-4s %-6s ", ttl, max, info->mfa_required ?
+	    "yes" : "no", info->reason_required ? "yes" : "no");
+	if (info->quorum > 0)
+		rpc_out(cx, "%u approver(s)%s\n", info->quorum,
+		    info->auto_approval ? ", or the policy (auto)" : "");
+	else
+		rpc_out(cx, "%s\n", info->break_glass ? "break-glass" : "-");
+	for (k = 0; k < info->nwindows; k++)
+		rpc_out(cx, "%-16s   only during %s\n", "",
+		    jpolicy_role_window(p, rn, k));
+	if (jpolicy_role_from(p, rn) != NULL)
+		rpc_out(cx, "%-16s   only from %s\n", "",
+		    jpolicy_role_from(p, rn));
+}
+
+int
+rpc_roles(void *ctx, const struct jit_args *a)
+{
+	struct rpc *cx = ctx;
+	int json = jit_flag(a, "json"), any = 0;
 	struct jpolicy *p;
 	struct jpolicy_role_info info;
-	char ttl[32], max[32], *x;
-	size_t i, k;
+	const char *rn;
+	size_t i;
 
-	if (rpc_parse_opts(cx, argc, argv, opts, NULL) != 0)
-		return RPC_USAGE;
 	p = svc_policy_get(cx->svc);
 	for (i = 0; i < jpolicy_nroles(p); i++) {
-		const char *rn = jpolicy_role_name(p, i);
-
+		rn = jpolicy_role_name(p, i);
 		if (!jpolicy_user_may_request(p, cx->user, rn) ||
 		    jpolicy_role_info(p, rn, &info) != 0)
 			continue;
-		jpolicy_format_duration(info.ttl, ttl, sizeof(ttl));
-		jpolicy_format_duration(info.max_ttl, max, sizeof(max));
 		if (json) {
-			json_t *o = json_object(), *pr = json_array();
-
-			for (k = 0; k < jpolicy_role_nprincipals(p, rn); k++) {
-				x = jpolicy_expand_principal(
-				    jpolicy_role_principal(p, rn, k), cx->user);
-				json_array_append_new(pr, json_string(x != NULL ?
-				    x : "?"));
-				free(x);
-			}
-			json_object_set_new(o, "role", json_string(rn));
-			json_object_set_new(o, "principals", pr);
-			/* Durations in JSON are seconds, in every command. */
-			json_object_set_new(o, "ttl",
-			    json_integer((json_int_t)info.ttl));
-			json_object_set_new(o, "max_ttl",
-			    json_integer((json_int_t)info.max_ttl));
-			/* "reason" is text and "mfa" whether done elsewhere:
-			 * here they are requirements. */
-			json_object_set_new(o, "mfa_required",
-			    json_boolean(info.mfa_required));
-			json_object_set_new(o, "reason_required",
-			    json_boolean(info.reason_required));
-			json_object_set_new(o, "approval_quorum",
-			    json_integer(info.quorum));
-			json_object_set_new(o, "break_glass",
-			    json_boolean(info.break_glass));
-			json_object_set_new(o, "auto_approval",
-			    json_boolean(info.auto_approval));
-			{
-				json_t *w = json_array();
-
-				for (k = 0; k < info.nwindows; k++)
-					json_array_append_new(w, json_string(
-					    jpolicy_role_window(p, rn, k)));
-				json_object_set_new(o, "windows", w);
-			}
-			json_object_set_new(o, "from",
-			    ca_json_list(jpolicy_role_from(p, rn)));
-			rpc_json(cx, o);
+			role_json(cx, p, rn, &info);
 			continue;
 		}
-		if (!any)
+		if (!any++)
 			rpc_out(cx, "%-16s %-24s %-8s %-8s %-4s %-6s %s\n", "ROLE",
 			    "PRINCIPALS", "TTL", "MAX", "MFA", "REASON", "APPROVAL");
-		any = 1;
-		rpc_out(cx, "%-16s ", rn);
-		{
-			char pr[256] = "";
-
-			size_t len = 0;
-
-			/* A display column: a long list is cut, not overrun. */
-			for (k = 0; k < jpolicy_role_nprincipals(p, rn) &&
-			    len < sizeof(pr) - 1; k++) {
-				int n;
-
-				x = jpolicy_expand_principal(
-				    jpolicy_role_principal(p, rn, k), cx->user);
-				n = snprintf(pr + len, sizeof(pr) - len, "%s%s",
-				    k ? "," : "", x != NULL ? x : "?");
-				free(x);
-				if (n < 0)
-					break;
-				len += (size_t)n;
-			}
-			rpc_out(cx, "%-24s ", pr);
-		}
-		rpc_out(cx, "%-8s %-8s %-4s %-6s ", ttl, max, info.mfa_required ?
-		    "yes" : "no", info.reason_required ? "yes" : "no");
-		if (info.quorum > 0)
-			rpc_out(cx, "%u approver(s)%s\n", info.quorum,
-			    info.auto_approval ? ", or the policy (auto)" : "");
-		else
-			rpc_out(cx, "%s\n", info.break_glass ? "break-glass" : "-");
-		/* Limits on when and from where, on lines of their own. */
-		for (k = 0; k < info.nwindows; k++)
-			rpc_out(cx, "%-16s   only during %s\n", "",
-			    jpolicy_role_window(p, rn, k));
-		if (jpolicy_role_from(p, rn) != NULL)
-			rpc_out(cx, "%-16s   only from %s\n", "",
-			    jpolicy_role_from(p, rn));
+		role_row(cx, p, rn, &info);
 	}
 	if (!json && !any)
 		rpc_err(cx, "%s may not request any role\n", cx->user);
@@ -173,19 +168,16 @@ rpc_roles(struct rpc *cx, int argc, char **argv)
 }
 
 int
-rpc_krl(struct rpc *cx, int argc, char **argv)
+rpc_krl(void *ctx, const struct jit_args *a)
 {
+	struct rpc *cx = ctx;
 	const struct jkey *cas[CA_GENS];
 	struct svc_keys *k;
 	struct jbuf *b = NULL;
 	size_t n;
 	int rc = RPC_ERROR, r;
 
-	(void)argv;
-	if (argc != 1) {
-		rpc_err(cx, "krl takes no arguments\n");
-		return RPC_USAGE;
-	}
+	(void)a;	/* no arguments: the table says */
 	if ((b = jbuf_new()) == NULL)
 		return RPC_ERROR;
 	k = svc_keys_get(cx->svc);
@@ -202,8 +194,9 @@ rpc_krl(struct rpc *cx, int argc, char **argv)
 }
 
 int
-rpc_ca_keys(struct rpc *cx, int argc, char **argv)
+rpc_ca_keys(void *ctx, const struct jit_args *args)
 {
+	struct rpc *cx = ctx;
 	struct svc_keys *k = svc_keys_get(cx->svc);
 	static const char *const one[CA_KEY_KINDS] = { "user_ca", "host_ca" };
 	static const char *const all[CA_KEY_KINDS] = { "user_cas", "host_cas" };
@@ -211,8 +204,7 @@ rpc_ca_keys(struct rpc *cx, int argc, char **argv)
 	char *line;
 	int kind, g, rc = RPC_OK;
 
-	(void)argv;	/* --json: checked by the command table */
-	if (argc == 1) {
+	if (!jit_flag(args, "json")) {
 		rpc_out(cx, "%s", k->text);
 		svc_keys_put(k);
 		return RPC_OK;
@@ -331,8 +323,9 @@ status_request(const struct jstore_request *r, void *arg)
  * requests as the CA has them, and a lock if there is one.
  */
 int
-rpc_status(struct rpc *cx, int argc, char **argv)
+rpc_status(void *ctx, const struct jit_args *a)
 {
+	struct rpc *cx = ctx;
 	struct status_ctx c = { cx, 0, 0, 0 };
 	struct jstore_filter f;
 	uint64_t now = (uint64_t)time(NULL), *serials = NULL, until;
@@ -340,7 +333,7 @@ rpc_status(struct rpc *cx, int argc, char **argv)
 	size_t i, n = 0;
 	int r;
 
-	c.json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	c.json = jit_flag(a, "json");
 	if ((r = jstore_user_serials(cx->svc->store, cx->user, now, &serials,
 	    &n)) != 0) {
 		rpc_err(cx, "status: %s\n", jit_strerror(r));

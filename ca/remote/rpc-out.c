@@ -61,41 +61,6 @@ rpc_json(struct rpc *cx, json_t *o)
 }
 
 int
-rpc_parse_opts(struct rpc *cx, int argc, char **argv, struct rpc_opt *opts,
-    const char **positional)
-{
-	int i;
-	struct rpc_opt *o;
-
-	if (positional != NULL)
-		*positional = NULL;
-	for (i = 1; i < argc; i++) {
-		for (o = opts; o->name != NULL; o++)
-			if (strcmp(argv[i], o->name) == 0)
-				break;
-		if (o->name == NULL) {
-			if (argv[i][0] != '-' && positional != NULL &&
-			    *positional == NULL) {
-				*positional = argv[i];
-				continue;
-			}
-			rpc_err(cx, "%s: unknown option or argument '%s'\n", argv[0],
-			    argv[i]);
-			return -1;
-		}
-		if (o->has_value) {
-			if (i + 1 >= argc) {
-				rpc_err(cx, "%s: %s needs a value\n", argv[0], o->name);
-				return -1;
-			}
-			*o->value = argv[++i];
-		} else
-			*o->flag = 1;
-	}
-	return 0;
-}
-
-int
 rpc_refuse_locked(struct rpc *cx, const char *cmd, const char *user,
     const char *what)
 {

@@ -1,8 +1,8 @@
 /*
- * rpc.h: the commands the service answers (login, roles, whoami, status,
- * requests, approve, deny, audit, krl, ca-keys, help), for an
- * authenticated user.  They write through an output of the caller's
- * (session.c: the SSH channel), never to SSH themselves.
+ * rpc.h: the commands the service answers (ca/remote/verbs.c lists them),
+ * for an authenticated user.  They write through an output of the
+ * caller's (the server's session: the SSH channel; a test: a buffer),
+ * never to SSH themselves: this room links no libssh.
  */
 #ifndef JIT_CA_RPC_H
 #define JIT_CA_RPC_H
@@ -11,9 +11,10 @@
 #include <stdint.h>
 
 struct jbuf;
+struct jit_verb;
 struct svc;
 
-#define RPC_WAIT		(-1)	/* a login waits for approval */
+#define RPC_WAIT		(-1)	/* a command waits (then rpc_poll()) */
 #define RPC_STDIN_MAX		(16 * 1024)
 #define RPC_COMMAND_MAX		4096
 #define RPC_AUDIT_MAX		(256 << 20)	/* bytes of remote audit output */
@@ -41,7 +42,8 @@ struct rpc {
 	uint64_t mfa_time;
 	const struct jbuf *in;		/* stdin, up to RPC_STDIN_MAX */
 	int in_too_big;
-	char wait_id[32];		/* set by a login that waits */
+	const struct jit_verb *waiting;	/* the command that waits, or NULL */
+	char wait_id[32];		/* what it waits for (a request) */
 	uint64_t wait_changes;		/* jstore_changes() at its last read */
 	uint64_t wait_read;		/* when it last read the request */
 	int wait_json;
@@ -55,17 +57,23 @@ int rpc_reads_stdin(const char *command);
 
 /*
  * Runs one command line (split without a shell): its exit status, or
- * RPC_WAIT when a login waits for approval (then rpc_login_poll()).
+ * RPC_WAIT when the command waits (r->waiting is set: then rpc_poll()).
  */
 int rpc_run(struct rpc *r, const char *command);
 
-/* The awaited request: RPC_WAIT, or the exit status once decided. */
-int rpc_login_poll(struct rpc *r);
+/* The waiting command looks again: RPC_WAIT, or its exit status. */
+int rpc_poll(struct rpc *r);
 
 /*
- * The waiter asked to stop (Ctrl-C in jit-ssh): the request is withdrawn
- * (a deny by the requester, audited) unless it was decided meanwhile.
+ * The service stops while a command waits: says how to resume (what it
+ * waits for is durable) and returns the status for the channel.
  */
-int rpc_login_withdraw(struct rpc *r);
+int rpc_interrupted(struct rpc *r);
+
+/*
+ * The waiter asked to stop (Ctrl-C in jit-ssh): the command gives up (a
+ * login withdraws its request, audited, unless it was decided meanwhile).
+ */
+int rpc_withdraw(struct rpc *r);
 
 #endif /* JIT_CA_RPC_H */

@@ -13,7 +13,7 @@
 #include "auth.h"
 #include "cadir.h"
 #include "calog.h"
-#include "jit-cmdspec.h"
+#include "jit-remote.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jkey.h"

@@ -1,5 +1,5 @@
 /*
- * service.c: `jit-ssh-ca serve`, the CA as an SSH server.
+ * serve.c: `jit-ssh-ca serve`, the CA as an SSH server.
  *
  * The main thread listens, admits connections under the caps (caps.c) and
  * hands each to a session thread (session.c); between connections it
@@ -11,7 +11,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -29,6 +28,7 @@
 #include "calog.h"
 #include "admit.h"
 #include "jit-err.h"
+#include "jit-verbs.h"
 #include "jpolicy.h"
 #include "notify.h"
 #include "session.h"
@@ -173,40 +173,21 @@ accept_one(struct server *srv, struct session_bind *b, int lfd)
 }
 
 int
-cmd_serve(int argc, char **argv)
+cmd_serve(void *ctx, const struct jit_args *a)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct server srv;
 	struct svc *svc = &srv.svc;
 	struct session_bind *bind = NULL;
 	struct notifier nf;
-	const char *dir = NULL, *listen_opt = NULL;
+	const char *dir = jit_arg(a, "dir"), *listen_opt = jit_arg(a, "listen");
 	struct ca_config cfg = { NULL, NULL, { NULL, NULL }, NULL };
 	char *hostkey = NULL;
 	struct sigaction sa;
 	struct pollfd pfd;
 	uint64_t sweep_ms = 0;
-	int ch, lfd = -1, rc = CA_EXIT_FAIL;
+	int lfd = -1, rc = CA_EXIT_FAIL;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:l:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'l':
-			listen_opt = optarg;
-			break;
-		default:
-			return CA_EXIT_USAGE;
-		}
-	}
-	if (optind != argc)
-		return CA_EXIT_USAGE;
+	(void)ctx;
 	memset(&srv, 0, sizeof(srv));
 	atomic_init(&srv.stopping, 0);
 	memset(&nf, 0, sizeof(nf));

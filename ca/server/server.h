@@ -20,7 +20,9 @@ struct server {
 	atomic_int stopping;		/* SIGTERM: sessions wind down */
 };
 
+struct jit_args;
+
 /* jit-ssh-ca serve: the listener's loop until SIGTERM (serve.c). */
-int cmd_serve(int argc, char **argv);
+int cmd_serve(void *ctx, const struct jit_args *a);
 
 #endif /* JIT_CA_SERVER_H */

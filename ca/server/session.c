@@ -399,7 +399,108 @@ finish_channel(struct sess *se, int status)
 	se->chan = NULL;
 	free(se->cmd);
 	se->cmd = NULL;
-	se->rpc.wait_id[0] = '\0';
+	se->rpc.waiting = NULL;
+}
+
+/*
+ * The session, written down.  A connection is in one of these states
+ * (sess_state() tells which from what has happened); each turn of its
+ * loop (sess_step(), after libssh ran the callbacks above) acts on it:
+ *
+ *   AUTH   waits for a key, then a code (auth.c)       -> READY
+ *          30 s, 3 refused codes or 6 refusals: the end
+ *   READY  waits for an exec (or shell) request        -> INPUT or RUN
+ *          idle 120 s: the end; SIGTERM: the end after 2 s
+ *   INPUT  waits for the end of stdin (JIT_VERB_STDIN) -> RUN
+ *          10 s: a usage error, READY
+ *   RUN    rpc_run() runs at once                      -> READY, or WAIT
+ *   WAIT   the command's poll hook, once a second      -> READY, decided
+ *          INT/TERM/HUP from the client: its withdraw hook, READY;
+ *          SIGTERM: how to resume, READY
+ *   any    the client closes the channel               -> READY
+ *
+ * The commands are the table's (ca/remote/verbs.c): the session knows
+ * none by name, only their flags and hooks.
+ */
+enum sess_state { S_AUTH, S_READY, S_INPUT, S_RUN, S_WAIT };
+
+static enum sess_state
+sess_state(const struct sess *se)
+{
+	if (!se->auth.authed)
+		return S_AUTH;
+	if (se->chan == NULL || se->cmd == NULL)
+		return S_READY;
+	if (se->rpc.waiting != NULL)
+		return S_WAIT;
+	if (se->reads_stdin && !se->in_eof && !se->rpc.in_too_big)
+		return S_INPUT;
+	return S_RUN;
+}
+
+/* The deadlines of every state, and the client's close: -1 to end. */
+static int
+sess_limits(struct sess *se, enum sess_state st, time_t now, time_t start)
+{
+	if (se->auth.kick) {
+		sess_end(se, se->auth.auth_failures >= AUTH_MAX_FAILURES ?
+		    "too many refused authentication attempts" :
+		    "the store is unavailable");
+		return -1;
+	}
+	if (st == S_AUTH && now - start > AUTH_DEADLINE_SEC) {
+		sess_end(se, "not authenticated within 30 s");
+		return -1;
+	}
+	if (st == S_AUTH && se->auth.code_failures >= AUTH_MAX_CODES) {
+		sess_end(se, "too many refused codes");
+		return -1;
+	}
+	/* Idle: no command running, none waiting, channel or not. */
+	if (now - se->last_activity > IDLE_SEC && st != S_WAIT) {
+		sess_end(se, "idle for 120 s");
+		return -1;
+	}
+	return 0;
+}
+
+/* WAIT: withdraw, stop, or look again once a second. */
+static void
+sess_wait(struct sess *se, time_t now, int stopping)
+{
+	int status;
+
+	if (stopping) {
+		/* What it waits for is durable: tell the waiter how to resume. */
+		finish_channel(se, rpc_interrupted(&se->rpc));
+		return;
+	}
+	if (se->withdraw) {
+		finish_channel(se, rpc_withdraw(&se->rpc));
+		return;
+	}
+	if (now != se->wait_check) {
+		se->wait_check = now;
+		se->last_activity = now;
+		if ((status = rpc_poll(&se->rpc)) != RPC_WAIT)
+			finish_channel(se, status);
+	}
+}
+
+/* INPUT: stdin did not end in time. */
+static void
+sess_input(struct sess *se, time_t now)
+{
+	const char *name = se->cmd + strspn(se->cmd, " \t");
+	char msg[160];
+
+	if (now - se->cmd_time <= STDIN_DEADLINE_SEC)
+		return;
+	snprintf(msg, sizeof(msg), "%.*s: stdin did not end within %d s: send "
+	    "the input and close stdin\n", (int)strcspn(name, " \t"), name,
+	    STDIN_DEADLINE_SEC);
+	(void)chan_write(se, 1, msg, strlen(msg));
+	finish_channel(se, RPC_USAGE);
 }
 
 /*
@@ -411,28 +512,10 @@ sess_step(struct sess *se, time_t start)
 {
 	time_t now = time(NULL);
 	int stopping = atomic_load(&se->srv->stopping), status;
-	int waiting = se->chan != NULL && se->rpc.wait_id[0] != '\0';
-	char msg[128];
+	enum sess_state st = sess_state(se);
 
-	if (se->auth.kick) {
-		sess_end(se, se->auth.auth_failures >= AUTH_MAX_FAILURES ?
-		    "too many refused authentication attempts" :
-		    "the store is unavailable");
+	if (sess_limits(se, st, now, start) != 0)
 		return -1;
-	}
-	if (!se->auth.authed && now - start > AUTH_DEADLINE_SEC) {
-		sess_end(se, "not authenticated within 30 s");
-		return -1;
-	}
-	if (!se->auth.authed && se->auth.code_failures >= AUTH_MAX_CODES) {
-		sess_end(se, "too many refused codes");
-		return -1;
-	}
-	/* Idle: no command running, no login waiting, channel or not. */
-	if (now - se->last_activity > IDLE_SEC && !waiting) {
-		sess_end(se, "idle for 120 s");
-		return -1;
-	}
 	if (se->chan != NULL && se->chan_closed) {
 		/*
 		 * The client closed the channel (a refused request, or it went
@@ -442,52 +525,30 @@ sess_step(struct sess *se, time_t start)
 		finish_channel(se, 255);
 		return 0;
 	}
-	if (stopping && se->chan == NULL) {
-		/* Give the client a moment to read and close first. */
-		if (se->stop_at == 0)
-			se->stop_at = now;
-		else if (now - se->stop_at >= STOP_GRACE_SEC)
-			return -1;
-	}
-	if (waiting && stopping) {
-		/* The request is durable: tell the waiter how to resume. */
-		snprintf(msg, sizeof(msg), "the CA is stopping: run login again "
-		    "to pick up request %s\n", se->rpc.wait_id);
-		(void)chan_write(se, 1, msg, strlen(msg));
-		finish_channel(se, RPC_ERROR);	/* unavailable, not refused */
-		return 0;
-	}
-	if (waiting && se->withdraw) {
-		finish_channel(se, rpc_login_withdraw(&se->rpc));
-		return 0;
-	}
-	if (waiting) {
-		/* A login waiting for approval: look again each second. */
-		if (now != se->wait_check) {
-			se->wait_check = now;
-			se->last_activity = now;
-			if ((status = rpc_login_poll(&se->rpc)) != RPC_WAIT)
-				finish_channel(se, status);
+	switch (st) {
+	case S_AUTH:
+		break;
+	case S_READY:
+		/* SIGTERM: give the client a moment to read and close first. */
+		if (stopping && se->chan == NULL) {
+			if (se->stop_at == 0)
+				se->stop_at = now;
+			else if (now - se->stop_at >= STOP_GRACE_SEC)
+				return -1;
 		}
-		return 0;
+		break;
+	case S_INPUT:
+		sess_input(se, now);
+		break;
+	case S_RUN:
+		se->last_activity = now;
+		if ((status = rpc_run(&se->rpc, se->cmd)) != RPC_WAIT)
+			finish_channel(se, status);
+		break;
+	case S_WAIT:
+		sess_wait(se, now, stopping);
+		break;
 	}
-	if (se->chan == NULL || se->cmd == NULL)
-		return 0;
-	/* login reads a key on stdin: wait for its end, not forever. */
-	if (se->reads_stdin && !se->in_eof &&
-	    !se->rpc.in_too_big) {
-		if (now - se->cmd_time > STDIN_DEADLINE_SEC) {
-			snprintf(msg, sizeof(msg), "login: stdin did not end "
-			    "within %d s: send the public key and close stdin\n",
-			    STDIN_DEADLINE_SEC);
-			(void)chan_write(se, 1, msg, strlen(msg));
-			finish_channel(se, RPC_USAGE);
-		}
-		return 0;
-	}
-	se->last_activity = now;
-	if ((status = rpc_run(&se->rpc, se->cmd)) != RPC_WAIT)
-		finish_channel(se, status);
 	return 0;
 }
 
@@ -559,7 +620,8 @@ sess_main(void *arg)
 }
 
 int
-session_start(struct server *s, struct session_bind *b, int fd, const char *addr)
+session_start(struct server *s, struct session_bind *b, int fd,
+    const char *addr)
 {
 	struct sess *se;
 	pthread_attr_t attr;

@@ -1,13 +1,19 @@
 /*
- * jstore.h: the CA's durable state in one LMDB environment (DIR/store/).
+ * jstore.h: the CA's durable state, in one of two backends behind one
+ * interface: LMDB (one environment in DIR/store/, for one CA instance) or
+ * PostgreSQL (a database several CA instances share).  jstore_open()
+ * picks the backend from where it is told to look (a path or a URL);
+ * store/internal/store-backend.h is the table each backend fills in.
  *
  * Every state change is an event appended to a hash-chained log:
  *   hash(n) = SHA-256(hash(n-1) || canonical bytes of event n), hash(0) = 0^32
- * and committed (default LMDB sync) before the call returns.  Concurrent
- * appends from many threads share one commit (group commit).  Indexes find
- * events by time, user, role, serial, key fingerprint and request id.
- * MDB_* types and codes never leave store/: errors are JIT_ERR_* (store
- * specific ones are JIT_ERR_STORE_*).  The store never logs and never exits.
+ * and committed durably (LMDB's sync; PostgreSQL's synchronous_commit)
+ * before the call returns.  Concurrent writers share one commit (group
+ * commit: store/gcommit.c queues them, each backend's commit.c runs a
+ * batch).  Indexes find events by time, user, role, serial, key
+ * fingerprint and request id.  MDB_* and libpq types and codes never leave
+ * store/: errors are JIT_ERR_* (store specific ones are JIT_ERR_STORE_*).
+ * The store never logs and never exits.
  */
 #ifndef JIT_JSTORE_H
 #define JIT_JSTORE_H

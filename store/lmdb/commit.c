@@ -38,7 +38,7 @@ commit_one(struct store_be *s, struct gc_writer *w)
 	int rc;
 
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
-		w->result = store_mdb_err(rc);
+		w->result = lmdb_mdb_err(rc);
 		return;
 	}
 	if ((w->result = p->fn(s, txn, p->arg)) != 0) {
@@ -46,7 +46,7 @@ commit_one(struct store_be *s, struct gc_writer *w)
 		return;
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
-		w->result = store_mdb_err(rc);
+		w->result = lmdb_mdb_err(rc);
 }
 
 /*
@@ -69,13 +69,13 @@ commit_batch(void *ctx, struct gc_writer *batch)
 	}
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
 		for (w = batch; w != NULL; w = w->next)
-			w->result = store_mdb_err(rc);
+			w->result = lmdb_mdb_err(rc);
 		return;
 	}
 	for (w = batch; w != NULL; w = w->next) {
 		p = w->op;
 		if ((rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0) {
-			w->result = store_mdb_err(rc);
+			w->result = lmdb_mdb_err(rc);
 			continue;
 		}
 		if ((w->result = p->fn(s, child, p->arg)) != 0) {
@@ -83,7 +83,7 @@ commit_batch(void *ctx, struct gc_writer *batch)
 			continue;
 		}
 		if ((rc = mdb_txn_commit(child)) != 0) {
-			w->result = store_mdb_err(rc);
+			w->result = lmdb_mdb_err(rc);
 			continue;
 		}
 		any = 1;
@@ -96,7 +96,7 @@ commit_batch(void *ctx, struct gc_writer *batch)
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		for (w = batch; w != NULL; w = w->next)
 			if (w->result == 0)
-				w->result = store_mdb_err(rc);
+				w->result = lmdb_mdb_err(rc);
 }
 
 /*
@@ -106,11 +106,11 @@ commit_batch(void *ctx, struct gc_writer *batch)
 static void
 after_batch(void *ctx)
 {
-	(void)store_index_catch_up(ctx, INDEX_BATCH);
+	(void)lmdb_index_catch_up(ctx, INDEX_BATCH);
 }
 
 void
-store_commit_init(struct store_be *s)
+lmdb_commit_init(struct store_be *s)
 {
 	gcommit_init(&s->gc, commit_batch, after_batch, s);
 }
@@ -122,7 +122,7 @@ lmdb_set_clients(struct store_be *s, unsigned n)
 }
 
 int
-store_run_write(struct store_be *s,
+lmdb_run_write(struct store_be *s,
     int (*fn)(struct store_be *, MDB_txn *, void *), void *arg)
 {
 	struct pending p = { fn, arg };

@@ -24,14 +24,50 @@
 #include "store-backend.h"
 #include "store-impl.h"
 
-const struct jstore_ops store_lmdb_ops = STORE_BE_OPS(lmdb, "lmdb", NULL);
+const struct jstore_ops store_lmdb_ops = {
+	.name = "lmdb",
+	.open = lmdb_open,
+	.close = lmdb_close,
+	.set_clients = lmdb_set_clients,
+	.set_live_cap = lmdb_set_live_cap,
+	.next_serial = lmdb_next_serial,
+	.append = lmdb_append,
+	.query = lmdb_query,
+	.events_after = lmdb_events_after,
+	.head = lmdb_head,
+	.changes = lmdb_changes,
+	.verify_state = lmdb_verify_state,
+	.verify = lmdb_verify,
+	.revoke = lmdb_revoke,
+	.revoke_many = lmdb_revoke_many,
+	.lock = lmdb_lock,
+	.unlock = lmdb_unlock,
+	.locked = lmdb_locked,
+	.user_serials = lmdb_user_serials,
+	.cert_info = lmdb_cert_info,
+	.revoked = lmdb_revoked,
+	.totp_enroll = lmdb_totp_enroll,
+	.totp_get = lmdb_totp_get,
+	.totp_check = lmdb_totp_check,
+	.request_create = lmdb_request_create,
+	.request_get = lmdb_request_get,
+	.request_approve = lmdb_request_approve,
+	.request_deny = lmdb_request_deny,
+	.request_cancel = lmdb_request_cancel,
+	.request_mark = lmdb_request_mark,
+	.request_issue = lmdb_request_issue,
+	.request_expire = lmdb_request_expire,
+	.request_list = lmdb_request_list,
+	.request_list_open = lmdb_request_list_open,
+	.import_from = NULL,
+};
 
-const char *const store_db_names[DB_COUNT] = { "meta", "events", "i_time",
+const char *const lmdb_db_names[DB_COUNT] = { "meta", "events", "i_time",
     "i_user", "i_role", "i_serial", "i_fp", "i_req", "revoked", "totp",
     "requests", "open", "live" };
 
 int
-store_mdb_err(int rc)
+lmdb_mdb_err(int rc)
 {
 	switch (rc) {
 	case MDB_SUCCESS:
@@ -67,7 +103,7 @@ store_mdb_err(int rc)
 }
 
 void
-store_put_be64(unsigned char *p, uint64_t v)
+lmdb_put_be64(unsigned char *p, uint64_t v)
 {
 	int i;
 
@@ -76,7 +112,7 @@ store_put_be64(unsigned char *p, uint64_t v)
 }
 
 uint64_t
-store_get_be64(const unsigned char *p)
+lmdb_get_be64(const unsigned char *p)
 {
 	uint64_t v = 0;
 	int i;
@@ -98,13 +134,13 @@ init_or_check(struct store_be *s)
 
 	if ((rc = mdb_txn_begin(s->env, NULL, s->rdonly ? MDB_RDONLY : 0,
 	    &txn)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	/* An environment with no meta database must be empty to be ours. */
-	if ((rc = mdb_dbi_open(txn, store_db_names[DB_META], 0,
+	if ((rc = mdb_dbi_open(txn, lmdb_db_names[DB_META], 0,
 	    &s->dbi[DB_META])) == MDB_NOTFOUND) {
 		if ((rc = mdb_dbi_open(txn, NULL, 0, &main_dbi)) != 0 ||
 		    (rc = mdb_stat(txn, main_dbi, &st)) != 0) {
-			r = store_mdb_err(rc);
+			r = lmdb_mdb_err(rc);
 			goto out;
 		}
 		if (st.ms_entries != 0) {
@@ -117,7 +153,7 @@ init_or_check(struct store_be *s)
 		}
 		fresh = 1;
 	} else if (rc != 0) {
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
 		goto out;
 	}
 	for (i = 0; i < DB_COUNT; i++) {
@@ -127,27 +163,27 @@ init_or_check(struct store_be *s)
 			flags |= MDB_DUPSORT | MDB_DUPFIXED;
 		/* Stores made before these indexes get them here. */
 		if ((i == DB_OPEN || i == DB_LIVE) && !fresh &&
-		    (rc = mdb_dbi_open(txn, store_db_names[i], 0,
+		    (rc = mdb_dbi_open(txn, lmdb_db_names[i], 0,
 		    &s->dbi[i])) == MDB_NOTFOUND) {
 			if (s->rdonly) {
 				*(i == DB_OPEN ? &s->no_open_index :
 				    &s->no_live_index) = 1;
 				continue;
 			}
-			if ((rc = mdb_dbi_open(txn, store_db_names[i], MDB_CREATE,
+			if ((rc = mdb_dbi_open(txn, lmdb_db_names[i], MDB_CREATE,
 			    &s->dbi[i])) != 0 || (r = i == DB_OPEN ?
-			    store_open_index_build(s, txn) : store_live_index_build(s,
+			    lmdb_open_index_build(s, txn) : lmdb_live_index_build(s,
 			    txn)) != 0) {
-				r = rc != 0 ? store_mdb_err(rc) : r;
+				r = rc != 0 ? lmdb_mdb_err(rc) : r;
 				goto out;
 			}
 			continue;
 		}
-		if ((rc = mdb_dbi_open(txn, store_db_names[i], flags,
+		if ((rc = mdb_dbi_open(txn, lmdb_db_names[i], flags,
 		    &s->dbi[i])) != 0) {
 			r = rc == MDB_NOTFOUND ? JIT_ERR_STORE_CORRUPT :
 			    rc == MDB_INCOMPATIBLE ? JIT_ERR_STORE_FOREIGN :
-			    store_mdb_err(rc);
+			    lmdb_mdb_err(rc);
 			goto out;
 		}
 	}
@@ -157,7 +193,7 @@ init_or_check(struct store_be *s)
 		v.mv_data = (void *)(uintptr_t)STORE_MAGIC;
 		v.mv_size = strlen(STORE_MAGIC);
 		if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0) {
-			r = store_mdb_err(rc);
+			r = lmdb_mdb_err(rc);
 			goto out;
 		}
 	} else {
@@ -169,13 +205,13 @@ init_or_check(struct store_be *s)
 			goto out;
 		}
 		if (rc != 0) {
-			r = store_mdb_err(rc);
+			r = lmdb_mdb_err(rc);
 			goto out;
 		}
 	}
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
-	r = store_mdb_err(rc);
+	r = lmdb_mdb_err(rc);
  out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
@@ -204,7 +240,7 @@ lmdb_open(const char *dir, int flags, uint64_t map_size, struct store_be **sp)
 	s->rdonly = (flags & JSTORE_RDONLY) != 0;
 	s->serial_block = (flags & JSTORE_ONESHOT) ? 1 : SERIAL_BLOCK;
 	atomic_init(&s->live_cap, 0);
-	store_commit_init(s);
+	lmdb_commit_init(s);
 	pthread_mutex_init(&s->slock, NULL);
 	if ((s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
 		r = JIT_ERR_LIBCRYPTO;
@@ -215,7 +251,7 @@ lmdb_open(const char *dir, int flags, uint64_t map_size, struct store_be **sp)
 	    (rc = mdb_env_set_maxreaders(s->env, 512)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, map_size != 0 ? map_size :
 	    JSTORE_MAPSIZE_DEFAULT)) != 0) {
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
 		goto out;
 	}
 	/*
@@ -224,7 +260,7 @@ lmdb_open(const char *dir, int flags, uint64_t map_size, struct store_be **sp)
 	 */
 	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS |
 	    (s->rdonly ? MDB_RDONLY : 0), 0600)) != 0) {
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
 		goto out;
 	}
 	if ((r = init_or_check(s)) != 0)
@@ -251,7 +287,7 @@ lmdb_close(struct store_be *s)
 }
 
 int
-store_get_meta_u64(struct store_be *s, MDB_txn *txn, const char *name, uint64_t *out)
+lmdb_get_meta_u64(struct store_be *s, MDB_txn *txn, const char *name, uint64_t *out)
 {
 	MDB_val k, v;
 	int rc;
@@ -262,30 +298,30 @@ store_get_meta_u64(struct store_be *s, MDB_txn *txn, const char *name, uint64_t 
 	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	if (v.mv_size != 8)
 		return JIT_ERR_STORE_CORRUPT;
-	*out = store_get_be64(v.mv_data);
+	*out = lmdb_get_be64(v.mv_data);
 	return 0;
 }
 
 int
-store_put_meta_u64(struct store_be *s, MDB_txn *txn, const char *name, uint64_t val)
+lmdb_put_meta_u64(struct store_be *s, MDB_txn *txn, const char *name, uint64_t val)
 {
 	unsigned char buf[8];
 	MDB_val k, v;
 
-	store_put_be64(buf, val);
+	lmdb_put_be64(buf, val);
 	k.mv_data = (void *)(uintptr_t)name;
 	k.mv_size = strlen(name);
 	v.mv_data = buf;
 	v.mv_size = 8;
-	return store_mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+	return lmdb_mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
 }
 
 /* A per-user key in the meta database: "PREFIX:USER" in buf. */
 int
-store_meta_user_key(const char *prefix, const char *user, char *buf, size_t size,
+lmdb_meta_user_key(const char *prefix, const char *user, char *buf, size_t size,
     MDB_val *k)
 {
 	int n = snprintf(buf, size, "%s:%s", prefix, user);

@@ -26,7 +26,7 @@
 
 /* Index key for a fingerprint: the 32 raw bytes of "SHA256:<b64>". */
 int
-store_fp_key(const char *fp, unsigned char out[32], size_t *lenp)
+lmdb_fp_key(const char *fp, unsigned char out[32], size_t *lenp)
 {
 	struct jbuf *b;
 	char tmp[64];
@@ -63,7 +63,7 @@ index_put(struct store_be *s, MDB_txn *txn, int db, const void *key,
 	k.mv_size = klen;
 	v.mv_data = (void *)(uintptr_t)seqbe;
 	v.mv_size = 8;
-	return store_mdb_err(mdb_put(txn, s->dbi[db], &k, &v, 0));
+	return lmdb_mdb_err(mdb_put(txn, s->dbi[db], &k, &v, 0));
 }
 
 /*
@@ -74,7 +74,7 @@ index_put(struct store_be *s, MDB_txn *txn, int db, const void *key,
  * the few newer events directly, so they never miss one.
  */
 int
-store_index_entries(const struct jstore_event *ev,
+lmdb_index_entries(const struct jstore_event *ev,
     int (*put)(void *arg, int db, const void *key, size_t klen,
     const unsigned char seqbe[8]), void *arg)
 {
@@ -82,11 +82,11 @@ store_index_entries(const struct jstore_event *ev,
 	size_t fpl = 0;
 	int r;
 
-	store_put_be64(seqbe, ev->seq);
-	store_put_be64(tbe, ev->time);
-	store_put_be64(sbe, ev->serial);
+	lmdb_put_be64(seqbe, ev->seq);
+	lmdb_put_be64(tbe, ev->time);
+	lmdb_put_be64(sbe, ev->serial);
 	if (ev->fingerprint[0] != '\0' &&
-	    store_fp_key(ev->fingerprint, fpk, &fpl) != 0)
+	    lmdb_fp_key(ev->fingerprint, fpk, &fpl) != 0)
 		return JIT_ERR_STORE_CORRUPT;
 	if ((r = put(arg, DB_TIME, tbe, 8, seqbe)) != 0 ||
 	    (r = put(arg, DB_USER, ev->user, strlen(ev->user), seqbe)) != 0 ||
@@ -114,16 +114,16 @@ index_put_cb(void *arg, int db, const void *key, size_t klen,
 }
 
 int
-store_index_event(struct store_be *s, MDB_txn *txn, const struct jstore_event *ev)
+lmdb_index_event(struct store_be *s, MDB_txn *txn, const struct jstore_event *ev)
 {
 	struct index_put_arg a = { s, txn };
 
-	return store_index_entries(ev, index_put_cb, &a);
+	return lmdb_index_entries(ev, index_put_cb, &a);
 }
 
 /* Indexes every event after "indexed", when at least min_lag are waiting. */
 int
-store_index_catch_up(struct store_be *s, uint64_t min_lag)
+lmdb_index_catch_up(struct store_be *s, uint64_t min_lag)
 {
 	struct jstore_event ev;
 	struct jbuf *scratch = NULL;
@@ -133,9 +133,9 @@ store_index_catch_up(struct store_be *s, uint64_t min_lag)
 	int rc, r;
 
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
-		return store_mdb_err(rc);
-	if ((r = store_get_head(s, txn, &head, head_hash)) != 0 ||
-	    (r = store_get_meta_u64(s, txn, "indexed", &indexed)) != 0)
+		return lmdb_mdb_err(rc);
+	if ((r = lmdb_get_head(s, txn, &head, head_hash)) != 0 ||
+	    (r = lmdb_get_meta_u64(s, txn, "indexed", &indexed)) != 0)
 		goto out;
 	if (head < indexed) {
 		r = JIT_ERR_STORE_CORRUPT;
@@ -148,14 +148,14 @@ store_index_catch_up(struct store_be *s, uint64_t min_lag)
 		goto out;
 	}
 	for (seq = indexed + 1; seq <= head; seq++)
-		if ((r = store_get_event(s, txn, seq, &ev, scratch)) != 0 ||
-		    (r = store_index_event(s, txn, &ev)) != 0)
+		if ((r = lmdb_get_event(s, txn, seq, &ev, scratch)) != 0 ||
+		    (r = lmdb_index_event(s, txn, &ev)) != 0)
 			goto out;
-	if ((r = store_put_meta_u64(s, txn, "indexed", head)) != 0)
+	if ((r = lmdb_put_meta_u64(s, txn, "indexed", head)) != 0)
 		goto out;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
-	r = store_mdb_err(rc);
+	r = lmdb_mdb_err(rc);
  out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
@@ -165,18 +165,18 @@ store_index_catch_up(struct store_be *s, uint64_t min_lag)
 
 /* Reads event seq (a read or write txn); pointers live in scratch. */
 int
-store_get_event(struct store_be *s, MDB_txn *txn, uint64_t seq,
+lmdb_get_event(struct store_be *s, MDB_txn *txn, uint64_t seq,
     struct jstore_event *ev, struct jbuf *scratch)
 {
 	unsigned char seqbe[8];
 	MDB_val k, v;
 	int rc, r;
 
-	store_put_be64(seqbe, seq);
+	lmdb_put_be64(seqbe, seq);
 	k.mv_data = seqbe;
 	k.mv_size = 8;
 	if ((rc = mdb_get(txn, s->dbi[DB_EVENTS], &k, &v)) != 0)
-		return rc == MDB_NOTFOUND ? JIT_ERR_STORE_CORRUPT : store_mdb_err(rc);
+		return rc == MDB_NOTFOUND ? JIT_ERR_STORE_CORRUPT : lmdb_mdb_err(rc);
 	if (v.mv_size < 32 + 8)
 		return JIT_ERR_STORE_CORRUPT;
 	if ((r = store_event_decode((unsigned char *)v.mv_data + 32,
@@ -189,7 +189,7 @@ store_get_event(struct store_be *s, MDB_txn *txn, uint64_t seq,
 }
 
 int
-store_matches(const struct jstore_filter *f, const struct jstore_event *ev)
+lmdb_matches(const struct jstore_filter *f, const struct jstore_event *ev)
 {
 	if (f->user != NULL && strcmp(f->user, ev->user) != 0)
 		return 0;
@@ -216,7 +216,7 @@ store_matches(const struct jstore_filter *f, const struct jstore_event *ev)
  * names, walked forward (oldest first) or backward (newest first).
  */
 int
-store_walk_start(struct store_be *s, MDB_txn *txn, const struct jstore_filter *f,
+lmdb_walk_start(struct store_be *s, MDB_txn *txn, const struct jstore_filter *f,
     int backward, struct walk *w)
 {
 	unsigned char fpk[32];
@@ -230,7 +230,7 @@ store_walk_start(struct store_be *s, MDB_txn *txn, const struct jstore_filter *f
 	w->since = f->since;
 	w->until = f->until;
 	if (f->serial != 0) {
-		store_put_be64(w->kbuf, f->serial);
+		lmdb_put_be64(w->kbuf, f->serial);
 		kp = w->kbuf;
 		kl = 8;
 		w->db = DB_SERIAL;
@@ -239,7 +239,7 @@ store_walk_start(struct store_be *s, MDB_txn *txn, const struct jstore_filter *f
 		kl = strlen(kp);
 		w->db = DB_REQ;
 	} else if (f->fingerprint != NULL) {
-		if (store_fp_key(f->fingerprint, fpk, &fpl) != 0)
+		if (lmdb_fp_key(f->fingerprint, fpk, &fpl) != 0)
 			return JIT_ERR_NOT_FOUND;
 		kp = fpk;
 		kl = fpl;
@@ -266,8 +266,8 @@ store_walk_start(struct store_be *s, MDB_txn *txn, const struct jstore_filter *f
 		unsigned char hh[32];
 		int r;
 
-		if ((r = store_get_head(s, txn, &w->head, hh)) != 0 ||
-		    (r = store_get_meta_u64(s, txn, "indexed", &w->indexed)) != 0)
+		if ((r = lmdb_get_head(s, txn, &w->head, hh)) != 0 ||
+		    (r = lmdb_get_meta_u64(s, txn, "indexed", &w->indexed)) != 0)
 			return r;
 		if (w->indexed > w->head)
 			return JIT_ERR_STORE_CORRUPT;
@@ -276,7 +276,7 @@ store_walk_start(struct store_be *s, MDB_txn *txn, const struct jstore_filter *f
 		w->tail = backward ? w->head : w->indexed + 1;
 	}
 	if ((rc = mdb_cursor_open(txn, s->dbi[w->db], &w->cur)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	return 0;
 }
 
@@ -287,7 +287,7 @@ store_walk_start(struct store_be *s, MDB_txn *txn, const struct jstore_filter *f
 static int walk_index_next(struct walk *w, uint64_t *seqp);
 
 int
-store_walk_next(struct walk *w, uint64_t *seqp)
+lmdb_walk_next(struct walk *w, uint64_t *seqp)
 {
 	int r;
 
@@ -327,24 +327,24 @@ walk_index_next(struct walk *w, uint64_t *seqp)
 		    (w->backward ? MDB_PREV : MDB_NEXT);
 		w->started = 1;
 		if ((rc = mdb_cursor_get(w->cur, &k, &v, op)) != 0)
-			return store_mdb_err(rc);
+			return lmdb_mdb_err(rc);
 		if (k.mv_size != 8)
 			return JIT_ERR_STORE_CORRUPT;
-		*seqp = store_get_be64(k.mv_data);
+		*seqp = lmdb_get_be64(k.mv_data);
 		return 0;
 	}
 	if (w->db == DB_TIME) {
 		if (!w->started) {
 			w->started = 1;
 			if (!w->backward) {
-				store_put_be64(tb, w->since);
+				lmdb_put_be64(tb, w->since);
 				k.mv_data = tb;
 				k.mv_size = 8;
 				rc = mdb_cursor_get(w->cur, &k, &v, MDB_SET_RANGE);
 			} else if (w->until == 0 || w->until == UINT64_MAX) {
 				rc = mdb_cursor_get(w->cur, &k, &v, MDB_LAST);
 			} else {
-				store_put_be64(tb, w->until + 1);
+				lmdb_put_be64(tb, w->until + 1);
 				k.mv_data = tb;
 				k.mv_size = 8;
 				rc = mdb_cursor_get(w->cur, &k, &v, MDB_SET_RANGE);
@@ -357,30 +357,30 @@ walk_index_next(struct walk *w, uint64_t *seqp)
 			rc = mdb_cursor_get(w->cur, &k, &v,
 			    w->backward ? MDB_PREV : MDB_NEXT);
 		if (rc != 0)
-			return store_mdb_err(rc);
+			return lmdb_mdb_err(rc);
 		if (k.mv_size != 8 || v.mv_size != 8)
 			return JIT_ERR_STORE_CORRUPT;
 		if ((!w->backward && w->until != 0 &&
-		    store_get_be64(k.mv_data) > w->until) ||
-		    (w->backward && store_get_be64(k.mv_data) < w->since))
+		    lmdb_get_be64(k.mv_data) > w->until) ||
+		    (w->backward && lmdb_get_be64(k.mv_data) < w->since))
 			return JIT_ERR_NOT_FOUND;
-		*seqp = store_get_be64(v.mv_data);
+		*seqp = lmdb_get_be64(v.mv_data);
 		return 0;
 	}
 	if (!w->started) {
 		w->started = 1;
 		k = w->key;
 		if ((rc = mdb_cursor_get(w->cur, &k, &v, MDB_SET_KEY)) != 0)
-			return store_mdb_err(rc);
+			return lmdb_mdb_err(rc);
 		if (w->backward && (rc = mdb_cursor_get(w->cur, &k, &v,
 		    MDB_LAST_DUP)) != 0)
-			return store_mdb_err(rc);
+			return lmdb_mdb_err(rc);
 	} else if ((rc = mdb_cursor_get(w->cur, &k, &v,
 	    w->backward ? MDB_PREV_DUP : MDB_NEXT_DUP)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	if (v.mv_size != 8)
 		return JIT_ERR_STORE_CORRUPT;
-	*seqp = store_get_be64(v.mv_data);
+	*seqp = lmdb_get_be64(v.mv_data);
 	return 0;
 }
 
@@ -408,19 +408,19 @@ lmdb_query(struct store_be *s, const struct jstore_filter *f,
 		goto out;
 	}
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
 		goto out;
 	}
-	if ((r = store_walk_start(s, txn, f, f->limit != 0, &w)) != 0) {
+	if ((r = lmdb_walk_start(s, txn, f, f->limit != 0, &w)) != 0) {
 		if (r == JIT_ERR_NOT_FOUND)
 			r = 0;
 		goto out;
 	}
 	/* With a limit: the newest matches, found backward, shown oldest first. */
-	while ((r = store_walk_next(&w, &seq)) == 0) {
-		if ((r = store_get_event(s, txn, seq, &ev, scratch)) != 0)
+	while ((r = lmdb_walk_next(&w, &seq)) == 0) {
+		if ((r = lmdb_get_event(s, txn, seq, &ev, scratch)) != 0)
 			goto out;
-		if (!store_matches(f, &ev))
+		if (!lmdb_matches(f, &ev))
 			continue;
 		if (f->limit == 0) {
 			if ((r = cb(&ev, arg)) != 0)
@@ -434,7 +434,7 @@ lmdb_query(struct store_be *s, const struct jstore_filter *f,
 	if (r != 0 && r != JIT_ERR_NOT_FOUND)
 		goto out;
 	for (i = n; i-- > 0;) {
-		if ((r = store_get_event(s, txn, seqs[i], &ev, scratch)) != 0 ||
+		if ((r = lmdb_get_event(s, txn, seqs[i], &ev, scratch)) != 0 ||
 		    (r = cb(&ev, arg)) != 0)
 			goto out;
 	}

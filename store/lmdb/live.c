@@ -40,8 +40,8 @@ live_key(const char *user, uint64_t valid_before, uint64_t serial,
 
 	memcpy(buf, user, ul);
 	buf[ul] = '\0';
-	store_put_be64(buf + ul + 1, valid_before);
-	store_put_be64(buf + ul + 9, serial);
+	lmdb_put_be64(buf + ul + 1, valid_before);
+	lmdb_put_be64(buf + ul + 9, serial);
 	return ul + 17;
 }
 
@@ -59,13 +59,13 @@ live_counter(struct store_be *s, MDB_txn *txn, const char *user, int64_t delta,
 	uint64_t n = 0;
 	int rc, r;
 
-	if ((r = store_meta_user_key("live", user, kb, sizeof(kb), &k)) != 0)
+	if ((r = lmdb_meta_user_key("live", user, kb, sizeof(kb), &k)) != 0)
 		return r;
 	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == 0 &&
 	    v.mv_size == 8)
-		n = store_get_be64(v.mv_data);
+		n = lmdb_get_be64(v.mv_data);
 	else if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	if (delta < 0 && n < (uint64_t)-delta)
 		return JIT_ERR_STORE_CORRUPT;
 	n = delta < 0 ? n - (uint64_t)-delta : n + (uint64_t)delta;
@@ -73,14 +73,14 @@ live_counter(struct store_be *s, MDB_txn *txn, const char *user, int64_t delta,
 		*np = n;
 	if (delta == 0)
 		return 0;
-	store_put_be64(nb, n);
+	lmdb_put_be64(nb, n);
 	v.mv_data = nb;
 	v.mv_size = 8;
-	return store_mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+	return lmdb_mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
 }
 
 int
-store_live_event(struct store_be *s, MDB_txn *txn, const struct jstore_event *ev)
+lmdb_live_event(struct store_be *s, MDB_txn *txn, const struct jstore_event *ev)
 {
 	unsigned char kb[LIVE_KEY_MAX];
 	MDB_val k, v;
@@ -99,7 +99,7 @@ store_live_event(struct store_be *s, MDB_txn *txn, const struct jstore_event *ev
 	if (rc == MDB_KEYEXIST || rc == MDB_NOTFOUND)
 		return 0;	/* already there, or already gone */
 	if (rc != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	return live_counter(s, txn, ev->user, issue ? 1 : -1, NULL);
 }
 
@@ -109,7 +109,7 @@ store_live_event(struct store_be *s, MDB_txn *txn, const struct jstore_event *ev
  * certificates still live, from the counter.
  */
 int
-store_live_count(struct store_be *s, MDB_txn *txn, const char *user, uint64_t now,
+lmdb_live_count(struct store_be *s, MDB_txn *txn, const char *user, uint64_t now,
     uint64_t *np)
 {
 	unsigned char kb[LIVE_KEY_MAX];
@@ -125,12 +125,12 @@ store_live_count(struct store_be *s, MDB_txn *txn, const char *user, uint64_t no
 	memcpy(kb, user, ul);
 	kb[ul] = '\0';
 	if ((rc = mdb_cursor_open(txn, s->dbi[DB_LIVE], &cur)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	k.mv_data = kb;
 	k.mv_size = ul + 1;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
 	    k.mv_size == ul + 17 && memcmp(k.mv_data, kb, ul + 1) == 0 &&
-	    store_get_be64((const unsigned char *)k.mv_data + ul + 1) <= now;
+	    lmdb_get_be64((const unsigned char *)k.mv_data + ul + 1) <= now;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if ((rc = mdb_cursor_del(cur, 0)) != 0)
 			break;
@@ -138,13 +138,13 @@ store_live_count(struct store_be *s, MDB_txn *txn, const char *user, uint64_t no
 	}
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	return live_counter(s, txn, user, -gone, np);
 }
 
 /* A store made before DB_LIVE: index what the log says is live. */
 int
-store_live_index_build(struct store_be *s, MDB_txn *txn)
+lmdb_live_index_build(struct store_be *s, MDB_txn *txn)
 {
 	struct jstore_event ev;
 	struct jbuf *scratch;
@@ -157,7 +157,7 @@ store_live_index_build(struct store_be *s, MDB_txn *txn)
 		return JIT_ERR_ALLOC;
 	if ((rc = mdb_cursor_open(txn, s->dbi[DB_EVENTS], &cur)) != 0) {
 		jbuf_free(scratch);
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && e == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -167,13 +167,13 @@ store_live_index_build(struct store_be *s, MDB_txn *txn)
 			break;
 		/* In log order: a revoke after its issue removes it. */
 		if (ev.valid_before > now || strcmp(ev.event, "revoke") == 0)
-			e = store_live_event(s, txn, &ev);
+			e = lmdb_live_event(s, txn, &ev);
 	}
 	mdb_cursor_close(cur);
 	jbuf_free(scratch);
 	if (e != 0)
 		return e;
-	return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_mdb_err(rc);
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : lmdb_mdb_err(rc);
 }
 
 void

@@ -43,18 +43,18 @@ lock_fn(struct store_be *s, MDB_txn *txn, void *arg)
 	MDB_val k, v;
 	int rc, r;
 
-	if ((r = store_meta_user_key("lock", a->user, kb, sizeof(kb), &k)) != 0)
+	if ((r = lmdb_meta_user_key("lock", a->user, kb, sizeof(kb), &k)) != 0)
 		return r;
 	if (!a->lock) {
 		if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) != 0)
-			return store_mdb_err(rc);	/* not locked: nothing written */
+			return lmdb_mdb_err(rc);	/* not locked: nothing written */
 	}
 	store_lock_event(&ev, a->lock, a->user, a->until, a->by, a->reason,
 	    a->now);
-	if ((r = store_append_txn(s, txn, &ev, 1)) != 0)
+	if ((r = lmdb_append_txn(s, txn, &ev, 1)) != 0)
 		return r;
 	if (!a->lock)
-		return store_mdb_err(mdb_del(txn, s->dbi[DB_META], &k, NULL));
+		return lmdb_mdb_err(mdb_del(txn, s->dbi[DB_META], &k, NULL));
 	if ((b = jbuf_new()) == NULL)
 		return JIT_ERR_ALLOC;
 	if ((r = jbuf_put_u64(b, a->until)) == 0 && (r = jbuf_put(b,
@@ -62,7 +62,7 @@ lock_fn(struct store_be *s, MDB_txn *txn, void *arg)
 	    strlen(a->reason) : 0)) == 0) {
 		v.mv_data = (void *)(uintptr_t)jbuf_ptr(b);
 		v.mv_size = jbuf_len(b);
-		r = store_mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+		r = lmdb_mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
 	}
 	jbuf_free(b);
 	return r;
@@ -79,7 +79,7 @@ lmdb_lock(struct store_be *s, const char *user, uint64_t until,
 		return JIT_ERR_INVALID_ARGUMENT;
 	if ((r = store_lock_check(1, user, until, by, reason, now)) != 0)
 		return r;
-	return store_run_write(s, lock_fn, &a);
+	return lmdb_run_write(s, lock_fn, &a);
 }
 
 int
@@ -93,31 +93,31 @@ lmdb_unlock(struct store_be *s, const char *user, const char *by,
 		return JIT_ERR_INVALID_ARGUMENT;
 	if ((r = store_lock_check(0, user, 0, by, reason, now)) != 0)
 		return r;
-	return store_run_write(s, lock_fn, &a);
+	return lmdb_run_write(s, lock_fn, &a);
 }
 
 /* The lock record's end; a record that does not read holds forever. */
 uint64_t
-store_lock_until(const MDB_val *v)
+lmdb_lock_until(const MDB_val *v)
 {
-	return v->mv_size >= 8 ? store_get_be64(v->mv_data) : 0;
+	return v->mv_size >= 8 ? lmdb_get_be64(v->mv_data) : 0;
 }
 
 int
-store_lock_held(struct store_be *s, MDB_txn *txn, const char *user, uint64_t now)
+lmdb_lock_held(struct store_be *s, MDB_txn *txn, const char *user, uint64_t now)
 {
 	char kb[KEY_MAX + 16];
 	MDB_val k, v;
 	uint64_t until;
 	int rc;
 
-	if (user == NULL || store_meta_user_key("lock", user, kb, sizeof(kb), &k) != 0)
+	if (user == NULL || lmdb_meta_user_key("lock", user, kb, sizeof(kb), &k) != 0)
 		return 0;
 	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
-		return store_mdb_err(rc);
-	until = store_lock_until(&v);
+		return lmdb_mdb_err(rc);
+	until = lmdb_lock_until(&v);
 	return until == 0 || until > now ? JIT_ERR_USER_LOCKED : 0;
 }
 
@@ -136,12 +136,12 @@ lmdb_locked(struct store_be *s, const char *user, uint64_t now,
 	*untilp = 0;
 	if (reasonp != NULL)
 		*reasonp = NULL;
-	if ((r = store_meta_user_key("lock", user, kb, sizeof(kb), &k)) != 0)
+	if ((r = lmdb_meta_user_key("lock", user, kb, sizeof(kb), &k)) != 0)
 		return r;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == 0) {
-		until = store_lock_until(&v);
+		until = lmdb_lock_until(&v);
 		held = until == 0 || until > now;
 		if (held && reasonp != NULL && (*reasonp = strndup(
 		    v.mv_size > 8 ? (const char *)v.mv_data + 8 : "",
@@ -152,7 +152,7 @@ lmdb_locked(struct store_be *s, const char *user, uint64_t now,
 	if (rc == ENOMEM)
 		return JIT_ERR_ALLOC;
 	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	*untilp = held ? until : 0;	/* 0: until unlocked */
 	return held;
 }

@@ -24,7 +24,7 @@
 #include "store-req.h"
 
 int
-store_get_head(struct store_be *s, MDB_txn *txn, uint64_t *seq, unsigned char hash[32])
+lmdb_get_head(struct store_be *s, MDB_txn *txn, uint64_t *seq, unsigned char hash[32])
 {
 	MDB_val k, v;
 	int rc;
@@ -38,10 +38,10 @@ store_get_head(struct store_be *s, MDB_txn *txn, uint64_t *seq, unsigned char ha
 		return 0;
 	}
 	if (rc != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	if (v.mv_size != 40)
 		return JIT_ERR_STORE_CORRUPT;
-	*seq = store_get_be64(v.mv_data);
+	*seq = lmdb_get_be64(v.mv_data);
 	memcpy(hash, (unsigned char *)v.mv_data + 8, 32);
 	return 0;
 }
@@ -56,7 +56,7 @@ append_one(struct store_be *s, MDB_txn *txn, struct jstore_event *ev,
 	unsigned int hl;
 	int r, rc;
 
-	if ((r = store_get_head(s, txn, &seq, head + 8)) != 0)
+	if ((r = lmdb_get_head(s, txn, &seq, head + 8)) != 0)
 		return r;
 	ev->seq = seq + 1;
 	if (ev->time == 0)
@@ -69,30 +69,30 @@ append_one(struct store_be *s, MDB_txn *txn, struct jstore_event *ev,
 	    EVP_DigestUpdate(md, jbuf_ptr(canon), jbuf_len(canon)) != 1 ||
 	    EVP_DigestFinal_ex(md, ev->hash, &hl) != 1 || hl != 32)
 		return JIT_ERR_LIBCRYPTO;
-	store_put_be64(seqbe, ev->seq);
+	lmdb_put_be64(seqbe, ev->seq);
 	k.mv_data = seqbe;
 	k.mv_size = 8;
 	v.mv_size = 32 + jbuf_len(canon);
 	/* MDB_RESERVE: write the value in place, no extra copy. */
 	if ((rc = mdb_put(txn, s->dbi[DB_EVENTS], &k, &v,
 	    MDB_APPEND | MDB_RESERVE)) != 0)
-		return rc == MDB_KEYEXIST ? JIT_ERR_STORE_CORRUPT : store_mdb_err(rc);
+		return rc == MDB_KEYEXIST ? JIT_ERR_STORE_CORRUPT : lmdb_mdb_err(rc);
 	memcpy(v.mv_data, ev->hash, 32);
 	memcpy((unsigned char *)v.mv_data + 32, jbuf_ptr(canon),
 	    jbuf_len(canon));
-	store_put_be64(head, ev->seq);
+	lmdb_put_be64(head, ev->seq);
 	memcpy(head + 8, ev->hash, 32);
 	k.mv_data = (void *)(uintptr_t)"head";
 	k.mv_size = 4;
 	v.mv_data = head;
 	v.mv_size = 40;
 	if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0)
-		return store_mdb_err(rc);
-	return store_live_event(s, txn, ev);
+		return lmdb_mdb_err(rc);
+	return lmdb_live_event(s, txn, ev);
 }
 
 int
-store_append_txn(struct store_be *s, MDB_txn *txn, struct jstore_event *evs,
+lmdb_append_txn(struct store_be *s, MDB_txn *txn, struct jstore_event *evs,
     size_t n)
 {
 	struct jbuf *canon = NULL;
@@ -120,7 +120,7 @@ store_append_txn(struct store_be *s, MDB_txn *txn, struct jstore_event *evs,
  * of expired live keys is written before the answer.
  */
 int
-store_issue_allowed(struct store_be *s, MDB_txn *txn, const struct jstore_event *evs,
+lmdb_issue_allowed(struct store_be *s, MDB_txn *txn, const struct jstore_event *evs,
     size_t n)
 {
 	unsigned cap = atomic_load(&s->live_cap);
@@ -133,7 +133,7 @@ store_issue_allowed(struct store_be *s, MDB_txn *txn, const struct jstore_event 
 		if (strcmp(evs[i].event, "issue") != 0)
 			continue;
 		now = evs[i].time != 0 ? evs[i].time : (uint64_t)time(NULL);
-		if ((r = store_lock_held(s, txn, evs[i].user, now)) != 0)
+		if ((r = lmdb_lock_held(s, txn, evs[i].user, now)) != 0)
 			return r;
 		if (cap == 0 || evs[i].serial == 0 || s->no_live_index)
 			continue;
@@ -141,7 +141,7 @@ store_issue_allowed(struct store_be *s, MDB_txn *txn, const struct jstore_event 
 			batch += strcmp(evs[j].event, "issue") == 0 &&
 			    evs[j].serial != 0 &&
 			    strcmp(evs[j].user, evs[i].user) == 0;
-		if ((r = store_live_count(s, txn, evs[i].user, now, &live)) != 0)
+		if ((r = lmdb_live_count(s, txn, evs[i].user, now, &live)) != 0)
 			return r;
 		if (live + batch > cap)
 			return JIT_ERR_CERT_CAP;
@@ -176,7 +176,7 @@ lmdb_verify(struct store_be *s, uint64_t *countp, uint64_t *bad_seqp,
 		return JIT_ERR_ALLOC;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->dbi[DB_EVENTS], &cur)) != 0) {
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
 		goto out;
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
@@ -186,9 +186,9 @@ lmdb_verify(struct store_be *s, uint64_t *countp, uint64_t *bad_seqp,
 		 * count must agree: a dropped, inserted or swapped event
 		 * breaks one of them, an edited one breaks the hash.
 		 */
-		if (k.mv_size != 8 || store_get_be64(k.mv_data) != expect ||
+		if (k.mv_size != 8 || lmdb_get_be64(k.mv_data) != expect ||
 		    v.mv_size < 32 + 8 ||
-		    store_get_be64((unsigned char *)v.mv_data + 32) != expect) {
+		    lmdb_get_be64((unsigned char *)v.mv_data + 32) != expect) {
 			*bad_seqp = expect;
 			r = JIT_ERR_STORE_TAMPERED;
 			goto out;
@@ -209,10 +209,10 @@ lmdb_verify(struct store_be *s, uint64_t *countp, uint64_t *bad_seqp,
 		memcpy(prev, h, 32);
 	}
 	if (rc != MDB_NOTFOUND) {
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
 		goto out;
 	}
-	if ((r = store_get_head(s, txn, &head_seq, head_hash)) != 0)
+	if ((r = lmdb_get_head(s, txn, &head_seq, head_hash)) != 0)
 		goto out;
 	/* Events cut off the end leave the head pointing past them. */
 	if (head_seq != expect - 1 || memcmp(head_hash, prev, 32) != 0) {
@@ -254,10 +254,10 @@ lmdb_events_after(struct store_be *s, uint64_t after, size_t max,
 		return JIT_ERR_ALLOC;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->dbi[DB_EVENTS], &cur)) != 0) {
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
 		goto out;
 	}
-	store_put_be64(kb, after + 1);
+	lmdb_put_be64(kb, after + 1);
 	k.mv_data = kb;
 	k.mv_size = 8;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
@@ -274,7 +274,7 @@ lmdb_events_after(struct store_be *s, uint64_t after, size_t max,
 		*lastp = ev.seq;
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND)
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
  out:
 	if (cur != NULL)
 		mdb_cursor_close(cur);
@@ -294,8 +294,8 @@ lmdb_head(struct store_be *s, uint64_t *seqp)
 	if (s == NULL || seqp == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return store_mdb_err(rc);
-	r = store_get_head(s, txn, seqp, hh);
+		return lmdb_mdb_err(rc);
+	r = lmdb_get_head(s, txn, seqp, hh);
 	mdb_txn_abort(txn);
 	return r;
 }

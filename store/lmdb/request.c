@@ -24,7 +24,7 @@
 #include "store-req.h"
 
 int
-store_req_read(struct store_be *s, MDB_txn *txn, const char *id,
+lmdb_req_read(struct store_be *s, MDB_txn *txn, const char *id,
     struct jstore_request **rp)
 {
 	MDB_val k, v;
@@ -36,7 +36,7 @@ store_req_read(struct store_be *s, MDB_txn *txn, const char *id,
 	if (k.mv_size == 0 || k.mv_size > KEY_MAX)
 		return JIT_ERR_NOT_FOUND;
 	if ((rc = mdb_get(txn, s->dbi[DB_REQUESTS], &k, &v)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	return store_request_decode(v.mv_data, v.mv_size, rp);
 }
 
@@ -52,7 +52,7 @@ store_req_read(struct store_be *s, MDB_txn *txn, const char *id,
 #define OPEN_KEY_MAX	(1 + KEY_MAX + 1 + KEY_MAX)
 
 int
-store_req_is_open(const struct jstore_request *r)
+lmdb_req_is_open(const struct jstore_request *r)
 {
 	return r->state == JSTORE_REQ_PENDING ||
 	    r->state == JSTORE_REQ_APPROVED;
@@ -77,7 +77,7 @@ open_key_exp(uint64_t expires, const char *id, unsigned char *buf)
 	size_t il = strlen(id);
 
 	buf[0] = 'e';
-	store_put_be64(buf + 1, expires);
+	lmdb_put_be64(buf + 1, expires);
 	memcpy(buf + 9, id, il);
 	return 9 + il;
 }
@@ -103,7 +103,7 @@ open_index(struct store_be *s, MDB_txn *txn, const struct jstore_request *r,
 		rc = add ? mdb_put(txn, s->dbi[DB_OPEN], &k, &v, 0) :
 		    mdb_del(txn, s->dbi[DB_OPEN], &k, NULL);
 		if (rc != 0 && !(rc == MDB_NOTFOUND && !add))
-			return store_mdb_err(rc);
+			return lmdb_mdb_err(rc);
 	}
 	return 0;
 }
@@ -118,10 +118,10 @@ req_write(struct store_be *s, MDB_txn *txn, const struct jstore_request *r,
 	int e;
 
 	if (!(flags & MDB_NOOVERWRITE)) {
-		if ((e = store_req_read(s, txn, r->id, &old)) != 0 &&
+		if ((e = lmdb_req_read(s, txn, r->id, &old)) != 0 &&
 		    e != JIT_ERR_NOT_FOUND)
 			return e;
-		e = old != NULL && store_req_is_open(old) ?
+		e = old != NULL && lmdb_req_is_open(old) ?
 		    open_index(s, txn, old, 0) : 0;
 		jstore_request_free(old);
 		if (e != 0)
@@ -134,17 +134,17 @@ req_write(struct store_be *s, MDB_txn *txn, const struct jstore_request *r,
 		k.mv_size = strlen(r->id);
 		v.mv_data = (void *)(uintptr_t)jbuf_ptr(b);
 		v.mv_size = jbuf_len(b);
-		e = store_mdb_err(mdb_put(txn, s->dbi[DB_REQUESTS], &k, &v, flags));
+		e = lmdb_mdb_err(mdb_put(txn, s->dbi[DB_REQUESTS], &k, &v, flags));
 	}
 	jbuf_free(b);
-	if (e == 0 && store_req_is_open(r))
+	if (e == 0 && lmdb_req_is_open(r))
 		e = open_index(s, txn, r, 1);
 	return e;
 }
 
 /* A store made before DB_OPEN: index its open requests once. */
 int
-store_open_index_build(struct store_be *s, MDB_txn *txn)
+lmdb_open_index_build(struct store_be *s, MDB_txn *txn)
 {
 	struct jstore_request *r;
 	MDB_cursor *cur;
@@ -152,19 +152,19 @@ store_open_index_build(struct store_be *s, MDB_txn *txn)
 	int rc, e = 0;
 
 	if ((rc = mdb_cursor_open(txn, s->dbi[DB_REQUESTS], &cur)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && e == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if ((e = store_request_decode(v.mv_data, v.mv_size, &r)) != 0)
 			break;
-		if (store_req_is_open(r))
+		if (lmdb_req_is_open(r))
 			e = open_index(s, txn, r, 1);
 		jstore_request_free(r);
 	}
 	mdb_cursor_close(cur);
 	if (e != 0)
 		return e;
-	return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_mdb_err(rc);
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : lmdb_mdb_err(rc);
 }
 
 /*
@@ -191,7 +191,7 @@ open_each(struct store_be *s, MDB_txn *txn, const char *user,
 	if (user == NULL)
 		kb[0] = 'e';
 	if ((rc = mdb_cursor_open(txn, s->dbi[DB_OPEN], &cur)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	k.mv_data = kb;
 	k.mv_size = plen;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
@@ -206,12 +206,12 @@ open_each(struct store_be *s, MDB_txn *txn, const char *user,
 		memcpy(id, (const char *)k.mv_data + k.mv_size - il, il);
 		id[il] = '\0';
 		e = cb(id, *(const unsigned char *)v.mv_data, user == NULL ?
-		    store_get_be64((const unsigned char *)k.mv_data + 1) : 0, arg);
+		    lmdb_get_be64((const unsigned char *)k.mv_data + 1) : 0, arg);
 	}
 	mdb_cursor_close(cur);
 	if (e != 0)
 		return e < 0 ? e : 0;
-	return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_mdb_err(rc);
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : lmdb_mdb_err(rc);
 }
 
 /* The request decisions (requests.c) in an LMDB write transaction. */
@@ -225,7 +225,7 @@ ltx_read(void *tx, const char *id, struct jstore_request **rp)
 {
 	struct ltx *t = tx;
 
-	return store_req_read(t->s, t->txn, id, rp);
+	return lmdb_req_read(t->s, t->txn, id, rp);
 }
 
 static int
@@ -242,9 +242,9 @@ ltx_append(void *tx, struct jstore_event *evs, size_t n)
 	struct ltx *t = tx;
 	int e;
 
-	if ((e = store_issue_allowed(t->s, t->txn, evs, n)) != 0)
+	if ((e = lmdb_issue_allowed(t->s, t->txn, evs, n)) != 0)
 		return e;
-	return store_append_txn(t->s, t->txn, evs, n);
+	return lmdb_append_txn(t->s, t->txn, evs, n);
 }
 
 static int
@@ -285,7 +285,7 @@ find_key_one(const char *id, unsigned char state, uint64_t expires, void *arg)
 	(void)expires;		/* 0 in a user's listing: read below */
 	if (state != JSTORE_REQ_PENDING)
 		return 0;
-	if ((f->err = store_req_read(f->t->s, f->t->txn, id, &r)) != 0)
+	if ((f->err = lmdb_req_read(f->t->s, f->t->txn, id, &r)) != 0)
 		return 1;
 	if (r->expires > f->now && strcmp(r->role, f->role) == 0 &&
 	    strcmp(r->fingerprint, f->fp) == 0 &&
@@ -338,7 +338,7 @@ lmdb_rtx_run(void *be, store_req_fn fn, struct store_req_arg *a)
 {
 	struct ltx_call c = { fn, a };
 
-	return store_run_write(be, ltx_fn, &c);
+	return lmdb_run_write(be, ltx_fn, &c);
 }
 
 int
@@ -359,8 +359,8 @@ lmdb_request_get(struct store_be *s, const char *id,
 		return JIT_ERR_INVALID_ARGUMENT;
 	*reqp = NULL;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return store_mdb_err(rc);
-	e = store_req_read(s, txn, id, reqp);
+		return lmdb_mdb_err(rc);
+	e = lmdb_req_read(s, txn, id, reqp);
 	mdb_txn_abort(txn);
 	return e;
 }
@@ -452,9 +452,9 @@ expire_fn(struct store_be *s, MDB_txn *txn, void *arg)
 		if ((e = open_each(s, txn, NULL, due_one, d)) != 0)
 			break;
 		for (i = 0; i < d->n && e == 0; i++) {
-			if ((e = store_req_read(s, txn, d->ids[i], &r)) != 0)
+			if ((e = lmdb_req_read(s, txn, d->ids[i], &r)) != 0)
 				break;
-			if (!store_req_is_open(r) || r->expires > a->now)
+			if (!lmdb_req_is_open(r) || r->expires > a->now)
 				e = JIT_ERR_STORE_CORRUPT;	/* index lies */
 			else {
 				r->state = JSTORE_REQ_EXPIRED;
@@ -478,7 +478,7 @@ lmdb_request_expire(struct store_be *s, uint64_t now, unsigned *countp)
 
 	if (s == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
-	e = store_run_write(s, expire_fn, &a);
+	e = lmdb_run_write(s, expire_fn, &a);
 	if (countp != NULL)
 		*countp = e == 0 ? a.count : 0;
 	return e;
@@ -498,7 +498,7 @@ lmdb_request_list(struct store_be *s, enum jstore_request_state state,
 		return JIT_ERR_INVALID_ARGUMENT;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->dbi[DB_REQUESTS], &cur)) != 0) {
-		e = store_mdb_err(rc);
+		e = lmdb_mdb_err(rc);
 		goto out;
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && e == 0;
@@ -510,7 +510,7 @@ lmdb_request_list(struct store_be *s, enum jstore_request_state state,
 		jstore_request_free(r);
 	}
 	if (e == 0 && rc != 0 && rc != MDB_NOTFOUND)
-		e = store_mdb_err(rc);
+		e = lmdb_mdb_err(rc);
  out:
 	if (cur != NULL)
 		mdb_cursor_close(cur);
@@ -536,9 +536,9 @@ list_open_one(const char *id, unsigned char state, uint64_t expires,
 
 	(void)state;
 	(void)expires;
-	if ((e = store_req_read(l->s, l->txn, id, &r)) != 0)
+	if ((e = lmdb_req_read(l->s, l->txn, id, &r)) != 0)
 		return e == JIT_ERR_NOT_FOUND ? JIT_ERR_STORE_CORRUPT : e;
-	if (store_req_is_open(r) && (e = l->cb(r, l->arg)) > 0)
+	if (lmdb_req_is_open(r) && (e = l->cb(r, l->arg)) > 0)
 		e = 0;	/* a callback's own code is not the store's */
 	jstore_request_free(r);
 	return e;
@@ -554,7 +554,7 @@ lmdb_request_list_open(struct store_be *s, const char *user,
 	if (s == NULL || cb == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &l.txn)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	e = open_each(s, l.txn, user, list_open_one, &l);
 	mdb_txn_abort(l.txn);
 	return e;

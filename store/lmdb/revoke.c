@@ -24,7 +24,7 @@
 
 /* Finds the "issue" event of serial inside txn. */
 int
-store_find_issue(struct store_be *s, MDB_txn *txn, uint64_t serial,
+lmdb_find_issue(struct store_be *s, MDB_txn *txn, uint64_t serial,
     struct jstore_event *ev, struct jbuf *scratch)
 {
 	struct jstore_filter f;
@@ -34,10 +34,10 @@ store_find_issue(struct store_be *s, MDB_txn *txn, uint64_t serial,
 
 	memset(&f, 0, sizeof(f));
 	f.serial = serial;
-	if ((r = store_walk_start(s, txn, &f, 0, &w)) != 0)
+	if ((r = lmdb_walk_start(s, txn, &f, 0, &w)) != 0)
 		return r;
-	while ((r = store_walk_next(&w, &seq)) == 0) {
-		if ((r = store_get_event(s, txn, seq, ev, scratch)) != 0)
+	while ((r = lmdb_walk_next(&w, &seq)) == 0) {
+		if ((r = lmdb_get_event(s, txn, seq, ev, scratch)) != 0)
 			break;
 		if (strcmp(ev->event, "issue") == 0 && ev->serial == serial)
 			break;
@@ -65,9 +65,9 @@ revoke_fn(struct store_be *s, MDB_txn *txn, void *arg)
 		r = JIT_ERR_ALLOC;
 		goto out;
 	}
-	if ((r = store_find_issue(s, txn, a->serial, &issue, scratch)) != 0)
+	if ((r = lmdb_find_issue(s, txn, a->serial, &issue, scratch)) != 0)
 		goto out;
-	store_put_be64(sbe, a->serial);
+	lmdb_put_be64(sbe, a->serial);
 	k.mv_data = sbe;
 	k.mv_size = 8;
 	if ((r = jbuf_put_u64(rec, issue.valid_before)) != 0 ||
@@ -78,11 +78,11 @@ revoke_fn(struct store_be *s, MDB_txn *txn, void *arg)
 	v.mv_size = jbuf_len(rec);
 	if ((rc = mdb_put(txn, s->dbi[DB_REVOKED], &k, &v,
 	    MDB_NOOVERWRITE)) != 0) {
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
 		goto out;
 	}
 	store_revoke_event(&ev, &issue, a->by, a->reason, a->now);
-	r = store_append_txn(s, txn, &ev, 1);
+	r = lmdb_append_txn(s, txn, &ev, 1);
  out:
 	jbuf_free(rec);
 	jbuf_free(scratch);
@@ -130,7 +130,7 @@ lmdb_revoke_many(struct store_be *s, const uint64_t *serials, size_t n,
 	if (s == NULL || serials == NULL || by == NULL || donep == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	*donep = 0;
-	if ((r = store_run_write(s, revoke_many_fn, &a)) == 0)
+	if ((r = lmdb_run_write(s, revoke_many_fn, &a)) == 0)
 		*donep = a.done;
 	return r;
 }
@@ -146,7 +146,7 @@ lmdb_revoke(struct store_be *s, uint64_t serial, const char *by,
 	if ((by != NULL && strlen(by) > JSTORE_FIELD_MAX) ||
 	    (reason != NULL && strlen(reason) > JSTORE_FIELD_MAX))
 		return JIT_ERR_STRING_TOO_LARGE;
-	return store_run_write(s, revoke_fn, &a);
+	return lmdb_run_write(s, revoke_fn, &a);
 }
 
 int
@@ -163,10 +163,10 @@ lmdb_cert_info(struct store_be *s, uint64_t serial, char *key_id,
 	if ((scratch = jbuf_new()) == NULL)
 		return JIT_ERR_ALLOC;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
 		goto out;
 	}
-	if ((r = store_find_issue(s, txn, serial, &ev, scratch)) != 0)
+	if ((r = lmdb_find_issue(s, txn, serial, &ev, scratch)) != 0)
 		goto out;
 	if (key_id != NULL && key_id_len > 0)
 		snprintf(key_id, key_id_len, "%s", ev.key_id);
@@ -204,15 +204,15 @@ lmdb_user_serials(struct store_be *s, const char *user, uint64_t now,
 	memset(&f, 0, sizeof(f));
 	f.user = user;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
 		goto out;
 	}
-	if ((r = store_walk_start(s, txn, &f, 0, &w)) != 0)
+	if ((r = lmdb_walk_start(s, txn, &f, 0, &w)) != 0)
 		goto out;
-	while ((r = store_walk_next(&w, &seq)) == 0) {
-		if ((r = store_get_event(s, txn, seq, &ev, scratch)) != 0)
+	while ((r = lmdb_walk_next(&w, &seq)) == 0) {
+		if ((r = lmdb_get_event(s, txn, seq, &ev, scratch)) != 0)
 			goto out;
-		if (!store_matches(&f, &ev) || strcmp(ev.event, "issue") != 0 ||
+		if (!lmdb_matches(&f, &ev) || strcmp(ev.event, "issue") != 0 ||
 		    ev.valid_before <= now)
 			continue;
 		if (*np == cap) {
@@ -259,11 +259,11 @@ lmdb_revoked(struct store_be *s, uint64_t now,
 		return JIT_ERR_INVALID_ARGUMENT;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->dbi[DB_REVOKED], &cur)) != 0) {
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
 		goto out;
 	}
 	if (versionp != NULL) {
-		if ((r = store_get_head(s, txn, &seq, hash)) != 0)
+		if ((r = lmdb_get_head(s, txn, &seq, hash)) != 0)
 			goto out;
 		*versionp = seq;
 	}
@@ -283,12 +283,12 @@ lmdb_revoked(struct store_be *s, uint64_t now,
 		jbuf_free(b);
 		b = NULL;
 		if (valid_before > now &&
-		    (r = cb(store_get_be64(k.mv_data), key_id, arg)) != 0)
+		    (r = cb(lmdb_get_be64(k.mv_data), key_id, arg)) != 0)
 			goto out;
 		free(key_id);
 		key_id = NULL;
 	}
-	r = rc == MDB_NOTFOUND ? 0 : store_mdb_err(rc);
+	r = rc == MDB_NOTFOUND ? 0 : lmdb_mdb_err(rc);
  out:
 	free(key_id);
 	jbuf_free(b);

@@ -28,13 +28,13 @@ reserve_serials(struct store_be *s, MDB_txn *txn, void *arg)
 	uint64_t *range = arg, hwm;
 	int r;
 
-	if ((r = store_get_meta_u64(s, txn, "serial_hwm", &hwm)) != 0)
+	if ((r = lmdb_get_meta_u64(s, txn, "serial_hwm", &hwm)) != 0)
 		return r;
 	if (hwm > UINT64_MAX - range[2] - 1)
 		return JIT_ERR_STORE_FULL;
 	range[0] = hwm + 1;
 	range[1] = hwm + range[2] + 1;	/* exclusive end */
-	return store_put_meta_u64(s, txn, "serial_hwm", hwm + range[2]);
+	return lmdb_put_meta_u64(s, txn, "serial_hwm", hwm + range[2]);
 }
 
 int
@@ -49,7 +49,7 @@ lmdb_next_serial(struct store_be *s, uint64_t *serialp)
 	pthread_mutex_lock(&s->slock);
 	if (s->serial_next == s->serial_end) {
 		range[2] = s->serial_block;
-		if ((r = store_run_write(s, reserve_serials, range)) == 0) {
+		if ((r = lmdb_run_write(s, reserve_serials, range)) == 0) {
 			s->serial_next = range[0];
 			s->serial_end = range[1];
 		}

@@ -23,7 +23,7 @@
 #include "store-impl.h"
 
 int
-store_totp_read(struct store_be *s, MDB_txn *txn, const char *user,
+lmdb_totp_read(struct store_be *s, MDB_txn *txn, const char *user,
     struct jstore_totp *t)
 {
 	MDB_val k, v;
@@ -35,7 +35,7 @@ store_totp_read(struct store_be *s, MDB_txn *txn, const char *user,
 	if (k.mv_size == 0 || k.mv_size > KEY_MAX)
 		return JIT_ERR_INVALID_ARGUMENT;
 	if ((rc = mdb_get(txn, s->dbi[DB_TOTP], &k, &v)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	return store_totp_decode(v.mv_data, v.mv_size, t);
 }
 
@@ -54,7 +54,7 @@ totp_write(struct store_be *s, MDB_txn *txn, const char *user,
 		k.mv_size = strlen(user);
 		v.mv_data = (void *)(uintptr_t)jbuf_ptr(b);
 		v.mv_size = jbuf_len(b);
-		r = store_mdb_err(mdb_put(txn, s->dbi[DB_TOTP], &k, &v, 0));
+		r = lmdb_mdb_err(mdb_put(txn, s->dbi[DB_TOTP], &k, &v, 0));
 	}
 	jbuf_free(b);	/* wipes the secret */
 	return r;
@@ -83,20 +83,20 @@ totp_bound(struct store_be *s, MDB_txn *txn, const char *user,
 	uint64_t latest = 0;
 	int rc, r;
 
-	if ((r = store_meta_user_key("enroll", user, kb, sizeof(kb), &k)) != 0)
+	if ((r = lmdb_meta_user_key("enroll", user, kb, sizeof(kb), &k)) != 0)
 		return r;
 	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) == 0 &&
 	    v.mv_size == 8)
-		latest = store_get_be64(v.mv_data);
+		latest = lmdb_get_be64(v.mv_data);
 	else if (rc != MDB_NOTFOUND)
-		return rc == 0 ? JIT_ERR_STORE_CORRUPT : store_mdb_err(rc);
+		return rc == 0 ? JIT_ERR_STORE_CORRUPT : lmdb_mdb_err(rc);
 	if (t->enroll_seq == 0 && latest == 0)
 		return 0;	/* enrolled by an older release: unbound */
 	if (t->enroll_seq != latest)
 		return JIT_ERR_STORE_TAMPERED;
 	if ((scratch = jbuf_new()) == NULL)
 		return JIT_ERR_ALLOC;
-	if ((r = store_get_event(s, txn, latest, &ev, scratch)) == 0 &&
+	if ((r = lmdb_get_event(s, txn, latest, &ev, scratch)) == 0 &&
 	    (r = store_secret_digest(t->secret, t->secret_len, dg)) == 0 &&
 	    (strcmp(ev.event, "enroll") != 0 || strcmp(ev.user, user) != 0 ||
 	    strcmp(ev.fingerprint, dg) != 0))
@@ -119,7 +119,7 @@ enroll_fn(struct store_be *s, MDB_txn *txn, void *arg)
 	if ((r = store_secret_digest(a->secret, a->len, dg)) != 0)
 		return r;
 	store_enroll_event(&ev, a->user, dg, a->now);
-	if ((r = store_append_txn(s, txn, &ev, 1)) != 0)
+	if ((r = lmdb_append_txn(s, txn, &ev, 1)) != 0)
 		return r;
 	memset(&t, 0, sizeof(t));
 	memcpy(t.secret, a->secret, a->len);
@@ -129,12 +129,12 @@ enroll_fn(struct store_be *s, MDB_txn *txn, void *arg)
 	OPENSSL_cleanse(&t, sizeof(t));
 	if (r != 0)
 		return r;
-	if ((r = store_meta_user_key("enroll", a->user, kb, sizeof(kb), &k)) != 0)
+	if ((r = lmdb_meta_user_key("enroll", a->user, kb, sizeof(kb), &k)) != 0)
 		return r;
-	store_put_be64(seqbe, ev.seq);
+	lmdb_put_be64(seqbe, ev.seq);
 	v.mv_data = seqbe;
 	v.mv_size = 8;
-	return store_mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+	return lmdb_mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
 }
 
 int
@@ -146,7 +146,7 @@ lmdb_totp_enroll(struct store_be *s, const char *user,
 	if (s == NULL || user == NULL || *user == '\0' || secret == NULL ||
 	    len == 0 || len > 64 || strlen(user) > KEY_MAX)
 		return JIT_ERR_INVALID_ARGUMENT;
-	return store_run_write(s, enroll_fn, &a);
+	return lmdb_run_write(s, enroll_fn, &a);
 }
 
 int
@@ -158,8 +158,8 @@ lmdb_totp_get(struct store_be *s, const char *user, struct jstore_totp *t)
 	if (s == NULL || user == NULL || t == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return store_mdb_err(rc);
-	if ((r = store_totp_read(s, txn, user, t)) == 0)
+		return lmdb_mdb_err(rc);
+	if ((r = lmdb_totp_read(s, txn, user, t)) == 0)
 		r = totp_bound(s, txn, user, t);
 	mdb_txn_abort(txn);
 	if (r != 0)
@@ -181,13 +181,13 @@ check_fn(struct store_be *s, MDB_txn *txn, void *arg)
 	struct jstore_totp t;
 	int r;
 
-	if ((r = store_totp_read(s, txn, a->user, &t)) != 0 ||
+	if ((r = lmdb_totp_read(s, txn, a->user, &t)) != 0 ||
 	    (r = totp_bound(s, txn, a->user, &t)) != 0 ||
 	    (r = store_totp_decide(&t, a->c, a->user, &o)) != 0)
 		goto out;
 	a->outcome = o.result;
 	if ((r = totp_write(s, txn, a->user, &t)) == 0 && o.nev != 0)
-		r = store_append_txn(s, txn, o.ev, o.nev);
+		r = lmdb_append_txn(s, txn, o.ev, o.nev);
  out:
 	OPENSSL_cleanse(&t, sizeof(t));
 	if (r == JIT_ERR_TOTP_LOCKED)
@@ -204,7 +204,7 @@ lmdb_totp_check(struct store_be *s, const char *user,
 
 	if (s == NULL || user == NULL || c == NULL || c->verify == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
-	if ((r = store_run_write(s, check_fn, &a)) != 0)
+	if ((r = lmdb_run_write(s, check_fn, &a)) != 0)
 		return r;
 	return a.outcome;
 }

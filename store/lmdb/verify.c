@@ -54,7 +54,7 @@ vbad(struct vstate *v, const char *fmt, ...)
 static const char *
 db_label(int db)
 {
-	return store_db_names[db];
+	return lmdb_db_names[db];
 }
 
 /* One index entry the log says must exist: it must. */
@@ -71,7 +71,7 @@ vindex(void *arg, int db, const void *key, size_t klen,
 	v->expect[db]++;
 	if (v->cur[db] == NULL &&
 	    (rc = mdb_cursor_open(v->txn, v->s->dbi[db], &v->cur[db])) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	k.mv_data = (void *)(uintptr_t)key;
 	k.mv_size = klen;
 	d.mv_data = (void *)(uintptr_t)seqbe;
@@ -79,16 +79,16 @@ vindex(void *arg, int db, const void *key, size_t klen,
 	if ((rc = mdb_cursor_get(v->cur[db], &k, &d, MDB_GET_BOTH)) ==
 	    MDB_NOTFOUND)
 		vbad(v, "index %s: the entry for event %llu is missing",
-		    db_label(db), (unsigned long long)store_get_be64(seqbe));
+		    db_label(db), (unsigned long long)lmdb_get_be64(seqbe));
 	else if (rc != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	return 0;
 }
 
 static int
 vindex_event(struct vstate *v, const struct jstore_event *ev)
 {
-	return store_index_entries(ev, vindex, v);
+	return lmdb_index_entries(ev, vindex, v);
 }
 
 static int
@@ -103,7 +103,7 @@ vrequests(struct vstate *v, struct derive *d)
 	int rc, e = 0;
 
 	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[DB_REQUESTS], &cur)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
 		nrec++;
@@ -115,13 +115,13 @@ vrequests(struct vstate *v, struct derive *d)
 		dr = store_derive_request(d, r->id);
 		if (store_request_disagrees(r, dr, why, sizeof(why)))
 			vbad(v, "%s", why);
-		if (store_req_is_open(r))
+		if (lmdb_req_is_open(r))
 			v->nopen++;
 		jstore_request_free(r);
 	}
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	if (nrec != store_derive_count(d, STORE_DERIVED_REQUESTS))
 		vbad(v, "requests: %zu records, the log has %zu requests", nrec,
 		    store_derive_count(d, STORE_DERIVED_REQUESTS));
@@ -137,19 +137,19 @@ vrevoked(struct vstate *v, struct derive *d)
 	int rc;
 
 	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[DB_REVOKED], &cur)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
 		n++;
 		if (k.mv_size != 8 || !store_derive_revoked(d,
-		    store_get_be64(k.mv_data)))
+		    lmdb_get_be64(k.mv_data)))
 			vbad(v, "revoked: serial %llu has no revoke event",
 			    k.mv_size == 8 ?
-			    (unsigned long long)store_get_be64(k.mv_data) : 0ULL);
+			    (unsigned long long)lmdb_get_be64(k.mv_data) : 0ULL);
 	}
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	if (n != store_derive_count(d, STORE_DERIVED_REVOKED))
 		vbad(v, "revoked: %zu serials in the table, %zu revoke events "
 		    "in the log (a revocation was removed)", n,
@@ -169,13 +169,13 @@ vtotp(struct vstate *v, struct derive *d)
 	int rc;
 
 	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[DB_TOTP], &cur)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
 		n++;
 		snprintf(user, sizeof(user), "%.*s", (int)k.mv_size,
 		    (const char *)k.mv_data);
-		if (store_totp_read(v->s, v->txn, user, &t) != 0) {
+		if (lmdb_totp_read(v->s, v->txn, user, &t) != 0) {
 			vbad(v, "totp %s: the record does not decode", user);
 			continue;
 		}
@@ -197,7 +197,7 @@ vtotp(struct vstate *v, struct derive *d)
 	}
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	if (n != store_derive_count(d, STORE_DERIVED_ENROLLS))
 		vbad(v, "totp: %zu records, %zu users enrolled in the log (a "
 		    "record was removed: that user would skip the code)", n,
@@ -228,7 +228,7 @@ vopen(struct vstate *v)
 		return 0;
 	}
 	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[DB_OPEN], &cur)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
 		n++;
@@ -247,15 +247,15 @@ vopen(struct vstate *v)
 		}
 		memcpy(id, ks + k.mv_size - il, il);
 		id[il] = '\0';
-		if (store_req_read(v->s, v->txn, id, &r) != 0) {
+		if (lmdb_req_read(v->s, v->txn, id, &r) != 0) {
 			vbad(v, "open: request %s has no record", id);
 			continue;
 		}
-		if (!store_req_is_open(r) || *(unsigned char *)val.mv_data !=
+		if (!lmdb_req_is_open(r) || *(unsigned char *)val.mv_data !=
 		    (unsigned char)r->state)
 			vbad(v, "open: request %s is %s, the index says open",
 			    id, jstore_request_state_name(r->state));
-		else if (ks[0] == 'e' ? store_get_be64((const unsigned char *)ks +
+		else if (ks[0] == 'e' ? lmdb_get_be64((const unsigned char *)ks +
 		    1) != r->expires : strlen(r->user) != ul ||
 		    memcmp(ks + 1, r->user, ul) != 0)
 			vbad(v, "open: the entry for request %s does not match "
@@ -264,7 +264,7 @@ vopen(struct vstate *v)
 	}
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	if (n != 2 * v->nopen)
 		vbad(v, "open: %zu index entries for %zu open requests (each "
 		    "has 2)", n, v->nopen);
@@ -298,7 +298,7 @@ vlive_counters(struct vstate *v)
 		}
 		snprintf(user, sizeof(user), "%.*s", (int)ul,
 		    (const char *)k.mv_data + 5);
-		want = store_get_be64(val.mv_data);
+		want = lmdb_get_be64(val.mv_data);
 		memcpy(kb, user, ul);
 		kb[ul] = '\0';
 		lk.mv_data = kb;
@@ -329,7 +329,7 @@ vlive_counters(struct vstate *v)
 		mdb_cursor_close(lc);
 	if (cur != NULL)
 		mdb_cursor_close(cur);
-	return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_mdb_err(rc);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : lmdb_mdb_err(rc);
 }
 
 /*
@@ -355,7 +355,7 @@ vlive(struct vstate *v, struct derive *d)
 		return 0;
 	}
 	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[DB_LIVE], &cur)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
 		ks = k.mv_data;
@@ -364,8 +364,8 @@ vlive(struct vstate *v, struct derive *d)
 			vbad(v, "live: an entry that does not read");
 			continue;
 		}
-		vb = store_get_be64((const unsigned char *)ks + ul + 1);
-		serial = store_get_be64((const unsigned char *)ks + ul + 9);
+		vb = lmdb_get_be64((const unsigned char *)ks + ul + 1);
+		serial = lmdb_get_be64((const unsigned char *)ks + ul + 9);
 		if (vb <= store_derive_horizon(d))
 			continue;	/* expired: pruned later, or not */
 		n++;
@@ -378,7 +378,7 @@ vlive(struct vstate *v, struct derive *d)
 	}
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	if (n != store_derive_count(d, STORE_DERIVED_LIVE))
 		vbad(v, "live: %zu live certificates indexed, the log has %zu "
 		    "(an entry was removed: the cap would undercount)", n,
@@ -398,7 +398,7 @@ vlocks(struct vstate *v, struct derive *d)
 	int rc;
 
 	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[DB_META], &cur)) != 0)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	k.mv_data = (void *)(uintptr_t)"lock:";
 	k.mv_size = 5;
 	for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0 &&
@@ -411,7 +411,7 @@ vlocks(struct vstate *v, struct derive *d)
 		if (dl == NULL)
 			vbad(v, "lock %s: no lock event in the log, or an unlock "
 			    "after it", user);
-		else if (val.mv_size < 8 || store_lock_until(&val) != dl->until ||
+		else if (val.mv_size < 8 || lmdb_lock_until(&val) != dl->until ||
 		    val.mv_size - 8 != strlen(dl->reason) ||
 		    memcmp((const char *)val.mv_data + 8, dl->reason,
 		    val.mv_size - 8) != 0)
@@ -420,7 +420,7 @@ vlocks(struct vstate *v, struct derive *d)
 	}
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_mdb_err(rc);
+		return lmdb_mdb_err(rc);
 	if (n != store_derive_count(d, STORE_DERIVED_LOCKS))
 		vbad(v, "locks: %zu records, the log has %zu users locked (a "
 		    "lock was removed: that user could get certificates)", n,
@@ -458,15 +458,15 @@ lmdb_verify_state(struct store_be *s,
 		goto out;
 	}
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &v.txn)) != 0) {
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
 		goto out;
 	}
-	if ((r = store_get_head(s, v.txn, &head, hh)) != 0 ||
-	    (r = store_get_meta_u64(s, v.txn, "indexed", &indexed)) != 0 ||
-	    (r = store_get_meta_u64(s, v.txn, "serial_hwm", &hwm)) != 0)
+	if ((r = lmdb_get_head(s, v.txn, &head, hh)) != 0 ||
+	    (r = lmdb_get_meta_u64(s, v.txn, "indexed", &indexed)) != 0 ||
+	    (r = lmdb_get_meta_u64(s, v.txn, "serial_hwm", &hwm)) != 0)
 		goto out;
 	if ((rc = mdb_cursor_open(v.txn, s->dbi[DB_EVENTS], &cur)) != 0) {
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
 		goto out;
 	}
 	for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0;
@@ -482,12 +482,12 @@ lmdb_verify_state(struct store_be *s,
 			goto out;
 	}
 	if (rc != MDB_NOTFOUND) {
-		r = store_mdb_err(rc);
+		r = lmdb_mdb_err(rc);
 		goto out;
 	}
 	for (i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
 		if ((rc = mdb_stat(v.txn, s->dbi[idx[i]], &st)) != 0) {
-			r = store_mdb_err(rc);
+			r = lmdb_mdb_err(rc);
 			goto out;
 		}
 		if (st.ms_entries != v.expect[idx[i]])

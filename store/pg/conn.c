@@ -15,11 +15,46 @@
 #include "pg-store.h"
 #include "store-impl.h"
 
-const struct jstore_ops store_pg_ops = STORE_BE_OPS(pg, "postgresql",
-    pg_import_from);
+const struct jstore_ops store_pg_ops = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.set_clients = pg_set_clients,
+	.set_live_cap = pg_set_live_cap,
+	.next_serial = pg_next_serial,
+	.append = pg_append,
+	.query = pg_query,
+	.events_after = pg_events_after,
+	.head = pg_head,
+	.changes = pg_changes,
+	.verify_state = pg_verify_state,
+	.verify = pg_verify,
+	.revoke = pg_revoke,
+	.revoke_many = pg_revoke_many,
+	.lock = pg_lock,
+	.unlock = pg_unlock,
+	.locked = pg_locked,
+	.user_serials = pg_user_serials,
+	.cert_info = pg_cert_info,
+	.revoked = pg_revoked,
+	.totp_enroll = pg_totp_enroll,
+	.totp_get = pg_totp_get,
+	.totp_check = pg_totp_check,
+	.request_create = pg_request_create,
+	.request_get = pg_request_get,
+	.request_approve = pg_request_approve,
+	.request_deny = pg_request_deny,
+	.request_cancel = pg_request_cancel,
+	.request_mark = pg_request_mark,
+	.request_issue = pg_request_issue,
+	.request_expire = pg_request_expire,
+	.request_list = pg_request_list,
+	.request_list_open = pg_request_list_open,
+	.import_from = pg_import_from,
+};
 
 void
-pgp_str(struct pgp *p, const char *s)
+pg_param_str(struct pgp *p, const char *s)
 {
 	p->v[p->n] = s != NULL ? s : "";
 	p->len[p->n] = 0;
@@ -28,14 +63,14 @@ pgp_str(struct pgp *p, const char *s)
 }
 
 void
-pgp_u64(struct pgp *p, uint64_t v)
+pg_param_u64(struct pgp *p, uint64_t v)
 {
 	snprintf(p->num[p->n], sizeof(p->num[0]), "%" PRIu64, v);
-	pgp_str(p, p->num[p->n]);
+	pg_param_str(p, p->num[p->n]);
 }
 
 void
-pgp_bin(struct pgp *p, const void *d, size_t len)
+pg_param_bin(struct pgp *p, const void *d, size_t len)
 {
 	p->v[p->n] = d;
 	p->len[p->n] = (int)len;
@@ -327,7 +362,7 @@ pg_bytes(const PGresult *res, int i, int col, unsigned char *out, size_t max,
 }
 
 /* A connection that works, or JIT_ERR_STORE_UNAVAILABLE. */
-static int
+int
 pg_ready(struct store_be *b, PGconn **cp)
 {
 	if (*cp == NULL) {
@@ -382,123 +417,6 @@ pg_reader_done(struct store_be *b, PGconn *c)
 		}
 	pthread_cond_signal(&b->rcond);
 	pthread_mutex_unlock(&b->rlock);
-}
-
-/*
- * What a writer asks: fn in the shared transaction.  An atomic fn is one
- * statement that refuses by its answer, never by an error, so it needs no
- * savepoint; an error from it loses the transaction, as any would.
- */
-struct pending {
-	int (*fn)(struct pgtx *, void *);
-	void *arg;
-	int atomic;
-};
-
-/*
- * One transaction for the batch, a savepoint per writer: a writer that
- * fails is rolled back alone (the chain head it moved included).  Nobody
- * is answered before COMMIT returns: synchronous_commit, the server's
- * default, makes that durable (and replicated, where the site asks).
- */
-static void
-commit_batch(void *ctx, struct gc_writer *batch)
-{
-	struct store_be *b = ctx;
-	struct pgtx t = { b, NULL, 0, 0, 0, { 0 } };
-	struct pgtx saved;
-	struct gc_writer *w;
-	struct pending *p;
-	int r, any = 0;
-
-	if ((r = pg_ready(b, &b->wconn)) == 0)
-		r = pg_exec(b->wconn, "BEGIN", NULL, NULL);
-	if (r != 0) {
-		for (w = batch; w != NULL; w = w->next)
-			w->result = r;
-		return;
-	}
-	t.c = b->wconn;
-	for (w = batch; w != NULL; w = w->next) {
-		p = w->op;
-		saved = t;
-		if (p->atomic) {
-			if ((w->result = p->fn(&t, p->arg)) == 0) {
-				any = 1;
-				continue;
-			}
-			t = saved;
-			if (PQtransactionStatus(t.c) == PQTRANS_INTRANS)
-				continue;	/* refused: the others go on */
-			r = w->result;
-			for (w = batch; w != NULL; w = w->next)
-				if (w->result == 0)
-					w->result = r;
-			(void)pg_exec(t.c, "ROLLBACK", NULL, NULL);
-			return;
-		}
-		if ((r = pg_exec(t.c, "SAVEPOINT w", NULL, NULL)) != 0) {
-			w->result = r;
-			continue;
-		}
-		if ((w->result = p->fn(&t, p->arg)) == 0 &&
-		    (w->result = pg_exec(t.c, "RELEASE SAVEPOINT w", NULL,
-		    NULL)) == 0) {
-			any = 1;
-			continue;
-		}
-		t = saved;
-		if ((r = pg_exec(t.c, "ROLLBACK TO SAVEPOINT w", NULL,
-		    NULL)) != 0) {
-			/* The transaction is lost: so are the others. */
-			for (w = batch; w != NULL; w = w->next)
-				if (w->result == 0)
-					w->result = r;
-			(void)pg_exec(t.c, "ROLLBACK", NULL, NULL);
-			return;
-		}
-	}
-	/*
-	 * COMMIT of a transaction that an error aborted "succeeds" as a
-	 * ROLLBACK: never let that answer anyone.
-	 */
-	r = 0;
-	if (any && PQtransactionStatus(t.c) != PQTRANS_INTRANS)
-		r = JIT_ERR_STORE;
-	else if (any)
-		r = pg_write_head(&t);
-	if (r != 0) {
-		for (w = batch; w != NULL; w = w->next)
-			if (w->result == 0)
-				w->result = r;
-		(void)pg_exec(t.c, "ROLLBACK", NULL, NULL);
-		return;
-	}
-	r = pg_exec(t.c, any ? "COMMIT" : "ROLLBACK", NULL, NULL);
-	if (r != 0)
-		for (w = batch; w != NULL; w = w->next)
-			if (w->result == 0)
-				w->result = r;
-}
-
-int
-pg_run_write(struct store_be *b, int (*fn)(struct pgtx *, void *), void *arg)
-{
-	struct pending p = { fn, arg, 0 };
-
-	if (b->rdonly)
-		return JIT_ERR_INVALID_ARGUMENT;
-	return gcommit_run(&b->gc, &p);
-}
-
-int
-pg_run_atomic(struct store_be *b, int (*fn)(struct pgtx *, void *), void *arg)
-{
-	struct pending p = { fn, arg, 1 };
-
-	if (b->rdonly)
-		return JIT_ERR_INVALID_ARGUMENT;
-	return gcommit_run(&b->gc, &p);
 }
 
 /*
@@ -639,7 +557,7 @@ pg_schema(PGconn *c, int rdonly)
 			if ((r = pg_exec(c, schema_v1[i], NULL, NULL)) != 0)
 				goto fail;
 		snprintf(ver, sizeof(ver), "%d", PG_SCHEMA_VERSION);
-		pgp_str(&p, ver);
+		pg_param_str(&p, ver);
 		if ((r = pg_exec(c, "INSERT INTO jit_meta VALUES "
 		    "('magic', 'jit-ssh store'), ('schema', $1)", &p,
 		    NULL)) != 0)
@@ -724,7 +642,7 @@ pg_open(const char *where, int flags, uint64_t map_size, struct store_be **bp)
 	atomic_init(&b->changes, 0);
 	b->oneshot = (flags & JSTORE_ONESHOT) != 0;
 	pthread_cond_init(&b->rcond, NULL);
-	gcommit_init(&b->gc, commit_batch, NULL, b);
+	pg_commit_init(b);
 	/* The first connection tells whether the database is there at all. */
 	if ((r = pg_ready(b, &b->wconn)) != 0 ||
 	    (r = pg_schema(b->wconn, b->rdonly)) != 0) {

@@ -85,8 +85,8 @@ copy_revoked(uint64_t serial, const char *key_id, void *arg)
 	struct imp *m = arg;
 	struct pgp p = { .n = 0 };
 
-	pgp_u64(&p, serial);
-	pgp_str(&p, key_id);
+	pg_param_u64(&p, serial);
+	pg_param_str(&p, key_id);
 	/* The end of its validity, from its issue event (copied above). */
 	m->err = pg_exec(m->t->c, "INSERT INTO jit_revoked SELECT $1, $2, "
 	    "valid_before FROM jit_events WHERE event = 'issue' AND serial = $1 "
@@ -120,9 +120,9 @@ copy_user_state(struct imp *m)
 			return r;
 		if (r == 1) {
 			p.n = 0;
-			pgp_str(&p, u);
-			pgp_u64(&p, until);
-			pgp_str(&p, reason);
+			pg_param_str(&p, u);
+			pg_param_u64(&p, until);
+			pg_param_str(&p, reason);
 			r = pg_exec(m->t->c, "INSERT INTO jit_locks VALUES ($1, $2, "
 			    "$3)", &p, NULL);
 		} else
@@ -183,8 +183,8 @@ pg_import_from(struct store_be *b, struct jstore *src, uint64_t *countp)
 	{
 		struct pgp p = { .n = 0 };
 
-		pgp_u64(&p, t.seq);
-		pgp_bin(&p, t.hash, 32);
+		pg_param_u64(&p, t.seq);
+		pg_param_bin(&p, t.hash, 32);
 		if ((r = pg_exec(t.c, "UPDATE jit_head SET seq = $1, hash = $2",
 		    &p, NULL)) != 0 ||
 		    /* The live index, from the log (as verify derives it). */

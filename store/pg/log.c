@@ -70,9 +70,9 @@ issue_allowed(struct pgtx *t, const struct jstore_event *evs, size_t n)
 		 * (whatever the history, the counter says the rest).
 		 */
 		p.n = 0;
-		pgp_str(&p, evs[i].user);
-		pgp_u64(&p, now);
-		pgp_str(&p, capped ? "t" : "f");
+		pg_param_str(&p, evs[i].user);
+		pg_param_u64(&p, now);
+		pg_param_str(&p, capped ? "t" : "f");
 		if ((r = pg_exec(t->c, "WITH gone AS (DELETE FROM jit_live WHERE "
 		    "$3::boolean AND \"user\" = $1 AND valid_before <= $2 "
 		    "RETURNING 1), cnt AS (UPDATE jit_live_count SET n = n - "
@@ -96,23 +96,23 @@ issue_allowed(struct pgtx *t, const struct jstore_event *evs, size_t n)
 static void
 event_params(struct pgp *p, const struct jstore_event *ev)
 {
-	pgp_u64(p, ev->seq);
-	pgp_u64(p, ev->time);
-	pgp_str(p, ev->event);
-	pgp_str(p, ev->user);
-	pgp_str(p, ev->role);
-	pgp_u64(p, ev->serial);
-	pgp_str(p, ev->key_id);
-	pgp_str(p, ev->principals);
-	pgp_u64(p, ev->valid_after);
-	pgp_u64(p, ev->valid_before);
-	pgp_str(p, ev->fingerprint);
-	pgp_str(p, ev->source);
-	pgp_str(p, ev->reason);
-	pgp_str(p, ev->request_id);
-	pgp_str(p, ev->approvers);
-	pgp_str(p, ev->instance);
-	pgp_bin(p, ev->hash, 32);
+	pg_param_u64(p, ev->seq);
+	pg_param_u64(p, ev->time);
+	pg_param_str(p, ev->event);
+	pg_param_str(p, ev->user);
+	pg_param_str(p, ev->role);
+	pg_param_u64(p, ev->serial);
+	pg_param_str(p, ev->key_id);
+	pg_param_str(p, ev->principals);
+	pg_param_u64(p, ev->valid_after);
+	pg_param_u64(p, ev->valid_before);
+	pg_param_str(p, ev->fingerprint);
+	pg_param_str(p, ev->source);
+	pg_param_str(p, ev->reason);
+	pg_param_str(p, ev->request_id);
+	pg_param_str(p, ev->approvers);
+	pg_param_str(p, ev->instance);
+	pg_param_bin(p, ev->hash, 32);
 }
 
 int
@@ -148,7 +148,7 @@ live_event(PGconn *c, const struct jstore_event *ev)
 
 	if (ev->serial == 0 || strcmp(ev->event, "revoke") != 0)
 		return 0;
-	pgp_u64(&p, ev->serial);
+	pg_param_u64(&p, ev->serial);
 	return pg_exec(c, "WITH gone AS (DELETE FROM jit_live WHERE serial = $1 "
 	    "RETURNING \"user\") UPDATE jit_live_count l SET n = n - 1 FROM gone "
 	    "WHERE l.\"user\" = gone.\"user\"", &p, NULL);
@@ -227,8 +227,8 @@ pg_write_head(struct pgtx *t)
 
 	if (!t->head_moved)
 		return 0;
-	pgp_u64(&p, t->seq);
-	pgp_bin(&p, t->hash, 32);
+	pg_param_u64(&p, t->seq);
+	pg_param_bin(&p, t->hash, 32);
 	/* Every instance's listener hears of it once this commits. */
 	return pg_exec(t->c, "WITH h AS (UPDATE jit_head SET seq = $1, hash = $2) "
 	    "SELECT pg_notify('jit_log', '')", &p, NULL);
@@ -255,9 +255,9 @@ append1_fn(struct pgtx *t, void *arg)
 	if ((r = store_chain_hash(t->hash, ev, ev->hash)) != 0)
 		return r;
 	event_params(&p, ev);
-	pgp_u64(&p, now);
-	pgp_u64(&p, cap);
-	pgp_str(&p, goes_live(ev) ? "t" : "f");
+	pg_param_u64(&p, now);
+	pg_param_u64(&p, cap);
+	pg_param_str(&p, goes_live(ev) ? "t" : "f");
 	if ((r = pg_exec(t->c, "SELECT jit_append1($1, $2, $3, $4, $5, $6, $7, "
 	    "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)", &p,
 	    &res)) != 0)
@@ -380,19 +380,19 @@ pg_query(struct store_be *b, const struct jstore_filter *f,
 			    " AND %s $%d", col, p.n); \
 		} \
 	} while (0)
-	COND(f->user != NULL, "\"user\" =", pgp_str(&p, f->user));
-	COND(f->role != NULL, "role =", pgp_str(&p, f->role));
-	COND(f->event != NULL, "event =", pgp_str(&p, f->event));
+	COND(f->user != NULL, "\"user\" =", pg_param_str(&p, f->user));
+	COND(f->role != NULL, "role =", pg_param_str(&p, f->role));
+	COND(f->event != NULL, "event =", pg_param_str(&p, f->event));
 	COND(f->fingerprint != NULL, "fingerprint =",
-	    pgp_str(&p, f->fingerprint));
-	COND(f->request_id != NULL, "request_id =", pgp_str(&p, f->request_id));
-	COND(f->serial != 0, "serial =", pgp_u64(&p, f->serial));
-	COND(f->since != 0, "time >=", pgp_u64(&p, f->since));
-	COND(f->until != 0, "time <=", pgp_u64(&p, f->until));
+	    pg_param_str(&p, f->fingerprint));
+	COND(f->request_id != NULL, "request_id =", pg_param_str(&p, f->request_id));
+	COND(f->serial != 0, "serial =", pg_param_u64(&p, f->serial));
+	COND(f->since != 0, "time >=", pg_param_u64(&p, f->since));
+	COND(f->until != 0, "time <=", pg_param_u64(&p, f->until));
 #undef COND
 	if (f->limit != 0) {
 		/* The newest limit matches, shown oldest first. */
-		pgp_u64(&p, f->limit);
+		pg_param_u64(&p, f->limit);
 		char inner[1100];
 
 		snprintf(inner, sizeof(inner), "SELECT * FROM (%s ORDER BY seq "
@@ -413,8 +413,8 @@ pg_events_after(struct store_be *b, uint64_t after, size_t max,
 	if (b == NULL || cb == NULL || lastp == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	*lastp = after;
-	pgp_u64(&p, after);
-	pgp_u64(&p, max);
+	pg_param_u64(&p, after);
+	pg_param_u64(&p, max);
 	return each_event(b, "SELECT " PG_EVENT_SELECT " FROM jit_events WHERE "
 	    "seq > $1 ORDER BY seq LIMIT $2", &p, cb, arg, lastp);
 }
@@ -466,7 +466,7 @@ pg_verify(struct store_be *b, uint64_t *countp, uint64_t *bad_seqp,
 		goto out;
 	do {
 		p.n = 0;
-		pgp_u64(&p, expect - 1);
+		pg_param_u64(&p, expect - 1);
 		if ((r = pg_exec(c, "SELECT " PG_EVENT_SELECT " FROM jit_events "
 		    "WHERE seq > $1 ORDER BY seq LIMIT 5000", &p, &res)) != 0)
 			goto out;

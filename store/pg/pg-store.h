@@ -25,7 +25,77 @@
 #define PG_NAME_MAX		256	/* user, role, request id */
 #define PG_SERIAL_BLOCK		256	/* the sequence's increment */
 
-STORE_BE_DECLARE(pg)
+/* The PostgreSQL backend's entries of its table (store-backend.h). */
+int pg_open(const char *where, int flags, uint64_t map_size,
+    struct store_be **bp);
+void pg_close(struct store_be *b);
+void pg_set_clients(struct store_be *b, unsigned n);
+void pg_set_live_cap(struct store_be *b, unsigned cap);
+int pg_next_serial(struct store_be *b, uint64_t *serialp);
+int pg_append(struct store_be *b, struct jstore_event *evs,
+    size_t n);
+int pg_query(struct store_be *b, const struct jstore_filter *f,
+    int (*cb)(const struct jstore_event *ev, void *arg), void *arg);
+int pg_events_after(struct store_be *b, uint64_t after, size_t max,
+    int (*cb)(const struct jstore_event *ev, void *arg), void *arg,
+    uint64_t *lastp);
+int pg_head(struct store_be *b, uint64_t *seqp);
+uint64_t pg_changes(struct store_be *b);
+int pg_verify_state(struct store_be *b,
+    void (*cb)(const char *what, void *arg), void *arg,
+    size_t *nbadp);
+int pg_verify(struct store_be *b, uint64_t *countp,
+    uint64_t *bad_seqp, unsigned char head[32]);
+int pg_revoke(struct store_be *b, uint64_t serial, const char *by,
+    const char *reason, uint64_t now);
+int pg_revoke_many(struct store_be *b, const uint64_t *serials,
+    size_t n, const char *by, const char *reason, uint64_t now,
+    size_t *donep);
+int pg_lock(struct store_be *b, const char *user, uint64_t until,
+    const char *by, const char *reason, uint64_t now);
+int pg_unlock(struct store_be *b, const char *user, const char *by,
+    const char *reason, uint64_t now);
+int pg_locked(struct store_be *b, const char *user, uint64_t now,
+    uint64_t *untilp, char **reasonp);
+int pg_user_serials(struct store_be *b, const char *user,
+    uint64_t now, uint64_t **serialsp, size_t *np);
+int pg_cert_info(struct store_be *b, uint64_t serial, char *key_id,
+    size_t key_id_len, uint64_t *valid_before, char *role,
+    size_t role_len);
+int pg_revoked(struct store_be *b, uint64_t now,
+    int (*cb)(uint64_t serial, const char *key_id, void *arg),
+    void *arg, uint64_t *versionp);
+int pg_totp_enroll(struct store_be *b, const char *user,
+    const unsigned char *secret, size_t len, uint64_t now);
+int pg_totp_get(struct store_be *b, const char *user,
+    struct jstore_totp *t);
+int pg_totp_check(struct store_be *b, const char *user,
+    struct jstore_totp_check *c);
+int pg_request_create(struct store_be *b,
+    const struct jstore_request *req, uint64_t now,
+    unsigned max_pending, char *id_out);
+int pg_request_get(struct store_be *b, const char *id,
+    struct jstore_request **reqp);
+int pg_request_approve(struct store_be *b, const char *id,
+    const char *approver, const char *comment, uint64_t now,
+    unsigned quorum, enum jstore_request_state *statep);
+int pg_request_deny(struct store_be *b, const char *id,
+    const char *by, const char *comment, uint64_t now);
+int pg_request_cancel(struct store_be *b, const char *id,
+    const char *by, const char *reason, uint64_t now);
+int pg_request_mark(struct store_be *b, const char *id,
+    unsigned flag, const char *note, uint64_t now);
+int pg_request_issue(struct store_be *b, const char *id,
+    uint64_t now, struct jstore_event *evs, size_t n);
+int pg_request_expire(struct store_be *b, uint64_t now,
+    unsigned *countp);
+int pg_request_list(struct store_be *b,
+    enum jstore_request_state state,
+    int (*cb)(const struct jstore_request *req, void *arg),
+    void *arg);
+int pg_request_list_open(struct store_be *b, const char *user,
+    int (*cb)(const struct jstore_request *req, void *arg),
+    void *arg);
 
 struct store_be {
 	char *conninfo;
@@ -69,9 +139,9 @@ struct pgp {
 };
 
 /* conn.c */
-void pgp_str(struct pgp *p, const char *s);	/* NULL: "" */
-void pgp_u64(struct pgp *p, uint64_t v);
-void pgp_bin(struct pgp *p, const void *d, size_t len);
+void pg_param_str(struct pgp *p, const char *s);	/* NULL: "" */
+void pg_param_u64(struct pgp *p, uint64_t v);
+void pg_param_bin(struct pgp *p, const void *d, size_t len);
 /* Runs sql; *resp (when not NULL) gets the result to PQclear. */
 int pg_exec(PGconn *c, const char *sql, const struct pgp *p, PGresult **resp);
 /* Column helpers on row i. */
@@ -85,6 +155,10 @@ int pg_error(PGconn *c, const PGresult *res);
 /* A read connection (waits for a free one), and its return. */
 int pg_reader(struct store_be *b, PGconn **cp);
 void pg_reader_done(struct store_be *b, PGconn *c);
+/* *cp made to work (reconnected if need be), or JIT_ERR_STORE_UNAVAILABLE. */
+int pg_ready(struct store_be *b, PGconn **cp);
+/* commit.c: the transaction runner (group commit) of a new handle. */
+void pg_commit_init(struct store_be *b);
 /* Runs fn in a write transaction shared with other writers. */
 int pg_run_write(struct store_be *b, int (*fn)(struct pgtx *, void *),
     void *arg);

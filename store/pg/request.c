@@ -55,7 +55,7 @@ req_read(PGconn *c, const char *id, int for_update, struct jstore_request **rp)
 	int r;
 
 	*rp = NULL;
-	pgp_str(&p, id);
+	pg_param_str(&p, id);
 	if ((r = pg_exec(c, for_update ? "SELECT " REQ_COLS " FROM jit_requests "
 	    "WHERE id = $1 FOR UPDATE" : "SELECT " REQ_COLS " FROM "
 	    "jit_requests WHERE id = $1", &p, &res)) != 0)
@@ -70,24 +70,24 @@ pg_request_write(PGconn *c, const struct jstore_request *r)
 {
 	struct pgp p = { .n = 0 };
 
-	pgp_str(&p, r->id);
-	pgp_str(&p, r->user);
-	pgp_str(&p, r->role);
-	pgp_str(&p, r->principals);
-	pgp_str(&p, r->pubkey);
-	pgp_str(&p, r->fingerprint);
-	pgp_str(&p, r->reason);
-	pgp_str(&p, r->source);
-	pgp_str(&p, r->approver_groups);
-	pgp_str(&p, r->approvers);
-	pgp_u64(&p, r->ttl);
-	pgp_u64(&p, r->created);
-	pgp_u64(&p, r->serial);
-	pgp_u64(&p, r->expires);
-	pgp_u64(&p, r->pickup_ttl);
-	pgp_u64(&p, r->quorum);
-	pgp_u64(&p, r->state);
-	pgp_u64(&p, r->flags);
+	pg_param_str(&p, r->id);
+	pg_param_str(&p, r->user);
+	pg_param_str(&p, r->role);
+	pg_param_str(&p, r->principals);
+	pg_param_str(&p, r->pubkey);
+	pg_param_str(&p, r->fingerprint);
+	pg_param_str(&p, r->reason);
+	pg_param_str(&p, r->source);
+	pg_param_str(&p, r->approver_groups);
+	pg_param_str(&p, r->approvers);
+	pg_param_u64(&p, r->ttl);
+	pg_param_u64(&p, r->created);
+	pg_param_u64(&p, r->serial);
+	pg_param_u64(&p, r->expires);
+	pg_param_u64(&p, r->pickup_ttl);
+	pg_param_u64(&p, r->quorum);
+	pg_param_u64(&p, r->state);
+	pg_param_u64(&p, r->flags);
 	return pg_exec(c, "INSERT INTO jit_requests (" REQ_COLS ") VALUES ($1, "
 	    "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
 	    "$17, $18) ON CONFLICT (id) DO UPDATE SET approvers = $10, "
@@ -128,7 +128,7 @@ ptx_count_pending(void *tx, const char *user, unsigned *np)
 	PGresult *res;
 	int e;
 
-	pgp_str(&p, user);
+	pg_param_str(&p, user);
 	if ((e = pg_exec(t->c, "SELECT pg_advisory_xact_lock(hashtext($1))",
 	    &p, NULL)) != 0 ||
 	    (e = pg_exec(t->c, "SELECT count(*) FROM jit_requests WHERE "
@@ -149,10 +149,10 @@ ptx_find_pending(void *tx, const char *user, const char *role, const char *fp,
 	PGresult *res;
 	int e;
 
-	pgp_str(&p, user);
-	pgp_str(&p, role);
-	pgp_str(&p, fp);
-	pgp_u64(&p, now);
+	pg_param_str(&p, user);
+	pg_param_str(&p, role);
+	pg_param_str(&p, fp);
+	pg_param_u64(&p, now);
 	if ((e = pg_exec(t->c, "SELECT id FROM jit_requests WHERE \"user\" = $1 "
 	    "AND role = $2 AND fingerprint = $3 AND state = 1 AND expires > $4 "
 	    "ORDER BY created DESC LIMIT 1", &p, &res)) != 0)
@@ -269,7 +269,7 @@ expire_fn(struct pgtx *t, void *arg)
 	int i, e;
 
 	a->count = 0;
-	pgp_u64(&p, a->now);
+	pg_param_u64(&p, a->now);
 	/* SKIP LOCKED: one another instance decides on now is left to it. */
 	if ((e = pg_exec(t->c, "SELECT " REQ_COLS " FROM jit_requests WHERE "
 	    "state IN (1, 2) AND expires <= $1 ORDER BY expires "
@@ -339,7 +339,7 @@ pg_request_list(struct store_be *b, enum jstore_request_state state,
 
 	if (b == NULL || cb == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
-	pgp_u64(&p, state);
+	pg_param_u64(&p, state);
 	return each_request(b, "SELECT " REQ_COLS " FROM jit_requests WHERE "
 	    "$1 = 0 OR state = $1 ORDER BY id", &p, cb, arg, 0);
 }
@@ -353,7 +353,7 @@ pg_request_list_open(struct store_be *b, const char *user,
 	if (b == NULL || cb == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	if (user != NULL) {
-		pgp_str(&p, user);
+		pg_param_str(&p, user);
 		return each_request(b, "SELECT " REQ_COLS " FROM jit_requests "
 		    "WHERE \"user\" = $1 AND state IN (1, 2) ORDER BY id", &p,
 		    cb, arg, 1);

@@ -55,13 +55,13 @@ revoke_fn(struct pgtx *t, void *arg)
 	a->done = 0;
 	for (i = 0; i < a->n && r == 0; i++) {
 		p.n = 0;
-		pgp_u64(&p, a->serials[i]);
+		pg_param_u64(&p, a->serials[i]);
 		if ((r = one_event(t->c, ISSUE_OF, &p, &res, &issue)) != 0)
 			break;
 		p.n = 0;
-		pgp_u64(&p, a->serials[i]);
-		pgp_str(&p, issue.key_id);
-		pgp_u64(&p, issue.valid_before);
+		pg_param_u64(&p, a->serials[i]);
+		pg_param_str(&p, issue.key_id);
+		pg_param_u64(&p, issue.valid_before);
 		if ((r = pg_exec(t->c, "INSERT INTO jit_revoked VALUES ($1, $2, "
 		    "$3) ON CONFLICT DO NOTHING", &p, &ins)) != 0)
 			break;
@@ -128,7 +128,7 @@ pg_cert_info(struct store_be *b, uint64_t serial, char *key_id,
 		return JIT_ERR_INVALID_ARGUMENT;
 	if ((r = pg_reader(b, &c)) != 0)
 		return r;
-	pgp_u64(&p, serial);
+	pg_param_u64(&p, serial);
 	if ((r = one_event(c, ISSUE_OF, &p, &res, &ev)) == 0) {
 		if (key_id != NULL && key_id_len > 0)
 			snprintf(key_id, key_id_len, "%s", ev.key_id);
@@ -157,8 +157,8 @@ pg_user_serials(struct store_be *b, const char *user, uint64_t now,
 	*serialsp = NULL;
 	if ((r = pg_reader(b, &c)) != 0)
 		return r;
-	pgp_str(&p, user);
-	pgp_u64(&p, now);
+	pg_param_str(&p, user);
+	pg_param_u64(&p, now);
 	r = pg_exec(c, "SELECT serial FROM jit_events WHERE \"user\" = $1 AND "
 	    "event = 'issue' AND valid_before > $2 ORDER BY seq", &p, &res);
 	pg_reader_done(b, c);
@@ -187,7 +187,7 @@ pg_revoked(struct store_be *b, uint64_t now,
 		return JIT_ERR_INVALID_ARGUMENT;
 	if ((r = pg_reader(b, &c)) != 0)
 		return r;
-	pgp_u64(&p, now);
+	pg_param_u64(&p, now);
 	/* The version and the list from one snapshot. */
 	r = pg_exec(c, "SELECT serial, key_id, (SELECT seq FROM jit_head) "
 	    "FROM jit_revoked WHERE valid_before > $1 UNION ALL "
@@ -224,7 +224,7 @@ lock_fn(struct pgtx *t, void *arg)
 	PGresult *res;
 	int r, had;
 
-	pgp_str(&p, a->user);
+	pg_param_str(&p, a->user);
 	if (!a->lock) {
 		if ((r = pg_exec(t->c, "DELETE FROM jit_locks WHERE \"user\" = $1",
 		    &p, &res)) != 0)
@@ -234,8 +234,8 @@ lock_fn(struct pgtx *t, void *arg)
 		if (!had)
 			return JIT_ERR_NOT_FOUND;	/* nothing written */
 	} else {
-		pgp_u64(&p, a->until);
-		pgp_str(&p, a->reason);
+		pg_param_u64(&p, a->until);
+		pg_param_str(&p, a->reason);
 		if ((r = pg_exec(t->c, "INSERT INTO jit_locks VALUES ($1, $2, $3) "
 		    "ON CONFLICT (\"user\") DO UPDATE SET until = $2, reason = $3",
 		    &p, NULL)) != 0)
@@ -291,7 +291,7 @@ pg_locked(struct store_be *b, const char *user, uint64_t now,
 		*reasonp = NULL;
 	if ((r = pg_reader(b, &c)) != 0)
 		return r;
-	pgp_str(&p, user);
+	pg_param_str(&p, user);
 	r = pg_exec(c, "SELECT until, reason FROM jit_locks WHERE \"user\" = $1",
 	    &p, &res);
 	pg_reader_done(b, c);
@@ -319,7 +319,7 @@ totp_read(PGconn *c, const char *user, int for_update, struct jstore_totp *t)
 	int r;
 
 	memset(t, 0, sizeof(*t));
-	pgp_str(&p, user);
+	pg_param_str(&p, user);
 	if ((r = pg_exec(c, for_update ?
 	    "SELECT encode(t.secret, 'hex'), t.last_step, t.failures, t.locked_until, "
 	    "t.enroll_seq, (SELECT max(seq) FROM jit_events WHERE event = "
@@ -363,12 +363,12 @@ pg_totp_write(PGconn *c, const char *user, const struct jstore_totp *t)
 {
 	struct pgp p = { .n = 0 };
 
-	pgp_str(&p, user);
-	pgp_bin(&p, t->secret, t->secret_len);
-	pgp_u64(&p, t->last_step);
-	pgp_u64(&p, t->failures);
-	pgp_u64(&p, t->locked_until);
-	pgp_u64(&p, t->enroll_seq);
+	pg_param_str(&p, user);
+	pg_param_bin(&p, t->secret, t->secret_len);
+	pg_param_u64(&p, t->last_step);
+	pg_param_u64(&p, t->failures);
+	pg_param_u64(&p, t->locked_until);
+	pg_param_u64(&p, t->enroll_seq);
 	return pg_exec(c, "INSERT INTO jit_totp VALUES ($1, $2, $3, $4, $5, $6) "
 	    "ON CONFLICT (\"user\") DO UPDATE SET secret = $2, last_step = $3, "
 	    "failures = $4, locked_until = $5, enroll_seq = $6", &p, NULL);

@@ -166,7 +166,7 @@ pg_verify_state(struct store_be *b, void (*cb)(const char *what, void *arg),
 		struct jstore_event e;
 		struct pgp p = { .n = 0 };
 
-		pgp_u64(&p, last);
+		pg_param_u64(&p, last);
 		if ((r = pg_exec(c, "SELECT " PG_EVENT_SELECT " FROM jit_events "
 		    "WHERE seq > $1 ORDER BY seq LIMIT 5000", &p, &ev)) != 0)
 			goto out;

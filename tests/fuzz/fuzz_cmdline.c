@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: the CA service's command-line splitter (ca/cmdline.c),
  * the first thing that reads what a client sends, and the command table's
- * check of the words (common/cmdspec.c) that comes next.  Checks, beyond
+ * parse of the words (common/verbs.c, ca/remote/verbs.c) that comes next.  Checks, beyond
  * memory safety: the words lie inside the buffer, are NUL-terminated there,
  * are clean text, splitting is idempotent on a re-joined, re-quoted line,
  * and a check that fails says why.
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cmdline.h"
-#include "jit-cmdspec.h"
+#include "jit-remote.h"
 #include "jtext.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
@@ -39,14 +39,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (argc < 0 || argc > MAX)
 		abort();
 	if (argc > 0) {
-		const struct jit_cmdspec *c = jit_cmdspec_find(argv[0]);
+		int nw;
+		const struct jit_verb *c = jit_verb_find(&jit_remote_prog, argc,
+		    argv, &nw);
+		struct jit_args a;
 		char msg[512];
 		int r;
 
 		msg[0] = '\0';
-		if (c != NULL && (r = jit_cmdspec_check(c, argc, argv, msg,
+		if (c != NULL && (r = jit_verb_parse(c, argc, argv, &a, msg,
 		    sizeof(msg))) < 0 && (msg[0] == '\0' ||
 		    strlen(msg) >= sizeof(msg)))
+			abort();
+		if (c != NULL && r == 0 && (a.npos < 0 || a.npos > argc))
 			abort();
 	}
 	/* Re-join with every word single-quoted ('\'' for a quote). */

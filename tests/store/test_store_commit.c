@@ -174,7 +174,7 @@ write_then(struct store_be *s, MDB_txn *txn, void *arg)
 	const struct half_op *op = arg;
 	int r;
 
-	if ((r = store_put_meta_u64(s, txn, op->key, 1)) != 0)
+	if ((r = lmdb_put_meta_u64(s, txn, op->key, 1)) != 0)
 		return r;
 	return op->result;
 }
@@ -202,7 +202,7 @@ half_main(void *arg)
 	for (i = 0; i < HALF_OPS; i++) {
 		snprintf(op.key, sizeof(op.key), "test:%d:%d", w->id, i);
 		op.result = half_result(i);
-		if (store_run_write(w->s, write_then, &op) != op.result)
+		if (lmdb_run_write(w->s, write_then, &op) != op.result)
 			w->wrong++;
 	}
 	return NULL;
@@ -233,7 +233,7 @@ Test(store_commit, a_writer_failing_half_way_takes_back_only_its_own)
 	for (i = 0; i < 8; i++)
 		for (j = 0; j < HALF_OPS; j++) {
 			snprintf(key, sizeof(key), "test:%d:%d", i, j);
-			cr_assert_eq(store_get_meta_u64(store_be_of(s), txn, key,
+			cr_assert_eq(lmdb_get_meta_u64(store_be_of(s), txn, key,
 			    &v), 0);
 			found = v == 1;
 			if (found != (half_result(j) == 0))
