@@ -161,24 +161,43 @@ put_pattern(FILE *f, const char *cmd, const struct jit_opt *o)
 	fputs(") ", f);
 }
 
-/* bash: how an option's value completes (after its name). */
+/* How bash and zsh complete an option's value, by what it takes. */
+struct sh_values {
+	const char *none, *file, *dir;
+	const char *words[2];	/* before and after the words it takes */
+};
+static const struct sh_values bash_vals = {
+	"return ;;\n",
+	"COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n",
+	"COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n",
+	{ "COMPREPLY=($(compgen -W \"", "\" -- \"$cur\")); return ;;\n" },
+};
+static const struct sh_values zsh_vals = {
+	"return 1 ;;\n",
+	"_files; return ;;\n",
+	"_files -/; return ;;\n",
+	{ "compadd -- ", "; return ;;\n" },
+};
+
+/* The value of option o of cmd (after its name on the command line). */
 static void
-bash_value(FILE *f, const char *cmd, const struct jit_opt *o)
+sh_value(FILE *f, const struct sh_values *sv, const char *cmd,
+    const struct jit_opt *o)
 {
 	put_pattern(f, cmd, o);
 	if (o->complete == NULL)
-		fputs("return ;;\n", f);
+		fputs(sv->none, f);
 	else if (strcmp(o->complete, JIT_COMPLETE_FILE) == 0)
-		fputs("COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n", f);
+		fputs(sv->file, f);
 	else if (strcmp(o->complete, JIT_COMPLETE_DIR) == 0)
-		fputs("COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n", f);
+		fputs(sv->dir, f);
 	else
-		fprintf(f, "COMPREPLY=($(compgen -W \"%s\" -- \"$cur\")); "
-		    "return ;;\n", o->complete);
+		fprintf(f, "%s%s%s", sv->words[0], o->complete, sv->words[1]);
 }
 
+/* The case on "$cmd:$prev": every option that takes a value. */
 static void
-bash_values(FILE *f, const struct jit_prog *p)
+sh_values(FILE *f, const struct sh_values *sv, const struct jit_prog *p)
 {
 	const struct jit_verb *const *v;
 	const struct jit_opt *o;
@@ -186,11 +205,11 @@ bash_values(FILE *f, const struct jit_prog *p)
 	fputs("\tcase \"$cmd:$prev\" in\n", f);
 	for (o = p->opts; o != NULL && o->name != NULL; o++)
 		if (o->value != NULL)
-			bash_value(f, "", o);
+			sh_value(f, sv, "", o);
 	for (v = p->verbs; *v != NULL; v++)
 		for (o = (*v)->opts; o != NULL && o->name != NULL; o++)
 			if (o->value != NULL)
-				bash_value(f, (*v)->name, o);
+				sh_value(f, sv, (*v)->name, o);
 	fputs("\tesac\n", f);
 }
 
@@ -241,7 +260,7 @@ bash_script(const struct jit_prog *p, const char *fn, FILE *f)
 	    "prev=${COMP_WORDS[COMP_CWORD-1]}\n"
 	    "\tlocal i w cmd= opts= words= args=\n", f);
 	sh_find_cmd(f, p, "COMP_WORDS", 1);
-	bash_values(f, p);
+	sh_values(f, &bash_vals, p);
 	sh_per_cmd(f, p);
 	fputs("\tif [[ $cur == -* ]]; then\n"
 	    "\t\tCOMPREPLY=($(compgen -W \"$opts --help\" -- \"$cur\"))\n"
@@ -335,42 +354,16 @@ zsh_per_cmd(FILE *f, const struct jit_prog *p)
 	fputs("\tesac\n", f);
 }
 
-/* zsh: an option's value. */
-static void
-zsh_value(FILE *f, const char *cmd, const struct jit_opt *o)
-{
-	put_pattern(f, cmd, o);
-	if (o->complete == NULL)
-		fputs("return 1 ;;\n", f);
-	else if (strcmp(o->complete, JIT_COMPLETE_FILE) == 0)
-		fputs("_files; return ;;\n", f);
-	else if (strcmp(o->complete, JIT_COMPLETE_DIR) == 0)
-		fputs("_files -/; return ;;\n", f);
-	else
-		fprintf(f, "compadd -- %s; return ;;\n", o->complete);
-}
-
 static void
 zsh_script(const struct jit_prog *p, const char *fn, FILE *f)
 {
-	const struct jit_verb *const *v;
-	const struct jit_opt *o;
-
 	fprintf(f, "#compdef %s\n# zsh completion for %s, made from its "
 	    "command table (%s completion zsh)\n\n%s()\n{\n", p->name,
 	    p->name, p->name, fn);
 	fputs("\tlocal cur=${words[CURRENT]} prev=${words[CURRENT-1]}\n"
 	    "\tlocal i w cmd= args=\n\tlocal -a odesc wdesc\n", f);
 	sh_find_cmd(f, p, "words", 2);
-	fputs("\tcase \"$cmd:$prev\" in\n", f);
-	for (o = p->opts; o != NULL && o->name != NULL; o++)
-		if (o->value != NULL)
-			zsh_value(f, "", o);
-	for (v = p->verbs; *v != NULL; v++)
-		for (o = (*v)->opts; o != NULL && o->name != NULL; o++)
-			if (o->value != NULL)
-				zsh_value(f, (*v)->name, o);
-	fputs("\tesac\n", f);
+	sh_values(f, &zsh_vals, p);
 	zsh_per_cmd(f, p);
 	fputs("\tif [[ $cur == -* ]]; then\n"
 	    "\t\t_describe -t options option odesc\n"
