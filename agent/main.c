@@ -395,15 +395,15 @@ main(int argc, char **argv)
 	}
 	table_init();
 	if ((rc = jit_verb_parse(&program, argc, argv, &g, err,
-	    sizeof(err))) != 0 || g.npos == 0) {
-		if (rc < 0)
-			fprintf(stderr, "jit-ssh: %s\n", err);
-		usage(rc > 0 ? stdout : stderr);
-		return rc > 0 ? JS_EXIT_OK : JS_EXIT_USAGE;
-	}
-	if (jit_flag(&g, "version")) {
+	    sizeof(err))) == 0 && jit_flag(&g, "version")) {
 		printf("jit-ssh %s\n", JIT_VERSION);
 		return JS_EXIT_OK;
+	}
+	if (rc != 0 || g.npos == 0) {
+		if (rc < 0)
+			fprintf(stderr, "%s\n", err);	/* "jit-ssh: ..." */
+		usage(rc > 0 ? stdout : stderr);
+		return rc > 0 ? JS_EXIT_OK : JS_EXIT_USAGE;
 	}
 	argv += argc - g.npos;
 	argc = g.npos;

@@ -52,6 +52,12 @@ rc=0; "$JIT_SSH" $CA login --role dev --help > "$T/out" 2>&1 || rc=$?
 	bad "help: $bad_ones"
 "$JIT_SSH" --help | grep -q "setup" && "$JIT_SSH_CA" --help | grep -q "host-config" &&
 	ok "the top-level --help lists the commands" || bad "top-level help"
+v1=$("$JIT_SSH" --version); v2=$("$JIT_SSH" -V); v3=$("$JIT_SSH_CA" --version)
+[[ $v1 =~ ^jit-ssh\ [0-9] ]] && [ "$v1" = "$v2" ] && [[ $v3 =~ ^jit-ssh-ca\ [0-9] ]] &&
+	ok "--version prints the version ($v1, $v3)" || bad "version: [$v1] [$v2] [$v3]"
+rc=0; "$JIT_SSH" --bogus > "$T/out" 2> "$T/err" || rc=$?
+[ $rc = 2 ] && grep -q "^jit-ssh: unknown option '--bogus'" "$T/err" &&
+	ok "an unknown option of jit-ssh's own is refused (exit 2)" || bad "jit-ssh --bogus: rc=$rc $(head -1 "$T/err")"
 
 # Typos are refused locally (exit 2), before any connection is tried.
 typo() {	# WHAT ARGS...
