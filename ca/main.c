@@ -125,19 +125,19 @@ static const struct jit_opt copy_opts[] = {
 VERB("init", "init --dir DIR [--key-type ed25519|ecdsa|rsa] "
     "[--store lmdb|URL]\n      [--ca-key pkcs11:URI] [--host-ca-key "
     "pkcs11:URI] [--pkcs11-module SO]", "create a CA: keys, config, policy, "
-    "store", init_opts, 0, 0, JIT_VERB_WRITES, cmd_init);
+    "store", init_opts, 0, 0, 0, cmd_init);
 VERB("policy check", "policy check [--dir DIR | FILE]",
     "check a policy file", dir_opts, 0, 1, 0, cmd_policy_check);
 VERB("policy explain", "policy explain --dir DIR --user U [--role R] "
     "[--from ADDR]", "what the policy gives a user, and why",
     explain_opts, 0, 0, 0, cmd_policy_explain);
 VERB("serve", "serve --dir DIR [--listen ADDR:PORT]",
-    "run the CA service (SSH)", serve_opts, 0, 0, JIT_VERB_WRITES, cmd_serve);
+    "run the CA service (SSH)", serve_opts, 0, 0, 0, cmd_serve);
 VERB("enroll", "enroll --dir DIR --user U", "a TOTP secret for a user "
-    "(QR code)", enroll_opts, 0, 0, JIT_VERB_WRITES, cmd_enroll);
+    "(QR code)", enroll_opts, 0, 0, 0, cmd_enroll);
 VERB("sign", "sign --dir DIR --user U --role R [--ttl D] [--reason T] "
     "[--force-offline] [-o FILE] PUBKEY", "a user certificate, offline",
-    sign_opts, 1, 1, JIT_VERB_WRITES, cmd_sign);
+    sign_opts, 1, 1, 0, cmd_sign);
 static const struct jit_verb v_cmd_audit = {
 	.name = "audit",
 	.usage = "audit --dir DIR [--user U] [--role R] [--event E] "
@@ -151,17 +151,17 @@ VERB("audit verify", "audit verify --dir DIR", "check the audit log's "
     cmd_audit_verify);
 VERB("revoke", "revoke --dir DIR (--serial N | --key-id ID | --user U "
     "[--lock|--no-lock]) [--reason TEXT]", "revoke certificates (the KRL "
-    "lists them)", revoke_opts, 0, 0, JIT_VERB_WRITES, cmd_revoke);
+    "lists them)", revoke_opts, 0, 0, 0, cmd_revoke);
 VERB("lock", "lock --dir DIR --user U [--until T] --reason TEXT",
-    "no new certificates for a user", lock_opts, 0, 0, JIT_VERB_WRITES,
+    "no new certificates for a user", lock_opts, 0, 0, 0,
     cmd_lock);
 VERB("unlock", "unlock --dir DIR --user U [--reason TEXT]",
-    "lift a user's lock", unlock_opts, 0, 0, JIT_VERB_WRITES, cmd_unlock);
+    "lift a user's lock", unlock_opts, 0, 0, 0, cmd_unlock);
 VERB("krl", "krl --dir DIR [-o FILE]", "the KRL for sshd's RevokedKeys",
     krl_opts, 0, 0, 0, cmd_krl);
 VERB("sign-host", "sign-host --dir DIR --hostname H[,H...] [--ttl D] "
     "[-o FILE] HOSTKEY.pub", "a host certificate", sign_host_opts, 1, 1,
-    JIT_VERB_WRITES, cmd_sign_host);
+    0, cmd_sign_host);
 VERB("host-config", "host-config --dir DIR [--hosts PATTERN]",
     "what hosts and clients put in their configuration", host_config_opts,
     0, 0, 0, cmd_host_config);
@@ -169,12 +169,12 @@ VERB("rotate", "rotate --dir DIR --ca user|host [--key-type T] "
     "[--ca-key pkcs11:URI]\n  jit-ssh-ca rotate --dir DIR --ca user|host "
     "--activate\n  jit-ssh-ca rotate --dir DIR --ca user|host --retire",
     "rotate a CA key: add the next, activate it, retire the old",
-    rotate_opts, 0, 0, JIT_VERB_WRITES, cmd_rotate);
+    rotate_opts, 0, 0, 0, cmd_rotate);
 VERB("store migrate", "store migrate [--dir DIR | --store URL]",
     "create or upgrade a store's schema", migrate_opts, 0, 0,
-    JIT_VERB_WRITES, cmd_store_migrate);
+    0, cmd_store_migrate);
 VERB("store copy", "store copy --dir DIR [--from lmdb] --to URL",
-    "copy the LMDB store into PostgreSQL", copy_opts, 0, 0, JIT_VERB_WRITES,
+    "copy the LMDB store into PostgreSQL", copy_opts, 0, 0, 0,
     cmd_store_copy);
 
 static const struct jit_verb *const verbs[] = {

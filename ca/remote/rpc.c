@@ -10,7 +10,9 @@
 #include "cmdline.h"
 #include "jit-err.h"
 #include "jit-remote.h"
+#include "jpolicy.h"
 #include "rpc-impl.h"
+#include "svc.h"
 
 /* `help`, and what a bare `ssh user@ca` (a shell request) gets. */
 int
@@ -55,6 +57,17 @@ rpc_reads_stdin(const char *command)
 	return reads;
 }
 
+/* 1 when the session's user is an auditor under the policy in force. */
+static int
+is_auditor(struct rpc *cx)
+{
+	struct jpolicy *p = svc_policy_get(cx->svc);
+	int yes = jpolicy_is_auditor(p, cx->user);
+
+	svc_policy_put(cx->svc, p);
+	return yes;
+}
+
 /* Runs the parsed line: the command's status (RPC_WAIT: it waits). */
 static int
 run(struct rpc *cx, const struct jit_verb *v, int argc, char **argv)
@@ -75,6 +88,11 @@ run(struct rpc *cx, const struct jit_verb *v, int argc, char **argv)
 		rpc_err(cx, "%s needs a verification code: connect again and "
 		    "give one (without one, only ca-keys, krl and help run)\n",
 		    v->name);
+		return RPC_DENIED;
+	}
+	if ((v->flags & JIT_VERB_AUDITORS) && !is_auditor(cx)) {
+		rpc_err(cx, "%s: %s is not in an auditors group\n", v->name,
+		    cx->user);
 		return RPC_DENIED;
 	}
 	r = v->run(cx, &a);

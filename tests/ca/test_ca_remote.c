@@ -97,7 +97,8 @@ setup(void)
 	    "ttl: 5m }\n"
 	    "  prod:\n    groups: [dev]\n    principals: [root]\n"
 	    "    mfa: optional\n"
-	    "    approval: { groups: [leads], quorum: 1 }\n",
+	    "    approval: { groups: [leads], quorum: 1 }\n"
+	    "auditors: [leads]\n",
 	    keyline[0], keyline[1]);
 	cr_assert_eq(fclose(f), 0);
 	cr_assert_eq(svc_open(&svc, dir), 0);
@@ -148,6 +149,15 @@ Test(ca_remote, runs_commands_from_the_table_without_ssh)
 	ctx(&r, &o, NULL, "alice");
 	r.codeless = 1;
 	cr_assert_eq(rpc_run(&r, "ca-keys"), RPC_OK);
+	/* Auditors only, as the table's flag says. */
+	ctx(&r, &o, NULL, "alice");
+	cr_assert_eq(rpc_run(&r, "audit --json"), RPC_DENIED);
+	cr_assert_not_null(strstr(o.text, "not in an auditors group"), "%s",
+	    o.text);
+	ctx(&r, &o, NULL, "bob");
+	cr_assert_eq(rpc_run(&r, "audit --json --event ca-init"), RPC_OK);
+	cr_assert_not_null(strstr(o.text, "\"event\":\"ca-init\""), "%s",
+	    o.text);
 	cr_assert(rpc_reads_stdin("  login --role dev"));
 	cr_assert(!rpc_reads_stdin("'roles'"));
 }
