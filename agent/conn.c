@@ -293,7 +293,7 @@ auth_identity(const struct js_config *cfg, ssh_session s)
 static enum auth_step
 code_used(int tty, int env)
 {
-	unsigned wait = (unsigned)(JTOTP_STEP - time(NULL) % JTOTP_STEP);
+	unsigned wait = (unsigned)(JTOTP_STEP - (time_t)jit_now() % JTOTP_STEP);
 
 	fprintf(stderr, "jit-ssh: that code was already used (each code "
 	    "counts once); the next one comes in %u s\n", wait);
@@ -625,7 +625,7 @@ js_connect_fp(const struct js_config *cfg, const char *expect_fp,
 				free(*keylinep);
 				*keylinep = NULL;
 			}
-			sleep((unsigned)(JTOTP_STEP - time(NULL) % JTOTP_STEP) +
+			sleep((unsigned)(JTOTP_STEP - (time_t)jit_now() % JTOTP_STEP) +
 			    1);
 			continue;
 		}
@@ -710,9 +710,9 @@ js_exec(struct js_conn *c, const char *cmd, const char *input,
 			/* Ask the CA to stop (a waiting login withdraws). */
 			(void)ssh_channel_request_send_signal(ch, "INT");
 			signalled = 1;
-			give_up = time(NULL) + INT_GRACE_SEC;
+			give_up = (time_t)jit_now() + INT_GRACE_SEC;
 		}
-		if (signalled && time(NULL) > give_up)
+		if (signalled && (time_t)jit_now() > give_up)
 			break;
 		for (got = 0, stream = 0; stream < 2; stream++) {
 			n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf),

@@ -151,7 +151,7 @@ on_json_line(struct login_ctx *l, const char *text, size_t len)
 	} else if (json_is_string(st) &&
 	    strcmp(json_string_value(st), "pending") == 0) {
 		l->waiting = 1;
-		l->wait_start = l->last_plain = time(NULL);
+		l->wait_start = l->last_plain = (time_t)jit_now();
 		keep_pending(l, json_string_value(json_object_get(o,
 		    "request_id")), json_string_value(json_object_get(o,
 		    "role")), json_integer_value(json_object_get(o,
@@ -204,7 +204,7 @@ static void
 login_tick(void *arg)
 {
 	struct login_ctx *l = arg;
-	time_t now = time(NULL);
+	time_t now = (time_t)jit_now();
 	char d[32];
 
 	if (!l->waiting)
@@ -413,7 +413,7 @@ js_cmd_login(const struct js_config *cfg, const struct js_login_opts *o)
 		    "for our key\n");
 		goto out;
 	}
-	secs = (int64_t)jcert_valid_before(c) - (int64_t)time(NULL);
+	secs = (int64_t)jcert_valid_before(c) - (int64_t)jit_now();
 	if (secs <= 0 || secs > UINT32_MAX) {
 		fprintf(stderr, "jit-ssh: the certificate is not valid now\n");
 		goto out;
@@ -572,7 +572,7 @@ js_cmd_status(int json)
 	for (e = head; e != NULL; e = e->next, n++) {
 		const struct jcert *c = e->c;
 
-		secs = (int64_t)jcert_valid_before(c) - (int64_t)time(NULL);
+		secs = (int64_t)jcert_valid_before(c) - (int64_t)jit_now();
 		principals_of(c, pr, sizeof(pr));
 		role_of(jcert_key_id(c), role, sizeof(role));
 		if (json) {

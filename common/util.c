@@ -25,6 +25,20 @@ jit_wipe(void *p, size_t len)
 		OPENSSL_cleanse(p, len);
 }
 
+static uint64_t (*clock_fn)(void);
+
+uint64_t
+jit_now(void)
+{
+	return clock_fn != NULL ? clock_fn() : (uint64_t)time(NULL);
+}
+
+void
+jit_clock_set(uint64_t (*now)(void))
+{
+	clock_fn = now;
+}
+
 int
 jit_no_dumps(void)
 {

@@ -119,7 +119,7 @@ static int
 ca_audit_option(struct jstore_filter *f, int *mode, const char *name,
     const char *val, char *err, size_t errlen)
 {
-	uint64_t now = (uint64_t)time(NULL), *tp;
+	uint64_t now = jit_now(), *tp;
 	char *end;
 
 	if (strcmp(name, "json") == 0 || strcmp(name, "csv") == 0) {

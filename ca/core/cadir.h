@@ -6,6 +6,8 @@
 #ifndef JIT_CA_CADIR_H
 #define JIT_CA_CADIR_H
 
+#include <stdint.h>
+
 struct jkey;
 struct jpolicy;
 struct jstore;
@@ -56,6 +58,17 @@ int ca_load_policy(const char *dir, const char *file, struct jpolicy **pp);
 
 /* DIR/config.yaml. */
 enum { CA_KEY_USER, CA_KEY_HOST, CA_KEY_KINDS };
+/*
+ * The service's deadlines, in seconds (config.yaml's deadlines:, each
+ * 1s to 1h): key exchange, authentication, the end of a command's stdin,
+ * idle (and a slow reader), and how often waiting requests are swept.
+ * Tests shorten them instead of waiting.
+ */
+struct ca_deadlines {
+	uint64_t kex, auth, stdin_end, idle, sweep;
+};
+#define CA_DEADLINES_DEFAULT	{ 10, 30, 10, 120, 1 }
+
 struct ca_config {
 	char *listen;	/* "ADDR:PORT" (default 127.0.0.1:2222) */
 	char *store;	/* "lmdb" (default: DIR/store) or a PostgreSQL URL */
@@ -63,6 +76,7 @@ struct ca_config {
 					   or a pkcs11: URI (ca_key: user:,
 					   host:) */
 	char *pkcs11_module;	/* the token's module (NULL: the URI's) */
+	struct ca_deadlines deadlines;
 };
 
 /*

@@ -10,6 +10,7 @@
 
 #include "calog.h"
 #include "jit-err.h"
+#include "jit-util.h"
 #include "jkrl.h"
 #include "jstore.h"
 #include "cakrl.h"
@@ -47,7 +48,7 @@ ca_krl_build(const struct jkey *const *cas, size_t ncas, struct jstore *st,
     struct jbuf *out)
 {
 	struct krl_ctx k = { NULL, NULL, 0, 0 };
-	uint64_t version = 0, now = (uint64_t)time(NULL);
+	uint64_t version = 0, now = jit_now();
 	size_t i;
 	int r;
 

@@ -25,7 +25,7 @@ ca_vlog(int stamp, const char *fmt, va_list ap)
 	int m;
 
 	if (stamp) {
-		jit_format_time((uint64_t)time(NULL), line, sizeof(line));
+		jit_format_time(jit_now(), line, sizeof(line));
 		len = strlen(line);
 		line[len++] = ' ';
 	}

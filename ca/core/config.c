@@ -19,6 +19,7 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jp11.h"
+#include "jpolicy.h"
 #include "jstore.h"
 #include "jyaml.h"
 
@@ -98,6 +99,39 @@ read_ca_key(const char *path, const struct jyaml_node *v, struct ca_config *c,
 	return 0;
 }
 
+/* deadlines: { kex: D, auth: D, stdin: D, idle: D, sweep: D } */
+static int
+read_deadlines(const char *path, const struct jyaml_node *m,
+    struct ca_deadlines *d, char **errp)
+{
+	const struct jyaml_node *k, *v;
+	uint64_t *slot, secs;
+	size_t i;
+
+	if (m->type != JYAML_MAP)
+		return cerr(errp, path, m, "deadlines: a mapping of kex, auth, "
+		    "stdin, idle, sweep");
+	for (i = 0; i + 1 < m->n; i += 2) {
+		k = m->items[i];
+		v = m->items[i + 1];
+		slot = strcmp(k->value, "kex") == 0 ? &d->kex :
+		    strcmp(k->value, "auth") == 0 ? &d->auth :
+		    strcmp(k->value, "stdin") == 0 ? &d->stdin_end :
+		    strcmp(k->value, "idle") == 0 ? &d->idle :
+		    strcmp(k->value, "sweep") == 0 ? &d->sweep : NULL;
+		if (slot == NULL)
+			return cerr(errp, path, k, "unknown deadline (kex, auth, "
+			    "stdin, idle, sweep)");
+		if (v->type != JYAML_SCALAR ||
+		    jpolicy_parse_duration(v->value, &secs) != 0 || secs < 1 ||
+		    secs > 3600)
+			return cerr(errp, path, v, "a deadline is a duration from "
+			    "1s to 1h");
+		*slot = secs;
+	}
+	return 0;
+}
+
 static int
 fill_defaults(struct ca_config *c)
 {
@@ -118,6 +152,7 @@ ca_config_get(const char *dir, struct ca_config *c)
 	int r;
 
 	memset(c, 0, sizeof(*c));
+	c->deadlines = (struct ca_deadlines)CA_DEADLINES_DEFAULT;
 	if (stat(cfg, &st) == 0)
 		r = ca_config_load(dir, c);
 	else if (errno != ENOENT) {
@@ -143,6 +178,7 @@ ca_config_read(const char *path, struct ca_config *c, char **errp)
 	int r;
 
 	memset(c, 0, sizeof(*c));
+	c->deadlines = (struct ca_deadlines)CA_DEADLINES_DEFAULT;
 	if (errp != NULL)
 		*errp = NULL;
 	if ((r = jit_file_read(path, 65536, 0, &b)) != 0) {
@@ -160,6 +196,12 @@ ca_config_read(const char *path, struct ca_config *c, char **errp)
 	for (i = 0; i + 1 < root->n; i += 2) {
 		k = root->items[i];
 		v = root->items[i + 1];
+		if (k->type == JYAML_SCALAR && strcmp(k->value, "deadlines") == 0) {
+			if ((r = read_deadlines(path, v, &c->deadlines,
+			    errp)) != 0)
+				goto out;
+			continue;
+		}
 		if (k->type == JYAML_SCALAR && strcmp(k->value, "ca_key") == 0) {
 			if (c->ca_key[0] != NULL || c->ca_key[1] != NULL) {
 				r = cerr(errp, path, k, "ca_key, once");
@@ -176,7 +218,7 @@ ca_config_read(const char *path, struct ca_config *c, char **errp)
 		    NULL;
 		if (slot == NULL) {
 			r = cerr(errp, path, k, "unknown key (the config has: "
-			    "listen, store, ca_key, pkcs11_module)");
+			    "listen, store, ca_key, pkcs11_module, deadlines)");
 			goto out;
 		}
 		if (v->type != JYAML_SCALAR || *slot != NULL) {

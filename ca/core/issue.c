@@ -141,7 +141,7 @@ ca_issue(const struct jkey *ca, struct jstore *st, const char *user,
 	 * claim is part of the same commit: one certificate per approval.
 	 */
 	r = request_id != NULL ? jstore_request_issue(st, request_id,
-	    (uint64_t)time(NULL), ev, nev) : jstore_append(st, ev, nev);
+	    jit_now(), ev, nev) : jstore_append(st, ev, nev);
 	if (r == 0) {
 		*cp = c;
 		c = NULL;

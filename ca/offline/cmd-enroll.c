@@ -110,7 +110,7 @@ cmd_enroll(void *ctx, const struct jit_args *a)
 	    (r = ca_totp_seal(key, user, secret, sizeof(secret), sealed,
 	    sizeof(sealed), &sealed_len)) != 0 ||
 	    (r = jstore_totp_enroll(st, user, sealed, sealed_len,
-	    (uint64_t)time(NULL))) != 0 ||
+	    jit_now())) != 0 ||
 	    (r = jtotp_base32(secret, sizeof(secret), &b32)) != 0) {
 		ca_error("enrolling %s: %s", user, jit_strerror(r));
 		goto out;

@@ -12,6 +12,7 @@
 #include "cadir.h"
 #include "cakeys.h"
 #include "calog.h"
+#include "jit-util.h"
 #include "jit-verbs.h"
 #include "commands.h"
 #include "issue.h"
@@ -109,7 +110,7 @@ cmd_sign_host(void *ctx, const struct jit_args *a)
 	struct jstore *st = NULL;
 	struct jstore_event ev;
 	char *line = NULL, *fp = NULL, key_id[320];
-	uint64_t ttl = HOST_TTL_DEFAULT, now = (uint64_t)time(NULL), serial;
+	uint64_t ttl = HOST_TTL_DEFAULT, now = jit_now(), serial;
 	const char *ttl_s = jit_arg(a, "ttl");
 	const char *outpath = jit_arg(a, "output");
 	int rc = CA_EXIT_FAIL, r;

@@ -23,7 +23,7 @@ lock_main(const struct jit_args *a, int lock)
 	const char *dir = jit_arg(a, "dir"), *user = jit_arg(a, "user");
 	const char *until_s = jit_arg(a, "until"), *reason = jit_arg(a, "reason");
 	struct jstore *st = NULL;
-	uint64_t now = (uint64_t)time(NULL), until = 0, old_until = 0;
+	uint64_t now = jit_now(), until = 0, old_until = 0;
 	char when[32], *old_reason = NULL;
 	int r;
 

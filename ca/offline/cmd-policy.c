@@ -11,6 +11,7 @@
 
 #include "cadir.h"
 #include "calog.h"
+#include "jit-util.h"
 #include "jit-verbs.h"
 #include "commands.h"
 #include "jit-err.h"
@@ -142,7 +143,7 @@ cmd_policy_explain(void *ctx, const struct jit_args *a)
 	struct jpolicy *p = NULL;
 	const char *dir = jit_arg(a, "dir"), *user = jit_arg(a, "user");
 	const char *role = jit_arg(a, "role"), *from = jit_arg(a, "from");
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = jit_now();
 	size_t i, ng;
 	(void)ctx;
 	if (from == NULL)

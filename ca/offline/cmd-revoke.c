@@ -194,7 +194,7 @@ cmd_revoke(void *ctx, const struct jit_args *a)
 {
 	struct revoke_opts o;
 	struct jstore *st = NULL;
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = jit_now();
 	char found[512];
 	int rc = CA_EXIT_FAIL, r;
 

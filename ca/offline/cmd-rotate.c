@@ -379,7 +379,7 @@ retire(const char *dir, int kind)
 	struct act_ctx a;
 	struct jstore *st = NULL;
 	struct jkey *old = NULL;
-	uint64_t now = (uint64_t)time(NULL), until, ttl;
+	uint64_t now = jit_now(), until, ttl;
 	char when[64];
 	int r = JIT_ERR_NOT_FOUND;
 

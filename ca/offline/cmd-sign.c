@@ -12,6 +12,7 @@
 #include "cadir.h"
 #include "cakeys.h"
 #include "calog.h"
+#include "jit-util.h"
 #include "jit-verbs.h"
 #include "commands.h"
 #include "issue.h"
@@ -63,7 +64,7 @@ cmd_sign(void *ctx, const struct jit_args *a)
 			/* No code can be checked offline: only a forced
 			 * issuance counts as if MFA were done, and says so. */
 			.mfa_done = force, .reason = reason, .address = NULL,
-			.key_type = jkey_type(key), .now = (uint64_t)time(NULL),
+			.key_type = jkey_type(key), .now = jit_now(),
 		};
 
 		if ((r = jpolicy_evaluate(p, &req, &d)) != 0) {

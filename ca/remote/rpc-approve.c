@@ -78,9 +78,9 @@ rpc_requests(void *ctx, const struct jit_args *a)
 {
 	struct rpc *cx = ctx;
 	int json = jit_flag(a, "json");
-	struct list_ctx l = { cx, NULL, 0, 0, (uint64_t)time(NULL) };
+	struct list_ctx l = { cx, NULL, 0, 0, jit_now() };
 
-	(void)jstore_request_expire(cx->svc->store, (uint64_t)time(NULL), NULL);
+	(void)jstore_request_expire(cx->svc->store, jit_now(), NULL);
 	l.p = svc_policy_get(cx->svc);
 	l.json = json;
 	(void)jstore_request_list_open(cx->svc->store, NULL, list_one,
@@ -113,7 +113,7 @@ decide_cmd(struct rpc *cx, const struct jit_args *a, int approve)
 	}
 	p = svc_policy_get(cx->svc);
 	may = jpolicy_can_approve_at(p, rq->role, cx->user,
-	    (uint64_t)time(NULL) > rq->created ? (uint64_t)time(NULL) -
+	    jit_now() > rq->created ? jit_now() -
 	    rq->created : 0);
 	if (jpolicy_role_info(p, rq->role, &info) == 0 && info.quorum > 0)
 		quorum = info.quorum;	/* the quorum as the policy is now */
@@ -137,9 +137,9 @@ decide_cmd(struct rpc *cx, const struct jit_args *a, int approve)
 		goto out;
 	}
 	r = approve ? jstore_request_approve(cx->svc->store, id, cx->user,
-	    comment, (uint64_t)time(NULL), quorum, &st) :
+	    comment, jit_now(), quorum, &st) :
 	    jstore_request_deny(cx->svc->store, id, cx->user, comment,
-	    (uint64_t)time(NULL));
+	    jit_now());
 	if (r != 0) {
 		rpc_err(cx, "%s %s: %s\n", cmd, id, jit_strerror(r));
 		goto out;

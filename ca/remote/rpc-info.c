@@ -328,7 +328,7 @@ rpc_status(void *ctx, const struct jit_args *a)
 	struct rpc *cx = ctx;
 	struct status_ctx c = { cx, 0, 0, 0 };
 	struct jstore_filter f;
-	uint64_t now = (uint64_t)time(NULL), *serials = NULL, until;
+	uint64_t now = jit_now(), *serials = NULL, until;
 	char *reason = NULL, when[32];
 	size_t i, n = 0;
 	int r;

@@ -182,7 +182,7 @@ decide(struct rpc *cx, struct login_ask *q, struct jpolicy_decision **dp)
 			.user = cx->user, .role = q->role, .ttl = q->ttl,
 			.mfa_done = cx->mfa_done, .reason = q->reason,
 			.address = cx->addr, .key_type = jkey_type(q->key),
-			.now = (uint64_t)time(NULL),
+			.now = jit_now(),
 		};
 
 		r = jpolicy_evaluate(p, &req, dp);
@@ -426,7 +426,7 @@ login_request(struct rpc *cx, const char *role, const struct jkey *key,
 	struct find_ctx f;
 	char *principals = NULL, *groups = NULL, ttl[32], *fp = NULL;
 	char *line = NULL;
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = jit_now();
 	int r, rc = RPC_ERROR;
 
 	if (jkey_fingerprint(key, &fp) != 0 ||

@@ -68,7 +68,7 @@ rpc_refuse_locked(struct rpc *cx, const char *cmd, const char *user,
 	uint64_t until;
 	int r;
 
-	if ((r = jstore_locked(cx->svc->store, user, (uint64_t)time(NULL),
+	if ((r = jstore_locked(cx->svc->store, user, jit_now(),
 	    &until, &reason)) == 0)
 		return 0;
 	if (r < 0)

@@ -54,7 +54,7 @@ approved_refused(struct rpc *cx, const struct jstore_request *rq,
     const char *why)
 {
 	(void)jstore_request_cancel(cx->svc->store, rq->id, "policy", why,
-	    (uint64_t)time(NULL));
+	    jit_now());
 	ca_log("request %s cancelled at issuance: %s", rq->id, why);
 	rpc_err(cx, "request %s was approved, but %s: ask again\n", rq->id, why);
 	return RPC_DENIED;
@@ -80,7 +80,7 @@ issue_approved(struct rpc *cx, const struct jstore_request *rq)
 	struct jpolicy_request req = {
 		.user = rq->user, .role = rq->role, .ttl = rq->ttl,
 		.mfa_done = 1, .reason = rq->reason, .address = rq->source,
-		.now = (uint64_t)time(NULL),
+		.now = jit_now(),
 	};
 
 	if (jkey_parse_line(rq->pubkey, &key, NULL) != 0)
@@ -216,7 +216,7 @@ rpc_login_poll(void *ctx)
 {
 	struct rpc *cx = ctx;
 	struct jstore_request *rq = NULL;
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = jit_now();
 	uint64_t changes = jstore_changes(cx->svc->store);
 	int rc = RPC_WAIT;
 
@@ -268,7 +268,7 @@ rpc_login_withdraw(void *ctx)
 	int r;
 
 	r = jstore_request_deny(cx->svc->store, cx->wait_id, cx->user,
-	    "withdrawn by the requester", (uint64_t)time(NULL));
+	    "withdrawn by the requester", jit_now());
 	if (r == 0) {
 		ca_log("request %s withdrawn by %s", cx->wait_id, cx->user);
 		rpc_err(cx, "request %s withdrawn\n", cx->wait_id);

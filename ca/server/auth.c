@@ -141,7 +141,7 @@ record_auth_fail(struct auth *a, const char *user, const char *fp)
 
 	if (u == NULL)
 		return;
-	if (!auth_fail_admit(a->tables, a->addr, (uint64_t)time(NULL),
+	if (!auth_fail_admit(a->tables, a->addr, jit_now(),
 	    &dropped)) {
 		free(u);
 		return;
@@ -191,7 +191,7 @@ grace_lookup(struct auth *a, const char *fp, uint64_t grace,
 	struct auth_tables *t = a->tables;
 	struct jstore_filter f;
 	unsigned char h[32];
-	uint64_t now = (uint64_t)time(NULL), when = 0;
+	uint64_t now = jit_now(), when = 0;
 	size_t i;
 
 	if (grace == 0)
@@ -383,7 +383,7 @@ tell_code(int r, const struct jstore_totp_check *c, uint64_t now, char *why,
 enum auth_result
 auth_code(struct auth *a, const char *code, char *why, size_t len)
 {
-	struct code_arg arg = { a, code, (uint64_t)time(NULL), 0, { 0 } };
+	struct code_arg arg = { a, code, jit_now(), 0, { 0 } };
 	struct jstore_totp_check c;
 	int r;
 

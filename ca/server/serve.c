@@ -180,7 +180,7 @@ cmd_serve(void *ctx, const struct jit_args *a)
 	struct session_bind *bind = NULL;
 	struct notifier nf;
 	const char *dir = jit_arg(a, "dir"), *listen_opt = jit_arg(a, "listen");
-	struct ca_config cfg = { NULL, NULL, { NULL, NULL }, NULL };
+	struct ca_config cfg = { .listen = NULL };
 	char *hostkey = NULL;
 	struct sigaction sa;
 	struct pollfd pfd;
@@ -204,8 +204,9 @@ cmd_serve(void *ctx, const struct jit_args *a)
 		ca_error("out of memory");
 		goto out;
 	}
-	if (listen_opt == NULL && ca_config_load(svc->dir, &cfg) != 0)
+	if (ca_config_load(svc->dir, &cfg) != 0)
 		goto out;
+	srv.dl = cfg.deadlines;
 	if (open_listener(listen_opt != NULL ? listen_opt : cfg.listen,
 	    &lfd) != 0)
 		goto out;
@@ -226,7 +227,7 @@ cmd_serve(void *ctx, const struct jit_args *a)
 			got_reload = 0;
 			reload(&srv);
 		}
-		sweep_requests(svc, &sweep_ms);
+		sweep_requests(svc, srv.dl.sweep * 1000, &sweep_ms);
 		notify(svc, &nf);
 		pfd.fd = lfd;
 		pfd.events = POLLIN;

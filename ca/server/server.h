@@ -18,6 +18,7 @@ struct server {
 	struct auth_tables *auth;	/* auth.c: grace, auth-fail rates */
 	struct admit *admit;		/* admit.c: sessions per address */
 	atomic_int stopping;		/* SIGTERM: sessions wind down */
+	struct ca_deadlines dl;		/* config.yaml's deadlines: */
 };
 
 struct jit_args;

@@ -28,18 +28,18 @@
 #include "admit.h"
 #include "jbuf.h"
 #include "jit-err.h"
+#include "jit-util.h"
 #include "jkey.h"
 #include "jsshkey.h"
 #include "rpc.h"
 #include "session.h"
 #include "server.h"
 
-#define AUTH_DEADLINE_SEC	30
-#define IDLE_SEC		120
-#define STDIN_DEADLINE_SEC	10	/* login: the key and the end of stdin */
-#define KEX_TIMEOUT_SEC		10
-#define IO_TIMEOUT_SEC		IDLE_SEC	/* after the key exchange: a client
-						   that reads nothing that long */
+/*
+ * The deadlines are config.yaml's (struct ca_deadlines, srv->dl): key
+ * exchange, authentication, stdin, idle; after the key exchange a write
+ * waits as long as idle for a client that reads nothing.
+ */
 #define STOP_GRACE_SEC		2	/* SIGTERM: a moment to read and close */
 
 struct session_bind {
@@ -140,7 +140,8 @@ chan_write(void *arg, int to_stderr, const char *data, size_t len)
 			char why[96];
 
 			snprintf(why, sizeof(why), "the client read nothing "
-			    "for %d s: its output was cut short", IO_TIMEOUT_SEC);
+			    "for %llu s: its output was cut short",
+			    (unsigned long long)se->srv->dl.idle);
 			if (ssh_is_connected(se->s))
 				sess_end(se, why);
 			return -1;
@@ -289,7 +290,7 @@ on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
 	/* Only a command's stdin is read and counts as activity. */
 	if (is_stderr || se->cmd == NULL)
 		return (int)len;
-	se->last_activity = time(NULL);
+	se->last_activity = (time_t)jit_now();
 	/* Bounded: the rest is read and dropped, and the command refused. */
 	if (jbuf_len(se->in) + len > RPC_STDIN_MAX)
 		se->rpc.in_too_big = 1;
@@ -331,7 +332,7 @@ on_exec(ssh_session session, ssh_channel channel, const char *command,
 	if ((se->cmd = strdup(command)) == NULL)
 		return 1;
 	se->reads_stdin = rpc_reads_stdin(command);
-	se->cmd_time = time(NULL);
+	se->cmd_time = (time_t)jit_now();
 	return 0;
 }
 
@@ -383,7 +384,7 @@ on_channel_open(ssh_session session, void *userdata)
 	ssh_set_channel_callbacks(se->chan, &se->ccb);
 	jbuf_reset(se->in);
 	se->in_eof = se->rpc.in_too_big = se->withdraw = se->chan_closed = 0;
-	se->last_activity = time(NULL);
+	se->last_activity = (time_t)jit_now();
 	return se->chan;
 }
 
@@ -408,11 +409,11 @@ finish_channel(struct sess *se, int status)
  * loop (sess_step(), after libssh ran the callbacks above) acts on it:
  *
  *   AUTH   waits for a key, then a code (auth.c)       -> READY
- *          30 s, 3 refused codes or 6 refusals: the end
+ *          dl.auth (30 s), 3 refused codes or 6 refusals: the end
  *   READY  waits for an exec (or shell) request        -> INPUT or RUN
- *          idle 120 s: the end; SIGTERM: the end after 2 s
+ *          idle dl.idle (120 s): the end; SIGTERM: the end after 2 s
  *   INPUT  waits for the end of stdin (JIT_VERB_STDIN) -> RUN
- *          10 s: a usage error, READY
+ *          dl.stdin_end (10 s): a usage error, READY
  *   RUN    rpc_run() runs at once                      -> READY, or WAIT
  *   WAIT   the command's poll hook, once a second      -> READY, decided
  *          INT/TERM/HUP from the client: its withdraw hook, READY;
@@ -442,14 +443,18 @@ sess_state(const struct sess *se)
 static int
 sess_limits(struct sess *se, enum sess_state st, time_t now, time_t start)
 {
+	char why[64];
+
 	if (se->auth.kick) {
 		sess_end(se, se->auth.auth_failures >= AUTH_MAX_FAILURES ?
 		    "too many refused authentication attempts" :
 		    "the store is unavailable");
 		return -1;
 	}
-	if (st == S_AUTH && now - start > AUTH_DEADLINE_SEC) {
-		sess_end(se, "not authenticated within 30 s");
+	if (st == S_AUTH && now - start > (time_t)se->srv->dl.auth) {
+		snprintf(why, sizeof(why), "not authenticated within %llu s",
+		    (unsigned long long)se->srv->dl.auth);
+		sess_end(se, why);
 		return -1;
 	}
 	if (st == S_AUTH && se->auth.code_failures >= AUTH_MAX_CODES) {
@@ -457,8 +462,11 @@ sess_limits(struct sess *se, enum sess_state st, time_t now, time_t start)
 		return -1;
 	}
 	/* Idle: no command running, none waiting, channel or not. */
-	if (now - se->last_activity > IDLE_SEC && st != S_WAIT) {
-		sess_end(se, "idle for 120 s");
+	if (now - se->last_activity > (time_t)se->srv->dl.idle &&
+	    st != S_WAIT) {
+		snprintf(why, sizeof(why), "idle for %llu s",
+		    (unsigned long long)se->srv->dl.idle);
+		sess_end(se, why);
 		return -1;
 	}
 	return 0;
@@ -494,11 +502,11 @@ sess_input(struct sess *se, time_t now)
 	const char *name = se->cmd + strspn(se->cmd, " \t");
 	char msg[160];
 
-	if (now - se->cmd_time <= STDIN_DEADLINE_SEC)
+	if (now - se->cmd_time <= (time_t)se->srv->dl.stdin_end)
 		return;
-	snprintf(msg, sizeof(msg), "%.*s: stdin did not end within %d s: send "
-	    "the input and close stdin\n", (int)strcspn(name, " \t"), name,
-	    STDIN_DEADLINE_SEC);
+	snprintf(msg, sizeof(msg), "%.*s: stdin did not end within %llu s: "
+	    "send the input and close stdin\n", (int)strcspn(name, " \t"),
+	    name, (unsigned long long)se->srv->dl.stdin_end);
 	(void)chan_write(se, 1, msg, strlen(msg));
 	finish_channel(se, RPC_USAGE);
 }
@@ -510,7 +518,7 @@ sess_input(struct sess *se, time_t now)
 static int
 sess_step(struct sess *se, time_t start)
 {
-	time_t now = time(NULL);
+	time_t now = (time_t)jit_now();
 	int stopping = atomic_load(&se->srv->stopping), status;
 	enum sess_state st = sess_state(se);
 
@@ -568,8 +576,9 @@ sess_main(void *arg)
 {
 	struct sess *se = arg;
 	ssh_event ev = NULL;
-	time_t start = time(NULL);
-	long kex_timeout = KEX_TIMEOUT_SEC, io_timeout = IO_TIMEOUT_SEC;
+	time_t start = (time_t)jit_now();
+	long kex_timeout = (long)se->srv->dl.kex;
+	long io_timeout = (long)se->srv->dl.idle;
 
 	se->last_activity = start;
 	memset(&se->scb, 0, sizeof(se->scb));
@@ -586,7 +595,8 @@ sess_main(void *arg)
 		goto out;
 	/*
 	 * The key exchange's deadline ends with it: from here a write waits
-	 * for a slow reader up to IO_TIMEOUT_SEC (only this session waits).
+	 * for a slow reader as long as the idle deadline (only this session
+	 * waits).
 	 */
 	ssh_options_set(se->s, SSH_OPTIONS_TIMEOUT, &io_timeout);
 	if ((ev = ssh_event_new()) == NULL ||

@@ -18,7 +18,6 @@
 #include "svc.h"
 #include "sweep.h"
 
-#define SWEEP_INTERVAL_MS	1000
 #define SWEEP_MAX		64	/* marks per sweep; the rest next time */
 
 struct mark {
@@ -104,7 +103,7 @@ sweep_one(const struct jstore_request *r, void *arg)
 }
 
 void
-sweep_requests(struct svc *s, uint64_t *last_ms)
+sweep_requests(struct svc *s, uint64_t every_ms, uint64_t *last_ms)
 {
 	struct sweep *sw;
 	uint64_t ms = jit_monotonic_ms();
@@ -112,12 +111,12 @@ sweep_requests(struct svc *s, uint64_t *last_ms)
 	size_t i;
 	int r;
 
-	if (*last_ms != 0 && ms - *last_ms < SWEEP_INTERVAL_MS)
+	if (*last_ms != 0 && ms - *last_ms < every_ms)
 		return;
 	*last_ms = ms;
 	if ((sw = calloc(1, sizeof(*sw))) == NULL)
 		return;
-	sw->now = (uint64_t)time(NULL);
+	sw->now = jit_now();
 	sw->p = svc_policy_get(s);
 	r = jstore_request_list_open(s->store, NULL, sweep_one, sw);
 	svc_policy_put(s, sw->p);

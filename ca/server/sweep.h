@@ -11,7 +11,10 @@
 
 struct svc;
 
-/* Sweeps when a second has passed since *last_ms (monotonic; 0 at first). */
-void sweep_requests(struct svc *s, uint64_t *last_ms);
+/*
+ * Sweeps when every_ms (config.yaml's deadlines: sweep) have passed since
+ * *last_ms (monotonic; 0 at first).
+ */
+void sweep_requests(struct svc *s, uint64_t every_ms, uint64_t *last_ms);
 
 #endif /* JIT_CA_SWEEP_H */

@@ -28,6 +28,14 @@ void jit_free_string(char *s);
  */
 int jit_no_dumps(void);
 
+/*
+ * The one clock of the CA, the store's decisions and the client: seconds
+ * since the epoch.  jit_clock_set() gives tests a clock of their own (NULL:
+ * the real one again); set it before any thread that reads it starts.
+ */
+uint64_t jit_now(void);
+void jit_clock_set(uint64_t (*now)(void));
+
 /* 1 when the len bytes at a and b are equal, in time independent of them. */
 int jit_timingsafe_eq(const void *a, const void *b, size_t len);
 

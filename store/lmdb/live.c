@@ -150,7 +150,7 @@ lmdb_live_index_build(struct store_be *s, MDB_txn *txn)
 	struct jbuf *scratch;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = jit_now();
 	int rc, e = 0;
 
 	if ((scratch = jbuf_new()) == NULL)

@@ -60,7 +60,7 @@ append_one(struct store_be *s, MDB_txn *txn, struct jstore_event *ev,
 		return r;
 	ev->seq = seq + 1;
 	if (ev->time == 0)
-		ev->time = (uint64_t)time(NULL);
+		ev->time = jit_now();
 	jbuf_reset(canon);
 	if ((r = store_event_encode(ev, canon)) != 0)
 		return r;
@@ -132,7 +132,7 @@ lmdb_issue_allowed(struct store_be *s, MDB_txn *txn, const struct jstore_event *
 	for (i = 0; i < n; i++) {
 		if (strcmp(evs[i].event, "issue") != 0)
 			continue;
-		now = evs[i].time != 0 ? evs[i].time : (uint64_t)time(NULL);
+		now = evs[i].time != 0 ? evs[i].time : jit_now();
 		if ((r = lmdb_lock_held(s, txn, evs[i].user, now)) != 0)
 			return r;
 		if (cap == 0 || evs[i].serial == 0 || s->no_live_index)

@@ -452,7 +452,7 @@ lmdb_verify_state(struct store_be *s,
 	v.s = s;
 	v.cb = cb;
 	v.arg = arg;
-	if ((d = store_derive_new(now = (uint64_t)time(NULL))) == NULL ||
+	if ((d = store_derive_new(now = jit_now())) == NULL ||
 	    (scratch = jbuf_new()) == NULL) {
 		r = JIT_ERR_ALLOC;
 		goto out;

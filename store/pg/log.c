@@ -13,6 +13,7 @@
 
 #include "jbuf.h"
 #include "jit-err.h"
+#include "jit-util.h"
 #include "jstore.h"
 #include "pg-store.h"
 #include "store-impl.h"
@@ -58,7 +59,7 @@ issue_allowed(struct pgtx *t, const struct jstore_event *evs, size_t n)
 	for (i = 0; i < n; i++) {
 		if (strcmp(evs[i].event, "issue") != 0)
 			continue;
-		now = evs[i].time != 0 ? evs[i].time : (uint64_t)time(NULL);
+		now = evs[i].time != 0 ? evs[i].time : jit_now();
 		capped = cap != 0 && evs[i].serial != 0;
 		for (j = 0, batch = 0; j < n; j++)
 			batch += strcmp(evs[j].event, "issue") == 0 &&
@@ -160,7 +161,7 @@ goes_live(const struct jstore_event *ev)
 {
 	return ev->serial != 0 && ev->user[0] != '\0' &&
 	    strcmp(ev->event, "issue") == 0 &&
-	    ev->valid_before > (uint64_t)time(NULL);
+	    ev->valid_before > jit_now();
 }
 
 /*
@@ -204,7 +205,7 @@ pg_append_tx(struct pgtx *t, struct jstore_event *evs, size_t n)
 
 		ev->seq = t->seq + 1;
 		if (ev->time == 0)
-			ev->time = (uint64_t)time(NULL);
+			ev->time = jit_now();
 		ev->instance = t->be->instance;
 		if ((r = store_chain_hash(t->hash, ev, ev->hash)) != 0)
 			return r;
@@ -249,7 +250,7 @@ append1_fn(struct pgtx *t, void *arg)
 		return r;
 	ev->seq = t->seq + 1;
 	if (ev->time == 0)
-		ev->time = (uint64_t)time(NULL);
+		ev->time = jit_now();
 	now = ev->time;
 	ev->instance = t->be->instance;
 	if ((r = store_chain_hash(t->hash, ev, ev->hash)) != 0)

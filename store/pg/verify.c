@@ -151,7 +151,7 @@ pg_verify_state(struct store_be *b, void (*cb)(const char *what, void *arg),
 
 	if (b == NULL || cb == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
-	if ((d = store_derive_new((uint64_t)time(NULL))) == NULL)
+	if ((d = store_derive_new(jit_now())) == NULL)
 		return JIT_ERR_ALLOC;
 	/* The log and the tables from one snapshot. */
 	if ((r = pg_reader(b, &c)) != 0) {

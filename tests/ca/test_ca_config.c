@@ -318,3 +318,51 @@ Test(ca_config, a_token_library_without_its_configuration_says_so)
 	cr_assert_not_null(strstr(err, "SOFTHSM2_CONF"), "%s", err);
 	free(err);
 }
+
+Test(ca_config, deadlines_default_and_read)
+{
+	struct ca_config c;
+	char *err = NULL;
+
+	put("listen: 127.0.0.1:1\n");
+	cr_assert_eq(ca_config_read(path, &c, &err), 0, "%s", err);
+	cr_assert_eq(c.deadlines.kex, 10);
+	cr_assert_eq(c.deadlines.auth, 30);
+	cr_assert_eq(c.deadlines.stdin_end, 10);
+	cr_assert_eq(c.deadlines.idle, 120);
+	cr_assert_eq(c.deadlines.sweep, 1);
+	ca_config_free(&c);
+	put("deadlines: { auth: 2s, idle: 3s, stdin: 1s, kex: 1m, sweep: 1s }\n");
+	cr_assert_eq(ca_config_read(path, &c, &err), 0, "%s", err);
+	cr_assert_eq(c.deadlines.auth, 2);
+	cr_assert_eq(c.deadlines.idle, 3);
+	cr_assert_eq(c.deadlines.stdin_end, 1);
+	cr_assert_eq(c.deadlines.kex, 60);
+	ca_config_free(&c);
+}
+
+Test(ca_config, bad_deadlines_are_refused_with_where)
+{
+	static const struct { const char *text, *why; } bad[] = {
+		{ "deadlines: { auth: 0s }\n", "1s to 1h" },
+		{ "deadlines: { idle: 2h }\n", "1s to 1h" },
+		{ "deadlines: { idle: soon }\n", "1s to 1h" },
+		{ "deadlines: { nap: 1s }\n", "unknown deadline" },
+		{ "deadlines: 5s\n", "a mapping" },
+	};
+	struct ca_config c;
+	char *err;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		put(bad[i].text);
+		cr_assert_neq(ca_config_read(path, &c, &err), 0, "%s",
+		    bad[i].text);
+		cr_assert_not_null(err);
+		cr_assert_not_null(strstr(err, bad[i].why), "%s: %s",
+		    bad[i].text, err);
+		cr_assert_not_null(strstr(err, "config.yaml:1:"), "%s", err);
+		free(err);
+	}
+}

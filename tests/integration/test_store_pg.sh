@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The store's unit tests run against the PostgreSQL backend: a throwaway
-# cluster, a fresh database per test (the fixture creates it).
+# The store's unit tests, and the remote commands' lifecycle tests, run
+# against the PostgreSQL backend: a throwaway cluster, a fresh database per
+# test (the fixtures create it).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 : "${BUILD_ROOT:?}"
@@ -11,4 +12,11 @@ if "$BUILD_ROOT/tests/test_store" --jobs 2 --filter "${PG_FILTER:-*}" > "$T/out"
 else
 	bad "the store's unit tests on PostgreSQL: $(grep -E 'FAIL|CRASH|Assertion' "$T/out" | head -20)"
 fi
+for t in ca_lifecycle ca_remote; do
+	if "$BUILD_ROOT/tests/test_$t" --jobs 2 > "$T/$t" 2>&1; then
+		ok "test_$t passes on PostgreSQL ($(grep -o 'Tested: [0-9]*' "$T/$t" | head -1))"
+	else
+		bad "test_$t on PostgreSQL: $(grep -E 'FAIL|CRASH|Assertion|\[----\]' "$T/$t" | head -20)"
+	fi
+done
 finish
