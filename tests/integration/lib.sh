@@ -129,3 +129,16 @@ ca_ssh() {
 		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 		-o LogLevel=ERROR -o ConnectTimeout=10 "$who@127.0.0.1" "$@"
 }
+
+# ca_ssh_bg OUT USER ARGS...: ca_ssh in the background, stdout to OUT (a
+# file or a FIFO), stdin from /dev/null; BG_PID is the ssh process itself
+# (killed by PID, never by name).
+ca_ssh_bg() {
+	local out=$1; shift
+	( exec > "$out" < /dev/null; exec ssh -F /dev/null -p "$PORT" -i "$T/$1" \
+		-o IdentitiesOnly=yes -o IdentityAgent=none -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 \
+		"$1@127.0.0.1" "${@:2}" ) &
+	BG_PID=$!
+	PIDS+=($BG_PID)
+}

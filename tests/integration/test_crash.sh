@@ -23,13 +23,15 @@ ssh-keygen -q -t ed25519 -N '' -f "$T/k"
 fails=0
 for r in $(seq 1 "$ROUNDS"); do
 	# Each certificate is printed as one line "cert base64 key-id".
+	# The loop writes each sign's PID before it waits for it: killing the
+	# loop first, then the last sign it started, kills both by PID.
 	( while :; do "$JIT_SSH_CA" sign --dir "$T/ca" --user alice --role ci "$T/k.pub" \
-		>> "$T/printed" 2> /dev/null; done ) &
+		>> "$T/printed" 2> /dev/null & echo $! > "$T/sign.pid"; wait $!; done ) &
 	loop=$!
 	sleep "0.$(( (RANDOM % 25) + 2 ))"
 	kill -9 "$loop" 2> /dev/null
-	pkill -9 -f "jit-ssh-ca sign --dir $T/ca" 2> /dev/null || true
 	wait "$loop" 2> /dev/null || true
+	kill -9 "$(cat "$T/sign.pid")" 2> /dev/null || true
 	# Complete lines only: a kill can cut the last write short.
 	grep -E '^ssh-ed25519-cert-v01@openssh.com [A-Za-z0-9+/=]+ jit:alice:ci:[0-9]+$' \
 		"$T/printed" | awk '{print $3}' | sort > "$T/printed_ids"

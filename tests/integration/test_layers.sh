@@ -238,6 +238,13 @@ longf=$(find "$SRC"/ca -name '*.c' -exec awk '
 nf=$(grep -c '^[a-zA-Z_][a-zA-Z0-9_]*(' $(find "$SRC"/ca -name '*.c') | awk -F: '{ s += $2 } END { print s }')
 [ -z "$longf" ] && [ "$nf" -gt 200 ] && ok "no function in ca/ over 100 lines ($nf functions)" ||
 	bad "functions in ca/ over 100 lines: $longf ($nf seen)"
+# Tests stop what they started by PID: no pkill or killall anywhere.
+if grep -nE '(^|[^a-z_])(pkill|killall)([^a-z_]|$)' "$SRC"/tests/integration/*.sh "$SRC"/examples/*.sh \
+	| grep -v 'test_layers.sh' > "$T/pk"; then
+	bad "pkill/killall in tests: $(cat "$T/pk")"
+else
+	ok "no test calls pkill or killall"
+fi
 # No source reaches around the include folders.
 if grep -rnE '#include "(\.\./|[a-z]+/)' "$SRC"/common "$SRC"/policy "$SRC"/store "$SRC"/ca "$SRC"/agent \
 	--include=*.c --include=*.h > "$T/rel"; then

@@ -183,7 +183,8 @@ p11_up() {
 }
 # The server forks a process per client connection: all of them go.
 p11_down() {
-	pkill -KILL -P "$P11_PID" 2> /dev/null || true
+	local c
+	for c in $(ps -o pid= --ppid "$P11_PID"); do kill -KILL "$c" 2> /dev/null || true; done
 	kill -KILL "$P11_PID"; wait "$P11_PID" 2> /dev/null || true; rm -f "$T/p11.sock"
 }
 p11_up

@@ -65,15 +65,17 @@ good_login && ok "and others still get certificates" || bad "after a huge stdin"
 
 # A client that never reads: 4 MB of audit JSON into a pipe nobody reads.
 # Its session blocks on a full window; nobody else notices.
-( ca_ssh alice -o BatchMode=yes audit --json < /dev/null | sleep 8 ) &
+mkfifo "$T/stuck.fifo"
+ca_ssh_bg "$T/stuck.fifo" alice -o BatchMode=yes audit --json
+STUCK_SSH=$BG_PID
+sleep 8 < "$T/stuck.fifo" &
 STUCK=$!
 PIDS+=($STUCK)
 sleep 2
 grep -q "State:.*S" /proc/$CA_PID/status && ok "the CA is up while a reader stalls" || bad "CA state"
 good_login && ok "a client that never reads its output hurts nobody else" ||
 	bad "a stalled reader blocked others"
-kill "$IDLE" "$STUCK" 2> /dev/null || true
-pkill -f "audit --json" 2> /dev/null || true
+kill "$IDLE" "$STUCK" "$STUCK_SSH" 2> /dev/null || true
 kill -0 "$CA_PID" && ok "the CA is still running" || bad "the CA died"
 
 # Remote audit streams what it prints (it used to collect it all in memory

@@ -53,7 +53,10 @@ n=$($J audit --dir "$T/ca" --event expire --json | wc -l)
 # `requests --json` (~4 MB) fill the SSH window and the pipe; SIGHUP;
 # a new connection must still be served.
 "$JIT_TESTFILL" "$T/ca/store" requests 800 erin prod
-ca_ssh carol requests --json | sleep 60 &
+mkfifo "$T/stall.fifo"
+ca_ssh_bg "$T/stall.fifo" carol requests --json
+STALL_SSH=$BG_PID
+sleep 60 < "$T/stall.fifo" &
 STALL=$!
 PIDS+=($STALL)
 sleep 2
@@ -64,8 +67,7 @@ rc=0; timeout 10 bash -c "$(declare -f ca_ssh); T=$T PORT=$PORT ca_ssh bob whoam
 	ok "a reload does not wait for a session whose client stopped reading" ||
 	bad "after SIGHUP with a stalled reader: rc=$rc $(cat "$T/who")"
 grep -q "policy reloaded" "$T/serve.log" && ok "the reload happened" || bad "no reload logged"
-kill "$STALL" 2> /dev/null || true
-pkill -f "requests --json" 2> /dev/null || true
+kill "$STALL" "$STALL_SSH" 2> /dev/null || true
 kill -TERM "$CA_PID"; wait "$CA_PID" 2> /dev/null || true
 
 # The open index is derived state: audit verify checks it.
