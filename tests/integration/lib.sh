@@ -35,9 +35,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
-bad()  { FAILS=$((FAILS + 1)); echo "not ok - $*"; }
-skip() { echo "SKIP: $*"; exit 77; }
+# The scripts speak TAP (meson counts and names every check): ok and bad
+# print a result, finish the plan; a skipped script says so in its plan.
+# Results are tallied in a file, so that a check in a subshell counts.
+ok()   { echo ok >> "$T/.results"; echo "ok - $*"; }
+bad()  { echo bad >> "$T/.results"; echo "not ok - $*"; }
+tally() {	# the results so far: sets PASSES and FAILS
+	PASSES=$(grep -c '^ok' "$T/.results" 2> /dev/null || true)
+	FAILS=$(grep -c '^bad' "$T/.results" 2> /dev/null || true)
+}
+skip() {
+	tally
+	if [ $((PASSES + FAILS)) = 0 ]; then
+		echo "1..0 # SKIP $*"
+	else
+		echo "ok - # SKIP $*"
+		echo "1..$((PASSES + FAILS + 1))"
+	fi
+	exit 0
+}
 
 # A TCP port on 127.0.0.1 that nothing listens on right now.
 free_port() {
@@ -107,7 +123,9 @@ try_ssh() {
 }
 
 finish() {
-	echo "$PASSES passed, $FAILS failed"
+	tally
+	echo "1..$((PASSES + FAILS))"
+	echo "# $PASSES passed, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
 }
 
