@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 : "${JIT_SSH_CA:?}" "${JIT_TESTCERT:?}" "${JIT_SSH:?}"
 J=$JIT_SSH_CA
-TTL=20
+TTL=12
 
 $J init --dir "$T/ca" > /dev/null
 ssh-keygen -q -t ed25519 -N '' -C alice -f "$T/alice"
