@@ -9,7 +9,7 @@
 J=$JIT_SSH_CA
 E=$EXAMPLES
 
-$J policy check "$E/policy.yaml" > "$T/out" 2>&1 && ok "examples/policy.yaml passes policy check ($(cat "$T/out"))" ||
+$J policy check "$E/policy.yaml" > "$T/out" 2>&1 && ok "examples/policy.yaml passes policy check ($(tr '\n' ' ' < "$T/out"))" ||
 	bad "policy check: $(cat "$T/out")"
 for r in dev prod-root db-maint break-glass ci-deploy; do
 	grep -q "^  $r:" "$E/policy.yaml" || bad "the example policy lacks role $r"
