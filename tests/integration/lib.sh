@@ -148,6 +148,21 @@ ca_ssh() {
 		-o LogLevel=ERROR -o ConnectTimeout=10 "$who@127.0.0.1" "$@"
 }
 
+# askpass_from_code: stock ssh answers the CA's code prompt with what
+# $T/code holds (the tests write a code there before each connection).
+askpass_from_code() {
+	printf '#!/bin/sh\ncat "%s/code"\n' "$T" > "$T/askpass"
+	chmod +x "$T/askpass"
+	export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
+}
+
+# enroll_secret DIR USER: enrolls USER at the CA in DIR; the base32 secret
+# goes to $T/USER.secret.
+enroll_secret() {
+	"$JIT_SSH_CA" enroll --dir "$1" --user "$2" |
+		sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/$2.secret"
+}
+
 # ca_ssh_bg OUT USER ARGS...: ca_ssh in the background, stdout to OUT (a
 # file or a FIFO), stdin from /dev/null; BG_PID is the ssh process itself
 # (killed by PID, never by name).

@@ -33,7 +33,7 @@ roles:
 auditors: [audit]
 YAML
 for u in alice bob erin; do
-	$J enroll --dir "$T/ca" --user $u | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/$u.secret"
+	enroll_secret "$T/ca" $u
 done
 start_serve "$T/ca"
 start_sshd "$T/sshd" "TrustedUserCAKeys $T/ca/user_ca.pub"

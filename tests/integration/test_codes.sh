@@ -27,7 +27,7 @@ roles:
   dev: { groups: [dev], principals: ["$LOGIN_USER"], mfa: required, ttl: 5m }
 YAML
 for u in alice bob carol dave erin; do
-	$J enroll --dir "$T/ca" --user $u | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/$u.secret"
+	enroll_secret "$T/ca" $u
 done
 start_serve "$T/ca"
 eval "$(ssh-agent -s)" > /dev/null

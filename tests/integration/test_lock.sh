@@ -28,7 +28,7 @@ roles:
     approval: { groups: [leads], quorum: 1 }
 YAML
 # Approvers need a verification code.
-$J enroll --dir "$T/ca" --user carol | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/carol.secret"
+enroll_secret "$T/ca" carol
 printf '#!/bin/sh\noathtool --totp -b "$(cat "%s/carol.secret")"\n' "$T" > "$T/askpass"
 chmod +x "$T/askpass"
 export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
@@ -177,7 +177,7 @@ roles:
     mfa: optional
     approval: { groups: [leads], quorum: 1 }
 YAML
-$J enroll --dir "$T/g" --user carol | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/carol.secret"
+enroll_secret "$T/g" carol
 kill "$CA_PID" 2> /dev/null || true; wait "$CA_PID" 2> /dev/null || true
 PORT=; start_serve "$T/g"
 nocode() {	# USER ARGS: the stock client that cannot answer a code prompt

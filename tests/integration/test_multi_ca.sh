@@ -61,7 +61,7 @@ roles:
     approval: { groups: [leads], quorum: 1, pending_ttl: 2m }
 YAML
 for u in carol erin; do
-	$J enroll --dir "$T/a" --user $u | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/$u.secret"
+	enroll_secret "$T/a" $u
 done
 rc=0; $J init --dir "$T/c" --store "$DB" > /dev/null 2> "$T/err" || rc=$?
 [ $rc != 0 ] && grep -q "already holds a CA's log" "$T/err" && [ ! -e "$T/c" ] &&
@@ -73,8 +73,7 @@ sed -i 's/ user=jit_a"$/"/' "$T/b/config.yaml"
 
 PORT=; start_serve "$T/a"; PA=$PORT; PID_A=$CA_PID
 PORT=; start_serve "$T/b"; PB=$PORT
-printf '#!/bin/sh\ncat "%s/code"\n' "$T" > "$T/askpass"; chmod +x "$T/askpass"
-export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
+askpass_from_code
 at() {	# PORT USER ARGS...: a CA command with stock ssh (INFO: banners)
 	local p=$1 who=$2; shift 2
 	ssh -F /dev/null -p "$p" -i "$T/$who" -o IdentitiesOnly=yes -o IdentityAgent=none \

@@ -29,8 +29,7 @@ ca_told() {
 		-o LogLevel=INFO -o ConnectTimeout=10 "$who@127.0.0.1" "$@"
 }
 # Codes come through SSH_ASKPASS (no terminal here).
-printf '#!/bin/sh\ncat "%s/code"\n' "$T" > "$T/askpass"; chmod +x "$T/askpass"
-export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
+askpass_from_code
 code_now() { oathtool --totp -b "$(cat "$T/secret")" > "$T/code"; }
 # The next step's code: valid now (one step of skew) and never used yet.
 code_next() { oathtool --totp -b "$(cat "$T/secret")" -N "$(date -u -d '+30 seconds' '+%Y-%m-%d %H:%M:%S UTC')" > "$T/code"; }

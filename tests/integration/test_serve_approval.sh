@@ -46,11 +46,10 @@ notify: { command: "$T/notify.sh" }
 YAML
 $J policy check --dir "$T/ca" > /dev/null || { bad "test policy refused"; finish; }
 for u in carol erin; do
-	$J enroll --dir "$T/ca" --user $u | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/$u.secret"
+	enroll_secret "$T/ca" $u
 done
 start_serve "$T/ca"
-printf '#!/bin/sh\ncat "%s/code"\n' "$T" > "$T/askpass"; chmod +x "$T/askpass"
-export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
+askpass_from_code
 ca() {
 	[ -f "$T/$1.secret" ] && oathtool --totp -b "$(cat "$T/$1.secret")" > "$T/code"
 	ca_ssh "$@"

@@ -21,10 +21,9 @@ roles:
 YAML
 enroll() { $J enroll --dir "$T/ca" --user alice | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/secret"; echo 0 > "$T/step"; }
 enroll
-$J enroll --dir "$T/ca" --user bob | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/bob.secret"
+enroll_secret "$T/ca" bob
 start_serve "$T/ca"
-printf '#!/bin/sh\ncat "%s/code"\n' "$T" > "$T/askpass"; chmod +x "$T/askpass"
-export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
+askpass_from_code
 # A code not used before: the next time step the CA accepts (it accepts
 # the previous, the current and the next step, each once).
 fresh_code() {

@@ -45,11 +45,10 @@ YAML
 write_policy 1 leads
 $J policy check --dir "$T/ca" > /dev/null || { bad "test policy refused"; finish; }
 for u in carol erin dave frank gina; do
-	$J enroll --dir "$T/ca" --user $u | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/$u.secret"
+	enroll_secret "$T/ca" $u
 done
 start_serve "$T/ca"
-printf '#!/bin/sh\ncat "%s/code"\n' "$T" > "$T/askpass"; chmod +x "$T/askpass"
-export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
+askpass_from_code
 # Approvers' codes: a code is good once, so a user's next code comes from
 # the next 30 s step (the first counts for mfa_grace with the same key and
 # address, but grace dies with a restart of the CA and a reload).  Each

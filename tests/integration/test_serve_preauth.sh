@@ -27,8 +27,7 @@ $J enroll --dir "$T/ca" --user alice | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$
 # default): shortened here, so the test need not wait for it.
 printf 'deadlines: { stdin: 3s }\n' >> "$T/ca/config.yaml"
 start_serve "$T/ca"
-printf '#!/bin/sh\ncat "%s/code"\n' "$T" > "$T/askpass"; chmod +x "$T/askpass"
-export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
+askpass_from_code
 events() {	# EVENT [SOURCE]: how many such events are on record
 	$J audit --dir "$T/ca" --event "$1" --json |
 		python3 -c 'import json,sys

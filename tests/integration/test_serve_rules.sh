@@ -55,7 +55,7 @@ roles:
 notify: { command: "$T/notify.sh" }
 YAML
 $J policy check --dir "$T/ca" > /dev/null || { bad "policy refused: $($J policy check --dir "$T/ca" 2>&1)"; finish; }
-$J enroll --dir "$T/ca" --user dave | sed 's/.*secret=\([A-Z2-7]*\).*/\1/' > "$T/dave.secret"
+enroll_secret "$T/ca" dave
 printf '#!/bin/sh\noathtool --totp -b "$(cat "%s/dave.secret")"\n' "$T" > "$T/askpass"
 chmod +x "$T/askpass"
 export SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0
