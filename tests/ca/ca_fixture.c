@@ -1,6 +1,5 @@
 /* ca_fixture.c: a CA for the remote-command tests.  See ca_fixture.h. */
 #include <criterion/criterion.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "jit-verbs.h"
 #include "jkey.h"
 #include "jpolicy.h"
+#include "pg_admin.h"
 
 char ca_fixture_dir[64];
 struct svc ca_svc;
@@ -55,21 +55,6 @@ ca_fixture_ctx(struct rpc *r, struct out *o, struct jbuf *in,
 	r->mfa_done = 1;
 	r->mfa_time = ca_clock;
 	r->in = in;
-}
-
-/* One statement on the cluster's "postgres" database. */
-static void
-pg_admin(const char *sql)
-{
-	PGconn *c = PQconnectdb(getenv("JIT_TEST_PG"));
-	PGresult *res;
-
-	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-	res = PQexec(c, sql);
-	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s: %s", sql,
-	    PQerrorMessage(c));
-	PQclear(res);
-	PQfinish(c);
 }
 
 /* jit-ssh-ca init --dir ca_fixture_dir [--store URL], through the table's parser. */

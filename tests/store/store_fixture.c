@@ -6,29 +6,14 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
-#include <libpq-fe.h>
 
 #include "jit-err.h"
+#include "pg_admin.h"
 #include "jstore.h"
 #include "store_fixture.h"
 
 char store_dir[512];
 static char pg_db[64];
-
-/* Runs one statement on the cluster's "postgres" database. */
-static void
-pg_admin(const char *sql)
-{
-	PGconn *c = PQconnectdb(getenv("JIT_TEST_PG"));
-	PGresult *res;
-
-	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-	res = PQexec(c, sql);
-	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s: %s", sql,
-	    PQerrorMessage(c));
-	PQclear(res);
-	PQfinish(c);
-}
 
 /*
  * store_dir is TMP/store inside a fresh temporary directory, or with
