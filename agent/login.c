@@ -19,6 +19,7 @@
 #include "jit-util.h"
 #include "jkey.h"
 #include "jitssh.h"
+#include "jsonl.h"
 
 #define LINE_MAX_OUT	(256 * 1024)	/* one JSON line from the CA */
 #define PLAIN_EVERY	30		/* seconds between plain waiting lines */
@@ -97,7 +98,7 @@ keep_pending(struct login_ctx *l, const char *id, const char *role,
 {
 	int r;
 
-	if (id == NULL || strlen(id) >= sizeof(l->request_id))
+	if (id == NULL || *id == '\0' || strlen(id) >= sizeof(l->request_id))
 		return;
 	snprintf(l->request_id, sizeof(l->request_id), "%s", id);
 	if (l->resumed_id != NULL && strcmp(l->resumed_id, id) != 0) {
@@ -109,7 +110,7 @@ keep_pending(struct login_ctx *l, const char *id, const char *role,
 		l->orphaned = 1;
 		return;
 	}
-	if (l->role == NULL && role != NULL &&
+	if (l->role == NULL && role != NULL && *role != '\0' &&
 	    strlen(role) < sizeof(l->role_buf)) {
 		/* The one role the CA chose. */
 		snprintf(l->role_buf, sizeof(l->role_buf), "%s", role);
@@ -134,30 +135,22 @@ keep_pending(struct login_ctx *l, const char *id, const char *role,
 static int
 on_json_line(struct login_ctx *l, const char *text, size_t len)
 {
-	json_t *o, *cert, *st;
-	json_error_t e;
+	struct js_login_line j;
 
-	if ((o = json_loadb(text, len, 0, &e)) == NULL || !json_is_object(o)) {
-		json_decref(o);
+	if (js_login_line(text, len, &j) != 0) {
 		fprintf(stderr, "jit-ssh: the CA sent something that is not "
 		    "JSON\n");
 		return -1;
 	}
-	st = json_object_get(o, "status");
-	cert = json_object_get(o, "certificate");
-	if (json_is_string(cert) && l->cert == NULL) {
-		l->cert = strdup(json_string_value(cert));
+	if (*j.certificate != '\0' && l->cert == NULL) {
+		l->cert = strdup(j.certificate);
 		l->final = strndup(text, len);
-	} else if (json_is_string(st) &&
-	    strcmp(json_string_value(st), "pending") == 0) {
+	} else if (strcmp(j.status, "pending") == 0) {
 		l->waiting = 1;
 		l->wait_start = l->last_plain = (time_t)jit_now();
-		keep_pending(l, json_string_value(json_object_get(o,
-		    "request_id")), json_string_value(json_object_get(o,
-		    "role")), json_integer_value(json_object_get(o,
-		    "resume_within")));
+		keep_pending(l, j.request_id, j.role, j.resume_within);
 	}
-	json_decref(o);
+	js_json_free(j.json);
 	return 0;
 }
 

@@ -9,12 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include <jansson.h>
-
 #include "jbuf.h"
 #include "jit-remote.h"
 #include "jit-util.h"
 #include "jitssh.h"
+#include "jsonl.h"
 
 #define REVIEW_MAX	(4 * 1024 * 1024)	/* requests --json, all of it */
 
@@ -92,29 +91,21 @@ to_buf(const char *data, size_t len, void *arg)
 }
 
 static void
-show(json_t *r)
+show(const struct js_request_view *v)
 {
-	json_t *v;
 	size_t i;
 	char ttl[32];
 
-	printf("\nrequest %s: %s wants role %s as ",
-	    json_string_value(json_object_get(r, "request_id")),
-	    json_string_value(json_object_get(r, "user")),
-	    json_string_value(json_object_get(r, "role")));
-	json_array_foreach(json_object_get(r, "principals"), i, v)
-		printf("%s%s", i ? "," : "", json_string_value(v));
-	jit_format_duration((uint64_t)json_integer_value(json_object_get(r,
-	    "ttl")), ttl, sizeof(ttl));
-	printf(" for %s\n  reason: %s\n  from %s, key %s\n  approvals: %lld "
-	    "of %lld, expires %s\n", ttl,
-	    json_string_length(json_object_get(r, "reason")) > 0 ?
-	    json_string_value(json_object_get(r, "reason")) : "(none given)",
-	    json_string_value(json_object_get(r, "source")),
-	    json_string_value(json_object_get(r, "fingerprint")),
-	    (long long)json_array_size(json_object_get(r, "approvers")),
-	    (long long)json_integer_value(json_object_get(r, "quorum")),
-	    json_string_value(json_object_get(r, "expires")));
+	printf("\nrequest %s: %s wants role %s as ", v->request_id, v->user,
+	    v->role);
+	for (i = 0; i < v->nprincipals; i++)
+		printf("%s%s", i ? "," : "", v->principals[i]);
+	jit_format_duration(v->ttl > 0 ? (uint64_t)v->ttl : 0, ttl,
+	    sizeof(ttl));
+	printf(" for %s\n  reason: %s\n  from %s, key %s\n  approvals: %zu "
+	    "of %lld, expires %s\n", ttl, *v->reason != '\0' ? v->reason :
+	    "(none given)", v->source, v->fingerprint, v->napprovers,
+	    (long long)v->quorum, v->expires);
 }
 
 /*
@@ -149,9 +140,9 @@ js_cmd_review(const struct js_config *cfg, const char *comment)
 	struct js_conn *c = NULL;
 	struct jbuf *b = NULL;
 	struct js_sink collect = { to_buf, to_stderr, NULL, NULL };
+	struct js_request_view v;
 	const char *p, *end, *nl;
 	char cmd[8192], said[1025];
-	json_t *r;
 	int rc, status, n = 0, verdict;
 
 	if (!js_have_tty()) {
@@ -172,44 +163,40 @@ js_cmd_review(const struct js_config *cfg, const char *comment)
 	for (; p < end && !js_interrupted; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			break;
-		if ((r = json_loadb(p, (size_t)(nl - p), 0, NULL)) == NULL)
-			continue;
-		if (json_is_true(json_object_get(r, "yours")) ||
-		    !json_is_string(json_object_get(r, "request_id"))) {
-			json_decref(r);
-			continue;
+		if (js_request_view(p, (size_t)(nl - p), &v) != 0) {
+			js_json_free(v.json);
+			continue;	/* not JSON, or not one to decide */
 		}
-		show(r);
+		show(&v);
 		n++;
 		if ((verdict = ask_verdict()) < 0) {
-			json_decref(r);
+			js_json_free(v.json);
 			break;
 		}
 		if (verdict == 0) {
 			printf("skipped\n");
-			json_decref(r);
+			js_json_free(v.json);
 			continue;
 		}
 		/* A comment for this one: --comment's, or asked (optional). */
 		said[0] = '\0';
 		if (comment == NULL && js_prompt("comment (optional, Enter for "
 		    "none): ", 1, said, sizeof(said)) != 0) {
-			json_decref(r);
+			js_json_free(v.json);
 			break;
 		}
 		snprintf(cmd, sizeof(cmd), "%s",
 		    verdict == 1 ? "approve" : "deny");
-		if (js_quote(cmd, sizeof(cmd), json_string_value(
-		    json_object_get(r, "request_id"))) != 0 ||
+		if (js_quote(cmd, sizeof(cmd), v.request_id) != 0 ||
 		    ((comment != NULL || said[0] != '\0') &&
 		    (js_quote(cmd, sizeof(cmd), "--comment") != 0 ||
 		    js_quote(cmd, sizeof(cmd), comment != NULL ? comment :
 		    said) != 0))) {
-			json_decref(r);
+			js_json_free(v.json);
 			rc = JS_EXIT_USAGE;
 			goto out;
 		}
-		json_decref(r);
+		js_json_free(v.json);
 		if ((rc = run(c, cmd, &passthrough)) == JS_EXIT_CA)
 			goto out;
 	}

@@ -13,12 +13,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jitssh.h"
+#include "jsonl.h"
 
 #define KNOWN_HOSTS_MAX	(4 * 1024 * 1024)
 
@@ -164,8 +163,6 @@ fetch_host_cas(struct js_conn *conn, char *lines[HOST_CAS_MAX], size_t *np)
 {
 	struct jbuf *b = jbuf_new();
 	struct js_sink sink = { keys_out, keys_err, NULL, b };
-	json_t *o = NULL, *a, *h;
-	size_t i;
 	int rc, status;
 
 	*np = 0;
@@ -173,26 +170,12 @@ fetch_host_cas(struct js_conn *conn, char *lines[HOST_CAS_MAX], size_t *np)
 		return JS_EXIT_CA;
 	if ((rc = js_exec(conn, "ca-keys --json", NULL, 0, &sink,
 	    &status)) == 0 && (rc = js_exit_from_ca(status)) == 0) {
-		rc = JS_EXIT_CA;
-		o = json_loadb((const char *)jbuf_ptr(b), jbuf_len(b), 0, NULL);
-		a = json_object_get(o, "host_cas");
-		if (json_is_array(a) && json_array_size(a) > 0 &&
-		    json_array_size(a) <= HOST_CAS_MAX) {
-			json_array_foreach(a, i, h)
-				if (json_is_string(h) && (lines[*np] =
-				    strdup(json_string_value(h))) != NULL)
-					(*np)++;
-			rc = *np == json_array_size(a) ? 0 : JS_EXIT_CA;
-		} else if (json_is_string(h = json_object_get(o, "host_ca")) &&
-		    (lines[0] = strdup(json_string_value(h))) != NULL) {
-			*np = 1;
-			rc = 0;
-		}
+		rc = js_ca_keys_host((const char *)jbuf_ptr(b), jbuf_len(b),
+		    lines, HOST_CAS_MAX, np) == 0 ? 0 : JS_EXIT_CA;
 		if (rc != 0)
 			fprintf(stderr, "jit-ssh: the CA's ca-keys answer has no "
 			    "host CA key\n");
 	}
-	json_decref(o);
 	jbuf_free(b);
 	return rc;
 }

@@ -5,7 +5,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-300}; shift || true
-targets=("${@:-cert pubkey policy client_config cmdline store_records yaml krl agent}")
+targets=("${@:-cert pubkey policy client_config cmdline store_records yaml krl agent jsonl}")
 bdir=$top/build-fuzz
 if ! command -v clang >/dev/null || ! dpkg-query -W libclang-rt-14-dev >/dev/null 2>&1; then
 	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
