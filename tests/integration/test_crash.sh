@@ -4,7 +4,7 @@
 # must be in the audit log, serials must be unique, and the chain verifies.
 . "$(dirname "$0")/lib.sh"
 : "${JIT_SSH_CA:?}" "${TEST_DATA:?}"
-ROUNDS=${CRASH_ROUNDS:-40}
+ROUNDS=${CRASH_ROUNDS:-30}
 
 "$JIT_SSH_CA" init --dir "$T/ca" > /dev/null
 key=$(cut -d' ' -f1,2 "$TEST_DATA/key_ed25519.pub")
