@@ -6,6 +6,7 @@
  * that succeeds gave no more identities than the reply could hold.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,8 +34,8 @@ io_all(int fd, void *buf, size_t len, int writing)
 	size_t off = 0;
 
 	while (off < len) {
-		n = writing ? write(fd, (char *)buf + off, len - off) :
-		    read(fd, (char *)buf + off, len - off);
+		n = writing ? send(fd, (char *)buf + off, len - off,
+		    MSG_NOSIGNAL) : read(fd, (char *)buf + off, len - off);
 		if (n <= 0)
 			return -1;
 		off += (size_t)n;
@@ -100,6 +101,9 @@ start_agent(void)
 	    pthread_create(&t, NULL, agent_main, NULL) != 0)
 		abort();
 	pthread_detach(t);
+	/* The client gives up on a bad reply and hangs up: no SIGPIPE (the
+	 * jit-ssh client ignores it too). */
+	signal(SIGPIPE, SIG_IGN);
 	atexit(cleanup);
 }
 
