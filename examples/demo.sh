@@ -123,7 +123,7 @@ ssh_host() {	# plain ssh, keys from the agent, host trusted by certificate
 }
 
 say "The engineer: alice logs in for role dev (code from her authenticator)"
-eval "$(ssh-agent -s)" > /dev/null
+eval "$(ssh-agent -s -a "$D/agent.sock")" > /dev/null	# its socket in the demo's directory
 PIDS+=("$SSH_AGENT_PID")
 ssh_host true 2> /dev/null && { echo "demo: sshd let us in before login" >&2; exit 1; }
 echo "(before login: sshd refuses, there is no standing access)"
