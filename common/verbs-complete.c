@@ -41,14 +41,11 @@ quote(FILE *f, const char *s, int fish)
 	fputc('\'', f);
 }
 
-/* The option as typed: "--name", or "-x" when it has no long name. */
+/* The option as typed: "--name". */
 static void
 put_opt(FILE *f, const struct jit_opt *o)
 {
-	if (o->name[0] != '\0')
-		fprintf(f, "--%s", o->name);
-	else
-		fprintf(f, "-%c", o->letter);
+	fprintf(f, "--%s", o->name);
 }
 
 /* "--a --b -o" for opts, blank-separated. */
@@ -60,7 +57,7 @@ put_opt_list(FILE *f, const struct jit_opt *opts)
 	for (o = opts; o != NULL && o->name != NULL; o++) {
 		put_opt(f, o);
 		fputc(' ', f);
-		if (o->name[0] != '\0' && o->letter != 0)
+		if (o->letter != 0)
 			fprintf(f, "-%c ", o->letter);
 	}
 }
@@ -156,7 +153,7 @@ put_pattern(FILE *f, const char *cmd, const struct jit_opt *o)
 	fprintf(f, "\t\"%s:", cmd);
 	put_opt(f, o);
 	fputs("\"", f);
-	if (o->name[0] != '\0' && o->letter != 0)
+	if (o->letter != 0)
 		fprintf(f, "|\"%s:-%c\"", cmd, o->letter);
 	fputs(") ", f);
 }
@@ -292,10 +289,7 @@ zsh_opts(FILE *f, const struct jit_opt *opts)
 	char n[80];
 
 	for (o = opts; o != NULL && o->name != NULL; o++) {
-		if (o->name[0] != '\0')
-			snprintf(n, sizeof(n), "--%s", o->name);
-		else
-			snprintf(n, sizeof(n), "-%c", o->letter);
+		snprintf(n, sizeof(n), "--%s", o->name);
 		zsh_describe(f, n, o->help);
 	}
 }
@@ -381,8 +375,7 @@ fish_opt(FILE *f, const char *prog, const char *fn, const char *cmd,
     const struct jit_opt *o)
 {
 	fprintf(f, "complete -c %s -n '%s_is \"%s\"'", prog, fn, cmd);
-	if (o->name[0] != '\0')
-		fprintf(f, " -l %s", o->name);
+	fprintf(f, " -l %s", o->name);
 	if (o->letter != 0)
 		fprintf(f, " -s %c", o->letter);
 	if (o->value != NULL) {

@@ -98,16 +98,6 @@ fail(char *err, size_t len, const struct jit_verb *v, const char *what,
 	return -1;
 }
 
-/* The option i's display name: "--name", or "-x" when it has no name. */
-static void
-opt_label(const struct jit_opt *o, char *buf, size_t len)
-{
-	if (o->name[0] != '\0')
-		snprintf(buf, len, "--%s", o->name);
-	else
-		snprintf(buf, len, "-%c", o->letter);
-}
-
 /* Takes the option word argv[*ip] (and its value): 0, or -1 said why. */
 static int
 take_opt(const struct jit_verb *v, int argc, char **argv, int *ip,
@@ -115,13 +105,11 @@ take_opt(const struct jit_verb *v, int argc, char **argv, int *ip,
 {
 	const char *word = argv[*ip], *val;
 	const struct jit_opt *o;
-	char label[64];
 	int k;
 
 	if ((k = find_opt(v, word, &val)) < 0 || k >= JIT_VERB_OPTS_MAX)
 		return fail(err, len, v, "unknown option", word);
 	o = &v->opts[k];
-	opt_label(o, label, sizeof(label));
 	if (o->value == NULL) {
 		if (val != NULL)
 			return fail(err, len, v, "takes no value:", word);
@@ -130,14 +118,14 @@ take_opt(const struct jit_verb *v, int argc, char **argv, int *ip,
 	}
 	if (val == NULL) {
 		if (*ip + 1 >= argc) {
-			snprintf(err, len, "%s: %s needs a value (usage: %s)",
-			    v->name, label, v->usage);
+			snprintf(err, len, "%s: --%s needs a value (usage: %s)",
+			    v->name, o->name, v->usage);
 			return -1;
 		}
 		val = argv[++*ip];
 	}
 	if (a->val[k] != NULL) {
-		snprintf(err, len, "%s given twice", label);
+		snprintf(err, len, "--%s given twice", o->name);
 		return -1;
 	}
 	a->val[k] = val;
@@ -199,9 +187,7 @@ jit_arg(const struct jit_args *a, const char *name)
 	const struct jit_opt *o;
 
 	for (o = a->verb->opts; o != NULL && o->name != NULL; o++)
-		if (strcmp(o->name, name) == 0 ||
-		    (o->name[0] == '\0' && name[0] == o->letter &&
-		    name[1] == '\0'))
+		if (strcmp(o->name, name) == 0)
 			return a->val[o - a->verb->opts];
 	return NULL;
 }

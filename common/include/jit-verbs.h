@@ -29,7 +29,8 @@
 #define JIT_COMPLETE_DIR	"@dir"
 
 struct jit_opt {
-	const char *name;	/* long name without "--"; NULL ends a list */
+	const char *name;	/* long name without "--" (every option has
+				   one); NULL ends a list */
 	int letter;		/* -x too, or 0 */
 	const char *value;	/* its value's name ("ROLE"); NULL: a flag */
 	const char *help;	/* one line, for completions */
