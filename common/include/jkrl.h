@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct jbuf;
+struct jcert;
 struct jkey;
 
 /*
@@ -23,5 +24,18 @@ int jkrl_encode(const struct jkey *const *cas, size_t ncas,
     const uint64_t *serials, size_t nserials,
     char *const *key_ids, size_t nkey_ids, uint64_t version, uint64_t date,
     const char *comment, struct jbuf *out);
+
+/*
+ * Reads a KRL as sshd does and says whether certificate c is revoked by
+ * it: 1 revoked (its serial or key id under its CA, or its key or its CA
+ * key listed explicitly or by SHA-1/SHA-256 hash), 0 not, or a JIT_ERR_*
+ * code for a KRL that is not well formed (JIT_ERR_INVALID_FORMAT; then
+ * nothing is known).  c NULL only checks the form.  A certificates
+ * section with an empty CA key applies to every CA.  The signature
+ * section, when present, is not checked (sshd does not either).
+ * *versionp, when not NULL, gets the KRL's version.
+ */
+int jkrl_check(const unsigned char *krl, size_t len, const struct jcert *c,
+    uint64_t *versionp);
 
 #endif /* JIT_JKRL_H */

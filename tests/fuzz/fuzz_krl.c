@@ -1,6 +1,7 @@
 /*
  * Fuzz target: the KRL encoder, checked by a decoder written here from
- * PROTOCOL.krl (not from common/krl.c): the input becomes a revocation set
+ * PROTOCOL.krl (not from common/krl.c): the input, raw, goes to our
+ * reader (jkrl_check); then it becomes a revocation set
  * (serials in runs and jumps, near 2^64 too, and key ids); jkrl_encode()
  * writes it; the KRL read back must hold exactly that set.
  */
@@ -232,6 +233,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (ca == NULL && jkey_generate(JKEY_ED25519, 0, &ca) != 0)
 		abort();
 	cas[0] = ca;
+	(void)jkrl_check(data, len, NULL, NULL);	/* the reader: any bytes */
 	make_set(data, len, in);
 	for (i = 0; i < in->nids; i++)
 		ids[i] = in->ids[i];
@@ -240,6 +242,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		abort();	/* a valid set always encodes */
 	if (decode(jbuf_ptr(out), jbuf_len(out), back) != 0)
 		abort();	/* ... into a KRL that reads */
+	if (jkrl_check(jbuf_ptr(out), jbuf_len(out), NULL, NULL) != 0)
+		abort();	/* ... by our reader too */
 	tidy(back);
 	if (back->n != in->n || memcmp(back->s, in->s, in->n *
 	    sizeof(in->s[0])) != 0 || back->nids != in->nids)

@@ -2,7 +2,8 @@
 # Our KRL encoder against OpenSSH as the oracle: 100 random revocation sets
 # (singles, runs, dense and sparse stretches, key ids, up to 5,000 serials,
 # serials near 2^63 and near 2^64), each checked serial by serial with
-# `ssh-keygen -Q` and sized against `ssh-keygen -k` (jit-krloracle does
+# `ssh-keygen -Q` and sized against `ssh-keygen -k`, and our KRL reader
+# (jkrl_check) on both KRLs, ours and ssh-keygen -k's (jit-krloracle does
 # that), then a sample of the sets behind a real sshd's RevokedKeys.
 # KRL_SEED=N repeats a run; KRL_SETS=N changes the count.
 . "$(dirname "$0")/lib.sh"

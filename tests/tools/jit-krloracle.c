@@ -6,7 +6,9 @@
  * `ssh-keygen -Q`: a certificate for every revoked serial, for each
  * neighbour of a run and for random others, and certificates whose key id
  * is (or almost is) revoked.  Each KRL must also be at most 1.25 times the
- * size of the one `ssh-keygen -k -s CA` writes for the same revocations.
+ * size of the one `ssh-keygen -k -s CA` writes for the same revocations,
+ * and our reader (jkrl_check) must say of every probe what is true, on
+ * our KRL and on ssh-keygen -k's.
  *
  *   jit-krloracle DIR SETS [SEED] [KEEP]
  *
@@ -173,7 +175,13 @@ write_text(const char *path, const char *text)
 		die(path, JIT_ERR_SYSTEM);
 }
 
-static void
+struct probe {
+	uint64_t	serial;
+	char		id[64];
+	int		revoked;
+};
+
+static struct jcert *
 write_cert(const char *path, const struct jkey *ca, const struct jkey *key,
     uint64_t serial, const char *id)
 {
@@ -196,14 +204,36 @@ write_cert(const char *path, const struct jkey *ca, const struct jkey *key,
 	write_text(path, nl);
 	free(nl);
 	free(line);
-	jcert_free(c);
+	return c;
 }
 
-struct probe {
-	uint64_t	serial;
-	char		id[64];
-	int		revoked;
-};
+/*
+ * Our KRL reader (jkrl_check) on the KRL in path, probe by probe, against
+ * what is true: disagreements counted.
+ */
+static int
+read_back(const char *path, size_t idx, struct jcert **certs,
+    const struct probe *pr, size_t np)
+{
+	struct jbuf *data = NULL;
+	size_t i;
+	int r, bad = 0;
+
+	if ((r = jit_file_read(path, 16 << 20, 0, &data)) != 0)
+		die(path, r);
+	for (i = 0; i < np; i++) {
+		r = jkrl_check(jbuf_ptr(data), jbuf_len(data), certs[i], NULL);
+		if (r < 0 || r != pr[i].revoked) {
+			if (bad++ < 10)
+				printf("set %zu: %s: serial %" PRIu64 " id %s: "
+				    "jkrl_check says %d, truth %d\n", idx,
+				    path, pr[i].serial, pr[i].id, r,
+				    pr[i].revoked);
+		}
+	}
+	jbuf_free(data);
+	return bad;
+}
 
 static size_t
 probes_for(const struct set *s, struct probe *pr, size_t max)
@@ -278,6 +308,7 @@ check_set(const char *dir, size_t idx, const struct set *s,
     const struct jkey *ca, const struct jkey *key, const char *keep)
 {
 	static struct probe pr[3 * MAX_SERIALS + 20 + 2 * MAX_IDS];
+	static struct jcert *certs[3 * MAX_SERIALS + 20 + 2 * MAX_IDS];
 	const struct jkey *cas[1] = { ca };
 	struct jbuf *krl = NULL;
 	char path[4096], cmd[8192], line[512], *colon;
@@ -302,7 +333,7 @@ check_set(const char *dir, size_t idx, const struct set *s,
 	np = probes_for(s, pr, sizeof(pr) / sizeof(pr[0]));
 	for (i = 0; i < np; i++) {
 		snprintf(path, sizeof(path), "%s/c/%zu", dir, i);
-		write_cert(path, ca, key, pr[i].serial, pr[i].id);
+		certs[i] = write_cert(path, ca, key, pr[i].serial, pr[i].id);
 	}
 	snprintf(cmd, sizeof(cmd), "cd '%s/c' && ssh-keygen -Q -f ../set.krl "
 	    "$(ls) > ../q.out 2>&1", dir);
@@ -365,7 +396,14 @@ check_set(const char *dir, size_t idx, const struct set *s,
 			    "(over 1.25x)\n", idx, ours, ref);
 			bad++;
 		}
+		/* Our reader on ssh-keygen's KRL and on ours. */
+		snprintf(path, sizeof(path), "%s/ref.krl", dir);
+		bad += read_back(path, idx, certs, pr, np);
+		snprintf(path, sizeof(path), "%s/set.krl", dir);
+		bad += read_back(path, idx, certs, pr, np);
 	}
+	for (i = 0; i < np; i++)
+		jcert_free(certs[i]);
 	if (keep != NULL) {
 		size_t nrev = 0, nok = 0, nrev_kept = 0, nok_kept = 0;
 		size_t seen_rev, seen_ok;
@@ -386,7 +424,8 @@ check_set(const char *dir, size_t idx, const struct set *s,
 				continue;
 			snprintf(path, sizeof(path), "%s/%s/%s%zu-cert.pub", dir,
 			    keep, rev ? "revoked" : "ok", (*kept)++);
-			write_cert(path, ca, key, pr[i].serial, pr[i].id);
+			jcert_free(write_cert(path, ca, key, pr[i].serial,
+			    pr[i].id));
 		}
 	}
 	return bad;
