@@ -314,3 +314,50 @@ jit_format_duration(uint64_t secs, char *buf, size_t len)
 		secs %= units[i].unit;
 	}
 }
+
+int
+jit_parse_duration(const char *s, uint64_t *secsp)
+{
+	uint64_t total = 0, v, unit, last_unit = UINT64_MAX;
+	const char *p = s;
+
+	*secsp = 0;
+	if (s == NULL || *s == '\0')
+		return JIT_ERR_INVALID_FORMAT;
+	while (*p != '\0') {
+		if (*p < '0' || *p > '9')
+			return JIT_ERR_INVALID_FORMAT;
+		for (v = 0; *p >= '0' && *p <= '9'; p++) {
+			if (v > JIT_DURATION_MAX)
+				return JIT_ERR_INVALID_FORMAT;
+			v = v * 10 + (uint64_t)(*p - '0');
+		}
+		switch (*p++) {
+		case 'd':
+			unit = 86400;
+			break;
+		case 'h':
+			unit = 3600;
+			break;
+		case 'm':
+			unit = 60;
+			break;
+		case 's':
+			unit = 1;
+			break;
+		default:
+			return JIT_ERR_INVALID_FORMAT;
+		}
+		/* Units in decreasing order, each once: "1h30m", not "30m1h". */
+		if (unit >= last_unit || v > JIT_DURATION_MAX)
+			return JIT_ERR_INVALID_FORMAT;
+		last_unit = unit;
+		total += v * unit;
+		if (total > JIT_DURATION_MAX)
+			return JIT_ERR_INVALID_FORMAT;
+	}
+	if (total == 0)
+		return JIT_ERR_INVALID_FORMAT;
+	*secsp = total;
+	return 0;
+}

@@ -55,6 +55,11 @@ void jit_format_time(uint64_t t, char *buf, size_t len);
  * "45s", "0s" (32 bytes do). */
 void jit_format_duration(uint64_t secs, char *buf, size_t len);
 
+/* "90s", "5m", "1h30m", "2d": units in decreasing order, each once,
+ * positive, at most JIT_DURATION_MAX seconds; else JIT_ERR_INVALID_FORMAT. */
+#define JIT_DURATION_MAX	(366ULL * 86400)
+int jit_parse_duration(const char *s, uint64_t *secsp);
+
 #define JIT_FILE_PRIVATE	0x01	/* refuse group/other access bits */
 #define JIT_FILE_TRUSTED	0x02	/* refuse group/other write, others' files */
 

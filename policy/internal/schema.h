@@ -20,7 +20,6 @@
 #define LIVE_CERTS_MAX		1000000
 #define LIST_MAX		4096
 #define QUORUM_MAX		100
-#define DURATION_MAX		(366ULL * 86400)
 #define ERRORS_MAX		100	/* reported in one run; the rest counted */
 
 struct ctx {
