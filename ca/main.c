@@ -117,6 +117,21 @@ static const struct jit_opt copy_opts[] = {
 	O_END,
 };
 
+static const struct jit_opt host_enroll_opts[] = {
+	O_DIR, { "name", 0, "NAME", "the host's name (jit-ssh-host's name:)",
+	    NULL }, O_END,
+};
+static const struct jit_opt host_remove_opts[] = {
+	O_DIR, { "name", 0, "NAME", "the host's name", NULL }, O_REASON, O_END,
+};
+static const struct jit_opt sessions_opts[] = {
+	O_DIR, JIT_SESSIONS_OPTS, O_END,
+};
+static const struct jit_opt export_opts[] = { O_DIR, O_OUTPUT, O_END };
+static const struct jit_opt play_opts[] = {
+	O_DIR, { "speed", 0, "X", "faster (2) or slower (0.5)", NULL }, O_END,
+};
+
 #define VERB(n, u, s, o, lo, hi, f, fn) \
 	static const struct jit_verb v_##fn = { .name = n, .usage = u, \
 	    .summary = s, .opts = o, .min_args = lo, .max_args = hi, \
@@ -165,6 +180,20 @@ VERB("sign-host", "sign-host --dir DIR --hostname H[,H...] [--ttl D] "
 VERB("host-config", "host-config --dir DIR [--hosts PATTERN]",
     "what hosts and clients put in their configuration", host_config_opts,
     0, 0, 0, cmd_host_config);
+VERB("host enroll", "host enroll --dir DIR --name NAME KEY.pub",
+    "let a host send session recordings", host_enroll_opts, 1, 1, 0,
+    cmd_host_enroll);
+VERB("host remove", "host remove --dir DIR --name NAME [--reason TEXT]",
+    "no more recordings from a host", host_remove_opts, 0, 0, 0,
+    cmd_host_remove);
+VERB("sessions", "sessions --dir DIR [--user U] [--serial N] [--host H] "
+    "[--since T] [--until T] [--json]", "recorded sessions",
+    sessions_opts, 0, 0, 0, cmd_sessions);
+VERB("session export", "session export --dir DIR ID [-o FILE]",
+    "a recording, asciicast v2", export_opts, 1, 1, 0, cmd_session_export);
+VERB("session play", "session play --dir DIR ID [--speed X]",
+    "play a recording in this terminal", play_opts, 1, 1, 0,
+    cmd_session_play);
 VERB("rotate", "rotate --dir DIR --ca user|host [--key-type T] "
     "[--ca-key pkcs11:URI]\n  jit-ssh-ca rotate --dir DIR --ca user|host "
     "--activate\n  jit-ssh-ca rotate --dir DIR --ca user|host --retire",
@@ -181,7 +210,9 @@ static const struct jit_verb *const verbs[] = {
 	&v_cmd_init, &v_cmd_policy_check, &v_cmd_policy_explain, &v_cmd_serve,
 	&v_cmd_enroll, &v_cmd_sign, &v_cmd_audit, &v_cmd_audit_verify,
 	&v_cmd_revoke, &v_cmd_lock, &v_cmd_unlock, &v_cmd_krl, &v_cmd_sign_host,
-	&v_cmd_host_config, &v_cmd_rotate, &v_cmd_store_migrate,
+	&v_cmd_host_config, &v_cmd_host_enroll, &v_cmd_host_remove,
+	&v_cmd_sessions, &v_cmd_session_export, &v_cmd_session_play,
+	&v_cmd_rotate, &v_cmd_store_migrate,
 	&v_cmd_store_copy, NULL,
 };
 

@@ -755,7 +755,8 @@ host_record(const struct host_config *cfg)
 		}
 		fail("recording off for this session (fail_open: true)");
 	}
-	if (rc.mode == M_PTY && ioctl(0, TIOCGWINSZ, &ws) != 0)
+	if (rc.mode == M_PTY && (ioctl(0, TIOCGWINSZ, &ws) != 0 ||
+	    ws.ws_col == 0 || ws.ws_row == 0))
 		ws = (struct winsize){ .ws_row = 24, .ws_col = 80 };
 	if (cast_open(&rc.cast, rc.spool_fd) != 0 || signals() != 0 ||
 	    (header = header_json(&rc, ws.ws_col, ws.ws_row)) == NULL ||

@@ -257,19 +257,19 @@ parse_reply(const struct jbuf *out, uint64_t *sizep, int *endedp,
 	json_t *j = json_loadb((const char *)jbuf_ptr(out), jbuf_len(out),
 	    JSON_DISABLE_EOF_CHECK, NULL);
 	json_int_t size = 0;
+	json_t *why = NULL;
 	int ended = 0;
-	const char *why = NULL;
 
 	stop[0] = '\0';
-	if (j == NULL || json_unpack(j, "{s:I, s:b, s?s}", "size", &size,
+	if (j == NULL || json_unpack(j, "{s:I, s:b, s?o}", "size", &size,
 	    "ended", &ended, "stop", &why) != 0 || size < 0) {
 		json_decref(j);
 		return -1;
 	}
 	*sizep = (uint64_t)size;
 	*endedp = ended;
-	if (why != NULL)
-		snprintf(stop, stoplen, "%s", why);
+	if (json_is_string(why))
+		snprintf(stop, stoplen, "%s", json_string_value(why));
 	json_decref(j);
 	return 0;
 }

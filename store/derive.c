@@ -256,7 +256,8 @@ store_derive_event(struct derive *d, const struct jstore_event *ev)
 	derive_totp(d, ev);
 	if ((err = derive_lock(d, ev)) != 0)
 		return err;
-	if (ev->request_id[0] == '\0')
+	/* A session event's request_id is its session (session.c checks). */
+	if (ev->request_id[0] == '\0' || strncmp(ev->event, "session-", 8) == 0)
 		return 0;
 	if (strcmp(ev->event, "request") == 0) {
 		if ((r = table_get(&d->requests, ev->request_id)) == NULL)

@@ -170,7 +170,8 @@ store_event_decode(const unsigned char *p, size_t len, struct jstore_event *ev,
 static const char *const known_events[] = { "issue", "request", "approve",
     "deny", "expire", "revoke", "auth-fail", "mfa-fail", "lockout",
     "policy-reload", "break-glass", "enroll", "issue-host", "lock",
-    "unlock", "remind", "escalate", "ca-rotate", "ca-init", "mfa", NULL };
+    "unlock", "remind", "escalate", "ca-rotate", "ca-init", "mfa",
+    "session-start", "session-end", "host-enroll", "host-remove", NULL };
 
 const char *
 jstore_event_name(size_t i)

@@ -130,7 +130,17 @@ int
 jstore_verify_state(struct jstore *s, void (*cb)(const char *what, void *arg),
     void *arg, size_t *nbadp)
 {
-	return s->ops->verify_state(s->be, cb, arg, nbadp);
+	size_t more = 0;
+	int r, r2;
+
+	r = s->ops->verify_state(s->be, cb, arg, nbadp);
+	if (r != 0 && r != JIT_ERR_STORE_TAMPERED)
+		return r;
+	if ((r2 = store_sessions_verify(s, cb, arg, &more)) != 0 &&
+	    r2 != JIT_ERR_STORE_TAMPERED)
+		return r2;
+	*nbadp += more;
+	return *nbadp > 0 ? JIT_ERR_STORE_TAMPERED : 0;
 }
 
 int

@@ -192,7 +192,8 @@ ca_audit_args(const struct jit_args *a, struct jstore_filter *f, int *mode,
 	memset(f, 0, sizeof(*f));
 	*mode = OUT_TABLE;
 	for (o = a->verb->opts; o->name != NULL; o++) {
-		if (strcmp(o->name, "dir") == 0 ||
+		/* --dir is the caller's, --host the sessions' (sessions.c). */
+		if (strcmp(o->name, "dir") == 0 || strcmp(o->name, "host") == 0 ||
 		    (val = a->val[o - a->verb->opts]) == NULL)
 			continue;
 		if (ca_audit_option(f, mode, o->name, o->value != NULL ? val :

@@ -24,5 +24,10 @@ int cmd_host_config(void *ctx, const struct jit_args *a);
 int cmd_store_migrate(void *ctx, const struct jit_args *a);
 int cmd_store_copy(void *ctx, const struct jit_args *a);
 int cmd_rotate(void *ctx, const struct jit_args *a);
+int cmd_host_enroll(void *ctx, const struct jit_args *a);
+int cmd_host_remove(void *ctx, const struct jit_args *a);
+int cmd_sessions(void *ctx, const struct jit_args *a);
+int cmd_session_export(void *ctx, const struct jit_args *a);
+int cmd_session_play(void *ctx, const struct jit_args *a);
 
 #endif /* JIT_CA_COMMANDS_H */

@@ -54,5 +54,8 @@ int rpc_approve(void *ctx, const struct jit_args *a);
 int rpc_deny(void *ctx, const struct jit_args *a);
 int rpc_audit(void *ctx, const struct jit_args *a);
 int rpc_help(void *ctx, const struct jit_args *a);
+int rpc_sessions(void *ctx, const struct jit_args *a);
+int rpc_session_export(void *ctx, const struct jit_args *a);
+int rpc_upload(void *ctx, const struct jit_args *a);
 
 #endif /* JIT_CA_RPC_IMPL_H */

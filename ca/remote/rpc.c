@@ -25,7 +25,8 @@ rpc_help(void *ctx, const struct jit_args *a)
 	rpc_out(cx, "jit-ssh-ca: commands (as exec requests: ssh -p PORT %s@CA "
 	    "COMMAND ...):\n", cx->user);
 	for (v = jit_remote_verbs; *v != NULL; v++)
-		if (strcmp((*v)->name, "help") != 0)
+		if (strcmp((*v)->name, "help") != 0 &&
+		    !((*v)->flags & JIT_VERB_HOST_ONLY))
 			rpc_out(cx, "  %-10s %s\n", (*v)->name, (*v)->summary);
 	rpc_out(cx, "COMMAND --help shows its usage.  The jit-ssh client runs "
 	    "them for you: jit-ssh --help.\n");
@@ -83,6 +84,13 @@ run(struct rpc *cx, const struct jit_verb *v, int argc, char **argv)
 		}
 		rpc_out(cx, "usage: %s\n  %s\n", v->usage, v->summary);
 		return RPC_OK;
+	}
+	/* Hosts run host commands; people never run host-only ones. */
+	if (cx->host != NULL ? !(v->flags & (JIT_VERB_HOSTS |
+	    JIT_VERB_HOST_ONLY)) : (v->flags & JIT_VERB_HOST_ONLY) != 0) {
+		rpc_err(cx, "%s: not for %s\n", v->name, cx->host != NULL ?
+		    "hosts" : "users (enrolled hosts send recordings)");
+		return RPC_DENIED;
 	}
 	if (cx->codeless && !(v->flags & JIT_VERB_NO_CODE)) {
 		rpc_err(cx, "%s needs a verification code: connect again and "

@@ -16,6 +16,8 @@ struct svc;
 
 #define RPC_WAIT		(-1)	/* a command waits (then rpc_poll()) */
 #define RPC_STDIN_MAX		(16 * 1024)
+#define RPC_UPLOAD_MAX		(1024 * 1024)	/* stdin of a host's upload */
+#define RPC_RECORDING_MAX	(1ULL << 30)	/* bytes of one recording */
 #define RPC_COMMAND_MAX		4096
 #define RPC_AUDIT_MAX		(256 << 20)	/* bytes of remote audit output */
 #define RPC_PENDING_PER_USER	5
@@ -37,6 +39,8 @@ struct rpc {
 	struct svc *svc;
 	struct rpc_io io;
 	const char *user, *addr;	/* authenticated user, client address */
+	const char *host;		/* an enrolled host's name (its session
+					   runs host commands only), or NULL */
 	int mfa_done;
 	int codeless;			/* no code given: only no_code commands */
 	uint64_t mfa_time;

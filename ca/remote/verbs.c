@@ -37,6 +37,19 @@ static const struct jit_opt audit_opts[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
+static const struct jit_opt sessions_opts[] = {
+	JIT_SESSIONS_OPTS,
+	{ NULL, 0, NULL, NULL, NULL },
+};
+static const struct jit_opt upload_opts[] = {
+	{ "end", 0, "WHY", "the recording is complete: how it ended", NULL },
+	{ "status", 0, "N", "the session's exit status", NULL },
+	{ "bytes-in", 0, "N", "bytes the user sent", NULL },
+	{ "bytes-out", 0, "N", "bytes the session printed", NULL },
+	{ "ended-at", 0, "T", "when it ended (seconds since the epoch)", NULL },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
 static const struct jit_verb login = {
 	.name = "login",
 	.usage = "login [--role R] [--ttl D] [--reason TEXT] [--json] < KEY.pub",
@@ -87,15 +100,38 @@ static const struct jit_verb audit = {
 	.exclusive = { "json", "csv" },
 	.flags = JIT_VERB_CLIENT | JIT_VERB_AUDITORS, .run = RUN(rpc_audit),
 };
+static const struct jit_verb sessions = {
+	.name = "sessions",
+	.usage = "sessions [--user U] [--serial N] [--host H] [--since T] "
+	    "[--until T] [--json]",
+	.summary = "recorded sessions (auditors)", .opts = sessions_opts,
+	.flags = JIT_VERB_CLIENT | JIT_VERB_AUDITORS, .run = RUN(rpc_sessions),
+};
+static const struct jit_verb session_export = {
+	.name = "session export", .usage = "session export ID",
+	.summary = "a recording, asciicast v2 (auditors)",
+	.min_args = 1, .max_args = 1,
+	.flags = JIT_VERB_CLIENT | JIT_VERB_AUDITORS,
+	.run = RUN(rpc_session_export),
+};
+static const struct jit_verb upload = {
+	.name = "upload",
+	.usage = "upload SESSION OFFSET [--end WHY --status N --bytes-in N "
+	    "--bytes-out N --ended-at T] < BYTES",
+	.summary = "a recording's next bytes (enrolled hosts: jit-ssh-host "
+	    "ship)", .opts = upload_opts, .min_args = 2, .max_args = 2,
+	.flags = JIT_VERB_STDIN | JIT_VERB_NO_CODE | JIT_VERB_HOST_ONLY,
+	.run = RUN(rpc_upload),
+};
 static const struct jit_verb krl = {
 	.name = "krl", .usage = "krl",
 	.summary = "the current KRL (binary, for sshd's RevokedKeys)",
-	.flags = JIT_VERB_NO_CODE, .run = RUN(rpc_krl),
+	.flags = JIT_VERB_NO_CODE | JIT_VERB_HOSTS, .run = RUN(rpc_krl),
 };
 static const struct jit_verb ca_keys = {
 	.name = "ca-keys", .usage = "ca-keys [--json]",
 	.summary = "the CA's public keys (user CA, host CA)", .opts = json_opts,
-	.flags = JIT_VERB_NO_CODE, .run = RUN(rpc_ca_keys),
+	.flags = JIT_VERB_NO_CODE | JIT_VERB_HOSTS, .run = RUN(rpc_ca_keys),
 };
 static const struct jit_verb help = {
 	.name = "help", .usage = "help", .summary = "this list",
@@ -104,7 +140,7 @@ static const struct jit_verb help = {
 
 const struct jit_verb *const jit_remote_verbs[] = {
 	&login, &roles, &whoami, &status, &requests, &approve, &deny, &audit,
-	&krl, &ca_keys, &help, NULL,
+	&sessions, &session_export, &upload, &krl, &ca_keys, &help, NULL,
 };
 
 const struct jit_prog jit_remote_prog = { "ssh USER@CA", NULL,

@@ -244,6 +244,79 @@ grace_remember(struct auth *a, const unsigned char hash[32])
 	free(fp);
 }
 
+struct enrolled {
+	const char *name;
+	int yes;
+};
+
+static int
+enroll_state(const struct jstore_event *ev, void *arg)
+{
+	struct enrolled *e = arg;
+
+	/* Oldest first: the newest event about this key decides. */
+	if (strcmp(ev->event, "host-enroll") == 0)
+		e->yes = strcmp(ev->principals, e->name) == 0;
+	else if (strcmp(ev->event, "host-remove") == 0)
+		e->yes = 0;
+	return 0;
+}
+
+int
+auth_host_enrolled(struct svc *s, const char *name, const char *fp)
+{
+	struct enrolled e = { name, 0 };
+	struct jstore_filter f;
+	int r;
+
+	memset(&f, 0, sizeof(f));
+	f.fingerprint = fp;
+	if ((r = jstore_query(s->store, &f, enroll_state, &e)) != 0)
+		return r;
+	return e.yes;
+}
+
+/*
+ * An enrolled host (SSH user "host:NAME"): its key, found through the
+ * log's fingerprint index.  Hosts owe no code; their sessions run host
+ * commands only (rpc.c).
+ */
+static enum auth_result
+auth_host(struct auth *a, const char *name, struct jkey *k, int signed_)
+{
+	char *fp = NULL;
+	int ok;
+
+	if (*name == '\0' || strlen(name) >= sizeof(a->host) ||
+	    jkey_fingerprint(k, &fp) != 0) {
+		free(fp);
+		jkey_free(k);
+		auth_refused(a);
+		return AUTH_DENIED;
+	}
+	if ((ok = auth_host_enrolled(a->svc, name, fp)) != 1) {
+		if (ok < 0)
+			ca_log("host %s: %s: refused", name, jit_strerror(ok));
+		else if (signed_ || a->auth_fail_logged++ == 0)
+			record_auth_fail(a, name, fp);
+		free(fp);
+		jkey_free(k);
+		auth_refused(a);
+		return AUTH_DENIED;
+	}
+	free(fp);
+	if (!signed_) {
+		jkey_free(k);
+		return AUTH_OK;
+	}
+	snprintf(a->user, sizeof(a->user), "host:%.59s", name);
+	snprintf(a->host, sizeof(a->host), "%s", name);
+	jkey_free(a->identity);
+	a->identity = k;
+	a->authed = 1;
+	return AUTH_OK;
+}
+
 enum auth_result
 auth_publickey(struct auth *a, const char *user, struct jkey *k, int signed_)
 {
@@ -251,11 +324,14 @@ auth_publickey(struct auth *a, const char *user, struct jkey *k, int signed_)
 	struct jstore_totp t;
 	int ok, r;
 
-	if (a->kick || strlen(user) >= sizeof(a->user) || k == NULL) {
+	if (a->kick || k == NULL || (strncmp(user, "host:", 5) != 0 &&
+	    strlen(user) >= sizeof(a->user))) {
 		jkey_free(k);
 		auth_refused(a);
 		return AUTH_DENIED;
 	}
+	if (strncmp(user, "host:", 5) == 0)
+		return auth_host(a, user + 5, k, signed_);
 	p = svc_policy_get(a->svc);
 	ok = jpolicy_user_has_key(p, user, k);
 	svc_policy_put(a->svc, p);

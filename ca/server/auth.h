@@ -26,7 +26,8 @@ struct auth {
 	struct svc *svc;
 	struct auth_tables *tables;	/* the server's (server.h) */
 	char addr[INET6_ADDRSTRLEN];
-	char user[65];
+	char user[65];			/* a policy user, or "host:NAME" */
+	char host[256];			/* an enrolled host: its name */
 	struct jkey *identity;		/* the key the user authenticated with */
 	int pk_ok;			/* the key is right: a code is owed */
 	int authed, mfa_done;
@@ -61,6 +62,13 @@ enum auth_result auth_publickey(struct auth *a, const char *user,
  */
 enum auth_result auth_code(struct auth *a, const char *code, char *why,
     size_t len);
+
+/*
+ * 1 when the key with fingerprint fp is the one enrolled for host name
+ * (its newest host-enroll event, no host-remove after it), 0 when not, or
+ * an error.  `jit-ssh-ca host enroll` records them.
+ */
+int auth_host_enrolled(struct svc *s, const char *name, const char *fp);
 
 /* A refused attempt of any method: after AUTH_MAX_FAILURES, a->kick. */
 void auth_refused(struct auth *a);

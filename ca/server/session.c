@@ -161,6 +161,7 @@ sess_authed(struct sess *se)
 	}
 	se->rpc.mfa_done = se->auth.mfa_done;
 	se->rpc.codeless = se->auth.codeless;
+	se->rpc.host = se->auth.host[0] != '\0' ? se->auth.host : NULL;
 	se->rpc.mfa_time = se->auth.mfa_time;
 }
 
@@ -292,7 +293,8 @@ on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
 		return (int)len;
 	se->last_activity = (time_t)jit_now();
 	/* Bounded: the rest is read and dropped, and the command refused. */
-	if (jbuf_len(se->in) + len > RPC_STDIN_MAX)
+	if (jbuf_len(se->in) + len > (se->rpc.host != NULL ? RPC_UPLOAD_MAX :
+	    RPC_STDIN_MAX))
 		se->rpc.in_too_big = 1;
 	else if (jbuf_put(se->in, data, len) != 0)
 		se->rpc.in_too_big = 1;

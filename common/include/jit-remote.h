@@ -27,7 +27,8 @@ int jit_remote_no_code(const char *name);
 	{ "event", 0, "E", "events of this kind", "issue request approve " \
 	    "deny expire revoke auth-fail mfa-fail lockout policy-reload " \
 	    "break-glass enroll issue-host lock unlock remind escalate " \
-	    "ca-rotate ca-init mfa" }, \
+	    "ca-rotate ca-init mfa session-start session-end host-enroll " \
+	    "host-remove" }, \
 	{ "serial", 0, "N", "the certificate with this serial", NULL }, \
 	{ "request", 0, "ID", "events of this request", NULL }, \
 	{ "since", 0, "T", "from this time (RFC 3339, or 90m, 24h, 7d ago)", \
@@ -36,6 +37,16 @@ int jit_remote_no_code(const char *name);
 	{ "limit", 0, "N", "at most this many, the newest", NULL }, \
 	{ "json", 0, NULL, "JSON Lines", NULL }, \
 	{ "csv", 0, NULL, "CSV", NULL }
+
+/* The filters of `sessions` (the CA's and the service's). */
+#define JIT_SESSIONS_OPTS \
+	{ "user", 0, "U", "sessions of this user", NULL }, \
+	{ "serial", 0, "N", "sessions with this certificate", NULL }, \
+	{ "host", 0, "H", "sessions on this host", NULL }, \
+	{ "since", 0, "T", "started from this time (RFC 3339, or 90m, 24h, " \
+	    "7d ago)", NULL }, \
+	{ "until", 0, "T", "started up to this time", NULL }, \
+	{ "json", 0, NULL, "JSON Lines", NULL }
 
 /*
  * The banner a CA sends when it cannot reach its store: the client then

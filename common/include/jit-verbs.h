@@ -45,6 +45,8 @@ struct jit_opt {
 #define JIT_VERB_WAITS		0x08	/* may wait: has poll and withdraw */
 #define JIT_VERB_CLIENT		0x10	/* a CA command jit-ssh passes on as is */
 #define JIT_VERB_OPTS_FIRST	0x20	/* options only before the first word */
+#define JIT_VERB_HOSTS		0x40	/* enrolled hosts may run it too */
+#define JIT_VERB_HOST_ONLY	0x80	/* for enrolled hosts only */
 
 struct jit_args;
 

@@ -431,4 +431,76 @@ int jstore_request_list_open(struct jstore *s, const char *user,
  */
 int jstore_copy(struct jstore *src, struct jstore *dst, uint64_t *countp);
 
+/*
+ * Session recordings, sent by hosts (jit-ssh-host).  A recording belongs
+ * to the host that started it and to a certificate this store issued; it
+ * grows by chunks, each appended exactly where the stored copy ends, and
+ * once ended it never changes.  Its start and its end are events in the
+ * chain ("session-start", "session-end"), the end carrying the SHA-256 of
+ * the whole recording (fingerprint, "SHA256:" base64) and its size (the
+ * reason begins "N bytes"), so jstore_verify_state() re-hashes each one.
+ * Event fields: request_id the session id, user/role/serial/key_id those
+ * of the issuance, principals "ACCOUNT@HOST", source the client address,
+ * valid_after when the session began and (session-end) valid_before when
+ * it ended, by the host's clock.
+ */
+#define JSTORE_SESSION_ID_LEN	18	/* "s-" + 16 hex digits */
+#define JSTORE_HOST_MAX		255
+#define JSTORE_CHUNK_MAX	(1024 * 1024)
+
+struct jstore_session {
+	char id[JSTORE_SESSION_ID_LEN + 1];
+	char host[JSTORE_HOST_MAX + 1];
+	uint64_t serial, size;
+	int ended;
+	uint64_t start_seq, end_seq;
+};
+
+/* 1 when id has the form of a session id. */
+int jstore_session_id_ok(const char *id);
+
+/*
+ * Starts recording ev->request_id for host with its first len bytes and
+ * ev, its "session-start" event (the store fills in user, role and key_id
+ * from the issuance of ev->serial), in one commit.  JIT_ERR_NOT_FOUND
+ * when ev->serial was never issued, JIT_ERR_EXISTS when the id is taken.
+ */
+int jstore_session_start(struct jstore *s, const char *host,
+    struct jstore_event *ev, const void *data, size_t len);
+
+/*
+ * Appends len bytes at off, which must be the stored size: else
+ * JIT_ERR_EXISTS (off is before it: those bytes are there already) or
+ * JIT_ERR_INVALID_ARGUMENT (after it: a gap); *sizep is the stored size
+ * afterwards, whatever the result.  Another host's recording:
+ * JIT_ERR_DENIED; an ended one: JIT_ERR_REQUEST_DECIDED; past max bytes:
+ * JIT_ERR_FILE_TOO_LARGE.  Nothing is written on any error.
+ */
+int jstore_session_append(struct jstore *s, const char *id, const char *host,
+    uint64_t off, const void *data, size_t len, uint64_t max,
+    uint64_t *sizep);
+
+/*
+ * Ends recording id of host: hashes what is stored and appends ev, its
+ * "session-end" event (the store fills in the identity from the start,
+ * the fingerprint, and "N bytes" ahead of ev->reason).  Same errors.
+ */
+int jstore_session_end(struct jstore *s, const char *id, const char *host,
+    struct jstore_event *ev);
+
+/* The recording's record; JIT_ERR_NOT_FOUND when there is none. */
+int jstore_session_get(struct jstore *s, const char *id,
+    struct jstore_session *out);
+
+/* Calls cb with the recording's bytes, in order, a chunk at a time. */
+int jstore_session_read(struct jstore *s, const char *id,
+    int (*cb)(const unsigned char *p, size_t len, void *arg), void *arg);
+
+/*
+ * SHA-256 of the stored recording as a "SHA256:" fingerprint (fp: 51
+ * bytes) and its size.
+ */
+int jstore_session_hash(struct jstore *s, const char *id, char fp[51],
+    uint64_t *sizep);
+
 #endif /* JIT_JSTORE_H */

@@ -83,6 +83,20 @@ struct jstore_ops {
 	    int (*cb)(const struct jstore_request *req, void *arg), void *arg);
 	int (*request_list_open)(struct store_be *b, const char *user,
 	    int (*cb)(const struct jstore_request *req, void *arg), void *arg);
+	int (*session_start)(struct store_be *b, const char *host,
+	    struct jstore_event *ev, const void *data, size_t len);
+	int (*session_append)(struct store_be *b, const char *id,
+	    const char *host, uint64_t off, const void *data, size_t len,
+	    uint64_t max, uint64_t *sizep);
+	/* size: what the caller hashed (ev->fingerprint); refused when the
+	 * stored size is not that. */
+	int (*session_end)(struct store_be *b, const char *id,
+	    const char *host, uint64_t size, struct jstore_event *ev);
+	int (*session_get)(struct store_be *b, const char *id,
+	    struct jstore_session *out);
+	int (*session_read)(struct store_be *b, const char *id,
+	    int (*cb)(const unsigned char *p, size_t len, void *arg),
+	    void *arg);
 	/* Optional (NULL: this backend cannot be copied into): jstore_copy. */
 	int (*import_from)(struct store_be *b, struct jstore *src,
 	    uint64_t *countp);
@@ -93,6 +107,14 @@ struct jstore {
 	const struct jstore_ops *ops;
 	struct store_be *be;
 };
+
+/*
+ * session.c: re-derives every recording from its events: each
+ * session-start has its record, each session-end's fingerprint and size
+ * are those of the stored bytes.  Disagreements to cb, counted in *nbadp.
+ */
+int store_sessions_verify(struct jstore *s,
+    void (*cb)(const char *what, void *arg), void *arg, size_t *nbadp);
 
 /* The backend behind s (for tests that look inside one). */
 struct store_be *store_be_of(struct jstore *s);

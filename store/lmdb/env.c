@@ -59,12 +59,17 @@ const struct jstore_ops store_lmdb_ops = {
 	.request_expire = lmdb_request_expire,
 	.request_list = lmdb_request_list,
 	.request_list_open = lmdb_request_list_open,
+	.session_start = lmdb_session_start,
+	.session_append = lmdb_session_append,
+	.session_end = lmdb_session_end,
+	.session_get = lmdb_session_get,
+	.session_read = lmdb_session_read,
 	.import_from = NULL,
 };
 
 const char *const lmdb_db_names[DB_COUNT] = { "meta", "events", "i_time",
     "i_user", "i_role", "i_serial", "i_fp", "i_req", "revoked", "totp",
-    "requests", "open", "live" };
+    "requests", "open", "live", "sessions", "chunks" };
 
 int
 lmdb_mdb_err(int rc)
@@ -162,6 +167,27 @@ init_or_check(struct store_be *s)
 		    i == DB_SERIAL || i == DB_FP || i == DB_REQ)
 			flags |= MDB_DUPSORT | MDB_DUPFIXED;
 		/* Stores made before these indexes get them here. */
+		/* Stores made before recordings get their tables here. */
+		if ((i == DB_SESSIONS || i == DB_CHUNKS) && !fresh &&
+		    (rc = mdb_dbi_open(txn, lmdb_db_names[i], 0,
+		    &s->dbi[i])) == MDB_NOTFOUND) {
+			if (s->rdonly) {
+				s->no_sessions = 1;
+				continue;
+			}
+			if ((rc = mdb_dbi_open(txn, lmdb_db_names[i], MDB_CREATE,
+			    &s->dbi[i])) != 0) {
+				r = lmdb_mdb_err(rc);
+				goto out;
+			}
+			continue;
+		}
+		if ((i == DB_SESSIONS || i == DB_CHUNKS) && !fresh && rc != 0) {
+			r = lmdb_mdb_err(rc);
+			goto out;
+		}
+		if ((i == DB_SESSIONS || i == DB_CHUNKS) && !fresh)
+			continue;
 		if ((i == DB_OPEN || i == DB_LIVE) && !fresh &&
 		    (rc = mdb_dbi_open(txn, lmdb_db_names[i], 0,
 		    &s->dbi[i])) == MDB_NOTFOUND) {

@@ -29,7 +29,8 @@ struct jbuf;
 #define INDEX_BATCH	1024	/* events indexed together */
 
 enum { DB_META, DB_EVENTS, DB_TIME, DB_USER, DB_ROLE, DB_SERIAL, DB_FP,
-    DB_REQ, DB_REVOKED, DB_TOTP, DB_REQUESTS, DB_OPEN, DB_LIVE, DB_COUNT };
+    DB_REQ, DB_REVOKED, DB_TOTP, DB_REQUESTS, DB_OPEN, DB_LIVE, DB_SESSIONS,
+    DB_CHUNKS, DB_COUNT };
 
 extern const char *const lmdb_db_names[DB_COUNT];
 
@@ -39,6 +40,7 @@ struct store_be {
 	int rdonly;
 	int no_open_index;	/* read-only, store older than DB_OPEN */
 	int no_live_index;	/* read-only, store older than DB_LIVE */
+	int no_sessions;	/* read-only, store older than DB_SESSIONS */
 	atomic_uint live_cap;	/* lmdb_set_live_cap(); 0: none */
 	struct gcommit gc;		/* group commit (commit.c) */
 	/* serial reservation */
@@ -118,6 +120,18 @@ int lmdb_request_list(struct store_be *b,
 int lmdb_request_list_open(struct store_be *b, const char *user,
     int (*cb)(const struct jstore_request *req, void *arg),
     void *arg);
+
+int lmdb_session_start(struct store_be *b, const char *host,
+    struct jstore_event *ev, const void *data, size_t len);
+int lmdb_session_append(struct store_be *b, const char *id,
+    const char *host, uint64_t off, const void *data, size_t len,
+    uint64_t max, uint64_t *sizep);
+int lmdb_session_end(struct store_be *b, const char *id, const char *host,
+    uint64_t size, struct jstore_event *ev);
+int lmdb_session_get(struct store_be *b, const char *id,
+    struct jstore_session *out);
+int lmdb_session_read(struct store_be *b, const char *id,
+    int (*cb)(const unsigned char *p, size_t len, void *arg), void *arg);
 
 /* env.c */
 int lmdb_mdb_err(int rc);

@@ -50,6 +50,11 @@ const struct jstore_ops store_pg_ops = {
 	.request_expire = pg_request_expire,
 	.request_list = pg_request_list,
 	.request_list_open = pg_request_list_open,
+	.session_start = pg_session_start,
+	.session_append = pg_session_append,
+	.session_end = pg_session_end,
+	.session_get = pg_session_get,
+	.session_read = pg_session_read,
 	.import_from = pg_import_from,
 };
 

@@ -204,4 +204,17 @@ int pg_rtx_run(void *be, store_req_fn fn, struct store_req_arg *a);
 	"created, serial, expires, pickup_ttl, quorum, state, flags"
 int pg_request_row(const PGresult *res, int i, struct jstore_request **rp);
 
+/* session.c */
+int pg_session_start(struct store_be *b, const char *host,
+    struct jstore_event *ev, const void *data, size_t len);
+int pg_session_append(struct store_be *b, const char *id, const char *host,
+    uint64_t off, const void *data, size_t len, uint64_t max,
+    uint64_t *sizep);
+int pg_session_end(struct store_be *b, const char *id, const char *host,
+    uint64_t size, struct jstore_event *ev);
+int pg_session_get(struct store_be *b, const char *id,
+    struct jstore_session *out);
+int pg_session_read(struct store_be *b, const char *id,
+    int (*cb)(const unsigned char *p, size_t len, void *arg), void *arg);
+
 #endif /* JIT_PG_STORE_H */

@@ -8,7 +8,8 @@ jit-ssh store (not the log: its chain still verifies), to prove that
   hwm N          meta serial_hwm becomes N
   totp OLDDUMP   the totp database is replaced by the one in OLDDUMP
   dropkey DB K   the records of database DB whose key starts with K go
-  reqexpires D   every request record's deadline moves D seconds later"""
+  reqexpires D   every request record's deadline moves D seconds later
+  flipchunk N    byte N of the first recording chunk gets its low bit flipped"""
 import sys
 
 mode = sys.argv[1]
@@ -62,6 +63,11 @@ elif mode == "reqexpires":
         e = int(h[at:at + 16], 16) + int(arg)
         return " " + h[:at] + "%016x" % e + h[at + 16:]
     byname["requests"][2] = [(k, later(v)) for k, v in byname["requests"][2]]
+elif mode == "flipchunk":
+    k, v = byname["chunks"][2][0]
+    h = bytearray(bytes.fromhex(v[1:]))
+    h[int(arg)] ^= 1
+    byname["chunks"][2][0] = (k, " " + h.hex())
 elif mode == "hwm":
     recs = byname["meta"][2]
     byname["meta"][2] = [(k, " %016x" % int(arg) if k == hexs("serial_hwm")
