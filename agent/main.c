@@ -275,7 +275,12 @@ cmd_setup(void *ctx, const struct jit_args *a)
 static int
 cmd_remote(void *ctx, const struct jit_args *a)
 {
-	return ctx == NULL ? JS_EXIT_OK : js_cmd_remote(ctx, a->argc, a->argv);
+	/* A two-word command ("session export") was parsed from its last
+	 * word on: the CA gets both. */
+	int extra = strchr(a->verb->name, ' ') != NULL ? 1 : 0;
+
+	return ctx == NULL ? JS_EXIT_OK : js_cmd_remote(ctx, a->argc + extra,
+	    a->argv - extra);
 }
 
 static int
@@ -362,6 +367,8 @@ find_command(int argc, char **argv, struct jit_args *a, int *rc)
 		return NULL;
 	}
 	/* Help and the words' check come first: no file, no network. */
+	argc -= n - 1;
+	argv += n - 1;
 	if ((r = jit_verb_parse(v, argc, argv, a, err, sizeof(err))) > 0) {
 		command_usage(v);
 		*rc = JS_EXIT_OK;

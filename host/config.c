@@ -3,9 +3,13 @@
  * other YAML files of jit-ssh (common/jyaml): unknown keys, repeated keys,
  * wrong types and control characters are refused with file:line:column.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "jbuf.h"
 #include "jit-err.h"
@@ -228,6 +232,50 @@ host_config_parse(const char *path, const unsigned char *text, size_t len,
 	return rc;
 }
 
+/*
+ * Reads path through one descriptor: a regular file (no symlink), not
+ * writable by group or others, owned by root, or, unless set-user-ID, by
+ * the caller.  JIT_ERR_* on failure.
+ */
+static int
+read_config(const char *path, struct jbuf **outp)
+{
+	struct stat st;
+	struct jbuf *b = NULL;
+	unsigned char buf[4096];
+	ssize_t n;
+	int fd, r = 0, setuid_ = getuid() != geteuid();
+
+	*outp = NULL;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? JIT_ERR_NOT_FOUND : JIT_ERR_SYSTEM;
+	if (fstat(fd, &st) != 0)
+		r = JIT_ERR_SYSTEM;
+	else if (!S_ISREG(st.st_mode) || st.st_size > HOST_CONFIG_MAX)
+		r = JIT_ERR_INVALID_FORMAT;
+	else if ((st.st_mode & 022) != 0 || (st.st_uid != 0 &&
+	    (setuid_ || st.st_uid != getuid())))
+		r = JIT_ERR_BAD_PERMISSIONS;
+	else if ((b = jbuf_new()) == NULL)
+		r = JIT_ERR_ALLOC;
+	while (r == 0 && (n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = JIT_ERR_SYSTEM;
+		else if (jbuf_len(b) + (size_t)n > HOST_CONFIG_MAX)
+			r = JIT_ERR_FILE_TOO_LARGE;
+		else
+			r = jbuf_put(b, buf, (size_t)n);
+	}
+	close(fd);
+	if (r != 0)
+		jbuf_free(b);
+	else
+		*outp = b;
+	return r;
+}
+
 int
 host_config_load(const char *path, struct host_config *cfg)
 {
@@ -236,21 +284,22 @@ host_config_load(const char *path, struct host_config *cfg)
 	int r, rc = -1, explicit = 1;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (path == NULL && (env = getenv("JIT_SSH_HOST_CONFIG")) != NULL &&
+	/* Set-user-ID, the environment is the caller's: not read. */
+	if (path == NULL && (env = secure_getenv("JIT_SSH_HOST_CONFIG")) != NULL &&
 	    *env != '\0')
 		path = env;
 	if (path == NULL) {
 		path = HOST_CONFIG_DEFAULT;
 		explicit = 0;
 	}
-	r = jit_file_read(path, HOST_CONFIG_MAX, JIT_FILE_TRUSTED, &b);
+	r = read_config(path, &b);
 	if (r == JIT_ERR_NOT_FOUND && !explicit) {
 		cfg->warn_before = 60;
 		rc = defaults(cfg);
 	} else if (r == JIT_ERR_BAD_PERMISSIONS)
 		fprintf(stderr, "jit-ssh-host: %s: others could change it: it "
-		    "must be root's and not writable by group or others\n",
-		    path);
+		    "must be root's%s and not writable by group or others\n",
+		    path, getuid() != geteuid() ? "" : " (or yours)");
 	else if (r != 0)
 		fprintf(stderr, "jit-ssh-host: %s: %s\n", path,
 		    jit_strerror(r));

@@ -27,22 +27,14 @@ static const struct jit_opt ship_opts[] = {
 	O_END,
 };
 
-/* Loads the configuration; set-user-ID, only the default file. */
+/*
+ * Loads the configuration.  Set-user-ID, a --config file must be root's
+ * (config.c checks), and $JIT_SSH_HOST_CONFIG is not read.
+ */
 static int
 config(const struct jit_args *a, struct host_config *cfg)
 {
-	const char *path = jit_arg(a, "config");
-
-	if (getuid() != geteuid()) {
-		if (path != NULL) {
-			fprintf(stderr, "jit-ssh-host: --config is not taken "
-			    "set-user-ID: the recorder reads %s only\n",
-			    HOST_CONFIG_DEFAULT);
-			return -1;
-		}
-		path = HOST_CONFIG_DEFAULT;
-	}
-	return host_config_load(path, cfg);
+	return host_config_load(jit_arg(a, "config"), cfg);
 }
 
 static int
@@ -80,6 +72,11 @@ cmd_krl_refresh(void *ctx, const struct jit_args *a)
 	int rc;
 
 	(void)ctx;
+	/* Root runs it (the KRL is root's): set-user-ID took that away. */
+	if (getuid() == 0 && geteuid() != 0 && seteuid(0) != 0) {
+		fprintf(stderr, "jit-ssh-host: seteuid: %s\n", strerror(errno));
+		return 1;
+	}
 	if (config(a, &cfg) != 0)
 		return 1;
 	rc = host_krl_refresh(&cfg);

@@ -295,6 +295,30 @@ header_json(struct rec *rc, unsigned cols, unsigned rows)
 
 /* ---- the child ---- */
 
+/*
+ * File transfer: recorded as its name and byte counts, not its bytes.
+ * Under ForceCommand, sshd gives a subsystem's command line from its
+ * Subsystem line ("internal-sftp", or /usr/lib/openssh/sftp-server).
+ */
+static int
+is_internal_sftp(const char *cmd)
+{
+	return strcmp(cmd, "internal-sftp") == 0 || strcmp(cmd, "sftp") == 0;
+}
+
+static int
+is_transfer(const char *cmd)
+{
+	size_t n = strcspn(cmd, " "), i, base = 0;
+
+	for (i = 0; i < n; i++)
+		if (cmd[i] == '/')
+			base = i + 1;
+	return is_internal_sftp(cmd) || strncmp(cmd, "scp ", 4) == 0 ||
+	    (n - base == 11 && strncmp(cmd + base, "sftp-server", 11) == 0);
+}
+
+
 static void
 child_exec(struct rec *rc, int slave)
 {
@@ -329,8 +353,7 @@ child_exec(struct rec *rc, int slave)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGQUIT, SIG_DFL);
-	if (rc->mode == M_TRANSFER && (strcmp(rc->command, "sftp") == 0 ||
-	    strcmp(rc->command, "internal-sftp") == 0)) {
+	if (rc->mode == M_TRANSFER && is_internal_sftp(rc->command)) {
 		execl(SFTP_SERVER, "sftp-server", (char *)NULL);
 		_exit(127);
 	}
@@ -426,6 +449,22 @@ say(struct rec *rc, const char *msg)
 }
 
 static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/*
+ * Ends the session: says why, then hangs up.  Closing the PTY's master
+ * hangs up its terminal, so the kernel sends SIGHUP to the shell's
+ * session whatever our ids (set-user-ID, we may not signal the user's
+ * processes ourselves: we try); on pipes, the child loses its stdin and
+ * stdout.  The relay stops KILL_GRACE_MS later at the latest, and with it
+ * sshd's session.
+ */
+static void
 end_session(struct rec *rc, const char *why, const char *msg)
 {
 	if (rc->end != NULL)
@@ -434,11 +473,15 @@ end_session(struct rec *rc, const char *why, const char *msg)
 	if (msg != NULL)
 		say(rc, msg);
 	cast_flush(&rc->cast);
+	close_fd(&rc->master);
+	close_fd(&rc->cin);
+	close_fd(&rc->cout);
+	close_fd(&rc->cerr);
 	if (rc->child > 0 && !rc->child_done) {
-		kill(-rc->child, SIGHUP);
-		kill(rc->child, SIGHUP);
-		rc->end_at_ms = jit_monotonic_ms();
+		(void)kill(-rc->child, SIGHUP);
+		(void)kill(rc->child, SIGHUP);
 	}
+	rc->end_at_ms = jit_monotonic_ms();
 }
 
 /* Once a second: the clock, the KRL, the shipper's stop file. */
@@ -448,14 +491,8 @@ tick(struct rec *rc)
 	uint64_t now = jit_now(), vb = jcert_valid_before(rc->cert);
 	char when[64], msg[512], why[256];
 
-	if (rc->end != NULL) {
-		if (rc->child > 0 && !rc->child_done &&
-		    jit_monotonic_ms() - rc->end_at_ms > KILL_GRACE_MS) {
-			kill(-rc->child, SIGKILL);
-			kill(rc->child, SIGKILL);
-		}
+	if (rc->end != NULL)
 		return;
-	}
 	jit_format_time(vb, when, sizeof(when));
 	if (now >= vb) {
 		snprintf(msg, sizeof(msg), "\r\njit-ssh-host: your certificate "
@@ -551,79 +588,101 @@ drain_signals(struct rec *rc)
 		}
 }
 
+/* What the PTY still holds once the shell is gone (it does not block). */
+static void
+drain(struct rec *rc)
+{
+	int fl = fcntl(rc->master, F_GETFL);
+
+	if (fl < 0 || fcntl(rc->master, F_SETFL, fl | O_NONBLOCK) != 0)
+		return;
+	do
+		errno = 0;
+	while (pump(rc, rc->master, 1, 'o', &rc->bytes_out) == 0 &&
+	    errno != EAGAIN);
+}
+
+/* 1 while the session runs: output open or the child alive. */
+static int
+running(struct rec *rc)
+{
+	if (rc->end != NULL && jit_monotonic_ms() - rc->end_at_ms >
+	    KILL_GRACE_MS) {
+		if (rc->child > 0 && !rc->child_done) {
+			(void)kill(-rc->child, SIGKILL);
+			(void)kill(rc->child, SIGKILL);
+		}
+		return 0;	/* ended: whatever the child does now */
+	}
+	return rc->master >= 0 || rc->cout >= 0 || rc->cerr >= 0 ||
+	    !rc->child_done;
+}
+
+/* One ready descriptor. */
+static void
+ready(struct rec *rc, int fd)
+{
+	int *slot;
+
+	if (fd == sigpipe_fds[0]) {
+		drain_signals(rc);
+	} else if (fd == 0) {
+		int to = rc->mode == M_PTY ? rc->master : rc->cin;
+
+		if (pump(rc, 0, to, 'i', &rc->bytes_in)) {
+			rc->in_open = 0;
+			if (rc->mode == M_PTY)
+				end_session(rc, "hangup", NULL);
+			else
+				close_fd(&rc->cin);
+		}
+	} else if (fd == rc->master) {
+		if (pump(rc, rc->master, 1, 'o', &rc->bytes_out))
+			close_fd(&rc->master);
+	} else if (fd == rc->cout || fd == rc->cerr) {
+		slot = fd == rc->cerr ? &rc->cerr : &rc->cout;
+		if (pump(rc, fd, slot == &rc->cerr ? 2 : 1, 'o',
+		    &rc->bytes_out))
+			close_fd(slot);
+	}
+}
+
 static void
 relay(struct rec *rc)
 {
 	struct pollfd p[5];
 	uint64_t last_tick = jit_monotonic_ms();
-	int outs_open = rc->mode == M_PTY ? 1 : 2, n, i;
-	int fds[5];
+	int fds[5], n, i;
 
 	rc->in_open = 1;
-	while (outs_open > 0 || !rc->child_done) {
+	while (running(rc)) {
 		n = 0;
-		p[n].fd = sigpipe_fds[0];
-		p[n++].events = POLLIN;
-		if (rc->in_open && rc->end == NULL) {
-			p[n].fd = 0;
-			p[n++].events = POLLIN;
+		fds[n++] = sigpipe_fds[0];
+		if (rc->in_open && rc->end == NULL)
+			fds[n++] = 0;
+		if (rc->master >= 0)
+			fds[n++] = rc->master;
+		if (rc->cout >= 0)
+			fds[n++] = rc->cout;
+		if (rc->cerr >= 0)
+			fds[n++] = rc->cerr;
+		for (i = 0; i < n; i++) {
+			p[i].fd = fds[i];
+			p[i].events = POLLIN;
+			p[i].revents = 0;
 		}
-		if (rc->mode == M_PTY && outs_open > 0) {
-			p[n].fd = rc->master;
-			p[n++].events = POLLIN;
-		} else if (rc->mode != M_PTY) {
-			if (rc->cout >= 0) {
-				p[n].fd = rc->cout;
-				p[n++].events = POLLIN;
-			}
-			if (rc->cerr >= 0) {
-				p[n].fd = rc->cerr;
-				p[n++].events = POLLIN;
-			}
-		}
-		for (i = 0; i < n; i++)
-			fds[i] = p[i].fd;
 		if (poll(p, (nfds_t)n, 200) < 0 && errno != EINTR)
 			break;
-		for (i = 0; i < n; i++) {
-			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (fds[i] == sigpipe_fds[0])
-				drain_signals(rc);
-			else if (fds[i] == 0) {
-				int to = rc->mode == M_PTY ? rc->master : rc->cin;
-
-				if (pump(rc, 0, to, 'i', &rc->bytes_in)) {
-					rc->in_open = 0;
-					if (rc->mode == M_PTY)
-						end_session(rc, "hangup", NULL);
-					else if (rc->cin >= 0) {
-						close(rc->cin);
-						rc->cin = -1;
-					}
-				}
-			} else if (fds[i] == rc->master) {
-				if (pump(rc, rc->master, 1, 'o', &rc->bytes_out))
-					outs_open = 0;
-			} else {
-				int is_err = fds[i] == rc->cerr;
-
-				if (pump(rc, fds[i], is_err ? 2 : 1, 'o',
-				    &rc->bytes_out)) {
-					close(fds[i]);
-					*(is_err ? &rc->cerr : &rc->cout) = -1;
-					outs_open--;
-				}
-			}
-		}
+		for (i = 0; i < n; i++)
+			if (p[i].revents & (POLLIN | POLLHUP | POLLERR))
+				ready(rc, fds[i]);
 		reap(rc);
-		if (rc->child_done && rc->mode == M_PTY && outs_open > 0) {
+		if (rc->child_done && rc->master >= 0) {
 			/* The shell is gone: what it left, then the end. */
-			while (pump(rc, rc->master, 1, 'o', &rc->bytes_out) == 0)
-				;
-			outs_open = 0;
+			drain(rc);
+			close_fd(&rc->master);
 		}
-		if (jit_monotonic_ms() - last_tick >= 1000 || rc->end != NULL) {
+		if (jit_monotonic_ms() - last_tick >= 1000) {
 			tick(rc);
 			last_tick = jit_monotonic_ms();
 		}
@@ -650,9 +709,7 @@ session_facts(struct rec *rc)
 		snprintf(rc->host, sizeof(rc->host), "?");
 	rc->host[sizeof(rc->host) - 1] = '\0';
 	rc->command = getenv("SSH_ORIGINAL_COMMAND");
-	if (rc->command != NULL && (strcmp(rc->command, "sftp") == 0 ||
-	    strcmp(rc->command, "internal-sftp") == 0 ||
-	    strncmp(rc->command, "scp ", 4) == 0))
+	if (rc->command != NULL && is_transfer(rc->command))
 		rc->mode = M_TRANSFER;
 	else if (isatty(0))
 		rc->mode = M_PTY;

@@ -181,10 +181,11 @@ ca_connect(const struct host_config *cfg)
  */
 static int
 ca_exec(ssh_session s, const char *command, const void *data, size_t len,
-    struct jbuf *out, size_t max)
+    struct jbuf *out, size_t max, char *err, size_t errlen)
 {
 	ssh_channel ch = ssh_channel_new(s);
 	char buf[4096];
+	size_t elen = 0;
 	size_t off = 0;
 	int n, status = -1;
 
@@ -208,8 +209,19 @@ ca_exec(ssh_session s, const char *command, const void *data, size_t len,
 			jbuf_put(out, buf, (size_t)n);
 	if (n < 0)
 		goto out;
-	while (ssh_channel_read_timeout(ch, buf, sizeof(buf), 1, 1000) > 0)
-		;	/* stderr: the status says it */
+	/* stderr: why, for the log (one line of it). */
+	while ((n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 1, 1000)) > 0)
+		if (err != NULL && elen + 1 < errlen) {
+			size_t k = (size_t)n < errlen - 1 - elen ? (size_t)n :
+			    errlen - 1 - elen;
+
+			memcpy(err + elen, buf, k);
+			elen += k;
+		}
+	if (err != NULL && errlen > 0) {
+		err[elen] = '\0';
+		err[strcspn(err, "\n")] = '\0';
+	}
 	status = ssh_channel_get_exit_status(ch);
  out:
 	ssh_channel_close(ch);
@@ -231,6 +243,7 @@ struct ship {
 	struct sent sent[SENT_MAX];
 	size_t nsent;
 	int failed;		/* the connection broke this round */
+	unsigned errors;	/* uploads refused this round */
 	unsigned shipped;	/* recordings finished this round */
 };
 
@@ -284,10 +297,10 @@ upload(struct ship *sh, struct sent *st, int fd, uint64_t fsize,
 {
 	static unsigned char chunk[HOST_CHUNK_MAX];
 	struct jbuf *out = jbuf_new();
-	char cmd[512], stop[256];
+	char cmd[512], stop[256], why[512];
 	size_t len = 0;
 	ssize_t n;
-	uint64_t size;
+	uint64_t size, prev;
 	int ended, status, last;
 
 	if (out == NULL)
@@ -310,7 +323,8 @@ upload(struct ship *sh, struct sent *st, int fd, uint64_t fsize,
 	else
 		snprintf(cmd, sizeof(cmd), "upload %s %llu", st->sid,
 		    (unsigned long long)st->size);
-	status = ca_exec(sh->s, cmd, chunk, len, out, REPLY_MAX);
+	status = ca_exec(sh->s, cmd, chunk, len, out, REPLY_MAX, why,
+	    sizeof(why));
 	if (status < 0) {
 		jbuf_free(out);
 		sh->failed = 1;
@@ -319,10 +333,13 @@ upload(struct ship *sh, struct sent *st, int fd, uint64_t fsize,
 	}
 	if (parse_reply(out, &size, &ended, stop, sizeof(stop)) != 0) {
 		jbuf_free(out);
-		say("the CA refused %s (status %d)", st->sid, status);
+		sh->errors++;
+		say("the CA refused %s: %s", st->sid, why[0] != '\0' ? why :
+		    "no answer");
 		return -1;
 	}
 	jbuf_free(out);
+	prev = st->size;
 	st->size = size;
 	st->asked_ms = jit_monotonic_ms();
 	if (stop[0] != '\0' && spool_running(sh->cfg->spool, st->sid) == 1)
@@ -333,7 +350,13 @@ upload(struct ship *sh, struct sent *st, int fd, uint64_t fsize,
 		sh->shipped++;
 		return 1;
 	}
-	return status == 0 ? 0 : -1;
+	if (status == 0 || size != prev)
+		return 0;	/* sent, or the CA's copy ends elsewhere: go on
+				   from where it says */
+	sh->errors++;
+	say("the CA refused %s at %llu: %s", st->sid, (unsigned long long)prev,
+	    why);
+	return -1;
 }
 
 static int
@@ -377,13 +400,14 @@ ship_one(const char *sid, void *arg)
 	}
 	do {
 		r = upload(sh, st, fd, (uint64_t)sb.st_size, end);
-	} while (r == 0 && st->size < (uint64_t)sb.st_size && ++rounds < 64 &&
+	} while (r == 0 && (st->size < (uint64_t)sb.st_size || end != NULL) &&
+	    ++rounds < 64 &&
 	    !stopping);
 	close(fd);
 	return sh->failed ? 1 : 0;
 }
 
-/* Anything in the spool to send? */
+/* Anything in the spool? */
 static int
 has_work(const char *sid, void *arg)
 {
@@ -392,12 +416,17 @@ has_work(const char *sid, void *arg)
 	return 1;
 }
 
+/*
+ * Ships in rounds, every SHIP_EVERY_MS.  --once: one round; 0 when it
+ * delivered everything finished and brought the CA's copy of every
+ * running session up to date, 1 when anything could not be sent.
+ */
 int
 host_ship(const struct host_config *cfg, int once)
 {
 	static struct ship sh;
 	struct sigaction sa;
-	int work;
+	int work, rc = 0;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -408,20 +437,20 @@ host_ship(const struct host_config *cfg, int once)
 	sh.cfg = cfg;
 	while (!stopping) {
 		work = 0;
+		sh.errors = 0;
+		sh.failed = 0;
 		spool_each(cfg->spool, has_work, &work);
-		if (work) {
-			if (sh.s == NULL)
-				sh.s = ca_connect(cfg);
-			if (sh.s != NULL) {
-				sh.failed = 0;
-				spool_each(cfg->spool, ship_one, &sh);
-				if (sh.failed) {
-					ssh_disconnect(sh.s);
-					ssh_free(sh.s);
-					sh.s = NULL;
-				}
+		if (work && sh.s == NULL && (sh.s = ca_connect(cfg)) == NULL)
+			sh.failed = 1;
+		if (work && sh.s != NULL) {
+			spool_each(cfg->spool, ship_one, &sh);
+			if (sh.failed) {
+				ssh_disconnect(sh.s);
+				ssh_free(sh.s);
+				sh.s = NULL;
 			}
 		}
+		rc = sh.failed || sh.errors > 0;
 		if (once)
 			break;
 		usleep(SHIP_EVERY_MS * 1000);
@@ -431,12 +460,7 @@ host_ship(const struct host_config *cfg, int once)
 		ssh_free(sh.s);
 		sh.s = NULL;
 	}
-	if (once) {
-		work = 0;
-		spool_each(cfg->spool, has_work, &work);
-		return work ? 1 : 0;
-	}
-	return 0;
+	return once ? rc : 0;
 }
 
 /* ---- the KRL ---- */
@@ -453,7 +477,7 @@ host_krl_refresh(const struct host_config *cfg)
 		return 1;
 	if ((out = jbuf_new()) == NULL)
 		return 1;
-	status = ca_exec(s, "krl", NULL, 0, out, KRL_MAX);
+	status = ca_exec(s, "krl", NULL, 0, out, KRL_MAX, NULL, 0);
 	ssh_disconnect(s);
 	ssh_free(s);
 	if (status != 0) {

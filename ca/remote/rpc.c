@@ -33,13 +33,11 @@ rpc_help(void *ctx, const struct jit_args *a)
 	return RPC_OK;
 }
 
-/* The table's entry for the line's first word, or NULL. */
+/* The table's entry for the line's first words (*np of them), or NULL. */
 static const struct jit_verb *
-find(int argc, char **argv)
+find(int argc, char **argv, int *np)
 {
-	int n;
-
-	return jit_verb_find(&jit_remote_prog, argc, argv, &n);
+	return jit_verb_find(&jit_remote_prog, argc, argv, np);
 }
 
 int
@@ -47,12 +45,12 @@ rpc_reads_stdin(const char *command)
 {
 	const struct jit_verb *v;
 	char *buf, *argv[JIT_VERB_ARGS_MAX];
-	int argc = 0, reads = 0;
+	int argc = 0, reads = 0, n;
 
 	if ((buf = strdup(command)) == NULL)
 		return 0;
 	if (ca_split_args(buf, argv, JIT_VERB_ARGS_MAX, &argc) == 0 &&
-	    (v = find(argc, argv)) != NULL)
+	    (v = find(argc, argv, &n)) != NULL)
 		reads = (v->flags & JIT_VERB_STDIN) != 0;
 	free(buf);
 	return reads;
@@ -114,7 +112,7 @@ rpc_run(struct rpc *cx, const char *command)
 {
 	const struct jit_verb *v;
 	char *buf, *argv[JIT_VERB_ARGS_MAX];
-	int argc = 0, rc = RPC_USAGE, r;
+	int argc = 0, rc = RPC_USAGE, r, n;
 
 	cx->waiting = NULL;
 	if ((buf = strdup(command)) == NULL)
@@ -127,10 +125,10 @@ rpc_run(struct rpc *cx, const char *command)
 	else if (r != 0 || argc == 0)
 		rpc_err(cx, "cannot parse the command (unbalanced quotes, control "
 		    "characters or more than %d words)\n", JIT_VERB_ARGS_MAX);
-	else if ((v = find(argc, argv)) == NULL)
+	else if ((v = find(argc, argv, &n)) == NULL)
 		rpc_err(cx, "unknown command '%s' (`help` lists them)\n", argv[0]);
-	else
-		rc = run(cx, v, argc, argv);
+	else	/* a two-word command is parsed from its last word */
+		rc = run(cx, v, argc - (n - 1), argv + (n - 1));
 	free(buf);
 	return rc;
 }
