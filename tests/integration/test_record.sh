@@ -26,7 +26,7 @@ else
 	ACCT=$LOGIN_USER
 fi
 as_acct() { if [ $ROOT = 1 ]; then runuser -u "$ACCT" -- "$@"; else "$@"; fi; }
-as_rec() { if [ $ROOT = 1 ]; then runuser -u jit-ssh-rec -- "$@"; else "$@"; fi; }
+as_rec() { if [ $ROOT = 1 ]; then setpriv --reuid=jit-ssh-rec --regid=jit-ssh-rec --clear-groups "$@"; else "$@"; fi; }
 
 # ---- the CA ----
 $J init --dir "$T/ca" > /dev/null
@@ -100,7 +100,7 @@ tty_ssh() {	# KEYNAME [COMMAND]
 		-o LogLevel=ERROR -i $T/$k -o CertificateFile=$T/$k-cert.pub $ACCT@127.0.0.1 $cmd" /dev/null
 }
 # A terminal's input that stays open (a while) and holds none of the test's output.
-held() { sleep 120 2> /dev/null; }
+held() { exec sleep 120 2> /dev/null; }
 ship_all() {	# ships until a round sends everything (at most 30 s)
 	local i
 	for i in $(seq 1 30); do
@@ -249,7 +249,12 @@ fi
 
 # ---- a lock at the CA ends a session through the shipper ----
 login k5 || exit 1
-as_rec "${SHIP[@]}" 2>> "$T/ship.log" &
+# In the background as a simple command: $! is the shipper itself.
+if [ $ROOT = 1 ]; then
+	setpriv --reuid=jit-ssh-rec --regid=jit-ssh-rec --clear-groups "${SHIP[@]}" > /dev/null 2>> "$T/ship.log" &
+else
+	"${SHIP[@]}" > /dev/null 2>> "$T/ship.log" &
+fi
 SHIP_PID=$!
 PIDS+=($SHIP_PID)
 ( tty_ssh k5 'sleep 600' < <(held) > "$T/tty5.out" 2>&1 || true; date +%s > "$T/tty5.end" ) &
@@ -268,6 +273,7 @@ $J unlock --dir "$T/ca" --user alice > /dev/null 2>&1
 
 # ---- the CA stopped during a session, then started again ----
 login k6 || exit 1
+S6=$SERIAL
 ( tty_ssh k6 'for i in 1 2 3 4 5 6 7 8; do echo tick-$i; sleep 0.5; done' < <(held) > "$T/tty6.out" 2>&1 || true ) &
 T6=$!
 sleep 1.5
@@ -275,7 +281,7 @@ kill "$CA_PID"; wait "$CA_PID" 2> /dev/null || true
 wait $T6
 grep -q tick-8 "$T/tty6.out" && ok "the session runs on while the CA is down" || bad "tty6: $(cat "$T/tty6.out")"
 sleep 1
-C6=$(ls "$H/spool"/*.cast 2> /dev/null | head -1)
+C6=$(grep -l "\"serial\":$S6," "$H/spool"/*.cast 2> /dev/null | head -1)
 cp "$C6" "$T/c6.cast" 2> /dev/null
 SID6=$(basename "$C6" .cast)
 start_serve "$T/ca"
