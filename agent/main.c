@@ -34,6 +34,7 @@ static int cmd_status(void *, const struct jit_args *);
 static int cmd_logout(void *, const struct jit_args *);
 static int cmd_setup(void *, const struct jit_args *);
 static int cmd_approve(void *, const struct jit_args *);
+static int cmd_play(void *, const struct jit_args *);
 
 static const struct jit_opt global_opts[] = {
 	{ "config", 0, "FILE", "the configuration file", JIT_COMPLETE_FILE },
@@ -112,6 +113,15 @@ static const struct jit_verb approve = {
 	    "all)",
 	.opts = comment_opts, .max_args = 1, .run = cmd_approve,
 };
+static const struct jit_opt play_opts[] = {
+	{ "speed", 0, "X", "faster (2) or slower (0.5)", NULL },
+	O_END,
+};
+static const struct jit_verb play = {
+	.name = "session play", .usage = "session play ID [--speed X]",
+	.summary = "play a recorded session here (auditors)",
+	.opts = play_opts, .min_args = 1, .max_args = 1, .run = cmd_play,
+};
 /* The program's own words: options before the command, then it. */
 static const struct jit_verb program = {
 	.name = "jit-ssh", .usage = "jit-ssh [--config FILE] [--ca HOST:PORT] "
@@ -122,7 +132,7 @@ static const struct jit_verb program = {
 
 /* The table: ours, then the CA's that we pass on (made once, at start). */
 static const struct jit_verb *verbs[24] = {
-	&login, &status, &logout, &setup, &approve,
+	&login, &status, &logout, &setup, &approve, &play,
 };
 static const struct jit_prog prog = { "jit-ssh", global_opts, verbs };
 
@@ -130,7 +140,7 @@ static void
 table_init(void)
 {
 	const struct jit_verb *const *v;
-	size_t n = 5;
+	size_t n = 6;
 
 	for (v = jit_remote_verbs; *v != NULL; v++)
 		if (((*v)->flags & JIT_VERB_CLIENT) &&
@@ -281,6 +291,22 @@ cmd_remote(void *ctx, const struct jit_args *a)
 
 	return ctx == NULL ? JS_EXIT_OK : js_cmd_remote(ctx, a->argc + extra,
 	    a->argv - extra);
+}
+
+static int
+cmd_play(void *ctx, const struct jit_args *a)
+{
+	const char *sp = jit_arg(a, "speed");
+	double speed = 1;
+	char *end;
+
+	if (sp != NULL && ((speed = strtod(sp, &end)) <= 0 || *end != '\0' ||
+	    speed > 1000)) {
+		fprintf(stderr, "jit-ssh: session play: --speed: a number above "
+		    "0 and at most 1000\n");
+		return JS_EXIT_USAGE;
+	}
+	return ctx == NULL ? JS_EXIT_OK : js_cmd_play(ctx, a->pos[0], speed);
 }
 
 static int

@@ -4,12 +4,15 @@
  * renders tables for people and JSON Lines with --json; we pass both
  * through, so there is one rendering to keep right.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "jbuf.h"
+#include "jcast.h"
+#include "jit-err.h"
 #include "jit-remote.h"
 #include "jit-util.h"
 #include "jitssh.h"
@@ -229,4 +232,50 @@ js_cmd_status_remote(const struct js_config *cfg, int json)
 	}
 	(void)run(c, json ? "status --json" : "status", &passthrough);
 	js_close(c);
+}
+
+static int
+to_file(const char *data, size_t len, void *arg)
+{
+	return fwrite(data, 1, len, arg) == len ? 0 : -1;
+}
+
+int
+js_cmd_play(const struct js_config *cfg, const char *id, double speed)
+{
+	struct js_conn *c = NULL;
+	struct js_config cc = *cfg;
+	struct js_sink sink = { to_file, to_stderr, NULL, NULL };
+	char cmd[256];
+	FILE *tmp;
+	int rc, r;
+
+	cmd[0] = '\0';
+	if (js_quote(cmd, sizeof(cmd), "session") != 0 ||
+	    js_quote(cmd, sizeof(cmd), "export") != 0 ||
+	    js_quote(cmd, sizeof(cmd), id) != 0) {
+		fprintf(stderr, "jit-ssh: session play: '%s' is not a session "
+		    "id\n", id);
+		return JS_EXIT_USAGE;
+	}
+	if ((tmp = tmpfile()) == NULL) {
+		fprintf(stderr, "jit-ssh: session play: %s\n", strerror(errno));
+		return JS_EXIT_USAGE;
+	}
+	sink.arg = tmp;
+	cc.no_code = 0;
+	if ((rc = js_connect(&cc, &c)) == 0) {
+		rc = run(c, cmd, &sink);
+		js_close(c);
+	}
+	if (rc == 0) {
+		rewind(tmp);
+		if ((r = jcast_play(tmp, stdout, speed)) != 0) {
+			fprintf(stderr, "jit-ssh: session play: the recording "
+			    "does not play: %s\n", jit_strerror(r));
+			rc = JS_EXIT_CA;
+		}
+	}
+	fclose(tmp);
+	return rc;
 }

@@ -94,6 +94,7 @@ static const struct jit_opt sign_host_opts[] = {
 static const struct jit_opt host_config_opts[] = {
 	O_DIR,
 	{ "hosts", 0, "PATTERN", "the hosts the CA vouches for", NULL },
+	{ "record", 0, NULL, "also what recorded hosts need", NULL },
 	O_END,
 };
 static const struct jit_opt rotate_opts[] = {
@@ -177,7 +178,7 @@ VERB("krl", "krl --dir DIR [-o FILE]", "the KRL for sshd's RevokedKeys",
 VERB("sign-host", "sign-host --dir DIR --hostname H[,H...] [--ttl D] "
     "[-o FILE] HOSTKEY.pub", "a host certificate", sign_host_opts, 1, 1,
     0, cmd_sign_host);
-VERB("host-config", "host-config --dir DIR [--hosts PATTERN]",
+VERB("host-config", "host-config --dir DIR [--hosts PATTERN] [--record]",
     "what hosts and clients put in their configuration", host_config_opts,
     0, 0, 0, cmd_host_config);
 VERB("host enroll", "host enroll --dir DIR --name NAME KEY.pub",

@@ -11,6 +11,7 @@
 
 #include "jbuf.h"
 #include "jcert.h"
+#include "jit-config.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jpolicy.h"
@@ -332,6 +333,44 @@ role_from(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n
 	    &role->from, &role->nfrom, &role->from_text) : 0;
 }
 
+/*
+ * record: required: the role's certificates force the recorder
+ * (jit-ssh-host record), so a host not set up for recording refuses the
+ * session rather than leave it unrecorded; forwarding and user rc would go
+ * around the recorder, so a recorded role may not permit them.
+ */
+static int
+role_record(struct ctx *c, const struct jyaml_node *kn,
+    const struct jyaml_node *n, struct prole *role)
+{
+	static const char *const around[] = { "permit-port-forwarding",
+	    "permit-agent-forwarding", "permit-X11-forwarding",
+	    "permit-user-rc", NULL };
+	const struct jyaml_node *v;
+	size_t i, k;
+
+	if ((v = jyaml_get(n, "record")) == NULL)
+		return 0;
+	if (v->type != JYAML_SCALAR || (strcmp(v->value, "required") != 0 &&
+	    strcmp(v->value, "off") != 0))
+		return schema_err(c, v, "role '%s': record is required or off",
+		    kn->value);
+	if (strcmp(v->value, "off") == 0)
+		return 0;
+	if (role->force_command != NULL)
+		return schema_err(c, v, "role '%s': record: required forces the "
+		    "recorder as the command; remove force_command", kn->value);
+	for (i = 0; i < role->extensions.n; i++)
+		for (k = 0; around[k] != NULL; k++)
+			if (strcmp(role->extensions.v[i], around[k]) == 0)
+				return schema_err(c, v, "role '%s': a recorded "
+				    "role cannot have %s (it goes around the "
+				    "recorder)", kn->value, around[k]);
+	role->record = 1;
+	return (role->force_command = strdup(JIT_HOST_RECORDER " record")) ==
+	    NULL ? JIT_ERR_ALLOC : 0;
+}
+
 static int
 load_role(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct prole *role)
@@ -339,12 +378,12 @@ load_role(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n
 	static const char *const keys[] = { "groups", "principals", "ttl",
 	    "max_ttl", "mfa", "reason", "source_address", "force_command",
 	    "extensions", "key_types", "approval", "break_glass", "windows",
-	    "from", NULL };
+	    "from", "record", NULL };
 	static int (*const parts[])(struct ctx *, const struct jyaml_node *,
 	    const struct jyaml_node *, struct prole *) = { role_groups,
 	    role_principals, role_ttls, role_mfa, role_reason, role_source,
 	    role_force_command, role_extensions, role_key_types,
-	    role_approval, role_windows, role_from };
+	    role_approval, role_windows, role_from, role_record };
 	size_t i;
 	int r;
 

@@ -195,5 +195,7 @@ int js_cmd_remote(const struct js_config *cfg, int argc, char **argv);
 
 /* approve with no ID: review each pending request on the terminal. */
 int js_cmd_review(const struct js_config *cfg, const char *comment);
+/* `session play ID`: the CA's `session export ID`, played here. */
+int js_cmd_play(const struct js_config *cfg, const char *id, double speed);
 
 #endif /* JIT_JITSSH_H */

@@ -190,6 +190,61 @@ cmd_sign_host(void *ctx, const struct jit_args *a)
 	return rc;
 }
 
+/* --record: what a recorded host needs besides (docs/OPERATIONS.md). */
+static int
+print_record(const char *dir)
+{
+	struct ca_config cfg;
+	struct jkey *hk = NULL;
+	char *path = NULL, *line = NULL;
+	int rc = CA_EXIT_FAIL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if ((path = ca_path(dir, "ssh_host_ed25519_key.pub")) == NULL ||
+	    ca_load_pubkey(path, &hk) != 0 ||
+	    jkey_format_line(hk, NULL, &line) != 0 ||
+	    ca_config_load(dir, &cfg) != 0)
+		goto out;
+	printf(
+"\n# --- recorded hosts: /etc/ssh/sshd_config.d/jit-ssh-record.conf ---\n"
+"ExposeAuthInfo yes\n"
+"ForceCommand /usr/local/bin/jit-ssh-host record\n"
+"AllowTcpForwarding no\n"
+"AllowAgentForwarding no\n"
+"AllowStreamLocalForwarding no\n"
+"X11Forwarding no\n"
+"PermitUserRC no\n"
+"PermitTunnel no\n"
+"\n"
+"# --- recorded hosts, once (as root) ---\n"
+"#   useradd --system --no-create-home --shell /usr/sbin/nologin jit-ssh-rec\n"
+"#   chown jit-ssh-rec /usr/local/bin/jit-ssh-host && chmod 4755 /usr/local/bin/jit-ssh-host\n"
+"#   install -d -o jit-ssh-rec -m 0700 /var/spool/jit-ssh\n"
+"#   install -d -m 0755 /etc/jit-ssh\n"
+"#   ssh-keygen -q -t ed25519 -N '' -C \"$(hostname)\" -f /etc/jit-ssh/host_key\n"
+"#   chown jit-ssh-rec /etc/jit-ssh/host_key\n"
+"#   then on the CA: jit-ssh-ca host enroll --dir %s --name NAME host_key.pub\n"
+"#   systemctl enable --now jit-ssh-ship.service jit-ssh-krl.timer\n"
+"#   (units: examples/systemd/jit-ssh-ship.service, jit-ssh-krl.service, .timer)\n"
+"\n"
+"# --- recorded hosts: /etc/jit-ssh/host.yaml (root's, 0644) ---\n"
+"ca: %s\n"
+"ca_host_key: \"%s\"\n"
+"host_key: /etc/jit-ssh/host_key\n"
+"name: NAME\n",
+	    dir, cfg.listen != NULL ? cfg.listen : "CA:2222", line);
+	rc = CA_EXIT_OK;
+ out:
+	if (rc != CA_EXIT_OK)
+		ca_error("host-config --record: cannot read the CA's host key "
+		    "or config.yaml in %s", dir);
+	ca_config_free(&cfg);
+	free(path);
+	free(line);
+	jkey_free(hk);
+	return rc;
+}
+
 int
 cmd_host_config(void *ctx, const struct jit_args *a)
 {
@@ -245,7 +300,7 @@ cmd_host_config(void *ctx, const struct jit_args *a)
 "# --- on clients: ~/.ssh/known_hosts (or /etc/ssh/ssh_known_hosts) ---\n"
 "%s",
 	    user_ca, host_ca);
-	rc = CA_EXIT_OK;
+	rc = jit_flag(a, "record") ? print_record(dir) : CA_EXIT_OK;
  out:
 	free(user_ca);
 	free(host_ca);

@@ -61,6 +61,7 @@ struct prole {
 	int source_requester;
 	char *source_address;		/* fixed list, comma-joined, or NULL */
 	char *force_command;
+	int record;			/* record: required */
 	struct pstrv extensions;	/* sorted, unique */
 	unsigned key_types;		/* KT_* bits */
 	int has_approval;

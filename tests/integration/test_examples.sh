@@ -35,7 +35,7 @@ if command -v systemd-analyze > /dev/null; then
 	mkdir -p "$T/units"
 	cp "$E"/systemd/* "$T/units/"
 	sed -i -e "s|/usr/local/sbin/jit-ssh-ca|$J|g" \
-		-e "s|/usr/local/libexec/jit-ssh/jit-ssh-krl-refresh|$E/jit-ssh-krl-refresh|" "$T"/units/*.service
+		-e "s|/usr/local/bin/jit-ssh-host|$JIT_SSH_HOST|g" "$T"/units/*.service
 	MANPATH=$T/man SYSTEMD_LOG_COLOR=0 systemd-analyze verify "$T"/units/* > "$T/out" 2>&1 &&
 		ok "the systemd units pass systemd-analyze verify" || bad "systemd-analyze: $(cat "$T/out")"
 	for k in "ProtectSystem=strict" "NoNewPrivileges=yes" "User=jit-ssh-ca"; do
@@ -60,6 +60,12 @@ sed -e "s|/etc/ssh/jit-ssh-user-ca.pub|$T/h/user-ca.pub|" -e "s|/etc/ssh/auth_pr
 [ "$(id -u)" -ne 0 ] || mkdir -p /run/sshd
 "$SSHD" -t -f "$T/h/sshd_config" > "$T/out" 2>&1 && ok "the sshd_config.d snippet passes sshd -t" ||
 	bad "sshd -t: $(cat "$T/out")"
+# ... and with the recording snippet, and Debian's own sftp Subsystem line.
+sed "s|/usr/local/bin/jit-ssh-host|$JIT_SSH_HOST|" "$E/sshd_config.d/jit-ssh-record.conf" > "$T/h/rec.conf"
+{ echo "Include $T/h/rec.conf"; cat "$T/h/sshd_config"; echo "Subsystem sftp /usr/lib/openssh/sftp-server"; } > "$T/h/sshd_config2"
+"$SSHD" -T -f "$T/h/sshd_config2" > "$T/out" 2>&1 && grep -qx "exposeauthinfo yes" "$T/out" &&
+	grep -qx "forcecommand $JIT_SSH_HOST record" "$T/out" && grep -qx "allowtcpforwarding no" "$T/out" &&
+	ok "the recording snippet passes sshd -T: ExposeAuthInfo, ForceCommand, no forwarding" || bad "sshd -T: $(cat "$T/out")"
 
 # The notify script posts {"text": ...} to a webhook (a local HTTP server).
 if command -v curl > /dev/null; then
@@ -112,33 +118,41 @@ else
 	echo "# curl missing: notify-webhook not run"
 fi
 
-# The KRL refresh script against a real CA service.
-ssh-keygen -q -t ed25519 -N '' -f "$T/krlkey"
+# jit-ssh-host krl-refresh, with examples/host.yaml's keys, against a real
+# CA service: as an enrolled host.
+ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
 ssh-keygen -q -t ed25519 -N '' -f "$T/u"
 cat > "$T/ca/policy.yaml" <<YAML
 users:
-  krl:   { keys: ["$(cut -d' ' -f1,2 "$T/krlkey.pub")"], groups: [hosts] }
   alice: { keys: ["$(cut -d' ' -f1,2 "$T/u.pub")"], groups: [dev] }
 roles:
   dev: { groups: [dev], principals: [deploy], mfa: optional }
 YAML
+$J host enroll --dir "$T/ca" --name web1 "$T/hostkey.pub" > /dev/null
 $J sign --dir "$T/ca" --user alice --role dev -o "$T/u-cert.pub" "$T/u.pub" 2> /dev/null
 serial=$(ssh-keygen -Lf "$T/u-cert.pub" | awk '/Serial:/{print $2}')
 $J revoke --dir "$T/ca" --serial "$serial" > /dev/null 2>&1
 start_serve "$T/ca"
-printf '[127.0.0.1]:%s %s\n' "$PORT" "$(cut -d' ' -f1,2 "$T/ca/ssh_host_ed25519_key.pub")" > "$T/ca.known_hosts"
-JIT_SSH_CA=127.0.0.1:$PORT JIT_SSH_KRL_USER=krl JIT_SSH_KRL_KEY=$T/krlkey JIT_SSH_CA_KNOWN_HOSTS=$T/ca.known_hosts \
-	JIT_SSH_KRL_FILE=$T/h/revoked.krl "$E/jit-ssh-krl-refresh" 2> "$T/err" && rc=0 || rc=$?
+sed -e "s|^ca: .*|ca: 127.0.0.1:$PORT|" \
+	-e "s|^ca_host_key: .*|ca_host_key: \"$(cut -d' ' -f1,2 "$T/ca/ssh_host_ed25519_key.pub")\"|" \
+	-e "s|^host_key: .*|host_key: $T/hostkey|" -e "s|^krl: .*|krl: $T/h/revoked.krl|" \
+	-e "s|^user_ca_keys: .*|user_ca_keys: $T/ca/user_ca.pub|" -e "s|^spool: .*|spool: $T/spool|" \
+	"$E/host.yaml" > "$T/host.yaml"
+chmod 644 "$T/host.yaml"
+"$JIT_SSH_HOST" krl-refresh --config "$T/host.yaml" 2> "$T/err" && rc=0 || rc=$?
 rc2=0; ssh-keygen -Q -f "$T/h/revoked.krl" "$T/u-cert.pub" > /dev/null 2>&1 || rc2=$?
-[ $rc = 0 ] && [ $rc2 = 1 ] && ok "jit-ssh-krl-refresh installs the CA's KRL (the revoked certificate is in it)" ||
+[ $rc = 0 ] && [ $rc2 = 1 ] && ok "jit-ssh-host krl-refresh (examples/host.yaml) installs the CA's KRL (the revoked certificate is in it)" ||
 	bad "krl refresh: rc=$rc Q=$rc2 $(cat "$T/err")"
 ls "$T/h/" | grep -q 'revoked.krl\.' && bad "a temporary file was left behind" || ok "no temporary file left"
 kill -STOP "$CA_PID"
-JIT_SSH_CA=127.0.0.1:$PORT JIT_SSH_KRL_USER=krl JIT_SSH_KRL_KEY=$T/krlkey JIT_SSH_CA_KNOWN_HOSTS=$T/ca.known_hosts \
-	JIT_SSH_KRL_FILE=$T/h/revoked.krl timeout 3 "$E/jit-ssh-krl-refresh" 2> /dev/null && rc=0 || rc=$?
+timeout 3 "$JIT_SSH_HOST" krl-refresh --config "$T/host.yaml" 2> /dev/null && rc=0 || rc=$?
 kill -CONT "$CA_PID"
 rc2=0; ssh-keygen -Q -f "$T/h/revoked.krl" "$T/u-cert.pub" > /dev/null 2>&1 || rc2=$?
 [ $rc != 0 ] && [ $rc2 = 1 ] && ok "a failed refresh keeps the installed KRL" || bad "failed refresh: rc=$rc Q=$rc2"
+sed -i "s|^name: .*|name: web2|" "$T/host.yaml"
+rc=0; "$JIT_SSH_HOST" krl-refresh --config "$T/host.yaml" 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "refused host web2" "$T/err" && ok "a host that is not enrolled is refused, saying how to enroll" ||
+	bad "unenrolled: rc=$rc $(cat "$T/err")"
 
 # The client configuration example loads (and the CA it names is not there).
 rc=0; "$JIT_SSH" --config "$E/config.yaml" --ca 127.0.0.1:1 roles > /dev/null 2> "$T/err" || rc=$?

@@ -81,4 +81,36 @@ sed -i "s|no-such-notifier|notifier|" "$T/auto/policy.yaml"
 "$JIT_SSH_CA" policy check --dir "$T/auto" > "$T/out" 2> "$T/err" &&
 	grep -q "warning: notify.command $T/notifier: not executable" "$T/err" &&
 	ok "...or not executable" || bad "notify exec warn: $(cat "$T/out" "$T/err")"
+# record: required forces the recorder and refuses what goes around it.
+rec_policy() {	# EXTRA ROLE KEYS: a policy with one recorded role
+	cat > "$T/rec.yaml" <<YAML
+users:
+  alice: { keys: ["$(cut -d' ' -f1,2 "$TEST_DATA/key_ed25519.pub")"], groups: [dev] }
+roles:
+  ops: { groups: [dev], principals: [ops], mfa: optional, record: required$1 }
+YAML
+}
+rec_policy ""
+"$JIT_SSH_CA" policy check "$T/rec.yaml" > /dev/null && ok "record: required passes check" || bad "record: required refused"
+for bad_ext in permit-port-forwarding permit-agent-forwarding permit-X11-forwarding permit-user-rc; do
+	rec_policy ", extensions: [permit-pty, $bad_ext]"
+	rc=0; "$JIT_SSH_CA" policy check "$T/rec.yaml" > /dev/null 2> "$T/err" || rc=$?
+	[ $rc = 1 ] && grep -q "a recorded role cannot have $bad_ext (it goes around the recorder)" "$T/err" ||
+		bad "record + $bad_ext: rc=$rc $(cat "$T/err")"
+done
+ok "a recorded role that permits forwarding, X11 or user rc is refused, naming it"
+rec_policy ", force_command: /bin/true"
+rc=0; "$JIT_SSH_CA" policy check "$T/rec.yaml" > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "record: required forces the recorder" "$T/err" && ok "record: required with a force_command is refused" ||
+	bad "record + force_command: rc=$rc $(cat "$T/err")"
+rec_policy ", record: sometimes"
+rc=0; "$JIT_SSH_CA" policy check "$T/rec.yaml" > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 1 ] && ok "record takes required or off" || bad "record value: rc=$rc"
+rec_policy ""
+"$JIT_SSH_CA" init --dir "$T/rca" > /dev/null
+cp "$T/rec.yaml" "$T/rca/policy.yaml"
+"$JIT_SSH_CA" sign --dir "$T/rca" --user alice --role ops -o "$T/rec-cert.pub" "$TEST_DATA/key_ed25519.pub" 2> /dev/null
+ssh-keygen -L -f "$T/rec-cert.pub" | grep -A1 "Critical Options" | grep -q "force-command .*jit-ssh-host record" &&
+	ok "a recorded role's certificate forces jit-ssh-host record (ssh-keygen -L)" || bad "$(ssh-keygen -L -f "$T/rec-cert.pub")"
+
 finish
