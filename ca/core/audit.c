@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "audit.h"
+#include "sessions.h"
 #include "calog.h"
 #include "jit-err.h"
 #include "jit-util.h"
@@ -40,13 +41,30 @@ struct out_ctx {
 	int mode;
 	unsigned long n;
 	FILE *f;
+	struct jstore *st;
 };
+
+/*
+ * An issuance's use: the recorded sessions with its serial (from their
+ * session-start events), as JSON fields or a note after the reason.
+ */
+static int
+usage_of(const struct out_ctx *o, const struct jstore_event *ev,
+    unsigned *np, char *hosts, size_t len)
+{
+	*np = 0;
+	hosts[0] = '\0';
+	if (strcmp(ev->event, "issue") != 0 || ev->serial == 0 || o->st == NULL)
+		return 0;
+	return ca_sessions_of_serial(o->st, ev->serial, np, hosts, len);
+}
 
 static int
 print_event(const struct jstore_event *ev, void *arg)
 {
 	struct out_ctx *o = arg;
-	char t[32], vb[32], serial[24], seq[24], h[65];
+	char t[32], vb[32], serial[24], seq[24], h[65], hosts[512];
+	unsigned used = 0;
 	json_t *j;
 	char *s;
 
@@ -59,7 +77,19 @@ print_event(const struct jstore_event *ev, void *arg)
 	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)ev->seq);
 	switch (o->mode) {
 	case OUT_JSON:
-		if ((j = ca_event_json(ev)) == NULL ||
+		if ((j = ca_event_json(ev)) != NULL &&
+		    strcmp(ev->event, "issue") == 0 &&
+		    usage_of(o, ev, &used, hosts, sizeof(hosts)) == 0) {
+			json_t *hl = json_array();
+			char *hp, *save = NULL;
+
+			for (hp = strtok_r(hosts, ",", &save); hp != NULL;
+			    hp = strtok_r(NULL, ",", &save))
+				json_array_append_new(hl, json_string(hp));
+			json_object_set_new(j, "sessions", json_integer(used));
+			json_object_set_new(j, "hosts", hl);
+		}
+		if (j == NULL ||
 		    (s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
 		    NULL) {
 			json_decref(j);
@@ -108,6 +138,10 @@ print_event(const struct jstore_event *ev, void *arg)
 		cell(o->f, ev->source, 21);
 		cell(o->f, ev->approvers, 14);
 		cell(o->f, ev->reason, 0);
+		if (usage_of(o, ev, &used, hosts, sizeof(hosts)) == 0 &&
+		    used > 0)
+			fprintf(o->f, " [used: %u session%s on %s]", used,
+			    used == 1 ? "" : "s", hosts);
 		fputc('\n', o->f);
 		break;
 	}
@@ -207,7 +241,7 @@ int
 ca_audit_print(struct jstore *st, const struct jstore_filter *f, int mode,
     FILE *out)
 {
-	struct out_ctx o = { mode, 0, out };
+	struct out_ctx o = { mode, 0, out, st };
 	int r;
 
 	if (mode == OUT_CSV)

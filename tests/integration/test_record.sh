@@ -171,6 +171,9 @@ rc=0; js alice sessions > /dev/null 2> "$T/err" || rc=$?
 [ $rc = 1 ] && grep -q "not in an auditors group" "$T/err" && ok "sessions: auditors only" || bad "alice sessions: rc=$rc $(cat "$T/err")"
 $J audit --dir "$T/ca" --serial "$S1" --json | grep -c '"session-' | grep -qx 2 &&
 	ok "the audit log has session-start and session-end for the serial" || bad "audit events"
+$J audit --dir "$T/ca" --serial "$S1" --event issue --json | grep -q '"sessions":1,"hosts":\["web1"\]' &&
+	$J audit --dir "$T/ca" --serial "$S1" --event issue | grep -q "\[used: 1 session on web1\]" &&
+	ok "audit shows where the issued certificate was used" || bad "audit use: $($J audit --dir "$T/ca" --serial "$S1" --event issue --json)"
 $J audit verify --dir "$T/ca" > "$T/v" 2>&1 && ok "audit verify passes with the recording" || bad "verify: $(cat "$T/v")"
 # One byte of the stored recording changed: verify says which.
 rm -rf "$T/tam"; mkdir -p "$T/tam/ca/store"
