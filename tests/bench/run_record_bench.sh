@@ -31,9 +31,9 @@ cat > "$T/ca/policy.yaml" <<YAML
 users:
   u: { keys: ["$(cut -d' ' -f1,2 "$T/u.pub")"], groups: [g] }
 roles:
-  r: { groups: [g], principals: ["$(id -un)"], mfa: optional, ttl: 1h, extensions: [permit-pty] }
+  r: { groups: [g], principals: ["$(id -un)"], mfa: optional, ttl: 1h, max_ttl: 1h, extensions: [permit-pty] }
 YAML
-$J sign --dir "$T/ca" --user u --role r --ttl 1h -o "$T/u-cert.pub" "$T/u.pub" 2> /dev/null
+$J sign --dir "$T/ca" --user u --role r -o "$T/u-cert.pub" "$T/u.pub" > /dev/null
 $J krl --dir "$T/ca" -o "$T/krl" 2> /dev/null
 mkdir -m 700 "$T/spool"
 printf 'name: bench\nuser_ca_keys: %s\nkrl: %s\nspool: %s\nspool_max: 1T\n' \
@@ -175,7 +175,7 @@ done
 for p in "${SHIPS[@]}"; do wait "$p" || true; done
 e=$(date +%s.%N)
 after=$(du -sb "$T/ca/store" | cut -f1)
-left=$(ls "$T"/h*/spool/*.cast 2> /dev/null | wc -l)
+left=$( (ls "$T"/h*/spool/*.cast 2> /dev/null || true) | wc -l)
 python3 - <<PY
 n = $HOSTS * $RECS - $left
 secs = $e - $s
