@@ -385,6 +385,8 @@ start_child(struct rec *rc, struct winsize *ws)
 		if (seteuid(rc->rec_uid) != 0)
 			abort();
 		fcntl(rc->master, F_SETFD, FD_CLOEXEC);
+		fcntl(rc->master, F_SETFL, fcntl(rc->master, F_GETFL) |
+		    O_NONBLOCK);
 		if ((rc->child = fork()) < 0)
 			return fail("fork: %s", strerror(errno));
 		if (rc->child == 0)
@@ -409,6 +411,8 @@ start_child(struct rec *rc, struct winsize *ws)
 	rc->cin = in[1];
 	rc->cout = out[0];
 	rc->cerr = err[0];
+	fcntl(rc->cout, F_SETFL, fcntl(rc->cout, F_GETFL) | O_NONBLOCK);
+	fcntl(rc->cerr, F_SETFL, fcntl(rc->cerr, F_GETFL) | O_NONBLOCK);
 	return 0;
 }
 
@@ -555,13 +559,22 @@ reap(struct rec *rc)
 static int
 pump(struct rec *rc, int fd, int out, char type, uint64_t *count)
 {
-	unsigned char buf[65536];
-	ssize_t n = read(fd, buf, sizeof(buf));
+	static unsigned char buf[256 * 1024];
+	ssize_t n = read(fd, buf, sizeof(buf)), more;
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return 0;
 	if (n <= 0)
 		return 1;	/* EOF; EIO: the PTY's last holder went */
+	/*
+	 * Our own descriptors are non-blocking: what else is there already
+	 * goes in the same write and the same event (a PTY gives 4 KiB a
+	 * read); the end, if it came, is seen at the next poll.
+	 */
+	if (fd != 0)
+		while ((size_t)n < sizeof(buf) && (more = read(fd, buf + n,
+		    sizeof(buf) - (size_t)n)) > 0)
+			n += more;
 	*count += (uint64_t)n;
 	if (rc->mode != M_TRANSFER && (type == 'o' || rc->cfg->record_input))
 		if (cast_event(&rc->cast, type, buf, (size_t)n) != 0)

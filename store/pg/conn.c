@@ -584,6 +584,10 @@ pg_schema(PGconn *c, int rdonly)
 			goto fail;
 		}
 	}
+	/* Recordings' tables, added to schema 1 stores as they open. */
+	for (i = 0; !rdonly && pg_session_schema[i] != NULL; i++)
+		if ((r = pg_exec(c, pg_session_schema[i], NULL, NULL)) != 0)
+			goto fail;
 	PQclear(res);
 	return pg_exec(c, "COMMIT", NULL, NULL);
  fail:

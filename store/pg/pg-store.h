@@ -204,7 +204,8 @@ int pg_rtx_run(void *be, store_req_fn fn, struct store_req_arg *a);
 	"created, serial, expires, pickup_ttl, quorum, state, flags"
 int pg_request_row(const PGresult *res, int i, struct jstore_request **rp);
 
-/* session.c */
+/* session.c: the tables pg_schema() adds, and the backend's entries. */
+extern const char *const pg_session_schema[];
 int pg_session_start(struct store_be *b, const char *host,
     struct jstore_event *ev, const void *data, size_t len);
 int pg_session_append(struct store_be *b, const char *id, const char *host,
