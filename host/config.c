@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,19 @@ static const struct key {
 	{ "warn_before", K_DURATION, offsetof(struct host_config, warn_before) },
 	{ "fail_open", K_BOOL, offsetof(struct host_config, fail_open) },
 };
+
+int
+host_say(int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("jit-ssh-host: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return ret;
+}
 
 static int
 bad(const char *path, const struct jyaml_node *n, const char *msg,

@@ -44,6 +44,10 @@ int host_config_parse(const char *path, const unsigned char *text,
     size_t len, struct host_config *cfg);
 void host_config_free(struct host_config *cfg);
 
+/* "jit-ssh-host: MESSAGE" on stderr; returns ret (for `return say(...)`). */
+int host_say(int ret, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 int host_record(const struct host_config *cfg);
 int host_ship(const struct host_config *cfg, int once);
 int host_krl_refresh(const struct host_config *cfg);

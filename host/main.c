@@ -37,51 +37,65 @@ config(const struct jit_args *a, struct host_config *cfg)
 	return host_config_load(jit_arg(a, "config"), cfg);
 }
 
+/* Runs fn with the configuration a names. */
 static int
-cmd_record(void *ctx, const struct jit_args *a)
+with_config(const struct jit_args *a, int (*fn)(const struct host_config *,
+    const struct jit_args *))
 {
 	struct host_config cfg;
 	int rc;
 
-	(void)ctx;
 	if (config(a, &cfg) != 0)
 		return 1;
-	rc = host_record(&cfg);
+	rc = fn(&cfg, a);
 	host_config_free(&cfg);
 	return rc;
+}
+
+static int
+record(const struct host_config *cfg, const struct jit_args *a)
+{
+	(void)a;
+	return host_record(cfg);
+}
+
+static int
+ship(const struct host_config *cfg, const struct jit_args *a)
+{
+	return host_ship(cfg, jit_flag(a, "once"));
+}
+
+static int
+krl_refresh(const struct host_config *cfg, const struct jit_args *a)
+{
+	(void)a;
+	return host_krl_refresh(cfg);
+}
+
+static int
+cmd_record(void *ctx, const struct jit_args *a)
+{
+	(void)ctx;
+	return with_config(a, record);
 }
 
 static int
 cmd_ship(void *ctx, const struct jit_args *a)
 {
-	struct host_config cfg;
-	int rc;
-
 	(void)ctx;
-	if (config(a, &cfg) != 0)
-		return 1;
-	rc = host_ship(&cfg, jit_flag(a, "once"));
-	host_config_free(&cfg);
-	return rc;
+	return with_config(a, ship);
 }
 
 static int
 cmd_krl_refresh(void *ctx, const struct jit_args *a)
 {
-	struct host_config cfg;
-	int rc;
-
 	(void)ctx;
 	/* Root runs it (the KRL is root's): set-user-ID took that away. */
 	if (getuid() == 0 && geteuid() != 0 && seteuid(0) != 0) {
 		fprintf(stderr, "jit-ssh-host: seteuid: %s\n", strerror(errno));
 		return 1;
 	}
-	if (config(a, &cfg) != 0)
-		return 1;
-	rc = host_krl_refresh(&cfg);
-	host_config_free(&cfg);
-	return rc;
+	return with_config(a, krl_refresh);
 }
 
 static const struct jit_verb v_record = {

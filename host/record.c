@@ -95,18 +95,8 @@ on_signal(int sig)
 	errno = e;
 }
 
-static int __attribute__((format(printf, 1, 2)))
-fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("jit-ssh-host: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
-}
+/* Says why, for the user (stderr reaches their terminal): status 1. */
+#define fail(...)	host_say(1, __VA_ARGS__)
 
 /* ---- who logged in: the certificate in $SSH_USER_AUTH ---- */
 

@@ -54,18 +54,7 @@ on_term(int sig)
 	stopping = 1;
 }
 
-static int __attribute__((format(printf, 1, 2)))
-say(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("jit-ssh-host: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return -1;
-}
+#define say(...)	host_say(-1, __VA_ARGS__)
 
 /* ---- the connection ---- */
 
@@ -482,8 +471,8 @@ host_krl_refresh(const struct host_config *cfg)
 	ssh_free(s);
 	if (status != 0) {
 		jbuf_free(out);
-		return say("the CA did not send its KRL (status %d)", status) ?
-		    1 : 1;
+		return host_say(1, "the CA did not send its KRL (status %d)",
+		    status);
 	}
 	/* Read by our own reader before sshd ever sees it. */
 	if ((r = jkrl_check(jbuf_ptr(out), jbuf_len(out), NULL,

@@ -13,6 +13,27 @@
 #include "jit-err.h"
 #include "jstore.h"
 #include "store-backend.h"
+#include "store-impl.h"
+
+void
+store_session_end_from(struct jstore_event *end,
+    const struct jstore_event *start)
+{
+	if (start == NULL) {
+		end->user = end->role = end->key_id = NULL;
+		end->principals = end->source = end->request_id = NULL;
+		return;
+	}
+	end->user = start->user;
+	end->role = start->role;
+	end->serial = start->serial;
+	end->key_id = start->key_id;
+	end->principals = start->principals;
+	end->source = start->source;
+	end->request_id = start->request_id;
+	if (end->valid_after == 0)
+		end->valid_after = start->valid_after;
+}
 
 int
 jstore_session_id_ok(const char *id)

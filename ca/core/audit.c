@@ -12,7 +12,6 @@
 #include <jansson.h>
 
 #include "audit.h"
-#include "sessions.h"
 #include "calog.h"
 #include "jit-err.h"
 #include "jit-util.h"
@@ -44,6 +43,49 @@ struct out_ctx {
 	struct jstore *st;
 };
 
+struct used {
+	unsigned n;
+	char *hosts;
+	size_t len;
+};
+
+static int
+count_use(const struct jstore_event *ev, void *arg)
+{
+	struct used *u = arg;
+	const char *at;
+	size_t have;
+
+	if (strcmp(ev->event, "session-start") != 0)
+		return 0;
+	u->n++;
+	at = strrchr(ev->principals, '@');
+	at = at != NULL ? at + 1 : ev->principals;
+	/* Each host once. */
+	have = strlen(u->hosts);
+	if (strstr(u->hosts, at) == NULL && have + strlen(at) + 2 < u->len)
+		snprintf(u->hosts + have, u->len - have, "%s%s",
+		    have > 0 ? "," : "", at);
+	return 0;
+}
+
+/* How many recorded sessions used serial, and where (a list). */
+static int
+sessions_of_serial(struct jstore *st, uint64_t serial, unsigned *np,
+    char *hosts, size_t len)
+{
+	struct used u = { 0, hosts, len };
+	struct jstore_filter f;
+	int r;
+
+	hosts[0] = '\0';
+	memset(&f, 0, sizeof(f));
+	f.serial = serial;
+	r = jstore_query(st, &f, count_use, &u);
+	*np = u.n;
+	return r;
+}
+
 /*
  * An issuance's use: the recorded sessions with its serial (from their
  * session-start events), as JSON fields or a note after the reason.
@@ -56,7 +98,7 @@ usage_of(const struct out_ctx *o, const struct jstore_event *ev,
 	hosts[0] = '\0';
 	if (strcmp(ev->event, "issue") != 0 || ev->serial == 0 || o->st == NULL)
 		return 0;
-	return ca_sessions_of_serial(o->st, ev->serial, np, hosts, len);
+	return sessions_of_serial(o->st, ev->serial, np, hosts, len);
 }
 
 static int

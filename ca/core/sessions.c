@@ -224,48 +224,6 @@ ca_sessions_print(struct jstore *st, const struct ca_sessions_filter *f,
 	return 0;
 }
 
-struct used {
-	unsigned n;
-	char *hosts;
-	size_t len;
-};
-
-static int
-count_use(const struct jstore_event *ev, void *arg)
-{
-	struct used *u = arg;
-	const char *at;
-	size_t have;
-
-	if (strcmp(ev->event, "session-start") != 0)
-		return 0;
-	u->n++;
-	at = strrchr(ev->principals, '@');
-	at = at != NULL ? at + 1 : ev->principals;
-	/* Each host once. */
-	have = strlen(u->hosts);
-	if (strstr(u->hosts, at) == NULL && have + strlen(at) + 2 < u->len)
-		snprintf(u->hosts + have, u->len - have, "%s%s",
-		    have > 0 ? "," : "", at);
-	return 0;
-}
-
-int
-ca_sessions_of_serial(struct jstore *st, uint64_t serial, unsigned *np,
-    char *hosts, size_t len)
-{
-	struct used u = { 0, hosts, len };
-	struct jstore_filter f;
-	int r;
-
-	hosts[0] = '\0';
-	memset(&f, 0, sizeof(f));
-	f.serial = serial;
-	r = jstore_query(st, &f, count_use, &u);
-	*np = u.n;
-	return r;
-}
-
 static int
 put_chunk(const unsigned char *p, size_t len, void *arg)
 {

@@ -27,10 +27,6 @@ int ca_sessions_args(const struct jit_args *a, struct ca_sessions_filter *f,
 int ca_sessions_print(struct jstore *st, const struct ca_sessions_filter *f,
     FILE *out);
 
-/* How many sessions used serial (0 when none), and the hosts (a list). */
-int ca_sessions_of_serial(struct jstore *st, uint64_t serial, unsigned *np,
-    char *hosts, size_t len);
-
 /*
  * Writes recording id (asciicast v2) to out: JIT_ERR_NOT_FOUND when there
  * is none.

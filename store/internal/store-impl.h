@@ -141,4 +141,11 @@ void store_enroll_event(struct jstore_event *ev, const char *user,
 /* Comma-separated name lists. */
 int store_list_has(const char *list, const char *name);
 
+/*
+ * session.c: a session-end event takes its identity from its session's
+ * start (start NULL: the borrowed strings are let go again).
+ */
+void store_session_end_from(struct jstore_event *end,
+    const struct jstore_event *start);
+
 #endif /* JIT_STORE_IMPL_H */

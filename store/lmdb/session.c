@@ -250,23 +250,14 @@ end_fn(struct store_be *s, MDB_txn *txn, void *arg)
 	}
 	if ((r = lmdb_get_event(s, txn, rec.start_seq, &start, scratch)) != 0)
 		goto out;
-	a->ev->user = start.user;
-	a->ev->role = start.role;
-	a->ev->serial = start.serial;
-	a->ev->key_id = start.key_id;
-	a->ev->principals = start.principals;
-	a->ev->source = start.source;
-	a->ev->request_id = start.request_id;
-	if (a->ev->valid_after == 0)
-		a->ev->valid_after = start.valid_after;
+	store_session_end_from(a->ev, &start);
 	if ((r = lmdb_append_txn(s, txn, a->ev, 1)) != 0)
 		goto out;
 	rec.ended = 1;
 	rec.end_seq = a->ev->seq;
 	r = rec_put(s, txn, &rec);
  out:
-	a->ev->user = a->ev->role = a->ev->key_id = NULL;
-	a->ev->principals = a->ev->source = a->ev->request_id = NULL;
+	store_session_end_from(a->ev, NULL);
 	jbuf_free(scratch);
 	return r;
 }

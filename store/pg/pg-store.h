@@ -192,6 +192,10 @@ void pg_event_row(const PGresult *res, int i, struct jstore_event *ev);
 
 /* import.c: jstore_copy() into this store. */
 int pg_import_from(struct store_be *b, struct jstore *src, uint64_t *countp);
+/* state.c: the first row of sql as an event (strings in *resp, which
+ * the caller clears); JIT_ERR_NOT_FOUND when there is none. */
+int pg_one_event(PGconn *c, const char *sql, const struct pgp *p,
+    PGresult **resp, struct jstore_event *ev);
 /* state.c: user's TOTP record, inserted or replaced. */
 int pg_totp_write(PGconn *c, const char *user, const struct jstore_totp *t);
 /* request.c: an INSERT or UPDATE of every column. */

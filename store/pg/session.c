@@ -29,24 +29,6 @@ const char *const pg_session_schema[] = {
 	NULL
 };
 
-/* The first row of sql as an event (strings in *resp). */
-static int
-event_of(PGconn *c, const char *sql, const struct pgp *p, PGresult **resp,
-    struct jstore_event *ev)
-{
-	int r;
-
-	if ((r = pg_exec(c, sql, p, resp)) != 0)
-		return r;
-	if (PQntuples(*resp) == 0) {
-		PQclear(*resp);
-		*resp = NULL;
-		return JIT_ERR_NOT_FOUND;
-	}
-	pg_event_row(*resp, 0, ev);
-	return 0;
-}
-
 /* The row of id, locked: host, size, ended, start_seq. */
 static int
 row_locked(PGconn *c, const char *id, const char *host, uint64_t *sizep,
@@ -108,7 +90,7 @@ start_fn(struct pgtx *t, void *arg)
 	int r, added;
 
 	pg_param_u64(&p, a->ev->serial);
-	if ((r = event_of(t->c, "SELECT " PG_EVENT_SELECT " FROM jit_events "
+	if ((r = pg_one_event(t->c, "SELECT " PG_EVENT_SELECT " FROM jit_events "
 	    "WHERE serial = $1 AND event = 'issue' ORDER BY seq LIMIT 1", &p,
 	    &res, &issue)) != 0)
 		return r;
@@ -224,18 +206,10 @@ end_fn(struct pgtx *t, void *arg)
 	if (size != a->size)
 		return JIT_ERR_STORE_BUSY;	/* grew since it was hashed */
 	pg_param_u64(&p, start_seq);
-	if ((r = event_of(t->c, "SELECT " PG_EVENT_SELECT " FROM jit_events "
+	if ((r = pg_one_event(t->c, "SELECT " PG_EVENT_SELECT " FROM jit_events "
 	    "WHERE seq = $1", &p, &res, &start)) != 0)
 		return r;
-	a->ev->user = start.user;
-	a->ev->role = start.role;
-	a->ev->serial = start.serial;
-	a->ev->key_id = start.key_id;
-	a->ev->principals = start.principals;
-	a->ev->source = start.source;
-	a->ev->request_id = start.request_id;
-	if (a->ev->valid_after == 0)
-		a->ev->valid_after = start.valid_after;
+	store_session_end_from(a->ev, &start);
 	if ((r = pg_append_tx(t, a->ev, 1)) == 0) {
 		p.n = 0;
 		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)a->ev->seq);
@@ -244,8 +218,7 @@ end_fn(struct pgtx *t, void *arg)
 		r = pg_exec(t->c, "UPDATE jit_sessions SET ended = true, "
 		    "end_seq = $1 WHERE id = $2", &p, NULL);
 	}
-	a->ev->user = a->ev->role = a->ev->key_id = NULL;
-	a->ev->principals = a->ev->source = a->ev->request_id = NULL;
+	store_session_end_from(a->ev, NULL);
 	PQclear(res);
 	return r;
 }

@@ -15,8 +15,8 @@
 #include "store-impl.h"
 
 /* Runs sql and reads the first row's event; JIT_ERR_NOT_FOUND when none. */
-static int
-one_event(PGconn *c, const char *sql, const struct pgp *p, PGresult **resp,
+int
+pg_one_event(PGconn *c, const char *sql, const struct pgp *p, PGresult **resp,
     struct jstore_event *ev)
 {
 	int r;
@@ -56,7 +56,7 @@ revoke_fn(struct pgtx *t, void *arg)
 	for (i = 0; i < a->n && r == 0; i++) {
 		p.n = 0;
 		pg_param_u64(&p, a->serials[i]);
-		if ((r = one_event(t->c, ISSUE_OF, &p, &res, &issue)) != 0)
+		if ((r = pg_one_event(t->c, ISSUE_OF, &p, &res, &issue)) != 0)
 			break;
 		p.n = 0;
 		pg_param_u64(&p, a->serials[i]);
@@ -129,7 +129,7 @@ pg_cert_info(struct store_be *b, uint64_t serial, char *key_id,
 	if ((r = pg_reader(b, &c)) != 0)
 		return r;
 	pg_param_u64(&p, serial);
-	if ((r = one_event(c, ISSUE_OF, &p, &res, &ev)) == 0) {
+	if ((r = pg_one_event(c, ISSUE_OF, &p, &res, &ev)) == 0) {
 		if (key_id != NULL && key_id_len > 0)
 			snprintf(key_id, key_id_len, "%s", ev.key_id);
 		if (role != NULL && role_len > 0)

@@ -81,6 +81,9 @@ cases = [
     ("ca/server/session.c", "ca/server", ["cadir.h", "rpc.h", "svc.h",
       "session.h", "server.h"],
      ["policy-impl.h", "store-impl.h", "jagent.h", "jitssh.h"] + CA_OFFLINE),
+    ("host/record.c", "host", ["jkey.h", "jkrl.h", "host.h", "cast.h"],
+     ["jpolicy.h", "policy-impl.h", "jstore.h", "store-impl.h",
+      "jkey-impl.h", "jagent.h", "jitssh.h", "cadir.h", "rpc.h"]),
 ]
 bad = 0
 for src, name, allowed, forbidden in cases:
