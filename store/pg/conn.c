@@ -584,10 +584,22 @@ pg_schema(PGconn *c, int rdonly)
 			goto fail;
 		}
 	}
-	/* Recordings' tables, added to schema 1 stores as they open. */
-	for (i = 0; !rdonly && pg_session_schema[i] != NULL; i++)
-		if ((r = pg_exec(c, pg_session_schema[i], NULL, NULL)) != 0)
+	/*
+	 * Recordings' tables, added to schema 1 stores as they open (only
+	 * when missing: a read-only transaction refuses even CREATE TABLE IF
+	 * NOT EXISTS).
+	 */
+	PQclear(res);
+	res = NULL;
+	if (!rdonly) {
+		if ((r = pg_exec(c, "SELECT to_regclass('jit_chunks') IS NOT NULL",
+		    NULL, &res)) != 0)
 			goto fail;
+		for (i = 0; strcmp(PQgetvalue(res, 0, 0), "t") != 0 &&
+		    pg_session_schema[i] != NULL; i++)
+			if ((r = pg_exec(c, pg_session_schema[i], NULL, NULL)) != 0)
+				goto fail;
+	}
 	PQclear(res);
 	return pg_exec(c, "COMMIT", NULL, NULL);
  fail:

@@ -382,4 +382,38 @@ rc=0; echo replay | up "$H/host_key" host:web1 "upload $SID1 0" || rc=$?
 grep -q "\"ended\":true" "$T/up.out" && ok "a replayed upload of an ended recording changes nothing" || bad "replay: rc=$rc $(cat "$T/up.out" "$T/up.err")"
 [ "$($J audit --dir "$T/ca" --json | wc -l)" = "$n" ] && $J audit verify --dir "$T/ca" > /dev/null &&
 	ok "... nothing was written, and the log still verifies" || bad "replay wrote"
+# ---- kill -9 of the shipper, then of the CA, mid-upload: nothing lost ----
+login k8 || exit 1
+S8=$SERIAL
+ssh -F /dev/null -p "$SSHD_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+	-o IdentitiesOnly=yes -o IdentityAgent=none -o LogLevel=ERROR -i "$T/k8" -o CertificateFile="$T/k8-cert.pub" \
+	"$ACCT@127.0.0.1" 'head -c 15000000 /dev/urandom | base64 -w 1000' > /dev/null 2>&1 < /dev/null
+C8=$(grep -l "\"serial\":$S8," "$H/spool"/*.cast | head -1)
+cp "$C8" "$T/c8.cast"
+full=$(stat -c %s "$T/c8.cast")
+bg_ship() {
+	if [ $ROOT = 1 ]; then
+		setpriv --reuid=jit-ssh-rec --regid=jit-ssh-rec --clear-groups "${SHIP[@]}" > /dev/null 2>> "$T/ship.log" &
+	else
+		"${SHIP[@]}" > /dev/null 2>> "$T/ship.log" &
+	fi
+	SHIP_PID=$!
+	PIDS+=($SHIP_PID)
+}
+bg_ship
+sleep 0.3
+kill -9 $SHIP_PID; wait $SHIP_PID 2> /dev/null || true
+bg_ship
+sleep 0.3
+kill -9 "$CA_PID"; wait "$CA_PID" 2> /dev/null || true
+held_size=$($J sessions --dir "$T/ca" --serial "$S8" --json | python3 -c 'import json,sys; r=[json.loads(l) for l in sys.stdin]; print(r[0]["size"] if r else 0)')
+echo "# the CA held $held_size of $full bytes when it was killed"
+start_serve "$T/ca"
+for i in $(seq 1 150); do [ -e "$C8" ] || break; sleep 0.2; done
+$J session export --dir "$T/ca" "$(basename "$C8" .cast)" -o "$T/e8.cast" 2> /dev/null || true
+[ ! -e "$C8" ] && cmp -s "$T/c8.cast" "$T/e8.cast" && [ "$held_size" -le "$full" ] &&
+	ok "kill -9 of the shipper and of the CA mid-upload: the $full-byte recording arrives whole" ||
+	bad "after kill -9: spooled=$([ -e "$C8" ] && echo yes || echo no) $(stat -c %s "$T/e8.cast" 2> /dev/null) of $full; $(tail -3 "$T/ship.log")"
+kill $SHIP_PID 2> /dev/null; wait $SHIP_PID 2> /dev/null || true
+$J audit verify --dir "$T/ca" > "$T/v" 2>&1 && ok "... and audit verify passes" || bad "verify: $(cat "$T/v")"
 finish

@@ -80,7 +80,10 @@ want = ["seq", "time", "event", "user", "role", "serial", "key_id", "principals"
         "valid_after", "valid_before", "fingerprint", "source", "reason",
         "comment", "request_id", "approvers", "hash"]
 ev = [json.loads(l) for l in open(sys.argv[1])]
-assert [list(e) for e in ev] == [want] * len(ev), "field names/order"
+# issue events also say where the certificate was used (recorded sessions)
+assert [list(e) for e in ev] == [want + (["sessions", "hosts"] if e["event"] == "issue" else [])
+                                 for e in ev], "field names/order"
+assert all(e["sessions"] == 0 and e["hosts"] == [] for e in ev if e["event"] == "issue"), "used"
 kinds = [e["event"] for e in ev]
 assert kinds == ["ca-init", "issue", "issue", "issue", "break-glass", "issue"], kinds
 assert ev[0]["source"] == "offline" and "totp.key SHA256:" in ev[0]["reason"]
