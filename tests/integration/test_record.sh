@@ -387,7 +387,7 @@ login k8 || exit 1
 S8=$SERIAL
 ssh -F /dev/null -p "$SSHD_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 	-o IdentitiesOnly=yes -o IdentityAgent=none -o LogLevel=ERROR -i "$T/k8" -o CertificateFile="$T/k8-cert.pub" \
-	"$ACCT@127.0.0.1" 'head -c 15000000 /dev/urandom | base64 -w 1000' > /dev/null 2>&1 < /dev/null
+	"$ACCT@127.0.0.1" 'head -c 40000000 /dev/urandom | base64 -w 1000' > /dev/null 2>&1 < /dev/null
 C8=$(grep -l "\"serial\":$S8," "$H/spool"/*.cast | head -1)
 cp "$C8" "$T/c8.cast"
 full=$(stat -c %s "$T/c8.cast")
@@ -400,14 +400,30 @@ bg_ship() {
 	SHIP_PID=$!
 	PIDS+=($SHIP_PID)
 }
+size_at_ca() {	# what the CA holds of the recording now
+	local v
+	v=$($J sessions --dir "$T/ca" --serial "$S8" --json 2> /dev/null | grep -o '"size":[0-9]*' | cut -d: -f2)
+	echo "${v:-0}"
+}
+kill_midway() {	# PID ABOVE: kill -9 PID once the CA holds more than ABOVE bytes, not all
+	local i v
+	for i in $(seq 1 1000); do
+		v=$(size_at_ca)
+		if [ "$v" -gt "$2" ] && [ "$v" -lt "$full" ]; then kill -9 "$1"; echo "$v"; return 0; fi
+		[ "$v" -ge "$full" ] && break
+	done
+	echo "$v"
+}
 bg_ship
-sleep 0.3
-kill -9 $SHIP_PID; wait $SHIP_PID 2> /dev/null || true
+at1=$(kill_midway $SHIP_PID 0)
+wait $SHIP_PID 2> /dev/null || true
 bg_ship
-sleep 0.3
-kill -9 "$CA_PID"; wait "$CA_PID" 2> /dev/null || true
-held_size=$($J sessions --dir "$T/ca" --serial "$S8" --json | python3 -c 'import json,sys; r=[json.loads(l) for l in sys.stdin]; print(r[0]["size"] if r else 0)')
-echo "# the CA held $held_size of $full bytes when it was killed"
+at2=$(kill_midway "$CA_PID" "$at1")
+wait "$CA_PID" 2> /dev/null || true
+held_size=$(size_at_ca)
+echo "# the shipper was killed at $at1 bytes stored, the CA at $at2 (it held $held_size) of $full"
+[ "$at1" -lt "$full" ] && [ "$at2" -lt "$full" ] && [ "$held_size" -lt "$full" ] &&
+	ok "the shipper, then the CA, were killed -9 mid-upload" || bad "not mid-upload: $at1 $at2 $held_size of $full"
 start_serve "$T/ca"
 for i in $(seq 1 150); do [ -e "$C8" ] || break; sleep 0.2; done
 $J session export --dir "$T/ca" "$(basename "$C8" .cast)" -o "$T/e8.cast" 2> /dev/null || true
