@@ -126,4 +126,12 @@ rc=0; $J host-config --dir "$T/nowhere" > /dev/null 2>&1 || rc=$?
 rc=0; $J host-config --dir "$T/ca" --hosts 'a b' > /dev/null 2>&1 || rc=$?
 [ $rc = 2 ] && ok "host-config refuses a bad --hosts pattern" || bad "--hosts: rc=$rc"
 
+# host-config --record: what a recorded host adds, with the recorder the
+# certificates of record: required roles force.
+$J host-config --dir "$T/ca" --record > "$T/hcr"
+grep -qx "ExposeAuthInfo yes" "$T/hcr" && grep -q "^ForceCommand /.*/jit-ssh-host record$" "$T/hcr" &&
+	grep -qx "AllowTcpForwarding no" "$T/hcr" && grep -q "useradd --system .*jit-ssh-rec" "$T/hcr" &&
+	grep -qx "ca_host_key: \"$(cut -d' ' -f1,2 "$T/ca/ssh_host_ed25519_key.pub")\"" "$T/hcr" &&
+	ok "host-config --record prints the sshd lines, the spool user set-up and host.yaml" || bad "$(cat "$T/hcr")"
+
 finish
