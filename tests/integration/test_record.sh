@@ -167,6 +167,11 @@ js audra sessions --json > "$T/s1r" 2> "$T/err" && cmp -s "$T/s1" "$T/s1r" &&
 	ok "jit-ssh sessions (an auditor, over SSH) lists the same" || bad "remote sessions: $(cat "$T/err")"
 js audra session export "$SID1" > "$T/s1r.cast" 2> "$T/err" && cmp -s "$T/s1.cast" "$T/s1r.cast" &&
 	ok "jit-ssh session export gives the same bytes" || bad "remote export: $(cat "$T/err")"
+js audra session play "$SID1" --speed 100 > "$T/play" 2> "$T/err" && grep -q "MARK-42" "$T/play" &&
+	ok "jit-ssh session play plays it here" || bad "play: $(cat "$T/err")"
+rc=0; js audra session play s-0000000000000000 > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "no session s-0000000000000000" "$T/err" && ok "... and names a session that is not there" ||
+	bad "play missing: rc=$rc $(cat "$T/err")"
 rc=0; js alice sessions > /dev/null 2> "$T/err" || rc=$?
 [ $rc = 1 ] && grep -q "not in an auditors group" "$T/err" && ok "sessions: auditors only" || bad "alice sessions: rc=$rc $(cat "$T/err")"
 $J audit --dir "$T/ca" --serial "$S1" --json | grep -c '"session-' | grep -qx 2 &&
