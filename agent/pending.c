@@ -184,15 +184,8 @@ state_dir(int create)
 static int
 id_ok(const char *id)
 {
-	size_t i, n = strlen(id);
-
-	if (n < 3 || n >= sizeof(((struct js_pending *)0)->id) ||
-	    strncmp(id, "r-", 2) != 0)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (strchr("0123456789abcdef", id[i]) == NULL)
-			return 0;
-	return 1;
+	return strlen(id) < sizeof(((struct js_pending *)0)->id) &&
+	    jit_hex_id_ok(id, "r-", 0);
 }
 
 static char *

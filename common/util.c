@@ -71,6 +71,23 @@ jit_timingsafe_eq(const void *a, const void *b, size_t len)
 	return CRYPTO_memcmp(a, b, len) == 0;
 }
 
+int
+jit_hex_id_ok(const char *id, const char *prefix, size_t ndigits)
+{
+	size_t pl = strlen(prefix), n, i;
+
+	if (id == NULL || strncmp(id, prefix, pl) != 0)
+		return 0;
+	n = strlen(id + pl);
+	if (n == 0 || (ndigits != 0 && n != ndigits))
+		return 0;
+	for (i = pl; id[i] != '\0'; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		    (id[i] >= 'a' && id[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
 size_t
 jit_list_count(const char *list)
 {

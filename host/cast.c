@@ -185,6 +185,8 @@ cast_event(struct cast *c, char type, const void *data, size_t len)
 	char head[48];
 	int n, r;
 
+	if (c->fd < 0)
+		return 0;	/* not recording (fail_open) */
 	n = snprintf(head, sizeof(head), "[%llu.%06llu, \"%c\", \"",
 	    (unsigned long long)(t / 1000000), (unsigned long long)(t % 1000000),
 	    type);
@@ -205,6 +207,10 @@ cast_flush(struct cast *c)
 	size_t len = jbuf_len(c->buf), off = 0;
 	ssize_t w;
 
+	if (c->fd < 0) {
+		jbuf_reset(c->buf);	/* not recording (fail_open) */
+		return 0;
+	}
 	if (c->failed) {
 		jbuf_reset(c->buf);
 		errno = c->err;
@@ -221,7 +227,6 @@ cast_flush(struct cast *c)
 		}
 		off += (size_t)w;
 	}
-	c->written += len;
 	jbuf_reset(c->buf);
 	return 0;
 }

@@ -20,11 +20,10 @@ struct cast_stream {
 };
 
 struct cast {
-	int fd;
+	int fd;			/* -1: not recording (fail_open) */
 	struct jbuf *buf;	/* events not yet written */
 	uint64_t start_us;	/* monotonic */
 	struct cast_stream out, in;
-	uint64_t written;	/* bytes written to fd */
 	int failed;		/* a write failed: errno kept in err */
 	int err;
 };

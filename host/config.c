@@ -311,12 +311,11 @@ host_config_load(const char *path, struct host_config *cfg)
 		cfg->warn_before = 60;
 		rc = defaults(cfg);
 	} else if (r == JIT_ERR_BAD_PERMISSIONS)
-		fprintf(stderr, "jit-ssh-host: %s: others could change it: it "
-		    "must be root's%s and not writable by group or others\n",
+		host_say(-1, "%s: others could change it: it "
+		    "must be root's%s and not writable by group or others",
 		    path, getuid() != geteuid() ? "" : " (or yours)");
 	else if (r != 0)
-		fprintf(stderr, "jit-ssh-host: %s: %s\n", path,
-		    jit_strerror(r));
+		host_say(-1, "%s: %s", path, jit_strerror(r));
 	else if ((cfg->path = strdup(path)) != NULL)
 		rc = host_config_parse(path, jbuf_ptr(b), jbuf_len(b), cfg);
 	jbuf_free(b);

@@ -14,7 +14,6 @@
 #define HOST_CONFIG_MAX		(64 * 1024)
 #define HOST_VALUE_MAX		4096
 #define HOST_SPOOL_USER		"jit-ssh-rec"
-#define HOST_SID_LEN		18	/* "s-" + 16 hex digits */
 #define HOST_CHUNK_MAX		(1024 * 1024)	/* bytes a ship upload carries */
 
 /* /etc/jit-ssh/host.yaml (public interface: docs/OPERATIONS.md). */

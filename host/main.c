@@ -92,8 +92,7 @@ cmd_krl_refresh(void *ctx, const struct jit_args *a)
 	(void)ctx;
 	/* Root runs it (the KRL is root's): set-user-ID took that away. */
 	if (getuid() == 0 && geteuid() != 0 && seteuid(0) != 0) {
-		fprintf(stderr, "jit-ssh-host: seteuid: %s\n", strerror(errno));
-		return 1;
+		return host_say(1, "seteuid: %s", strerror(errno));
 	}
 	return with_config(a, krl_refresh);
 }

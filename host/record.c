@@ -12,11 +12,11 @@
  * signal nor ptrace it; if it dies, the session's PTY goes with it.
  *
  * The session ends when the certificate does: a warning warn_before ahead,
- * then SIGHUP (and SIGKILL 2 s later) to the shell's process group at
- * valid_before; within a second of its serial appearing in the host's KRL;
- * and when the shipper leaves SPOOL/SID.stop (the CA said the user is
- * locked or the certificate revoked).  When the recording ends, SID.end
- * says how (JSON), for the shipper.
+ * then a hang-up at valid_before (end_session() says how); within a second
+ * of its serial appearing in the host's KRL; and when the shipper leaves
+ * SPOOL/SID.stop (the CA said the user is locked or the certificate
+ * revoked).  When the recording ends, SID.end says how (JSON), for the
+ * shipper.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,7 +60,7 @@ enum mode { M_PTY, M_PIPE, M_TRANSFER };
 struct rec {
 	const struct host_config *cfg;
 	struct jcert *cert;
-	char sid[HOST_SID_LEN + 1];
+	char sid[JIT_SESSION_ID_LEN + 1];
 	char account[64], source[64], host[256];
 	const char *command;	/* $SSH_ORIGINAL_COMMAND or NULL */
 	enum mode mode;
@@ -442,6 +442,16 @@ say(struct rec *rc, const char *msg)
 		(void)cast_event(&rc->cast, 'o', msg, strlen(msg));
 }
 
+/* sig to the child and its group (refused when it is not ours to signal). */
+static void
+signal_child(struct rec *rc, int sig)
+{
+	if (rc->child > 0 && !rc->child_done) {
+		(void)kill(-rc->child, sig);
+		(void)kill(rc->child, sig);
+	}
+}
+
 static void
 close_fd(int *fd)
 {
@@ -471,10 +481,7 @@ end_session(struct rec *rc, const char *why, const char *msg)
 	close_fd(&rc->cin);
 	close_fd(&rc->cout);
 	close_fd(&rc->cerr);
-	if (rc->child > 0 && !rc->child_done) {
-		(void)kill(-rc->child, SIGHUP);
-		(void)kill(rc->child, SIGHUP);
-	}
+	signal_child(rc, SIGHUP);
 	rc->end_at_ms = jit_monotonic_ms();
 }
 
@@ -591,14 +598,11 @@ drain_signals(struct rec *rc)
 		}
 }
 
-/* What the PTY still holds once the shell is gone (it does not block). */
+/* What the PTY still holds once the shell is gone (the master does not
+ * block: pump() reads until it would). */
 static void
 drain(struct rec *rc)
 {
-	int fl = fcntl(rc->master, F_GETFL);
-
-	if (fl < 0 || fcntl(rc->master, F_SETFL, fl | O_NONBLOCK) != 0)
-		return;
 	do
 		errno = 0;
 	while (pump(rc, rc->master, 1, 'o', &rc->bytes_out) == 0 &&
@@ -611,10 +615,7 @@ running(struct rec *rc)
 {
 	if (rc->end != NULL && jit_monotonic_ms() - rc->end_at_ms >
 	    KILL_GRACE_MS) {
-		if (rc->child > 0 && !rc->child_done) {
-			(void)kill(-rc->child, SIGKILL);
-			(void)kill(rc->child, SIGKILL);
-		}
+		signal_child(rc, SIGKILL);
 		return 0;	/* ended: whatever the child does now */
 	}
 	return rc->master >= 0 || rc->cout >= 0 || rc->cerr >= 0 ||
@@ -803,9 +804,10 @@ host_record(const struct host_config *cfg)
 	if (find_cert(&rc, auth) != 0)
 		return 1;
 	if (krl_revokes(&rc)) {
-		jcert_free(rc.cert);
-		return fail("the certificate (serial %llu) is revoked",
+		status = fail("the certificate (serial %llu) is revoked",
 		    (unsigned long long)jcert_serial(rc.cert));
+		jcert_free(rc.cert);
+		return status;
 	}
 	session_facts(&rc);
 	if (spool_new_session(cfg, rc.sid, &rc.spool_fd) != 0) {
@@ -820,18 +822,23 @@ host_record(const struct host_config *cfg)
 		ws = (struct winsize){ .ws_row = 24, .ws_col = 80 };
 	if (cast_open(&rc.cast, rc.spool_fd) != 0 || signals() != 0 ||
 	    (header = header_json(&rc, ws.ws_col, ws.ws_row)) == NULL ||
-	    (rc.spool_fd >= 0 && cast_header(&rc.cast, header) != 0)) {
-		free(header);
-		return fail("cannot start the recording: %s", strerror(errno));
+	    cast_header(&rc.cast, header) != 0)
+		status = fail("cannot start the recording: %s", strerror(errno));
+	else if ((status = start_child(&rc, &ws)) == 0 &&
+	    rc.rec_uid != rc.ruid &&
+	    setresuid(rc.rec_uid, rc.rec_uid, rc.rec_uid) != 0) {
+		/* From here on, all our ids are the spool user's. */
+		signal_child(&rc, SIGKILL);
+		status = fail("setresuid: %s", strerror(errno));
 	}
 	free(header);
-	if (start_child(&rc, &ws) != 0)
-		return 1;
-	/* From here on, all our ids are the spool user's. */
-	if (rc.rec_uid != rc.ruid &&
-	    setresuid(rc.rec_uid, rc.rec_uid, rc.rec_uid) != 0) {
-		kill(rc.child, SIGKILL);
-		return fail("setresuid: %s", strerror(errno));
+	if (status != 0) {
+		/* No session: no recording of it left for the shipper. */
+		if (rc.spool_fd >= 0)
+			spool_remove(cfg->spool, rc.sid);
+		cast_close(&rc.cast);
+		jcert_free(rc.cert);
+		return status;
 	}
 	jit_no_dumps();
 	if (rc.mode == M_PTY)

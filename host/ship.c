@@ -221,7 +221,7 @@ ca_exec(ssh_session s, const char *command, const void *data, size_t len,
 /* ---- shipping ---- */
 
 struct sent {
-	char sid[HOST_SID_LEN + 1];
+	char sid[JIT_SESSION_ID_LEN + 1];
 	uint64_t size;		/* what the CA holds, as it last said */
 	uint64_t asked_ms;
 };
@@ -233,8 +233,14 @@ struct ship {
 	size_t nsent;
 	int failed;		/* the connection broke this round */
 	unsigned errors;	/* uploads refused this round */
-	unsigned shipped;	/* recordings finished this round */
 };
+
+/* A finished recording's entry goes (the last one takes its place). */
+static void
+forget(struct ship *sh, struct sent *st)
+{
+	*st = sh->sent[--sh->nsent];
+}
 
 static struct sent *
 sent_for(struct ship *sh, const char *sid)
@@ -336,7 +342,7 @@ upload(struct ship *sh, struct sent *st, int fd, uint64_t fsize,
 	if (ended) {
 		/* Durably at the CA, whole: only now does the spool let go. */
 		spool_remove(sh->cfg->spool, st->sid);
-		sh->shipped++;
+		forget(sh, st);
 		return 1;
 	}
 	if (status == 0 || size != prev)

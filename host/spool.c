@@ -16,19 +16,6 @@
 #include "host.h"
 #include "spool.h"
 
-int
-spool_sid_ok(const char *sid)
-{
-	size_t i;
-
-	if (strlen(sid) != HOST_SID_LEN || strncmp(sid, "s-", 2) != 0)
-		return 0;
-	for (i = 2; i < HOST_SID_LEN; i++)
-		if (strchr("0123456789abcdef", sid[i]) == NULL)
-			return 0;
-	return 1;
-}
-
 static int
 path_of(char *buf, size_t len, const char *spool, const char *sid,
     const char *ext)
@@ -44,20 +31,17 @@ spool_check(const char *spool)
 {
 	struct stat st;
 
-	if (stat(spool, &st) != 0) {
-		fprintf(stderr, "jit-ssh-host: the recording spool %s: %s "
-		    "(jit-ssh-ca host-config --record shows how to set it "
-		    "up)\n", spool, strerror(errno));
-		return -1;
-	}
+	if (stat(spool, &st) != 0)
+		return host_say(-1, "the recording spool %s: %s (jit-ssh-ca "
+		    "host-config --record shows how to set it up)", spool,
+		    strerror(errno));
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
 	    (st.st_mode & 077) != 0) {
-		fprintf(stderr, "jit-ssh-host: the recording spool %s must be "
-		    "a directory of %s's with mode 0700 (it is %04o, uid "
-		    "%u; jit-ssh-host must be set-user-ID %s)\n", spool,
+		return host_say(-1, "the recording spool %s must be a "
+		    "directory of %s's with mode 0700 (it is %04o, uid %u; "
+		    "jit-ssh-host must be set-user-ID %s)", spool,
 		    HOST_SPOOL_USER, (unsigned)(st.st_mode & 07777),
 		    (unsigned)st.st_uid, HOST_SPOOL_USER);
-		return -1;
 	}
 	return 0;
 }
@@ -83,7 +67,7 @@ spool_usage(const char *spool)
 }
 
 int
-spool_new_session(const struct host_config *cfg, char sid[19], int *fdp)
+spool_new_session(const struct host_config *cfg, char sid[JIT_SESSION_ID_LEN + 1], int *fdp)
 {
 	unsigned char rnd[8];
 	char path[PATH_MAX];
@@ -94,15 +78,12 @@ spool_new_session(const struct host_config *cfg, char sid[19], int *fdp)
 	*fdp = -1;
 	if (spool_check(cfg->spool) != 0)
 		return -1;
-	if ((used = spool_usage(cfg->spool)) >= cfg->spool_max) {
-		fprintf(stderr, "jit-ssh-host: the recording spool %s is full "
-		    "(%llu bytes, spool_max %llu): recordings are not reaching "
-		    "the CA (is `jit-ssh-host ship` running?); sessions are "
-		    "refused until they do\n", cfg->spool,
-		    (unsigned long long)used,
+	if ((used = spool_usage(cfg->spool)) >= cfg->spool_max)
+		return host_say(-1, "the recording spool %s is full (%llu "
+		    "bytes, spool_max %llu): recordings are not reaching the CA "
+		    "(is `jit-ssh-host ship` running?); sessions are refused "
+		    "until they do", cfg->spool, (unsigned long long)used,
 		    (unsigned long long)cfg->spool_max);
-		return -1;
-	}
 	if (jit_random(rnd, sizeof(rnd)) != 0)
 		return -1;
 	memcpy(sid, "s-", 2);
@@ -111,13 +92,12 @@ spool_new_session(const struct host_config *cfg, char sid[19], int *fdp)
 	if (path_of(path, sizeof(path), cfg->spool, sid, "cast") != 0)
 		return -1;
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
-	    O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
-		fprintf(stderr, "jit-ssh-host: %s: %s\n", path,
-		    strerror(errno));
-		return -1;
-	}
+	    O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return host_say(-1, "%s: %s", path, strerror(errno));
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		host_say(-1, "%s: %s", path, strerror(errno));
 		close(fd);
+		unlink(path);	/* nothing half-made left for the shipper */
 		return -1;
 	}
 	*fdp = fd;
@@ -218,7 +198,7 @@ spool_running(const char *spool, const char *sid)
 }
 
 struct ent {
-	char sid[HOST_SID_LEN + 1];
+	char sid[JIT_SESSION_ID_LEN + 1];
 	long long mtime;
 };
 
@@ -246,18 +226,18 @@ spool_each(const char *spool, int (*cb)(const char *sid, void *arg),
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name);
 
-		if (l != HOST_SID_LEN + 5 ||
-		    strcmp(de->d_name + HOST_SID_LEN, ".cast") != 0 ||
+		if (l != JIT_SESSION_ID_LEN + 5 ||
+		    strcmp(de->d_name + JIT_SESSION_ID_LEN, ".cast") != 0 ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
 		if ((nv = realloc(v, (n + 1) * sizeof(*v))) == NULL)
 			break;
 		v = nv;
-		memcpy(v[n].sid, de->d_name, HOST_SID_LEN);
-		v[n].sid[HOST_SID_LEN] = '\0';
+		memcpy(v[n].sid, de->d_name, JIT_SESSION_ID_LEN);
+		v[n].sid[JIT_SESSION_ID_LEN] = '\0';
 		v[n].mtime = (long long)st.st_mtime;
-		if (spool_sid_ok(v[n].sid))
+		if (jit_hex_id_ok(v[n].sid, "s-", JIT_SESSION_ID_LEN - 2))
 			n++;
 	}
 	closedir(d);

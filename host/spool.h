@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jit-util.h"
+
 struct host_config;
 
 struct spool_end {
@@ -24,7 +26,7 @@ struct spool_end {
  * SID.cast for a new session id, locked.  Says why on stderr and returns
  * -1 when the session cannot be recorded.
  */
-int spool_new_session(const struct host_config *cfg, char sid[19], int *fdp);
+int spool_new_session(const struct host_config *cfg, char sid[JIT_SESSION_ID_LEN + 1], int *fdp);
 
 int spool_write_end(const char *spool, const char *sid,
     const struct spool_end *e);
@@ -46,8 +48,5 @@ int spool_each(const char *spool, int (*cb)(const char *sid, void *arg),
 
 /* Removes SID.cast, SID.end and SID.stop. */
 int spool_remove(const char *spool, const char *sid);
-
-/* 1 when sid looks like one of ours ("s-" and 16 hex digits). */
-int spool_sid_ok(const char *sid);
 
 #endif /* JIT_HOST_SPOOL_H */

@@ -1,7 +1,8 @@
 /*
  * rules.c: decisions every backend makes the same way, apart from how it
  * reads and writes: one verification code check, the digest of a secret,
- * the events of a lock, a revocation and an enrollment.
+ * the events of a lock, a revocation and an enrollment, and where a
+ * recording's bytes may go.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,4 +230,35 @@ store_enroll_event(struct jstore_event *ev, const char *user,
 	ev->user = user;
 	ev->source = "operator";
 	ev->fingerprint = digest;	/* of the secret as stored */
+}
+
+void
+store_session_end_from(struct jstore_event *end,
+    const struct jstore_event *start)
+{
+	if (start == NULL) {
+		end->user = end->role = end->key_id = NULL;
+		end->principals = end->source = end->request_id = NULL;
+		return;
+	}
+	end->user = start->user;
+	end->role = start->role;
+	end->serial = start->serial;
+	end->key_id = start->key_id;
+	end->principals = start->principals;
+	end->source = start->source;
+	end->request_id = start->request_id;
+	if (end->valid_after == 0)
+		end->valid_after = start->valid_after;
+}
+
+int
+store_session_append_ok(uint64_t size, uint64_t off, size_t len,
+    uint64_t max)
+{
+	if (off < size)
+		return JIT_ERR_EXISTS;
+	if (off > size)
+		return JIT_ERR_INVALID_ARGUMENT;
+	return len > max || size > max - len ? JIT_ERR_FILE_TOO_LARGE : 0;
 }

@@ -15,38 +15,10 @@
 #include "store-backend.h"
 #include "store-impl.h"
 
-void
-store_session_end_from(struct jstore_event *end,
-    const struct jstore_event *start)
-{
-	if (start == NULL) {
-		end->user = end->role = end->key_id = NULL;
-		end->principals = end->source = end->request_id = NULL;
-		return;
-	}
-	end->user = start->user;
-	end->role = start->role;
-	end->serial = start->serial;
-	end->key_id = start->key_id;
-	end->principals = start->principals;
-	end->source = start->source;
-	end->request_id = start->request_id;
-	if (end->valid_after == 0)
-		end->valid_after = start->valid_after;
-}
-
 int
 jstore_session_id_ok(const char *id)
 {
-	size_t i;
-
-	if (id == NULL || strlen(id) != JSTORE_SESSION_ID_LEN ||
-	    strncmp(id, "s-", 2) != 0)
-		return 0;
-	for (i = 2; i < JSTORE_SESSION_ID_LEN; i++)
-		if (strchr("0123456789abcdef", id[i]) == NULL || id[i] == '\0')
-			return 0;
-	return 1;
+	return jit_hex_id_ok(id, "s-", JSTORE_SESSION_ID_LEN - 2);
 }
 
 static int
@@ -87,13 +59,38 @@ jstore_session_get(struct jstore *s, const char *id, struct jstore_session *out)
 	return s->ops->session_get(s->be, id, out);
 }
 
+struct in_order {
+	uint64_t want, size;
+	int (*cb)(const unsigned char *p, size_t len, void *arg);
+	void *arg;
+};
+
+/* Chunks follow each other without a gap or overlap, up to the size. */
+static int
+next_chunk(uint64_t off, const unsigned char *p, size_t len, void *arg)
+{
+	struct in_order *o = arg;
+
+	if (off != o->want || len > o->size - o->want)
+		return JIT_ERR_STORE_CORRUPT;
+	o->want += len;
+	return o->cb(p, len, o->arg);
+}
+
 int
 jstore_session_read(struct jstore *s, const char *id,
     int (*cb)(const unsigned char *p, size_t len, void *arg), void *arg)
 {
-	if (!jstore_session_id_ok(id))
-		return JIT_ERR_INVALID_ARGUMENT;
-	return s->ops->session_read(s->be, id, cb, arg);
+	struct jstore_session rec;
+	struct in_order o = { 0, 0, cb, arg };
+	int r;
+
+	if ((r = jstore_session_get(s, id, &rec)) != 0)
+		return r;
+	o.size = rec.size;
+	if ((r = s->ops->session_read(s->be, id, next_chunk, &o)) != 0)
+		return r;
+	return o.want == rec.size ? 0 : JIT_ERR_STORE_CORRUPT;
 }
 
 struct hashing {
@@ -230,12 +227,9 @@ store_sessions_verify(struct jstore *s,
 	struct jstore_filter f;
 	int r;
 
+	/* One walk: verify_event() takes the session events of it. */
 	memset(&f, 0, sizeof(f));
-	f.event = "session-start";
-	if ((r = jstore_query(s, &f, verify_event, &v)) == 0) {
-		f.event = "session-end";
-		r = jstore_query(s, &f, verify_event, &v);
-	}
+	r = jstore_query(s, &f, verify_event, &v);
 	*nbadp = v.nbad;
 	if (r != 0)
 		return r;

@@ -23,18 +23,6 @@
 
 enum { OUT_TABLE, OUT_JSON, OUT_CSV };
 
-/* Table cells: one line, no control characters. */
-static void
-cell(FILE *f, const char *s, int width)
-{
-	char buf[256];
-
-	(void)jtext_escape(buf, sizeof(buf), s, strlen(s));
-	if (width == 0)		/* the last column: no padding after it */
-		fputs(buf[0] != '\0' ? buf : "-", f);
-	else
-		fprintf(f, "%-*s ", width, buf[0] != '\0' ? buf : "-");
-}
 
 struct out_ctx {
 	int mode;
@@ -169,17 +157,17 @@ print_event(const struct jstore_event *ev, void *arg)
 			    "%-20s %-21s %-14s %s\n", "SEQ", "TIME", "EVENT",
 			    "USER", "ROLE", "SERIAL", "PRINCIPALS", "VALID UNTIL",
 			    "SOURCE", "APPROVERS", "REASON/COMMENT");
-		cell(o->f, seq, 6);
-		cell(o->f, t, 20);
-		cell(o->f, ev->event, 13);
-		cell(o->f, ev->user, 12);
-		cell(o->f, ev->role, 12);
-		cell(o->f, ev->serial ? serial : "", 7);
-		cell(o->f, ev->principals, 16);
-		cell(o->f, vb, 20);
-		cell(o->f, ev->source, 21);
-		cell(o->f, ev->approvers, 14);
-		cell(o->f, ev->reason, 0);
+		ca_table_cell(o->f, seq, 6);
+		ca_table_cell(o->f, t, 20);
+		ca_table_cell(o->f, ev->event, 13);
+		ca_table_cell(o->f, ev->user, 12);
+		ca_table_cell(o->f, ev->role, 12);
+		ca_table_cell(o->f, ev->serial ? serial : "", 7);
+		ca_table_cell(o->f, ev->principals, 16);
+		ca_table_cell(o->f, vb, 20);
+		ca_table_cell(o->f, ev->source, 21);
+		ca_table_cell(o->f, ev->approvers, 14);
+		ca_table_cell(o->f, ev->reason, 0);
 		if (usage_of(o, ev, &used, hosts, sizeof(hosts)) == 0 &&
 		    used > 0)
 			fprintf(o->f, " [used: %u session%s on %s]", used,

@@ -15,6 +15,7 @@
 #include "jit-verbs.h"
 #include "jstore.h"
 #include "jtext.h"
+#include "textout.h"
 #include "sessions.h"
 
 int
@@ -37,12 +38,15 @@ ca_sessions_args(const struct jit_args *a, struct ca_sessions_filter *f,
 	return 0;
 }
 
-/* One session: its start event's facts, its end's, the record's. */
+/*
+ * One session: its start event (valid during the listing's callback), the
+ * facts of its end (copied: they come from a query of their own), and the
+ * store's record of the recording (its size).
+ */
 struct row {
-	char id[JSTORE_SESSION_ID_LEN + 1];
-	char user[128], role[128], key_id[256], principals[320];
-	char source[64], command[1024], end_reason[512], sha[64];
-	uint64_t serial, started, ended, start_seq, end_seq, size;
+	const struct jstore_event *start;
+	char end_reason[512], sha[64];
+	uint64_t ended, end_seq;
 	int has_end;
 	struct jstore_session rec;
 };
@@ -69,16 +73,7 @@ row_from(struct jstore *st, const struct jstore_event *ev, struct row *r)
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(r->id, sizeof(r->id), "%s", ev->request_id);
-	snprintf(r->user, sizeof(r->user), "%s", ev->user);
-	snprintf(r->role, sizeof(r->role), "%s", ev->role);
-	snprintf(r->key_id, sizeof(r->key_id), "%s", ev->key_id);
-	snprintf(r->principals, sizeof(r->principals), "%s", ev->principals);
-	snprintf(r->source, sizeof(r->source), "%s", ev->source);
-	snprintf(r->command, sizeof(r->command), "%s", ev->reason);
-	r->serial = ev->serial;
-	r->started = ev->valid_after;
-	r->start_seq = ev->seq;
+	r->start = ev;
 	memset(&f, 0, sizeof(f));
 	f.request_id = ev->request_id;
 	if ((rc = jstore_query(st, &f, take_end, r)) != 0)
@@ -86,7 +81,6 @@ row_from(struct jstore *st, const struct jstore_event *ev, struct row *r)
 	if ((rc = jstore_session_get(st, ev->request_id, &r->rec)) != 0 &&
 	    rc != JIT_ERR_NOT_FOUND)
 		return rc;
-	r->size = r->rec.size;
 	return 0;
 }
 
@@ -106,20 +100,7 @@ struct list_ctx {
 	const struct ca_sessions_filter *f;
 	FILE *out;
 	unsigned long n;
-	int err;
 };
-
-static void
-cell(FILE *f, const char *s, int width)
-{
-	char buf[256];
-
-	(void)jtext_escape(buf, sizeof(buf), s, strlen(s));
-	if (width == 0)
-		fputs(buf[0] != '\0' ? buf : "-", f);
-	else
-		fprintf(f, "%-*s ", width, buf[0] != '\0' ? buf : "-");
-}
 
 static int
 print_json(FILE *out, const struct row *r, const char *acct,
@@ -128,18 +109,20 @@ print_json(FILE *out, const struct row *r, const char *acct,
 	json_t *j;
 	char *s, t1[32], t2[32];
 
-	jit_format_time(r->started, t1, sizeof(t1));
+	const struct jstore_event *ev = r->start;
+
+	jit_format_time(ev->valid_after, t1, sizeof(t1));
 	if (r->has_end)
 		jit_format_time(r->ended, t2, sizeof(t2));
 	j = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
 	    "s:s?, s:s?, s:s?, s:I, s:I, s:o?}",
-	    "session", r->id, "status", r->has_end ? "ended" : "running",
-	    "serial", (json_int_t)r->serial, "key_id", r->key_id,
-	    "user", r->user, "role", r->role, "host", host, "account", acct,
-	    "source", r->source, "command", r->command, "started", t1,
+	    "session", ev->request_id, "status", r->has_end ? "ended" :
+	    "running", "serial", (json_int_t)ev->serial, "key_id", ev->key_id,
+	    "user", ev->user, "role", ev->role, "host", host, "account", acct,
+	    "source", ev->source, "command", ev->reason, "started", t1,
 	    "ended", r->has_end ? t2 : NULL,
 	    "end", r->has_end ? r->end_reason : NULL,
-	    "size", (json_int_t)r->size, "start_seq", (json_int_t)r->start_seq,
+	    "size", (json_int_t)r->rec.size, "start_seq", (json_int_t)ev->seq,
 	    "end_seq", r->has_end ? json_integer((json_int_t)r->end_seq) : NULL);
 	if (j != NULL && r->has_end)
 		json_object_set_new(j, "sha256", json_string(r->sha));
@@ -167,7 +150,7 @@ list_one(const struct jstore_event *ev, void *arg)
 		return 0;
 	if ((rc = row_from(c->st, ev, &r)) != 0)
 		return rc;
-	account_host(r.principals, acct, sizeof(acct), &host);
+	account_host(ev->principals, acct, sizeof(acct), &host);
 	if (c->f->host != NULL && strcmp(c->f->host, host) != 0)
 		return 0;
 	if (c->f->json)
@@ -178,25 +161,26 @@ list_one(const struct jstore_event *ev, void *arg)
 			    "%-16s %-10s %-9s %s\n", "SESSION", "STARTED",
 			    "LASTED", "USER", "ROLE", "SERIAL", "HOST",
 			    "ACCOUNT", "BYTES", "END");
-		jit_format_time(r.started, t, sizeof(t));
-		if (r.has_end && r.ended >= r.started)
-			jit_format_duration(r.ended - r.started, dur,
+		jit_format_time(ev->valid_after, t, sizeof(t));
+		if (r.has_end && r.ended >= ev->valid_after)
+			jit_format_duration(r.ended - ev->valid_after, dur,
 			    sizeof(dur));
 		else
 			snprintf(dur, sizeof(dur), "running");
-		snprintf(size, sizeof(size), "%llu", (unsigned long long)r.size);
+		snprintf(size, sizeof(size), "%llu",
+		    (unsigned long long)r.rec.size);
 		snprintf(serial, sizeof(serial), "%llu",
-		    (unsigned long long)r.serial);
-		cell(c->out, r.id, 18);
-		cell(c->out, t, 20);
-		cell(c->out, dur, 8);
-		cell(c->out, r.user, 12);
-		cell(c->out, r.role, 10);
-		cell(c->out, serial, 7);
-		cell(c->out, host, 16);
-		cell(c->out, acct, 10);
-		cell(c->out, size, 9);
-		cell(c->out, r.has_end ? r.end_reason : "", 0);
+		    (unsigned long long)ev->serial);
+		ca_table_cell(c->out, ev->request_id, 18);
+		ca_table_cell(c->out, t, 20);
+		ca_table_cell(c->out, dur, 8);
+		ca_table_cell(c->out, ev->user, 12);
+		ca_table_cell(c->out, ev->role, 10);
+		ca_table_cell(c->out, serial, 7);
+		ca_table_cell(c->out, host, 16);
+		ca_table_cell(c->out, acct, 10);
+		ca_table_cell(c->out, size, 9);
+		ca_table_cell(c->out, r.has_end ? r.end_reason : "", 0);
 		fputc('\n', c->out);
 	}
 	c->n++;
@@ -207,7 +191,7 @@ int
 ca_sessions_print(struct jstore *st, const struct ca_sessions_filter *f,
     FILE *out)
 {
-	struct list_ctx c = { st, f, out, 0, 0 };
+	struct list_ctx c = { st, f, out, 0 };
 	struct jstore_filter jf;
 	int r;
 

@@ -123,6 +123,18 @@ ca_event_json(const struct jstore_event *ev)
 }
 
 void
+ca_table_cell(FILE *f, const char *s, int width)
+{
+	char buf[256];
+
+	(void)jtext_escape(buf, sizeof(buf), s, strlen(s));
+	if (width == 0)
+		fputs(buf[0] != '\0' ? buf : "-", f);
+	else
+		fprintf(f, "%-*s ", width, buf[0] != '\0' ? buf : "-");
+}
+
+void
 ca_csv_field(FILE *f, const char *s, int last)
 {
 	char *e = jtext_escape_dup(s, strlen(s)), *p;

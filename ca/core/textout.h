@@ -21,6 +21,12 @@ struct json_t *ca_json_text(const char *s, size_t len);
  */
 void ca_csv_field(FILE *f, const char *s, int last);
 
+/*
+ * One table cell: s escaped to one clean line, "-" when empty, padded to
+ * width and a space (width 0: the last column, no padding).
+ */
+void ca_table_cell(FILE *f, const char *s, int width);
+
 /* A comma-separated list as a JSON array of strings (as ca_json_text). */
 struct json_t *ca_json_list(const char *s);
 

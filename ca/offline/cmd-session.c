@@ -85,8 +85,8 @@ host_event(const struct jit_args *a, int enroll)
 	memset(&h, 0, sizeof(h));
 	h.name = name;
 	h.fp = fp;
+	/* Every event: the newest host-enroll or host-remove decides. */
 	memset(&f, 0, sizeof(f));
-	f.event = enroll ? NULL : "host-enroll";
 	if ((r = jstore_query(st, &f, scan_hosts, &h)) != 0) {
 		ca_error("reading the log: %s", jit_strerror(r));
 		goto out;

@@ -117,24 +117,26 @@ parse_u64(const char *s, uint64_t *v)
 }
 
 /*
- * The recording's header line (the first line of its first chunk) as an
- * event: serial, account@host, source, command, start time; refused when
- * it names another session or another host, or a key id that is not the
- * serial's.
+ * Starts recording sid from its first chunk, whose first line is the
+ * asciicast header: the session-start event takes serial, account@host,
+ * source, command and start time from it.  Refused when it names another
+ * session or another host, a serial this CA never issued, or a key id
+ * that is not the serial's.  *startedp: 1 when this call started it, 0
+ * when a replay had meanwhile.
  */
 static int
-header_event(struct rpc *cx, const char *sid, const struct jbuf *in,
-    struct jstore_event *ev, char *principals, size_t plen, char *command,
-    size_t clen)
+start_recording(struct rpc *cx, const char *sid, int *startedp)
 {
+	const struct jbuf *in = cx->in;
 	const char *p = (const char *)jbuf_ptr(in), *nl;
 	const char *s_sid, *kid, *acct, *host, *source, *cmd, *mode;
-	char kid_issued[1024];
+	char kid_issued[1024], principals[600], command[1200];
+	struct jstore_event ev;
 	json_t *h;
 	json_int_t serial, ts;
-	uint64_t vb;
-	int r = RPC_DENIED;
+	int version = 0, r;
 
+	*startedp = 0;
 	if ((nl = memchr(p, '\n', jbuf_len(in))) == NULL) {
 		rpc_err(cx, "upload: a new recording starts with its header "
 		    "line\n");
@@ -142,10 +144,10 @@ header_event(struct rpc *cx, const char *sid, const struct jbuf *in,
 	}
 	if ((h = json_loadb(p, (size_t)(nl - p), 0, NULL)) == NULL ||
 	    json_unpack(h, "{s:i, s:I, s:{s:s, s:I, s:s, s:s, s:s, s:s, s:s, "
-	    "s:s}}", "version", &r, "timestamp", &ts, "jit", "session", &s_sid,
-	    "serial", &serial, "key_id", &kid, "account", &acct, "host", &host,
-	    "source", &source, "command", &cmd, "mode", &mode) != 0 || r != 2 ||
-	    serial <= 0 || ts <= 0) {
+	    "s:s}}", "version", &version, "timestamp", &ts, "jit", "session",
+	    &s_sid, "serial", &serial, "key_id", &kid, "account", &acct, "host",
+	    &host, "source", &source, "command", &cmd, "mode", &mode) != 0 ||
+	    version != 2 || serial <= 0 || ts <= 0) {
 		json_decref(h);
 		rpc_err(cx, "upload: the header is not an asciicast v2 header "
 		    "of jit-ssh-host\n");
@@ -159,30 +161,31 @@ header_event(struct rpc *cx, const char *sid, const struct jbuf *in,
 		rpc_err(cx, "upload: the recording is host %s's; you are %s\n",
 		    host, cx->host);
 	else if (jstore_cert_info(cx->svc->store, (uint64_t)serial, kid_issued,
-	    sizeof(kid_issued), &vb, NULL, 0) != 0)
+	    sizeof(kid_issued), NULL, NULL, 0) != 0)
 		rpc_err(cx, "upload: this CA never issued serial %lld: refused\n",
 		    (long long)serial);
 	else if (strcmp(kid_issued, kid) != 0)
 		rpc_err(cx, "upload: serial %lld was issued as %s, not %s: "
 		    "refused\n", (long long)serial, kid_issued, kid);
 	else {
-		snprintf(principals, plen, "%s@%s", acct, host);
+		snprintf(principals, sizeof(principals), "%s@%s", acct, host);
 		if (*cmd == '\0')
-			snprintf(command, clen, "shell");
+			snprintf(command, sizeof(command), "shell");
 		else
-			snprintf(command, clen, "%s: %s", mode, cmd);
-		ev->serial = (uint64_t)serial;
-		ev->principals = principals;
-		ev->source = source;
-		ev->reason = command;
-		ev->valid_after = (uint64_t)ts;
-		ev->request_id = sid;
-		/* The strings live in h: the event is appended before it goes. */
-		r = jstore_session_start(cx->svc->store, cx->host, ev,
+			snprintf(command, sizeof(command), "%s: %s", mode, cmd);
+		memset(&ev, 0, sizeof(ev));
+		ev.serial = (uint64_t)serial;
+		ev.principals = principals;
+		ev.source = source;	/* lives in h, which outlives the call */
+		ev.reason = command;
+		ev.valid_after = (uint64_t)ts;
+		ev.request_id = sid;
+		r = jstore_session_start(cx->svc->store, cx->host, &ev,
 		    jbuf_ptr(in), jbuf_len(in));
-		if (r == JIT_ERR_EXISTS)
-			r = RPC_OK;	/* a replay raced it: as it stands */
-		else if (r != 0) {
+		*startedp = r == 0;
+		if (r == 0 || r == JIT_ERR_EXISTS)
+			r = RPC_OK;	/* started, or a replay raced it */
+		else {
 			rpc_err(cx, "upload: starting %s: %s\n", sid,
 			    jit_strerror(r));
 			r = RPC_ERROR;
@@ -200,79 +203,108 @@ take_user(const struct jstore_event *ev, void *arg)
 	return 0;
 }
 
-/* Why the session should end now, or NULL. */
+/* Why the running session rec should end now, or NULL. */
 static const char *
-stop_reason(struct rpc *cx, const char *sid, char *buf, size_t len)
+stop_reason(struct rpc *cx, const struct jstore_session *rec, char *buf,
+    size_t len)
 {
 	struct jstore_filter f;
-	struct jstore_session rec;
 	char user[256] = "";
 	uint64_t until = 0;
 
-	if (jstore_session_get(cx->svc->store, sid, &rec) != 0 || rec.ended)
-		return NULL;
 	memset(&f, 0, sizeof(f));
-	f.request_id = sid;
+	f.request_id = rec->id;
 	(void)jstore_query(cx->svc->store, &f, take_user, user);
 	if (user[0] != '\0' && jstore_locked(cx->svc->store, user, jit_now(),
 	    &until, NULL) == 1) {
 		snprintf(buf, len, "user %s is locked at the CA", user);
 		return buf;
 	}
-	if (ca_serial_revoked(cx->svc->store, rec.serial) == 1) {
+	if (ca_serial_revoked(cx->svc->store, rec->serial) == 1) {
 		snprintf(buf, len, "certificate %llu was revoked at the CA",
-		    (unsigned long long)rec.serial);
+		    (unsigned long long)rec->serial);
 		return buf;
 	}
 	return NULL;
 }
 
+/* The answer: what the CA holds of rec, and whether to stop. */
 static void
-reply(struct rpc *cx, const char *sid, uint64_t size, int ended)
+reply(struct rpc *cx, const struct jstore_session *rec)
 {
 	char why[256];
-	const char *stop = ended ? NULL : stop_reason(cx, sid, why,
+	const char *stop = rec->ended ? NULL : stop_reason(cx, rec, why,
 	    sizeof(why));
 
-	rpc_json(cx, json_pack("{s:s, s:I, s:b, s:s?}", "session", sid,
-	    "size", (json_int_t)size, "ended", ended, "stop", stop));
+	rpc_json(cx, json_pack("{s:s, s:I, s:b, s:s?}", "session", rec->id,
+	    "size", (json_int_t)rec->size, "ended", rec->ended, "stop", stop));
 }
 
-/* --end: the session-end event, its facts from the host. */
-static int
-end_recording(struct rpc *cx, const char *sid, const struct jit_args *a)
-{
-	struct jstore_event ev;
-	uint64_t status = 0, bin = 0, bout = 0, at = 0;
-	const char *why = jit_arg(a, "end");
-	char reason[256];
-	size_t i;
+/* --end and its facts, checked before anything is written. */
+struct end_facts {
+	const char *why;
+	uint64_t status, bytes_in, bytes_out, at;
+};
 
-	for (i = 0; why[i] != '\0'; i++)
-		if (strchr("abcdefghijklmnopqrstuvwxyz-", why[i]) == NULL ||
-		    i > 32) {
-			rpc_err(cx, "upload: --end takes a word (exit, expired, "
-			    "revoked, ...)\n");
-			return RPC_USAGE;
-		}
-	if ((jit_arg(a, "status") != NULL && parse_u64(jit_arg(a, "status"),
-	    &status) != 0) || (jit_arg(a, "bytes-in") != NULL &&
-	    parse_u64(jit_arg(a, "bytes-in"), &bin) != 0) ||
-	    (jit_arg(a, "bytes-out") != NULL &&
-	    parse_u64(jit_arg(a, "bytes-out"), &bout) != 0) ||
-	    (jit_arg(a, "ended-at") != NULL &&
-	    parse_u64(jit_arg(a, "ended-at"), &at) != 0)) {
-		rpc_err(cx, "upload: --status, --bytes-in, --bytes-out and "
-		    "--ended-at take numbers\n");
+static int
+end_facts(struct rpc *cx, const struct jit_args *a, struct end_facts *e)
+{
+	const char *names[] = { "status", "bytes-in", "bytes-out", "ended-at" };
+	uint64_t *slots[] = { &e->status, &e->bytes_in, &e->bytes_out, &e->at };
+	size_t i, n;
+
+	memset(e, 0, sizeof(*e));
+	if ((e->why = jit_arg(a, "end")) == NULL)
+		return RPC_OK;
+	n = strlen(e->why);
+	if (n == 0 || n > 32 || strspn(e->why, "abcdefghijklmnopqrstuvwxyz-") !=
+	    n) {
+		rpc_err(cx, "upload: --end takes a word (exit, expired, "
+		    "revoked, ...)\n");
 		return RPC_USAGE;
 	}
+	for (i = 0; i < 4; i++)
+		if (jit_arg(a, names[i]) != NULL &&
+		    parse_u64(jit_arg(a, names[i]), slots[i]) != 0) {
+			rpc_err(cx, "upload: --%s takes a number\n", names[i]);
+			return RPC_USAGE;
+		}
+	return RPC_OK;
+}
+
+/* The session-end event, with the host's facts. */
+static int
+end_recording(struct rpc *cx, const char *sid, const struct end_facts *e)
+{
+	struct jstore_event ev;
+	char reason[256];
+
 	snprintf(reason, sizeof(reason), "%s, exit status %llu, %llu bytes in, "
-	    "%llu bytes out", why, (unsigned long long)status,
-	    (unsigned long long)bin, (unsigned long long)bout);
+	    "%llu bytes out", e->why, (unsigned long long)e->status,
+	    (unsigned long long)e->bytes_in, (unsigned long long)e->bytes_out);
 	memset(&ev, 0, sizeof(ev));
 	ev.reason = reason;
-	ev.valid_before = at != 0 ? at : jit_now();
+	ev.valid_before = e->at != 0 ? e->at : jit_now();
 	return jstore_session_end(cx->svc->store, sid, cx->host, &ev);
+}
+
+/* Why an append was refused, for the host. */
+static const char *
+append_refusal(int r)
+{
+	switch (r) {
+	case JIT_ERR_DENIED:
+		return "the session is another host's: refused";
+	case JIT_ERR_EXISTS:
+		return "those bytes are stored already: resend from the size "
+		    "given";
+	case JIT_ERR_INVALID_ARGUMENT:
+		return "a gap: resend from the size given";
+	case JIT_ERR_FILE_TOO_LARGE:
+		return "the recording is past the CA's limit";
+	default:
+		return jit_strerror(r);
+	}
 }
 
 int
@@ -280,11 +312,10 @@ rpc_upload(void *ctx, const struct jit_args *a)
 {
 	struct rpc *cx = ctx;
 	const char *sid = a->pos[0];
-	struct jstore_event ev;
 	struct jstore_session rec;
-	char principals[600], command[1200];
+	struct end_facts end;
 	uint64_t off, size = 0;
-	int r, rc;
+	int r, rc, started = 0;
 
 	if (cx->host == NULL)
 		return RPC_DENIED;	/* rpc.c let no user here */
@@ -298,58 +329,50 @@ rpc_upload(void *ctx, const struct jit_args *a)
 		    RPC_UPLOAD_MAX);
 		return RPC_DENIED;
 	}
-	memset(&ev, 0, sizeof(ev));
+	if ((rc = end_facts(cx, a, &end)) != RPC_OK)
+		return rc;
 	r = jstore_session_get(cx->svc->store, sid, &rec);
 	if (r == JIT_ERR_NOT_FOUND && off == 0) {
-		rc = header_event(cx, sid, cx->in, &ev, principals,
-		    sizeof(principals), command, sizeof(command));
-		if (rc != RPC_OK)
+		if ((rc = start_recording(cx, sid, &started)) != RPC_OK)
 			return rc;
+		r = jstore_session_get(cx->svc->store, sid, &rec);
 	} else if (r == JIT_ERR_NOT_FOUND) {
 		rpc_err(cx, "upload: no session %s here: send it from offset "
 		    "0\n", sid);
-		reply(cx, sid, 0, 0);
+		rpc_json(cx, json_pack("{s:s, s:I, s:b, s:n}", "session", sid,
+		    "size", (json_int_t)0, "ended", 0, "stop"));
 		return RPC_DENIED;
-	} else if (r != 0) {
-		rpc_err(cx, "upload: %s\n", jit_strerror(r));
-		return RPC_ERROR;
-	} else if ((r = jstore_session_append(cx->svc->store, sid, cx->host,
-	    off, jbuf_ptr(cx->in), jbuf_len(cx->in), RPC_RECORDING_MAX,
-	    &size)) != 0) {
-		if (r == JIT_ERR_REQUEST_DECIDED) {
-			reply(cx, sid, size, 1);	/* ended: nothing to do */
-			return RPC_OK;
-		}
-		rpc_err(cx, "upload: %s\n", r == JIT_ERR_DENIED ?
-		    "the session is another host's: refused" :
-		    r == JIT_ERR_EXISTS ? "those bytes are stored already: "
-		    "resend from the size given" :
-		    r == JIT_ERR_INVALID_ARGUMENT ? "a gap: resend from the "
-		    "size given" : r == JIT_ERR_FILE_TOO_LARGE ?
-		    "the recording is past the CA's limit" : jit_strerror(r));
-		if (r != JIT_ERR_DENIED)
-			reply(cx, sid, size, 0);
-		return r == JIT_ERR_DENIED || r == JIT_ERR_FILE_TOO_LARGE ?
-		    RPC_DENIED : RPC_USAGE;
 	}
-	if ((r = jstore_session_get(cx->svc->store, sid, &rec)) != 0) {
+	if (r != 0) {
 		rpc_err(cx, "upload: %s\n", jit_strerror(r));
 		return RPC_ERROR;
 	}
 	if (strcmp(rec.host, cx->host) != 0) {
-		rpc_err(cx, "upload: the session is another host's: refused\n");
+		rpc_err(cx, "upload: %s\n", append_refusal(JIT_ERR_DENIED));
 		return RPC_DENIED;
 	}
-	if (jit_arg(a, "end") != NULL && !rec.ended) {
-		if ((rc = end_recording(cx, sid, a)) != 0) {
-			if (rc > 0)
-				return rc;
+	if (!started && !rec.ended) {
+		r = jstore_session_append(cx->svc->store, sid, cx->host, off,
+		    jbuf_ptr(cx->in), jbuf_len(cx->in), RPC_RECORDING_MAX,
+		    &size);
+		rec.size = size;
+		if (r == JIT_ERR_REQUEST_DECIDED)
+			rec.ended = 1;	/* ended meanwhile: nothing to do */
+		else if (r != 0) {
+			rpc_err(cx, "upload: %s\n", append_refusal(r));
+			reply(cx, &rec);
+			return r == JIT_ERR_FILE_TOO_LARGE ? RPC_DENIED :
+			    RPC_USAGE;
+		}
+	}
+	if (end.why != NULL && !rec.ended) {
+		if ((r = end_recording(cx, sid, &end)) != 0) {
 			rpc_err(cx, "upload: ending %s: %s\n", sid,
-			    jit_strerror(rc));
+			    jit_strerror(r));
 			return RPC_ERROR;
 		}
 		rec.ended = 1;
 	}
-	reply(cx, sid, rec.size, rec.ended);
+	reply(cx, &rec);
 	return RPC_OK;
 }

@@ -42,6 +42,13 @@ int jit_timingsafe_eq(const void *a, const void *b, size_t len);
 /* Number of names in a comma-separated list ("" and NULL: 0). */
 size_t jit_list_count(const char *list);
 
+/*
+ * 1 when id is prefix then lowercase hex digits: exactly ndigits of them,
+ * or (ndigits 0) at least one.  Request ids ("r-"), session ids ("s-").
+ */
+int jit_hex_id_ok(const char *id, const char *prefix, size_t ndigits);
+#define JIT_SESSION_ID_LEN	18	/* "s-" + 16 hex digits */
+
 /* Fills buf with len bytes from the CSPRNG. */
 int jit_random(void *buf, size_t len);
 

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jit-util.h"
+
 struct jstore;
 
 #define JSTORE_RDONLY		0x01
@@ -444,7 +446,7 @@ int jstore_copy(struct jstore *src, struct jstore *dst, uint64_t *countp);
  * valid_after when the session began and (session-end) valid_before when
  * it ended, by the host's clock.
  */
-#define JSTORE_SESSION_ID_LEN	18	/* "s-" + 16 hex digits */
+#define JSTORE_SESSION_ID_LEN	JIT_SESSION_ID_LEN	/* jit-util.h */
 #define JSTORE_HOST_MAX		255
 #define JSTORE_CHUNK_MAX	(1024 * 1024)
 

@@ -94,9 +94,11 @@ struct jstore_ops {
 	    const char *host, uint64_t size, struct jstore_event *ev);
 	int (*session_get)(struct store_be *b, const char *id,
 	    struct jstore_session *out);
+	/* Each stored chunk of id with its offset, in offset order (the
+	 * caller checks that they follow each other up to the size). */
 	int (*session_read)(struct store_be *b, const char *id,
-	    int (*cb)(const unsigned char *p, size_t len, void *arg),
-	    void *arg);
+	    int (*cb)(uint64_t off, const unsigned char *p, size_t len,
+	    void *arg), void *arg);
 	/* Optional (NULL: this backend cannot be copied into): jstore_copy. */
 	int (*import_from)(struct store_be *b, struct jstore *src,
 	    uint64_t *countp);

@@ -142,10 +142,17 @@ void store_enroll_event(struct jstore_event *ev, const char *user,
 int store_list_has(const char *list, const char *name);
 
 /*
- * session.c: a session-end event takes its identity from its session's
+ * rules.c: a session-end event takes its identity from its session's
  * start (start NULL: the borrowed strings are let go again).
  */
 void store_session_end_from(struct jstore_event *end,
     const struct jstore_event *start);
+/*
+ * rules.c: whether len bytes at off may join a recording that holds size
+ * bytes, at most max: 0, JIT_ERR_EXISTS (those bytes are there),
+ * JIT_ERR_INVALID_ARGUMENT (a gap) or JIT_ERR_FILE_TOO_LARGE.
+ */
+int store_session_append_ok(uint64_t size, uint64_t off, size_t len,
+    uint64_t max);
 
 #endif /* JIT_STORE_IMPL_H */

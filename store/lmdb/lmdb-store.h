@@ -131,7 +131,8 @@ int lmdb_session_end(struct store_be *b, const char *id, const char *host,
 int lmdb_session_get(struct store_be *b, const char *id,
     struct jstore_session *out);
 int lmdb_session_read(struct store_be *b, const char *id,
-    int (*cb)(const unsigned char *p, size_t len, void *arg), void *arg);
+    int (*cb)(uint64_t off, const unsigned char *p, size_t len, void *arg),
+    void *arg);
 
 /* env.c */
 int lmdb_mdb_err(int rc);

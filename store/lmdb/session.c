@@ -195,12 +195,9 @@ append_fn(struct store_be *s, MDB_txn *txn, void *arg)
 
 	if ((r = rec_for_host(s, txn, a->id, a->host, &rec, &a->size)) != 0)
 		return r;
-	if (a->off < rec.size)
-		return JIT_ERR_EXISTS;
-	if (a->off > rec.size)
-		return JIT_ERR_INVALID_ARGUMENT;
-	if (rec.size + a->len > a->max)
-		return JIT_ERR_FILE_TOO_LARGE;
+	if ((r = store_session_append_ok(rec.size, a->off, a->len,
+	    a->max)) != 0)
+		return r;
 	if (a->len == 0)
 		return 0;
 	if ((r = chunk_put(s, txn, a->id, rec.size, a->data, a->len)) != 0)
@@ -288,53 +285,38 @@ lmdb_session_get(struct store_be *s, const char *id, struct jstore_session *out)
 
 int
 lmdb_session_read(struct store_be *s, const char *id,
-    int (*cb)(const unsigned char *p, size_t len, void *arg), void *arg)
+    int (*cb)(uint64_t off, const unsigned char *p, size_t len, void *arg),
+    void *arg)
 {
 	unsigned char key[JSTORE_SESSION_ID_LEN + 8];
-	struct jstore_session rec;
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
-	uint64_t want = 0;
-	int rc, r;
+	int rc, r = 0;
 
 	if (s->no_sessions)
 		return JIT_ERR_NOT_FOUND;
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
 		return lmdb_mdb_err(rc);
-	if ((r = rec_get(s, txn, id, &rec)) != 0)
-		goto out;
 	if ((rc = mdb_cursor_open(txn, s->dbi[DB_CHUNKS], &cur)) != 0) {
-		r = lmdb_mdb_err(rc);
-		goto out;
+		mdb_txn_abort(txn);
+		return lmdb_mdb_err(rc);
 	}
 	memcpy(key, id, JSTORE_SESSION_ID_LEN);
 	lmdb_put_be64(key + JSTORE_SESSION_ID_LEN, 0);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && r == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != sizeof(key) ||
 		    memcmp(k.mv_data, id, JSTORE_SESSION_ID_LEN) != 0)
 			break;
-		/* Chunks follow each other without gaps up to the size. */
-		if (lmdb_get_be64((const unsigned char *)k.mv_data +
-		    JSTORE_SESSION_ID_LEN) != want || want >= rec.size) {
-			r = JIT_ERR_STORE_CORRUPT;
-			goto out;
-		}
-		want += v.mv_size;
-		if ((r = cb(v.mv_data, v.mv_size, arg)) != 0)
-			goto out;
+		r = cb(lmdb_get_be64((const unsigned char *)k.mv_data +
+		    JSTORE_SESSION_ID_LEN), v.mv_data, v.mv_size, arg);
 	}
-	if (rc != 0 && rc != MDB_NOTFOUND) {
+	if (r == 0 && rc != 0 && rc != MDB_NOTFOUND)
 		r = lmdb_mdb_err(rc);
-		goto out;
-	}
-	r = want == rec.size ? 0 : JIT_ERR_STORE_CORRUPT;
- out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
+	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return r;
 }

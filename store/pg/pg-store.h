@@ -220,6 +220,7 @@ int pg_session_end(struct store_be *b, const char *id, const char *host,
 int pg_session_get(struct store_be *b, const char *id,
     struct jstore_session *out);
 int pg_session_read(struct store_be *b, const char *id,
-    int (*cb)(const unsigned char *p, size_t len, void *arg), void *arg);
+    int (*cb)(uint64_t off, const unsigned char *p, size_t len, void *arg),
+    void *arg);
 
 #endif /* JIT_PG_STORE_H */

@@ -154,12 +154,9 @@ append_fn(struct pgtx *t, void *arg)
 
 	if ((r = row_locked(t->c, a->id, a->host, &a->size, NULL)) != 0)
 		return r;
-	if (a->off < a->size)
-		return JIT_ERR_EXISTS;
-	if (a->off > a->size)
-		return JIT_ERR_INVALID_ARGUMENT;
-	if (a->size + a->len > a->max)
-		return JIT_ERR_FILE_TOO_LARGE;
+	if ((r = store_session_append_ok(a->size, a->off, a->len,
+	    a->max)) != 0)
+		return r;
 	if (a->len == 0)
 		return 0;
 	if ((r = chunk_put(t->c, a->id, a->size, a->data, a->len)) != 0)
@@ -266,49 +263,42 @@ pg_session_get(struct store_be *b, const char *id, struct jstore_session *out)
 
 int
 pg_session_read(struct store_be *b, const char *id,
-    int (*cb)(const unsigned char *p, size_t len, void *arg), void *arg)
+    int (*cb)(uint64_t off, const unsigned char *p, size_t len, void *arg),
+    void *arg)
 {
-	struct jstore_session rec;
 	struct pgp p;
 	PGresult *res;
 	PGconn *c;
 	unsigned char *buf;
-	uint64_t want = 0;
+	uint64_t from = 0;
 	size_t len;
 	int r, i, n;
 
-	if ((r = pg_session_get(b, id, &rec)) != 0)
-		return r;
 	if ((buf = malloc(JSTORE_CHUNK_MAX)) == NULL)
 		return JIT_ERR_ALLOC;
 	/* A few chunks a query: memory stays bounded by the batch. */
 	do {
 		p.n = 0;
 		pg_param_str(&p, id);
-		pg_param_u64(&p, want);
+		pg_param_u64(&p, from);
+		pg_param_u64(&p, READ_BATCH);
 		if ((r = pg_reader(b, &c)) != 0)
 			break;
 		r = pg_exec(c, "SELECT off, encode(data, 'hex') FROM jit_chunks "
-		    "WHERE id = $1 AND off >= $2 ORDER BY off LIMIT 8", &p,
+		    "WHERE id = $1 AND off >= $2 ORDER BY off LIMIT $3", &p,
 		    &res);
 		pg_reader_done(b, c);
 		if (r != 0)
 			break;
 		n = PQntuples(res);
-		for (i = 0; i < n && r == 0; i++) {
-			/* Chunks follow each other without gaps. */
-			if (pg_u64(res, i, 0) != want || want >= rec.size)
-				r = JIT_ERR_STORE_CORRUPT;
-			else if ((r = pg_bytes(res, i, 1, buf, JSTORE_CHUNK_MAX,
+		for (i = 0; i < n && r == 0; i++)
+			if ((r = pg_bytes(res, i, 1, buf, JSTORE_CHUNK_MAX,
 			    &len)) == 0) {
-				want += len;
-				r = cb(buf, len, arg);
+				from = pg_u64(res, i, 0) + 1;
+				r = cb(from - 1, buf, len, arg);
 			}
-		}
 		PQclear(res);
 	} while (r == 0 && n == READ_BATCH);
 	free(buf);
-	if (r == 0 && want != rec.size)
-		r = JIT_ERR_STORE_CORRUPT;
 	return r;
 }

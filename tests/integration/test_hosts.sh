@@ -134,4 +134,15 @@ grep -qx "ExposeAuthInfo yes" "$T/hcr" && grep -q "^ForceCommand /.*/jit-ssh-hos
 	grep -qx "ca_host_key: \"$(cut -d' ' -f1,2 "$T/ca/ssh_host_ed25519_key.pub")\"" "$T/hcr" &&
 	ok "host-config --record prints the sshd lines, the spool user set-up and host.yaml" || bad "$(cat "$T/hcr")"
 
+# host enroll / remove: the newest event about a host decides.
+ssh-keygen -q -t ed25519 -N '' -f "$T/rec_key"
+$J host enroll --dir "$T/ca" --name web9 "$T/rec_key.pub" > /dev/null &&
+	$J host remove --dir "$T/ca" --name web9 > /dev/null && ok "host enroll, then remove" || bad "enroll/remove"
+rc=0; $J host remove --dir "$T/ca" --name web9 > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "host web9 is not enrolled" "$T/err" && ok "removing a removed host is refused" ||
+	bad "second remove: rc=$rc $(cat "$T/err")"
+$J host enroll --dir "$T/ca" --name web9 "$T/rec_key.pub" > /dev/null && ok "... and it can be enrolled again" ||
+	bad "re-enroll after remove"
+[ "$($J audit --dir "$T/ca" --json | grep -c '"event":"host-')" = 3 ] && ok "three host events, no more" || bad "host events"
+
 finish

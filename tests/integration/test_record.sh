@@ -225,6 +225,60 @@ for f in foreign junk; do
 		bad "$f: rc=$rc $(cat "$T/err")"
 done
 [ "$(ls "$H/spool" | wc -l)" = "$n" ] && ok "... and nothing is spooled" || bad "spooled: $(ls "$H/spool")"
+# asciinema judges the recorder's output: 20 generated outputs (text,
+# escapes, control characters, 2- to 4-byte UTF-8), written in random cuts
+# that split characters, come back byte for byte from `asciinema cat`.
+cat > "$T/writer.py" <<'PY'
+import os, random, sys, time
+random.seed(int(sys.argv[1]))
+parts = []
+for _ in range(random.randint(200, 3000)):
+    k = random.random()
+    if k < 0.5:
+        parts.append("".join(chr(random.randint(0x20, 0x7e)) for _ in range(random.randint(1, 20))))
+    elif k < 0.6:
+        parts.append(random.choice(["\n", "\t", "\x1b[31m", "\x1b[0m", "\r", "\x07", '"', "\\"]))
+    else:
+        parts.append(chr(random.choice([random.randint(0xa0, 0x7ff), random.randint(0x800, 0xd7ff),
+                                        random.randint(0x10000, 0x10ffff)])))
+data = "".join(parts).encode()
+open(sys.argv[2], "wb").write(data)
+i = 0
+while i < len(data):
+    n = random.randint(1, 4000)
+    os.write(1, data[i:i + n])
+    i += n
+    if random.random() < 0.2:
+        time.sleep(0.001)
+PY
+mkdir -m 700 "$T/gspool"
+printf 'user_ca_keys: %s\nkrl: %s\nspool: %s\n' "$H/user_ca.pub" "$H/revoked.krl" "$T/gspool" > "$T/g.yaml"
+printf 'publickey %s\n' "$(cat "$T/k2-cert.pub")" > "$T/auth.k2"
+same=0
+for seed in $(seq 1 20); do
+	rm -f "$T/gspool"/*
+	SSH_USER_AUTH=$T/auth.k2 SSH_ORIGINAL_COMMAND="python3 $T/writer.py $seed $T/gen.$seed" \
+		"$JIT_SSH_HOST" record --config "$T/g.yaml" < /dev/null > /dev/null 2>&1 || true
+	script -qec "asciinema cat $(ls "$T/gspool"/*.cast) > $T/cat.$seed" /dev/null > /dev/null 2>&1 || true
+	cmp -s "$T/gen.$seed" "$T/cat.$seed" && same=$((same + 1))
+done
+[ $same = 20 ] && ok "asciinema cat gives back 20 generated outputs, cut at random, byte for byte" ||
+	bad "asciinema cat: $same of 20 the same"
+
+# A full spool refuses the session, unless fail_open lets it run unrecorded.
+mkdir -m 700 "$T/fullspool"
+head -c 2048 /dev/zero > "$T/fullspool/filler"
+printf 'user_ca_keys: %s\nkrl: %s\nspool: %s\nspool_max: 1K\n' "$H/user_ca.pub" "$H/revoked.krl" "$T/fullspool" > "$T/full.yaml"
+rc=0; SSH_USER_AUTH=$T/auth.k2 SSH_ORIGINAL_COMMAND='echo ran' "$JIT_SSH_HOST" record --config "$T/full.yaml" \
+	< /dev/null > "$T/out" 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "spool .* is full" "$T/err" && ! grep -q ran "$T/out" && [ "$(ls "$T/fullspool")" = filler ] &&
+	ok "a full spool refuses the session, saying why" || bad "full spool: rc=$rc $(cat "$T/out" "$T/err")"
+echo "fail_open: true" >> "$T/full.yaml"
+rc=0; SSH_USER_AUTH=$T/auth.k2 SSH_ORIGINAL_COMMAND='echo first; sleep 1.5; echo ran' "$JIT_SSH_HOST" record --config "$T/full.yaml" \
+	< /dev/null > "$T/out" 2> "$T/err" || rc=$?
+[ $rc = 0 ] && grep -qx ran "$T/out" && grep -q "recording off for this session" "$T/err" &&
+	[ "$(ls "$T/fullspool")" = filler ] &&
+	ok "fail_open: the session runs to its end unrecorded" || bad "fail_open: rc=$rc $(cat "$T/out" "$T/err")"
 
 # ---- a 1-minute certificate: the session ends by itself, warned ----
 # (bob's: the lock below is alice's)
@@ -246,6 +300,10 @@ $J revoke --dir "$T/ca" --serial "$S4" --reason test > "$T/revoke.out" 2>&1 || b
 refreshed=$(date +%s)
 ssh-keygen -Q -f "$H/revoked.krl" "$T/k4-cert.pub" > "$T/q" 2>&1 || true
 grep -q REVOKED "$T/q" && ok "... which revokes the certificate (ssh-keygen -Q)" || bad "KRL content: serial $S4: $(cat "$T/q" "$T/revoke.out")"
+printf 'publickey %s\n' "$(cat "$T/k4-cert.pub")" > "$T/auth.k4"
+rc=0; SSH_USER_AUTH=$T/auth.k4 "$JIT_SSH_HOST" record --config "$H/host.yaml" < /dev/null > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "the certificate (serial $S4) is revoked" "$T/err" &&
+	ok "a certificate the KRL revokes is refused at the start" || bad "revoked at start: rc=$rc $(cat "$T/err")"
 for i in $(seq 1 150); do [ -f "$T/tty4.end" ] && break; sleep 0.1; done
 if [ -f "$T/tty4.end" ]; then
 	took=$(( $(cat "$T/tty4.end") - refreshed ))
