@@ -486,6 +486,7 @@ jpolicy_free(struct jpolicy *p)
 		schema_role_free(&p->roles[i]);
 	free(p->roles);
 	pstrv_free(&p->auditors);
+	policy_review_free(&p->review);
 	if (p->notify_argv != NULL) {
 		for (i = 0; p->notify_argv[i] != NULL; i++)
 			free(p->notify_argv[i]);
@@ -499,7 +500,7 @@ jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
     struct jpolicy **pp, char **errp)
 {
 	static const char *const keys[] = { "defaults", "users", "roles",
-	    "auditors", "notify", NULL };
+	    "auditors", "notify", "review", NULL };
 	struct ctx c;
 	struct jyaml_node *root = NULL;
 	const struct jyaml_node *v;
@@ -528,6 +529,7 @@ jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
 	c.p->pending_ttl = 15 * 60;
 	c.p->key_types = KT_ALL;
 	c.p->mfa_required = 1;
+	policy_review_defaults(&c.p->review);
 	if ((r = jyaml_parse(c.name, yaml, len, &root, errp)) != 0) {
 		if (r == JIT_ERR_INVALID_FORMAT)
 			r = JIT_ERR_POLICY;	/* errp says where */
@@ -555,6 +557,11 @@ jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
 		goto out;
 	if ((v = jyaml_get(root, "notify")) != NULL && (r = load_notify(&c, v)) !=
 	    0 && (r = schema_keep_going(r)) != 0)
+		goto out;
+	if ((v = jyaml_get(root, "review")) != NULL && (r = schema_load_review(&c,
+	    v)) != 0 && (r = schema_keep_going(r)) != 0)
+		goto out;
+	if ((r = policy_review_finish(&c.p->review)) != 0)
 		goto out;
 	if (c.nerr > 0) {
 		r = JIT_ERR_POLICY;

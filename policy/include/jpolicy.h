@@ -218,4 +218,26 @@ void jpolicy_format_duration(uint64_t secs, char *buf, size_t len);
 int jpolicy_parse_duration(const char *s, uint64_t *secsp);
 
 
+/*
+ * review: what the access review report (jit-ssh-ca report) reads.
+ * Business hours are windows like roles' windows, in the section's time
+ * zone (default Mon-Fri 09:00-17:00 UTC); jpolicy_review_in_hours() is 1
+ * when t falls inside them.  jpolicy_review_kind(i) names the finding
+ * kinds (NULL past the last); jpolicy_review_excluded() is 1 when
+ * review.exclude leaves a finding of kind, for user and role (either may
+ * be NULL), out.
+ */
+const char *jpolicy_review_kind(size_t i);
+int jpolicy_review_in_hours(const struct jpolicy *p, uint64_t t);
+long jpolicy_review_tz_offset(const struct jpolicy *p, uint64_t t);
+const char *jpolicy_review_timezone(const struct jpolicy *p);
+size_t jpolicy_review_nhours(const struct jpolicy *p);
+const char *jpolicy_review_hours(const struct jpolicy *p, size_t i);
+uint64_t jpolicy_review_min_review(const struct jpolicy *p);
+uint64_t jpolicy_review_standing_after(const struct jpolicy *p);
+uint64_t jpolicy_review_krl_refresh(const struct jpolicy *p);
+unsigned jpolicy_review_refused_spike(const struct jpolicy *p);
+int jpolicy_review_excluded(const struct jpolicy *p, const char *kind,
+    const char *user, const char *role);
+
 #endif /* JIT_JPOLICY_H */

@@ -79,6 +79,29 @@ struct prole {
 	char *from_text;
 };
 
+struct jit_tz;
+
+/* review.exclude: findings of kind (for user, for role, when set) left out. */
+struct pexclude {
+	char *kind, *user, *role;
+};
+
+/* review: what the access review report reads (policy/review.c). */
+struct preview {
+	struct pwindow *hours;		/* business hours, in tz */
+	size_t nhours;
+	struct jit_tz *tz;		/* NULL: UTC */
+	uint64_t min_review, standing_after, krl_refresh;
+	unsigned refused_spike;
+	struct pexclude *exclude;
+	size_t nexclude;
+};
+
+void policy_review_defaults(struct preview *rv);
+int policy_review_finish(struct preview *rv);
+void policy_review_free_hours(struct preview *rv);
+void policy_review_free(struct preview *rv);
+
 #define KT_ED25519	0x01
 #define KT_ECDSA	0x02
 #define KT_RSA		0x04
@@ -96,6 +119,7 @@ struct jpolicy {
 	size_t nroles;
 	struct pstrv auditors;
 	char **notify_argv;	/* NULL-terminated, or NULL */
+	struct preview review;
 };
 
 /*

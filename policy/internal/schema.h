@@ -1,6 +1,6 @@
 /*
  * schema.h: the policy loader's parts (schema.c, users.c, roles.c,
- * approval.c, duration.c, cidr.c, window.c) and what they share: a
+ * approval.c, duration.c, cidr.c, window.c, review.c) and what they share: a
  * loading context that records every problem with its position, and the
  * checked getters.  Each getter returns 0, or JIT_ERR_POLICY with the
  * problem recorded (then loading goes on, see schema_keep_going()), or
@@ -73,6 +73,7 @@ int schema_load_roles(struct ctx *c, const struct jyaml_node *n);
 int schema_load_approval(struct ctx *c, const struct jyaml_node *n,
     struct prole *role);
 void schema_role_free(struct prole *r);
+int schema_load_review(struct ctx *c, const struct jyaml_node *n);
 
 void pstrv_free(struct pstrv *v);
 int pstrv_add(struct pstrv *v, const char *s);
