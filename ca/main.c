@@ -129,6 +129,9 @@ static const struct jit_opt sessions_opts[] = {
 	O_DIR, JIT_SESSIONS_OPTS, O_END,
 };
 static const struct jit_opt export_opts[] = { O_DIR, O_OUTPUT, O_END };
+static const struct jit_opt report_opts[] = {
+	O_DIR, JIT_REPORT_OPTS, O_OUTPUT, O_END,
+};
 static const struct jit_opt play_opts[] = {
 	O_DIR, { "speed", 0, "X", "faster (2) or slower (0.5)", NULL }, O_END,
 };
@@ -195,6 +198,9 @@ VERB("session export", "session export --dir DIR ID [-o FILE]",
 VERB("session play", "session play --dir DIR ID [--speed X]",
     "play a recording in this terminal", play_opts, 1, 1, 0,
     cmd_session_play);
+VERB("report", "report --dir DIR [--since T] [--until T] "
+    "[--format text|json|html] [-o FILE]", "the access review: findings, "
+    "figures, charts", report_opts, 0, 0, 0, cmd_report);
 VERB("rotate", "rotate --dir DIR --ca user|host [--key-type T] "
     "[--ca-key pkcs11:URI]\n  jit-ssh-ca rotate --dir DIR --ca user|host "
     "--activate\n  jit-ssh-ca rotate --dir DIR --ca user|host --retire",
@@ -213,6 +219,7 @@ static const struct jit_verb *const verbs[] = {
 	&v_cmd_revoke, &v_cmd_lock, &v_cmd_unlock, &v_cmd_krl, &v_cmd_sign_host,
 	&v_cmd_host_config, &v_cmd_host_enroll, &v_cmd_host_remove,
 	&v_cmd_sessions, &v_cmd_session_export, &v_cmd_session_play,
+	&v_cmd_report,
 	&v_cmd_rotate, &v_cmd_store_migrate,
 	&v_cmd_store_copy, NULL,
 };

@@ -171,7 +171,8 @@ static const char *const known_events[] = { "issue", "request", "approve",
     "deny", "expire", "revoke", "auth-fail", "mfa-fail", "lockout",
     "policy-reload", "break-glass", "enroll", "issue-host", "lock",
     "unlock", "remind", "escalate", "ca-rotate", "ca-init", "mfa",
-    "session-start", "session-end", "host-enroll", "host-remove", NULL };
+    "session-start", "session-end", "host-enroll", "host-remove", "report",
+    NULL };
 
 const char *
 jstore_event_name(size_t i)

@@ -28,6 +28,7 @@ int cmd_host_enroll(void *ctx, const struct jit_args *a);
 int cmd_host_remove(void *ctx, const struct jit_args *a);
 int cmd_sessions(void *ctx, const struct jit_args *a);
 int cmd_session_export(void *ctx, const struct jit_args *a);
+int cmd_report(void *ctx, const struct jit_args *a);
 int cmd_session_play(void *ctx, const struct jit_args *a);
 
 #endif /* JIT_CA_COMMANDS_H */

@@ -28,7 +28,7 @@ int jit_remote_no_code(const char *name);
 	    "deny expire revoke auth-fail mfa-fail lockout policy-reload " \
 	    "break-glass enroll issue-host lock unlock remind escalate " \
 	    "ca-rotate ca-init mfa session-start session-end host-enroll " \
-	    "host-remove" }, \
+	    "host-remove report" }, \
 	{ "serial", 0, "N", "the certificate with this serial", NULL }, \
 	{ "request", 0, "ID", "events of this request", NULL }, \
 	{ "since", 0, "T", "from this time (RFC 3339, or 90m, 24h, 7d ago)", \
@@ -48,11 +48,27 @@ int jit_remote_no_code(const char *name);
 	{ "until", 0, "T", "started up to this time", NULL }, \
 	{ "json", 0, NULL, "JSON Lines", NULL }
 
+#define JIT_REPORT_OPTS \
+	{ "since", 0, "T", "from this time (RFC 3339, or 30d ago: the " \
+	    "default)", NULL }, \
+	{ "until", 0, "T", "to this time (RFC 3339, or a duration ago; " \
+	    "default now)", NULL }, \
+	{ "format", 0, "F", "text (the default), json or html", \
+	    "text json html" }
+
 /*
  * The banner a CA sends when it cannot reach its store: the client then
  * tries the next CA of its list.
  */
 #define JIT_BANNER_STORE_DOWN	"jit-ssh: the CA cannot reach its store"
+
+#define JIT_REPORT_OPTS \
+	{ "since", 0, "T", "from this time (RFC 3339, or 30d ago: the " \
+	    "default)", NULL }, \
+	{ "until", 0, "T", "to this time (RFC 3339, or a duration ago; " \
+	    "default now)", NULL }, \
+	{ "format", 0, "F", "text (the default), json or html", \
+	    "text json html" }
 
 /*
  * The banner a CA sends when a right code was used already (in this 30-s

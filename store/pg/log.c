@@ -329,11 +329,14 @@ pg_next_serial(struct store_be *b, uint64_t *serialp)
 	return r;
 }
 
-/* Runs sql (a select of PG_EVENT_SELECT) and calls cb on each row. */
+/*
+ * Runs sql (a select of PG_EVENT_SELECT) and calls cb on each row; *rowsp
+ * (when not NULL) counts the rows the result had.
+ */
 static int
 each_event(struct store_be *b, const char *sql, const struct pgp *p,
     int (*cb)(const struct jstore_event *, void *), void *arg,
-    uint64_t *lastp)
+    uint64_t *lastp, int *rowsp)
 {
 	struct jstore_event ev;
 	PGresult *res;
@@ -346,6 +349,8 @@ each_event(struct store_be *b, const char *sql, const struct pgp *p,
 	pg_reader_done(b, c);
 	if (r != 0)
 		return r;
+	if (rowsp != NULL)
+		*rowsp = PQntuples(res);
 	for (i = 0; i < PQntuples(res); i++) {
 		pg_event_row(res, i, &ev);
 		if ((r = cb(&ev, arg)) != 0)
@@ -357,6 +362,8 @@ each_event(struct store_be *b, const char *sql, const struct pgp *p,
 	return r;
 }
 
+#define PG_QUERY_PAGE	10000
+
 int
 pg_query(struct store_be *b, const struct jstore_filter *f,
     int (*cb)(const struct jstore_event *ev, void *arg), void *arg)
@@ -364,7 +371,9 @@ pg_query(struct store_be *b, const struct jstore_filter *f,
 	static const struct jstore_filter all;
 	char sql[1024];
 	struct pgp p = { .n = 0 };
+	uint64_t last = 0;
 	size_t o;
+	int after, rows = 0, r;
 
 	if (b == NULL || cb == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
@@ -398,10 +407,22 @@ pg_query(struct store_be *b, const struct jstore_filter *f,
 
 		snprintf(inner, sizeof(inner), "SELECT * FROM (%s ORDER BY seq "
 		    "DESC LIMIT $%d) newest ORDER BY seq", sql, p.n);
-		return each_event(b, inner, &p, cb, arg, NULL);
+		return each_event(b, inner, &p, cb, arg, NULL, NULL);
 	}
-	snprintf(sql + o, sizeof(sql) - o, " ORDER BY seq");
-	return each_event(b, sql, &p, cb, arg, NULL);
+	/*
+	 * In pages of PG_QUERY_PAGE rows, each from where the last ended (the
+	 * seq index), so memory does not grow with the log and no read
+	 * connection is held while cb runs (cb may query too).
+	 */
+	after = p.n;
+	pg_param_u64(&p, 0);
+	snprintf(sql + o, sizeof(sql) - o, " AND seq > $%d ORDER BY seq "
+	    "LIMIT %d", p.n, PG_QUERY_PAGE);
+	do {
+		snprintf(p.num[after], sizeof(p.num[0]), "%" PRIu64, last);
+		r = each_event(b, sql, &p, cb, arg, &last, &rows);
+	} while (r == 0 && rows == PG_QUERY_PAGE);
+	return r;
 }
 
 int
@@ -417,7 +438,7 @@ pg_events_after(struct store_be *b, uint64_t after, size_t max,
 	pg_param_u64(&p, after);
 	pg_param_u64(&p, max);
 	return each_event(b, "SELECT " PG_EVENT_SELECT " FROM jit_events WHERE "
-	    "seq > $1 ORDER BY seq LIMIT $2", &p, cb, arg, lastp);
+	    "seq > $1 ORDER BY seq LIMIT $2", &p, cb, arg, lastp, NULL);
 }
 
 int
