@@ -345,3 +345,12 @@ jpolicy_review_excluded(const struct jpolicy *p, const char *kind,
 	}
 	return 0;
 }
+
+int
+jpolicy_review_hours_at(const struct jpolicy *p, unsigned wday, unsigned minute)
+{
+	/* 1970-01-11 was a Sunday: a local time on that week's wday. */
+	uint64_t t = (10 + wday % 7) * 86400ULL + minute * 60ULL, end;
+
+	return policy_in_window(p->review.hours, p->review.nhours, t, &end);
+}

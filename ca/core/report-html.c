@@ -493,17 +493,13 @@ evidence(FILE *f, struct jstore *st, const json_t *fl)
 	return r;
 }
 
-int
-ca_report_html(struct jstore *st, const json_t *m, FILE *f)
+static void
+html_top(FILE *f, const json_t *m)
 {
 	const json_t *period = json_object_get(m, "period");
 	const json_t *log = json_object_get(m, "log");
 	const json_t *v = json_object_get(m, "verdict");
-	const json_t *s = json_object_get(m, "summary");
-	const json_t *rv = json_object_get(m, "review");
-	const json_t *fl = json_object_get(m, "findings"), *x, *q;
-	const char *cls, *key;
-	size_t i, j;
+	const char *cls;
 
 	cls = num(v, "high") > 0 ? "v-high" : num(v, "medium") > 0 ?
 	    "v-medium" : num(v, "low") > 0 ? "v-low" : "v-none";
@@ -527,6 +523,14 @@ ca_report_html(struct jstore *st, const json_t *m, FILE *f)
 	fprintf(f, "<small>%llu high, %llu medium, %llu low severity findings"
 	    "</small></div>\n", num(v, "high"), num(v, "medium"),
 	    num(v, "low"));
+}
+
+static void
+html_summary(FILE *f, const json_t *s)
+{
+	const char *key;
+	json_t *x;
+	size_t i = 0;
 
 	fprintf(f, "<h2>Summary</h2>\n<div class=\"cards\">\n");
 	card_n(f, num(s, "requests"), "requests");
@@ -542,9 +546,7 @@ ca_report_html(struct jstore *st, const json_t *m, FILE *f)
 	    "time to first use");
 	card_n(f, num(s, "auth_failures"), "authentication failures");
 	card_n(f, num(s, "lockouts"), "lockouts");
-	fprintf(f, "</div>\n");
-	fprintf(f, "<p class=\"sub\">Issued per role: ");
-	i = 0;
+	fprintf(f, "</div>\n<p class=\"sub\">Issued per role: ");
 	json_object_foreach((json_t *)json_object_get(s, "issuances_per_role"),
 	    key, x) {
 		fprintf(f, "%s", i++ > 0 ? ", " : "");
@@ -552,49 +554,61 @@ ca_report_html(struct jstore *st, const json_t *m, FILE *f)
 		fprintf(f, " %lld", (long long)json_integer_value(x));
 	}
 	fprintf(f, "%s</p>\n", i == 0 ? "none" : "");
+}
+
+static void
+html_finding(FILE *f, const json_t *x)
+{
+	const json_t *who = json_object_get(x, "users"), *q;
+	size_t j;
+
+	if (json_array_size(who) == 0)
+		who = json_object_get(x, "addresses");
+	fprintf(f, "<tr class=\"finding\" data-kind=\"");
+	esc(f, str(x, "kind"));
+	fprintf(f, "\"><td class=\"k\"><span class=\"sev sev-");
+	esc(f, str(x, "severity"));
+	fprintf(f, "\">");
+	esc(f, str(x, "severity"));
+	fprintf(f, "</span></td><td class=\"k\">");
+	esc(f, str(x, "kind"));
+	fprintf(f, "</td>");
+	name_cell(f, who);
+	name_cell(f, json_object_get(x, "roles"));
+	fprintf(f, "<td>");
+	esc(f, str(x, "detail"));
+	if (json_array_size(json_object_get(x, "requests")) > 0) {
+		fprintf(f, " (requests ");
+		json_array_foreach(json_object_get(x, "requests"), j, q) {
+			fprintf(f, "%s", j > 0 ? ", " : "");
+			esc(f, json_string_value(q));
+		}
+		fprintf(f, ")");
+	}
+	fprintf(f, "</td><td>");
+	json_array_foreach(json_object_get(x, "seqs"), j, q)
+		fprintf(f, "%s<a href=\"#e-%lld\">%lld</a>", j > 0 ? " " : "",
+		    (long long)json_integer_value(q),
+		    (long long)json_integer_value(q));
+	fprintf(f, "</td></tr>\n");
+}
+
+static void
+html_findings(FILE *f, const json_t *m)
+{
+	const json_t *fl = json_object_get(m, "findings"), *x;
+	const char *key;
+	size_t i;
 
 	fprintf(f, "<h2>Findings</h2>\n");
 	if (json_array_size(fl) == 0)
 		fprintf(f, "<p class=\"none\">No findings.</p>\n");
 	else {
-		fprintf(f, "<table id=\"findings\">\n<thead><tr><th>Severity</th>"
-		    "<th>Kind</th><th>Who</th><th>Role</th><th>Finding</th>"
+		fprintf(f, "<table id=\"findings\">\n<thead><tr><th>Severity"
+		    "</th><th>Kind</th><th>Who</th><th>Role</th><th>Finding</th>"
 		    "<th>Evidence (seq)</th></tr></thead>\n<tbody>\n");
-		json_array_foreach(fl, i, x) {
-			const json_t *who = json_object_get(x, "users");
-
-			if (json_array_size(who) == 0)
-				who = json_object_get(x, "addresses");
-			fprintf(f, "<tr class=\"finding\" data-kind=\"");
-			esc(f, str(x, "kind"));
-			fprintf(f, "\"><td class=\"k\"><span class=\"sev sev-");
-			esc(f, str(x, "severity"));
-			fprintf(f, "\">");
-			esc(f, str(x, "severity"));
-			fprintf(f, "</span></td><td class=\"k\">");
-			esc(f, str(x, "kind"));
-			fprintf(f, "</td>");
-			name_cell(f, who);
-			name_cell(f, json_object_get(x, "roles"));
-			fprintf(f, "<td>");
-			esc(f, str(x, "detail"));
-			if (json_array_size(json_object_get(x, "requests")) > 0) {
-				fprintf(f, " (requests ");
-				json_array_foreach(json_object_get(x, "requests"),
-				    j, q) {
-					fprintf(f, "%s", j > 0 ? ", " : "");
-					esc(f, json_string_value(q));
-				}
-				fprintf(f, ")");
-			}
-			fprintf(f, "</td><td>");
-			json_array_foreach(json_object_get(x, "seqs"), j, q)
-				fprintf(f, "%s<a href=\"#e-%lld\">%lld</a>",
-				    j > 0 ? " " : "", (long long)
-				    json_integer_value(q), (long long)
-				    json_integer_value(q));
-			fprintf(f, "</td></tr>\n");
-		}
+		json_array_foreach(fl, i, x)
+			html_finding(f, x);
 		fprintf(f, "</tbody>\n</table>\n");
 	}
 	if (json_object_size(json_object_get(m, "left_out")) > 0) {
@@ -607,14 +621,24 @@ ca_report_html(struct jstore *st, const json_t *m, FILE *f)
 		}
 		fprintf(f, "</p>\n");
 	}
+}
 
+int
+ca_report_html(struct jstore *st, const json_t *m, FILE *f)
+{
+	const json_t *rv = json_object_get(m, "review"), *x;
+	size_t i;
+
+	html_top(f, m);
+	html_summary(f, json_object_get(m, "summary"));
+	html_findings(f, m);
 	fprintf(f, "<h2>Certificates issued per day</h2>\n");
 	chart_days(f, m);
 	fprintf(f, "<h2>Access by hour of the week</h2>\n");
 	chart_heat(f, m);
 	fprintf(f, "<h2>Approval latency</h2>\n");
 	chart_latency(f, m);
-	if (evidence(f, st, fl) != 0)
+	if (evidence(f, st, json_object_get(m, "findings")) != 0)
 		return JIT_ERR_STORE;
 	fprintf(f, "<footer>Business hours: ");
 	json_array_foreach(json_object_get(rv, "business_hours"), i, x) {

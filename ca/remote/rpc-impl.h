@@ -55,6 +55,7 @@ int rpc_deny(void *ctx, const struct jit_args *a);
 int rpc_audit(void *ctx, const struct jit_args *a);
 int rpc_help(void *ctx, const struct jit_args *a);
 int rpc_sessions(void *ctx, const struct jit_args *a);
+int rpc_report(void *ctx, const struct jit_args *a);
 int rpc_session_export(void *ctx, const struct jit_args *a);
 int rpc_upload(void *ctx, const struct jit_args *a);
 

@@ -41,6 +41,10 @@ static const struct jit_opt sessions_opts[] = {
 	JIT_SESSIONS_OPTS,
 	{ NULL, 0, NULL, NULL, NULL },
 };
+static const struct jit_opt report_opts[] = {
+	JIT_REPORT_OPTS,
+	{ NULL, 0, NULL, NULL, NULL },
+};
 static const struct jit_opt upload_opts[] = {
 	{ "end", 0, "WHY", "the recording is complete: how it ended", NULL },
 	{ "status", 0, "N", "the session's exit status", NULL },
@@ -114,6 +118,12 @@ static const struct jit_verb session_export = {
 	.flags = JIT_VERB_CLIENT | JIT_VERB_AUDITORS,
 	.run = RUN(rpc_session_export),
 };
+static const struct jit_verb report = {
+	.name = "report",
+	.usage = "report [--since T] [--until T] [--format text|json|html]",
+	.summary = "the access review (auditors)", .opts = report_opts,
+	.flags = JIT_VERB_CLIENT | JIT_VERB_AUDITORS, .run = RUN(rpc_report),
+};
 static const struct jit_verb upload = {
 	.name = "upload",
 	.usage = "upload SESSION OFFSET [--end WHY --status N --bytes-in N "
@@ -140,7 +150,7 @@ static const struct jit_verb help = {
 
 const struct jit_verb *const jit_remote_verbs[] = {
 	&login, &roles, &whoami, &status, &requests, &approve, &deny, &audit,
-	&sessions, &session_export, &upload, &krl, &ca_keys, &help, NULL,
+	&sessions, &session_export, &report, &upload, &krl, &ca_keys, &help, NULL,
 };
 
 const struct jit_prog jit_remote_prog = { "ssh USER@CA", NULL,

@@ -229,6 +229,9 @@ int jpolicy_parse_duration(const char *s, uint64_t *secsp);
  */
 const char *jpolicy_review_kind(size_t i);
 int jpolicy_review_in_hours(const struct jpolicy *p, uint64_t t);
+/* 1 when local weekday wday (0: Sunday) at minute (of the day) is inside. */
+int jpolicy_review_hours_at(const struct jpolicy *p, unsigned wday,
+    unsigned minute);
 long jpolicy_review_tz_offset(const struct jpolicy *p, uint64_t t);
 const char *jpolicy_review_timezone(const struct jpolicy *p);
 size_t jpolicy_review_nhours(const struct jpolicy *p);
