@@ -55,6 +55,7 @@ struct cert {
 	uint64_t serial, seq, bg_seq, issued, valid_before;
 	uint64_t revoked_at, revoke_seq, first_use;
 	uint32_t user, role, sessions;
+	int late;		/* a session began after the revocation */
 	uint64_t sess_seqs[4];
 	char reason[160];
 };

@@ -436,6 +436,7 @@ on_session(struct rep *R, const struct jstore_event *ev)
 				R->err = JIT_ERR_ALLOC;
 		}
 		if (c->revoked_at != 0 && at > c->revoked_at + krl) {
+			c->late = 1;	/* its end says nothing more */
 			a = agg_of(R, K_CLOSURE, u, r, 1);
 			agg_note(a, at - c->revoked_at, c->revoke_seq);
 			if (a == NULL)
@@ -465,7 +466,7 @@ on_session(struct rep *R, const struct jstore_event *ev)
 			    "its certificate (serial %llu) by %s",
 			    ev->request_id, (unsigned long long)ev->serial, d);
 		}
-	} else if (c != NULL && c->revoked_at != 0 &&
+	} else if (c != NULL && c->revoked_at != 0 && !c->late &&
 	    at > c->revoked_at + krl) {
 		a = agg_of(R, K_CLOSURE, u, r, 1);
 		agg_note(a, at - c->revoked_at, c->revoke_seq);

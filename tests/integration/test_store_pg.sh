@@ -12,7 +12,7 @@ if "$BUILD_ROOT/tests/test_store" --jobs 2 --filter "${PG_FILTER:-*}" > "$T/out"
 else
 	bad "the store's unit tests on PostgreSQL: $(grep -E 'FAIL|CRASH|Assertion' "$T/out" | head -20)"
 fi
-for t in ca_lifecycle ca_remote ca_auth; do
+for t in ca_lifecycle ca_remote ca_auth ca_report; do
 	if "$BUILD_ROOT/tests/test_$t" --jobs 2 > "$T/$t" 2>&1; then
 		ok "test_$t passes on PostgreSQL ($(grep -o 'Tested: [0-9]*' "$T/$t" | head -1))"
 	else

@@ -236,3 +236,56 @@ Test(store_log, queries_span_indexed_and_recent_events)
 	cr_assert_str_eq(c.event[1], "revoke");
 	jstore_close(s);
 }
+
+struct walk_order {
+	uint64_t last, n, stop_at;
+};
+
+static int
+in_order(const struct jstore_event *ev, void *arg)
+{
+	struct walk_order *w = arg;
+
+	cr_assert_gt(ev->seq, w->last, "seq %llu after %llu",
+	    (unsigned long long)ev->seq, (unsigned long long)w->last);
+	w->last = ev->seq;
+	if (++w->n == w->stop_at)
+		return 7;
+	return 0;
+}
+
+/*
+ * A walk longer than one read (PostgreSQL reads 10,000 rows at a time):
+ * every event once, in order, across the pages; a callback's stop ends
+ * it there.
+ */
+Test(store_log, long_walks_see_every_event_once)
+{
+	struct jstore *s = open_store(0);
+	struct jstore_event evs[1000];
+	struct walk_order w;
+	struct jstore_filter f;
+	size_t i, k;
+
+	for (k = 0; k < 25; k++) {
+		for (i = 0; i < 1000; i++)
+			evs[i] = issue_event("alice", "dev", 0, 1700000000 +
+			    k * 1000 + i);
+		cr_assert_eq(jstore_append(s, evs, 1000), 0);
+	}
+	evs[0] = issue_event("bob", "dev", 0, 1700100000);
+	cr_assert_eq(jstore_append(s, evs, 1), 0);
+	memset(&w, 0, sizeof(w));
+	cr_assert_eq(jstore_query(s, NULL, in_order, &w), 0);
+	cr_assert_eq(w.n, 25001);
+	memset(&f, 0, sizeof(f));
+	f.since = 1700000000 + 5000;
+	memset(&w, 0, sizeof(w));
+	cr_assert_eq(jstore_query(s, &f, in_order, &w), 0);
+	cr_assert_eq(w.n, 20001);
+	memset(&w, 0, sizeof(w));
+	w.stop_at = 15000;
+	cr_assert_eq(jstore_query(s, NULL, in_order, &w), 7);
+	cr_assert_eq(w.n, 15000);
+	jstore_close(s);
+}
