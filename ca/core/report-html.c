@@ -149,17 +149,19 @@ card_dur(FILE *f, const json_t *h, const char *label)
 	esc(f, v);
 	fprintf(f, "</b><span>");
 	esc(f, label);
-	fprintf(f, ": median; p90 %s, max %s</span></div>\n", b, c);
+	fprintf(f, " (median)<br/>p90 %s &#183; max %s</span></div>\n", b, c);
 }
 
-/* A round axis top at or above max: 1, 2, 5 times a power of ten. */
+/* A round axis top at or above max: 4, or 5, 10, 20, 50, 100, ... */
 static unsigned long long
 nice_top(unsigned long long max)
 {
-	unsigned long long p = 1;
+	unsigned long long p = 10;
 
-	if (max < 4)
+	if (max <= 4)
 		return 4;
+	if (max <= 5)
+		return 5;
 	for (;;) {
 		if (max <= p)
 			return p;
@@ -174,16 +176,16 @@ nice_top(unsigned long long max)
 static void
 y_axis(FILE *f, int x0, int y0, int w, int h, unsigned long long top)
 {
-	int i;
+	int i, n = top == 4 ? 4 : 5;	/* whole numbers at every line */
 
-	for (i = 0; i <= 4; i++) {
-		int y = y0 + h - h * i / 4;
+	for (i = 0; i <= n; i++) {
+		int y = y0 + h - h * i / n;
 
 		fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
 		    "stroke=\"#e3e8ee\" stroke-width=\"1\"/>\n", x0, y, x0 + w, y);
 		fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"10\" "
 		    "text-anchor=\"end\" fill=\"#5a6675\">%llu</text>\n", x0 - 4,
-		    y + 3, top * (unsigned long long)i / 4);
+		    y + 3, top * (unsigned long long)i / (unsigned long long)n);
 	}
 }
 
@@ -215,7 +217,7 @@ chart_days(FILE *f, const json_t *m)
 			max = tot[b];
 	top = nice_top(max);
 	fprintf(f, "<div class=\"chart\" id=\"chart-days\">\n<svg "
-	    "xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 700 250\" "
+	    "xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 700 232\" "
 	    "role=\"img\" aria-label=\"Certificates issued per day, by "
 	    "role\">\n");
 	y_axis(f, X0, Y0, W, H, top);

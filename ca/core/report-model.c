@@ -175,17 +175,24 @@ agg_finding(struct out *o, const struct agg *a)
 	const struct rep *R = o->R;
 	char text[512], d[32];
 	json_t *reqs = json_array();
-	size_t i;
+	uint64_t iss;
+	size_t i, n;
 
 	for (i = 0; i < a->nreqs; i++)
 		json_array_append_new(reqs, json_string(a->reqs[i]));
 	switch (a->kind) {
 	case K_OOH:
-		snprintf(text, sizeof(text), "%llu issuance%s and %llu "
-		    "request%s outside business hours",
-		    (unsigned long long)(a->count - a->requests),
-		    a->count - a->requests == 1 ? "" : "s",
-		    (unsigned long long)a->requests, a->requests == 1 ? "" : "s");
+		iss = a->count - a->requests;
+		n = 0;
+		if (iss > 0)
+			n = (size_t)snprintf(text, sizeof(text), "%llu issuance%s",
+			    (unsigned long long)iss, iss == 1 ? "" : "s");
+		if (a->requests > 0)
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+			    "%s%llu request%s", iss > 0 ? ", " : "",
+			    (unsigned long long)a->requests, a->requests == 1 ?
+			    "" : "s");
+		snprintf(text + n, sizeof(text) - n, " outside business hours");
 		break;
 	case K_RUBBER:
 		jit_format_duration(a->min, d, sizeof(d));
@@ -440,23 +447,48 @@ per_day(const struct rep *R)
 	return json_pack("{so so}", "roles", roles, "days", days);
 }
 
+/*
+ * Approval latency in bars from these edges, and min_review as one more,
+ * so the bars under it are exactly the approvals quicker than it.
+ */
 static json_t *
 latency_histogram(const struct rep *R)
 {
-	static const uint64_t edges[] = { 0, 10, 30, 60, 120, 300, 900, 1800,
-	    3600, 4 * 3600, UINT64_MAX };
-	static const char *const labels[] = { "<10s", "10-30s", "30s-1m",
-	    "1-2m", "2-5m", "5-15m", "15-30m", "30m-1h", "1-4h", ">4h" };
-	uint64_t min = jpolicy_review_min_review(R->p);
-	json_t *a = json_array();
-	size_t i;
+	static const uint64_t std[] = { 10, 30, 60, 120, 300, 900, 1800, 3600,
+	    4 * 3600 };
+	uint64_t min = jpolicy_review_min_review(R->p), edges[12], hi;
+	char a[32], b[32], label[80];
+	json_t *out = json_array();
+	size_t n = 0, i, j;
 
-	for (i = 0; i + 1 < sizeof(edges) / sizeof(edges[0]); i++)
-		json_array_append_new(a, json_pack("{ss sI sI sb}", "label",
-		    labels[i], "from", (json_int_t)edges[i], "count",
-		    (json_int_t)hist_range(&R->latency, edges[i], edges[i + 1]),
+	edges[n++] = 0;
+	for (i = 0, j = 0; i < sizeof(std) / sizeof(std[0]); i++) {
+		if (j == 0 && min < std[i]) {
+			if (min > 0)
+				edges[n++] = min;
+			j = 1;
+		}
+		if (std[i] != min)
+			edges[n++] = std[i];
+	}
+	if (j == 0 && min > std[i - 1])
+		edges[n++] = min;
+	for (i = 0; i < n; i++) {
+		hi = i + 1 < n ? edges[i + 1] : UINT64_MAX;
+		jit_format_duration(edges[i], a, sizeof(a));
+		jit_format_duration(hi, b, sizeof(b));
+		if (i == 0)
+			snprintf(label, sizeof(label), "<%s", b);
+		else if (i + 1 == n)
+			snprintf(label, sizeof(label), ">%s", a);
+		else
+			snprintf(label, sizeof(label), "%s-%s", a, b);
+		json_array_append_new(out, json_pack("{ss sI sI sb}", "label",
+		    label, "from", (json_int_t)edges[i], "count",
+		    (json_int_t)hist_range(&R->latency, edges[i], hi),
 		    "under_min_review", edges[i] < min));
-	return a;
+	}
+	return out;
 }
 
 static json_t *
