@@ -106,6 +106,52 @@ rc=0; "$JIT_SSH_CA" policy check "$T/rec.yaml" > /dev/null 2> "$T/err" || rc=$?
 rec_policy ", record: sometimes"
 rc=0; "$JIT_SSH_CA" policy check "$T/rec.yaml" > /dev/null 2> "$T/err" || rc=$?
 [ $rc = 1 ] && ok "record takes required or off" || bad "record value: rc=$rc"
+# The review section: each bad value named where it is.
+review_policy() {	# REVIEW LINES
+	cat > "$T/rev.yaml" <<YAML
+users:
+  alice: { keys: ["$(cut -d' ' -f1,2 "$TEST_DATA/key_ed25519.pub")"], groups: [dev] }
+roles:
+  dev: { groups: [dev], principals: [dev], mfa: optional }
+review:
+$1
+YAML
+}
+review_policy '  business_hours: ["Mon-Fri 08:30-18:00"]
+  timezone: Europe/Berlin
+  min_review: 1m
+  standing_after: 4h
+  krl_refresh: 2m
+  refused_spike: 20
+  exclude: [unused-role, { kind: out-of-hours, role: dev }]'
+"$JIT_SSH_CA" policy check "$T/rev.yaml" > /dev/null 2> "$T/err" && ok "a review section passes check" ||
+	bad "review refused: $(cat "$T/err")"
+while IFS='|' read -r line want; do
+	review_policy "  $line"
+	rc=0; "$JIT_SSH_CA" policy check "$T/rev.yaml" > /dev/null 2> "$T/err" || rc=$?
+	[ $rc = 1 ] && grep -q "rev.yaml:6:.*$want" "$T/err" || bad "review '$line': rc=$rc $(cat "$T/err")"
+done <<'CASES'
+timezone: Mars/Olympus|no such zone
+timezone: ../../etc/passwd|not a zone name
+timezone: [UTC]|review.timezone
+business_hours: ["Mon-Fri 9-5"]|window 'Mon-Fri 9-5' is not like
+business_hours: []|must not be empty
+min_review: 0s|review.min_review
+min_review: 2d|review.min_review must be from 1s to 1d
+standing_after: 30s|review.standing_after must be from 1m to 1d
+refused_spike: 0|review.refused_spike must be a whole number
+refused_spike: -3|review.refused_spike must be a whole number
+exclude: [everything]|'everything' is not a finding kind
+exclude: [{ user: alice }]|an entry needs a kind
+exclude: [{ kind: closure, host: web1 }]|unknown key 'host'
+weekends: off|review: unknown key 'weekends'
+CASES
+review_policy '  timezone: Europe/Berlin
+  business_hours: ["Mon-Fri 09:00-17:00 UTC"]'
+rc=0; "$JIT_SSH_CA" policy check "$T/rev.yaml" > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "are in review.timezone (Europe/Berlin): leave out 'UTC'" "$T/err" ||
+	bad "UTC in a zone's hours: rc=$rc $(cat "$T/err")"
+ok "each bad review value is refused with its position and what is wrong (15 cases)"
 rec_policy ""
 "$JIT_SSH_CA" init --dir "$T/rca" > /dev/null
 cp "$T/rec.yaml" "$T/rca/policy.yaml"
