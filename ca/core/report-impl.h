@@ -110,7 +110,7 @@ struct rep {
 	struct map certs_ix, pend_ix, chains_ix, subjects_ix, aggs_ix;
 	struct map decided_ix;
 	uint64_t each[K_N];		/* findings of one use each, so far */
-	uint64_t next_sweep, untallied;
+	uint64_t next_sweep, next_pend_sweep, untallied;
 	int hosts_enrolled;
 };
 

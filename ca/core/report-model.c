@@ -576,6 +576,9 @@ summary(const struct rep *R)
 	    "approval_latency", figures(&R->latency),
 	    "time_to_first_use", figures(&R->first_use));
 	if (s != NULL) {
+		/* Refusals past the cap on users and addresses tallied. */
+		json_object_set_new(s, "refusals_untallied",
+		    json_integer((json_int_t)R->untallied));
 		json_object_set_new(json_object_get(s, "time_to_first_use"),
 		    "certificates", json_integer((json_int_t)R->certs_done));
 		json_object_set_new(json_object_get(s, "time_to_first_use"),

@@ -281,7 +281,10 @@ sweep(struct rep *R, uint64_t now, int all)
 		}
 	}
 	/* Requests open for a month: their end is not in the log. */
-	for (i = 0; i < R->pend.n && !all; i++) {
+	if (now < R->next_pend_sweep || all)
+		return;
+	R->next_pend_sweep = now + 86400;
+	for (i = 0; i < R->pend.n; i++) {
 		struct pending *p = pool_at(&R->pend, (long)i);
 		uint64_t key;
 

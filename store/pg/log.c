@@ -364,21 +364,65 @@ each_event(struct store_be *b, const char *sql, const struct pgp *p,
 
 #define PG_QUERY_PAGE	10000
 
+/* The time range of a paged walk, checked here (see pg_query). */
+struct in_time {
+	const struct jstore_filter *f;
+	int (*cb)(const struct jstore_event *, void *);
+	void *arg;
+};
+
+static int
+in_time(const struct jstore_event *ev, void *arg)
+{
+	struct in_time *t = arg;
+
+	if ((t->f->since != 0 && ev->time < t->f->since) ||
+	    (t->f->until != 0 && ev->time > t->f->until))
+		return 0;
+	return t->cb(ev, t->arg);
+}
+
+/* The seqs of the first and last events in f's time range (0: none). */
+static int
+time_bounds(struct store_be *b, const struct jstore_filter *f, uint64_t *lo,
+    uint64_t *hi)
+{
+	struct pgp p = { .n = 0 };
+	PGresult *res;
+	PGconn *c;
+	int r;
+
+	pg_param_u64(&p, f->since);
+	pg_param_u64(&p, f->until != 0 ? f->until : UINT64_MAX);
+	if ((r = pg_reader(b, &c)) != 0)
+		return r;
+	r = pg_exec(c, "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) "
+	    "FROM jit_events WHERE time >= $1 AND time <= $2", &p, &res);
+	pg_reader_done(b, c);
+	if (r != 0)
+		return r;
+	*lo = pg_u64(res, 0, 0);
+	*hi = pg_u64(res, 0, 1);
+	PQclear(res);
+	return 0;
+}
+
 int
 pg_query(struct store_be *b, const struct jstore_filter *f,
     int (*cb)(const struct jstore_event *ev, void *arg), void *arg)
 {
 	static const struct jstore_filter all;
+	struct in_time t = { f, cb, arg };
 	char sql[1024];
 	struct pgp p = { .n = 0 };
-	uint64_t last = 0;
+	uint64_t last = 0, hi = UINT64_MAX >> 1;
 	size_t o;
-	int after, rows = 0, r;
+	int from, rows = 0, r;
 
 	if (b == NULL || cb == NULL)
 		return JIT_ERR_INVALID_ARGUMENT;
 	if (f == NULL)
-		f = &all;
+		t.f = f = &all;
 	if (f->limit > 10000000)
 		return JIT_ERR_INVALID_ARGUMENT;
 	o = (size_t)snprintf(sql, sizeof(sql), "SELECT " PG_EVENT_SELECT
@@ -397,11 +441,10 @@ pg_query(struct store_be *b, const struct jstore_filter *f,
 	    pg_param_str(&p, f->fingerprint));
 	COND(f->request_id != NULL, "request_id =", pg_param_str(&p, f->request_id));
 	COND(f->serial != 0, "serial =", pg_param_u64(&p, f->serial));
-	COND(f->since != 0, "time >=", pg_param_u64(&p, f->since));
-	COND(f->until != 0, "time <=", pg_param_u64(&p, f->until));
-#undef COND
 	if (f->limit != 0) {
 		/* The newest limit matches, shown oldest first. */
+		COND(f->since != 0, "time >=", pg_param_u64(&p, f->since));
+		COND(f->until != 0, "time <=", pg_param_u64(&p, f->until));
 		pg_param_u64(&p, f->limit);
 		char inner[1100];
 
@@ -409,18 +452,29 @@ pg_query(struct store_be *b, const struct jstore_filter *f,
 		    "DESC LIMIT $%d) newest ORDER BY seq", sql, p.n);
 		return each_event(b, inner, &p, cb, arg, NULL, NULL);
 	}
+#undef COND
 	/*
-	 * In pages of PG_QUERY_PAGE rows, each from where the last ended (the
-	 * seq index), so memory does not grow with the log and no read
-	 * connection is held while cb runs (cb may query too).
+	 * In pages of PG_QUERY_PAGE rows along the seq index, each from where
+	 * the last ended, so memory does not grow with the log and no read
+	 * connection is held while cb runs (cb may query too).  A time range
+	 * becomes the range of seqs its first and last events have (through
+	 * the time index), and the time itself is checked here: the
+	 * statement is prepared once, and a generic plan with the time
+	 * condition in it may sort the whole range for every page.
 	 */
-	after = p.n;
+	if ((f->since != 0 || f->until != 0) &&
+	    ((r = time_bounds(b, f, &last, &hi)) != 0 || hi == 0))
+		return r;
+	if (last > 0)
+		last--;
+	from = p.n;
 	pg_param_u64(&p, 0);
-	snprintf(sql + o, sizeof(sql) - o, " AND seq > $%d ORDER BY seq "
-	    "LIMIT %d", p.n, PG_QUERY_PAGE);
+	pg_param_u64(&p, hi);
+	snprintf(sql + o, sizeof(sql) - o, " AND seq > $%d AND seq <= $%d "
+	    "ORDER BY seq LIMIT %d", p.n - 1, p.n, PG_QUERY_PAGE);
 	do {
-		snprintf(p.num[after], sizeof(p.num[0]), "%" PRIu64, last);
-		r = each_event(b, sql, &p, cb, arg, &last, &rows);
+		snprintf(p.num[from], sizeof(p.num[0]), "%" PRIu64, last);
+		r = each_event(b, sql, &p, in_time, &t, &last, &rows);
 	} while (r == 0 && rows == PG_QUERY_PAGE);
 	return r;
 }

@@ -14,14 +14,14 @@
 # digest is the JSON's; a past period reproduces byte for byte; bad
 # options change nothing.
 . "$(dirname "$0")/lib.sh"
-: "${JIT_SSH_CA:?}" "${JIT_SSH_HOST:?}"
+: "${JIT_SSH_CA:?}" "${JIT_SSH:?}" "${JIT_SSH_HOST:?}"
 command -v oathtool > /dev/null || skip "oathtool missing (apt-get install oathtool)"
 J=$JIT_SSH_CA
 PY=/usr/bin/python3
 CHROMIUM=$(command -v chromium || true)
 
 $J init --dir "$T/ca" > /dev/null
-for u in alice bob carol dave idle mallory hostkey new; do ssh-keygen -q -t ed25519 -N '' -C "$u" -f "$T/$u"; done
+for u in alice bob carol audra dave idle mallory hostkey new; do ssh-keygen -q -t ed25519 -N '' -C "$u" -f "$T/$u"; done
 k() { cut -d' ' -f1,2 "$T/$1.pub"; }
 # Business hours two hours from now, for an hour: now is outside them.
 OUT_HOURS=$($PY -c 'import time; h=time.gmtime().tm_hour; a=(h+2)%24; b=a+1
@@ -33,6 +33,7 @@ users:
   alice: { keys: ["$(k alice)"], groups: [dev] }
   bob:   { keys: ["$(k bob)"], groups: [dev] }
   carol: { keys: ["$(k carol)"], groups: [leads, audit] }
+  audra: { keys: ["$(k audra)"], groups: [audit] }
   dave:  { keys: ["$(k dave)"], groups: [dev] }
   idle:  { keys: ["$(k idle)"], groups: [dev] }
 roles:
@@ -161,6 +162,7 @@ out-of-hours dave prod
 refused 127.0.0.1 -
 refused mallory -
 rubber-stamp carol prod
+inactive-user audra -
 inactive-user idle -
 unused-grant alice prod
 unused-grant bob dev
@@ -304,12 +306,19 @@ out=$(ca bob report < /dev/null 2>&1) && bad "a user ran report" ||
 ca carol report --format json < /dev/null > "$T/r3.json" 2> "$T/err" || bad "carol's report: $(cat "$T/err")"
 got=$(json_keys < "$T/r3.json")
 [ "$got" = "$want" ] && ok "an auditor's report over SSH has the same findings" || bad "remote findings: $got"
+# jit-ssh report, as an auditor would run it.
+printf 'ca: 127.0.0.1:%s\nuser: audra\nidentity: %s\nca_host_key: "%s"\n' "$PORT" "$T/audra" \
+	"$(k ca/ssh_host_ed25519_key)" > "$T/audra.yaml"
+JIT_SSH_CONFIG=$T/audra.yaml "$JIT_SSH" report --since 30d < /dev/null > "$T/r4.txt" 2> "$T/err" ||
+	bad "jit-ssh report: $(cat "$T/err")"
+[ "$(text_keys < "$T/r4.txt")" = "$want" ] && ok "jit-ssh report (the client) prints the same findings" ||
+	bad "jit-ssh report: $(head -20 "$T/r4.txt")"
 $J audit --dir "$T/ca" --event report --json > "$T/reports.json"
 $PY - "$T/reports.json" "$T/r3.json" <<'PY' && ok "each run is a report event; carol's names her, the period, and the SHA-256 of the JSON she got" || bad "report events: $(tr '\n' ' ' < "$T/reports.json")"
 import base64, hashlib, json, sys
 evs = [json.loads(l) for l in open(sys.argv[1])]
-assert len(evs) == 5, len(evs)   # json, text, html, json in hours, carol's
-last = evs[-1]
+assert len(evs) == 6, len(evs)   # json, text, html, json in hours, carol's, audra's
+last = evs[-2]
 digest = "SHA256:" + base64.b64encode(hashlib.sha256(open(sys.argv[2], "rb").read()).digest()).decode().rstrip("=")
 assert last["user"] == "carol" and last["source"] == "127.0.0.1", last
 assert last["fingerprint"] == digest, (last["fingerprint"], digest)
