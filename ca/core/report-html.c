@@ -109,6 +109,7 @@ static const char *const css =
 ".sev-low { background: #5a6675; }\n"
 "a { color: #1d5fa8; text-decoration: none; }\n"
 "code { font-family: 'DejaVu Sans Mono', monospace; font-size: 8pt; }\n"
+".cards + p { margin-top: 2mm; }\n"
 "footer { margin-top: 6mm; border-top: 1px solid #d5dbe3;"
 " padding-top: 2mm; font-size: 8pt; color: #5a6675; }\n"
 ".none { color: #2e6b3f; font-weight: bold; }\n";

@@ -296,6 +296,15 @@ for c, colours in need.items():
     print("%s %d px" % (c, n))
 PY
 	cp "$T/full.png" "${REPORT_SHOT:-/dev/null}" 2> /dev/null || true
+	timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$T/chromium" \
+		--no-pdf-header-footer --print-to-pdf="$T/r.pdf" "file://$T/r.html" > "$T/chromium.log" 2>&1
+	$PY - "$T/r.pdf" <<'PY' > "$T/pdf" 2>&1 && ok "printed, it is $(cat "$T/pdf") A4 pages" || bad "print: $(cat "$T/pdf")"
+import re, sys
+d = open(sys.argv[1], "rb").read()
+boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]", d)
+assert boxes and all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2 for w, h in boxes), boxes
+print(len(re.findall(rb"/Type\s*/Page[^s]", d)))
+PY
 else
 	bad "chromium or python3-pil missing (./setup installs them)"
 fi
