@@ -54,20 +54,9 @@ esc(FILE *f, const char *s)
 	free(clean);
 }
 
-static const char *
-str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
-}
-
-static unsigned long long
-num(const json_t *o, const char *key)
-{
-	return (unsigned long long)json_integer_value(json_object_get(o, key));
-}
-
+/* Short names for the model's reads in this file. */
+#define str	ca_report_str
+#define num	ca_report_num
 static const char *const css =
 "@page { size: A4; margin: 14mm 12mm; }\n"
 "* { box-sizing: border-box; }\n"
@@ -441,27 +430,28 @@ evidence_row(const struct jstore_event *ev, void *arg)
 {
 	FILE *f = arg;
 	char t[32], serial[24];
+	const char *cells[9];
+	size_t i;
 
 	jit_format_time(ev->time, t, sizeof(t));
 	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)ev->serial);
-	fprintf(f, "<tr id=\"e-%llu\"><td>%llu</td><td>",
+	cells[0] = t;
+	cells[1] = ev->event;
+	cells[2] = ev->user;
+	cells[3] = ev->role;
+	cells[4] = ev->serial != 0 ? serial : "";
+	cells[5] = ev->request_id;
+	cells[6] = ev->approvers;
+	cells[7] = ev->source;
+	cells[8] = ev->reason;
+	fprintf(f, "<tr id=\"e-%llu\"><td>%llu</td>",
 	    (unsigned long long)ev->seq, (unsigned long long)ev->seq);
-	esc(f, t);
-	fprintf(f, "</td><td>");
-	esc(f, ev->event);
-	fprintf(f, "</td><td>");
-	esc(f, ev->user);
-	fprintf(f, "</td><td>");
-	esc(f, ev->role);
-	fprintf(f, "</td><td>%s</td><td>", ev->serial != 0 ? serial : "");
-	esc(f, ev->request_id);
-	fprintf(f, "</td><td>");
-	esc(f, ev->approvers);
-	fprintf(f, "</td><td>");
-	esc(f, ev->source);
-	fprintf(f, "</td><td>");
-	esc(f, ev->reason);
-	fprintf(f, "</td></tr>\n");
+	for (i = 0; i < 9; i++) {
+		fprintf(f, "<td>");
+		esc(f, cells[i]);
+		fprintf(f, "</td>");
+	}
+	fprintf(f, "</tr>\n");
 	return 0;
 }
 

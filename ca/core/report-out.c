@@ -65,19 +65,23 @@ ca_report_args(const struct jit_args *a, uint64_t now,
 	return 0;
 }
 
-static const char *
-str(const json_t *o, const char *key)
+const char *
+ca_report_str(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 
 	return s != NULL ? s : "";
 }
 
-static unsigned long long
-num(const json_t *o, const char *key)
+unsigned long long
+ca_report_num(const json_t *o, const char *key)
 {
 	return (unsigned long long)json_integer_value(json_object_get(o, key));
 }
+
+/* Short names for the model's reads in this file. */
+#define str	ca_report_str
+#define num	ca_report_num
 
 /* A JSON array of strings, joined by commas, into buf. */
 static const char *

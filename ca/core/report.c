@@ -45,7 +45,7 @@ agg_of(struct rep *R, int kind, uint32_t user, uint32_t role, int each)
 {
 	uint64_t key;
 	struct agg *a;
-	long i;
+	int made;
 
 	if (each && R->each[kind]++ >= EACH_MAX) {
 		each = 0;
@@ -54,14 +54,12 @@ agg_of(struct rep *R, int kind, uint32_t user, uint32_t role, int each)
 	key = each ? mix(((uint64_t)kind << 56) ^ R->each[kind] ^
 	    0x9e3779b97f4a7c15ULL) : ((uint64_t)kind << 56) ^
 	    ((uint64_t)(user & 0xfffffff) << 28) ^ (role & 0xfffffff);
-	if (!each && (i = map_get(&R->aggs_ix, key)) >= 0)
-		return pool_at(&R->aggs, i);
-	if ((i = pool_take(&R->aggs)) < 0 ||
-	    map_put(&R->aggs_ix, key, (uint32_t)i) != 0) {
+	if ((a = pool_keyed(&R->aggs, &R->aggs_ix, key, &made)) == NULL) {
 		R->err = JIT_ERR_ALLOC;
 		return NULL;
 	}
-	a = pool_at(&R->aggs, i);
+	if (!made)
+		return a;
 	a->kind = kind;
 	a->user = user;
 	a->role = role;
@@ -191,16 +189,12 @@ note_chain(struct rep *R, const struct jstore_event *ev, uint32_t u,
 {
 	uint64_t key = ((uint64_t)u << 32) | role;
 	struct chain *c;
-	long i;
+	int made;
 
-	if ((i = map_get(&R->chains_ix, key)) < 0) {
-		if ((i = pool_take(&R->chains)) < 0 ||
-		    map_put(&R->chains_ix, key, (uint32_t)i) != 0) {
-			R->err = JIT_ERR_ALLOC;
-			return;
-		}
+	if ((c = pool_keyed(&R->chains, &R->chains_ix, key, &made)) == NULL) {
+		R->err = JIT_ERR_ALLOC;
+		return;
 	}
-	c = pool_at(&R->chains, i);
 	if (c->n > 0 && ev->time > c->end + CHAIN_GAP) {
 		close_chain(R, u, role, c);
 		memset(c, 0, sizeof(*c));
@@ -334,26 +328,22 @@ tally(struct rep *R, const char *what, const char *who,
 	char key[80];
 	struct subject *s;
 	uint64_t h;
-	long i;
+	int made;
 
 	if (who == NULL || *who == '\0')
 		return;
 	snprintf(key, sizeof(key), "%s %s", what, who);
 	h = hash_str(key, 2);
-	if ((i = map_get(&R->subjects_ix, h)) < 0) {
-		if (R->subjects.n >= SUBJECTS_MAX) {
-			R->untallied++;
-			return;
-		}
-		if ((i = pool_take(&R->subjects)) < 0 ||
-		    map_put(&R->subjects_ix, h, (uint32_t)i) != 0) {
-			R->err = JIT_ERR_ALLOC;
-			return;
-		}
-		snprintf(((struct subject *)pool_at(&R->subjects, i))->key,
-		    sizeof(key), "%s", key);
+	if (map_get(&R->subjects_ix, h) < 0 && R->subjects.n >= SUBJECTS_MAX) {
+		R->untallied++;
+		return;
 	}
-	s = pool_at(&R->subjects, i);
+	if ((s = pool_keyed(&R->subjects, &R->subjects_ix, h, &made)) == NULL) {
+		R->err = JIT_ERR_ALLOC;
+		return;
+	}
+	if (made)
+		snprintf(s->key, sizeof(s->key), "%s", key);
 	if (strcmp(s->key, key) != 0)
 		return;		/* a 64-bit collision: not counted twice */
 	if (lockout)
@@ -380,7 +370,7 @@ on_issue(struct rep *R, const struct jstore_event *ev, uint32_t u,
 {
 	struct pending *p;
 	struct cert *c;
-	long i;
+	int made;
 
 	R->issuances++;
 	if (u != NONE)
@@ -398,14 +388,15 @@ on_issue(struct rep *R, const struct jstore_event *ev, uint32_t u,
 		pending_drop(R, ev->request_id);
 	}
 	note_chain(R, ev, u, role);
-	if (ev->serial == 0 || cert_get(R, ev->serial) != NULL)
+	if (ev->serial == 0)
 		return;
-	if ((i = pool_take(&R->certs)) < 0 ||
-	    map_put(&R->certs_ix, ev->serial, (uint32_t)i) != 0) {
+	if ((c = pool_keyed(&R->certs, &R->certs_ix, ev->serial, &made)) ==
+	    NULL) {
 		R->err = JIT_ERR_ALLOC;
 		return;
 	}
-	c = pool_at(&R->certs, i);
+	if (!made)
+		return;		/* issued twice: the first counts */
 	c->serial = ev->serial;
 	c->seq = ev->seq;
 	c->issued = ev->time;
@@ -494,7 +485,7 @@ on_decision(struct rep *R, const struct jstore_event *ev, uint32_t u,
 	struct decided *d;
 	uint64_t key, created = 0;
 	struct agg *a;
-	long i;
+	int made;
 
 	if (who != NONE)
 		R->active[who] = 1;
@@ -538,17 +529,12 @@ on_decision(struct rep *R, const struct jstore_event *ev, uint32_t u,
 	    strncmp(actor, "policy:", 7) == 0)
 		return;
 	key = ((uint64_t)role << 32) | who;
-	if ((i = map_get(&R->decided_ix, key)) < 0) {
-		if ((i = pool_take(&R->decided)) < 0 ||
-		    map_put(&R->decided_ix, key, (uint32_t)i) != 0) {
-			R->err = JIT_ERR_ALLOC;
-			return;
-		}
-		d = pool_at(&R->decided, i);
-		d->role = role;
-		d->approver = who;
+	if ((d = pool_keyed(&R->decided, &R->decided_ix, key, &made)) == NULL) {
+		R->err = JIT_ERR_ALLOC;
+		return;
 	}
-	d = pool_at(&R->decided, i);
+	d->role = role;
+	d->approver = who;
 	d->n++;
 	seq_add(d->seqs, &d->nseqs, ev->seq);
 }
@@ -560,7 +546,7 @@ walk(const struct jstore_event *ev, void *arg)
 	uint32_t u, role;
 	struct pending *p;
 	struct cert *c;
-	long i;
+	int made;
 
 	if (is(ev, "report"))
 		return 0;	/* reviews are not what is reviewed */
@@ -604,11 +590,11 @@ walk(const struct jstore_event *ev, void *arg)
 		if (ev->request_id == NULL || *ev->request_id == '\0' ||
 		    pending_get(R, ev->request_id) != NULL)
 			return R->err;
-		if ((i = pool_take(&R->pend)) < 0 ||
-		    map_put(&R->pend_ix, hash_str(ev->request_id, 1),
-		    (uint32_t)i) != 0)
+		if ((p = pool_keyed(&R->pend, &R->pend_ix,
+		    hash_str(ev->request_id, 1), &made)) == NULL)
 			return JIT_ERR_ALLOC;
-		p = pool_at(&R->pend, i);
+		if (!made)
+			return R->err;	/* another id, the same 64-bit hash */
 		snprintf(p->id, sizeof(p->id), "%s", ev->request_id);
 		p->time = ev->time;
 		p->seq = ev->seq;

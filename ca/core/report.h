@@ -48,6 +48,10 @@ int ca_report_build(struct jstore *st, const struct jpolicy *p,
 int ca_report_run(struct jstore *st, const struct jpolicy *p,
     const struct ca_report_opts *o, FILE *out, const char **whatp);
 
+/* A string (or "") and a number (or 0) of the model: the renderers' reads. */
+const char *ca_report_str(const struct json_t *o, const char *key);
+unsigned long long ca_report_num(const struct json_t *o, const char *key);
+
 /* The renderers (report-out.c, report-html.c). */
 int ca_report_text(const struct json_t *m, FILE *out);
 int ca_report_html(struct jstore *st, const struct json_t *m, FILE *out);

@@ -220,6 +220,24 @@ hist_range(const struct hist *h, uint64_t lo, uint64_t hi)
 }
 
 
+void *
+pool_keyed(struct pool *p, struct map *m, uint64_t key, int *madep)
+{
+	long i;
+
+	*madep = 0;
+	if ((i = map_get(m, key)) >= 0)
+		return pool_at(p, i);
+	if ((i = pool_take(p)) < 0)
+		return NULL;
+	if (map_put(m, key, (uint32_t)i) != 0) {
+		pool_give(p, i);
+		return NULL;
+	}
+	*madep = 1;
+	return pool_at(p, i);
+}
+
 void
 pool_free(struct pool *p)
 {

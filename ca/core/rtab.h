@@ -46,6 +46,11 @@ long pool_take(struct pool *p);
 void *pool_at(const struct pool *p, long i);
 void pool_give(struct pool *p, long i);
 void pool_free(struct pool *p);
+/*
+ * The item of key in p, found through m, or made (zeroed; *madep set to 1)
+ * when m has no such key; NULL when out of memory.
+ */
+void *pool_keyed(struct pool *p, struct map *m, uint64_t key, int *madep);
 int hist_add(struct hist *h, uint64_t v);
 uint64_t hist_pct(const struct hist *h, unsigned q);
 uint64_t hist_range(const struct hist *h, uint64_t lo, uint64_t hi);

@@ -62,13 +62,6 @@ int jit_remote_no_code(const char *name);
  */
 #define JIT_BANNER_STORE_DOWN	"jit-ssh: the CA cannot reach its store"
 
-#define JIT_REPORT_OPTS \
-	{ "since", 0, "T", "from this time (RFC 3339, or 30d ago: the " \
-	    "default)", NULL }, \
-	{ "until", 0, "T", "to this time (RFC 3339, or a duration ago; " \
-	    "default now)", NULL }, \
-	{ "format", 0, "F", "text (the default), json or html", \
-	    "text json html" }
 
 /*
  * The banner a CA sends when a right code was used already (in this 30-s
