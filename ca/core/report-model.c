@@ -636,3 +636,17 @@ rep_model(struct rep *R, json_t **mp)
 	*mp = m;
 	return 0;
 }
+
+const char *
+ca_report_str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+unsigned long long
+ca_report_num(const json_t *o, const char *key)
+{
+	return (unsigned long long)json_integer_value(json_object_get(o, key));
+}

@@ -65,20 +65,6 @@ ca_report_args(const struct jit_args *a, uint64_t now,
 	return 0;
 }
 
-const char *
-ca_report_str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
-}
-
-unsigned long long
-ca_report_num(const json_t *o, const char *key)
-{
-	return (unsigned long long)json_integer_value(json_object_get(o, key));
-}
-
 /* Short names for the model's reads in this file. */
 #define str	ca_report_str
 #define num	ca_report_num
