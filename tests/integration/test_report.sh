@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The access review over a history made with the real commands: logins at
-# the real `jit-ssh-ca serve` with stock ssh (a certificate never used, a
-# user holding a role through back-to-back certificates, break-glass),
+# the real `jit-ssh-ca serve` with stock ssh and `sign` offline (a
+# certificate never used, a user holding a role through back-to-back
+# certificates, break-glass),
 # requests approved at once and after a pause, failed logins, sessions the
 # real `jit-ssh-host ship` reports (one that outlived its certificate, one
 # that began after the revocation), a user never active, a role never asked
@@ -99,7 +100,8 @@ recorded() {	# CERT START END: a session of CERT, from START to END (host clock)
 
 # ---- the history ----
 ca alice login --role dev < "$T/new.pub" > "$T/a1-cert.pub" 2> "$T/err" || bad "alice login: $(cat "$T/err")"
-ca bob login --role dev < "$T/new.pub" > "$T/b1-cert.pub" 2> "$T/err" || bad "bob login: $(cat "$T/err")"
+$J sign --dir "$T/ca" --user bob --role dev -o "$T/b1-cert.pub" "$T/new.pub" > /dev/null 2> "$T/err" ||
+	bad "sign for bob: $(cat "$T/err")"
 ca dave login --role dev < "$T/new.pub" > "$T/d1-cert.pub" 2> "$T/err" || bad "dave login: $(cat "$T/err")"
 sleep 2
 ca dave login --role dev < "$T/new.pub" > "$T/d2-cert.pub" 2> "$T/err" || bad "dave login 2: $(cat "$T/err")"
