@@ -22,7 +22,10 @@ async function go(url, method = 'GET', body = null) {
         ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
       body,
     });
-    for (const c of res.headers.getSetCookie()) {
+    // Node 18's fetch may lack getSetCookie(): split the joined header.
+    const set = res.headers.getSetCookie ? res.headers.getSetCookie()
+      : (res.headers.get('set-cookie') || '').split(/, (?=[^;,= ]+=)/).filter(Boolean);
+    for (const c of set) {
       const [kv] = c.split(';');
       const eq = kv.indexOf('=');
       jar.set(kv.slice(0, eq), kv.slice(eq + 1));
@@ -48,22 +51,24 @@ function formOf(page) {
     const value = m[0].match(/value="([^"]*)"/);
     if (name && !/type="submit"/.test(m[0])) fields.set(name[1], value ? value[1] : '');
   }
-  const buttons = [...f[2].matchAll(/<button[^>]*name="([^"]*)"[^>]*value="([^"]*)"/gi)];
-  return { action: new URL(f[1], page.url).href, fields, buttons };
+  return { action: new URL(f[1], page.url).href, fields };
 }
 
 let page = await go(uri);
 for (let step = 0; step < 8; step++) {
   const f = formOf(page);
   if (!f) break;
-  if (f.fields.has('user_code')) {
+  if (f.fields.has('confirm')) {
+    // "Continue" confirms; the page's other button aborts.
+    if (abort) {
+      f.fields.delete('confirm');
+      f.fields.set('abort', 'yes');
+    }
+  } else if (f.fields.has('user_code')) {
     f.fields.set('user_code', code);
   } else if (f.fields.has('login')) {
     f.fields.set('login', login);
     f.fields.set('password', password);
-  } else if (f.fields.has('confirm') || f.buttons.length || /abort/.test(page.html)) {
-    if (abort) f.fields.set('abort', 'yes'); else f.fields.set('confirm', 'yes');
-    f.fields.delete(abort ? 'confirm' : 'abort');
   }
   page = await go(f.action, 'POST', f.fields.toString());
 }
