@@ -172,8 +172,8 @@ schema_check_keys(struct ctx *c, const struct jyaml_node *map, const char *what,
 
 /* The value node for key in map, or NULL. */
 /* Users, groups and roles: [A-Za-z0-9._@-], 1..64, not starting with '-'. */
-static int
-name_ok(const char *s)
+int
+policy_name_ok(const char *s)
 {
 	size_t i, len = strlen(s);
 
@@ -197,7 +197,7 @@ schema_get_name(struct ctx *c, const struct jyaml_node *n, const char *what)
 
 	if ((r = schema_want(c, n, JYAML_SCALAR, what)) != 0)
 		return r;
-	if (!name_ok(n->value))
+	if (!policy_name_ok(n->value))
 		return schema_err(c, n, "%s '%s' is not a valid name (letters, digits, "
 		    "'.', '_', '-', '@'; at most %d)", what, n->value,
 		    NAME_MAX_LEN);
@@ -474,6 +474,14 @@ jpolicy_free(struct jpolicy *p)
 
 	if (p == NULL || atomic_fetch_sub(&p->refs, 1) != 1)
 		return;
+	if (p->base != NULL) {	/* a view: only its own user is its own */
+		free(p->overlay->name);
+		pstrv_free(&p->overlay->groups);
+		free(p->overlay);
+		jpolicy_free(p->base);
+		free(p);
+		return;
+	}
 	for (i = 0; i < p->nusers; i++) {
 		free(p->users[i].name);
 		for (j = 0; j < p->users[i].nkeys; j++)
@@ -487,6 +495,7 @@ jpolicy_free(struct jpolicy *p)
 	free(p->roles);
 	pstrv_free(&p->auditors);
 	policy_review_free(&p->review);
+	policy_sso_free(&p->sso);
 	if (p->notify_argv != NULL) {
 		for (i = 0; p->notify_argv[i] != NULL; i++)
 			free(p->notify_argv[i]);
@@ -500,10 +509,11 @@ jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
     struct jpolicy **pp, char **errp)
 {
 	static const char *const keys[] = { "defaults", "users", "roles",
-	    "auditors", "notify", "review", NULL };
+	    "auditors", "notify", "review", "sso", NULL };
 	struct ctx c;
 	struct jyaml_node *root = NULL;
 	const struct jyaml_node *v;
+	size_t i;
 	int r;
 
 	if (pp == NULL || (yaml == NULL && len != 0))
@@ -547,6 +557,14 @@ jpolicy_load(const char *name, const unsigned char *yaml, size_t len,
 		(void)schema_err(&c, root, "the policy needs a 'users' mapping");
 	else if ((r = schema_load_users(&c, v)) != 0 && (r = schema_keep_going(r)) != 0)
 		goto out;
+	/* Before roles: the groups the identity provider brings are known. */
+	if ((v = jyaml_get(root, "sso")) != NULL && (r = schema_load_sso(&c,
+	    v)) != 0 && (r = schema_keep_going(r)) != 0)
+		goto out;
+	for (i = 0; i < c.p->nusers; i++)
+		if (c.p->users[i].sso && !c.p->sso.set)
+			(void)schema_err(&c, NULL, "user '%s' has sso: true but "
+			    "the policy has no sso section", c.p->users[i].name);
 	if ((v = jyaml_get(root, "roles")) == NULL)
 		(void)schema_err(&c, root, "the policy needs a 'roles' mapping");
 	else if ((r = schema_load_roles(&c, v)) != 0 && (r = schema_keep_going(r)) != 0)

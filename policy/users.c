@@ -34,7 +34,8 @@ user_keys(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n
 	int r, bad = 0;
 
 	if ((v = jyaml_get(n, "keys")) == NULL)
-		return schema_err(c, kn, "user '%s' has no keys", kn->value);
+		return u->sso ? 0 : schema_err(c, kn, "user '%s' has no keys",
+		    kn->value);
 	if ((r = schema_want(c, v, JYAML_SEQ, "keys")) != 0)
 		return r;
 	if (v->n == 0)
@@ -66,7 +67,7 @@ static int
 load_user(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n,
     struct puser *u)
 {
-	static const char *const keys[] = { "keys", "groups", NULL };
+	static const char *const keys[] = { "keys", "groups", "sso", NULL };
 	const struct jyaml_node *v;
 	int r;
 
@@ -77,6 +78,10 @@ load_user(struct ctx *c, const struct jyaml_node *kn, const struct jyaml_node *n
 		return JIT_ERR_ALLOC;
 	/* Each part is checked even after a problem in another. */
 	if ((r = schema_check_keys(c, n, "user", keys)) != 0 &&
+	    (r = schema_keep_going(r)) != 0)
+		return r;
+	if ((v = jyaml_get(n, "sso")) != NULL &&
+	    (r = schema_get_bool(c, v, "sso", &u->sso)) != 0 &&
 	    (r = schema_keep_going(r)) != 0)
 		return r;
 	if ((r = user_keys(c, kn, n, u)) != 0 && (r = schema_keep_going(r)) != 0)
@@ -131,7 +136,11 @@ policy_find_user(const struct jpolicy *p, const char *name)
 {
 	struct puser key;
 
-	if (p == NULL || name == NULL || p->nusers == 0)
+	if (p == NULL || name == NULL)
+		return NULL;
+	if (p->overlay != NULL && strcmp(p->overlay->name, name) == 0)
+		return p->overlay;
+	if (p->nusers == 0)
 		return NULL;
 	key.name = (char *)(uintptr_t)name;
 	return bsearch(&key, p->users, p->nusers, sizeof(key), cmp_user);

@@ -172,7 +172,7 @@ static const char *const known_events[] = { "issue", "request", "approve",
     "policy-reload", "break-glass", "enroll", "issue-host", "lock",
     "unlock", "remind", "escalate", "ca-rotate", "ca-init", "mfa",
     "session-start", "session-end", "host-enroll", "host-remove", "report",
-    NULL };
+    "sso", NULL };
 
 const char *
 jstore_event_name(size_t i)

@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #define DEVICE_GRANT		"urn:ietf:params:oauth:grant-type:device_code"
 
 struct ca_oidc {
+	atomic_int refs;
 	char *issuer, *client_id, *client_secret, *ca_file, *scope;
 	uint64_t skew;
 	long timeout_ms;
@@ -292,6 +294,7 @@ ca_oidc_new(const struct ca_oidc_cfg *cfg, struct ca_oidc **op)
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		return JIT_ERR_ALLOC;
 	pthread_mutex_init(&o->lock, NULL);
+	atomic_init(&o->refs, 1);
 	o->issuer = strdup(cfg->issuer);
 	o->client_id = strdup(cfg->client_id);
 	o->client_secret = cfg->client_secret ? strdup(cfg->client_secret) :
@@ -310,10 +313,36 @@ ca_oidc_new(const struct ca_oidc_cfg *cfg, struct ca_oidc **op)
 	return 0;
 }
 
+struct ca_oidc *
+ca_oidc_ref(struct ca_oidc *o)
+{
+	if (o != NULL)
+		atomic_fetch_add(&o->refs, 1);
+	return o;
+}
+
+static int
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL &&
+	    strcmp(a, b) == 0);
+}
+
+int
+ca_oidc_same(const struct ca_oidc *o, const struct ca_oidc_cfg *c)
+{
+	return same_str(o->issuer, c->issuer) &&
+	    same_str(o->client_id, c->client_id) &&
+	    same_str(o->client_secret, c->client_secret) &&
+	    same_str(o->ca_file, c->ca_file) &&
+	    same_str(o->scope, c->scope ? c->scope : "openid profile") &&
+	    o->skew == c->skew;
+}
+
 void
 ca_oidc_free(struct ca_oidc *o)
 {
-	if (o == NULL)
+	if (o == NULL || atomic_fetch_sub(&o->refs, 1) != 1)
 		return;
 	pthread_mutex_destroy(&o->lock);
 	free(o->issuer);

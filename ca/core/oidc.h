@@ -36,7 +36,11 @@ struct ca_oidc_cfg {
 int ca_oidc_url_ok(const char *url);
 
 int ca_oidc_new(const struct ca_oidc_cfg *cfg, struct ca_oidc **op);
+/* Counted: each ca_oidc_ref() wants its ca_oidc_free(). */
+struct ca_oidc *ca_oidc_ref(struct ca_oidc *o);
 void ca_oidc_free(struct ca_oidc *o);
+/* 1 when o was made from a configuration equal to cfg. */
+int ca_oidc_same(const struct ca_oidc *o, const struct ca_oidc_cfg *cfg);
 
 /* A device flow under way.  The device code never leaves the CA. */
 struct ca_oidc_device {

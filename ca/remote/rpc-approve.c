@@ -81,7 +81,7 @@ rpc_requests(void *ctx, const struct jit_args *a)
 	struct list_ctx l = { cx, NULL, 0, 0, jit_now() };
 
 	(void)jstore_request_expire(cx->svc->store, jit_now(), NULL);
-	l.p = svc_policy_get(cx->svc);
+	l.p = rpc_policy(cx);
 	l.json = json;
 	(void)jstore_request_list_open(cx->svc->store, NULL, list_one,
 	    &l);
@@ -111,7 +111,7 @@ decide_cmd(struct rpc *cx, const struct jit_args *a, int approve)
 		rpc_err(cx, "%s: no request %s\n", cmd, id);
 		return RPC_DENIED;
 	}
-	p = svc_policy_get(cx->svc);
+	p = rpc_policy(cx);
 	may = jpolicy_can_approve_at(p, rq->role, cx->user,
 	    jit_now() > rq->created ? jit_now() -
 	    rq->created : 0);

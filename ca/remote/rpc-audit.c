@@ -114,7 +114,7 @@ rpc_report(void *ctx, const struct jit_args *a)
 	    .write = audit_write })) == NULL)
 		return RPC_ERROR;
 	setvbuf(out, NULL, _IOFBF, 65536);
-	p = svc_policy_get(cx->svc);
+	p = rpc_policy(cx);
 	r = ca_report_run(cx->svc->store, p, &o, out, &what);
 	svc_policy_put(cx->svc, p);
 	if (fclose(out) != 0 && r == 0)

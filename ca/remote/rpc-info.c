@@ -33,7 +33,7 @@ rpc_whoami(void *ctx, const struct jit_args *a)
 
 	if (cx->mfa_done)
 		jit_format_time(cx->mfa_time, t, sizeof(t));
-	p = svc_policy_get(cx->svc);
+	p = rpc_policy(cx);
 	n = jpolicy_user_ngroups(p, cx->user);
 	if (json) {
 		json_t *o = json_object(), *g = json_array();
@@ -146,7 +146,7 @@ rpc_roles(void *ctx, const struct jit_args *a)
 	const char *rn;
 	size_t i;
 
-	p = svc_policy_get(cx->svc);
+	p = rpc_policy(cx);
 	for (i = 0; i < jpolicy_nroles(p); i++) {
 		rn = jpolicy_role_name(p, i);
 		if (!jpolicy_user_may_request(p, cx->user, rn) ||

@@ -166,7 +166,7 @@ parse_role(struct rpc *cx, const struct jpolicy *p, struct login_ask *q)
 static int
 decide(struct rpc *cx, struct login_ask *q, struct jpolicy_decision **dp)
 {
-	struct jpolicy *p = svc_policy_get(cx->svc);
+	struct jpolicy *p = rpc_policy(cx);
 	int r;
 
 	if ((r = parse_role(cx, p, q)) != 0) {
@@ -208,7 +208,8 @@ act_issue(struct rpc *cx, const struct login_ask *q,
 	int r;
 
 	if ((r = rpc_issue_cert(cx->svc, cx->user, q->role, q->key, d,
-	    cx->addr, q->reason, NULL, NULL, cp)) == 0)
+	    cx->source_note != NULL ? cx->source_note : cx->addr, q->reason,
+	    NULL, NULL, cp)) == 0)
 		return 0;
 	if (r == JIT_ERR_USER_LOCKED && rpc_refuse_locked(cx, "login",
 	    cx->user, "no new certificates"))

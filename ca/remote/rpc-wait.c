@@ -70,7 +70,7 @@ approved_refused(struct rpc *cx, const struct jstore_request *rq,
 static int
 issue_approved(struct rpc *cx, const struct jstore_request *rq)
 {
-	struct jpolicy *p = svc_policy_get(cx->svc);
+	struct jpolicy *p = rpc_policy(cx);
 	struct jpolicy_decision *d = NULL;
 	struct jkey *key = NULL;
 	struct jcert *c = NULL;

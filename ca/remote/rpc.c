@@ -60,7 +60,7 @@ rpc_reads_stdin(const char *command)
 static int
 is_auditor(struct rpc *cx)
 {
-	struct jpolicy *p = svc_policy_get(cx->svc);
+	struct jpolicy *p = rpc_policy(cx);
 	int yes = jpolicy_is_auditor(p, cx->user);
 
 	svc_policy_put(cx->svc, p);
@@ -165,4 +165,11 @@ rpc_withdraw(struct rpc *cx)
 	rc = cx->waiting->withdraw(cx);
 	cx->waiting = NULL;
 	return rc;
+}
+
+struct jpolicy *
+rpc_policy(struct rpc *cx)
+{
+	return cx->view != NULL ? jpolicy_ref(cx->view) :
+	    svc_policy_get(cx->svc);
 }

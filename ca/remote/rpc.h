@@ -35,10 +35,16 @@ struct rpc_io {
 };
 
 /* One command's context: who runs it, its input, its output. */
+struct jpolicy;
+
 struct rpc {
 	struct svc *svc;
 	struct rpc_io io;
 	const char *user, *addr;	/* authenticated user, client address */
+	struct jpolicy *view;		/* a signed-in SSO user's policy, or
+					   NULL: the service's (rpc_policy) */
+	const char *source_note;	/* what issue events say of the source:
+					   the address, or "ADDR sso ISS SUB" */
 	const char *host;		/* an enrolled host's name (its session
 					   runs host commands only), or NULL */
 	int mfa_done;
@@ -64,6 +70,9 @@ int rpc_reads_stdin(const char *command);
  * RPC_WAIT when the command waits (r->waiting is set: then rpc_poll()).
  */
 int rpc_run(struct rpc *r, const char *command);
+
+/* The policy this session is judged by: a reference for svc_policy_put(). */
+struct jpolicy *rpc_policy(struct rpc *r);
 
 /* The waiting command looks again: RPC_WAIT, or its exit status. */
 int rpc_poll(struct rpc *r);

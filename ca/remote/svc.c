@@ -8,10 +8,12 @@
 
 #include "cadir.h"
 #include "calog.h"
+#include "jbuf.h"
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jpolicy.h"
 #include "jstore.h"
+#include "oidc.h"
 #include "svc.h"
 #include "totp-seal.h"
 
@@ -127,6 +129,8 @@ svc_close(struct svc *s)
 	s->store = NULL;
 	jpolicy_free(s->policy);
 	s->policy = NULL;
+	ca_oidc_free(s->oidc);
+	s->oidc = NULL;
 	pthread_mutex_destroy(&s->policy_lock);
 }
 
@@ -164,6 +168,61 @@ svc_policy_swap(struct svc *s, struct jpolicy *p)
 	pthread_mutex_unlock(&s->policy_lock);
 	jstore_set_live_cap(s->store, jpolicy_max_live_certs(p));
 	jpolicy_free(old);
+}
+
+struct ca_oidc *
+svc_oidc_get(struct svc *s, const struct jpolicy *p, char *err, size_t errlen)
+{
+	struct jpolicy_sso_cfg sso;
+	struct ca_oidc_cfg c;
+	struct ca_oidc *o = NULL, *old = NULL;
+	struct jbuf *secret = NULL;
+	char *sec = NULL;
+	size_t n;
+	int r;
+
+	if (!jpolicy_sso(p, &sso)) {
+		snprintf(err, errlen, "the policy has no sso section");
+		return NULL;
+	}
+	memset(&c, 0, sizeof(c));
+	c.issuer = sso.issuer;
+	c.client_id = sso.client_id;
+	c.ca_file = sso.ca_file;
+	c.scope = sso.scope;
+	c.skew = sso.skew;
+	if (sso.client_secret_file != NULL) {
+		/* Like a private key: 0600, or refused. */
+		if ((r = jit_file_read(sso.client_secret_file, 4096,
+		    JIT_FILE_PRIVATE, &secret)) != 0 ||
+		    (sec = strndup((const char *)jbuf_ptr(secret),
+		    jbuf_len(secret))) == NULL) {
+			snprintf(err, errlen, "%s: %s", sso.client_secret_file,
+			    r != 0 ? jit_strerror(r) : "out of memory");
+			jbuf_free(secret);
+			return NULL;
+		}
+		n = strcspn(sec, "\r\n");
+		sec[n] = '\0';
+		c.client_secret = sec;
+	}
+	pthread_mutex_lock(&s->policy_lock);
+	if (s->oidc != NULL && ca_oidc_same(s->oidc, &c))
+		o = ca_oidc_ref(s->oidc);
+	else if ((r = ca_oidc_new(&c, &o)) == 0) {
+		old = s->oidc;
+		s->oidc = ca_oidc_ref(o);
+	} else
+		snprintf(err, errlen, "sso: %s", jit_strerror(r));
+	pthread_mutex_unlock(&s->policy_lock);
+	ca_oidc_free(old);
+	if (sec != NULL) {
+		explicit_bzero(sec, strlen(sec));
+		free(sec);
+	}
+	if (secret != NULL)
+		jbuf_free(secret);
+	return o;
 }
 
 void

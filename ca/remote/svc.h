@@ -39,6 +39,7 @@ struct svc {
 	pthread_mutex_t policy_lock;
 	struct jpolicy *policy;
 	struct svc_keys *keys;
+	struct ca_oidc *oidc;	/* the policy's sso client, once used */
 };
 
 /* Loads keys, policy and store from dir into s (printing why not). */
@@ -68,6 +69,15 @@ void svc_keys_swap(struct svc *s, struct svc_keys *k);
 
 /* Records a simple event (auth-fail, mfa-fail, policy-reload); failures
  * are logged, never fatal. */
+struct ca_oidc;
+/*
+ * The identity provider's client for policy p's sso section (made when
+ * none is, or the section changed; its discovery and keys cached across
+ * sessions), a reference for ca_oidc_free(); NULL with err saying why.
+ */
+struct ca_oidc *svc_oidc_get(struct svc *s, const struct jpolicy *p,
+    char *err, size_t errlen);
+
 void svc_event(struct svc *s, const char *kind, const char *user,
     const char *source, const char *reason, const char *fp);
 

@@ -14,6 +14,8 @@
 struct jkey;
 struct svc;
 struct auth_tables;
+struct jpolicy;
+struct auth_sso;
 
 #define AUTH_MAX_FAILURES	6	/* per connection, as sshd's MaxAuthTries */
 #define AUTH_MAX_TOTP_FAILURES	5	/* then lockout with growing back-off */
@@ -37,8 +39,31 @@ struct auth {
 	int kick;			/* too many attempts: disconnect */
 	uint64_t mfa_time;		/* when the code was verified */
 	char notice[192];		/* for the client, as a banner, once */
+	/* Sign-in with the identity provider (auth-sso.c). */
+	struct auth_sso *sso;		/* a device flow under way, or done */
+	uint64_t sso_until;		/* the device code's end: the auth
+					   deadline waits for it */
+	struct jpolicy *view;		/* a signed-in SSO user's policy */
+	char source_note[600];		/* "ADDR sso ISSUER SUBJECT" */
 };
 
+
+/*
+ * Sign-in with the identity provider, at the SSH door (keyboard-
+ * interactive).  auth_sso_user() is 1 when user (the SSH user name; "sso":
+ * whoever signs in) signs in there.  auth_sso_start() asks the provider
+ * for a device code and fills the prompt's instruction (the verification
+ * URI and the user code); auth_sso_finish() polls until the user has
+ * signed in, the code expires or the provider refuses, then maps the
+ * token's claims to a user and groups: AUTH_OK (a->user, a->view, MFA
+ * from amr) or AUTH_DENIED with why.  Every refusal is an auth-fail event;
+ * a sign-in is an "sso" event.
+ */
+int auth_sso_user(struct auth *a, const char *user);
+enum auth_result auth_sso_start(struct auth *a, const char *user,
+    char *instruction, size_t len, char *why, size_t whylen);
+enum auth_result auth_sso_finish(struct auth *a, char *why, size_t len);
+void auth_sso_clear(struct auth *a);
 
 /* Server-wide: recent codes (mfa_grace) and auth-fail rates per address. */
 struct auth_tables *auth_tables_new(void);

@@ -30,9 +30,11 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jkey.h"
+#include "jpolicy.h"
 #include "jsshkey.h"
 #include "rpc.h"
 #include "session.h"
+#include "svc.h"
 #include "server.h"
 
 /*
@@ -163,6 +165,9 @@ sess_authed(struct sess *se)
 	se->rpc.codeless = se->auth.codeless;
 	se->rpc.host = se->auth.host[0] != '\0' ? se->auth.host : NULL;
 	se->rpc.mfa_time = se->auth.mfa_time;
+	se->rpc.view = se->auth.view;
+	se->rpc.source_note = se->auth.source_note[0] != '\0' ?
+	    se->auth.source_note : NULL;
 }
 
 /* ---- authentication ---- */
@@ -204,6 +209,9 @@ on_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
 		auth_refused(&se->auth);
 		return SSH_AUTH_DENIED;
 	}
+	/* A user who signs in at the identity provider has no key here. */
+	if (auth_sso_user(&se->auth, user))
+		return SSH_AUTH_DENIED;
 	if (jkey_from_ssh(pubkey, &k) != 0) {
 		jkey_free(k);
 		k = NULL;	/* refused (and counted) below */
@@ -221,6 +229,46 @@ on_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
 		send_notice(se);
 		return SSH_AUTH_DENIED;
 	}
+}
+
+/*
+ * Sign-in with the identity provider: the first keyboard-interactive
+ * request of an SSO user gets the verification URI and user code as its
+ * prompt; the answer (Enter) makes the CA poll until the user has signed
+ * in.  1 when msg was this, handled.
+ */
+static int
+sso_step(struct sess *se, ssh_message msg)
+{
+	static const char *prompts[] = { "Press Enter once you have signed in: " };
+	char echo[] = { 1 }, inst[2048], why[700];
+	const char *user = ssh_message_auth_user(msg);
+
+	if (!ssh_message_auth_kbdint_is_response(msg)) {
+		if (!auth_sso_user(&se->auth, user))
+			return 0;
+		if (auth_sso_start(&se->auth, user, inst, sizeof(inst), why,
+		    sizeof(why)) != AUTH_OK) {
+			send_banner(se, why);
+			ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+			ssh_message_reply_default(msg);
+			return 1;
+		}
+		ssh_message_auth_interactive_request(msg, "jit-ssh: sign in with "
+		    "your identity provider", inst, 1, prompts, echo);
+		return 1;
+	}
+	if (se->auth.sso == NULL)
+		return 0;
+	if (auth_sso_finish(&se->auth, why, sizeof(why)) == AUTH_OK) {
+		sess_authed(se);
+		ssh_message_auth_reply_success(msg, 0);
+		return 1;
+	}
+	send_banner(se, why);
+	ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_INTERACTIVE);
+	ssh_message_reply_default(msg);
+	return 1;
 }
 
 static int
@@ -244,6 +292,8 @@ on_message(ssh_session session, ssh_message msg, void *userdata)
 			send_notice(se);
 		return 1;
 	}
+	if (!se->auth.pk_ok && !se->auth.authed && sso_step(se, msg))
+		return 0;
 	/* Only after the user's key, and for that same user. */
 	if (!se->auth.pk_ok || (!ssh_message_auth_kbdint_is_response(msg) &&
 	    (ssh_message_auth_user(msg) == NULL ||
@@ -453,7 +503,8 @@ sess_limits(struct sess *se, enum sess_state st, time_t now, time_t start)
 		    "the store is unavailable");
 		return -1;
 	}
-	if (st == S_AUTH && now - start > (time_t)se->srv->dl.auth) {
+	if (st == S_AUTH && now - start > (time_t)se->srv->dl.auth &&
+	    (uint64_t)now >= se->auth.sso_until) {
 		snprintf(why, sizeof(why), "not authenticated within %llu s",
 		    (unsigned long long)se->srv->dl.auth);
 		sess_end(se, why);
@@ -573,6 +624,17 @@ sess_free(struct sess *se)
 	free(se);
 }
 
+static int
+sso_configured(struct sess *se)
+{
+	struct jpolicy_sso_cfg c;
+	struct jpolicy *p = svc_policy_get(&se->srv->svc);
+	int yes = jpolicy_sso(p, &c);
+
+	svc_policy_put(&se->srv->svc, p);
+	return yes;
+}
+
 static void *
 sess_main(void *arg)
 {
@@ -590,7 +652,8 @@ sess_main(void *arg)
 	ssh_callbacks_init(&se->scb);
 	ssh_set_server_callbacks(se->s, &se->scb);
 	ssh_set_message_callback(se->s, on_message, se);
-	ssh_set_auth_methods(se->s, SSH_AUTH_METHOD_PUBLICKEY);
+	ssh_set_auth_methods(se->s, SSH_AUTH_METHOD_PUBLICKEY |
+	    (sso_configured(se) ? SSH_AUTH_METHOD_INTERACTIVE : 0));
 	/* A peer that never finishes the key exchange is dropped. */
 	ssh_options_set(se->s, SSH_OPTIONS_TIMEOUT, &kex_timeout);
 	if (ssh_handle_key_exchange(se->s) != SSH_OK)

@@ -28,7 +28,7 @@ int jit_remote_no_code(const char *name);
 	    "deny expire revoke auth-fail mfa-fail lockout policy-reload " \
 	    "break-glass enroll issue-host lock unlock remind escalate " \
 	    "ca-rotate ca-init mfa session-start session-end host-enroll " \
-	    "host-remove report" }, \
+	    "host-remove report sso" }, \
 	{ "serial", 0, "N", "the certificate with this serial", NULL }, \
 	{ "request", 0, "ID", "events of this request", NULL }, \
 	{ "since", 0, "T", "from this time (RFC 3339, or 90m, 24h, 7d ago)", \

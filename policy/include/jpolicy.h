@@ -243,4 +243,46 @@ unsigned jpolicy_review_refused_spike(const struct jpolicy *p);
 int jpolicy_review_excluded(const struct jpolicy *p, const char *kind,
     const char *user, const char *role);
 
+/*
+ * sso: sign-in with the company's identity provider.  jpolicy_sso() is 1
+ * and fills cfg when the policy has the section; jpolicy_user_sso() is 1
+ * for a name that signs in there (not in users:, or sso: true there).
+ */
+struct jpolicy_sso_cfg {
+	const char *issuer, *client_id, *client_secret_file, *ca_file, *scope;
+	uint64_t skew;
+};
+int jpolicy_sso(const struct jpolicy *p, struct jpolicy_sso_cfg *cfg);
+int jpolicy_user_sso(const struct jpolicy *p, const char *user);
+
+/* Who a verified ID token says the user is. */
+struct jpolicy_sso_id {
+	char user[65];
+	char sub[257], iss[257];
+	char **groups;
+	size_t ngroups;
+	char sources[1024];	/* "dev (groups), leads (department=sre)" */
+	int mfa;		/* an amr value of sso.mfa_amr */
+};
+struct json_t;
+
+/*
+ * Maps verified claims (a JSON object) to a user name (username_claim),
+ * groups (groups_claim, claims_to_groups, and the policy's own for an
+ * sso: true user) and MFA (amr).  JIT_ERR_DENIED with err saying why: no
+ * usable name, a name that signs in with a key, text with control
+ * characters, too many groups.  jpolicy_sso_id_clear() frees it.
+ */
+int jpolicy_sso_map(const struct jpolicy *p, const struct json_t *claims,
+    struct jpolicy_sso_id *id, char *err, size_t errlen);
+void jpolicy_sso_id_clear(struct jpolicy_sso_id *id);
+
+/*
+ * p with id's user in it (its groups id's): what a signed-in SSO user's
+ * requests, approvals and lookups are judged by.  Freed with
+ * jpolicy_free(); NULL when out of memory.
+ */
+struct jpolicy *jpolicy_with_sso_user(struct jpolicy *p,
+    const struct jpolicy_sso_id *id);
+
 #endif /* JIT_JPOLICY_H */

@@ -33,6 +33,7 @@ struct puser {
 	struct jkey **keys;
 	size_t nkeys;
 	struct pstrv groups;
+	int sso;		/* signs in through the identity provider */
 };
 
 /*
@@ -97,6 +98,27 @@ struct preview {
 	size_t nexclude;
 };
 
+/* sso.claims_to_groups: a claim holding value brings groups. */
+struct pclaimmap {
+	char *claim, *value;
+	struct pstrv groups;
+};
+
+/* sso: sign-in with the identity provider (policy/sso.c). */
+struct psso {
+	int set;
+	char *issuer, *client_id, *client_secret_file, *ca_file, *scope;
+	char *username_claim, *groups_claim;
+	struct pstrv mfa_amr, groups;
+	struct pclaimmap *maps;
+	size_t nmaps;
+	uint64_t skew;
+};
+
+void policy_sso_free(struct psso *s);
+/* A user or group name as the policy takes them. */
+int policy_name_ok(const char *s);
+
 void policy_review_defaults(struct preview *rv);
 int policy_review_finish(struct preview *rv);
 void policy_review_free_hours(struct preview *rv);
@@ -120,6 +142,13 @@ struct jpolicy {
 	struct pstrv auditors;
 	char **notify_argv;	/* NULL-terminated, or NULL */
 	struct preview review;
+	struct psso sso;
+	/*
+	 * A signed-in SSO user's view (jpolicy_with_sso_user): everything is
+	 * base's, borrowed, plus one user, found before base's own.
+	 */
+	struct jpolicy *base;
+	struct puser *overlay;
 };
 
 /*

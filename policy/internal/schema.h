@@ -74,6 +74,7 @@ int schema_load_approval(struct ctx *c, const struct jyaml_node *n,
     struct prole *role);
 void schema_role_free(struct prole *r);
 int schema_load_review(struct ctx *c, const struct jyaml_node *n);
+int schema_load_sso(struct ctx *c, const struct jyaml_node *n);
 
 void pstrv_free(struct pstrv *v);
 int pstrv_add(struct pstrv *v, const char *s);
