@@ -6,6 +6,7 @@
  * code covers everything a command does.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +26,7 @@
 #include "jit-err.h"
 #include "jit-util.h"
 #include "jkey.h"
+#include "jqr.h"
 #include "jsshkey.h"
 #include "jtotp.h"
 #include "jitssh.h"
@@ -453,6 +456,69 @@ auth_agent_identity(const struct js_config *cfg, ssh_session s)
 }
 
 /*
+ * Sign-in at the identity provider: the CA's prompt holds the address and
+ * the code; shown (with a QR code and the browser, when there are), then
+ * answered at once: the CA waits for the sign-in itself.
+ */
+static enum auth_step
+auth_sso(ssh_session s)
+{
+	const char *inst, *url;
+	char link[1024], *why;
+	int rc, n, i;
+	pid_t pid = -1;
+
+	rc = ssh_userauth_kbdint(s, NULL, NULL);
+	while (rc == SSH_AUTH_INFO) {
+		inst = ssh_userauth_kbdint_getinstruction(s);
+		n = ssh_userauth_kbdint_getnprompts(s);
+		if (inst != NULL && *inst != '\0') {
+			fprintf(stderr, "%s\n", inst);
+			/* The last URL given: with the code in it, when it is. */
+			link[0] = '\0';
+			for (url = strstr(inst, "http"); url != NULL;
+			    url = strstr(url + 4, "http"))
+				snprintf(link, sizeof(link), "%.*s",
+				    (int)strcspn(url, " \n"), url);
+			if (link[0] != '\0' && js_have_tty())
+				jit_qr_print(stderr, link);
+			if (link[0] != '\0' && (getenv("DISPLAY") != NULL ||
+			    getenv("WAYLAND_DISPLAY") != NULL) &&
+			    getenv("JIT_SSH_NO_BROWSER") == NULL &&
+			    (pid = fork()) == 0) {
+				/* The browser outlives us: a grandchild. */
+				int devnull = open("/dev/null", O_RDWR);
+
+				if (fork() == 0 && devnull >= 0) {
+					dup2(devnull, 0);
+					dup2(devnull, 1);
+					dup2(devnull, 2);
+					execlp("xdg-open", "xdg-open", link,
+					    (char *)NULL);
+				}
+				_exit(0);
+			} else if (pid > 0)
+				(void)waitpid(pid, NULL, 0);
+			fprintf(stderr, "jit-ssh: waiting for you to sign in ...\n");
+		}
+		for (i = 0; i < n; i++)
+			if (ssh_userauth_kbdint_setanswer(s, (unsigned)i, "") < 0)
+				return STEP_ERROR;
+		rc = ssh_userauth_kbdint(s, NULL, NULL);
+	}
+	if (rc == SSH_AUTH_SUCCESS || rc == SSH_AUTH_ERROR)
+		return auth_ssh(rc);
+	why = ssh_get_issue_banner(s);
+	if (why != NULL && strncmp(why, "jit-ssh: ", 9) == 0)
+		fprintf(stderr, "%s", why);
+	else
+		fprintf(stderr, "jit-ssh: the CA refused the sign-in (does it "
+		    "have an sso: section?)\n");
+	ssh_string_free_char(why);
+	return STEP_UNUSABLE;
+}
+
+/*
  * The identity, then the code: 0 or a JS_EXIT_* status (said why), and
  * in *then whether the caller should try the next CA (this one cannot
  * reach its store) or this one again with the next code.
@@ -465,7 +531,9 @@ authenticate(const struct js_config *cfg, ssh_session s, enum then *then)
 
 	*then = THEN_STOP;
 	/* The identity alone: from ssh-agent when it is there, else its file. */
-	if ((rc = auth_agent_identity(cfg, s)) == STEP_DENIED)
+	if (cfg->sso)
+		rc = auth_sso(s);
+	else if ((rc = auth_agent_identity(cfg, s)) == STEP_DENIED)
 		rc = auth_identity(cfg, s);
 	if (rc == STEP_PARTIAL)
 		rc = auth_code(s, cfg->no_code);
@@ -543,7 +611,8 @@ connect_one(const struct js_config *cfg, const char *addr, int last,
 		goto out;
 	if (ssh_options_set(c->s, SSH_OPTIONS_HOST, host) < 0 ||
 	    ssh_options_set(c->s, SSH_OPTIONS_PORT, &port) < 0 ||
-	    ssh_options_set(c->s, SSH_OPTIONS_USER, cfg->user) < 0 ||
+	    ssh_options_set(c->s, SSH_OPTIONS_USER, cfg->sso ? "sso" :
+	    cfg->user) < 0 ||
 	    ssh_options_set(c->s, SSH_OPTIONS_TIMEOUT, &timeout) < 0 ||
 	    ssh_options_set(c->s, SSH_OPTIONS_NODELAY, &one) < 0 ||
 	    ssh_options_set(c->s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0 ||

@@ -55,6 +55,8 @@ static const struct jit_opt login_opts[] = {
 	    JIT_COMPLETE_FILE },
 	O_JSON,
 	{ "request", 0, "ID", "pick up this waiting request", NULL },
+	{ "sso", 0, NULL, "sign in with your identity provider (no key needed)",
+	    NULL },
 	O_END,
 };
 static const struct jit_opt status_opts[] = {
@@ -206,6 +208,8 @@ cmd_login(void *ctx, const struct jit_args *a)
 	o.out = jit_arg(a, "out");
 	o.json = jit_flag(a, "json");
 	o.request = jit_arg(a, "request");
+	if (ctx != NULL && jit_flag(a, "sso"))
+		((struct js_config *)ctx)->sso = 1;
 	if (o.request != NULL && o.out != NULL) {
 		fprintf(stderr, "jit-ssh: login: --request takes the key from "
 		    "ssh-agent and puts the certificate there: not with --out\n");

@@ -33,6 +33,8 @@ struct js_config {
 	char *ca_host_key;	/* "type base64" line, or NULL */
 	int no_code;		/* connect for a command that needs no code:
 				   answer the CA's code prompt empty */
+	int sso;		/* sign in at the identity provider (SSH
+				   user "sso", keyboard-interactive only) */
 };
 
 /*

@@ -89,6 +89,27 @@ ca_event_is_decision(const struct jstore_event *ev)
 	    strcmp(ev->event, "deny") == 0;
 }
 
+/*
+ * An issue event of a session signed in at the identity provider keeps
+ * "ADDR sso ISSUER SUBJECT" as its source: shown as the address, and
+ * auth, issuer and subject.
+ */
+static void
+sso_fields(json_t *o, const struct jstore_event *ev)
+{
+	const char *src = ev->source, *sso, *sub;
+
+	if (src == NULL || strcmp(ev->event, "issue") != 0 ||
+	    (sso = strstr(src, " sso ")) == NULL ||
+	    (sub = strrchr(sso + 5, ' ')) == NULL)
+		return;
+	json_object_set_new(o, "source", ca_json_text(src, (size_t)(sso - src)));
+	json_object_set_new(o, "auth", json_string("sso"));
+	json_object_set_new(o, "issuer", ca_json_text(sso + 5,
+	    (size_t)(sub - sso - 5)));
+	json_object_set_new(o, "subject", ca_json_text(sub + 1, strlen(sub + 1)));
+}
+
 json_t *
 ca_event_json(const struct jstore_event *ev)
 {
@@ -119,6 +140,7 @@ ca_event_json(const struct jstore_event *ev)
 	json_object_set_new(o, "request_id", str_or_null(ev->request_id));
 	json_object_set_new(o, "approvers", ca_json_list(ev->approvers));
 	json_object_set_new(o, "hash", json_string(h));
+	sso_fields(o, ev);
 	return o;
 }
 

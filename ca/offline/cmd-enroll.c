@@ -9,13 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <qrencode.h>
 
 #include "cadir.h"
 #include "calog.h"
 #include "jit-verbs.h"
 #include "commands.h"
 #include "jit-err.h"
+#include "jqr.h"
 #include "jit-util.h"
 #include "jpolicy.h"
 #include "jstore.h"
@@ -46,33 +46,6 @@ uri_escape(const char *s)
 	}
 	*o = '\0';
 	return out;
-}
-
-/* Two modules per character cell, dark on light, with a quiet zone. */
-static void
-print_qr(FILE *f, const char *text)
-{
-	QRcode *qr;
-	int x, y, w, q = 2;
-
-	if ((qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8,
-	    1)) == NULL)
-		return;
-	w = qr->width;
-	for (y = -q; y < w + q; y += 2) {
-		for (x = -q; x < w + q; x++) {
-			int top = y >= 0 && y < w && x >= 0 && x < w &&
-			    (qr->data[y * w + x] & 1);
-			int bot = y + 1 >= 0 && y + 1 < w && x >= 0 && x < w &&
-			    (qr->data[(y + 1) * w + x] & 1);
-
-			/* Light background: print light where modules are light. */
-			fputs(top && bot ? " " : top ? "\u2584" : bot ? "\u2580" :
-			    "\u2588", f);
-		}
-		fputc('\n', f);
-	}
-	QRcode_free(qr);
 }
 
 int
@@ -125,7 +98,7 @@ cmd_enroll(void *ctx, const struct jit_args *a)
 	if (isatty(STDOUT_FILENO)) {
 		printf("Scan with an authenticator app (or enter the secret by "
 		    "hand):\n\n");
-		print_qr(stdout, uri);
+		jit_qr_print(stdout, uri);
 		printf("\n");
 	}
 	printf("%s\n", uri);

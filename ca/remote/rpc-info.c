@@ -47,6 +47,11 @@ rpc_whoami(void *ctx, const struct jit_args *a)
 		json_object_set_new(o, "mfa_time", cx->mfa_done ?
 		    json_string(t) : json_null());
 		json_object_set_new(o, "source", json_string(cx->addr));
+		json_object_set_new(o, "auth", json_string(cx->sso_sources ?
+		    "sso" : "key"));
+		if (cx->sso_sources != NULL)
+			json_object_set_new(o, "groups_from",
+			    json_string(cx->sso_sources));
 		rpc_json(cx, o);
 	} else {
 		rpc_out(cx, "user:   %s\ngroups:", cx->user);
@@ -54,6 +59,8 @@ rpc_whoami(void *ctx, const struct jit_args *a)
 			rpc_out(cx, " %s", jpolicy_user_group(p, cx->user, i));
 		rpc_out(cx, "\nmfa:    %s%s\nsource: %s\n", cx->mfa_done ?
 		    "done at " : "not done", t, cx->addr);
+		if (cx->sso_sources != NULL)
+			rpc_out(cx, "groups from: %s\n", cx->sso_sources);
 	}
 	svc_policy_put(cx->svc, p);
 	return RPC_OK;

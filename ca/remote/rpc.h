@@ -45,6 +45,7 @@ struct rpc {
 					   NULL: the service's (rpc_policy) */
 	const char *source_note;	/* what issue events say of the source:
 					   the address, or "ADDR sso ISS SUB" */
+	const char *sso_sources;	/* an SSO user's groups, whence */
 	const char *host;		/* an enrolled host's name (its session
 					   runs host commands only), or NULL */
 	int mfa_done;

@@ -148,6 +148,8 @@ auth_sso_finish(struct auth *a, char *why, size_t whylen)
 	a->sso_until = 0;
 	snprintf(a->source_note, sizeof(a->source_note), "%s sso %s %s",
 	    a->addr, id.iss, id.sub);
+	snprintf(a->sso_sources, sizeof(a->sso_sources), "%.1000s (signed in at "
+	    "%.300s)", id.sources[0] ? id.sources : "no groups", id.iss);
 	snprintf(reason, sizeof(reason), "issuer %s subject %s groups %s%s",
 	    id.iss, id.sub, id.sources[0] ? id.sources : "(none)",
 	    id.mfa ? "; amr counts as MFA" : "");

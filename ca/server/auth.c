@@ -86,9 +86,6 @@ auth_clear(struct auth *a)
 {
 	jkey_free(a->identity);
 	a->identity = NULL;
-	auth_sso_clear(a);
-	jpolicy_free(a->view);
-	a->view = NULL;
 }
 
 /*

@@ -45,6 +45,7 @@ struct auth {
 					   deadline waits for it */
 	struct jpolicy *view;		/* a signed-in SSO user's policy */
 	char source_note[600];		/* "ADDR sso ISSUER SUBJECT" */
+	char sso_sources[1400];		/* where the groups came from */
 };
 
 

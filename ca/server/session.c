@@ -168,6 +168,8 @@ sess_authed(struct sess *se)
 	se->rpc.view = se->auth.view;
 	se->rpc.source_note = se->auth.source_note[0] != '\0' ?
 	    se->auth.source_note : NULL;
+	se->rpc.sso_sources = se->auth.sso_sources[0] != '\0' ?
+	    se->auth.sso_sources : NULL;
 }
 
 /* ---- authentication ---- */
@@ -619,6 +621,8 @@ sess_free(struct sess *se)
 	if (se->s != NULL)
 		ssh_free(se->s);
 	auth_clear(&se->auth);
+	auth_sso_clear(&se->auth);
+	jpolicy_free(se->auth.view);
 	jbuf_free(se->in);
 	admit_release(se->srv->admit, se->auth.addr, se->admit_told);
 	free(se);
