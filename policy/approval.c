@@ -79,6 +79,11 @@ check_quorum(struct ctx *c, const struct jyaml_node *qn, struct prole *role)
 	size_t i, j, napprovers = 0, pool;
 	int requester_approves;
 
+	/* Approvers the identity provider brings cannot be counted here. */
+	for (j = 0; j < role->approval_groups.n; j++)
+		if (pstrv_has(&p->sso.groups, role->approval_groups.v[j]) ||
+		    p->sso.nmaps > 0)
+			return check_approvers_fit(c, qn, role);
 	for (i = 0; i < p->nusers; i++)
 		for (j = 0; j < role->approval_groups.n; j++)
 			if (pstrv_has(&p->users[i].groups,

@@ -23,13 +23,67 @@
 #include "svc.h"
 #include "textout.h"
 
+static int
+take_sso(const struct jstore_event *ev, void *arg)
+{
+	snprintf(arg, 2048, "%s", ev->reason != NULL ? ev->reason : "");
+	return 0;
+}
+
+/*
+ * An approver who signed in at the identity provider is not in the
+ * policy: the groups their latest sign-in brought (the log's "sso" event)
+ * judge them, under the policy as it is now.
+ */
+static int
+sso_approver_may(struct rpc *cx, struct jpolicy *p, const char *role,
+    const char *name, uint64_t age)
+{
+	struct jstore_filter f;
+	struct jpolicy_sso_id id;
+	struct jpolicy *view;
+	char reason[2048] = "", *g, *save = NULL, *end;
+	char *groups[64];
+	int may;
+
+	if (!jpolicy_user_sso(p, name))
+		return 0;
+	memset(&f, 0, sizeof(f));
+	f.user = name;
+	f.event = "sso";
+	f.limit = 1;
+	if (jstore_query(cx->svc->store, &f, take_sso, reason) != 0 ||
+	    (g = strstr(reason, " groups ")) == NULL)
+		return 0;
+	g += 8;
+	if ((end = strchr(g, ';')) != NULL)
+		*end = '\0';
+	memset(&id, 0, sizeof(id));
+	snprintf(id.user, sizeof(id.user), "%s", name);
+	id.groups = groups;
+	/* "dev (groups), leads (department=sre)": the names before " (". */
+	for (g = strtok_r(g, ",", &save); g != NULL && id.ngroups < 64;
+	    g = strtok_r(NULL, ",", &save)) {
+		g += strspn(g, " ");
+		if ((end = strchr(g, ' ')) != NULL)
+			*end = '\0';
+		if (*g != '\0')
+			groups[id.ngroups++] = g;
+	}
+	if ((view = jpolicy_with_sso_user(p, &id)) == NULL)
+		return 0;
+	may = jpolicy_can_approve_at(view, role, name, age);
+	jpolicy_free(view);
+	return may;
+}
+
 /*
  * Approvals under the policy as it is now: those of approvers who still
  * may approve the role (never the requester).  Returns their number.
  */
 static unsigned
-valid_approvals(const struct jpolicy *p, const struct jstore_request *rq,
-    uint64_t now)
+valid_approvals(struct rpc *cx, struct jpolicy *p,
+    const struct jstore_request *rq, uint64_t now)
 {
 	uint64_t age = now > rq->created ? now - rq->created : 0;
 	const char *a = rq->approvers, *e;
@@ -41,7 +95,8 @@ valid_approvals(const struct jpolicy *p, const struct jstore_request *rq,
 		snprintf(name, sizeof(name), "%.*s",
 		    (int)(e != NULL ? (size_t)(e - a) : strlen(a)), a);
 		if (strcmp(name, rq->user) != 0 &&
-		    jpolicy_can_approve_at(p, rq->role, name, age))
+		    (jpolicy_can_approve_at(p, rq->role, name, age) ||
+		    sso_approver_may(cx, p, rq->role, name, age)))
 			n++;
 		a = e != NULL ? e + 1 : NULL;
 	}
@@ -88,7 +143,7 @@ issue_approved(struct rpc *cx, const struct jstore_request *rq)
 	req.key_type = jkey_type(key);
 	if (jpolicy_evaluate(p, &req, &d) != 0)
 		goto out;
-	valid = valid_approvals(p, rq, req.now);
+	valid = valid_approvals(cx, p, rq, req.now);
 	svc_policy_put(cx->svc, p);	/* d holds copies; never across commits */
 	p = NULL;
 	if (jpolicy_decision_verdict(d) == JPOLICY_DENY) {

@@ -12,15 +12,9 @@
 # one whose discovery names another issuer, one whose key set is too big,
 # and an http issuer off loopback: each a clear error.
 . "$(dirname "$0")/lib.sh"
-command -v node > /dev/null || skip "node missing (./setup installs nodejs)"
-command -v npm > /dev/null || skip "npm missing (./setup installs npm)"
+. "$(dirname "$0")/oidc.sh"
 : "${JIT_TESTOIDC:?}" "${JIT_TESTJWT:?}"
-SRC=$(cd "$(dirname "$0")/../oidc" && pwd)
-OP=$T/op
-mkdir -p "$OP"
-cp "$SRC/package.json" "$SRC/package-lock.json" "$SRC"/*.mjs "$SRC/fake_idp.py" "$OP/"
-(cd "$OP" && npm ci --no-audit --no-fund --loglevel=error > "$T/npm.log" 2>&1) ||
-	{ bad "npm ci: $(tail -5 "$T/npm.log")"; finish; }
+op_install
 grep -q '"version": "8\.' "$OP/node_modules/oidc-provider/package.json" &&
 	ok "oidc-provider $(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$OP/node_modules/oidc-provider/package.json") installed from the lock file" ||
 	bad "not oidc-provider 8.x"
@@ -31,20 +25,13 @@ node "$OP/mint.mjs" > "$T/mint.json" && "$JIT_TESTJWT" < "$T/mint.json" > "$T/jw
 	bad "verifier: $(grep -v '^ok' "$T/jwt.out" | tr '\n' ' ')"
 
 # ---- a real provider ----
-start_op() {	# [ENV...]: the provider on a free port; sets OP_PORT
-	OP_PORT=$(free_port)
-	env "$@" node "$OP/provider.mjs" "$OP_PORT" > "$T/op.log" 2>&1 &
-	PIDS+=($!)
-	wait_port "$OP_PORT" || { cat "$T/op.log"; exit 1; }
-}
 flow() {	# OUT CLIENT SECRET USER [abort|none]: a device flow; its output in OUT
 	local out=$1 client=$2 secret=$3 user=$4 how=${5:-}
 	"$JIT_TESTOIDC" "http://127.0.0.1:$OP_PORT" "$client" "$secret" > "$out" 2>&1 &
 	local pid=$!
 	PIDS+=($pid)
-	for _ in $(seq 1 50); do grep -q '^code \|^error' "$out" && break; sleep 0.1; done
-	if [ "$how" != none ] && read -r _ uri code < <(grep '^code ' "$out"); then
-		node "$OP/user.mjs" "$uri" "$code" "$user" pw ${how:+abort} > "$T/user.out" 2>&1 || true
+	if [ "$how" != none ] && code_of "$out"; then
+		sign_in "$URI" "$CODE" "$user" ${how:+abort} || true
 	fi
 	wait $pid || true
 }
@@ -69,7 +56,7 @@ grep -q "^error: the identity provider refused the device request (HTTP 401: inv
 flow "$T/f4" jit-ssh - alice abort
 grep -q "^error: the sign-in was refused at the identity provider" "$T/f4" &&
 	ok "the user aborts at the provider (access_denied): refused, saying so" || bad "abort: $(cat "$T/f4")"
-kill "${PIDS[-1]}" 2> /dev/null || true
+kill "$OP_PID" 2> /dev/null || true
 start_op DEVICE_TTL=3
 flow "$T/f5" jit-ssh - alice none
 grep -q "^error: the sign-in code .* expired before it was used" "$T/f5" &&

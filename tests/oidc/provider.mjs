@@ -6,7 +6,8 @@
 // Issuer http://127.0.0.1:PORT.  Clients: "jit-ssh" (public: no secret),
 // "jit-ssh-secret" (client_secret_basic, secret "s3cret-for-tests"),
 // "other" (another relying party).  Accounts (password "pw"): alice
-// (groups dev), bob (groups leads; amr mfa), carol (no groups), and
+// (groups dev), bob (groups leads; amr mfa), carol (no groups), keyuser
+// (a name the CA's policy gives a key), and
 // "evil\u0007" (a control character in its name).  The login page is
 // ours (plain HTML forms a script can post): login as USER; the consent
 // is granted without asking (a first-party client).  MODE (tests of bad
@@ -22,6 +23,7 @@ const accounts = {
   alice: { groups: ['dev'], amr: ['pwd'] },
   bob: { groups: ['leads'], amr: ['pwd', 'mfa'] },
   carol: { groups: [], amr: ['pwd'] },
+  keyuser: { groups: ['dev'], amr: ['pwd'] },
   'evil\u0007': { groups: ['dev'], amr: ['pwd'] },
 };
 
