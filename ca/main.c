@@ -43,6 +43,8 @@ static const struct jit_opt explain_opts[] = {
 	O_DIR, O_USER("the user to explain"),
 	{ "role", 0, "R", "only this role", NULL },
 	{ "from", 0, "ADDR", "as if from this address", NULL },
+	{ "claims", 0, "FILE", "an ID token's claims (JSON): how sso: maps "
+	    "them", JIT_COMPLETE_FILE },
 	O_END,
 };
 static const struct jit_opt serve_opts[] = {
@@ -148,7 +150,7 @@ VERB("init", "init --dir DIR [--key-type ed25519|ecdsa|rsa] "
 VERB("policy check", "policy check [--dir DIR | FILE]",
     "check a policy file", dir_opts, 0, 1, 0, cmd_policy_check);
 VERB("policy explain", "policy explain --dir DIR --user U [--role R] "
-    "[--from ADDR]", "what the policy gives a user, and why",
+    "[--from ADDR] [--claims FILE.json]", "what the policy gives a user, and why",
     explain_opts, 0, 0, 0, cmd_policy_explain);
 VERB("serve", "serve --dir DIR [--listen ADDR:PORT]",
     "run the CA service (SSH)", serve_opts, 0, 0, 0, cmd_serve);

@@ -9,7 +9,10 @@
 #include <time.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "cadir.h"
+#include "jbuf.h"
 #include "calog.h"
 #include "jit-util.h"
 #include "jit-verbs.h"
@@ -137,6 +140,48 @@ explain_role(const struct jpolicy *p, const char *user, const char *role,
 	jpolicy_decision_free(d);
 }
 
+/*
+ * --claims: what sso: makes of a token's claims, and the policy that user
+ * is then judged by (p's reference is taken over; NULL: said why).
+ */
+static struct jpolicy *
+with_claims(struct jpolicy *p, const char *user, const char *path)
+{
+	struct jpolicy_sso_id id;
+	struct jpolicy *view = NULL;
+	struct jbuf *b = NULL;
+	json_t *claims = NULL;
+	char err[512];
+	int r;
+
+	if ((r = jit_file_read(path, 65536, 0, &b)) != 0 ||
+	    (claims = json_loadb((const char *)jbuf_ptr(b), jbuf_len(b),
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_object(claims)) {
+		ca_error("%s: %s", path, r != 0 ? jit_strerror(r) :
+		    "not a JSON object of claims");
+		goto out;
+	}
+	if (jpolicy_sso_map(p, claims, &id, err, sizeof(err)) != 0) {
+		printf("the token is refused: %s\n", err);
+		jpolicy_sso_id_clear(&id);
+		goto out;
+	}
+	printf("the token maps to user %s, groups %s; MFA %s\n", id.user,
+	    id.sources[0] ? id.sources : "none", id.mfa ? "done (amr)" :
+	    "not done (no sso.mfa_amr value in amr)");
+	if (strcmp(id.user, user) != 0)
+		printf("(it names %s, not %s: a sign-in as %s would be "
+		    "refused)\n", id.user, user, user);
+	else
+		view = jpolicy_with_sso_user(p, &id);
+	jpolicy_sso_id_clear(&id);
+ out:
+	json_decref(claims);
+	jbuf_free(b);
+	jpolicy_free(p);
+	return view;
+}
+
 int
 cmd_policy_explain(void *ctx, const struct jit_args *a)
 {
@@ -163,6 +208,9 @@ cmd_policy_explain(void *ctx, const struct jit_args *a)
 		}
 	}
 	if (ca_load_policy(ca_dir(dir), NULL, &p) != 0)
+		return CA_EXIT_FAIL;
+	if (jit_arg(a, "claims") != NULL && (p = with_claims(p, user,
+	    jit_arg(a, "claims"))) == NULL)
 		return CA_EXIT_FAIL;
 	if (!jpolicy_user_exists(p, user)) {
 		printf("%s is not a user in the policy: no role can be issued\n",

@@ -152,6 +152,59 @@ rc=0; "$JIT_SSH_CA" policy check "$T/rev.yaml" > /dev/null 2> "$T/err" || rc=$?
 [ $rc = 1 ] && grep -q "are in review.timezone (Europe/Berlin): leave out 'UTC'" "$T/err" ||
 	bad "UTC in a zone's hours: rc=$rc $(cat "$T/err")"
 ok "each bad review value is refused with its position and what is wrong (15 cases)"
+# sso: the section checked, and a token's claims explained.
+sso_policy() {	# SSO LINES
+	cat > "$T/ssoca/policy.yaml" <<YAML
+users:
+  keyuser: { keys: ["$(cut -d' ' -f1,2 "$TEST_DATA/key_ed25519.pub")"], groups: [dev] }
+roles:
+  dev: { groups: [dev], principals: ["{user}"], mfa: optional }
+  pager: { groups: [oncall], principals: [root], mfa: required }
+sso:
+$1
+YAML
+}
+"$JIT_SSH_CA" init --dir "$T/ssoca" > /dev/null
+sso_policy '  issuer: https://idp.example.com
+  client_id: jit-ssh
+  scopes: [openid, profile, groups]
+  groups: [dev]
+  mfa_amr: [mfa, hwk]
+  claims_to_groups: [{ claim: department, value: sre, groups: [oncall] }]'
+"$JIT_SSH_CA" policy check --dir "$T/ssoca" > /dev/null 2> "$T/err" && ok "an sso section passes check" ||
+	bad "sso refused: $(cat "$T/err")"
+printf '{"iss": "https://idp.example.com", "sub": "s-1", "preferred_username": "zoe", "groups": ["dev"], "department": "sre", "amr": ["pwd", "hwk"]}' > "$T/claims.json"
+"$JIT_SSH_CA" policy explain --dir "$T/ssoca" --user zoe --claims "$T/claims.json" > "$T/out" 2>&1 &&
+	grep -q "maps to user zoe, groups dev (groups), oncall (department=sre); MFA done (amr)" "$T/out" &&
+	grep -q "^pager: yes" "$T/out" && ok "policy explain --claims: the mapping (groups and whence, MFA from amr) and what it allows" ||
+	bad "explain claims: $(cat "$T/out")"
+printf '{"iss": "i", "sub": "s", "preferred_username": "keyuser"}' > "$T/c2.json"
+printf '{"iss": "i", "sub": "s", "preferred_username": "zoe", "groups": ["dev\\u0007"]}' > "$T/c3.json"
+rc=0; "$JIT_SSH_CA" policy explain --dir "$T/ssoca" --user keyuser --claims "$T/c2.json" > "$T/out" 2>&1 || rc=$?
+rc3=0; "$JIT_SSH_CA" policy explain --dir "$T/ssoca" --user zoe --claims "$T/c3.json" > "$T/out3" 2>&1 || rc3=$?
+[ $rc = 1 ] && grep -q "keyuser signs in with a key" "$T/out" && [ $rc3 = 1 ] && grep -q "not a group name" "$T/out3" &&
+	ok "explain --claims refuses a key user's name and a group with a control character" || bad "claims refusals: $(cat "$T/out" "$T/out3")"
+while IFS='|' read -r line want; do
+	sso_policy "$(printf '%b' "$line")"
+	rc=0; "$JIT_SSH_CA" policy check --dir "$T/ssoca" > /dev/null 2> "$T/err" || rc=$?
+	[ $rc = 1 ] && grep -q "$want" "$T/err" || bad "sso '$line': rc=$rc $(cat "$T/err")"
+done <<'CASES'
+  issuer: http://idp.example.com\n  client_id: c|must be https://
+  issuer: https://idp.example.com|sso needs a client_id
+  client_id: c|sso needs an issuer
+  issuer: https://i.example\n  client_id: c\n  scopes: [profile]|must include openid
+  issuer: https://i.example\n  client_id: c\n  client_secret_file: secret|must be an absolute path
+  issuer: https://i.example\n  client_id: c\n  allowed_clock_skew: 2h|at most 10m
+  issuer: https://i.example\n  client_id: c\n  claims_to_groups: [{ claim: d }]|needs claim, value and groups
+  issuer: https://i.example\n  client_id: c\n  tenant: x|sso: unknown key 'tenant'
+CASES
+printf 's3cret\n' > "$T/secret"; chmod 644 "$T/secret"
+sso_policy "  issuer: https://i.example
+  client_id: c
+  client_secret_file: $T/secret"
+rc=0; "$JIT_SSH_CA" policy check --dir "$T/ssoca" > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 1 ] && grep -q "readable by others (chmod 600 it)" "$T/err" || bad "secret file mode: $(cat "$T/err")"
+ok "each bad sso value is refused, saying why (9 cases, a client secret readable by others among them)"
 rec_policy ""
 "$JIT_SSH_CA" init --dir "$T/rca" > /dev/null
 cp "$T/rec.yaml" "$T/rca/policy.yaml"
