@@ -18,6 +18,7 @@
 #include <openssl/rsa.h>
 
 #include "jit-err.h"
+#include "textout.h"
 #include "jwt.h"
 
 #define RSA_BITS_MIN	2048
@@ -36,17 +37,6 @@ struct ca_jwks {
 	struct key k[CA_JWKS_KEYS_MAX];
 	size_t n;
 };
-
-static int
-fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 /* base64url without padding (RFC 7515 section 2), into a new buffer. */
 static int
@@ -223,7 +213,7 @@ ca_jwks_parse(const char *text, size_t len, struct ca_jwks **kp, char *err,
 	if ((j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
 	    !json_is_array(keys = json_object_get(j, "keys"))) {
 		json_decref(j);
-		return fail(err, errlen, JIT_ERR_INVALID_FORMAT, "the issuer's "
+		return ca_errf(err, errlen, JIT_ERR_INVALID_FORMAT, "the issuer's "
 		    "key set is not a JWK Set");
 	}
 	if ((ks = calloc(1, sizeof(*ks))) == NULL) {
@@ -374,7 +364,7 @@ check_claims(const json_t *c, const struct ca_jwt_expect *e, char *err,
 	int mine = 0, r;
 
 	if (iss == NULL || strcmp(iss, e->issuer) != 0)
-		return fail(err, errlen, JIT_ERR_DENIED, "the token's issuer is "
+		return ca_errf(err, errlen, JIT_ERR_DENIED, "the token's issuer is "
 		    "not %s", e->issuer);
 	if (json_is_string(aud)) {
 		naud = 1;
@@ -387,27 +377,27 @@ check_claims(const json_t *c, const struct ca_jwt_expect *e, char *err,
 				mine = 1;
 		}
 	if (!mine)
-		return fail(err, errlen, JIT_ERR_DENIED, "the token is not for "
+		return ca_errf(err, errlen, JIT_ERR_DENIED, "the token is not for "
 		    "this CA (its audience lacks client %s)", e->client_id);
 	if ((azp != NULL && strcmp(azp, e->client_id) != 0) ||
 	    (azp == NULL && json_object_get(c, "azp") != NULL) ||
 	    (naud > 1 && azp == NULL))
-		return fail(err, errlen, JIT_ERR_DENIED, "the token was issued "
+		return ca_errf(err, errlen, JIT_ERR_DENIED, "the token was issued "
 		    "to another client (azp)");
 	if (number(c, "exp", &exp, 1) != 0 || number(c, "iat", &iat, 1) != 0)
-		return fail(err, errlen, JIT_ERR_DENIED, "the token lacks exp or "
+		return ca_errf(err, errlen, JIT_ERR_DENIED, "the token lacks exp or "
 		    "iat");
 	if (e->now >= exp + e->skew)
-		return fail(err, errlen, JIT_ERR_DENIED, "the token has expired");
+		return ca_errf(err, errlen, JIT_ERR_DENIED, "the token has expired");
 	if (iat > e->now + e->skew)
-		return fail(err, errlen, JIT_ERR_DENIED, "the token was issued in "
+		return ca_errf(err, errlen, JIT_ERR_DENIED, "the token was issued in "
 		    "the future (iat): check the clocks");
 	if ((r = number(c, "nbf", &nbf, 0)) < 0 || (r == 0 &&
 	    nbf > e->now + e->skew))
-		return fail(err, errlen, JIT_ERR_DENIED, "the token is not valid "
+		return ca_errf(err, errlen, JIT_ERR_DENIED, "the token is not valid "
 		    "yet (nbf)");
 	if (sub == NULL || *sub == '\0')
-		return fail(err, errlen, JIT_ERR_DENIED, "the token has no "
+		return ca_errf(err, errlen, JIT_ERR_DENIED, "the token has no "
 		    "subject");
 	return 0;
 }
@@ -426,14 +416,14 @@ ca_jwt_verify(const char *token, const struct ca_jwks *keys,
 
 	*claimsp = NULL;
 	if (token == NULL || (len = strlen(token)) > CA_JWT_MAX)
-		return fail(err, errlen, JIT_ERR_INVALID_FORMAT, "the ID token "
+		return ca_errf(err, errlen, JIT_ERR_INVALID_FORMAT, "the ID token "
 		    "is missing or longer than %d bytes", CA_JWT_MAX);
 	if ((dot1 = strchr(token, '.')) == NULL ||
 	    (dot2 = strchr(dot1 + 1, '.')) == NULL || strchr(dot2 + 1, '.'))
-		return fail(err, errlen, JIT_ERR_INVALID_FORMAT, "the ID token "
+		return ca_errf(err, errlen, JIT_ERR_INVALID_FORMAT, "the ID token "
 		    "is not a signed JWT (three parts)");
 	if (b64url_json(token, (size_t)(dot1 - token), &hdr) != 0) {
-		r = fail(err, errlen, JIT_ERR_INVALID_FORMAT, "the ID token's "
+		r = ca_errf(err, errlen, JIT_ERR_INVALID_FORMAT, "the ID token's "
 		    "header is not JSON");
 		goto out;
 	}
@@ -443,7 +433,7 @@ ca_jwt_verify(const char *token, const struct ca_jwks *keys,
 		if (strcmp(algs[i].name, alg_name) == 0)
 			a = &algs[i];
 	if (a == NULL || json_object_get(hdr, "crit") != NULL) {
-		r = fail(err, errlen, JIT_ERR_SIGNATURE_INVALID, "the ID token's "
+		r = ca_errf(err, errlen, JIT_ERR_SIGNATURE_INVALID, "the ID token's "
 		    "algorithm %s is refused (only RS*, PS*, ES* and EdDSA)",
 		    alg_name != NULL ? alg_name : "(none)");
 		goto out;
@@ -457,20 +447,20 @@ ca_jwt_verify(const char *token, const struct ca_jwks *keys,
 			break;
 		}
 	if (k == NULL) {
-		r = fail(err, errlen, JIT_ERR_NOT_FOUND, "the issuer has no %s "
+		r = ca_errf(err, errlen, JIT_ERR_NOT_FOUND, "the issuer has no %s "
 		    "key %s", a->name, kid != NULL ? kid : "(no kid)");
 		goto out;
 	}
 	if (b64url(dot2 + 1, len - (size_t)(dot2 + 1 - token), &sig,
 	    &siglen) != 0 || verify_sig(a, k, token, (size_t)(dot2 - token),
 	    sig, siglen) != 0) {
-		r = fail(err, errlen, JIT_ERR_SIGNATURE_INVALID, "the ID token's "
+		r = ca_errf(err, errlen, JIT_ERR_SIGNATURE_INVALID, "the ID token's "
 		    "signature does not verify with the issuer's key %s",
 		    k->kid);
 		goto out;
 	}
 	if (b64url_json(dot1 + 1, (size_t)(dot2 - dot1 - 1), &claims) != 0) {
-		r = fail(err, errlen, JIT_ERR_INVALID_FORMAT, "the ID token's "
+		r = ca_errf(err, errlen, JIT_ERR_INVALID_FORMAT, "the ID token's "
 		    "claims are not a JSON object");
 		goto out;
 	}

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "jit-err.h"
+#include "textout.h"
 #include "jit-util.h"
 #include "jwt.h"
 #include "oidc.h"
@@ -33,17 +34,6 @@ struct ca_oidc {
 	struct ca_jwks *jwks;
 	uint64_t jwks_until;
 };
-
-static int
-fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 int
 ca_oidc_url_ok(const char *url)
@@ -134,7 +124,7 @@ http(struct ca_oidc *o, const char *url, const char *form, int auth,
 
 	memset(b, 0, sizeof(*b));
 	if (!ca_oidc_url_ok(url))
-		return fail(err, errlen, JIT_ERR_DENIED, "%s: the identity "
+		return ca_errf(err, errlen, JIT_ERR_DENIED, "%s: the identity "
 		    "provider must be reached over https (http only on "
 		    "loopback)", url);
 	if ((c = curl_easy_init()) == NULL)
@@ -167,14 +157,14 @@ http(struct ca_oidc *o, const char *url, const char *form, int auth,
 	}
 	rc = curl_easy_perform(c);
 	if (b->too_big)
-		r = fail(err, errlen, JIT_ERR_FILE_TOO_LARGE, "%s: the identity "
+		r = ca_errf(err, errlen, JIT_ERR_FILE_TOO_LARGE, "%s: the identity "
 		    "provider's answer is over %d bytes", url, CA_OIDC_BODY_MAX);
 	else if (rc == CURLE_OPERATION_TIMEDOUT)
-		r = fail(err, errlen, JIT_ERR_SYSTEM, "%s: the "
+		r = ca_errf(err, errlen, JIT_ERR_SYSTEM, "%s: the "
 		    "identity provider did not answer in %ld ms", url,
 		    o->timeout_ms);
 	else if (rc != CURLE_OK)
-		r = fail(err, errlen, JIT_ERR_SYSTEM, "%s: %s", url,
+		r = ca_errf(err, errlen, JIT_ERR_SYSTEM, "%s: %s", url,
 		    curl_easy_strerror(rc));
 	else if (b->p == NULL && (b->p = strdup("")) == NULL)
 		r = JIT_ERR_ALLOC;
@@ -211,7 +201,7 @@ copy_url(const json_t *doc, const char *name, char *out, size_t len,
 	const char *v = json_string_value(json_object_get(doc, name));
 
 	if (v == NULL || strlen(v) >= len || !ca_oidc_url_ok(v))
-		return fail(err, errlen, JIT_ERR_INVALID_FORMAT, "the identity "
+		return ca_errf(err, errlen, JIT_ERR_INVALID_FORMAT, "the identity "
 		    "provider's discovery document has no usable %s", name);
 	strcpy(out, v);
 	return 0;
@@ -237,11 +227,11 @@ discover(struct ca_oidc *o, char *err, size_t errlen)
 	doc = status == 200 ? object_of(&b) : NULL;
 	free(b.p);
 	if (doc == NULL)
-		return fail(err, errlen, JIT_ERR_INVALID_FORMAT, "%s: no "
+		return ca_errf(err, errlen, JIT_ERR_INVALID_FORMAT, "%s: no "
 		    "discovery document (HTTP %ld)", url, status);
 	iss = json_string_value(json_object_get(doc, "issuer"));
 	if (iss == NULL || strcmp(iss, o->issuer) != 0)
-		r = fail(err, errlen, JIT_ERR_DENIED, "%s names issuer %s, not "
+		r = ca_errf(err, errlen, JIT_ERR_DENIED, "%s names issuer %s, not "
 		    "%s", url, iss != NULL ? iss : "(none)", o->issuer);
 	else if ((r = copy_url(doc, "device_authorization_endpoint",
 	    o->device_ep, sizeof(o->device_ep), err, errlen)) == 0 &&
@@ -268,7 +258,7 @@ keys(struct ca_oidc *o, uint64_t now, int force, char *err, size_t errlen)
 	if ((r = http(o, o->jwks_uri, NULL, 0, &b, &status, err, errlen)) != 0)
 		return r;
 	if (status != 200)
-		r = fail(err, errlen, JIT_ERR_INVALID_FORMAT, "%s: HTTP %ld",
+		r = ca_errf(err, errlen, JIT_ERR_INVALID_FORMAT, "%s: HTTP %ld",
 		    o->jwks_uri, status);
 	else
 		r = ca_jwks_parse(b.p, b.len, &ks, err, errlen);
@@ -424,7 +414,7 @@ ca_oidc_device_start(struct ca_oidc *o, uint64_t now, struct ca_oidc_device *d,
 	    copy_str(j, "verification_url", d->uri, sizeof(d->uri)) != 0)) {
 		const char *e = json_string_value(json_object_get(j, "error"));
 
-		r = fail(err, errlen, JIT_ERR_DENIED, "the identity provider "
+		r = ca_errf(err, errlen, JIT_ERR_DENIED, "the identity provider "
 		    "refused the device request (HTTP %ld%s%s)", status,
 		    e ? ": " : "", e ? e : "");
 		goto out;
@@ -476,7 +466,7 @@ ca_oidc_device_poll(struct ca_oidc *o, struct ca_oidc_device *d, uint64_t now,
 
 	*claimsp = NULL;
 	if (now >= d->expires)
-		return fail(err, errlen, JIT_ERR_REQUEST_EXPIRED, "the sign-in "
+		return ca_errf(err, errlen, JIT_ERR_REQUEST_EXPIRED, "the sign-in "
 		    "code %s expired before it was used", d->user_code);
 	if ((form = form_of(kv)) == NULL)
 		return JIT_ERR_ALLOC;
@@ -487,7 +477,7 @@ ca_oidc_device_poll(struct ca_oidc *o, struct ca_oidc_device *d, uint64_t now,
 	j = object_of(&b);
 	free(b.p);
 	if (j == NULL)
-		return fail(err, errlen, JIT_ERR_INVALID_FORMAT, "the identity "
+		return ca_errf(err, errlen, JIT_ERR_INVALID_FORMAT, "the identity "
 		    "provider's token answer is not JSON (HTTP %ld)", status);
 	e = json_string_value(json_object_get(j, "error"));
 	if (status == 200 && e == NULL)
@@ -499,13 +489,13 @@ ca_oidc_device_poll(struct ca_oidc *o, struct ca_oidc_device *d, uint64_t now,
 		d->interval += 5;	/* RFC 8628 3.5 */
 		r = 0;
 	} else if (e != NULL && strcmp(e, "access_denied") == 0)
-		r = fail(err, errlen, JIT_ERR_DENIED, "the sign-in was refused "
+		r = ca_errf(err, errlen, JIT_ERR_DENIED, "the sign-in was refused "
 		    "at the identity provider");
 	else if (e != NULL && strcmp(e, "expired_token") == 0)
-		r = fail(err, errlen, JIT_ERR_REQUEST_EXPIRED, "the sign-in "
+		r = ca_errf(err, errlen, JIT_ERR_REQUEST_EXPIRED, "the sign-in "
 		    "code %s expired before it was used", d->user_code);
 	else
-		r = fail(err, errlen, JIT_ERR_DENIED, "the identity provider "
+		r = ca_errf(err, errlen, JIT_ERR_DENIED, "the identity provider "
 		    "refused the token request (HTTP %ld: %s)", status,
 		    e != NULL ? e : "no error given");
 	json_decref(j);

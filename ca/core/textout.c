@@ -4,6 +4,7 @@
  * never dropping or passing raw what is not clean text.
  */
 #include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,4 +175,15 @@ ca_csv_field(FILE *f, const char *s, int last)
 	free(e);
 	fputc('"', f);
 	fputc(last ? '\n' : ',', f);
+}
+
+int
+ca_errf(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
 }

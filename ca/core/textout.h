@@ -41,4 +41,9 @@ int ca_event_is_decision(const struct jstore_event *ev);
 /* len bytes at p as lowercase hex into out (2 * len + 1 bytes). */
 void ca_hex(const unsigned char *p, size_t len, char *out);
 
+/* Writes the message into err (errlen bytes) and returns r: the
+ * "JIT_ERR_* and why" of the functions that say why. */
+int ca_errf(char *err, size_t errlen, int r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #endif /* JIT_CA_TEXTOUT_H */
