@@ -75,6 +75,8 @@ static const struct jit_opt setup_opts[] = {
 	    JIT_COMPLETE_FILE },
 	{ "hosts", 0, "PATTERN", "the fleet's Host patterns (with "
 	    "--ssh-config)", NULL },
+	{ "sso", 0, NULL, "sign in with your identity provider (no key "
+	    "needed)", NULL },
 	O_END,
 };
 static const struct jit_opt comment_opts[] = {
@@ -263,6 +265,7 @@ cmd_setup(void *ctx, const struct jit_args *a)
 	o.identity = jit_arg(a, "identity");
 	o.ssh_config = jit_arg(a, "ssh-config");
 	o.hosts = jit_arg(a, "hosts");
+	o.sso = jit_flag(a, "sso");
 	/* The snippet applies to the fleet's hosts, never to every host. */
 	if ((o.ssh_config != NULL) != (o.hosts != NULL)) {
 		fprintf(stderr, "jit-ssh: setup: --ssh-config FILE and --hosts "

@@ -211,6 +211,7 @@ js_cmd_setup(const struct js_config *cfg, const struct js_setup_opts *o)
 	if (c.identity == NULL)
 		return JS_EXIT_USAGE;
 	c.no_code = 1;		/* setup reads ca-keys only: no code */
+	c.sso = o->sso;		/* or signs in at the identity provider */
 	rc = js_connect_fp(&c, o->fingerprint, &keyline, &conn);
 	if (keyline == NULL)
 		goto out;	/* not the CA we were told about: nothing written */
@@ -230,11 +231,15 @@ js_cmd_setup(const struct js_config *cfg, const struct js_setup_opts *o)
 	}
 	printf("the CA at %s has host key %s, as given\n%s %s\n", c.ca,
 	    o->fingerprint, changed ? "wrote" : "unchanged:", cfg->target);
+	if (c.sso && rc == 0)
+		printf("signed in at the identity provider: log in with "
+		    "`jit-ssh login --sso --role ROLE`\n");
 	if (rc != 0) {
 		fprintf(stderr, "jit-ssh: setup: the configuration is written, "
 		    "but the CA did not let %s in, so ~/.ssh/known_hosts is not "
 		    "updated: run setup again once the CA operator has added "
-		    "your key\n", c.user);
+		    "your key%s\n", c.sso ? "you" : c.user, c.sso ? " (or your "
+		    "identity provider account has the groups)" : "");
 		goto out;
 	}
 	if ((rc = fetch_host_cas(conn, hostca, &nhostca)) != 0)

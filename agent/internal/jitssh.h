@@ -179,6 +179,7 @@ void js_cmd_status_remote(const struct js_config *cfg, int json);
 struct js_setup_opts {
 	const char *ca, *fingerprint, *user, *identity, *ssh_config;
 	const char *hosts;	/* with ssh_config: the Host patterns */
+	int sso;		/* sign in at the identity provider */
 };
 /*
  * setup: connect to ca, check its host key against fingerprint, then

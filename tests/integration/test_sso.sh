@@ -160,4 +160,27 @@ sed -i "s|issuer: http://127.0.0.1:[0-9]*|issuer: http://127.0.0.1:$OP_PORT|" "$
 kill -HUP "$CA_PID"; sleep 0.5
 sso_login "$T/r5" - --role dev --out "$T/r5"
 refused "$T/r5" "a user code never entered" "expired before it was used"
+# A provider whose ID token says alg none (everything else right).
+FAKE=$(free_port)
+python3 "$OP/fake_idp.py" "$FAKE" none > /dev/null 2>&1 &
+PIDS+=($!)
+wait_port "$FAKE"
+sed -i "s|issuer: http://127.0.0.1:[0-9]*|issuer: http://127.0.0.1:$FAKE|" "$T/ca/policy.yaml"
+kill -HUP "$CA_PID"; sleep 0.5
+sso_login "$T/r6" - --role dev --out "$T/r6"
+refused "$T/r6" "an ID token with alg none" "algorithm none is refused"
+
+# ---- jit-ssh setup --sso: the first command, signing in instead of a key ----
+kill "$OP_PID" 2> /dev/null || true
+start_op
+sed -i "s|issuer: http://127.0.0.1:[0-9]*|issuer: http://127.0.0.1:$OP_PORT|" "$T/ca/policy.yaml"
+kill -HUP "$CA_PID"; sleep 0.5
+fp=$(ssh-keygen -lf "$T/ca/ssh_host_ed25519_key.pub" | awk '{print $2}')
+(rc=0; HOME=$T/home "$JIT_SSH" --config "$T/home/c.yaml" setup --sso --ca "127.0.0.1:$PORT" --fingerprint "$fp" \
+	< /dev/null > "$T/su" 2> "$T/su.err" || rc=$?; echo $rc > "$T/su.rc") &
+W=$!
+code_of "$T/su.err" && sign_in "$URI" "$CODE" alice || true
+wait $W || true
+[ "$(cat "$T/su.rc")" = 0 ] && grep -q "signed in at the identity provider" "$T/su" && grep -q "^ca_host_key:" "$T/home/c.yaml" &&
+	ok "jit-ssh setup --sso: signs in, pins the CA's host key, writes the configuration" || bad "setup --sso: $(cat "$T/su" "$T/su.err" | tr '\n' ' ')"
 finish

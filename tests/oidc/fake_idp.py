@@ -3,8 +3,9 @@
 one will not stage.  python3 fake_idp.py PORT MODE
   slow      accepts connections and never answers
   bigjwks   a discovery document, then a key set of 100 KiB
-  issuer    a discovery document naming another issuer"""
-import http.server, json, socket, sys, time
+  issuer    a discovery document naming another issuer
+  none      an ID token with alg none (claims otherwise right)"""
+import base64, http.server, json, socket, sys, time
 
 port, mode = int(sys.argv[1]), sys.argv[2]
 base = "http://127.0.0.1:%d" % port
@@ -34,6 +35,8 @@ class H(http.server.BaseHTTPRequestHandler):
             self.send({"issuer": "http://127.0.0.1:1" if mode == "issuer" else base,
                        "device_authorization_endpoint": base + "/device/auth",
                        "token_endpoint": base + "/token", "jwks_uri": base + "/jwks"})
+        elif self.path == "/jwks" and mode == "none":
+            self.send({"keys": []})
         elif self.path == "/jwks":
             self.send({"keys": [{"kty": "oct", "k": "A" * 1024, "kid": str(i)} for i in range(100)]})
     def do_POST(self):
@@ -42,6 +45,12 @@ class H(http.server.BaseHTTPRequestHandler):
         if self.path == "/device/auth":
             self.send({"device_code": "d", "user_code": "U-1", "verification_uri": base + "/device",
                        "expires_in": 60, "interval": 1})
+        elif mode == "none":
+            b = lambda o: base64.urlsafe_b64encode(json.dumps(o).encode()).decode().rstrip("=")
+            now = int(time.time())
+            claims = {"iss": base, "aud": "jit-ssh", "sub": "sub-alice", "preferred_username": "alice",
+                      "groups": ["dev"], "iat": now, "exp": now + 300}
+            self.send({"id_token": b({"alg": "none", "typ": "JWT"}) + "." + b(claims) + ".", "token_type": "Bearer"})
         else:
             self.send({"id_token": "x.y.z", "token_type": "Bearer"})
 
