@@ -109,6 +109,7 @@ auth_sso_finish(struct auth *a, char *why, size_t whylen)
 	struct jpolicy *p;
 	json_t *claims = NULL;
 	char err[512], reason[2048], user[65];
+	uint64_t i;
 	int r;
 
 	if (s == NULL)
@@ -122,7 +123,13 @@ auth_sso_finish(struct auth *a, char *why, size_t whylen)
 			return refuse(a, user, err, why, whylen);
 		if (claims != NULL)
 			break;
-		sleep((unsigned)s->dev.interval);
+		/* The provider's interval, a second at a time: SIGTERM ends it. */
+		for (i = 0; i < s->dev.interval; i++) {
+			if (a->stopping != NULL && atomic_load(a->stopping))
+				return refuse(a, user, "the CA is stopping: sign in "
+				    "again (at another CA)", why, whylen);
+			sleep(1);
+		}
 	}
 	p = svc_policy_get(a->svc);
 	r = jpolicy_sso_map(p, claims, &id, err, sizeof(err));

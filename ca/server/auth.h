@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 struct jkey;
@@ -41,6 +42,7 @@ struct auth {
 	char notice[192];		/* for the client, as a banner, once */
 	/* Sign-in with the identity provider (auth-sso.c). */
 	struct auth_sso *sso;		/* a device flow under way, or done */
+	const atomic_int *stopping;	/* the server's SIGTERM flag */
 	uint64_t sso_until;		/* the device code's end: the auth
 					   deadline waits for it */
 	struct jpolicy *view;		/* a signed-in SSO user's policy */

@@ -715,6 +715,7 @@ session_start(struct server *s, struct session_bind *b, int fd,
 	se->srv = s;
 	se->auth.svc = &s->svc;
 	se->auth.tables = s->auth;
+	se->auth.stopping = &s->stopping;
 	snprintf(se->auth.addr, sizeof(se->auth.addr), "%s", addr);
 	se->rpc.svc = &s->svc;
 	se->rpc.io.write = chan_write;
