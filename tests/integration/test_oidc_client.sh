@@ -10,7 +10,9 @@
 # provider's amr and groups in the claims; a refused sign-in, an expired
 # code, a wrong secret, a provider that is down, one that never answers,
 # one whose discovery names another issuer, one whose key set is too big,
-# and an http issuer off loopback: each a clear error.
+# and an http issuer off loopback: each a clear error.  A token whose kid
+# the cached key set lacks makes the client fetch the set once more (a
+# rotated key verifies; a kid still unknown is refused, no third fetch).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oidc.sh"
 : "${JIT_TESTOIDC:?}" "${JIT_TESTJWT:?}"
@@ -86,6 +88,16 @@ fake bigjwks
 rc=0; timeout 20 "$JIT_TESTOIDC" "http://127.0.0.1:$FAKE_PORT" jit-ssh > "$T/f9" 2>&1 || rc=$?
 [ $rc = 1 ] && grep -q "jwks: the identity provider's answer is over 65536 bytes" "$T/f9" &&
 	ok "an oversized key set: refused, nothing kept" || bad "big jwks: rc=$rc $(cat "$T/f9")"
+fake rotate
+rc=0; timeout 30 "$JIT_TESTOIDC" "http://127.0.0.1:$FAKE_PORT" jit-ssh > "$T/f11" 2>&1 || rc=$?
+[ $rc = 0 ] && grep -q '"sub":"sub-alice"' "$T/f11" && curl -s "http://127.0.0.1:$FAKE_PORT/count" | grep -q '"jwks_fetches": 2' &&
+	ok "an issuer that rotated its key: the token's kid is not in the cached set, the set is fetched once more, and the token verifies" ||
+	bad "rotate: rc=$rc $(cat "$T/f11")"
+fake nokid
+rc=0; timeout 30 "$JIT_TESTOIDC" "http://127.0.0.1:$FAKE_PORT" jit-ssh > "$T/f12" 2>&1 || rc=$?
+[ $rc = 1 ] && grep -q "error: the issuer has no RS256 key k2" "$T/f12" && curl -s "http://127.0.0.1:$FAKE_PORT/count" | grep -q '"jwks_fetches": 2' &&
+	ok "an unknown kid the refetched set does not have either: refused after one refetch" ||
+	bad "nokid: rc=$rc $(cat "$T/f12")"
 rc=0; "$JIT_TESTOIDC" "http://idp.example.com" jit-ssh > "$T/f10" 2>&1 || rc=$?
 [ $rc = 1 ] && grep -q "bad configuration" "$T/f10" && ok "an http issuer off loopback is refused" ||
 	bad "http issuer: rc=$rc $(cat "$T/f10")"
