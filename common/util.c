@@ -1,4 +1,5 @@
 /* util.c: secrets, randomness and careful file I/O.  See jit-util.h. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -376,5 +377,37 @@ jit_parse_duration(const char *s, uint64_t *secsp)
 	if (total == 0)
 		return JIT_ERR_INVALID_FORMAT;
 	*secsp = total;
+	return 0;
+}
+
+int
+jit_url_https_or_loopback(const char *url)
+{
+	char host[256];
+	const char *h, *end;
+	unsigned char a[16];
+	size_t n;
+
+	if (strncmp(url, "https://", 8) == 0)
+		return url[8] != '\0';
+	if (strncmp(url, "http://", 7) != 0)
+		return 0;
+	h = url + 7;
+	if (*h == '[') {
+		if ((end = strchr(h, ']')) == NULL)
+			return 0;
+		h++;
+	} else
+		end = h + strcspn(h, ":/?#");
+	if ((n = (size_t)(end - h)) == 0 || n >= sizeof(host))
+		return 0;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) == 1)
+		return memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
 	return 0;
 }

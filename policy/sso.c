@@ -34,21 +34,6 @@ get_text(struct ctx *c, const struct jyaml_node *n, const char *what,
 	return (*out = strdup(n->value)) == NULL ? JIT_ERR_ALLOC : 0;
 }
 
-/* An https URL, or http on loopback (what the CA's client will use). */
-static int
-url_ok(const char *u)
-{
-	const char *h;
-
-	if (strncmp(u, "https://", 8) == 0)
-		return u[8] != '\0' && u[8] != '/';
-	if (strncmp(u, "http://", 7) != 0)
-		return 0;
-	h = u + 7;
-	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 ||
-	    strncmp(h, "[::1]", 5) == 0;
-}
-
 static int
 load_maps(struct ctx *c, const struct jyaml_node *n, struct psso *s)
 {
@@ -114,7 +99,7 @@ schema_load_sso(struct ctx *c, const struct jyaml_node *n)
 		    "provider's URL)");
 	if ((r = get_text(c, v, "sso.issuer", &s->issuer)) != 0)
 		return r;
-	if (!url_ok(s->issuer))
+	if (!jit_url_https_or_loopback(s->issuer))
 		return schema_err(c, v, "sso.issuer must be https:// (http:// "
 		    "only on a loopback address)");
 	if ((v = jyaml_get(n, "client_id")) == NULL)

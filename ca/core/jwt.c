@@ -17,6 +17,7 @@
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
+#include "jbuf.h"
 #include "jit-err.h"
 #include "textout.h"
 #include "jwt.h"
@@ -38,49 +39,40 @@ struct ca_jwks {
 	size_t n;
 };
 
-/* base64url without padding (RFC 7515 section 2), into a new buffer. */
+/*
+ * base64url without padding (RFC 7515 section 2), into a new buffer: the
+ * alphabet mapped to base64's, padded, and decoded by jbuf_b64tod (which
+ * takes only canonical input).
+ */
 static int
 b64url(const char *s, size_t len, unsigned char **outp, size_t *outlenp)
 {
-	char *t;
-	unsigned char *out;
 	size_t i, pad = (4 - len % 4) % 4;
-	int n;
+	struct jbuf *b = NULL;
+	char *t;
+	int r;
 
 	*outp = NULL;
 	if (len % 4 == 1 || len > 3 * CA_JWT_MAX)
 		return JIT_ERR_INVALID_FORMAT;
-	if ((t = malloc(len + pad + 1)) == NULL ||
-	    (out = malloc((len + pad) / 4 * 3 + 1)) == NULL) {
-		free(t);
+	if ((t = malloc(len + pad)) == NULL)
 		return JIT_ERR_ALLOC;
-	}
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '-')
-			c = '+';
-		else if (c == '_')
-			c = '/';
-		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9'))) {
-			free(t);
-			free(out);
-			return JIT_ERR_INVALID_FORMAT;
-		}
-		t[i] = c;
-	}
+	for (i = 0; i < len; i++)
+		t[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' :
+		    s[i] == '+' || s[i] == '/' || s[i] == '=' ? '!' : s[i];
 	memset(t + len, '=', pad);
-	t[len + pad] = '\0';
-	n = EVP_DecodeBlock(out, (unsigned char *)t, (int)(len + pad));
-	free(t);
-	if (n < 0) {
-		free(out);
-		return JIT_ERR_INVALID_FORMAT;
+	if ((b = jbuf_new()) == NULL)
+		r = JIT_ERR_ALLOC;
+	else if ((r = jbuf_b64tod(b, t, len + pad, 0)) == 0 &&
+	    (*outp = malloc(jbuf_len(b) + 1)) == NULL)
+		r = JIT_ERR_ALLOC;
+	if (r == 0) {
+		memcpy(*outp, jbuf_ptr(b), jbuf_len(b));
+		*outlenp = jbuf_len(b);
 	}
-	*outp = out;
-	*outlenp = (size_t)n - pad;
-	return 0;
+	jbuf_free(b);
+	free(t);
+	return r != 0 && r != JIT_ERR_ALLOC ? JIT_ERR_INVALID_FORMAT : r;
 }
 
 static int

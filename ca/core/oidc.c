@@ -2,7 +2,6 @@
  * oidc.c: the device authorization grant against the identity provider
  * (oidc.h), over libcurl.
  */
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -34,38 +33,6 @@ struct ca_oidc {
 	struct ca_jwks *jwks;
 	uint64_t jwks_until;
 };
-
-int
-ca_oidc_url_ok(const char *url)
-{
-	char host[256];
-	const char *h, *end;
-	unsigned char a[16];
-	size_t n;
-
-	if (strncmp(url, "https://", 8) == 0)
-		return url[8] != '\0';
-	if (strncmp(url, "http://", 7) != 0)
-		return 0;
-	h = url + 7;
-	if (*h == '[') {
-		if ((end = strchr(h, ']')) == NULL)
-			return 0;
-		h++;
-	} else
-		end = h + strcspn(h, ":/?#");
-	if ((n = (size_t)(end - h)) == 0 || n >= sizeof(host))
-		return 0;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (strcmp(host, "localhost") == 0)
-		return 1;
-	if (inet_pton(AF_INET, host, a) == 1)
-		return a[0] == 127;
-	if (inet_pton(AF_INET6, host, a) == 1)
-		return memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
-	return 0;
-}
 
 struct body {
 	char *p;
@@ -123,7 +90,7 @@ http(struct ca_oidc *o, const char *url, const char *form, int auth,
 	int r = 0;
 
 	memset(b, 0, sizeof(*b));
-	if (!ca_oidc_url_ok(url))
+	if (!jit_url_https_or_loopback(url))
 		return ca_errf(err, errlen, JIT_ERR_DENIED, "%s: the identity "
 		    "provider must be reached over https (http only on "
 		    "loopback)", url);
@@ -200,7 +167,7 @@ copy_url(const json_t *doc, const char *name, char *out, size_t len,
 {
 	const char *v = json_string_value(json_object_get(doc, name));
 
-	if (v == NULL || strlen(v) >= len || !ca_oidc_url_ok(v))
+	if (v == NULL || strlen(v) >= len || !jit_url_https_or_loopback(v))
 		return ca_errf(err, errlen, JIT_ERR_INVALID_FORMAT, "the identity "
 		    "provider's discovery document has no usable %s", name);
 	strcpy(out, v);
@@ -279,10 +246,18 @@ ca_oidc_new(const struct ca_oidc_cfg *cfg, struct ca_oidc **op)
 
 	*op = NULL;
 	if (cfg->issuer == NULL || *cfg->issuer == '\0' ||
-	    cfg->client_id == NULL || !ca_oidc_url_ok(cfg->issuer))
+	    cfg->client_id == NULL || !jit_url_https_or_loopback(cfg->issuer))
 		return JIT_ERR_INVALID_ARGUMENT;
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		return JIT_ERR_ALLOC;
+	/*
+	 * libcurl's global state, before any thread makes a handle (counted:
+	 * ca_oidc_free()'s cleanup balances it).
+	 */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		free(o);
+		return JIT_ERR_LIBCRYPTO;
+	}
 	pthread_mutex_init(&o->lock, NULL);
 	atomic_init(&o->refs, 1);
 	o->issuer = strdup(cfg->issuer);
@@ -344,29 +319,27 @@ ca_oidc_free(struct ca_oidc *o)
 	free(o->scope);
 	ca_jwks_free(o->jwks);
 	free(o);
+	curl_global_cleanup();
 }
 
 /* "a=b&c=d" with the values escaped. */
 static char *
 form_of(const char *const *kv)
 {
-	CURL *c = curl_easy_init();
 	char *out = NULL, *v;
 	size_t len = 0, i;
 	FILE *f;
 
-	if (c == NULL || (f = open_memstream(&out, &len)) == NULL) {
-		curl_easy_cleanup(c);
+	if ((f = open_memstream(&out, &len)) == NULL)
 		return NULL;
-	}
 	for (i = 0; kv[i] != NULL; i += 2) {
-		if ((v = curl_easy_escape(c, kv[i + 1], 0)) == NULL)
+		/* No handle needed to escape (libcurl 7.82 and later). */
+		if ((v = curl_easy_escape(NULL, kv[i + 1], 0)) == NULL)
 			break;
 		fprintf(f, "%s%s=%s", i > 0 ? "&" : "", kv[i], v);
 		curl_free(v);
 	}
 	fclose(f);
-	curl_easy_cleanup(c);
 	return out;
 }
 

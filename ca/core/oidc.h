@@ -29,12 +29,6 @@ struct ca_oidc_cfg {
 	long timeout_ms;		/* per request (0: 10 s) */
 };
 
-/*
- * 1 when url may be used: https, or http on a loopback address (127.0.0.0/8,
- * ::1, localhost).
- */
-int ca_oidc_url_ok(const char *url);
-
 int ca_oidc_new(const struct ca_oidc_cfg *cfg, struct ca_oidc **op);
 /* Counted: each ca_oidc_ref() wants its ca_oidc_free(). */
 struct ca_oidc *ca_oidc_ref(struct ca_oidc *o);

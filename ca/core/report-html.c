@@ -125,18 +125,14 @@ card_n(FILE *f, unsigned long long v, const char *label)
 static void
 card_dur(FILE *f, const json_t *h, const char *label)
 {
-	char a[32], b[32], c[32], v[100];
+	char a[32], b[32], c[32];
 
-	if (num(h, "count") == 0) {
+	if (!ca_report_durations(h, a, b, c)) {
 		card(f, "\xe2\x80\x94", label);
 		return;
 	}
-	jit_format_duration(num(h, "median"), a, sizeof(a));
-	jit_format_duration(num(h, "p90"), b, sizeof(b));
-	jit_format_duration(num(h, "max"), c, sizeof(c));
-	snprintf(v, sizeof(v), "%s", a);
 	fprintf(f, "<div class=\"card\"><b>");
-	esc(f, v);
+	esc(f, a);
 	fprintf(f, "</b><span>");
 	esc(f, label);
 	fprintf(f, " (median)<br/>p90 %s &#183; max %s</span></div>\n", b, c);

@@ -650,3 +650,15 @@ ca_report_num(const json_t *o, const char *key)
 {
 	return (unsigned long long)json_integer_value(json_object_get(o, key));
 }
+
+int
+ca_report_durations(const json_t *h, char med[32], char p90[32],
+    char max[32])
+{
+	if (ca_report_num(h, "count") == 0)
+		return 0;
+	jit_format_duration(ca_report_num(h, "median"), med, 32);
+	jit_format_duration(ca_report_num(h, "p90"), p90, 32);
+	jit_format_duration(ca_report_num(h, "max"), max, 32);
+	return 1;
+}

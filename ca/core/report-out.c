@@ -97,13 +97,10 @@ figures(FILE *f, const char *what, const json_t *h)
 {
 	char a[32], b[32], c[32];
 
-	if (num(h, "count") == 0) {
+	if (!ca_report_durations(h, a, b, c)) {
 		fprintf(f, "  %-18s none\n", what);
 		return;
 	}
-	jit_format_duration(num(h, "median"), a, sizeof(a));
-	jit_format_duration(num(h, "p90"), b, sizeof(b));
-	jit_format_duration(num(h, "max"), c, sizeof(c));
 	fprintf(f, "  %-18s median %s, p90 %s, max %s (%llu)\n", what, a, b, c,
 	    num(h, "count"));
 }

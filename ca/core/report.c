@@ -18,13 +18,11 @@
 
 #include "jit-err.h"
 #include "jit-util.h"
-#include "jit-verbs.h"
 #include "jpolicy.h"
 #include "jstore.h"
 #include "report.h"
 #include "report-impl.h"
 #include "textout.h"
-#include "timefmt.h"
 
 
 

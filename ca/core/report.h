@@ -51,6 +51,9 @@ int ca_report_run(struct jstore *st, const struct jpolicy *p,
 /* A string (or "") and a number (or 0) of the model: the renderers' reads. */
 const char *ca_report_str(const struct json_t *o, const char *key);
 unsigned long long ca_report_num(const struct json_t *o, const char *key);
+/* A summary figure's median, p90 and max as durations: 0 when it has none. */
+int ca_report_durations(const struct json_t *h, char med[32], char p90[32],
+    char max[32]);
 
 /* The renderers (report-out.c, report-html.c). */
 int ca_report_text(const struct json_t *m, FILE *out);

@@ -92,4 +92,11 @@ int jit_file_read(const char *path, size_t max_size, int flags,
 int jit_file_write(const char *path, const void *data, size_t len,
     mode_t mode, int replace);
 
+/*
+ * 1 when url may carry secrets to an identity provider: https, or http on
+ * a loopback address (127.0.0.0/8, ::1, localhost).  The policy's check
+ * and the CA's client use this one rule.
+ */
+int jit_url_https_or_loopback(const char *url);
+
 #endif /* JIT_UTIL_H */

@@ -315,14 +315,17 @@ fi
 
 # ---- a lock at the CA ends a session through the shipper ----
 login k5 || exit 1
-# In the background as a simple command: $! is the shipper itself.
-if [ $ROOT = 1 ]; then
-	setpriv --reuid=jit-ssh-rec --regid=jit-ssh-rec --clear-groups "${SHIP[@]}" > /dev/null 2>> "$T/ship.log" &
-else
-	"${SHIP[@]}" > /dev/null 2>> "$T/ship.log" &
-fi
-SHIP_PID=$!
-PIDS+=($SHIP_PID)
+# The shipper in the background as a simple command: $! is the shipper itself.
+bg_ship() {
+	if [ $ROOT = 1 ]; then
+		setpriv --reuid=jit-ssh-rec --regid=jit-ssh-rec --clear-groups "${SHIP[@]}" > /dev/null 2>> "$T/ship.log" &
+	else
+		"${SHIP[@]}" > /dev/null 2>> "$T/ship.log" &
+	fi
+	SHIP_PID=$!
+	PIDS+=($SHIP_PID)
+}
+bg_ship
 ( tty_ssh k5 'sleep 600' < <(held) > "$T/tty5.out" 2>&1 || true; date +%s > "$T/tty5.end" ) &
 sleep 3
 $J lock --dir "$T/ca" --user alice --reason "test lock" > /dev/null 2>&1
@@ -454,15 +457,6 @@ ssh -F /dev/null -p "$SSHD_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no -o
 C8=$(grep -l "\"serial\":$S8," "$H/spool"/*.cast | head -1)
 cp "$C8" "$T/c8.cast"
 full=$(stat -c %s "$T/c8.cast")
-bg_ship() {
-	if [ $ROOT = 1 ]; then
-		setpriv --reuid=jit-ssh-rec --regid=jit-ssh-rec --clear-groups "${SHIP[@]}" > /dev/null 2>> "$T/ship.log" &
-	else
-		"${SHIP[@]}" > /dev/null 2>> "$T/ship.log" &
-	fi
-	SHIP_PID=$!
-	PIDS+=($SHIP_PID)
-}
 size_at_ca() {	# what the CA holds of the recording now
 	local v
 	v=$($J sessions --dir "$T/ca" --serial "$S8" --json 2> /dev/null | grep -o '"size":[0-9]*' | cut -d: -f2)
